@@ -1,0 +1,220 @@
+//! The job envelope of PROTOCOL.md §2.3 with every default the protocol derives
+//! (priority, ordering key, deadline), parsed from one element of `GET /jobs`.
+//!
+//! A job whose id is unusable cannot be acknowledged or answered; one whose other fields
+//! are wrong is acknowledged and failed with `invalid_job` naming the field.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::payload::JobKind;
+use crate::errors::JobError;
+use crate::time::parse_rfc3339;
+
+pub const MAX_ID_LEN: usize = 128;
+
+/// Priority lanes, highest first. The derive order is the scheduling order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    Interactive,
+    Normal,
+    Bulk,
+}
+
+impl Lane {
+    pub const ALL: [Lane; 3] = [Lane::Interactive, Lane::Normal, Lane::Bulk];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lane::Interactive => "interactive",
+            Lane::Normal => "normal",
+            Lane::Bulk => "bulk",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A job as offered by the server, with defaults applied. `payload` still holds its
+/// secrets; the queue seals them before anything reaches disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    pub id: String,
+    pub job_type: String,
+    pub lane: Lane,
+    pub ordering_key: String,
+    pub created_at_ms: u64,
+    pub deadline_ms: u64,
+    pub lease_s: u64,
+    pub attempt: u64,
+    pub payload: Map<String, Value>,
+    /// `Some` when the envelope or payload is malformed: the job is stored, acknowledged
+    /// and answered with this error without running.
+    pub invalid: Option<JobError>,
+}
+
+/// A job that cannot even be acknowledged: it has no usable id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedJob {
+    pub reason: String,
+}
+
+const MINUTE_MS: u64 = 60_000;
+
+impl Envelope {
+    /// Parses one offered job. `now_ms` stands in for a missing or bad `created_at`.
+    pub fn parse(raw: &Value, now_ms: u64) -> Result<Envelope, RejectedJob> {
+        let obj = raw.as_object().ok_or_else(|| RejectedJob { reason: "job is not a JSON object".into() })?;
+        let id = match obj.get("id") {
+            Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_ID_LEN => s.clone(),
+            Some(Value::String(s)) if s.is_empty() => return Err(RejectedJob { reason: "field `id` is empty".into() }),
+            Some(Value::String(_)) => {
+                return Err(RejectedJob { reason: format!("field `id` is longer than {MAX_ID_LEN} characters") })
+            }
+            Some(_) => return Err(RejectedJob { reason: "field `id` is not a string".into() }),
+            None => return Err(RejectedJob { reason: "field `id` is missing".into() }),
+        };
+        let mut problems = Vec::new();
+        let job_type = match obj.get("type") {
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => {
+                problems.push("field `type` is not a string".to_owned());
+                String::new()
+            }
+            None => {
+                problems.push("field `type` is missing".to_owned());
+                String::new()
+            }
+        };
+        let payload = match obj.get("payload") {
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => {
+                problems.push("field `payload` is not an object".to_owned());
+                Map::new()
+            }
+            None => {
+                problems.push("field `payload` is missing".to_owned());
+                Map::new()
+            }
+        };
+        let lane = match obj.get("priority") {
+            None | Some(Value::Null) => default_lane(&job_type),
+            Some(v) => match serde_json::from_value::<Lane>(v.clone()) {
+                Ok(l) => l,
+                Err(_) => {
+                    problems.push("field `priority` must be one of interactive, normal, bulk".to_owned());
+                    default_lane(&job_type)
+                }
+            },
+        };
+        let created_at_ms = match obj.get("created_at").and_then(Value::as_str) {
+            Some(s) => parse_rfc3339(s).unwrap_or_else(|| {
+                problems.push("field `created_at` is not an RFC 3339 timestamp".to_owned());
+                now_ms
+            }),
+            None => now_ms,
+        };
+        let deadline_ms = match obj.get("deadline") {
+            None | Some(Value::Null) => created_at_ms + default_deadline_ms(&job_type),
+            Some(v) => match v.as_str().and_then(parse_rfc3339) {
+                Some(ms) => ms,
+                None => {
+                    problems.push("field `deadline` is not an RFC 3339 timestamp".to_owned());
+                    created_at_ms + default_deadline_ms(&job_type)
+                }
+            },
+        };
+        let lease_s = obj.get("lease_s").and_then(Value::as_u64).unwrap_or(60);
+        let attempt = obj.get("attempt").and_then(Value::as_u64).unwrap_or(1);
+        let kind = if problems.is_empty() { Some(JobKind::parse(&job_type, &payload)) } else { None };
+        let ordering_key = match obj.get("ordering_key").and_then(Value::as_str) {
+            Some(k) if !k.is_empty() => format!("k:{k}"),
+            _ => match &kind {
+                Some(Ok(k)) => k.default_ordering_key(&id),
+                _ => format!("job:{id}"),
+            },
+        };
+        let invalid = match kind {
+            Some(Ok(_)) => None,
+            Some(Err(e)) => Some(e),
+            None => Some(JobError::invalid_job(problems.join("; "))),
+        };
+        Ok(Envelope {
+            id,
+            job_type,
+            lane,
+            ordering_key,
+            created_at_ms,
+            deadline_ms,
+            lease_s,
+            attempt,
+            payload,
+            invalid,
+        })
+    }
+}
+
+fn default_lane(job_type: &str) -> Lane {
+    match job_type {
+        "ldap.authenticate" => Lane::Interactive,
+        "ldap.import" => Lane::Bulk,
+        _ => Lane::Normal,
+    }
+}
+
+fn default_deadline_ms(job_type: &str) -> u64 {
+    match job_type {
+        "ldap.authenticate" => 30_000,
+        "ldap.import" => 24 * 60 * MINUTE_MS,
+        _ => 15 * MINUTE_MS,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: u64 = 1_795_000_000_000;
+
+    #[test]
+    fn defaults_follow_the_protocol() {
+        let raw = json!({"id": "j-1", "type": "ldap.authenticate", "created_at": "2026-11-27T10:00:00Z",
+            "payload": {"directory": "corp", "username": "alice", "password": "pw"}});
+        let e = Envelope::parse(&raw, NOW).unwrap();
+        assert_eq!(e.lane, Lane::Interactive);
+        assert_eq!(e.deadline_ms - e.created_at_ms, 30_000);
+        assert_eq!(e.ordering_key, "obj:corp:user:username=alice");
+        assert!(e.invalid.is_none());
+        let imp = json!({"id": "j-2", "type": "ldap.import", "payload": {"directory": "corp", "mode": "full"}});
+        let e = Envelope::parse(&imp, NOW).unwrap();
+        assert_eq!((e.lane, e.deadline_ms), (Lane::Bulk, NOW + 24 * 3_600_000));
+    }
+
+    #[test]
+    fn explicit_fields_win() {
+        let raw = json!({"id": "j-1", "type": "ad.disable_user", "priority": "bulk", "ordering_key": "wf-42",
+            "deadline": "2026-11-27T10:15:00Z", "payload": {"directory": "corp", "user": {"dn": "CN=a,DC=x"}}});
+        let e = Envelope::parse(&raw, NOW).unwrap();
+        assert_eq!(e.lane, Lane::Bulk);
+        assert_eq!(e.ordering_key, "k:wf-42");
+        assert_eq!(Some(e.deadline_ms), parse_rfc3339("2026-11-27T10:15:00Z"));
+    }
+
+    #[test]
+    fn unusable_ids_are_rejected_and_bad_fields_are_named() {
+        assert!(Envelope::parse(&json!({"type": "x"}), NOW).is_err());
+        assert!(Envelope::parse(&json!({"id": 5}), NOW).is_err());
+        assert!(Envelope::parse(&json!({"id": "a".repeat(129)}), NOW).is_err());
+        assert!(Envelope::parse(&json!([1, 2]), NOW).is_err());
+        let e = Envelope::parse(&json!({"id": "j", "type": "ldap.authenticate", "priority": "urgent",
+            "payload": {"directory": "corp", "username": "a", "password": "b"}}), NOW).unwrap();
+        assert!(e.invalid.unwrap().message.contains("`priority`"));
+        let e = Envelope::parse(&json!({"id": "j", "type": "ldap.authenticate", "payload": {"directory": "corp"}}), NOW)
+            .unwrap();
+        assert!(e.invalid.unwrap().message.contains("username"));
+    }
+}

@@ -1,0 +1,316 @@
+//! Typed payloads of the job types of PROTOCOL.md §3. Parsing a payload is validation:
+//! a missing or mistyped field becomes `invalid_job` naming it; unknown fields are ignored.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+use crate::errors::JobError;
+use crate::secret::Secret;
+
+/// Payload fields that hold secrets: sealed at rest, erased after delivery.
+pub const SECRET_FIELDS: [&str; 3] = ["password", "new_password", "old_password"];
+
+pub type Attributes = BTreeMap<String, Vec<String>>;
+
+/// A reference to a user or group: exactly one of its fields is set.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectRef {
+    pub dn: Option<String>,
+    pub sam_account_name: Option<String>,
+    pub user_principal_name: Option<String>,
+    pub guid: Option<String>,
+    pub username: Option<String>,
+    pub name: Option<String>,
+}
+
+impl ObjectRef {
+    /// The one field that is set, as (field name, value).
+    pub fn key(&self) -> Option<(&'static str, &str)> {
+        let all = [
+            ("dn", &self.dn),
+            ("sam_account_name", &self.sam_account_name),
+            ("user_principal_name", &self.user_principal_name),
+            ("guid", &self.guid),
+            ("username", &self.username),
+            ("name", &self.name),
+        ];
+        let mut set = all.iter().filter_map(|(k, v)| v.as_deref().map(|v| (*k, v)));
+        match (set.next(), set.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Authenticate {
+    pub directory: String,
+    pub username: String,
+    pub password: Secret,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    Full,
+    Delta,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Import {
+    pub directory: String,
+    pub base_dn: Option<String>,
+    pub filter: Option<String>,
+    pub attributes: Option<Vec<String>>,
+    pub page_size: Option<u32>,
+    pub batch_size: Option<u32>,
+    pub mode: ImportMode,
+    pub delta_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CreateUser {
+    pub directory: String,
+    pub parent_dn: String,
+    pub sam_account_name: String,
+    pub cn: Option<String>,
+    pub user_principal_name: Option<String>,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub display_name: Option<String>,
+    pub mail: Option<String>,
+    pub password: Option<Secret>,
+    pub enabled: Option<bool>,
+    pub must_change_password: Option<bool>,
+    pub attributes: Option<Attributes>,
+    pub groups: Option<Vec<ObjectRef>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UpdateUser {
+    pub directory: String,
+    pub user: ObjectRef,
+    pub replace: Option<Attributes>,
+    pub add: Option<Attributes>,
+    pub delete: Option<Attributes>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserTarget {
+    pub directory: String,
+    pub user: ObjectRef,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ResetPassword {
+    pub directory: String,
+    pub user: ObjectRef,
+    pub new_password: Secret,
+    pub must_change_password: Option<bool>,
+    pub unlock: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChangePassword {
+    pub directory: String,
+    pub user: ObjectRef,
+    pub old_password: Secret,
+    pub new_password: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Membership {
+    pub directory: String,
+    pub user: ObjectRef,
+    pub group: ObjectRef,
+}
+
+/// Test and benchmark jobs; compiled only with the `test-jobs` feature.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TestJob {
+    /// Sleep this long before answering, to hold a running slot.
+    #[serde(default)]
+    pub sleep_ms: u64,
+    /// `test.touch` appends the job id to this file, guarded by the step journal.
+    pub path: Option<String>,
+    /// Fail with this error code instead of succeeding (e.g. "timeout" to test retries).
+    pub fail_with: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum JobKind {
+    Authenticate(Authenticate),
+    Import(Import),
+    CreateUser(CreateUser),
+    UpdateUser(UpdateUser),
+    EnableUser(UserTarget),
+    DisableUser(UserTarget),
+    ResetPassword(ResetPassword),
+    ChangePassword(ChangePassword),
+    UnlockUser(UserTarget),
+    AddToGroup(Membership),
+    RemoveFromGroup(Membership),
+    DeleteUser(UserTarget),
+    TestNoop(TestJob),
+    TestTouch(TestJob),
+}
+
+/// Every job type this build accepts, as announced in `capabilities`.
+pub fn job_types() -> Vec<&'static str> {
+    let mut types = vec![
+        "ldap.authenticate",
+        "ldap.import",
+        "ad.create_user",
+        "ad.update_user",
+        "ad.enable_user",
+        "ad.disable_user",
+        "ad.reset_password",
+        "ad.change_password",
+        "ad.unlock_user",
+        "ad.add_to_group",
+        "ad.remove_from_group",
+        "ad.delete_user",
+    ];
+    if cfg!(feature = "test-jobs") {
+        types.extend(["test.noop", "test.touch"]);
+    }
+    types
+}
+
+fn typed<T: DeserializeOwned>(job_type: &str, payload: &Map<String, Value>) -> Result<T, JobError> {
+    serde_json::from_value(Value::Object(payload.clone()))
+        .map_err(|e| JobError::invalid_job(format!("payload of {job_type}: {e}")))
+}
+
+fn check_ref(field: &str, r: &ObjectRef) -> Result<(), JobError> {
+    r.key().map(|_| ()).ok_or_else(|| {
+        JobError::invalid_job(format!("field `{field}` must have exactly one of dn, sam_account_name, user_principal_name, guid, username, name"))
+    })
+}
+
+impl JobKind {
+    pub fn parse(job_type: &str, payload: &Map<String, Value>) -> Result<JobKind, JobError> {
+        let kind = match job_type {
+            "ldap.authenticate" => JobKind::Authenticate(typed(job_type, payload)?),
+            "ldap.import" => JobKind::Import(typed(job_type, payload)?),
+            "ad.create_user" => JobKind::CreateUser(typed(job_type, payload)?),
+            "ad.update_user" => JobKind::UpdateUser(typed(job_type, payload)?),
+            "ad.enable_user" => JobKind::EnableUser(typed(job_type, payload)?),
+            "ad.disable_user" => JobKind::DisableUser(typed(job_type, payload)?),
+            "ad.reset_password" => JobKind::ResetPassword(typed(job_type, payload)?),
+            "ad.change_password" => JobKind::ChangePassword(typed(job_type, payload)?),
+            "ad.unlock_user" => JobKind::UnlockUser(typed(job_type, payload)?),
+            "ad.add_to_group" => JobKind::AddToGroup(typed(job_type, payload)?),
+            "ad.remove_from_group" => JobKind::RemoveFromGroup(typed(job_type, payload)?),
+            "ad.delete_user" => JobKind::DeleteUser(typed(job_type, payload)?),
+            "test.noop" if cfg!(feature = "test-jobs") => JobKind::TestNoop(typed(job_type, payload)?),
+            "test.touch" if cfg!(feature = "test-jobs") => JobKind::TestTouch(typed(job_type, payload)?),
+            other => return Err(JobError::invalid_job(format!("unknown job type `{other}`"))),
+        };
+        kind.check()?;
+        Ok(kind)
+    }
+
+    fn check(&self) -> Result<(), JobError> {
+        match self {
+            JobKind::UpdateUser(p) => check_ref("user", &p.user),
+            JobKind::EnableUser(p) | JobKind::DisableUser(p) | JobKind::UnlockUser(p) | JobKind::DeleteUser(p) => {
+                check_ref("user", &p.user)
+            }
+            JobKind::ResetPassword(p) => check_ref("user", &p.user),
+            JobKind::ChangePassword(p) => check_ref("user", &p.user),
+            JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => {
+                check_ref("user", &p.user)?;
+                check_ref("group", &p.group)
+            }
+            JobKind::CreateUser(p) => match &p.groups {
+                Some(groups) => groups.iter().try_for_each(|g| check_ref("groups[]", g)),
+                None => Ok(()),
+            },
+            JobKind::Import(p) if p.mode == ImportMode::Delta && p.delta_token.is_none() => Ok(()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The directory the payload names; `None` for test jobs.
+    pub fn directory(&self) -> Option<&str> {
+        match self {
+            JobKind::Authenticate(p) => Some(&p.directory),
+            JobKind::Import(p) => Some(&p.directory),
+            JobKind::CreateUser(p) => Some(&p.directory),
+            JobKind::UpdateUser(p) => Some(&p.directory),
+            JobKind::EnableUser(p) | JobKind::DisableUser(p) | JobKind::UnlockUser(p) | JobKind::DeleteUser(p) => {
+                Some(&p.directory)
+            }
+            JobKind::ResetPassword(p) => Some(&p.directory),
+            JobKind::ChangePassword(p) => Some(&p.directory),
+            JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => Some(&p.directory),
+            JobKind::TestNoop(_) | JobKind::TestTouch(_) => None,
+        }
+    }
+
+    /// The ordering key when the server sends none: directory plus target object, so
+    /// two jobs on one object never run at once (values compared case-insensitively,
+    /// as AD compares names).
+    pub fn default_ordering_key(&self, job_id: &str) -> String {
+        let user = |dir: &str, r: &ObjectRef| match r.key() {
+            Some((k, v)) => format!("obj:{dir}:user:{k}={}", v.to_lowercase()),
+            None => format!("job:{job_id}"),
+        };
+        match self {
+            JobKind::Authenticate(p) => format!("obj:{}:user:username={}", p.directory, p.username.to_lowercase()),
+            JobKind::CreateUser(p) => {
+                format!("obj:{}:user:sam_account_name={}", p.directory, p.sam_account_name.to_lowercase())
+            }
+            JobKind::UpdateUser(p) => user(&p.directory, &p.user),
+            JobKind::EnableUser(p) | JobKind::DisableUser(p) | JobKind::UnlockUser(p) | JobKind::DeleteUser(p) => {
+                user(&p.directory, &p.user)
+            }
+            JobKind::ResetPassword(p) => user(&p.directory, &p.user),
+            JobKind::ChangePassword(p) => user(&p.directory, &p.user),
+            JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => user(&p.directory, &p.user),
+            JobKind::Import(_) | JobKind::TestNoop(_) | JobKind::TestTouch(_) => format!("job:{job_id}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(t: &str, v: Value) -> Result<JobKind, JobError> {
+        JobKind::parse(t, v.as_object().unwrap())
+    }
+
+    #[test]
+    fn refs_need_exactly_one_field() {
+        let two = json!({"directory": "corp", "user": {"dn": "CN=a", "guid": "x"}});
+        assert!(parse("ad.enable_user", two).unwrap_err().message.contains("exactly one"));
+        let none = json!({"directory": "corp", "user": {}});
+        assert!(parse("ad.delete_user", none).is_err());
+        let bad_key = json!({"directory": "corp", "user": {"uid": "a"}});
+        assert!(parse("ad.delete_user", bad_key).unwrap_err().message.contains("uid"));
+        let ok = json!({"directory": "corp", "user": {"sam_account_name": "Alice"}, "group": {"name": "g"}});
+        let k = parse("ad.add_to_group", ok).unwrap();
+        assert_eq!(k.default_ordering_key("j"), "obj:corp:user:sam_account_name=alice");
+    }
+
+    #[test]
+    fn unknown_types_and_wrong_field_types_are_invalid() {
+        assert!(parse("ad.format_disk", json!({})).unwrap_err().message.contains("ad.format_disk"));
+        let e = parse("ldap.authenticate", json!({"directory": "corp", "username": 5, "password": "x"})).unwrap_err();
+        assert!(e.message.contains("invalid type"), "{}", e.message);
+        let e = parse("ldap.import", json!({"directory": "corp", "mode": "sideways"})).unwrap_err();
+        assert!(e.message.contains("sideways"));
+    }
+
+    #[test]
+    fn a_password_never_shows_in_debug_output() {
+        let k = parse("ldap.authenticate", json!({"directory": "c", "username": "u", "password": "Zebra-42!"})).unwrap();
+        assert!(!format!("{k:?}").contains("Zebra-42!"));
+    }
+}

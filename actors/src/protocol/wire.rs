@@ -1,0 +1,195 @@
+//! Request and response bodies of PROTOCOL.md §2. Unknown fields are ignored on input.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::errors::JobError;
+
+pub const PROTOCOL_VERSION: u32 = 1;
+pub const API_PATH: &str = "/api/v1/integration-connector";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterRequest {
+    pub connector_id: Option<String>,
+    pub name: String,
+    pub hostname: String,
+    pub os: String,
+    pub arch: String,
+    pub version: String,
+    pub protocol_version: u32,
+    pub capabilities: Vec<String>,
+    pub directories: Vec<DirectorySummary>,
+    pub max_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DirectorySummary {
+    pub name: String,
+    pub kind: String,
+    pub base_dn: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RegisterResponse {
+    pub connector_id: String,
+    #[serde(default = "default_heartbeat_s")]
+    pub heartbeat_interval_s: u64,
+    #[serde(default = "default_poll_s")]
+    pub poll_timeout_s: u64,
+    #[serde(default)]
+    pub server_time: Option<String>,
+}
+
+fn default_heartbeat_s() -> u64 {
+    30
+}
+
+fn default_poll_s() -> u64 {
+    25
+}
+
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct QueueFigures {
+    pub pending: u64,
+    pub running: u64,
+    pub awaiting_delivery: u64,
+    pub dead: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComponentReport {
+    pub name: String,
+    pub state: String,
+    pub restarts: u64,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DirectoryReport {
+    pub name: String,
+    pub reachable: bool,
+    pub pool_size: u64,
+    pub in_use: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeartbeatRequest {
+    pub status: &'static str,
+    pub uptime_s: u64,
+    pub version: String,
+    pub queue: QueueFigures,
+    pub components: Vec<ComponentReport>,
+    pub directories: Vec<DirectoryReport>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct HeartbeatResponse {
+    #[serde(default)]
+    pub commands: Vec<Value>,
+}
+
+/// A command from a heartbeat response, parsed. Unknown types are kept by id so the
+/// connector can log them once and ignore them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    UploadLogs { id: String, request_id: String, since: Option<String>, until: Option<String> },
+    StreamLogs { id: String, request_id: String, duration_s: u64, level: String },
+    CancelJob { id: String, job_id: String },
+    Unknown { id: String, kind: String },
+}
+
+impl Command {
+    pub fn id(&self) -> &str {
+        match self {
+            Command::UploadLogs { id, .. }
+            | Command::StreamLogs { id, .. }
+            | Command::CancelJob { id, .. }
+            | Command::Unknown { id, .. } => id,
+        }
+    }
+
+    /// `None` when the value has no string `id` (nothing to dedupe it by: ignored).
+    pub fn parse(value: &Value) -> Option<Command> {
+        let id = value.get("id")?.as_str()?.to_owned();
+        let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
+        let kind = text("type").unwrap_or_default();
+        let parsed = match kind.as_str() {
+            "upload_logs" => text("request_id").map(|request_id| Command::UploadLogs {
+                id: id.clone(),
+                request_id,
+                since: text("since"),
+                until: text("until"),
+            }),
+            "stream_logs" => text("request_id").map(|request_id| Command::StreamLogs {
+                id: id.clone(),
+                request_id,
+                duration_s: value.get("duration_s").and_then(Value::as_u64).unwrap_or(300),
+                level: text("level").unwrap_or_else(|| "info".into()),
+            }),
+            "cancel_job" => text("job_id").map(|job_id| Command::CancelJob { id: id.clone(), job_id }),
+            _ => None,
+        };
+        Some(parsed.unwrap_or(Command::Unknown { id, kind }))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobsResponse {
+    #[serde(default)]
+    pub jobs: Vec<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultStatus {
+    Succeeded,
+    Failed,
+}
+
+/// The body of `POST /jobs/{id}/result`. Stored verbatim in the outbox so a repeat is
+/// byte-identical.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ResultBody {
+    pub status: ResultStatus,
+    pub result: Option<Value>,
+    pub error: Option<JobError>,
+    pub started_at: Option<String>,
+    pub finished_at: String,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RecordsBody {
+    pub seq: u64,
+    pub records: Vec<Value>,
+    pub last: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ErrorDetail {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn commands_parse_by_type_and_unknown_ones_are_kept() {
+        let c = Command::parse(&json!({"id": "c-19", "type": "cancel_job", "job_id": "j-100"}));
+        assert_eq!(c, Some(Command::CancelJob { id: "c-19".into(), job_id: "j-100".into() }));
+        let u = Command::parse(&json!({"id": "c-1", "type": "reboot"})).unwrap();
+        assert_eq!(u.id(), "c-1");
+        assert!(matches!(u, Command::Unknown { .. }));
+        assert_eq!(Command::parse(&json!({"type": "cancel_job"})), None);
+    }
+}

@@ -1,0 +1,181 @@
+//! The queue actor: translates messages into [`DurableQueue`] calls and publishes the
+//! queue figures after each change. It runs on its own arbiter: sled flushes block it,
+//! nobody else.
+
+use std::time::Duration;
+
+use actix::prelude::*;
+use tokio::sync::watch;
+
+use super::durable::{DurableQueue, QueueError};
+use super::messages::*;
+use crate::protocol::wire::QueueFigures;
+use crate::status::{ComponentPublisher, ComponentState};
+use crate::system::{guarded, restart_backoff};
+use crate::time::now_ms;
+
+const COMPACT_EVERY: Duration = Duration::from_secs(60);
+
+pub struct QueueActor {
+    queue: DurableQueue,
+    figures: watch::Sender<QueueFigures>,
+    status: ComponentPublisher,
+}
+
+impl QueueActor {
+    pub fn new(queue: DurableQueue, status: ComponentPublisher) -> (Self, watch::Receiver<QueueFigures>) {
+        let (figures, rx) = watch::channel(queue.figures());
+        (QueueActor { queue, figures, status }, rx)
+    }
+
+    fn publish(&self) {
+        let now = self.queue.figures();
+        self.figures.send_if_modified(|f| {
+            let changed = *f != now;
+            *f = now;
+            changed
+        });
+    }
+
+    fn compact(&mut self, ctx: &mut Context<Self>) {
+        match guarded::<Self, _>(ctx, "queue", || self.queue.compact(now_ms())) {
+            Some(Ok(n)) if n > 0 => tracing::debug!(removed = n, "compacted finished jobs"),
+            Some(Err(e)) => tracing::error!(error = %e, "queue compaction failed"),
+            _ => {}
+        }
+        self.publish();
+    }
+}
+
+impl Actor for QueueActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(COMPACT_EVERY, |act, ctx| act.compact(ctx));
+        self.status.set(ComponentState::Running, None);
+    }
+}
+
+impl Supervised for QueueActor {
+    fn restarting(&mut self, ctx: &mut Context<Self>) {
+        let n = self.status.restarted("restarted after a failure".into());
+        tracing::warn!(restarts = n, "queue actor restarting");
+        // The mailbox keeps its messages; hold them back for the backoff.
+        ctx.wait(actix::clock::sleep(restart_backoff(n)).into_actor(self));
+    }
+}
+
+/// Runs one queue call under the panic guard; a panic answers as an engine error.
+macro_rules! queue_call {
+    ($self:ident, $ctx:ident, $body:expr) => {{
+        let out = guarded::<Self, _>($ctx, "queue", || $body)
+            .unwrap_or_else(|| Err(QueueError::Corrupt { key: "-".into(), reason: "the queue actor panicked".into() }));
+        $self.publish();
+        out
+    }};
+}
+
+impl Handler<AcceptJobs> for QueueActor {
+    type Result = <AcceptJobs as Message>::Result;
+    fn handle(&mut self, msg: AcceptJobs, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.accept(msg.jobs, now_ms()))
+    }
+}
+
+impl Handler<MarkAcknowledged> for QueueActor {
+    type Result = Result<(), QueueError>;
+    fn handle(&mut self, msg: MarkAcknowledged, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.acknowledged(&msg.id, now_ms()))
+    }
+}
+
+impl Handler<DropJob> for QueueActor {
+    type Result = Result<(), QueueError>;
+    fn handle(&mut self, msg: DropJob, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.drop_job(&msg.id, now_ms()))
+    }
+}
+
+impl Handler<ListUnacknowledged> for QueueActor {
+    type Result = Vec<String>;
+    fn handle(&mut self, _: ListUnacknowledged, _: &mut Context<Self>) -> Self::Result {
+        self.queue.unacknowledged()
+    }
+}
+
+impl Handler<TakeRunnable> for QueueActor {
+    type Result = <TakeRunnable as Message>::Result;
+    fn handle(&mut self, msg: TakeRunnable, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.take_runnable(now_ms(), msg.free))
+    }
+}
+
+impl Handler<CompleteJob> for QueueActor {
+    type Result = Result<(), QueueError>;
+    fn handle(&mut self, msg: CompleteJob, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.complete(&msg.id, msg.outcome, now_ms()))
+    }
+}
+
+impl Handler<CancelJob> for QueueActor {
+    type Result = <CancelJob as Message>::Result;
+    fn handle(&mut self, msg: CancelJob, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.cancel(&msg.id, now_ms()))
+    }
+}
+
+impl Handler<StoreBatch> for QueueActor {
+    type Result = Result<u64, QueueError>;
+    fn handle(&mut self, msg: StoreBatch, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.store_batch(&msg.id, msg.records, msg.last))
+    }
+}
+
+impl Handler<PeekOutbox> for QueueActor {
+    type Result = <PeekOutbox as Message>::Result;
+    fn handle(&mut self, msg: PeekOutbox, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.outbox(msg.limit))
+    }
+}
+
+impl Handler<MarkDelivered> for QueueActor {
+    type Result = Result<(), QueueError>;
+    fn handle(&mut self, msg: MarkDelivered, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.delivered(&msg.item, msg.verdict, now_ms()))
+    }
+}
+
+impl Handler<GetConnectorId> for QueueActor {
+    type Result = Result<Option<String>, QueueError>;
+    fn handle(&mut self, _: GetConnectorId, _: &mut Context<Self>) -> Self::Result {
+        self.queue.connector_id()
+    }
+}
+
+impl Handler<SetConnectorId> for QueueActor {
+    type Result = Result<(), QueueError>;
+    fn handle(&mut self, msg: SetConnectorId, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.set_connector_id(&msg.id))
+    }
+}
+
+impl Handler<ReadStep> for QueueActor {
+    type Result = <ReadStep as Message>::Result;
+    fn handle(&mut self, msg: ReadStep, _: &mut Context<Self>) -> Self::Result {
+        self.queue.step(&msg.id, &msg.step)
+    }
+}
+
+impl Handler<RecordStep> for QueueActor {
+    type Result = Result<(), QueueError>;
+    fn handle(&mut self, msg: RecordStep, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.record_step(&msg.id, &msg.step, &msg.value))
+    }
+}
+
+impl Handler<NextWakeup> for QueueActor {
+    type Result = Option<u64>;
+    fn handle(&mut self, _: NextWakeup, _: &mut Context<Self>) -> Self::Result {
+        self.queue.next_wakeup_ms()
+    }
+}

@@ -1,0 +1,105 @@
+//! Messages the queue actor takes. Replies are `Result<_, QueueError>`.
+
+use actix::Message;
+use serde_json::Value;
+
+use super::durable::{Accepted, CancelOutcome, QueueError, Runnable};
+use super::outbox::{Parcel, Verdict};
+use super::record::OutboxItem;
+use crate::errors::JobError;
+use crate::protocol::Envelope;
+
+/// Store offered jobs durably; reply says which are new and which were seen before.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<(String, Accepted)>, QueueError>")]
+pub struct AcceptJobs {
+    pub jobs: Vec<Envelope>,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<(), QueueError>")]
+pub struct MarkAcknowledged {
+    pub id: String,
+}
+
+/// The server refused the ack (404/409): forget the job.
+#[derive(Message)]
+#[rtype(result = "Result<(), QueueError>")]
+pub struct DropJob {
+    pub id: String,
+}
+
+#[derive(Message)]
+#[rtype(result = "Vec<String>")]
+pub struct ListUnacknowledged;
+
+#[derive(Message)]
+#[rtype(result = "Result<Vec<Runnable>, QueueError>")]
+pub struct TakeRunnable {
+    pub free: usize,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<(), QueueError>")]
+pub struct CompleteJob {
+    pub id: String,
+    pub outcome: Result<Value, JobError>,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<CancelOutcome, QueueError>")]
+pub struct CancelJob {
+    pub id: String,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<u64, QueueError>")]
+pub struct StoreBatch {
+    pub id: String,
+    pub records: Vec<Value>,
+    pub last: bool,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Vec<Parcel>, QueueError>")]
+pub struct PeekOutbox {
+    pub limit: usize,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<(), QueueError>")]
+pub struct MarkDelivered {
+    pub item: OutboxItem,
+    pub verdict: Verdict,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Option<String>, QueueError>")]
+pub struct GetConnectorId;
+
+#[derive(Message)]
+#[rtype(result = "Result<(), QueueError>")]
+pub struct SetConnectorId {
+    pub id: String,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Option<Value>, QueueError>")]
+pub struct ReadStep {
+    pub id: String,
+    pub step: String,
+}
+
+/// Journal an intent or a finished step; flushed before the reply.
+#[derive(Message)]
+#[rtype(result = "Result<(), QueueError>")]
+pub struct RecordStep {
+    pub id: String,
+    pub step: String,
+    pub value: Value,
+}
+
+/// When the next retry is due (unix ms), so the dispatcher knows when to look again.
+#[derive(Message)]
+#[rtype(result = "Option<u64>")]
+pub struct NextWakeup;

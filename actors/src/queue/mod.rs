@@ -1,0 +1,66 @@
+//! The durable job queue: every job the connector accepted, its state, its result, and
+//! the outbox of results and import batches still owed to the server.
+//!
+//! # Design
+//!
+//! One sled tree, `queue`, keys by prefix (all integers big-endian so byte order is
+//! numeric order):
+//!
+//! | key | value | what |
+//! |---|---|---|
+//! | `m/format` | `"1"` | on-disk format version; a different value refuses to open |
+//! | `m/connector_id` | utf-8 | id the server gave at registration |
+//! | `j/{job id}` | [`JobRecord`] JSON | the job, payload secrets sealed ([`sealing`]) |
+//! | `o/{u64 seq}` | [`OutboxItem`] JSON | a result or batch owed to the server, in order |
+//! | `b/{job id}\0{u64 seq}` | records batch JSON | an import batch, stored before it is sent |
+//! | `r/{u64 finished ms}/{job id}` | empty | retention index of finished jobs |
+//! | `s/{job id}\0{step}` | JSON | the job's step journal (intent before each write) |
+//!
+//! A transition touches several keys in one `sled::Batch`, so it is atomic.
+//!
+//! ## States
+//!
+//! ```text
+//! Received ──ack 2xx──▶ Acknowledged ──take──▶ Running ──done──▶ AwaitingDelivery ──2xx/409──▶ Delivered
+//!    │                      ▲   │                 │  retryable failure                 │
+//!    │ ack 404/409          │   └── cancel ──────▶│  (not_before = backoff) ─┐          └─400──▶ Dead
+//!    ▼                      └─────────────────────┴──────────────────────────┘
+//!  Dropped                              deadline passed / attempts exhausted ──▶ Dead (failure result still sent)
+//! ```
+//!
+//! ## Invariants
+//! - A job is written and **flushed** before the server is told it is ours (ack).
+//! - A job id seen before is never stored twice; [`DurableQueue::accept`] reports it
+//!   as known so the caller acknowledges again without running it.
+//! - A job only runs once acknowledged; a job found `Running` at open is resumed (its
+//!   step journal makes the re-run idempotent), or declared dead once it has crashed
+//!   the process `max_attempts` times.
+//! - A result is flushed before it is sent, and stays in the outbox until the server
+//!   answers 2xx, 404 or 409. Batches of a job leave the outbox before its result.
+//! - Secrets are sealed with a key kept in the storage path (mode 0600) and erased from
+//!   the record when the result is delivered.
+//! - Finished jobs stay `retention` long for `queue list` and the UI, then are removed.
+//!
+//! sled is pre-1.0: it stays behind [`store::Store`].
+
+mod actor;
+mod durable;
+mod keys;
+mod maintenance;
+mod messages;
+mod outbox;
+mod record;
+mod scheduler;
+pub mod sealing;
+mod settings;
+pub mod store;
+#[cfg(test)]
+mod tests;
+
+pub use actor::QueueActor;
+pub use durable::{Accepted, CancelOutcome, DurableQueue, QueueError, Runnable};
+pub use outbox::{Parcel, Verdict};
+pub use messages::*;
+pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
+pub use scheduler::LaneCaps;
+pub use settings::QueueSettings;

@@ -1,0 +1,121 @@
+//! The outbox: results and import batches owed to the server, in order.
+
+use serde_json::Value;
+
+use super::durable::{decode, encode, DurableQueue, QueueError};
+use super::keys;
+use super::record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
+use super::store::WriteBatch;
+use crate::protocol::wire::RecordsBody;
+
+/// How the server answered a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// 2xx, or 409 for a result (it already has one): done.
+    Accepted,
+    /// 400 (it will never take this body) or 404 (the job is gone): give up on it.
+    Refused,
+}
+
+/// An outbox entry with the body to send.
+#[derive(Debug, Clone)]
+pub struct Parcel {
+    pub item: OutboxItem,
+    pub body: Value,
+}
+
+impl DurableQueue {
+    pub(super) fn push_outbox(&mut self, batch: &mut WriteBatch, job_id: &str, kind: OutboxKind) -> u64 {
+        let position = self.next_position;
+        self.next_position += 1;
+        let item = OutboxItem { position, job_id: job_id.to_owned(), kind };
+        batch.put(keys::outbox(position), encode(&item));
+        position
+    }
+
+    /// Stores the next records batch of a running import and queues it for delivery.
+    /// Flushed before it returns: the batch's content is fixed from now on, so a repeat
+    /// after a crash carries exactly the same records. Returns its `seq`.
+    pub fn store_batch(&mut self, id: &str, records: Vec<Value>, last: bool) -> Result<u64, QueueError> {
+        let Some(mut job) = self.load(id)? else { return Err(QueueError::NotFound(id.to_owned())) };
+        let seq = job.batches_stored;
+        let body = RecordsBody { seq, records, last };
+        let mut batch = WriteBatch::default();
+        batch.put(keys::batch(id, seq), encode(&body));
+        job.batches_stored += 1;
+        batch.put(keys::job(id), encode(&job));
+        self.push_outbox(&mut batch, id, OutboxKind::Batch { seq });
+        self.store.apply(batch)?;
+        self.store.flush()?;
+        Ok(seq)
+    }
+
+    /// The first `limit` parcels of the outbox, oldest first.
+    pub fn outbox(&self, limit: usize) -> Result<Vec<Parcel>, QueueError> {
+        let mut out = Vec::new();
+        for (k, v) in self.store.scan_limit(keys::OUTBOX, limit)? {
+            let item: OutboxItem = decode(&k, &v)?;
+            let body = match item.kind {
+                OutboxKind::Result => {
+                    self.load(&item.job_id)?.and_then(|j| j.outcome).map(|o| serde_json::to_value(o).unwrap_or_default())
+                }
+                OutboxKind::Batch { seq } => {
+                    let key = keys::batch(&item.job_id, seq);
+                    self.store.get(&key)?.map(|v| decode::<Value>(&key, &v)).transpose()?
+                }
+            };
+            match body {
+                Some(body) => out.push(Parcel { item, body }),
+                // Its job was purged by an operator: the entry is an orphan.
+                None => tracing::warn!(job_id = %item.job_id, "outbox entry without a body; skipped"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The server answered a parcel. Results delivered erase the job's sealed secrets.
+    pub fn delivered(&mut self, item: &OutboxItem, verdict: Verdict, now_ms: u64) -> Result<(), QueueError> {
+        let mut batch = WriteBatch::default();
+        batch.delete(keys::outbox(item.position));
+        let job = self.load(&item.job_id)?;
+        match (item.kind, job) {
+            (OutboxKind::Batch { seq }, Some(mut job)) => {
+                batch.delete(keys::batch(&item.job_id, seq));
+                job.batches_delivered = job.batches_delivered.max(seq + 1);
+                batch.put(keys::job(&job.id), encode(&job));
+            }
+            (OutboxKind::Result, Some(job)) if job.delivery == Delivery::Pending => {
+                self.result_delivered(&mut batch, job, verdict, now_ms);
+            }
+            _ => {}
+        }
+        self.store.apply(batch)?;
+        Ok(())
+    }
+
+    fn result_delivered(&mut self, batch: &mut WriteBatch, mut job: JobRecord, verdict: Verdict, now_ms: u64) {
+        self.results_pending = self.results_pending.saturating_sub(1);
+        job.sealed = None;
+        job.delivery = match verdict {
+            Verdict::Accepted => Delivery::Delivered,
+            Verdict::Refused => Delivery::Refused,
+        };
+        if job.state == JobState::AwaitingDelivery {
+            job.state = match verdict {
+                Verdict::Accepted => JobState::Delivered,
+                Verdict::Refused => {
+                    self.dead += 1;
+                    JobState::Dead
+                }
+            };
+        }
+        self.live.remove(&job.id);
+        batch.put(keys::retention(*job.finished_ms.get_or_insert(now_ms), &job.id), Vec::new());
+        batch.put(keys::job(&job.id), encode(&job));
+    }
+
+    /// Import batches stored for a job but not yet delivered (to resume an import).
+    pub fn batches_pending(&self, id: &str) -> Result<u64, QueueError> {
+        Ok(self.store.scan(&keys::batches_of(id))?.len() as u64)
+    }
+}

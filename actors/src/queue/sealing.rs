@@ -1,0 +1,146 @@
+//! Sealing of payload secrets at rest: ChaCha20-Poly1305 with a random 96-bit nonce per
+//! seal and the job id as associated data (a sealed blob cannot be moved to another job).
+//!
+//! The 32-byte key lives in `connector.key` in the storage path, created on first start
+//! with mode 0600. Losing the key loses the secrets of queued jobs, nothing else: such
+//! jobs fail with `internal` naming the cause.
+
+use std::fs::{self, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use rand::RngCore;
+use serde_json::{Map, Value};
+
+use crate::protocol::payload::SECRET_FIELDS;
+
+pub const KEY_FILE: &str = "connector.key";
+const NONCE_LEN: usize = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error("cannot read or create the sealing key {path}: {source}")]
+    KeyFile { path: PathBuf, source: std::io::Error },
+    #[error("the sealing key {path} is not 32 bytes: it was damaged or replaced")]
+    KeyLength { path: PathBuf },
+    #[error("sealed secrets of job {job_id} do not open with this storage path's key")]
+    Open { job_id: String },
+}
+
+pub struct Sealer {
+    cipher: ChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(***)")
+    }
+}
+
+impl Sealer {
+    /// Loads the key from `dir`, creating it (0600) on first use.
+    pub fn open(dir: &Path) -> Result<Sealer, SealError> {
+        let path = dir.join(KEY_FILE);
+        let err = |source| SealError::KeyFile { path: path.clone(), source };
+        let key = match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+            Ok(mut file) => {
+                let mut key = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut key);
+                file.write_all(&key).and_then(|_| file.sync_all()).map_err(err)?;
+                key.to_vec()
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                let mut file = fs::File::open(&path).map_err(err)?;
+                let mode = file.metadata().map_err(err)?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    tracing::warn!(path = %path.display(), "sealing key was readable by others; setting mode 0600");
+                    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(err)?;
+                }
+                let mut key = Vec::new();
+                file.read_to_end(&mut key).map_err(err)?;
+                key
+            }
+            Err(e) => return Err(err(e)),
+        };
+        if key.len() != 32 {
+            return Err(SealError::KeyLength { path });
+        }
+        Ok(Sealer { cipher: ChaCha20Poly1305::new(Key::from_slice(&key)) })
+    }
+
+    /// Moves the secret fields out of `payload` and seals them; `None` when there are none.
+    pub fn seal_secrets(&self, job_id: &str, payload: &mut Map<String, Value>) -> Option<Vec<u8>> {
+        let mut secrets = Map::new();
+        for field in SECRET_FIELDS {
+            if let Some(v) = payload.remove(field) {
+                secrets.insert(field.to_owned(), v);
+            }
+        }
+        if secrets.is_empty() {
+            return None;
+        }
+        let plain = Value::Object(secrets).to_string();
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let sealed = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain.as_bytes(), aad: job_id.as_bytes() })
+            .ok()?;
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        Some(out)
+    }
+
+    /// Puts the sealed secrets back into `payload`, in memory only.
+    pub fn unseal_into(&self, job_id: &str, sealed: &[u8], payload: &mut Map<String, Value>) -> Result<(), SealError> {
+        let fail = || SealError::Open { job_id: job_id.to_owned() };
+        if sealed.len() < NONCE_LEN {
+            return Err(fail());
+        }
+        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: job_id.as_bytes() })
+            .map_err(|_| fail())?;
+        let secrets: Map<String, Value> = serde_json::from_slice(&plain).map_err(|_| fail())?;
+        payload.extend(secrets);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn seals_round_trip_and_bind_to_the_job_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let sealer = Sealer::open(dir.path()).unwrap();
+        let mut payload = json!({"username": "a", "password": "Pw-123", "new_password": "N-9"})
+            .as_object()
+            .unwrap()
+            .clone();
+        let sealed = sealer.seal_secrets("j-1", &mut payload).unwrap();
+        assert_eq!(payload.len(), 1);
+        assert!(!String::from_utf8_lossy(&sealed).contains("Pw-123"));
+        assert!(sealer.unseal_into("j-2", &sealed, &mut payload.clone()).is_err());
+        // A key reopened from disk opens what the first one sealed.
+        let again = Sealer::open(dir.path()).unwrap();
+        again.unseal_into("j-1", &sealed, &mut payload).unwrap();
+        assert_eq!(payload["password"], "Pw-123");
+        let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn no_secret_fields_means_nothing_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let sealer = Sealer::open(dir.path()).unwrap();
+        let mut payload = json!({"directory": "corp"}).as_object().unwrap().clone();
+        assert!(sealer.seal_secrets("j", &mut payload).is_none());
+    }
+}

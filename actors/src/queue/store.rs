@@ -1,0 +1,114 @@
+//! The storage the queue needs, as a trait, and its sled implementation.
+//!
+//! sled is pre-1.0 and its on-disk format will change: everything sled-specific stays
+//! in this file so a later engine replaces one type.
+
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the queue database is in use by another process (is the service running? stop it first): {0}")]
+    Locked(String),
+    #[error("queue database error: {0}")]
+    Engine(String),
+}
+
+/// One write of a batch.
+#[derive(Debug, Clone)]
+pub enum Write {
+    Put(Vec<u8>, Vec<u8>),
+    Delete(Vec<u8>),
+}
+
+/// Writes of one state transition; applied atomically.
+#[derive(Debug, Default)]
+pub struct WriteBatch {
+    pub writes: Vec<Write>,
+}
+
+impl WriteBatch {
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.push(Write::Put(key, value));
+    }
+
+    pub fn delete(&mut self, key: Vec<u8>) {
+        self.writes.push(Write::Delete(key));
+    }
+}
+
+pub trait Store: Send {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// All (key, value) pairs whose key starts with `prefix`, in key order.
+    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    /// Up to `limit` pairs under `prefix`, in key order.
+    fn scan_limit(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn apply(&self, batch: WriteBatch) -> Result<(), StoreError>;
+    /// Returns once everything applied so far is on disk.
+    fn flush(&self) -> Result<(), StoreError>;
+    /// Bytes the database occupies on disk.
+    fn size_on_disk(&self) -> Result<u64, StoreError>;
+}
+
+pub struct SledStore {
+    db: sled::Db,
+    tree: sled::Tree,
+}
+
+fn engine(e: sled::Error) -> StoreError {
+    StoreError::Engine(e.to_string())
+}
+
+impl SledStore {
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
+        let db = sled::Config::new()
+            .path(dir.join("queue.sled"))
+            .cache_capacity(cache_bytes)
+            .open()
+            .map_err(|e| match e {
+                // sled reports the exclusive file lock as an I/O error "could not acquire lock".
+                sled::Error::Io(io) if io.to_string().contains("lock") => StoreError::Locked(io.to_string()),
+                other => engine(other),
+            })?;
+        let tree = db.open_tree("queue").map_err(engine)?;
+        Ok(SledStore { db, tree })
+    }
+}
+
+fn collect(iter: sled::Iter, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    iter.take(limit)
+        .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(engine))
+        .collect()
+}
+
+impl Store for SledStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree.get(key).map_err(engine)?.map(|v| v.to_vec()))
+    }
+
+    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        collect(self.tree.scan_prefix(prefix), usize::MAX)
+    }
+
+    fn scan_limit(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        collect(self.tree.scan_prefix(prefix), limit)
+    }
+
+    fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut sled_batch = sled::Batch::default();
+        for w in batch.writes {
+            match w {
+                Write::Put(k, v) => sled_batch.insert(k, v),
+                Write::Delete(k) => sled_batch.remove(k),
+            }
+        }
+        self.tree.apply_batch(sled_batch).map_err(engine)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(engine)
+    }
+
+    fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.db.size_on_disk().map_err(engine)
+    }
+}

@@ -1,0 +1,121 @@
+//! The status board: each actor publishes its own state into a `watch` channel it owns;
+//! the heartbeat, the UI and `/healthz` read snapshots and never wait on a busy mailbox.
+
+use std::sync::Arc;
+use tokio::sync::watch;
+
+use crate::protocol::wire::{ComponentReport, QueueFigures};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComponentState {
+    Starting,
+    Running,
+    Restarting,
+    Stopped,
+}
+
+impl ComponentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComponentState::Starting => "starting",
+            ComponentState::Running => "running",
+            ComponentState::Restarting => "restarting",
+            ComponentState::Stopped => "stopped",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentStatus {
+    pub name: String,
+    pub state: ComponentState,
+    pub restarts: u64,
+    pub detail: Option<String>,
+}
+
+/// The write end an actor keeps for itself.
+#[derive(Debug)]
+pub struct ComponentPublisher {
+    tx: watch::Sender<ComponentStatus>,
+}
+
+impl ComponentPublisher {
+    pub fn set(&self, state: ComponentState, detail: Option<String>) {
+        self.tx.send_modify(|s| {
+            s.state = state;
+            s.detail = detail;
+        });
+    }
+
+    /// Counts a restart; returns the new count.
+    pub fn restarted(&self, detail: String) -> u64 {
+        let mut n = 0;
+        self.tx.send_modify(|s| {
+            s.restarts += 1;
+            s.state = ComponentState::Restarting;
+            s.detail = Some(detail);
+            n = s.restarts;
+        });
+        n
+    }
+
+    pub fn restarts(&self) -> u64 {
+        self.tx.borrow().restarts
+    }
+}
+
+/// Read ends of everything published. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct StatusBoard {
+    components: Arc<std::sync::Mutex<Vec<watch::Receiver<ComponentStatus>>>>,
+    queue: Option<watch::Receiver<QueueFigures>>,
+}
+
+impl StatusBoard {
+    /// Registers a component; the returned publisher is its only write end.
+    pub fn component(&self, name: &str) -> ComponentPublisher {
+        let (tx, rx) = watch::channel(ComponentStatus {
+            name: name.to_owned(),
+            state: ComponentState::Starting,
+            restarts: 0,
+            detail: None,
+        });
+        if let Ok(mut list) = self.components.lock() {
+            list.push(rx);
+        }
+        ComponentPublisher { tx }
+    }
+
+    pub fn with_queue(mut self, rx: watch::Receiver<QueueFigures>) -> Self {
+        self.queue = Some(rx);
+        self
+    }
+
+    pub fn components(&self) -> Vec<ComponentStatus> {
+        match self.components.lock() {
+            Ok(list) => list.iter().map(|rx| rx.borrow().clone()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    pub fn component_reports(&self) -> Vec<ComponentReport> {
+        self.components()
+            .into_iter()
+            .map(|c| ComponentReport {
+                name: c.name,
+                state: c.state.as_str().to_owned(),
+                restarts: c.restarts,
+                detail: c.detail,
+            })
+            .collect()
+    }
+
+    pub fn queue(&self) -> QueueFigures {
+        self.queue.as_ref().map(|rx| rx.borrow().clone()).unwrap_or_default()
+    }
+
+    /// Any component restarting or stopped makes the connector `degraded`.
+    pub fn degraded(&self) -> bool {
+        self.components().iter().any(|c| c.state != ComponentState::Running)
+    }
+}

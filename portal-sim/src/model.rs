@@ -1,0 +1,94 @@
+//! Wire types of PROTOCOL.md as the server reads and writes them. Request types accept
+//! missing fields (defaults) and ignore unknown ones; free-form parts stay `Value` so the
+//! admin API can show them as the connector sent them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `POST /register` body (§2.1).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RegisterRequest {
+    pub connector_id: Option<String>,
+    pub name: String,
+    pub hostname: String,
+    pub os: String,
+    pub arch: String,
+    pub version: String,
+    pub protocol_version: Option<u64>,
+    pub capabilities: Vec<String>,
+    pub directories: Value,
+    pub max_concurrency: Option<u64>,
+}
+
+/// `POST /register` answer.
+#[derive(Debug, Serialize)]
+pub struct RegisterResponse {
+    pub connector_id: String,
+    pub heartbeat_interval_s: u64,
+    pub poll_timeout_s: u64,
+    pub server_time: String,
+}
+
+/// `POST /heartbeat` body (§2.2).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HeartbeatRequest {
+    pub status: String,
+    pub uptime_s: Option<u64>,
+    pub version: Option<String>,
+    pub queue: Value,
+    pub components: Value,
+    pub directories: Value,
+}
+
+/// A command in a heartbeat answer, repeated until it is done (§2.2).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    UploadLogs {
+        id: String,
+        request_id: String,
+        since: Option<String>,
+        until: Option<String>,
+    },
+    StreamLogs {
+        id: String,
+        request_id: String,
+        duration_s: u64,
+        level: String,
+    },
+    CancelJob {
+        id: String,
+        job_id: String,
+    },
+}
+
+/// `POST /heartbeat` answer.
+#[derive(Debug, Serialize)]
+pub struct HeartbeatResponse {
+    pub commands: Vec<Command>,
+}
+
+/// `GET /jobs` query (§2.3); both optional.
+#[derive(Debug, Default, Deserialize)]
+pub struct PollQuery {
+    pub wait: Option<u64>,
+    pub max: Option<usize>,
+}
+
+/// `POST /jobs/{id}/records` body (§2.6).
+#[derive(Debug, Deserialize)]
+pub struct RecordsBatch {
+    pub seq: u64,
+    pub records: Vec<Value>,
+    #[serde(default)]
+    pub last: bool,
+}
+
+/// `POST /log-streams/{id}` body (§2.7).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LogLines {
+    pub lines: Vec<Value>,
+}
