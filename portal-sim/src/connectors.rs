@@ -137,10 +137,6 @@ impl Connectors {
         self.map.get(id)
     }
 
-    pub fn get_mut(&mut self, id: &str) -> Option<&mut Connector> {
-        self.map.get_mut(id)
-    }
-
     /// The connector `id`, or 404 for the admin.
     pub fn find_mut(&mut self, id: &str) -> Result<&mut Connector, ApiError> {
         self.map

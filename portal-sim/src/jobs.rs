@@ -10,15 +10,13 @@
 //! No call scans all jobs except the admin's [`Jobs::iter`].
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::model::RecordsBatch;
 use crate::records::RecordLog;
-use crate::violations::{ViolationKind, Violations};
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,10 +132,10 @@ mod tests;
 impl Jobs {
     /// Add jobs to the end of the queue; all or none. Generated ids are `j-<n>`.
     pub fn enqueue(&mut self, new: Vec<NewJob>) -> Result<Vec<String>, ApiError> {
-        let mut batch_ids = std::collections::HashSet::new();
+        let mut batch_ids = HashSet::new();
         for job in &new {
             if let Some(id) = &job.id {
-                if self.by_id.contains_key(id) || !batch_ids.insert(id.as_str()) {
+                if self.by_id.contains_key(id) || !batch_ids.insert(id.clone()) {
                     return Err(ApiError::Conflict(format!("job id {id} already exists")));
                 }
             }
@@ -149,10 +147,14 @@ impl Jobs {
                 None => self.generate_id(&batch_ids),
             };
             let index = self.list.len();
+            let mut wire = job.wire;
+            if let (WireForm::Spec, Value::Object(map)) = (job.form, &mut wire) {
+                map.insert("id".into(), Value::String(id.clone()));
+            }
             self.list.push(Job {
                 id: id.clone(),
                 job_type: job.job_type,
-                wire: job.wire,
+                wire,
                 form: job.form,
                 lease_s: job.lease_s,
                 state: JobState::Queued,
@@ -170,11 +172,11 @@ impl Jobs {
         Ok(ids)
     }
 
-    fn generate_id(&mut self, reserved: &std::collections::HashSet<&str>) -> String {
+    fn generate_id(&mut self, reserved: &HashSet<String>) -> String {
         loop {
             self.generated += 1;
             let id = format!("j-{}", self.generated);
-            if !self.by_id.contains_key(&id) && !reserved.contains(id.as_str()) {
+            if !self.by_id.contains_key(&id) && !reserved.contains(&id) {
                 return id;
             }
         }

@@ -92,3 +92,8 @@ pub struct RecordsBatch {
 pub struct LogLines {
     pub lines: Vec<Value>,
 }
+
+/// A timestamp as the protocol writes it: RFC 3339, UTC, whole seconds.
+pub fn rfc3339(at: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(at).to_string()
+}

@@ -13,7 +13,7 @@ use crate::faults::Faults;
 use crate::jobs::{CancelOutcome, Jobs};
 use crate::logs::Logs;
 use crate::model::{Command, HeartbeatRequest, HeartbeatResponse, RegisterRequest};
-use crate::model::RegisterResponse;
+use crate::model::{rfc3339, RegisterResponse};
 use crate::violations::{ViolationKind, Violations};
 
 /// Settings fixed at start-up or changed by the admin.
@@ -158,7 +158,7 @@ impl State {
             connector_id,
             heartbeat_interval_s: self.config.heartbeat_interval_s,
             poll_timeout_s: self.config.poll_timeout_s,
-            server_time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            server_time: rfc3339(SystemTime::now()),
         })
     }
 

@@ -63,7 +63,7 @@ impl Violations {
             kind,
             job_id: job_id.map(str::to_owned),
             detail,
-            at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            at: crate::model::rfc3339(SystemTime::now()),
         });
     }
 

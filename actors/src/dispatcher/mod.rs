@@ -1,1 +1,25 @@
-//! Runs jobs.
+//! The dispatcher: runs acknowledged jobs.
+//!
+//! - **Owns** the set of running jobs (each a spawned future with an abort handle) and
+//!   the drain state.
+//! - **Receives** [`JobsArrived`] (the poller stored and acknowledged jobs),
+//!   [`CancelRunning`] (the server's `cancel_job` for a running job), [`Drain`] (stop
+//!   starting jobs; answered when none runs) and its own [`RunFinished`].
+//! - **Sends** `TakeRunnable`/`CompleteJob` to the queue, the job to its executor, and
+//!   [`OutboxChanged`] to the courier after each result.
+//! - **Failure policy**: a job's executor that panics fails that job with `internal`;
+//!   a job that outlives its deadline is stopped with `deadline_exceeded`. The
+//!   dispatcher itself holds nothing durable: after a restart it asks the queue again,
+//!   and jobs it was running are resumed by the queue at the next start.
+//! - **On shutdown**: [`Drain`] — no new job starts; running ones finish (the lifecycle
+//!   owner bounds the wait).
+
+mod actor;
+mod messages;
+mod run;
+#[cfg(feature = "test-jobs")]
+mod test_jobs;
+
+pub use actor::{Dispatcher, DispatcherSettings};
+pub use messages::*;
+pub use run::{Executors, JobContext};

@@ -1,1 +1,5 @@
 //! Server link.
+
+mod settings;
+
+pub use settings::LinkSettings;

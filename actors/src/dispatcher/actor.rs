@@ -1,0 +1,210 @@
+//! The dispatcher actor (see `mod.rs`).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use actix::prelude::*;
+use futures_util::future::{AbortHandle, Abortable};
+use tokio::sync::oneshot;
+
+use super::messages::*;
+use super::run::{run_job, Executors, JobContext};
+use crate::errors::{ErrorCode, JobError};
+use crate::queue::{CompleteJob, QueueActor, TakeRunnable};
+use crate::status::{ComponentPublisher, ComponentState};
+use crate::system::restart_backoff;
+
+/// Look for due retries this often even when nothing else wakes the dispatcher.
+const TICK: Duration = Duration::from_millis(250);
+
+#[derive(Debug, Clone)]
+pub struct DispatcherSettings {
+    pub max_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Running,
+    Draining,
+}
+
+pub struct Dispatcher {
+    settings: DispatcherSettings,
+    queue: Addr<QueueActor>,
+    courier: Option<Recipient<OutboxChanged>>,
+    executors: Executors,
+    /// Running jobs by id, with the handle that stops them on cancel.
+    running: HashMap<String, AbortHandle>,
+    /// A `TakeRunnable` is in flight: don't send another until it answers.
+    taking: bool,
+    mode: Mode,
+    drained: Vec<oneshot::Sender<()>>,
+    status: ComponentPublisher,
+}
+
+impl Dispatcher {
+    pub fn new(
+        settings: DispatcherSettings,
+        queue: Addr<QueueActor>,
+        courier: Option<Recipient<OutboxChanged>>,
+        executors: Executors,
+        status: ComponentPublisher,
+    ) -> Self {
+        Dispatcher {
+            settings,
+            queue,
+            courier,
+            executors,
+            running: HashMap::new(),
+            taking: false,
+            mode: Mode::Running,
+            drained: Vec::new(),
+            status,
+        }
+    }
+
+    fn fill(&mut self, ctx: &mut Context<Self>) {
+        if self.taking || self.mode == Mode::Draining {
+            return;
+        }
+        let free = self.settings.max_concurrency.saturating_sub(self.running.len());
+        if free == 0 {
+            return;
+        }
+        self.taking = true;
+        self.queue
+            .send(TakeRunnable { free })
+            .into_actor(self)
+            .map(|answer, act, ctx| {
+                act.taking = false;
+                match answer {
+                    Ok(Ok(jobs)) => {
+                        let got = !jobs.is_empty();
+                        for job in jobs {
+                            act.start(job, ctx);
+                        }
+                        if got {
+                            act.fill(ctx);
+                        }
+                    }
+                    Ok(Err(e)) => tracing::error!(error = %e, "cannot take jobs from the queue"),
+                    Err(e) => tracing::error!(error = %e, "queue actor unreachable"),
+                }
+            })
+            .spawn(ctx);
+    }
+
+    fn start(&mut self, job: crate::queue::Runnable, ctx: &mut Context<Self>) {
+        let id = job.id.clone();
+        let jctx = JobContext { queue: self.queue.clone(), job_id: id.clone(), attempts: job.attempts };
+        let span = tracing::info_span!("job", job_id = %id, job_type = %job.job_type);
+        let (handle, registration) = AbortHandle::new_pair();
+        let work = Abortable::new(run_job(job, self.executors.clone(), jctx), registration);
+        self.running.insert(id.clone(), handle);
+        let me = ctx.address();
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let outcome = match work.await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(JobError::new(ErrorCode::Cancelled, "cancelled by the server while it ran")),
+                };
+                me.do_send(RunFinished { id, outcome });
+            },
+            span,
+        ));
+    }
+
+    fn notify_drained(&mut self) {
+        if self.running.is_empty() {
+            for tx in self.drained.drain(..) {
+                let _ = tx.send(());
+            }
+        }
+    }
+}
+
+impl Actor for Dispatcher {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(TICK, |act, ctx| act.fill(ctx));
+        self.status.set(ComponentState::Running, None);
+        self.fill(ctx);
+    }
+}
+
+impl Supervised for Dispatcher {
+    fn restarting(&mut self, ctx: &mut Context<Self>) {
+        let n = self.status.restarted("restarted after a failure".into());
+        tracing::warn!(restarts = n, "dispatcher restarting");
+        self.taking = false;
+        ctx.wait(actix::clock::sleep(restart_backoff(n)).into_actor(self));
+    }
+}
+
+impl Handler<JobsArrived> for Dispatcher {
+    type Result = ();
+    fn handle(&mut self, _: JobsArrived, ctx: &mut Context<Self>) {
+        self.fill(ctx);
+    }
+}
+
+impl Handler<RunFinished> for Dispatcher {
+    type Result = ();
+    fn handle(&mut self, msg: RunFinished, ctx: &mut Context<Self>) {
+        // It stays in `running` until its result is stored, so a drain waits for that too.
+        match &msg.outcome {
+            Ok(_) => tracing::info!(job_id = %msg.id, "job succeeded"),
+            Err(e) => tracing::info!(job_id = %msg.id, code = e.code.as_str(), "job failed"),
+        }
+        let courier = self.courier.clone();
+        self.queue
+            .send(CompleteJob { id: msg.id.clone(), outcome: msg.outcome.clone() })
+            .into_actor(self)
+            .map(move |answer, act, ctx| {
+                match answer {
+                    Ok(Ok(())) => {
+                        if let Some(c) = courier {
+                            c.do_send(OutboxChanged);
+                        }
+                    }
+                    Ok(Err(e)) => tracing::error!(job_id = %msg.id, error = %e, "cannot store the job's result"),
+                    Err(e) => tracing::error!(job_id = %msg.id, error = %e, "queue actor unreachable"),
+                }
+                act.running.remove(&msg.id);
+                act.notify_drained();
+                act.fill(ctx);
+            })
+            .spawn(ctx);
+    }
+}
+
+impl Handler<CancelRunning> for Dispatcher {
+    type Result = ();
+    fn handle(&mut self, msg: CancelRunning, _: &mut Context<Self>) {
+        if let Some(handle) = self.running.get(&msg.id) {
+            tracing::info!(job_id = %msg.id, "cancelling running job");
+            handle.abort();
+        }
+    }
+}
+
+impl Handler<Drain> for Dispatcher {
+    type Result = ResponseFuture<()>;
+    fn handle(&mut self, _: Drain, _: &mut Context<Self>) -> Self::Result {
+        self.mode = Mode::Draining;
+        let (tx, rx) = oneshot::channel();
+        self.drained.push(tx);
+        self.notify_drained();
+        Box::pin(async move {
+            let _ = rx.await;
+        })
+    }
+}
+
+impl Handler<RunningCount> for Dispatcher {
+    type Result = usize;
+    fn handle(&mut self, _: RunningCount, _: &mut Context<Self>) -> usize {
+        self.running.len()
+    }
+}

@@ -1,0 +1,39 @@
+//! Messages of the dispatcher and of its executors.
+
+use actix::Message;
+use serde_json::Value;
+
+use crate::errors::JobError;
+
+/// New jobs may be runnable: look now.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct JobsArrived;
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CancelRunning {
+    pub id: String,
+}
+
+/// Stop starting jobs; the reply comes when no job runs any more.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Drain;
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RunFinished {
+    pub id: String,
+    pub outcome: Result<Value, JobError>,
+}
+
+/// Sent to the courier: the outbox has something new.
+#[derive(Message, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct OutboxChanged;
+
+/// How many jobs run now (for the UI and tests).
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct RunningCount;

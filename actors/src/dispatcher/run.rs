@@ -1,0 +1,80 @@
+//! Running one job: payload → typed job → executor, bounded by the deadline, panics
+//! caught. Plain async code; the actor only spawns it.
+
+use std::collections::BTreeSet;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use actix::Addr;
+use futures_util::FutureExt;
+use serde_json::Value;
+
+use crate::errors::{ErrorCode, JobError};
+use crate::protocol::JobKind;
+use crate::queue::{QueueActor, Runnable};
+use crate::system::panic_message;
+use crate::time::now_ms;
+
+/// What a job can reach while it runs: its journal (through the queue).
+#[derive(Clone)]
+pub struct JobContext {
+    pub queue: Addr<QueueActor>,
+    pub job_id: String,
+    pub attempts: u32,
+}
+
+/// The executors this build has, and the directories configured locally.
+#[derive(Clone, Default)]
+pub struct Executors {
+    pub directories: BTreeSet<String>,
+}
+
+impl Executors {
+    /// Job types announced in `capabilities`: those something here can run.
+    pub fn capabilities(&self) -> Vec<String> {
+        crate::protocol::payload::job_types()
+            .into_iter()
+            .filter(|t| t.starts_with("test."))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+pub async fn run_job(job: Runnable, executors: Executors, ctx: JobContext) -> Result<Value, JobError> {
+    let left = Duration::from_millis(job.deadline_ms.saturating_sub(now_ms()));
+    let work = AssertUnwindSafe(execute(job, executors, ctx)).catch_unwind();
+    match tokio::time::timeout(left, work).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(panic)) => {
+            let what = panic_message(&panic);
+            tracing::error!(panic = %what, "job executor panicked");
+            Err(JobError::internal("the connector hit an internal error running this job; it was logged"))
+        }
+        Err(_) => Err(JobError::new(ErrorCode::DeadlineExceeded, "the job's deadline passed while it ran")),
+    }
+}
+
+async fn execute(job: Runnable, executors: Executors, ctx: JobContext) -> Result<Value, JobError> {
+    let kind = JobKind::parse(&job.job_type, &job.payload)?;
+    if let Some(dir) = kind.directory() {
+        if !executors.directories.contains(dir) {
+            return Err(JobError::new(
+                ErrorCode::UnknownDirectory,
+                format!("no directory named `{dir}` is configured on this connector"),
+            ));
+        }
+    }
+    match kind {
+        #[cfg(feature = "test-jobs")]
+        JobKind::TestNoop(p) => super::test_jobs::noop(p, ctx).await,
+        #[cfg(feature = "test-jobs")]
+        JobKind::TestTouch(p) => super::test_jobs::touch(p, ctx).await,
+        _ => {
+            let _ = ctx;
+            Err(JobError::invalid_job(format!(
+                "job type `{}` is not supported by this connector version",
+                job.job_type
+            )))
+        }
+    }
+}

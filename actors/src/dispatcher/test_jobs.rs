@@ -1,0 +1,67 @@
+//! Job types for tests and benchmarks only (feature `test-jobs`, never in packaging).
+//!
+//! `test.touch` is a model of a real write: it appends the job id to a file, guarded by
+//! the step journal exactly as directory writes are, so the crash test can count side
+//! effects: an intent is journaled (flushed) before the write; a re-run that finds the
+//! intent checks the file before writing again.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::run::JobContext;
+use crate::errors::{ErrorCode, JobError};
+use crate::protocol::payload::TestJob;
+use crate::queue::{ReadStep, RecordStep};
+
+fn fail_with(p: &TestJob) -> Result<(), JobError> {
+    match &p.fail_with {
+        None => Ok(()),
+        Some(code) => {
+            let code: ErrorCode = serde_json::from_value(Value::String(code.clone()))
+                .map_err(|_| JobError::invalid_job(format!("unknown fail_with code `{code}`")))?;
+            Err(JobError::new(code, "failure requested by the test job"))
+        }
+    }
+}
+
+pub async fn noop(p: TestJob, ctx: JobContext) -> Result<Value, JobError> {
+    if p.sleep_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(p.sleep_ms)).await;
+    }
+    fail_with(&p)?;
+    Ok(json!({"ok": true, "attempts": ctx.attempts}))
+}
+
+fn queue_err(e: impl std::fmt::Display) -> JobError {
+    JobError::internal(format!("journal: {e}"))
+}
+
+pub async fn touch(p: TestJob, ctx: JobContext) -> Result<Value, JobError> {
+    let path = p.path.clone().ok_or_else(|| JobError::invalid_job("payload of test.touch: missing field `path`"))?;
+    let read = |step: &str| ReadStep { id: ctx.job_id.clone(), step: step.to_owned() };
+    if ctx.queue.send(read("touched")).await.map_err(queue_err)?.map_err(queue_err)?.is_some() {
+        return Ok(json!({"touched": true, "changed": false}));
+    }
+    let intent = ctx.queue.send(read("intent")).await.map_err(queue_err)?.map_err(queue_err)?;
+    let line = format!("{}\n", ctx.job_id);
+    let already = intent.is_some() && std::fs::read_to_string(&path).unwrap_or_default().lines().any(|l| l == ctx.job_id);
+    if !already {
+        let record = RecordStep { id: ctx.job_id.clone(), step: "intent".into(), value: json!({"path": path}) };
+        ctx.queue.send(record).await.map_err(queue_err)?.map_err(queue_err)?;
+        if p.sleep_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(p.sleep_ms)).await;
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| JobError::internal(format!("cannot open {path}: {e}")))?;
+        f.write_all(line.as_bytes()).and_then(|_| f.sync_data()).map_err(|e| JobError::internal(e.to_string()))?;
+    }
+    let done = RecordStep { id: ctx.job_id.clone(), step: "touched".into(), value: json!(true) };
+    ctx.queue.send(done).await.map_err(queue_err)?.map_err(queue_err)?;
+    fail_with(&p)?;
+    Ok(json!({"touched": true, "changed": !already}))
+}

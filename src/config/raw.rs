@@ -1,0 +1,69 @@
+//! The config file as written: every key, with its position for error messages.
+//! Unknown keys are errors (`deny_unknown_fields`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub connector: RawConnector,
+    pub server: Spanned<RawServer>,
+    pub storage: Spanned<RawStorage>,
+    #[serde(default)]
+    pub ui: RawUi,
+    #[serde(default)]
+    pub directories: BTreeMap<String, Spanned<RawDirectory>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConnector {
+    pub name: Option<Spanned<String>>,
+    pub max_concurrency: Option<Spanned<i64>>,
+    pub drain_grace: Option<Spanned<String>>,
+    pub retention: Option<Spanned<String>>,
+    pub max_attempts: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub protocol: Spanned<String>,
+    pub host: Spanned<String>,
+    pub port: Option<Spanned<i64>>,
+    pub token: Option<Spanned<String>>,
+    pub token_file: Option<Spanned<String>>,
+    pub ca_file: Option<Spanned<String>>,
+    pub proxy: Option<Spanned<String>>,
+    pub connect_timeout: Option<Spanned<String>>,
+    pub request_timeout: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorage {
+    pub path: Spanned<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUi {
+    pub listen: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDirectory {
+    pub kind: Spanned<String>,
+    pub urls: Spanned<Vec<String>>,
+    pub bind_dn: Spanned<String>,
+    pub bind_password: Option<Spanned<String>>,
+    pub bind_password_file: Option<Spanned<String>>,
+    pub base_dn: Spanned<String>,
+    pub ca_file: Option<Spanned<String>>,
+    pub user_filter: Option<Spanned<String>>,
+}

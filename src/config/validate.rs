@@ -1,0 +1,346 @@
+//! Raw config → [`Settings`], collecting every error with its line and key.
+
+use std::net::{IpAddr, SocketAddr};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use connector_actors::dispatcher::DispatcherSettings;
+use connector_actors::link::LinkSettings;
+use connector_actors::protocol::wire::{DirectorySummary, API_PATH};
+use connector_actors::queue::{LaneCaps, QueueSettings};
+use connector_actors::secret::Secret;
+use toml::Spanned;
+
+use super::errors::Collector;
+use super::raw::{RawConfig, RawConnector, RawDirectory, RawServer};
+use super::settings::{DirectoryKind, DirectorySettings, Settings};
+
+/// Where secrets may come from besides the file (environment variables).
+pub trait SecretSource {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// Reads the process environment.
+pub struct ProcessEnv;
+
+impl SecretSource for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+pub const TOKEN_ENV: &str = "IC_SERVER_TOKEN";
+
+/// `IC_DIRECTORY_<NAME>_BIND_PASSWORD`, the name upper-cased with `-` as `_`.
+pub fn bind_password_env(directory: &str) -> String {
+    format!("IC_DIRECTORY_{}_BIND_PASSWORD", directory.to_uppercase().replace('-', "_"))
+}
+
+pub(super) struct Validator<'a, 'e> {
+    pub c: Collector<'a>,
+    pub env: &'e dyn SecretSource,
+    pub warnings: Vec<String>,
+    /// The file holds a secret in clear (token or bind password inline).
+    pub holds_secret: bool,
+}
+
+fn span<T>(s: &Spanned<T>) -> Option<std::ops::Range<usize>> {
+    Some(s.span())
+}
+
+impl Validator<'_, '_> {
+    pub fn settings(&mut self, raw: RawConfig) -> Option<Settings> {
+        let connector = self.connector(&raw.connector);
+        let server_span = raw.server.span();
+        let server = raw.server.into_inner();
+        let storage = raw.storage.into_inner();
+        let storage_path = PathBuf::from(storage.path.get_ref());
+        if !storage_path.is_absolute() {
+            self.c.at(span(&storage.path), "storage.path", "must be an absolute path");
+        }
+        let ui_listen = match &raw.ui.listen {
+            None => SocketAddr::from(([127, 0, 0, 1], 8086)),
+            Some(l) => l.get_ref().parse().unwrap_or_else(|_| {
+                self.c.at(span(l), "ui.listen", "expected an address and port such as \"127.0.0.1:8086\"");
+                SocketAddr::from(([127, 0, 0, 1], 8086))
+            }),
+        };
+        let directories: Vec<DirectorySettings> =
+            raw.directories.into_iter().filter_map(|(name, d)| self.directory(name, d)).collect();
+        let link = self.server(server, server_span, &connector, &directories);
+        let (link, connector) = (link?, connector?);
+        if !self.c.errors.is_empty() {
+            return None;
+        }
+        let mut queue = QueueSettings::new(storage_path);
+        queue.caps = LaneCaps::for_concurrency(connector.max_concurrency);
+        queue.retention = connector.retention;
+        queue.max_attempts = connector.max_attempts;
+        Some(Settings {
+            file: self.c.file.to_path_buf(),
+            link,
+            queue,
+            dispatcher: DispatcherSettings { max_concurrency: connector.max_concurrency },
+            drain_grace: connector.drain_grace,
+            ui_listen,
+            directories,
+            warnings: std::mem::take(&mut self.warnings),
+        })
+    }
+
+    fn duration(&mut self, v: &Option<Spanned<String>>, key: &str, default: Duration) -> Duration {
+        match v {
+            None => default,
+            Some(s) => humantime::parse_duration(s.get_ref()).unwrap_or_else(|e| {
+                self.c.at(span(s), key, format!("expected a duration such as \"30s\" or \"5m\" ({e})"));
+                default
+            }),
+        }
+    }
+
+    fn int(&mut self, v: &Option<Spanned<i64>>, key: &str, range: std::ops::RangeInclusive<i64>, default: i64) -> i64 {
+        match v {
+            None => default,
+            Some(n) if range.contains(n.get_ref()) => *n.get_ref(),
+            Some(n) => {
+                let msg = format!("{} is out of range: expected {} to {}", n.get_ref(), range.start(), range.end());
+                self.c.at(span(n), key, msg);
+                default
+            }
+        }
+    }
+
+    fn connector(&mut self, raw: &RawConnector) -> Option<ConnectorPart> {
+        let hostname = host_name();
+        Some(ConnectorPart {
+            name: raw.name.as_ref().map_or_else(|| format!("ic-{hostname}"), |n| n.get_ref().clone()),
+            hostname,
+            max_concurrency: self.int(&raw.max_concurrency, "connector.max_concurrency", 1..=256, 16) as usize,
+            drain_grace: self.duration(&raw.drain_grace, "connector.drain_grace", Duration::from_secs(30)),
+            retention: self.duration(&raw.retention, "connector.retention", Duration::from_secs(7 * 86_400)),
+            max_attempts: self.int(&raw.max_attempts, "connector.max_attempts", 1..=100, 5) as u32,
+        })
+    }
+
+    /// Exactly one of an inline secret and a file holding it, unless the environment has it.
+    pub fn secret(
+        &mut self,
+        inline: Option<Spanned<String>>,
+        file: Option<Spanned<String>>,
+        key: &str,
+        env_name: &str,
+        table_span: std::ops::Range<usize>,
+    ) -> Option<Secret> {
+        if let Some(v) = self.env.var(env_name) {
+            return Some(Secret::new(v.trim().to_owned()));
+        }
+        let value = match (inline, file) {
+            (Some(i), Some(f)) => {
+                let msg = format!("both `{key}` and `{key}_file` are set: keep one");
+                self.c.at(span(&f).or(span(&i)), &format!("{key}_file"), msg);
+                return None;
+            }
+            (None, None) => {
+                let msg = format!("missing: set `{key}` or `{key}_file` (or the environment variable {env_name})");
+                self.c.at(Some(table_span), key, msg);
+                return None;
+            }
+            (Some(i), None) => {
+                self.holds_secret = true;
+                (i.get_ref().trim().to_owned(), span(&i))
+            }
+            (None, Some(f)) => match std::fs::read_to_string(f.get_ref()) {
+                Ok(text) => {
+                    self.warn_if_readable(Path::new(f.get_ref()), &format!("{key}_file"));
+                    (text.trim().to_owned(), span(&f))
+                }
+                Err(e) => {
+                    self.c.at(span(&f), &format!("{key}_file"), format!("cannot read {}: {e}", f.get_ref()));
+                    return None;
+                }
+            },
+        };
+        if value.0.is_empty() {
+            self.c.at(value.1, key, "is empty");
+            return None;
+        }
+        Some(Secret::new(value.0))
+    }
+
+    pub fn warn_if_readable(&mut self, path: &Path, what: &str) {
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                self.warnings.push(format!(
+                    "{} ({what}) holds a secret and is readable by other users: run `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                ));
+            }
+        }
+    }
+
+    pub fn ca_file(&mut self, v: &Option<Spanned<String>>, key: &str) -> Option<Vec<u8>> {
+        let f = v.as_ref()?;
+        match std::fs::read(f.get_ref()) {
+            Ok(pem) => {
+                let certs = rustls_pemfile_count(&pem);
+                if certs == 0 {
+                    self.c.at(span(f), key, format!("{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", f.get_ref()));
+                    return None;
+                }
+                Some(pem)
+            }
+            Err(e) => {
+                self.c.at(span(f), key, format!("cannot read {}: {e}", f.get_ref()));
+                None
+            }
+        }
+    }
+
+    fn server(
+        &mut self,
+        s: RawServer,
+        table: std::ops::Range<usize>,
+        connector: &Option<ConnectorPart>,
+        directories: &[DirectorySettings],
+    ) -> Option<LinkSettings> {
+        let protocol = s.protocol.get_ref().as_str();
+        let default_port = match protocol {
+            "https" => 443,
+            "http" => 80,
+            other => {
+                self.c.at(span(&s.protocol), "server.protocol", format!("\"{other}\" is not \"http\" or \"https\""));
+                443
+            }
+        };
+        let port = self.int(&s.port, "server.port", 1..=65_535, default_port);
+        let host = s.host.get_ref().trim().to_owned();
+        let host_ok = !host.is_empty() && !host.contains(['/', ':', ' ', '@', '?', '#']) || host.starts_with('[');
+        if !host_ok {
+            let msg = "expected a host name or IP address only, such as \"servicedesk.example.com\" (no scheme, port or path)";
+            self.c.at(span(&s.host), "server.host", msg);
+        }
+        if protocol == "http" && host_ok && !is_loopback(&host) {
+            self.warnings.push(format!(
+                "{}: server.protocol is \"http\": the token and all job data (including passwords) cross the network unencrypted to {host}; use https",
+                self.c.file.display()
+            ));
+        }
+        let extra_ca_pem = self.ca_file(&s.ca_file, "server.ca_file");
+        let proxy = s.proxy.as_ref().and_then(|p| match url::Url::parse(p.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https" | "socks5") => Some(p.get_ref().clone()),
+            _ => {
+                self.c.at(span(p), "server.proxy", "expected a proxy URL such as \"http://proxy.example.com:3128\"");
+                None
+            }
+        });
+        let connect_timeout = self.duration(&s.connect_timeout, "server.connect_timeout", Duration::from_secs(10));
+        let request_timeout = self.duration(&s.request_timeout, "server.request_timeout", Duration::from_secs(60));
+        let token = self.secret(s.token, s.token_file, "server.token", TOKEN_ENV, table);
+        let connector = connector.as_ref()?;
+        let base_url = format!("{protocol}://{host}:{port}{API_PATH}");
+        if url::Url::parse(&base_url).is_err() && host_ok {
+            self.c.at(span(&s.host), "server.host", format!("\"{host}\" does not make a valid URL"));
+        }
+        Some(LinkSettings {
+            base_url,
+            token: token?,
+            extra_ca_pem,
+            proxy,
+            connect_timeout,
+            request_timeout,
+            name: connector.name.clone(),
+            hostname: connector.hostname.clone(),
+            max_concurrency: connector.max_concurrency,
+            directories: directories
+                .iter()
+                .map(|d| DirectorySummary { name: d.name.clone(), kind: d.kind.as_str().into(), base_dn: d.base_dn.clone() })
+                .collect(),
+        })
+    }
+
+    fn directory(&mut self, name: String, raw: Spanned<RawDirectory>) -> Option<DirectorySettings> {
+        let table = raw.span();
+        let d = raw.into_inner();
+        let key = |k: &str| format!("directories.{name}.{k}");
+        if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
+            self.c.at(Some(table.clone()), &format!("directories.{name}"), "directory names use letters, digits, - and _");
+        }
+        let kind = match d.kind.get_ref().as_str() {
+            "active_directory" => Some(DirectoryKind::ActiveDirectory),
+            "ldap" => Some(DirectoryKind::Ldap),
+            other => {
+                let msg = format!("unknown kind \"{other}\": expected \"active_directory\" or \"ldap\"");
+                self.c.at(span(&d.kind), &key("kind"), msg);
+                None
+            }
+        };
+        let mut urls = Vec::new();
+        if d.urls.get_ref().is_empty() {
+            self.c.at(span(&d.urls), &key("urls"), "needs at least one URL such as \"ldaps://dc1.example.test:636\"");
+        }
+        for u in d.urls.get_ref() {
+            match url::Url::parse(u) {
+                Ok(parsed) if matches!(parsed.scheme(), "ldap" | "ldaps") && parsed.host_str().is_some() => urls.push(parsed),
+                _ => self.c.at(span(&d.urls), &key("urls"), format!("\"{u}\" is not an ldap:// or ldaps:// URL with a host")),
+            }
+        }
+        for (k, v) in [("bind_dn", &d.bind_dn), ("base_dn", &d.base_dn)] {
+            if v.get_ref().trim().is_empty() {
+                self.c.at(span(v), &key(k), "is empty");
+            }
+        }
+        let ca_pem = self.ca_file(&d.ca_file, &key("ca_file"));
+        let env = bind_password_env(&name);
+        let password = self.secret(d.bind_password, d.bind_password_file, &key("bind_password"), &env, table);
+        let kind = kind?;
+        let user_filter = d.user_filter.map(|f| f.into_inner()).unwrap_or_else(|| default_user_filter(kind).to_owned());
+        Some(DirectorySettings {
+            name,
+            kind,
+            urls,
+            bind_dn: d.bind_dn.into_inner(),
+            bind_password: password?,
+            base_dn: d.base_dn.into_inner(),
+            ca_pem,
+            user_filter,
+        })
+    }
+}
+
+pub(super) struct ConnectorPart {
+    name: String,
+    hostname: String,
+    max_concurrency: usize,
+    drain_grace: Duration,
+    retention: Duration,
+    max_attempts: u32,
+}
+
+/// `{username}` is replaced by the RFC 4515-escaped user name.
+fn default_user_filter(kind: DirectoryKind) -> &'static str {
+    match kind {
+        DirectoryKind::ActiveDirectory => {
+            "(&(objectClass=user)(objectCategory=person)(|(sAMAccountName={username})(userPrincipalName={username})))"
+        }
+        DirectoryKind::Ldap => "(&(objectClass=inetOrgPerson)(|(uid={username})(mail={username})))",
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+fn rustls_pemfile_count(pem: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pem);
+    text.matches("-----BEGIN CERTIFICATE-----").count()
+}
