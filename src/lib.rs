@@ -1,4 +1,10 @@
-//! The integration connector's composition root: config, CLI, wiring and lifecycle.
+//! The integration connector's composition root: CLI, config, wiring, lifecycle.
 //! The work itself is in the `connector-actors` crate.
 
+pub mod app;
+pub mod cli;
 pub mod config;
+pub mod exit;
+pub mod lifecycle;
+pub mod logging;
+pub mod queue_cmd;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `integration-connector` binary: see `cli.rs` for commands and exit codes.
+
+fn main() -> std::process::ExitCode {
+    integration_connector::cli::main()
+}

@@ -34,5 +34,6 @@ pub async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Byt
 
 /// Parse a JSON body; unknown fields are ignored by the target types.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
 }

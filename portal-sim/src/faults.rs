@@ -63,8 +63,7 @@ impl FaultSpec {
     /// Refuse settings that cannot mean anything.
     pub fn validate(&self) -> Result<(), ApiError> {
         if let Some(status) = self.status {
-            if StatusCode::from_u16(status).map_or(true, |s| !(400..=599).contains(&s.as_u16()))
-            {
+            if StatusCode::from_u16(status).map_or(true, |s| !(400..=599).contains(&s.as_u16())) {
                 return Err(ApiError::BadRequest(format!(
                     "status {status} is not a 4xx or 5xx code"
                 )));
@@ -159,4 +158,51 @@ pub struct DropConnection;
 pub fn dropped_response() -> HttpResponse {
     let body = futures_util::stream::once(async { Err::<Bytes, _>(DropConnection) });
     HttpResponse::Ok().streaming(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FaultSpec, Faults, Route};
+
+    #[test]
+    fn paths_filter_and_count_switches_off() {
+        let mut faults = Faults::default();
+        faults.set(FaultSpec {
+            status: Some(503),
+            retry_after_s: Some(2),
+            paths: Some(vec![Route::Ack]),
+            lease_s: Some(3),
+            count: Some(2),
+            ..FaultSpec::default()
+        });
+        assert!(
+            faults.decide(Route::Result).reject.is_none(),
+            "other path untouched"
+        );
+        assert_eq!(faults.lease_override(), Some(3));
+        assert!(faults.decide(Route::Ack).reject.is_some());
+        assert!(faults.decide(Route::Ack).reject.is_some());
+        assert!(faults.decide(Route::Ack).reject.is_none(), "count used up");
+        assert_eq!(faults.current(), FaultSpec::default());
+    }
+
+    #[test]
+    fn rates_and_statuses_are_validated() {
+        let bad_rate = FaultSpec {
+            drop_after_process_rate: Some(1.5),
+            ..FaultSpec::default()
+        };
+        assert!(bad_rate.validate().is_err());
+        let bad_status = FaultSpec {
+            status: Some(200),
+            ..FaultSpec::default()
+        };
+        assert!(bad_status.validate().is_err());
+        let mut faults = Faults::default();
+        faults.set(FaultSpec {
+            drop_after_process_rate: Some(1.0),
+            ..FaultSpec::default()
+        });
+        assert!(faults.decide(Route::Register).drop_after);
+    }
 }

@@ -64,9 +64,18 @@ pub async fn index(sim: web::Data<Sim>) -> HttpResponse {
         state.requests,
         state.violations.total()
     );
-    head(&mut out, "Integration Connector List", &[
-        "Name", "Host", "Version", "State", "Last heartbeat", "Queue",
-    ]);
+    head(
+        &mut out,
+        "Integration Connector List",
+        &[
+            "Name",
+            "Host",
+            "Version",
+            "State",
+            "Last heartbeat",
+            "Queue",
+        ],
+    );
     let interval = state.config.heartbeat_interval_s;
     for c in state.connectors.iter() {
         let hb = c.heartbeat.as_ref();
@@ -75,33 +84,47 @@ pub async fn index(sim: web::Data<Sim>) -> HttpResponse {
             (false, true) => "Online",
             (false, false) => "Offline",
         };
-        row(&mut out, &[
-            escape(&c.name),
-            escape(&c.hostname),
-            escape(&c.version),
-            online.to_owned(),
-            hb.map_or_else(|| "never".to_owned(), |h| rfc3339(h.at)),
-            hb.map_or_else(String::new, |h| escape(&h.queue.to_string())),
-        ]);
+        row(
+            &mut out,
+            &[
+                escape(&c.name),
+                escape(&c.hostname),
+                escape(&c.version),
+                online.to_owned(),
+                hb.map_or_else(|| "never".to_owned(), |h| rfc3339(h.at)),
+                hb.map_or_else(String::new, |h| escape(&h.queue.to_string())),
+            ],
+        );
     }
     out.push_str("</table>\n");
-    head(&mut out, "Recent jobs", &["Id", "Type", "State", "Holder", "Offers", "Result"]);
+    head(
+        &mut out,
+        "Recent jobs",
+        &["Id", "Type", "State", "Holder", "Offers", "Result"],
+    );
     for job in state.jobs.iter().rev().take(RECENT_JOBS) {
         let result = job.result.as_ref().map_or_else(String::new, |r| {
             let text: String = r.to_string().chars().take(RESULT_CHARS).collect();
             escape(&text)
         });
-        row(&mut out, &[
-            escape(&job.id),
-            escape(&job.job_type),
-            job.state.name().to_owned(),
-            escape(job.holder().unwrap_or("")),
-            job.offers.to_string(),
-            result,
-        ]);
+        row(
+            &mut out,
+            &[
+                escape(&job.id),
+                escape(&job.job_type),
+                job.state.name().to_owned(),
+                escape(job.holder().unwrap_or("")),
+                job.offers.to_string(),
+                result,
+            ],
+        );
     }
     out.push_str("</table>\n");
-    head(&mut out, "Log requests", &["Id", "Connector", "Received", "Size"]);
+    head(
+        &mut out,
+        "Log requests",
+        &["Id", "Connector", "Received", "Size"],
+    );
     for req in state.logs.requests() {
         let id = escape(&req.id);
         let link = if req.received {
@@ -109,17 +132,23 @@ pub async fn index(sim: web::Data<Sim>) -> HttpResponse {
         } else {
             id
         };
-        row(&mut out, &[
-            link,
-            escape(&req.connector_id),
-            req.received.to_string(),
-            req.size.to_string(),
-        ]);
+        row(
+            &mut out,
+            &[
+                link,
+                escape(&req.connector_id),
+                req.received.to_string(),
+                req.size.to_string(),
+            ],
+        );
     }
     out.push_str("</table>\n");
     head(&mut out, "Log streams", &["Id", "Connector", "Lines"]);
     for s in state.logs.streams() {
-        row(&mut out, &[escape(&s.id), escape(&s.connector_id), s.lines.to_string()]);
+        row(
+            &mut out,
+            &[escape(&s.id), escape(&s.connector_id), s.lines.to_string()],
+        );
     }
     out.push_str("</table>\n</body></html>\n");
     HttpResponse::Ok()

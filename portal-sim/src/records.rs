@@ -89,7 +89,11 @@ impl RecordLog {
         }
         let ended = self.batches.last().is_some_and(|b| b.last);
         if ended || job_done {
-            let why = if ended { "the last batch" } else { "the result" };
+            let why = if ended {
+                "the last batch"
+            } else {
+                "the result"
+            };
             violations.record(
                 ViolationKind::RecordsAfterEnd,
                 Some(job_id),

@@ -107,3 +107,39 @@ fn build(spec: JobSpec, default_lease_s: u64) -> Result<NewJob, ApiError> {
         lease_s,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::parse_specs;
+    use crate::jobs::WireForm;
+
+    #[test]
+    fn one_or_many_with_left_out_fields_left_out() {
+        let one = parse_specs(json!({"type": "t", "payload": {}, "deadline": null}), 60);
+        let one = one.expect("one spec");
+        assert_eq!(
+            one[0].wire,
+            json!({"type": "t", "payload": {}, "deadline": null})
+        );
+        assert_eq!(one[0].lease_s, 60);
+        let many = parse_specs(
+            json!([{"type": "a", "lease_s": 5}, {"raw": {"id": "r"}}]),
+            60,
+        );
+        let many = many.expect("two specs");
+        assert_eq!(many[0].lease_s, 5);
+        assert_eq!(many[1].form, WireForm::Raw);
+        assert_eq!(many[1].id.as_deref(), Some("r"));
+        let raw_null = parse_specs(json!({"raw": null}), 60).expect("raw null");
+        assert_eq!(raw_null[0].wire, json!(null));
+    }
+
+    #[test]
+    fn missing_type_is_refused_with_its_position() {
+        let err = parse_specs(json!([{"type": "a"}, {"payload": {}}]), 60);
+        let message = err.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.starts_with("job spec 1"), "{message}");
+    }
+}

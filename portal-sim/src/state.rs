@@ -12,8 +12,8 @@ use crate::error::ApiError;
 use crate::faults::Faults;
 use crate::jobs::{CancelOutcome, Jobs};
 use crate::logs::Logs;
-use crate::model::{Command, HeartbeatRequest, HeartbeatResponse, RegisterRequest};
 use crate::model::{rfc3339, RegisterResponse};
+use crate::model::{Command, HeartbeatRequest, HeartbeatResponse, RegisterRequest};
 use crate::violations::{ViolationKind, Violations};
 
 /// Settings fixed at start-up or changed by the admin.
@@ -125,7 +125,10 @@ impl State {
                 self.violations.record(
                     ViolationKind::WrongToken,
                     None,
-                    format!("request with a wrong token (from {})", connector_id.unwrap_or("-")),
+                    format!(
+                        "request with a wrong token (from {})",
+                        connector_id.unwrap_or("-")
+                    ),
                 );
                 return Err(ApiError::Unauthorized("wrong or revoked token".to_owned()));
             }
@@ -212,7 +215,10 @@ impl State {
 
     /// Admin cancel: see [`Jobs::cancel`]; returns the `cancel_job` command id if one was
     /// queued (none twice for the same job and connector).
-    pub fn cancel_job(&mut self, job_id: &str) -> Result<(CancelOutcome, Option<String>), ApiError> {
+    pub fn cancel_job(
+        &mut self,
+        job_id: &str,
+    ) -> Result<(CancelOutcome, Option<String>), ApiError> {
         let outcome = self.jobs.cancel(job_id)?;
         let Some(holder) = outcome.notify.clone() else {
             return Ok((outcome, None));
@@ -231,3 +237,6 @@ impl State {
         Ok((outcome, Some(command)))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -84,7 +84,10 @@ pub async fn set_token(sim: web::Data<Sim>, body: web::Bytes) -> Result<HttpResp
 }
 
 /// `GET /admin/connectors/{id}`: the summary row plus what it registered and reported.
-pub async fn connector(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn connector(
+    sim: web::Data<Sim>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let mut state = sim.lock();
     let interval = state.config.heartbeat_interval_s;
     let connector = state.connectors.find_mut(&id)?;
@@ -101,7 +104,10 @@ pub async fn connector(sim: web::Data<Sim>, id: web::Path<String>) -> Result<Htt
         map.insert("arch".into(), json!(connector.arch));
         map.insert("capabilities".into(), json!(connector.capabilities));
         map.insert("max_concurrency".into(), json!(connector.max_concurrency));
-        map.insert("registered_directories".into(), connector.directories.clone());
+        map.insert(
+            "registered_directories".into(),
+            connector.directories.clone(),
+        );
         map.insert("uptime_s".into(), json!(hb.and_then(|h| h.uptime_s)));
         map.insert("components".into(), json!(hb.map(|h| &h.components)));
         map.insert("directories".into(), json!(hb.map(|h| &h.directories)));
@@ -123,6 +129,9 @@ pub async fn archive(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpR
 }
 
 /// `POST /admin/connectors/{id}/unarchive`.
-pub async fn unarchive(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn unarchive(
+    sim: web::Data<Sim>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     set_archived(&sim, &id, false)
 }

@@ -46,7 +46,10 @@ fn timestamp(name: &str, value: Option<String>) -> Result<Option<String>, ApiErr
 }
 
 /// `POST /admin/log-requests` `{"connector_id","since"?,"until"?}` → `{"request_id"}`.
-pub async fn request_upload(sim: web::Data<Sim>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn request_upload(
+    sim: web::Data<Sim>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let ask: UploadAsk = parse_json(&body)?;
     let since = timestamp("since", ask.since)?;
     let until = timestamp("until", ask.until)?;
@@ -65,7 +68,10 @@ pub async fn request_upload(sim: web::Data<Sim>, body: web::Bytes) -> Result<Htt
 }
 
 /// `POST /admin/log-streams` `{"connector_id","duration_s","level"}` → `{"request_id"}`.
-pub async fn request_stream(sim: web::Data<Sim>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn request_stream(
+    sim: web::Data<Sim>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let ask: StreamAsk = parse_json(&body)?;
     let mut state = sim.lock();
     state.connectors.find_mut(&ask.connector_id)?;
@@ -82,7 +88,10 @@ pub async fn request_stream(sim: web::Data<Sim>, body: web::Bytes) -> Result<Htt
 }
 
 /// `GET /admin/log-requests/{id}` → `{"received", "size", "path"}`.
-pub async fn show_upload(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn show_upload(
+    sim: web::Data<Sim>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let state = sim.lock();
     let req = state
         .logs
@@ -98,12 +107,19 @@ pub async fn show_upload(sim: web::Data<Sim>, id: web::Path<String>) -> Result<H
 }
 
 /// `GET /admin/log-requests/{id}/download`: the zip as uploaded.
-pub async fn download(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn download(
+    sim: web::Data<Sim>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let path = {
         let state = sim.lock();
         match state.logs.request(&id) {
             Some(req) if req.received => req.path.clone(),
-            Some(_) => return Err(ApiError::NotFound(format!("log request {id} has no upload yet"))),
+            Some(_) => {
+                return Err(ApiError::NotFound(format!(
+                    "log request {id} has no upload yet"
+                )))
+            }
             None => return Err(ApiError::NotFound(format!("log request {id} not found"))),
         }
     };
@@ -120,7 +136,10 @@ pub async fn download(sim: web::Data<Sim>, id: web::Path<String>) -> Result<Http
 }
 
 /// `GET /admin/log-streams/{id}` → `{"lines", "path"}`.
-pub async fn show_stream(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn show_stream(
+    sim: web::Data<Sim>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let state = sim.lock();
     let stream = state
         .logs

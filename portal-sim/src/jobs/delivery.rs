@@ -21,7 +21,9 @@ impl Jobs {
         };
         job.acks += 1;
         match &job.state {
-            JobState::Cancelled { .. } => Err(ApiError::NotFound(format!("job {id} was cancelled"))),
+            JobState::Cancelled { .. } => {
+                Err(ApiError::NotFound(format!("job {id} was cancelled")))
+            }
             JobState::Leased { to, .. } if to == connector => {
                 job.state = JobState::Acked {
                     by: connector.to_owned(),

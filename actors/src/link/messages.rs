@@ -1,0 +1,34 @@
+//! Messages between the link actors.
+
+use actix::Message;
+
+/// From the poller or courier to the session: the server answered 401.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct TokenRejected;
+
+/// From the poller or courier to the session: the server answered 403.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ConnectorDisabled {
+    pub detail: String,
+}
+
+/// From the lifecycle owner: report `draining` and stop taking jobs.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StartDraining;
+
+/// A log command for the log shipper (a later component); the session forwards it.
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub struct LogCommand {
+    pub command: crate::protocol::wire::Command,
+}
+
+/// Sent to the session by the log shipper when a command is finished.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CommandDone {
+    pub id: String,
+}

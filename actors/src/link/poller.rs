@@ -1,0 +1,280 @@
+//! The poller actor: long-polls `GET /jobs`, stores each job durably, then acknowledges
+//! it (PROTOCOL.md §2.3, §2.4).
+//!
+//! - **Owns** nothing durable; the queue owns the jobs.
+//! - **Receives** [`StartDraining`] (stop polling) and its own `Poll` ticks.
+//! - **Sends** `AcceptJobs`, `MarkAcknowledged`, `DropJob` to the queue, [`JobsArrived`]
+//!   to the dispatcher, [`TokenRejected`]/[`ConnectorDisabled`] to the session.
+//! - **Backpressure**: asks for at most `2 × max_concurrency − (pending + running)` jobs,
+//!   and not at all when that is zero.
+//! - **Failure policy**: transient errors back off (full jitter, cap 60 s, at least
+//!   `Retry-After`); a job with no usable id is logged as a server bug and skipped; stored
+//!   jobs whose ack got no answer are acknowledged again on the next round.
+//! - **On shutdown**: [`StartDraining`] stops it; a poll in flight is abandoned (its jobs
+//!   were not acknowledged, so the server offers them again after the lease).
+
+use std::time::Duration;
+
+use actix::prelude::*;
+use reqwest::Method;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::client::{PortalClient, RequestBody};
+use super::errors::{wait_before_retry, LinkError, Recovery};
+use super::messages::{ConnectorDisabled, StartDraining, TokenRejected};
+use super::session::Session;
+use super::state::LinkState;
+use crate::dispatcher::{Dispatcher, JobsArrived};
+use crate::protocol::wire::{JobsResponse, QueueFigures};
+use crate::protocol::Envelope;
+use crate::queue::{Accepted, AcceptJobs, DropJob, JobState, ListUnacknowledged, MarkAcknowledged, QueueActor};
+use crate::status::{ComponentPublisher, ComponentState};
+use crate::time::now_ms;
+
+/// Most jobs asked for in one poll.
+const MAX_PER_POLL: u64 = 32;
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Poll;
+
+pub struct Poller {
+    client: PortalClient,
+    queue: Addr<QueueActor>,
+    dispatcher: Addr<Dispatcher>,
+    session: Addr<Session>,
+    link: watch::Receiver<LinkState>,
+    figures: watch::Receiver<QueueFigures>,
+    max_concurrency: u64,
+    draining: bool,
+    failures: u32,
+    in_flight: Option<SpawnHandle>,
+    status: ComponentPublisher,
+}
+
+pub struct PollerParts {
+    pub client: PortalClient,
+    pub queue: Addr<QueueActor>,
+    pub dispatcher: Addr<Dispatcher>,
+    pub session: Addr<Session>,
+    pub link: watch::Receiver<LinkState>,
+    pub figures: watch::Receiver<QueueFigures>,
+    pub max_concurrency: usize,
+    pub status: ComponentPublisher,
+}
+
+/// One round's result.
+enum Round {
+    /// Jobs came (or none in `wait` seconds): poll again now.
+    Again,
+    /// Not online, or no room: look again shortly.
+    Idle,
+    Failed(LinkError),
+}
+
+impl Poller {
+    pub fn new(p: PollerParts) -> Self {
+        Poller {
+            client: p.client,
+            queue: p.queue,
+            dispatcher: p.dispatcher,
+            session: p.session,
+            link: p.link,
+            figures: p.figures,
+            max_concurrency: p.max_concurrency as u64,
+            draining: false,
+            failures: 0,
+            in_flight: None,
+            status: p.status,
+        }
+    }
+
+    fn round(&self) -> impl std::future::Future<Output = Round> {
+        let link = self.link.borrow().clone();
+        let f = self.figures.borrow().clone();
+        let want = (2 * self.max_concurrency).saturating_sub(f.pending + f.running).min(MAX_PER_POLL);
+        let (client, queue, dispatcher) = (self.client.clone(), self.queue.clone(), self.dispatcher.clone());
+        async move {
+            let Some(id) = link.ready_id().map(str::to_owned) else { return Round::Idle };
+            // Acks that got no answer before (or before a restart) go out again first.
+            if let Ok(unacked) = queue.send(ListUnacknowledged).await {
+                if let Err(e) = acknowledge(&client, &queue, &id, unacked).await {
+                    return Round::Failed(e);
+                }
+            }
+            if want == 0 {
+                return Round::Idle;
+            }
+            let wait = link.poll_timeout_s;
+            let path = format!("/jobs?wait={wait}&max={want}");
+            let timeout = Some(Duration::from_secs(wait + 15));
+            let answer = match client.call(Method::GET, &path, Some(&id), None, timeout).await {
+                Ok(a) => a,
+                Err(e) => return Round::Failed(e),
+            };
+            let jobs = match answer.json::<JobsResponse>() {
+                Ok(r) => r.jobs,
+                Err(e) => return Round::Failed(e),
+            };
+            if jobs.is_empty() {
+                return Round::Again;
+            }
+            let accepted = match store(&queue, jobs).await {
+                Some(a) => a,
+                None => return Round::Failed(LinkError::BadResponse("the queue could not store the jobs".into())),
+            };
+            let ids = accepted.into_iter().map(|(id, _)| id).collect();
+            let outcome = acknowledge(&client, &queue, &id, ids).await;
+            dispatcher.do_send(JobsArrived);
+            match outcome {
+                Ok(()) => Round::Again,
+                Err(e) => Round::Failed(e),
+            }
+        }
+    }
+
+    fn next(&mut self, ctx: &mut Context<Self>) {
+        if self.draining {
+            return;
+        }
+        let work = self
+            .round()
+            .into_actor(self)
+            .map(|round, act, ctx| {
+                act.in_flight = None;
+                match round {
+                    Round::Again => {
+                        act.failures = 0;
+                        ctx.notify(Poll);
+                    }
+                    Round::Idle => {
+                        ctx.notify_later(Poll, Duration::from_millis(100));
+                    }
+                    Round::Failed(e) => act.failed(e, ctx),
+                }
+            });
+        self.in_flight = Some(ctx.spawn(work));
+    }
+
+    fn failed(&mut self, e: LinkError, ctx: &mut Context<Self>) {
+        self.failures = self.failures.saturating_add(1);
+        match e.recovery() {
+            Recovery::Reauthenticate => self.session.do_send(TokenRejected),
+            Recovery::Disabled => self.session.do_send(ConnectorDisabled { detail: e.to_string() }),
+            _ => tracing::warn!(error = %e, "polling for jobs failed; retrying"),
+        }
+        ctx.notify_later(Poll, wait_before_retry(&e, self.failures).max(Duration::from_millis(100)));
+    }
+}
+
+/// Parses and stores offered jobs; `None` when the queue failed (nothing acknowledged).
+async fn store(queue: &Addr<QueueActor>, jobs: Vec<Value>) -> Option<Vec<(String, Accepted)>> {
+    let now = now_ms();
+    let mut envelopes = Vec::new();
+    for raw in &jobs {
+        match Envelope::parse(raw, now) {
+            Ok(env) => {
+                if let Some(e) = &env.invalid {
+                    tracing::warn!(job_id = %env.id, error = %e.message, "invalid job; it will fail with invalid_job");
+                }
+                envelopes.push(env);
+            }
+            Err(rejected) => tracing::error!(reason = %rejected.reason, "server sent a job that cannot be acknowledged (bug in the server); skipped"),
+        }
+    }
+    match queue.send(AcceptJobs { jobs: envelopes }).await {
+        Ok(Ok(accepted)) => Some(accepted),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot store offered jobs; they are not acknowledged");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "queue unreachable");
+            None
+        }
+    }
+    .map(|list| {
+        for (id, a) in &list {
+            if let Accepted::Known(state) = a {
+                if *state != JobState::Received {
+                    tracing::info!(job_id = %id, state = state.as_str(), "job offered again; acknowledging without running it again");
+                }
+            }
+        }
+        list
+    })
+}
+
+/// Acknowledges stored jobs one by one. Stops at the first transient error (the rest
+/// stay `received` and are acknowledged on the next round).
+async fn acknowledge(client: &PortalClient, queue: &Addr<QueueActor>, connector: &str, ids: Vec<String>) -> Result<(), LinkError> {
+    for id in ids {
+        let path = format!("/jobs/{}/ack", encode_segment(&id));
+        let body = Some(RequestBody::Json(Value::Object(Default::default())));
+        match client.call(Method::POST, &path, Some(connector), body, None).await {
+            Ok(_) => {
+                let _ = queue.send(MarkAcknowledged { id }).await;
+            }
+            Err(LinkError::NotFound(_)) | Err(LinkError::Conflict(_)) => {
+                tracing::info!(job_id = %id, "the server took the job back (ack 404/409); dropped without running");
+                let _ = queue.send(DropJob { id }).await;
+            }
+            Err(LinkError::BadRequest(body)) => {
+                tracing::error!(job_id = %id, body = %body, "server refused our ack as malformed (bug); not retried this round");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Percent-encodes a job id for use as one path segment.
+pub fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Actor for Poller {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.status.set(ComponentState::Running, None);
+        ctx.notify(Poll);
+    }
+}
+
+impl Supervised for Poller {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        let n = self.status.restarted("restarted after a failure".into());
+        tracing::warn!(restarts = n, "poller restarting");
+        self.in_flight = None;
+    }
+}
+
+impl Handler<Poll> for Poller {
+    type Result = ();
+    fn handle(&mut self, _: Poll, ctx: &mut Context<Self>) {
+        if self.in_flight.is_none() {
+            self.next(ctx);
+        }
+    }
+}
+
+impl Handler<StartDraining> for Poller {
+    type Result = ();
+    fn handle(&mut self, _: StartDraining, ctx: &mut Context<Self>) {
+        self.draining = true;
+        if let Some(h) = self.in_flight.take() {
+            ctx.cancel_future(h);
+        }
+        self.status.set(ComponentState::Stopped, Some("draining".into()));
+    }
+}

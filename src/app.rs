@@ -1,0 +1,94 @@
+//! Wiring: builds the actors in start order and hands each its collaborators.
+//! Start order: queue → courier/dispatcher/session → poller. Drain runs in reverse.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use actix::prelude::*;
+use connector_actors::dispatcher::{Dispatcher, Executors};
+use connector_actors::link::{self, Courier, LinkState, Poller, PollerParts, PortalClient, Session, SessionParts};
+use connector_actors::queue::{DurableQueue, QueueActor};
+use connector_actors::status::StatusBoard;
+use tokio::sync::watch;
+
+use crate::config::Settings;
+
+/// Addresses the lifecycle owner needs to drain.
+pub struct Running {
+    pub session: Addr<Session>,
+    pub poller: Addr<Poller>,
+    pub dispatcher: Addr<Dispatcher>,
+    pub queue: Addr<QueueActor>,
+    pub board: StatusBoard,
+    pub link: watch::Receiver<LinkState>,
+    /// Keeps the queue's own thread alive.
+    pub queue_arbiter: Arbiter,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WiringError {
+    #[error(transparent)]
+    Client(#[from] link::ClientBuildError),
+    #[error("internal wiring error: {0}")]
+    Internal(&'static str),
+}
+
+/// Starts every actor. Must run inside the actix System.
+pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, WiringError> {
+    let board = StatusBoard::default();
+    let queue_status = board.component("queue");
+    let (queue_actor, figures) = QueueActor::new(queue, queue_status);
+    let board = board.with_queue(figures.clone());
+    let queue_arbiter = Arbiter::new();
+    let queue = Supervisor::start_in_arbiter(&queue_arbiter.handle(), move |_| queue_actor);
+
+    let client = PortalClient::new(&settings.link)?;
+    let (link_tx, link_rx) = link::channel();
+    let executors = Executors { directories: settings.directories.iter().map(|d| d.name.clone()).collect::<BTreeSet<_>>() };
+    let capabilities = executors.capabilities();
+
+    // The session, courier and dispatcher refer to each other: build them inside the
+    // session's constructor, where its address already exists.
+    let dispatcher_slot: Rc<RefCell<Option<Addr<Dispatcher>>>> = Rc::default();
+    let slot = dispatcher_slot.clone();
+    let (s_settings, s_client, s_queue, s_board) = (settings.link.clone(), client.clone(), queue.clone(), board.clone());
+    let (d_settings, c_link) = (settings.dispatcher.clone(), link_rx.clone());
+    let session = Supervisor::start(move |ctx: &mut Context<Session>| {
+        let session_addr = ctx.address();
+        let courier_status = s_board.component("courier");
+        let (cc, cq) = (s_client.clone(), s_queue.clone());
+        let courier = Supervisor::start(move |_| Courier::new(cc, cq, session_addr, c_link, courier_status));
+        let dispatcher_status = s_board.component("dispatcher");
+        let dq = s_queue.clone();
+        let dispatcher = Supervisor::start(move |_| {
+            Dispatcher::new(d_settings, dq, Some(courier.recipient()), executors, dispatcher_status)
+        });
+        *slot.borrow_mut() = Some(dispatcher.clone());
+        let status = s_board.component("session");
+        Session::new(SessionParts {
+            settings: s_settings,
+            client: s_client,
+            queue: s_queue,
+            dispatcher,
+            logs: None,
+            board: s_board,
+            state: link_tx,
+            status,
+            capabilities,
+        })
+    });
+    let dispatcher = dispatcher_slot.borrow_mut().take().ok_or(WiringError::Internal("dispatcher not built"))?;
+    let parts = PollerParts {
+        client,
+        queue: queue.clone(),
+        dispatcher: dispatcher.clone(),
+        session: session.clone(),
+        link: link_rx.clone(),
+        figures,
+        max_concurrency: settings.dispatcher.max_concurrency,
+        status: board.component("poller"),
+    };
+    let poller = Supervisor::start(move |_| Poller::new(parts));
+    Ok(Running { session, poller, dispatcher, queue, board, link: link_rx, queue_arbiter })
+}

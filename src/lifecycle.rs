@@ -1,0 +1,107 @@
+//! The one owner of signals and of the process's life.
+//!
+//! SIGTERM/SIGINT → drain: the poller stops, heartbeats say `draining`, running jobs
+//! get `connector.drain_grace` to finish (a "still waiting on …" line every 5 s), then
+//! the queue is flushed and the process exits 0. A second signal exits at once (130);
+//! whatever was running is resumed from sled at the next start.
+
+use std::time::Duration;
+
+use connector_actors::dispatcher::{Drain, RunningCount};
+use connector_actors::link::StartDraining;
+use connector_actors::queue::DurableQueue;
+use tokio::signal::unix::{signal, SignalKind};
+
+use crate::app::{self, Running};
+use crate::config::Settings;
+use crate::exit;
+
+pub fn run(settings: Settings) -> u8 {
+    let queue = match DurableQueue::open(settings.queue.clone()) {
+        Ok(q) => q,
+        Err(e) => {
+            tracing::error!(path = %settings.queue.path.display(), error = %e, "cannot open the job queue");
+            return exit::STORAGE;
+        }
+    };
+    let system = actix::System::with_tokio_rt(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("ic-worker")
+            .build()
+            .unwrap_or_else(|e| {
+                eprintln!("cannot start the async runtime: {e}");
+                std::process::exit(exit::INTERNAL as i32)
+            })
+    });
+    system.block_on(async move {
+        let running = match app::start(&settings, queue) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the connector");
+                return exit::CONFIG;
+            }
+        };
+        tracing::info!(
+            version = env!("CARGO_PKG_VERSION"),
+            server = %settings.link.base_url,
+            storage = %settings.queue.path.display(),
+            "integration connector started"
+        );
+        wait_and_drain(&settings, running).await
+    })
+}
+
+async fn wait_and_drain(settings: &Settings, running: Running) -> u8 {
+    let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(t), Ok(i)) => (t, i),
+        _ => {
+            tracing::error!("cannot install signal handlers");
+            return exit::INTERNAL;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: draining"),
+        _ = int.recv() => tracing::info!("SIGINT: draining"),
+    }
+    // A second signal ends the drain at once.
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
+        }
+        tracing::warn!("second signal: exiting now; unfinished jobs resume at the next start");
+        std::process::exit(exit::INTERRUPTED as i32);
+    });
+    running.poller.do_send(StartDraining);
+    running.session.do_send(StartDraining);
+    let drained = running.dispatcher.send(Drain);
+    let deadline = tokio::time::sleep(settings.drain_grace);
+    tokio::pin!(drained, deadline);
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = &mut drained => {
+                tracing::info!("all running jobs finished");
+                break;
+            }
+            _ = &mut deadline => {
+                let n = running.dispatcher.send(RunningCount).await.unwrap_or(0);
+                tracing::warn!(still_running = n, "drain grace period over; exiting, unfinished jobs resume at the next start");
+                break;
+            }
+            _ = every.tick() => {
+                let n = running.dispatcher.send(RunningCount).await.unwrap_or(0);
+                tracing::info!(still_running = n, "still waiting on running jobs");
+            }
+        }
+    }
+    // Give the courier a moment to hand over results that just finished.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    running.queue_arbiter.stop();
+    actix::System::current().stop();
+    tracing::info!("integration connector stopped");
+    exit::OK
+}

@@ -1,0 +1,81 @@
+//! `integration-connector queue …`: the durable queue, read and mended offline.
+
+use connector_actors::queue::{DurableQueue, JobRecord, QueueError};
+use connector_actors::time::{now_ms, rfc3339};
+
+use crate::cli::QueueAction;
+use crate::config::Settings;
+use crate::exit;
+
+pub fn run(settings: &Settings, action: QueueAction) -> u8 {
+    let mut queue = match DurableQueue::open(settings.queue.clone()) {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("cannot open the queue in {}: {e}", settings.queue.path.display());
+            return exit::STORAGE;
+        }
+    };
+    let outcome = match action {
+        QueueAction::List => list(&queue),
+        QueueAction::Show { id } => show(&queue, &id),
+        QueueAction::Retry { id } => queue.retry(&id, now_ms()).map(|_| println!("job {id} will run again at the next start")),
+        QueueAction::PurgeDead => queue.purge_dead().map(|n| println!("removed {n} dead job(s)")),
+    };
+    match outcome {
+        Ok(()) => exit::OK,
+        Err(QueueError::NotFound(id)) => {
+            eprintln!("no job with id {id}");
+            exit::FAILURE
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            exit::FAILURE
+        }
+    }
+}
+
+fn list(queue: &DurableQueue) -> Result<(), QueueError> {
+    let jobs = queue.list()?;
+    println!("{:<24} {:<22} {:<18} {:<11} {:>3}  {:<20} {}", "ID", "TYPE", "STATE", "LANE", "TRY", "RECEIVED", "ERROR");
+    for j in &jobs {
+        println!(
+            "{:<24} {:<22} {:<18} {:<11} {:>3}  {:<20} {}",
+            j.id,
+            j.job_type,
+            j.state.as_str(),
+            j.lane.as_str(),
+            j.attempts,
+            rfc3339(j.received_ms),
+            error_code(j)
+        );
+    }
+    let f = queue.figures();
+    println!(
+        "{} job(s): {} pending, {} running, {} awaiting delivery, {} dead",
+        jobs.len(),
+        f.pending,
+        f.running,
+        f.awaiting_delivery,
+        f.dead
+    );
+    Ok(())
+}
+
+fn error_code(j: &JobRecord) -> &'static str {
+    j.outcome.as_ref().and_then(|o| o.error.as_ref()).map_or("", |e| e.code.as_str())
+}
+
+fn show(queue: &DurableQueue, id: &str) -> Result<(), QueueError> {
+    let job = queue.get(id)?.ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
+    let view = serde_json::json!({
+        "id": job.id, "type": job.job_type, "state": job.state.as_str(), "lane": job.lane.as_str(),
+        "ordering_key": job.ordering_key, "created_at": rfc3339(job.created_at_ms),
+        "deadline": rfc3339(job.deadline_ms), "received_at": rfc3339(job.received_ms),
+        "attempts": job.attempts, "payload": job.payload,
+        "secrets": if job.sealed.is_some() { "sealed" } else { "none" },
+        "result": job.outcome, "delivery": job.delivery,
+        "batches": {"stored": job.batches_stored, "delivered": job.batches_delivered},
+    });
+    println!("{}", serde_json::to_string_pretty(&view).unwrap_or_default());
+    Ok(())
+}
