@@ -18,6 +18,13 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::records::RecordLog;
 
+mod cancel;
+mod delivery;
+#[cfg(test)]
+mod tests;
+
+pub use cancel::CancelOutcome;
+
 /// Where a job is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobState {
@@ -107,14 +114,6 @@ impl Job {
     }
 }
 
-/// What an admin cancel did.
-#[derive(Debug, PartialEq, Eq)]
-pub struct CancelOutcome {
-    pub state: &'static str,
-    /// The connector that must be sent a `cancel_job` command.
-    pub notify: Option<String>,
-}
-
 /// All jobs, in enqueue order, with the offer queue and the lease expiries.
 #[derive(Debug, Default)]
 pub struct Jobs {
@@ -124,10 +123,6 @@ pub struct Jobs {
     expiries: BinaryHeap<Reverse<(Instant, usize, u32)>>,
     generated: u64,
 }
-
-mod delivery;
-#[cfg(test)]
-mod tests;
 
 impl Jobs {
     /// Add jobs to the end of the queue; all or none. Generated ids are `j-<n>`.
@@ -238,52 +233,6 @@ impl Jobs {
             out.push(wire);
         }
         out
-    }
-
-    /// Cancel a job for the admin: a queued or leased one is `Cancelled` at once (its
-    /// ack then gets 404); the holder of a leased or acked one gets a `cancel_job` command.
-    pub fn cancel(&mut self, id: &str) -> Result<CancelOutcome, ApiError> {
-        let index = self.index(id)?;
-        let job = self
-            .list
-            .get_mut(index)
-            .ok_or_else(|| ApiError::NotFound(format!("job {id} not found")))?;
-        let notify = match &job.state {
-            JobState::Queued => {
-                self.offerable.remove(&index);
-                job.state = JobState::Cancelled { lease_until: None };
-                None
-            }
-            JobState::Leased { to, until, .. } => {
-                let to = to.clone();
-                job.state = JobState::Cancelled {
-                    lease_until: Some(*until),
-                };
-                Some(to)
-            }
-            JobState::Acked { by } => Some(by.clone()),
-            JobState::Done { .. } | JobState::Cancelled { .. } => None,
-        };
-        Ok(CancelOutcome {
-            state: job.state.name(),
-            notify,
-        })
-    }
-
-    /// Whether a `cancel_job` command for `id` is done: the result is in, or the job was
-    /// cancelled before its ack and that lease is over, or the job is gone.
-    pub fn cancel_settled(&self, id: &str, now: Instant) -> bool {
-        let Some(job) = self.get(id) else {
-            return true;
-        };
-        match job.state {
-            JobState::Done { .. } => true,
-            JobState::Cancelled {
-                lease_until: Some(until),
-            } => now >= until,
-            JobState::Cancelled { lease_until: None } => true,
-            _ => false,
-        }
     }
 
     pub fn get(&self, id: &str) -> Option<&Job> {

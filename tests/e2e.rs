@@ -1,0 +1,11 @@
+//! Whole-process tests: the real connector binary against the real portal simulator
+//! over real HTTP and HTTPS, on ephemeral ports, a temp dir per test.
+
+mod harness;
+
+#[path = "e2e/cli.rs"]
+mod cli;
+#[path = "e2e/crash.rs"]
+mod crash;
+#[path = "e2e/link.rs"]
+mod link;

@@ -1,0 +1,51 @@
+//! Whole-process test harness: the real portal simulator and the real connector binary,
+//! each a child process on an ephemeral loopback port, with a temp dir per test.
+//! A missing binary fails the test loudly: build with `cargo build --workspace --features test-jobs`.
+
+#![allow(dead_code)]
+
+pub mod connector;
+pub mod sim;
+
+pub use connector::Connector;
+pub use sim::Sim;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// `target/debug` (or the profile dir) holding the binaries under test.
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent().and_then(|deps| deps.parent()).expect("target profile dir").to_path_buf()
+}
+
+pub fn binary(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --features test-jobs` first (the README's test command does)",
+        path.display()
+    );
+    path
+}
+
+pub fn init() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, or panics with `what` after `limit`.
+/// The limit is a liveness bound, not a performance assertion.
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
