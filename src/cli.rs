@@ -9,7 +9,11 @@ use crate::config::{self, ProcessEnv, Settings};
 use crate::exit;
 
 #[derive(Parser)]
-#[command(name = "integration-connector", version, about = "ServiceOps Integration Connector: the on-premise agent for Active Directory and LDAP")]
+#[command(
+    name = "integration-connector",
+    version,
+    about = "ServiceOps Integration Connector: the on-premise agent for Active Directory and LDAP"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,14 +59,20 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
     crate::logging::init();
     let code = match cli.command {
         Command::Run { config } => load(&config).map_or_else(|c| c, crate::lifecycle::run),
         Command::Check { config } => load(&config).map_or_else(|c| c, check),
-        Command::Queue { config, action } => load(&config).map_or_else(|c| c, |s| crate::queue_cmd::run(&s, action)),
+        Command::Queue { config, action } => {
+            load(&config).map_or_else(|c| c, |s| crate::queue_cmd::run(&s, action))
+        }
     };
     ExitCode::from(code)
 }
@@ -87,7 +97,11 @@ fn check(settings: Settings) -> u8 {
     println!("OK   config {} is valid", settings.file.display());
     match connector_actors::queue::DurableQueue::open(settings.queue.clone()) {
         Ok(q) => {
-            println!("OK   storage {} is usable ({} jobs stored)", settings.queue.path.display(), q.list().map(|l| l.len()).unwrap_or(0));
+            println!(
+                "OK   storage {} is usable ({} jobs stored)",
+                settings.queue.path.display(),
+                q.list().map(|l| l.len()).unwrap_or(0)
+            );
             exit::OK
         }
         Err(e) => {

@@ -117,7 +117,11 @@ mod tests {
 
     #[test]
     fn codes_serialize_as_the_protocol_spells_them() {
-        for code in [ErrorCode::InvalidJob, ErrorCode::ForbiddenByPolicy, ErrorCode::DeadlineExceeded] {
+        for code in [
+            ErrorCode::InvalidJob,
+            ErrorCode::ForbiddenByPolicy,
+            ErrorCode::DeadlineExceeded,
+        ] {
             let json = serde_json::to_value(code).unwrap();
             assert_eq!(json, Value::String(code.as_str().to_owned()));
         }

@@ -111,11 +111,16 @@ impl StatusBoard {
     }
 
     pub fn queue(&self) -> QueueFigures {
-        self.queue.as_ref().map(|rx| rx.borrow().clone()).unwrap_or_default()
+        self.queue
+            .as_ref()
+            .map(|rx| rx.borrow().clone())
+            .unwrap_or_default()
     }
 
     /// Any component restarting or stopped makes the connector `degraded`.
     pub fn degraded(&self) -> bool {
-        self.components().iter().any(|c| c.state != ComponentState::Running)
+        self.components()
+            .iter()
+            .any(|c| c.state != ComponentState::Running)
     }
 }

@@ -98,8 +98,10 @@ pub struct Faults {
 }
 
 impl Faults {
+    /// Replace the setting; an empty one, or `count: 0`, switches faults off.
     pub fn set(&mut self, spec: FaultSpec) {
-        self.spec = (spec != FaultSpec::default()).then_some(spec);
+        let off = spec == FaultSpec::default() || spec.count == Some(0);
+        self.spec = (!off).then_some(spec);
     }
 
     pub fn clear(&mut self) {

@@ -40,7 +40,11 @@ impl Executors {
     }
 }
 
-pub async fn run_job(job: Runnable, executors: Executors, ctx: JobContext) -> Result<Value, JobError> {
+pub async fn run_job(
+    job: Runnable,
+    executors: Executors,
+    ctx: JobContext,
+) -> Result<Value, JobError> {
     let left = Duration::from_millis(job.deadline_ms.saturating_sub(now_ms()));
     let work = AssertUnwindSafe(execute(job, executors, ctx)).catch_unwind();
     match tokio::time::timeout(left, work).await {
@@ -48,9 +52,14 @@ pub async fn run_job(job: Runnable, executors: Executors, ctx: JobContext) -> Re
         Ok(Err(panic)) => {
             let what = panic_message(&panic);
             tracing::error!(panic = %what, "job executor panicked");
-            Err(JobError::internal("the connector hit an internal error running this job; it was logged"))
+            Err(JobError::internal(
+                "the connector hit an internal error running this job; it was logged",
+            ))
         }
-        Err(_) => Err(JobError::new(ErrorCode::DeadlineExceeded, "the job's deadline passed while it ran")),
+        Err(_) => Err(JobError::new(
+            ErrorCode::DeadlineExceeded,
+            "the job's deadline passed while it ran",
+        )),
     }
 }
 

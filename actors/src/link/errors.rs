@@ -21,7 +21,10 @@ pub enum LinkError {
     #[error("body too large for the server (413)")]
     TooLarge,
     #[error("the server is overloaded ({status}); retry after {retry_after:?}")]
-    Overloaded { status: u16, retry_after: Option<Duration> },
+    Overloaded {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
     #[error("server error {0}: {1}")]
     Server(u16, String),
     #[error("TLS certificate of the server is not trusted: {0} (set server.ca_file to the CA that signed it, or fix the server's certificate)")]
@@ -54,7 +57,11 @@ pub enum Recovery {
 }
 
 impl LinkError {
-    pub fn from_status(status: StatusCode, retry_after: Option<Duration>, detail: String) -> LinkError {
+    pub fn from_status(
+        status: StatusCode,
+        retry_after: Option<Duration>,
+        detail: String,
+    ) -> LinkError {
         match status.as_u16() {
             400 => LinkError::BadRequest(detail),
             401 => LinkError::Unauthorized,
@@ -62,7 +69,10 @@ impl LinkError {
             404 => LinkError::NotFound(detail),
             409 => LinkError::Conflict(detail),
             413 => LinkError::TooLarge,
-            429 | 503 => LinkError::Overloaded { status: status.as_u16(), retry_after },
+            429 | 503 => LinkError::Overloaded {
+                status: status.as_u16(),
+                retry_after,
+            },
             code => LinkError::Server(code, detail),
         }
     }
@@ -109,11 +119,20 @@ pub fn classify_transport(e: &reqwest::Error) -> LinkError {
     let lower = chain.to_lowercase();
     if e.is_timeout() {
         LinkError::Timeout(chain)
-    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") || lower.contains("certificate is not valid for") {
+    } else if lower.contains("notvalidforname")
+        || lower.contains("not valid for name")
+        || lower.contains("certificate is not valid for")
+    {
         LinkError::HostName(chain)
-    } else if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("invalid peer") {
+    } else if lower.contains("certificate")
+        || lower.contains("unknownissuer")
+        || lower.contains("invalid peer")
+    {
         LinkError::Certificate(chain)
-    } else if lower.contains("dns error") || lower.contains("failed to lookup") || lower.contains("name or service not known") {
+    } else if lower.contains("dns error")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
         LinkError::Dns(chain)
     } else if lower.contains("connection refused") {
         LinkError::Refused(chain)
@@ -138,7 +157,9 @@ fn error_chain(e: &reqwest::Error) -> String {
 /// Exponential backoff with full jitter (PROTOCOL.md §1): base 1 s, cap `cap`.
 pub fn backoff(attempt: u32, cap: Duration) -> Duration {
     use rand::Rng;
-    let ceiling = Duration::from_secs(1).saturating_mul(1u32 << attempt.min(16)).min(cap);
+    let ceiling = Duration::from_secs(1)
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(cap);
     let ms = rand::thread_rng().gen_range(0..=ceiling.as_millis() as u64);
     Duration::from_millis(ms)
 }
@@ -158,17 +179,31 @@ mod tests {
 
     #[test]
     fn statuses_map_to_the_protocol_behaviour() {
-        let r = |code: u16| LinkError::from_status(StatusCode::from_u16(code).unwrap(), None, String::new()).recovery();
+        let r = |code: u16| {
+            LinkError::from_status(StatusCode::from_u16(code).unwrap(), None, String::new())
+                .recovery()
+        };
         assert_eq!(r(400), Recovery::GiveUp);
         assert_eq!(r(401), Recovery::Reauthenticate);
         assert_eq!(r(403), Recovery::Disabled);
         assert_eq!((r(404), r(409)), (Recovery::GiveUp, Recovery::GiveUp));
-        assert_eq!((r(429), r(503), r(500), r(502)), (Recovery::Transient, Recovery::Transient, Recovery::Transient, Recovery::Transient));
+        assert_eq!(
+            (r(429), r(503), r(500), r(502)),
+            (
+                Recovery::Transient,
+                Recovery::Transient,
+                Recovery::Transient,
+                Recovery::Transient
+            )
+        );
     }
 
     #[test]
     fn retry_after_is_a_floor_and_backoff_is_capped() {
-        let e = LinkError::Overloaded { status: 429, retry_after: Some(Duration::from_secs(7)) };
+        let e = LinkError::Overloaded {
+            status: 429,
+            retry_after: Some(Duration::from_secs(7)),
+        };
         for attempt in 0..20 {
             assert!(wait_before_retry(&e, attempt) >= Duration::from_secs(7));
             assert!(backoff(attempt, Duration::from_secs(60)) <= Duration::from_secs(60));

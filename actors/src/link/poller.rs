@@ -28,7 +28,9 @@ use super::state::LinkState;
 use crate::dispatcher::{Dispatcher, JobsArrived};
 use crate::protocol::wire::{JobsResponse, QueueFigures};
 use crate::protocol::Envelope;
-use crate::queue::{Accepted, AcceptJobs, DropJob, JobState, ListUnacknowledged, MarkAcknowledged, QueueActor};
+use crate::queue::{
+    AcceptJobs, Accepted, DropJob, JobState, ListUnacknowledged, MarkAcknowledged, QueueActor,
+};
 use crate::status::{ComponentPublisher, ComponentState};
 use crate::time::now_ms;
 
@@ -93,10 +95,18 @@ impl Poller {
     fn round(&self) -> impl std::future::Future<Output = Round> {
         let link = self.link.borrow().clone();
         let f = self.figures.borrow().clone();
-        let want = (2 * self.max_concurrency).saturating_sub(f.pending + f.running).min(MAX_PER_POLL);
-        let (client, queue, dispatcher) = (self.client.clone(), self.queue.clone(), self.dispatcher.clone());
+        let want = (2 * self.max_concurrency)
+            .saturating_sub(f.pending + f.running)
+            .min(MAX_PER_POLL);
+        let (client, queue, dispatcher) = (
+            self.client.clone(),
+            self.queue.clone(),
+            self.dispatcher.clone(),
+        );
         async move {
-            let Some(id) = link.ready_id().map(str::to_owned) else { return Round::Idle };
+            let Some(id) = link.ready_id().map(str::to_owned) else {
+                return Round::Idle;
+            };
             // Acks that got no answer before (or before a restart) go out again first.
             if let Ok(unacked) = queue.send(ListUnacknowledged).await {
                 if let Err(e) = acknowledge(&client, &queue, &id, unacked).await {
@@ -109,7 +119,10 @@ impl Poller {
             let wait = link.poll_timeout_s;
             let path = format!("/jobs?wait={wait}&max={want}");
             let timeout = Some(Duration::from_secs(wait + 15));
-            let answer = match client.call(Method::GET, &path, Some(&id), None, timeout).await {
+            let answer = match client
+                .call(Method::GET, &path, Some(&id), None, timeout)
+                .await
+            {
                 Ok(a) => a,
                 Err(e) => return Round::Failed(e),
             };
@@ -122,7 +135,11 @@ impl Poller {
             }
             let accepted = match store(&queue, jobs).await {
                 Some(a) => a,
-                None => return Round::Failed(LinkError::BadResponse("the queue could not store the jobs".into())),
+                None => {
+                    return Round::Failed(LinkError::BadResponse(
+                        "the queue could not store the jobs".into(),
+                    ))
+                }
             };
             let ids = accepted.into_iter().map(|(id, _)| id).collect();
             let outcome = acknowledge(&client, &queue, &id, ids).await;
@@ -138,22 +155,19 @@ impl Poller {
         if self.draining {
             return;
         }
-        let work = self
-            .round()
-            .into_actor(self)
-            .map(|round, act, ctx| {
-                act.in_flight = None;
-                match round {
-                    Round::Again => {
-                        act.failures = 0;
-                        ctx.notify(Poll);
-                    }
-                    Round::Idle => {
-                        ctx.notify_later(Poll, Duration::from_millis(100));
-                    }
-                    Round::Failed(e) => act.failed(e, ctx),
+        let work = self.round().into_actor(self).map(|round, act, ctx| {
+            act.in_flight = None;
+            match round {
+                Round::Again => {
+                    act.failures = 0;
+                    ctx.notify(Poll);
                 }
-            });
+                Round::Idle => {
+                    ctx.notify_later(Poll, Duration::from_millis(100));
+                }
+                Round::Failed(e) => act.failed(e, ctx),
+            }
+        });
         self.in_flight = Some(ctx.spawn(work));
     }
 
@@ -161,10 +175,15 @@ impl Poller {
         self.failures = self.failures.saturating_add(1);
         match e.recovery() {
             Recovery::Reauthenticate => self.session.do_send(TokenRejected),
-            Recovery::Disabled => self.session.do_send(ConnectorDisabled { detail: e.to_string() }),
+            Recovery::Disabled => self.session.do_send(ConnectorDisabled {
+                detail: e.to_string(),
+            }),
             _ => tracing::warn!(error = %e, "polling for jobs failed; retrying"),
         }
-        ctx.notify_later(Poll, wait_before_retry(&e, self.failures).max(Duration::from_millis(100)));
+        ctx.notify_later(
+            Poll,
+            wait_before_retry(&e, self.failures).max(Duration::from_millis(100)),
+        );
     }
 }
 
@@ -180,7 +199,9 @@ async fn store(queue: &Addr<QueueActor>, jobs: Vec<Value>) -> Option<Vec<(String
                 }
                 envelopes.push(env);
             }
-            Err(rejected) => tracing::error!(reason = %rejected.reason, "server sent a job that cannot be acknowledged (bug in the server); skipped"),
+            Err(rejected) => {
+                tracing::error!(reason = %rejected.reason, "server sent a job that cannot be acknowledged (bug in the server); skipped")
+            }
         }
     }
     match queue.send(AcceptJobs { jobs: envelopes }).await {
@@ -194,25 +215,32 @@ async fn store(queue: &Addr<QueueActor>, jobs: Vec<Value>) -> Option<Vec<(String
             None
         }
     }
-    .map(|list| {
-        for (id, a) in &list {
+    .inspect(|list| {
+        for (id, a) in list {
             if let Accepted::Known(state) = a {
                 if *state != JobState::Received {
                     tracing::info!(job_id = %id, state = state.as_str(), "job offered again; acknowledging without running it again");
                 }
             }
         }
-        list
     })
 }
 
 /// Acknowledges stored jobs one by one. Stops at the first transient error (the rest
 /// stay `received` and are acknowledged on the next round).
-async fn acknowledge(client: &PortalClient, queue: &Addr<QueueActor>, connector: &str, ids: Vec<String>) -> Result<(), LinkError> {
+async fn acknowledge(
+    client: &PortalClient,
+    queue: &Addr<QueueActor>,
+    connector: &str,
+    ids: Vec<String>,
+) -> Result<(), LinkError> {
     for id in ids {
         let path = format!("/jobs/{}/ack", encode_segment(&id));
         let body = Some(RequestBody::Json(Value::Object(Default::default())));
-        match client.call(Method::POST, &path, Some(connector), body, None).await {
+        match client
+            .call(Method::POST, &path, Some(connector), body, None)
+            .await
+        {
             Ok(_) => {
                 let _ = queue.send(MarkAcknowledged { id }).await;
             }
@@ -275,6 +303,7 @@ impl Handler<StartDraining> for Poller {
         if let Some(h) = self.in_flight.take() {
             ctx.cancel_future(h);
         }
-        self.status.set(ComponentState::Stopped, Some("draining".into()));
+        self.status
+            .set(ComponentState::Stopped, Some("draining".into()));
     }
 }

@@ -12,6 +12,8 @@ use crate::errors::JobError;
 use crate::time::parse_rfc3339;
 
 pub const MAX_ID_LEN: usize = 128;
+/// Largest job accepted; a bigger one fails with `invalid_job` (payloads are small by nature).
+pub const MAX_JOB_BYTES: usize = 1 << 20;
 
 /// Priority lanes, highest first. The derive order is the scheduling order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -67,17 +69,39 @@ const MINUTE_MS: u64 = 60_000;
 impl Envelope {
     /// Parses one offered job. `now_ms` stands in for a missing or bad `created_at`.
     pub fn parse(raw: &Value, now_ms: u64) -> Result<Envelope, RejectedJob> {
-        let obj = raw.as_object().ok_or_else(|| RejectedJob { reason: "job is not a JSON object".into() })?;
+        let obj = raw.as_object().ok_or_else(|| RejectedJob {
+            reason: "job is not a JSON object".into(),
+        })?;
         let id = match obj.get("id") {
             Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_ID_LEN => s.clone(),
-            Some(Value::String(s)) if s.is_empty() => return Err(RejectedJob { reason: "field `id` is empty".into() }),
-            Some(Value::String(_)) => {
-                return Err(RejectedJob { reason: format!("field `id` is longer than {MAX_ID_LEN} characters") })
+            Some(Value::String(s)) if s.is_empty() => {
+                return Err(RejectedJob {
+                    reason: "field `id` is empty".into(),
+                })
             }
-            Some(_) => return Err(RejectedJob { reason: "field `id` is not a string".into() }),
-            None => return Err(RejectedJob { reason: "field `id` is missing".into() }),
+            Some(Value::String(_)) => {
+                return Err(RejectedJob {
+                    reason: format!("field `id` is longer than {MAX_ID_LEN} characters"),
+                })
+            }
+            Some(_) => {
+                return Err(RejectedJob {
+                    reason: "field `id` is not a string".into(),
+                })
+            }
+            None => {
+                return Err(RejectedJob {
+                    reason: "field `id` is missing".into(),
+                })
+            }
         };
         let mut problems = Vec::new();
+        let size = raw.to_string().len();
+        if size > MAX_JOB_BYTES {
+            problems.push(format!(
+                "the job is {size} bytes; at most {MAX_JOB_BYTES} are accepted"
+            ));
+        }
         let job_type = match obj.get("type") {
             Some(Value::String(s)) => s.clone(),
             Some(_) => {
@@ -90,6 +114,7 @@ impl Envelope {
             }
         };
         let payload = match obj.get("payload") {
+            Some(Value::Object(_)) if size > MAX_JOB_BYTES => Map::new(),
             Some(Value::Object(m)) => m.clone(),
             Some(_) => {
                 problems.push("field `payload` is not an object".to_owned());
@@ -105,7 +130,9 @@ impl Envelope {
             Some(v) => match serde_json::from_value::<Lane>(v.clone()) {
                 Ok(l) => l,
                 Err(_) => {
-                    problems.push("field `priority` must be one of interactive, normal, bulk".to_owned());
+                    problems.push(
+                        "field `priority` must be one of interactive, normal, bulk".to_owned(),
+                    );
                     default_lane(&job_type)
                 }
             },
@@ -129,7 +156,11 @@ impl Envelope {
         };
         let lease_s = obj.get("lease_s").and_then(Value::as_u64).unwrap_or(60);
         let attempt = obj.get("attempt").and_then(Value::as_u64).unwrap_or(1);
-        let kind = if problems.is_empty() { Some(JobKind::parse(&job_type, &payload)) } else { None };
+        let kind = if problems.is_empty() {
+            Some(JobKind::parse(&job_type, &payload))
+        } else {
+            None
+        };
         let ordering_key = match obj.get("ordering_key").and_then(Value::as_str) {
             Some(k) if !k.is_empty() => format!("k:{k}"),
             _ => match &kind {
@@ -210,11 +241,36 @@ mod tests {
         assert!(Envelope::parse(&json!({"id": 5}), NOW).is_err());
         assert!(Envelope::parse(&json!({"id": "a".repeat(129)}), NOW).is_err());
         assert!(Envelope::parse(&json!([1, 2]), NOW).is_err());
-        let e = Envelope::parse(&json!({"id": "j", "type": "ldap.authenticate", "priority": "urgent",
-            "payload": {"directory": "corp", "username": "a", "password": "b"}}), NOW).unwrap();
+        let e = Envelope::parse(
+            &json!({"id": "j", "type": "ldap.authenticate", "priority": "urgent",
+            "payload": {"directory": "corp", "username": "a", "password": "b"}}),
+            NOW,
+        )
+        .unwrap();
         assert!(e.invalid.unwrap().message.contains("`priority`"));
-        let e = Envelope::parse(&json!({"id": "j", "type": "ldap.authenticate", "payload": {"directory": "corp"}}), NOW)
-            .unwrap();
+        let e = Envelope::parse(
+            &json!({"id": "j", "type": "ldap.authenticate", "payload": {"directory": "corp"}}),
+            NOW,
+        )
+        .unwrap();
         assert!(e.invalid.unwrap().message.contains("username"));
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_oversized_job_is_invalid_and_its_payload_is_not_kept() {
+        let big = "x".repeat(MAX_JOB_BYTES + 1);
+        let e = Envelope::parse(
+            &json!({"id": "j", "type": "test.noop", "payload": {"blob": big}}),
+            0,
+        )
+        .unwrap();
+        assert!(e.invalid.unwrap().message.contains("bytes"));
+        assert!(e.payload.is_empty());
     }
 }

@@ -37,7 +37,9 @@ impl ObjectRef {
             ("username", &self.username),
             ("name", &self.name),
         ];
-        let mut set = all.iter().filter_map(|(k, v)| v.as_deref().map(|v| (*k, v)));
+        let mut set = all
+            .iter()
+            .filter_map(|(k, v)| v.as_deref().map(|v| (*k, v)));
         match (set.next(), set.next()) {
             (Some(one), None) => Some(one),
             _ => None,
@@ -206,8 +208,12 @@ impl JobKind {
             "ad.add_to_group" => JobKind::AddToGroup(typed(job_type, payload)?),
             "ad.remove_from_group" => JobKind::RemoveFromGroup(typed(job_type, payload)?),
             "ad.delete_user" => JobKind::DeleteUser(typed(job_type, payload)?),
-            "test.noop" if cfg!(feature = "test-jobs") => JobKind::TestNoop(typed(job_type, payload)?),
-            "test.touch" if cfg!(feature = "test-jobs") => JobKind::TestTouch(typed(job_type, payload)?),
+            "test.noop" if cfg!(feature = "test-jobs") => {
+                JobKind::TestNoop(typed(job_type, payload)?)
+            }
+            "test.touch" if cfg!(feature = "test-jobs") => {
+                JobKind::TestTouch(typed(job_type, payload)?)
+            }
             other => return Err(JobError::invalid_job(format!("unknown job type `{other}`"))),
         };
         kind.check()?;
@@ -217,9 +223,10 @@ impl JobKind {
     fn check(&self) -> Result<(), JobError> {
         match self {
             JobKind::UpdateUser(p) => check_ref("user", &p.user),
-            JobKind::EnableUser(p) | JobKind::DisableUser(p) | JobKind::UnlockUser(p) | JobKind::DeleteUser(p) => {
-                check_ref("user", &p.user)
-            }
+            JobKind::EnableUser(p)
+            | JobKind::DisableUser(p)
+            | JobKind::UnlockUser(p)
+            | JobKind::DeleteUser(p) => check_ref("user", &p.user),
             JobKind::ResetPassword(p) => check_ref("user", &p.user),
             JobKind::ChangePassword(p) => check_ref("user", &p.user),
             JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => {
@@ -242,9 +249,10 @@ impl JobKind {
             JobKind::Import(p) => Some(&p.directory),
             JobKind::CreateUser(p) => Some(&p.directory),
             JobKind::UpdateUser(p) => Some(&p.directory),
-            JobKind::EnableUser(p) | JobKind::DisableUser(p) | JobKind::UnlockUser(p) | JobKind::DeleteUser(p) => {
-                Some(&p.directory)
-            }
+            JobKind::EnableUser(p)
+            | JobKind::DisableUser(p)
+            | JobKind::UnlockUser(p)
+            | JobKind::DeleteUser(p) => Some(&p.directory),
             JobKind::ResetPassword(p) => Some(&p.directory),
             JobKind::ChangePassword(p) => Some(&p.directory),
             JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => Some(&p.directory),
@@ -261,18 +269,29 @@ impl JobKind {
             None => format!("job:{job_id}"),
         };
         match self {
-            JobKind::Authenticate(p) => format!("obj:{}:user:username={}", p.directory, p.username.to_lowercase()),
+            JobKind::Authenticate(p) => format!(
+                "obj:{}:user:username={}",
+                p.directory,
+                p.username.to_lowercase()
+            ),
             JobKind::CreateUser(p) => {
-                format!("obj:{}:user:sam_account_name={}", p.directory, p.sam_account_name.to_lowercase())
+                format!(
+                    "obj:{}:user:sam_account_name={}",
+                    p.directory,
+                    p.sam_account_name.to_lowercase()
+                )
             }
             JobKind::UpdateUser(p) => user(&p.directory, &p.user),
-            JobKind::EnableUser(p) | JobKind::DisableUser(p) | JobKind::UnlockUser(p) | JobKind::DeleteUser(p) => {
-                user(&p.directory, &p.user)
-            }
+            JobKind::EnableUser(p)
+            | JobKind::DisableUser(p)
+            | JobKind::UnlockUser(p)
+            | JobKind::DeleteUser(p) => user(&p.directory, &p.user),
             JobKind::ResetPassword(p) => user(&p.directory, &p.user),
             JobKind::ChangePassword(p) => user(&p.directory, &p.user),
             JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => user(&p.directory, &p.user),
-            JobKind::Import(_) | JobKind::TestNoop(_) | JobKind::TestTouch(_) => format!("job:{job_id}"),
+            JobKind::Import(_) | JobKind::TestNoop(_) | JobKind::TestTouch(_) => {
+                format!("job:{job_id}")
+            }
         }
     }
 }
@@ -289,28 +308,52 @@ mod tests {
     #[test]
     fn refs_need_exactly_one_field() {
         let two = json!({"directory": "corp", "user": {"dn": "CN=a", "guid": "x"}});
-        assert!(parse("ad.enable_user", two).unwrap_err().message.contains("exactly one"));
+        assert!(parse("ad.enable_user", two)
+            .unwrap_err()
+            .message
+            .contains("exactly one"));
         let none = json!({"directory": "corp", "user": {}});
         assert!(parse("ad.delete_user", none).is_err());
         let bad_key = json!({"directory": "corp", "user": {"uid": "a"}});
-        assert!(parse("ad.delete_user", bad_key).unwrap_err().message.contains("uid"));
+        assert!(parse("ad.delete_user", bad_key)
+            .unwrap_err()
+            .message
+            .contains("uid"));
         let ok = json!({"directory": "corp", "user": {"sam_account_name": "Alice"}, "group": {"name": "g"}});
         let k = parse("ad.add_to_group", ok).unwrap();
-        assert_eq!(k.default_ordering_key("j"), "obj:corp:user:sam_account_name=alice");
+        assert_eq!(
+            k.default_ordering_key("j"),
+            "obj:corp:user:sam_account_name=alice"
+        );
     }
 
     #[test]
     fn unknown_types_and_wrong_field_types_are_invalid() {
-        assert!(parse("ad.format_disk", json!({})).unwrap_err().message.contains("ad.format_disk"));
-        let e = parse("ldap.authenticate", json!({"directory": "corp", "username": 5, "password": "x"})).unwrap_err();
+        assert!(parse("ad.format_disk", json!({}))
+            .unwrap_err()
+            .message
+            .contains("ad.format_disk"));
+        let e = parse(
+            "ldap.authenticate",
+            json!({"directory": "corp", "username": 5, "password": "x"}),
+        )
+        .unwrap_err();
         assert!(e.message.contains("invalid type"), "{}", e.message);
-        let e = parse("ldap.import", json!({"directory": "corp", "mode": "sideways"})).unwrap_err();
+        let e = parse(
+            "ldap.import",
+            json!({"directory": "corp", "mode": "sideways"}),
+        )
+        .unwrap_err();
         assert!(e.message.contains("sideways"));
     }
 
     #[test]
     fn a_password_never_shows_in_debug_output() {
-        let k = parse("ldap.authenticate", json!({"directory": "c", "username": "u", "password": "Zebra-42!"})).unwrap();
+        let k = parse(
+            "ldap.authenticate",
+            json!({"directory": "c", "username": "u", "password": "Zebra-42!"}),
+        )
+        .unwrap();
         assert!(!format!("{k:?}").contains("Zebra-42!"));
     }
 }

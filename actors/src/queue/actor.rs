@@ -23,9 +23,19 @@ pub struct QueueActor {
 }
 
 impl QueueActor {
-    pub fn new(queue: DurableQueue, status: ComponentPublisher) -> (Self, watch::Receiver<QueueFigures>) {
+    pub fn new(
+        queue: DurableQueue,
+        status: ComponentPublisher,
+    ) -> (Self, watch::Receiver<QueueFigures>) {
         let (figures, rx) = watch::channel(queue.figures());
-        (QueueActor { queue, figures, status }, rx)
+        (
+            QueueActor {
+                queue,
+                figures,
+                status,
+            },
+            rx,
+        )
     }
 
     fn publish(&self) {
@@ -68,8 +78,12 @@ impl Supervised for QueueActor {
 /// Runs one queue call under the panic guard; a panic answers as an engine error.
 macro_rules! queue_call {
     ($self:ident, $ctx:ident, $body:expr) => {{
-        let out = guarded::<Self, _>($ctx, "queue", || $body)
-            .unwrap_or_else(|| Err(QueueError::Corrupt { key: "-".into(), reason: "the queue actor panicked".into() }));
+        let out = guarded::<Self, _>($ctx, "queue", || $body).unwrap_or_else(|| {
+            Err(QueueError::Corrupt {
+                key: "-".into(),
+                reason: "the queue actor panicked".into(),
+            })
+        });
         $self.publish();
         out
     }};
@@ -113,7 +127,11 @@ impl Handler<TakeRunnable> for QueueActor {
 impl Handler<CompleteJob> for QueueActor {
     type Result = Result<(), QueueError>;
     fn handle(&mut self, msg: CompleteJob, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.complete(&msg.id, msg.outcome, now_ms()))
+        queue_call!(
+            self,
+            ctx,
+            self.queue.complete(&msg.id, msg.outcome, now_ms())
+        )
     }
 }
 
@@ -127,7 +145,11 @@ impl Handler<CancelJob> for QueueActor {
 impl Handler<StoreBatch> for QueueActor {
     type Result = Result<u64, QueueError>;
     fn handle(&mut self, msg: StoreBatch, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.store_batch(&msg.id, msg.records, msg.last))
+        queue_call!(
+            self,
+            ctx,
+            self.queue.store_batch(&msg.id, msg.records, msg.last)
+        )
     }
 }
 
@@ -141,7 +163,11 @@ impl Handler<PeekOutbox> for QueueActor {
 impl Handler<MarkDelivered> for QueueActor {
     type Result = Result<(), QueueError>;
     fn handle(&mut self, msg: MarkDelivered, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.delivered(&msg.item, msg.verdict, now_ms()))
+        queue_call!(
+            self,
+            ctx,
+            self.queue.delivered(&msg.item, msg.verdict, now_ms())
+        )
     }
 }
 
@@ -169,7 +195,11 @@ impl Handler<ReadStep> for QueueActor {
 impl Handler<RecordStep> for QueueActor {
     type Result = Result<(), QueueError>;
     fn handle(&mut self, msg: RecordStep, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.record_step(&msg.id, &msg.step, &msg.value))
+        queue_call!(
+            self,
+            ctx,
+            self.queue.record_step(&msg.id, &msg.step, &msg.value)
+        )
     }
 }
 

@@ -24,7 +24,10 @@ pub enum QueueError {
     #[error(transparent)]
     Seal(#[from] SealError),
     #[error("cannot create the storage path {path}: {source}")]
-    StoragePath { path: String, source: std::io::Error },
+    StoragePath {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the queue database has format {found}, this version reads format 1: use the matching connector version")]
     Format { found: String },
     #[error("stored record {key} is damaged: {reason}")]
@@ -81,11 +84,17 @@ pub struct DurableQueue {
 
 impl std::fmt::Debug for DurableQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DurableQueue").field("path", &self.settings.path).field("live", &self.live.len()).finish()
+        f.debug_struct("DurableQueue")
+            .field("path", &self.settings.path)
+            .field("live", &self.live.len())
+            .finish()
     }
 }
 
-pub(super) fn decode<T: serde::de::DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T, QueueError> {
+pub(super) fn decode<T: serde::de::DeserializeOwned>(
+    key: &[u8],
+    value: &[u8],
+) -> Result<T, QueueError> {
     serde_json::from_slice(value).map_err(|e| QueueError::Corrupt {
         key: String::from_utf8_lossy(key).into_owned(),
         reason: e.to_string(),
@@ -108,7 +117,10 @@ impl DurableQueue {
         Self::open_with(Box::new(store), settings)
     }
 
-    pub fn open_with(store: Box<dyn Store>, settings: QueueSettings) -> Result<DurableQueue, QueueError> {
+    pub fn open_with(
+        store: Box<dyn Store>,
+        settings: QueueSettings,
+    ) -> Result<DurableQueue, QueueError> {
         match store.get(keys::FORMAT)? {
             None => {
                 let mut b = WriteBatch::default();
@@ -116,7 +128,11 @@ impl DurableQueue {
                 store.apply(b)?;
             }
             Some(v) if v == keys::FORMAT_VERSION => {}
-            Some(v) => return Err(QueueError::Format { found: String::from_utf8_lossy(&v).into_owned() }),
+            Some(v) => {
+                return Err(QueueError::Format {
+                    found: String::from_utf8_lossy(&v).into_owned(),
+                })
+            }
         }
         let sealer = Sealer::open(&settings.path)?;
         let mut queue = DurableQueue {
@@ -150,7 +166,13 @@ impl DurableQueue {
                         "the connector stopped {} times while running this job; it was given up",
                         job.attempts
                     ));
-                    self.finish_in(&mut resumed, &mut job, Err(err), crate::time::now_ms(), JobState::Dead);
+                    self.finish_in(
+                        &mut resumed,
+                        &mut job,
+                        Err(err),
+                        crate::time::now_ms(),
+                        JobState::Dead,
+                    );
                 }
                 JobState::Running | JobState::Acknowledged => {
                     job.state = JobState::Acknowledged;
@@ -173,7 +195,13 @@ impl DurableQueue {
 
     pub(super) fn schedule(&mut self, job: &JobRecord) {
         let place = (job.created_at_ms, job.arrival);
-        self.scheduler.insert(&job.id, &job.ordering_key, job.lane, place, job.not_before_ms);
+        self.scheduler.insert(
+            &job.id,
+            &job.ordering_key,
+            job.lane,
+            place,
+            job.not_before_ms,
+        );
     }
 
     pub(super) fn load(&self, id: &str) -> Result<Option<JobRecord>, QueueError> {
@@ -186,7 +214,11 @@ impl DurableQueue {
     }
 
     /// Stores offered jobs durably (one flush for all) before the caller acknowledges them.
-    pub fn accept(&mut self, offered: Vec<Envelope>, now_ms: u64) -> Result<Vec<(String, Accepted)>, QueueError> {
+    pub fn accept(
+        &mut self,
+        offered: Vec<Envelope>,
+        now_ms: u64,
+    ) -> Result<Vec<(String, Accepted)>, QueueError> {
         let mut batch = WriteBatch::default();
         let mut answers = Vec::with_capacity(offered.len());
         for mut env in offered {
@@ -237,18 +269,30 @@ impl DurableQueue {
 
     /// Jobs stored but never seen acknowledged: acknowledge them again at start-up.
     pub fn unacknowledged(&self) -> Vec<String> {
-        self.live.iter().filter(|(_, s)| **s == JobState::Received).map(|(id, _)| id.clone()).collect()
+        self.live
+            .iter()
+            .filter(|(_, s)| **s == JobState::Received)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     /// The server confirmed the job is ours. An invalid job gets its `invalid_job` result now.
     pub fn acknowledged(&mut self, id: &str, now_ms: u64) -> Result<(), QueueError> {
-        let Some(mut job) = self.load(id)? else { return Err(QueueError::NotFound(id.to_owned())) };
+        let Some(mut job) = self.load(id)? else {
+            return Err(QueueError::NotFound(id.to_owned()));
+        };
         if job.state != JobState::Received {
             return Ok(());
         }
         let mut batch = WriteBatch::default();
         if let Some(err) = job.invalid.clone() {
-            self.finish_in(&mut batch, &mut job, Err(err), now_ms, JobState::AwaitingDelivery);
+            self.finish_in(
+                &mut batch,
+                &mut job,
+                Err(err),
+                now_ms,
+                JobState::AwaitingDelivery,
+            );
             self.store.apply(batch)?;
             return Ok(self.store.flush()?);
         }
@@ -262,7 +306,9 @@ impl DurableQueue {
 
     /// The server said the job is not ours (ack 404/409): forget it, never run it.
     pub fn drop_job(&mut self, id: &str, now_ms: u64) -> Result<(), QueueError> {
-        let Some(mut job) = self.load(id)? else { return Ok(()) };
+        let Some(mut job) = self.load(id)? else {
+            return Ok(());
+        };
         if job.state != JobState::Received {
             return Ok(());
         }
@@ -289,7 +335,10 @@ impl DurableQueue {
             };
             if now_ms > job.deadline_ms {
                 self.scheduler.finished(&id);
-                let err = JobError::new(ErrorCode::DeadlineExceeded, "the job's deadline passed before it could run");
+                let err = JobError::new(
+                    ErrorCode::DeadlineExceeded,
+                    "the job's deadline passed before it could run",
+                );
                 self.finish_in(&mut batch, &mut job, Err(err), now_ms, JobState::Dead);
                 continue;
             }
@@ -297,7 +346,13 @@ impl DurableQueue {
             if let Some(sealed) = &job.sealed {
                 if let Err(e) = self.sealer.unseal_into(&id, sealed, &mut payload) {
                     self.scheduler.finished(&id);
-                    self.finish_in(&mut batch, &mut job, Err(JobError::internal(e.to_string())), now_ms, JobState::Dead);
+                    self.finish_in(
+                        &mut batch,
+                        &mut job,
+                        Err(JobError::internal(e.to_string())),
+                        now_ms,
+                        JobState::Dead,
+                    );
                     continue;
                 }
             }
@@ -324,8 +379,15 @@ impl DurableQueue {
 
     /// A run ended. Retryable failures wait with backoff (full jitter, base 1 s, cap
     /// 60 s) unless attempts are used up; everything else gets its result.
-    pub fn complete(&mut self, id: &str, outcome: Result<Value, JobError>, now_ms: u64) -> Result<(), QueueError> {
-        let Some(mut job) = self.load(id)? else { return Ok(()) };
+    pub fn complete(
+        &mut self,
+        id: &str,
+        outcome: Result<Value, JobError>,
+        now_ms: u64,
+    ) -> Result<(), QueueError> {
+        let Some(mut job) = self.load(id)? else {
+            return Ok(());
+        };
         if job.state != JobState::Running {
             return Ok(()); // a late answer for a job already cancelled or finished
         }
@@ -336,7 +398,12 @@ impl DurableQueue {
                 let cap_ms = 60_000u64.min(1_000u64 << job.attempts.min(6));
                 job.not_before_ms = now_ms + rand::thread_rng().gen_range(0..=cap_ms);
                 job.state = JobState::Acknowledged;
-                tracing::info!(job_id = id, code = e.code.as_str(), attempt = job.attempts, "job will be retried");
+                tracing::info!(
+                    job_id = id,
+                    code = e.code.as_str(),
+                    attempt = job.attempts,
+                    "job will be retried"
+                );
                 batch.put(keys::job(id), encode(&job));
                 self.live.insert(id.to_owned(), JobState::Acknowledged);
                 self.schedule(&job);
@@ -346,7 +413,13 @@ impl DurableQueue {
                 e.retryable = false;
                 self.finish_in(&mut batch, &mut job, Err(e), now_ms, JobState::Dead);
             }
-            other => self.finish_in(&mut batch, &mut job, other, now_ms, JobState::AwaitingDelivery),
+            other => self.finish_in(
+                &mut batch,
+                &mut job,
+                other,
+                now_ms,
+                JobState::AwaitingDelivery,
+            ),
         }
         self.store.apply(batch)?;
         Ok(self.store.flush()?)
@@ -389,14 +462,25 @@ impl DurableQueue {
 
     /// Cancels a job by the server's `cancel_job` command.
     pub fn cancel(&mut self, id: &str, now_ms: u64) -> Result<CancelOutcome, QueueError> {
-        let Some(mut job) = self.load(id)? else { return Ok(CancelOutcome::Nothing) };
+        let Some(mut job) = self.load(id)? else {
+            return Ok(CancelOutcome::Nothing);
+        };
         match job.state {
             JobState::Running => Ok(CancelOutcome::Running),
             JobState::Received | JobState::Acknowledged => {
                 self.scheduler.remove_waiting(id, &job.ordering_key);
                 let mut batch = WriteBatch::default();
-                let err = JobError::new(ErrorCode::Cancelled, "cancelled by the server before it ran");
-                self.finish_in(&mut batch, &mut job, Err(err), now_ms, JobState::AwaitingDelivery);
+                let err = JobError::new(
+                    ErrorCode::Cancelled,
+                    "cancelled by the server before it ran",
+                );
+                self.finish_in(
+                    &mut batch,
+                    &mut job,
+                    Err(err),
+                    now_ms,
+                    JobState::AwaitingDelivery,
+                );
                 self.store.apply(batch)?;
                 self.store.flush()?;
                 Ok(CancelOutcome::Cancelled)
@@ -421,7 +505,10 @@ impl DurableQueue {
     }
 
     pub fn connector_id(&self) -> Result<Option<String>, QueueError> {
-        Ok(self.store.get(keys::CONNECTOR_ID)?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+        Ok(self
+            .store
+            .get(keys::CONNECTOR_ID)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     pub fn set_connector_id(&mut self, id: &str) -> Result<(), QueueError> {

@@ -21,13 +21,25 @@ impl DurableQueue {
     /// Puts a dead job whose result the server has not taken back to run again, with a
     /// fresh window of 15 minutes if its deadline has passed.
     pub fn retry(&mut self, id: &str, now_ms: u64) -> Result<(), QueueError> {
-        let Some(mut job) = self.load(id)? else { return Err(QueueError::NotFound(id.to_owned())) };
-        let refuse = |reason: &str| Err(QueueError::NotRetryable { id: id.to_owned(), reason: reason.to_owned() });
+        let Some(mut job) = self.load(id)? else {
+            return Err(QueueError::NotFound(id.to_owned()));
+        };
+        let refuse = |reason: &str| {
+            Err(QueueError::NotRetryable {
+                id: id.to_owned(),
+                reason: reason.to_owned(),
+            })
+        };
         if job.state != JobState::Dead {
-            return refuse(&format!("it is {}, only dead jobs are retried", job.state.as_str()));
+            return refuse(&format!(
+                "it is {}, only dead jobs are retried",
+                job.state.as_str()
+            ));
         }
         if job.delivery == Delivery::Delivered {
-            return refuse("the portal already has its result; submit the job again from the portal");
+            return refuse(
+                "the portal already has its result; submit the job again from the portal",
+            );
         }
         let mut batch = WriteBatch::default();
         self.remove_outbox_of(&mut batch, id)?;
@@ -55,7 +67,11 @@ impl DurableQueue {
 
     /// Removes every dead job and all it left behind. Returns how many.
     pub fn purge_dead(&mut self) -> Result<usize, QueueError> {
-        let dead: Vec<JobRecord> = self.list()?.into_iter().filter(|j| j.state == JobState::Dead).collect();
+        let dead: Vec<JobRecord> = self
+            .list()?
+            .into_iter()
+            .filter(|j| j.state == JobState::Dead)
+            .collect();
         let mut batch = WriteBatch::default();
         for job in &dead {
             self.remove_outbox_of(&mut batch, &job.id)?;
@@ -76,7 +92,9 @@ impl DurableQueue {
         let mut batch = WriteBatch::default();
         let mut removed = 0;
         for (k, _) in self.store.scan(keys::RETENTION)? {
-            let Some((finished, id)) = keys::parse_retention(&k) else { continue };
+            let Some((finished, id)) = keys::parse_retention(&k) else {
+                continue;
+            };
             if finished > cutoff {
                 break;
             }

@@ -59,8 +59,8 @@ mod tests;
 
 pub use actor::QueueActor;
 pub use durable::{Accepted, CancelOutcome, DurableQueue, QueueError, Runnable};
-pub use outbox::{Parcel, Verdict};
 pub use messages::*;
+pub use outbox::{Parcel, Verdict};
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 pub use scheduler::LaneCaps;
 pub use settings::QueueSettings;

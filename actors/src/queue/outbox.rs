@@ -25,10 +25,19 @@ pub struct Parcel {
 }
 
 impl DurableQueue {
-    pub(super) fn push_outbox(&mut self, batch: &mut WriteBatch, job_id: &str, kind: OutboxKind) -> u64 {
+    pub(super) fn push_outbox(
+        &mut self,
+        batch: &mut WriteBatch,
+        job_id: &str,
+        kind: OutboxKind,
+    ) -> u64 {
         let position = self.next_position;
         self.next_position += 1;
-        let item = OutboxItem { position, job_id: job_id.to_owned(), kind };
+        let item = OutboxItem {
+            position,
+            job_id: job_id.to_owned(),
+            kind,
+        };
         batch.put(keys::outbox(position), encode(&item));
         position
     }
@@ -36,8 +45,15 @@ impl DurableQueue {
     /// Stores the next records batch of a running import and queues it for delivery.
     /// Flushed before it returns: the batch's content is fixed from now on, so a repeat
     /// after a crash carries exactly the same records. Returns its `seq`.
-    pub fn store_batch(&mut self, id: &str, records: Vec<Value>, last: bool) -> Result<u64, QueueError> {
-        let Some(mut job) = self.load(id)? else { return Err(QueueError::NotFound(id.to_owned())) };
+    pub fn store_batch(
+        &mut self,
+        id: &str,
+        records: Vec<Value>,
+        last: bool,
+    ) -> Result<u64, QueueError> {
+        let Some(mut job) = self.load(id)? else {
+            return Err(QueueError::NotFound(id.to_owned()));
+        };
         let seq = job.batches_stored;
         let body = RecordsBody { seq, records, last };
         let mut batch = WriteBatch::default();
@@ -56,25 +72,36 @@ impl DurableQueue {
         for (k, v) in self.store.scan_limit(keys::OUTBOX, limit)? {
             let item: OutboxItem = decode(&k, &v)?;
             let body = match item.kind {
-                OutboxKind::Result => {
-                    self.load(&item.job_id)?.and_then(|j| j.outcome).map(|o| serde_json::to_value(o).unwrap_or_default())
-                }
+                OutboxKind::Result => self
+                    .load(&item.job_id)?
+                    .and_then(|j| j.outcome)
+                    .map(|o| serde_json::to_value(o).unwrap_or_default()),
                 OutboxKind::Batch { seq } => {
                     let key = keys::batch(&item.job_id, seq);
-                    self.store.get(&key)?.map(|v| decode::<Value>(&key, &v)).transpose()?
+                    self.store
+                        .get(&key)?
+                        .map(|v| decode::<Value>(&key, &v))
+                        .transpose()?
                 }
             };
             match body {
                 Some(body) => out.push(Parcel { item, body }),
                 // Its job was purged by an operator: the entry is an orphan.
-                None => tracing::warn!(job_id = %item.job_id, "outbox entry without a body; skipped"),
+                None => {
+                    tracing::warn!(job_id = %item.job_id, "outbox entry without a body; skipped")
+                }
             }
         }
         Ok(out)
     }
 
     /// The server answered a parcel. Results delivered erase the job's sealed secrets.
-    pub fn delivered(&mut self, item: &OutboxItem, verdict: Verdict, now_ms: u64) -> Result<(), QueueError> {
+    pub fn delivered(
+        &mut self,
+        item: &OutboxItem,
+        verdict: Verdict,
+        now_ms: u64,
+    ) -> Result<(), QueueError> {
         let mut batch = WriteBatch::default();
         batch.delete(keys::outbox(item.position));
         let job = self.load(&item.job_id)?;
@@ -93,7 +120,13 @@ impl DurableQueue {
         Ok(())
     }
 
-    fn result_delivered(&mut self, batch: &mut WriteBatch, mut job: JobRecord, verdict: Verdict, now_ms: u64) {
+    fn result_delivered(
+        &mut self,
+        batch: &mut WriteBatch,
+        mut job: JobRecord,
+        verdict: Verdict,
+        now_ms: u64,
+    ) {
         self.results_pending = self.results_pending.saturating_sub(1);
         job.sealed = None;
         job.delivery = match verdict {
@@ -110,7 +143,10 @@ impl DurableQueue {
             };
         }
         self.live.remove(&job.id);
-        batch.put(keys::retention(*job.finished_ms.get_or_insert(now_ms), &job.id), Vec::new());
+        batch.put(
+            keys::retention(*job.finished_ms.get_or_insert(now_ms), &job.id),
+            Vec::new(),
+        );
         batch.put(keys::job(&job.id), encode(&job));
     }
 

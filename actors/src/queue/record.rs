@@ -34,7 +34,10 @@ impl JobState {
 
     /// Nothing more will happen to the job itself (its result may still be in the outbox).
     pub fn is_final(self) -> bool {
-        matches!(self, JobState::Delivered | JobState::Dead | JobState::Dropped)
+        matches!(
+            self,
+            JobState::Delivered | JobState::Dead | JobState::Dropped
+        )
     }
 }
 

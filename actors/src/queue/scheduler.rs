@@ -25,7 +25,10 @@ impl LaneCaps {
         let max = max.max(1);
         let bulk = (max / 4).max(1);
         let normal = (max * 5 / 8).max(1);
-        LaneCaps { max_concurrency: max, per_lane: [max, normal, bulk] }
+        LaneCaps {
+            max_concurrency: max,
+            per_lane: [max, normal, bulk],
+        }
     }
 }
 
@@ -69,16 +72,27 @@ impl Scheduler {
     /// Adds an acknowledged job (new, resumed after a crash, or back for a retry).
     pub fn insert(&mut self, id: &str, key: &str, lane: Lane, place: Place, not_before_ms: u64) {
         self.demote_head(key);
-        let waiting = Waiting { id: id.to_owned(), lane, not_before_ms };
+        let waiting = Waiting {
+            id: id.to_owned(),
+            lane,
+            not_before_ms,
+        };
         self.key_of.insert(id.to_owned(), key.to_owned());
-        self.lines.entry(key.to_owned()).or_default().insert(place, waiting);
+        self.lines
+            .entry(key.to_owned())
+            .or_default()
+            .insert(place, waiting);
         self.promote_head(key);
     }
 
     /// Removes a waiting job (cancelled, or failed before it ran). Returns whether it was there.
     pub fn remove_waiting(&mut self, id: &str, key: &str) -> bool {
-        let Some(line) = self.lines.get(key) else { return false };
-        let Some(place) = line.iter().find(|(_, w)| w.id == id).map(|(p, _)| *p) else { return false };
+        let Some(line) = self.lines.get(key) else {
+            return false;
+        };
+        let Some(place) = line.iter().find(|(_, w)| w.id == id).map(|(p, _)| *p) else {
+            return false;
+        };
         self.demote_head(key);
         self.remove_from_line(key, &place, id);
         self.promote_head(key);
@@ -90,7 +104,9 @@ impl Scheduler {
         let mut taken = Vec::new();
         for lane in Lane::ALL {
             while taken.len() < free && self.has_room(lane) {
-                let Some(id) = self.take_one(lane, now_ms) else { break };
+                let Some(id) = self.take_one(lane, now_ms) else {
+                    break;
+                };
                 taken.push(id);
             }
         }
@@ -108,7 +124,12 @@ impl Scheduler {
 
     /// The earliest `not_before` among eligible jobs, to know when to look again.
     pub fn next_wakeup_ms(&self) -> Option<u64> {
-        self.eligible.iter().flatten().filter_map(|(p, id)| self.waiting(p, id)).map(|w| w.not_before_ms).min()
+        self.eligible
+            .iter()
+            .flatten()
+            .filter_map(|(p, id)| self.waiting(p, id))
+            .map(|w| w.not_before_ms)
+            .min()
     }
 
     fn waiting(&self, place: &Place, id: &str) -> Option<&Waiting> {
@@ -124,7 +145,10 @@ impl Scheduler {
     fn take_one(&mut self, lane: Lane, now_ms: u64) -> Option<String> {
         let pick = self.eligible[lane.index()]
             .iter()
-            .find(|(place, id)| self.waiting(place, id).is_some_and(|w| w.not_before_ms <= now_ms))
+            .find(|(place, id)| {
+                self.waiting(place, id)
+                    .is_some_and(|w| w.not_before_ms <= now_ms)
+            })
             .cloned()?;
         self.eligible[lane.index()].remove(&pick);
         let (place, id) = pick;

@@ -13,6 +13,9 @@ pub enum StoreError {
     Engine(String),
 }
 
+/// Key/value pairs as a scan returns them, in key order.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// One write of a batch.
 #[derive(Debug, Clone)]
 pub enum Write {
@@ -39,9 +42,9 @@ impl WriteBatch {
 pub trait Store: Send {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// All (key, value) pairs whose key starts with `prefix`, in key order.
-    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan(&self, prefix: &[u8]) -> Result<Pairs, StoreError>;
     /// Up to `limit` pairs under `prefix`, in key order.
-    fn scan_limit(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan_limit(&self, prefix: &[u8], limit: usize) -> Result<Pairs, StoreError>;
     fn apply(&self, batch: WriteBatch) -> Result<(), StoreError>;
     /// Returns once everything applied so far is on disk.
     fn flush(&self) -> Result<(), StoreError>;
@@ -66,7 +69,9 @@ impl SledStore {
             .open()
             .map_err(|e| match e {
                 // sled reports the exclusive file lock as an I/O error "could not acquire lock".
-                sled::Error::Io(io) if io.to_string().contains("lock") => StoreError::Locked(io.to_string()),
+                sled::Error::Io(io) if io.to_string().contains("lock") => {
+                    StoreError::Locked(io.to_string())
+                }
                 other => engine(other),
             })?;
         let tree = db.open_tree("queue").map_err(engine)?;
@@ -74,7 +79,7 @@ impl SledStore {
     }
 }
 
-fn collect(iter: sled::Iter, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+fn collect(iter: sled::Iter, limit: usize) -> Result<Pairs, StoreError> {
     iter.take(limit)
         .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(engine))
         .collect()
@@ -85,11 +90,11 @@ impl Store for SledStore {
         Ok(self.tree.get(key).map_err(engine)?.map(|v| v.to_vec()))
     }
 
-    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, prefix: &[u8]) -> Result<Pairs, StoreError> {
         collect(self.tree.scan_prefix(prefix), usize::MAX)
     }
 
-    fn scan_limit(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan_limit(&self, prefix: &[u8], limit: usize) -> Result<Pairs, StoreError> {
         collect(self.tree.scan_prefix(prefix), limit)
     }
 
