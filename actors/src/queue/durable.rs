@@ -80,6 +80,9 @@ pub struct DurableQueue {
     pub(super) live: HashMap<String, JobState>,
     pub(super) dead: u64,
     pub(super) results_pending: u64,
+    /// Results written but not yet flushed; [`DurableQueue::outbox`] flushes before
+    /// anything is handed out for sending, so one flush covers many completions.
+    pub(super) dirty: bool,
 }
 
 impl std::fmt::Debug for DurableQueue {
@@ -145,6 +148,7 @@ impl DurableQueue {
             live: HashMap::new(),
             dead: 0,
             results_pending: 0,
+            dirty: false,
         };
         queue.rebuild()?;
         Ok(queue)

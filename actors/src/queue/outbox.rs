@@ -67,7 +67,12 @@ impl DurableQueue {
     }
 
     /// The first `limit` parcels of the outbox, oldest first.
-    pub fn outbox(&self, limit: usize) -> Result<Vec<Parcel>, QueueError> {
+    /// Flushes first: nothing leaves before it is on disk.
+    pub fn outbox(&mut self, limit: usize) -> Result<Vec<Parcel>, QueueError> {
+        if self.dirty {
+            self.store.flush()?;
+            self.dirty = false;
+        }
         let mut out = Vec::new();
         for (k, v) in self.store.scan_limit(keys::OUTBOX, limit)? {
             let item: OutboxItem = decode(&k, &v)?;
