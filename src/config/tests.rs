@@ -189,3 +189,29 @@ fn a_ca_file_without_certificates_is_refused() {
     ));
     assert_eq!(e.key, "server.ca_file");
 }
+
+#[test]
+fn the_example_config_is_valid() {
+    let text = include_str!("../../config/connector.example.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    let pw = dir.path().join("pw");
+    std::fs::write(&token, "dG9rZW4=\n").unwrap();
+    std::fs::write(&pw, "secret\n").unwrap();
+    for p in [&token, &pw] {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    }
+    let text = text
+        .replace(
+            "/opt/flotomate/integration-connector/token",
+            &token.display().to_string(),
+        )
+        .replace(
+            "/opt/flotomate/integration-connector/corp.password",
+            &pw.display().to_string(),
+        );
+    let s = parse(Path::new("connector.example.toml"), &text, &no_env()).unwrap();
+    assert_eq!(s.directories.len(), 1);
+    assert_eq!(s.link.token.expose(), "dG9rZW4=");
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+}
