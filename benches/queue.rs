@@ -19,23 +19,18 @@ fn envelope(id: &str) -> Envelope {
 
 fn cycle(q: &mut DurableQueue, n: usize) {
     let now = connector_actors::time::now_ms();
-    let ids: Vec<String> = (0..n)
-        .map(|_| format!("b-{}", NEXT.fetch_add(1, Ordering::Relaxed)))
-        .collect();
-    q.accept(ids.iter().map(|id| envelope(id)).collect(), now)
-        .expect("accept");
+    let ids: Vec<String> = (0..n).map(|_| format!("b-{}", NEXT.fetch_add(1, Ordering::Relaxed))).collect();
+    q.accept(ids.iter().map(|id| envelope(id)).collect(), now).expect("accept");
     for id in &ids {
         q.acknowledged(id, now).expect("ack");
     }
     let run = q.take_runnable(now, n).expect("take");
     assert_eq!(run.len(), n);
     for job in run {
-        q.complete(&job.id, Ok(json!({"authenticated": true})), now)
-            .expect("complete");
+        q.complete(&job.id, Ok(json!({"authenticated": true})), now).expect("complete");
     }
     for p in q.outbox(n).expect("outbox") {
-        q.delivered(&p.item, Verdict::Accepted, now)
-            .expect("delivered");
+        q.delivered(&p.item, Verdict::Accepted, now).expect("delivered");
     }
 }
 
@@ -45,11 +40,7 @@ fn bench(c: &mut Criterion) {
     settings.caps = connector_actors::queue::LaneCaps::for_concurrency(64);
     let mut q = DurableQueue::open(settings).expect("open");
     let raw_dir = tempfile::tempdir().expect("tempdir");
-    let raw = sled::Config::new()
-        .path(raw_dir.path())
-        .cache_capacity(64 << 20)
-        .open()
-        .expect("sled");
+    let raw = sled::Config::new().path(raw_dir.path()).cache_capacity(64 << 20).open().expect("sled");
 
     let mut g = c.benchmark_group("queue");
     g.throughput(Throughput::Elements(1));

@@ -2,14 +2,13 @@
 //! Start order: queue → courier/dispatcher/session → poller. Drain runs in reverse.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use actix::prelude::*;
+use connector_actors::directory::{tls, DirectoryActor};
 use connector_actors::dispatcher::{Dispatcher, Executors};
-use connector_actors::link::{
-    self, Courier, LinkState, Poller, PollerParts, PortalClient, Session, SessionParts,
-};
+use connector_actors::link::{self, Courier, LinkState, Poller, PollerParts, PortalClient, Session, SessionParts};
 use connector_actors::queue::{DurableQueue, QueueActor};
 use connector_actors::status::StatusBoard;
 use tokio::sync::watch;
@@ -32,6 +31,8 @@ pub struct Running {
 pub enum WiringError {
     #[error(transparent)]
     Client(#[from] link::ClientBuildError),
+    #[error("directory `{0}`: {1}")]
+    DirectoryTls(String, tls::TlsSetupError),
     #[error("internal wiring error: {0}")]
     Internal(&'static str),
 }
@@ -41,48 +42,39 @@ pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, Wiring
     let board = StatusBoard::default();
     let queue_status = board.component("queue");
     let (queue_actor, figures) = QueueActor::new(queue, queue_status);
-    let board = board.with_queue(figures.clone());
+    let mut board = board.with_queue(figures.clone());
     let queue_arbiter = Arbiter::new();
     let queue = Supervisor::start_in_arbiter(&queue_arbiter.handle(), move |_| queue_actor);
 
     let client = PortalClient::new(&settings.link)?;
     let (link_tx, link_rx) = link::channel();
-    let executors = Executors {
-        directories: settings
-            .directories
-            .iter()
-            .map(|d| d.name.clone())
-            .collect::<BTreeSet<_>>(),
-    };
+    let mut directories = BTreeMap::new();
+    for d in &settings.directories {
+        let config =
+            tls::client_config(d.ca_pem.as_deref()).map_err(|e| WiringError::DirectoryTls(d.name.clone(), e))?;
+        let (actor, report) = DirectoryActor::new(d.clone(), config, board.component(&format!("ldap_pool:{}", d.name)));
+        board = board.with_directory(report);
+        directories.insert(d.name.clone(), Supervisor::start(move |_| actor));
+    }
+    let executors = Executors { directories };
     let capabilities = executors.capabilities();
 
     // The session, courier and dispatcher refer to each other: build them inside the
     // session's constructor, where its address already exists.
     let dispatcher_slot: Rc<RefCell<Option<Addr<Dispatcher>>>> = Rc::default();
     let slot = dispatcher_slot.clone();
-    let (s_settings, s_client, s_queue, s_board) = (
-        settings.link.clone(),
-        client.clone(),
-        queue.clone(),
-        board.clone(),
-    );
+    let (s_settings, s_client, s_queue, s_board) =
+        (settings.link.clone(), client.clone(), queue.clone(), board.clone());
     let (d_settings, c_link) = (settings.dispatcher.clone(), link_rx.clone());
     let session = Supervisor::start(move |ctx: &mut Context<Session>| {
         let session_addr = ctx.address();
         let courier_status = s_board.component("courier");
         let (cc, cq) = (s_client.clone(), s_queue.clone());
-        let courier =
-            Supervisor::start(move |_| Courier::new(cc, cq, session_addr, c_link, courier_status));
+        let courier = Supervisor::start(move |_| Courier::new(cc, cq, session_addr, c_link, courier_status));
         let dispatcher_status = s_board.component("dispatcher");
         let dq = s_queue.clone();
         let dispatcher = Supervisor::start(move |_| {
-            Dispatcher::new(
-                d_settings,
-                dq,
-                Some(courier.recipient()),
-                executors,
-                dispatcher_status,
-            )
+            Dispatcher::new(d_settings, dq, Some(courier.recipient()), executors, dispatcher_status)
         });
         *slot.borrow_mut() = Some(dispatcher.clone());
         let status = s_board.component("session");
@@ -98,10 +90,7 @@ pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, Wiring
             capabilities,
         })
     });
-    let dispatcher = dispatcher_slot
-        .borrow_mut()
-        .take()
-        .ok_or(WiringError::Internal("dispatcher not built"))?;
+    let dispatcher = dispatcher_slot.borrow_mut().take().ok_or(WiringError::Internal("dispatcher not built"))?;
     let parts = PollerParts {
         client,
         queue: queue.clone(),
@@ -113,13 +102,5 @@ pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, Wiring
         status: board.component("poller"),
     };
     let poller = Supervisor::start(move |_| Poller::new(parts));
-    Ok(Running {
-        session,
-        poller,
-        dispatcher,
-        queue,
-        board,
-        link: link_rx,
-        queue_arbiter,
-    })
+    Ok(Running { session, poller, dispatcher, queue, board, link: link_rx, queue_arbiter })
 }

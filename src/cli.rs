@@ -59,20 +59,14 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            });
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
         }
     };
     crate::logging::init();
     let code = match cli.command {
         Command::Run { config } => load(&config).map_or_else(|c| c, crate::lifecycle::run),
         Command::Check { config } => load(&config).map_or_else(|c| c, check),
-        Command::Queue { config, action } => {
-            load(&config).map_or_else(|c| c, |s| crate::queue_cmd::run(&s, action))
-        }
+        Command::Queue { config, action } => load(&config).map_or_else(|c| c, |s| crate::queue_cmd::run(&s, action)),
     };
     ExitCode::from(code)
 }

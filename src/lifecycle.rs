@@ -54,10 +54,7 @@ pub fn run(settings: Settings) -> u8 {
 }
 
 async fn wait_and_drain(settings: &Settings, running: Running) -> u8 {
-    let (mut term, mut int) = match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
+    let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
         (Ok(t), Ok(i)) => (t, i),
         _ => {
             tracing::error!("cannot install signal handlers");

@@ -11,22 +11,17 @@ pub fn run(settings: &Settings, action: QueueAction) -> u8 {
     let mut queue = match DurableQueue::open(settings.queue.clone()) {
         Ok(q) => q,
         Err(e) => {
-            eprintln!(
-                "cannot open the queue in {}: {e}",
-                settings.queue.path.display()
-            );
+            eprintln!("cannot open the queue in {}: {e}", settings.queue.path.display());
             return exit::STORAGE;
         }
     };
     let outcome = match action {
         QueueAction::List => list(&queue),
         QueueAction::Show { id } => show(&queue, &id),
-        QueueAction::Retry { id } => queue
-            .retry(&id, now_ms())
-            .map(|_| println!("job {id} will run again at the next start")),
-        QueueAction::PurgeDead => queue
-            .purge_dead()
-            .map(|n| println!("removed {n} dead job(s)")),
+        QueueAction::Retry { id } => {
+            queue.retry(&id, now_ms()).map(|_| println!("job {id} will run again at the next start"))
+        }
+        QueueAction::PurgeDead => queue.purge_dead().map(|n| println!("removed {n} dead job(s)")),
     };
     match outcome {
         Ok(()) => exit::OK,
@@ -43,10 +38,7 @@ pub fn run(settings: &Settings, action: QueueAction) -> u8 {
 
 fn list(queue: &DurableQueue) -> Result<(), QueueError> {
     let jobs = queue.list()?;
-    println!(
-        "{:<24} {:<22} {:<18} {:<11} {:>3}  {:<20} ERROR",
-        "ID", "TYPE", "STATE", "LANE", "TRY", "RECEIVED"
-    );
+    println!("{:<24} {:<22} {:<18} {:<11} {:>3}  {:<20} ERROR", "ID", "TYPE", "STATE", "LANE", "TRY", "RECEIVED");
     for j in &jobs {
         println!(
             "{:<24} {:<22} {:<18} {:<11} {:>3}  {:<20} {}",
@@ -72,16 +64,11 @@ fn list(queue: &DurableQueue) -> Result<(), QueueError> {
 }
 
 fn error_code(j: &JobRecord) -> &'static str {
-    j.outcome
-        .as_ref()
-        .and_then(|o| o.error.as_ref())
-        .map_or("", |e| e.code.as_str())
+    j.outcome.as_ref().and_then(|o| o.error.as_ref()).map_or("", |e| e.code.as_str())
 }
 
 fn show(queue: &DurableQueue, id: &str) -> Result<(), QueueError> {
-    let job = queue
-        .get(id)?
-        .ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
+    let job = queue.get(id)?.ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
     let view = serde_json::json!({
         "id": job.id, "type": job.job_type, "state": job.state.as_str(), "lane": job.lane.as_str(),
         "ordering_key": job.ordering_key, "created_at": rfc3339(job.created_at_ms),
@@ -91,9 +78,6 @@ fn show(queue: &DurableQueue, id: &str) -> Result<(), QueueError> {
         "result": job.outcome, "delivery": job.delivery,
         "batches": {"stored": job.batches_stored, "delivered": job.batches_delivered},
     });
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&view).unwrap_or_default()
-    );
+    println!("{}", serde_json::to_string_pretty(&view).unwrap_or_default());
     Ok(())
 }

@@ -81,12 +81,7 @@ pub struct JobError {
 
 impl JobError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        JobError {
-            code,
-            message: message.into(),
-            retryable: code.retryable(),
-            details: Map::new(),
-        }
+        JobError { code, message: message.into(), retryable: code.retryable(), details: Map::new() }
     }
 
     pub fn invalid_job(message: impl Into<String>) -> Self {
@@ -117,11 +112,7 @@ mod tests {
 
     #[test]
     fn codes_serialize_as_the_protocol_spells_them() {
-        for code in [
-            ErrorCode::InvalidJob,
-            ErrorCode::ForbiddenByPolicy,
-            ErrorCode::DeadlineExceeded,
-        ] {
+        for code in [ErrorCode::InvalidJob, ErrorCode::ForbiddenByPolicy, ErrorCode::DeadlineExceeded] {
             let json = serde_json::to_value(code).unwrap();
             assert_eq!(json, Value::String(code.as_str().to_owned()));
         }

@@ -4,11 +4,9 @@
 //! This crate knows nothing of files other than its storage path, environment
 //! variables, signals, the CLI or HTTP serving: `src/` of the root package wires it.
 //! Handlers never panic on input: `unwrap`/`expect`/`panic!` are denied outside tests.
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod directory;
 pub mod dispatcher;
 pub mod errors;
 pub mod link;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use tokio::sync::watch;
 
-use crate::protocol::wire::{ComponentReport, QueueFigures};
+use crate::protocol::wire::{ComponentReport, DirectoryReport, QueueFigures};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ComponentState {
@@ -69,6 +69,7 @@ impl ComponentPublisher {
 pub struct StatusBoard {
     components: Arc<std::sync::Mutex<Vec<watch::Receiver<ComponentStatus>>>>,
     queue: Option<watch::Receiver<QueueFigures>>,
+    directories: Vec<watch::Receiver<DirectoryReport>>,
 }
 
 impl StatusBoard {
@@ -91,6 +92,15 @@ impl StatusBoard {
         self
     }
 
+    pub fn with_directory(mut self, rx: watch::Receiver<DirectoryReport>) -> Self {
+        self.directories.push(rx);
+        self
+    }
+
+    pub fn directories(&self) -> Vec<DirectoryReport> {
+        self.directories.iter().map(|rx| rx.borrow().clone()).collect()
+    }
+
     pub fn components(&self) -> Vec<ComponentStatus> {
         match self.components.lock() {
             Ok(list) => list.iter().map(|rx| rx.borrow().clone()).collect(),
@@ -111,16 +121,12 @@ impl StatusBoard {
     }
 
     pub fn queue(&self) -> QueueFigures {
-        self.queue
-            .as_ref()
-            .map(|rx| rx.borrow().clone())
-            .unwrap_or_default()
+        self.queue.as_ref().map(|rx| rx.borrow().clone()).unwrap_or_default()
     }
 
     /// Any component restarting or stopped makes the connector `degraded`.
     pub fn degraded(&self) -> bool {
-        self.components()
-            .iter()
-            .any(|c| c.state != ComponentState::Running)
+        self.components().iter().any(|c| c.state != ComponentState::Running)
+            || self.directories().iter().any(|d| !d.reachable)
     }
 }

@@ -14,9 +14,7 @@ const JOBS: u64 = 5_000;
 async fn submit(sim: &Sim, n: u64) {
     for chunk in 0..n.div_ceil(1000) {
         let count = (n - chunk * 1000).min(1000);
-        let specs: Vec<Value> = (0..count)
-            .map(|_| json!({"type": "test.noop", "payload": {}}))
-            .collect();
+        let specs: Vec<Value> = (0..count).map(|_| json!({"type": "test.noop", "payload": {}})).collect();
         sim.submit(json!(specs)).await;
     }
 }
@@ -36,21 +34,16 @@ async fn baseline(sim: &Sim) -> f64 {
     let reg: Value = http
         .post(format!("{base}/register"))
         .header("Authorization", &auth)
-        .json(
-            &json!({"connector_id": null, "name": "baseline", "hostname": "bench", "os": "linux",
+        .json(&json!({"connector_id": null, "name": "baseline", "hostname": "bench", "os": "linux",
             "arch": "x86_64", "version": "0", "protocol_version": 1, "capabilities": ["test.noop"],
-            "directories": [], "max_concurrency": 32}),
-        )
+            "directories": [], "max_concurrency": 32}))
         .send()
         .await
         .expect("register")
         .json()
         .await
         .expect("register body");
-    let id = reg["connector_id"]
-        .as_str()
-        .expect("connector id")
-        .to_owned();
+    let id = reg["connector_id"].as_str().expect("connector id").to_owned();
     submit(sim, JOBS).await;
     let start = Instant::now();
     let mut done = 0;
@@ -77,14 +70,10 @@ async fn baseline(sim: &Sim) -> f64 {
                         .json(&body)
                         .send()
                 };
-                post(format!("/jobs/{job}/ack"), json!({}))
-                    .await
-                    .expect("ack");
+                post(format!("/jobs/{job}/ack"), json!({})).await.expect("ack");
                 let result = json!({"status": "succeeded", "result": {"ok": true}, "error": null,
                     "started_at": null, "finished_at": "2026-11-27T00:00:00Z", "attempts": 1});
-                post(format!("/jobs/{job}/result"), result)
-                    .await
-                    .expect("result");
+                post(format!("/jobs/{job}/result"), result).await.expect("result");
             }
         });
         futures_util::future::join_all(steps).await;
@@ -99,10 +88,7 @@ pub async fn run() -> Vec<Row> {
     eprintln!("link baseline: {baseline:.0} jobs/s");
 
     let mut rows = Vec::new();
-    for (label, tls) in [
-        ("link: no-op jobs, HTTP", false),
-        ("link: no-op jobs, HTTPS", true),
-    ] {
+    for (label, tls) in [("link: no-op jobs, HTTP", false), ("link: no-op jobs, HTTPS", true)] {
         let sim = Sim::start(tls).await;
         let connector = Connector::for_sim(&sim, "c1", "[connector]\nmax_concurrency = 32\n");
         sim.wait_online(Duration::from_secs(30)).await;
@@ -110,18 +96,9 @@ pub async fn run() -> Vec<Row> {
         submit(&sim, JOBS).await;
         wait_done(&sim, JOBS).await;
         let seconds = start.elapsed().as_secs_f64();
-        assert_eq!(
-            sim.violations().await,
-            0,
-            "protocol violations during the bench"
-        );
+        assert_eq!(sim.violations().await, 0, "protocol violations during the bench");
         drop(connector);
-        rows.push(Row {
-            workload: label.into(),
-            items: JOBS,
-            seconds,
-            baseline_per_s: Some(baseline),
-        });
+        rows.push(Row { workload: label.into(), items: JOBS, seconds, baseline_per_s: Some(baseline) });
     }
     rows
 }

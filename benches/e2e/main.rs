@@ -18,10 +18,7 @@ pub struct Row {
 
 fn main() {
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let mut rows = Vec::new();
     if filter.as_deref().is_none_or(|f| "link".contains(f)) {
         rows.extend(rt.block_on(link::run()));
@@ -34,9 +31,6 @@ fn main() {
             Some(b) => (format!("{b:.0}"), format!("{:.2}", rate / b)),
             None => ("-".into(), "-".into()),
         };
-        println!(
-            "| {} | {} | {:.2} | {:.0} | {} | {} |",
-            r.workload, r.items, r.seconds, rate, base, ratio
-        );
+        println!("| {} | {} | {:.2} | {:.0} | {} | {} |", r.workload, r.items, r.seconds, rate, base, ratio);
     }
 }

@@ -32,10 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/jobs/{id}/ack", web::post().to(ack))
         .route("/jobs/{id}/result", web::post().to(result))
         .route("/jobs/{id}/records", web::post().to(records))
-        .route(
-            "/log-requests/{id}/upload",
-            web::post().to(logs::upload_logs),
-        )
+        .route("/log-requests/{id}/upload", web::post().to(logs::upload_logs))
         .route("/log-streams/{id}", web::post().to(logs::stream_logs));
 }
 
@@ -51,111 +48,71 @@ async fn register(sim: web::Data<Sim>, req: HttpRequest, payload: web::Payload) 
 }
 
 async fn heartbeat(sim: web::Data<Sim>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    serve(
-        &sim,
-        &req,
-        Route::Heartbeat,
-        Identity::AnyConnector,
-        |caller| async {
-            let id = required(caller)?;
-            let body = read_limited(payload, body_limit(&sim)).await?;
-            let request: HeartbeatRequest = parse_json(&body)?;
-            let response = sim.lock().heartbeat(&id, request, Instant::now())?;
-            Ok(HttpResponse::Ok().json(response))
-        },
-    )
+    serve(&sim, &req, Route::Heartbeat, Identity::AnyConnector, |caller| async {
+        let id = required(caller)?;
+        let body = read_limited(payload, body_limit(&sim)).await?;
+        let request: HeartbeatRequest = parse_json(&body)?;
+        let response = sim.lock().heartbeat(&id, request, Instant::now())?;
+        Ok(HttpResponse::Ok().json(response))
+    })
     .await
 }
 
 /// `GET /jobs?wait=&max=`: answer as soon as a job can be leased, or after `wait` s.
 async fn poll_jobs(sim: web::Data<Sim>, req: HttpRequest) -> HttpResponse {
-    serve(
-        &sim,
-        &req,
-        Route::Jobs,
-        Identity::Connector,
-        |caller| async {
-            let id = required(caller)?;
-            let query = web::Query::<PollQuery>::from_query(req.query_string())
-                .map_err(|e| ApiError::BadRequest(format!("invalid query: {e}")))?
-                .into_inner();
-            let default_wait = sim.lock().config.poll_timeout_s;
-            let wait = query.wait.unwrap_or(default_wait).min(MAX_WAIT_S);
-            let max = query.max.unwrap_or(DEFAULT_MAX).clamp(1, MAX_MAX);
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
-            loop {
-                let mut ready = pin!(sim.jobs_ready.notified());
-                ready.as_mut().enable();
-                let jobs = {
-                    let mut state = sim.lock();
-                    let lease = state.faults.lease_override();
-                    state.jobs.offer(&id, max, Instant::now(), lease)
-                };
-                if !jobs.is_empty() || tokio::time::Instant::now() >= deadline {
-                    return Ok(HttpResponse::Ok().json(json!({ "jobs": jobs })));
-                }
-                tokio::select! {
-                    _ = ready => {}
-                    _ = tokio::time::sleep_until(deadline) => {}
-                }
+    serve(&sim, &req, Route::Jobs, Identity::Connector, |caller| async {
+        let id = required(caller)?;
+        let query = web::Query::<PollQuery>::from_query(req.query_string())
+            .map_err(|e| ApiError::BadRequest(format!("invalid query: {e}")))?
+            .into_inner();
+        let default_wait = sim.lock().config.poll_timeout_s;
+        let wait = query.wait.unwrap_or(default_wait).min(MAX_WAIT_S);
+        let max = query.max.unwrap_or(DEFAULT_MAX).clamp(1, MAX_MAX);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+        loop {
+            let mut ready = pin!(sim.jobs_ready.notified());
+            ready.as_mut().enable();
+            let jobs = {
+                let mut state = sim.lock();
+                let lease = state.faults.lease_override();
+                state.jobs.offer(&id, max, Instant::now(), lease)
+            };
+            if !jobs.is_empty() || tokio::time::Instant::now() >= deadline {
+                return Ok(HttpResponse::Ok().json(json!({ "jobs": jobs })));
             }
-        },
-    )
+            tokio::select! {
+                _ = ready => {}
+                _ = tokio::time::sleep_until(deadline) => {}
+            }
+        }
+    })
     .await
 }
 
-async fn ack(
-    sim: web::Data<Sim>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> HttpResponse {
-    serve(
-        &sim,
-        &req,
-        Route::Ack,
-        Identity::Connector,
-        |caller| async {
-            let id = required(caller)?;
-            read_limited(payload, body_limit(&sim)).await?;
-            sim.lock().jobs.ack(&id, &path, Instant::now())?;
-            Ok(HttpResponse::NoContent().finish())
-        },
-    )
+async fn ack(sim: web::Data<Sim>, req: HttpRequest, path: web::Path<String>, payload: web::Payload) -> HttpResponse {
+    serve(&sim, &req, Route::Ack, Identity::Connector, |caller| async {
+        let id = required(caller)?;
+        read_limited(payload, body_limit(&sim)).await?;
+        sim.lock().jobs.ack(&id, &path, Instant::now())?;
+        Ok(HttpResponse::NoContent().finish())
+    })
     .await
 }
 
-async fn result(
-    sim: web::Data<Sim>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> HttpResponse {
-    serve(
-        &sim,
-        &req,
-        Route::Result,
-        Identity::Connector,
-        |caller| async {
-            let id = required(caller)?;
-            let body = read_limited(payload, body_limit(&sim)).await?;
-            let result: Value = parse_json(&body)?;
-            match result.get("status").and_then(Value::as_str) {
-                Some("succeeded" | "failed") => {}
-                _ => {
-                    return Err(ApiError::BadRequest(
-                        "result status must be \"succeeded\" or \"failed\"".to_owned(),
-                    ))
-                }
-            }
-            let mut state = sim.lock();
-            let state = &mut *state;
-            state
-                .jobs
-                .post_result(&mut state.violations, &id, &path, result)?;
-            Ok(HttpResponse::NoContent().finish())
-        },
-    )
+async fn result(sim: web::Data<Sim>, req: HttpRequest, path: web::Path<String>, payload: web::Payload) -> HttpResponse {
+    serve(&sim, &req, Route::Result, Identity::Connector, |caller| async {
+        let id = required(caller)?;
+        let body = read_limited(payload, body_limit(&sim)).await?;
+        let result: Value = parse_json(&body)?;
+        match result.get("status").and_then(Value::as_str) {
+            Some("succeeded" | "failed") => {}
+            _ => return Err(ApiError::BadRequest("result status must be \"succeeded\" or \"failed\"".to_owned())),
+        }
+        let mut state = sim.lock();
+        let state = &mut *state;
+        state.jobs.post_result(&mut state.violations, &id, &path, result)?;
+        Ok(HttpResponse::NoContent().finish())
+    })
     .await
 }
 
@@ -165,22 +122,14 @@ async fn records(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
-    serve(
-        &sim,
-        &req,
-        Route::Records,
-        Identity::Connector,
-        |caller| async {
-            let id = required(caller)?;
-            let body = read_limited(payload, body_limit(&sim)).await?;
-            let batch: RecordsBatch = parse_json(&body)?;
-            let mut state = sim.lock();
-            let state = &mut *state;
-            state
-                .jobs
-                .post_records(&mut state.violations, &id, &path, batch)?;
-            Ok(HttpResponse::NoContent().finish())
-        },
-    )
+    serve(&sim, &req, Route::Records, Identity::Connector, |caller| async {
+        let id = required(caller)?;
+        let body = read_limited(payload, body_limit(&sim)).await?;
+        let batch: RecordsBatch = parse_json(&body)?;
+        let mut state = sim.lock();
+        let state = &mut *state;
+        state.jobs.post_records(&mut state.violations, &id, &path, batch)?;
+        Ok(HttpResponse::NoContent().finish())
+    })
     .await
 }

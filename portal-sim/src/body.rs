@@ -25,15 +25,12 @@ pub async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Byt
         }
     }
     if total > limit {
-        return Err(ApiError::TooLarge(format!(
-            "body of {total} bytes or more is over the limit of {limit}"
-        )));
+        return Err(ApiError::TooLarge(format!("body of {total} bytes or more is over the limit of {limit}")));
     }
     Ok(buf.freeze())
 }
 
 /// Parse a JSON body; unknown fields are ignored by the target types.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
 }

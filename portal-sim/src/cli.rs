@@ -97,11 +97,7 @@ impl Cli {
             listen: self.listen,
             token: self.token,
             data_dir: self.data_dir,
-            transport: if self.tls {
-                Transport::Https
-            } else {
-                Transport::Http
-            },
+            transport: if self.tls { Transport::Https } else { Transport::Http },
             lease_s: self.lease_s,
             heartbeat_interval_s: self.heartbeat_interval_s,
             poll_timeout_s: self.poll_timeout_s,

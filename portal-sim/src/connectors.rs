@@ -51,9 +51,9 @@ pub struct Connector {
 impl Connector {
     /// Online while heartbeats arrive within twice the interval (§2.2).
     pub fn online(&self, interval_s: u64, now: Instant) -> bool {
-        self.heartbeat.as_ref().is_some_and(|hb| {
-            now.saturating_duration_since(hb.seen) <= Duration::from_secs(interval_s * 2)
-        })
+        self.heartbeat
+            .as_ref()
+            .is_some_and(|hb| now.saturating_duration_since(hb.seen) <= Duration::from_secs(interval_s * 2))
     }
 
     /// Note a heartbeat; the version it reports replaces the registered one.
@@ -139,9 +139,7 @@ impl Connectors {
 
     /// The connector `id`, or 404 for the admin.
     pub fn find_mut(&mut self, id: &str) -> Result<&mut Connector, ApiError> {
-        self.map
-            .get_mut(id)
-            .ok_or_else(|| ApiError::NotFound(format!("connector {id} not found")))
+        self.map.get_mut(id).ok_or_else(|| ApiError::NotFound(format!("connector {id} not found")))
     }
 
     /// Every connector in registration order.

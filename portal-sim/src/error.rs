@@ -31,10 +31,7 @@ pub enum ApiError {
     Internal(String),
     /// A status injected by `POST /admin/faults`, optionally with `Retry-After`.
     #[error("injected fault: {status}")]
-    Injected {
-        status: StatusCode,
-        retry_after_s: Option<u64>,
-    },
+    Injected { status: StatusCode, retry_after_s: Option<u64> },
 }
 
 impl ApiError {
@@ -69,11 +66,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut builder = HttpResponse::build(self.status_code());
-        if let ApiError::Injected {
-            retry_after_s: Some(secs),
-            ..
-        } = self
-        {
+        if let ApiError::Injected { retry_after_s: Some(secs), .. } = self {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         builder.json(json!({"error": {"code": self.code(), "message": self.to_string()}}))

@@ -64,15 +64,12 @@ impl FaultSpec {
     pub fn validate(&self) -> Result<(), ApiError> {
         if let Some(status) = self.status {
             if StatusCode::from_u16(status).map_or(true, |s| !(400..=599).contains(&s.as_u16())) {
-                return Err(ApiError::BadRequest(format!(
-                    "status {status} is not a 4xx or 5xx code"
-                )));
+                return Err(ApiError::BadRequest(format!("status {status} is not a 4xx or 5xx code")));
             }
         }
-        for (name, rate) in [
-            ("status_rate", self.status_rate),
-            ("drop_after_process_rate", self.drop_after_process_rate),
-        ] {
+        for (name, rate) in
+            [("status_rate", self.status_rate), ("drop_after_process_rate", self.drop_after_process_rate)]
+        {
             if rate.is_some_and(|r| !(0.0..=1.0).contains(&r)) {
                 return Err(ApiError::BadRequest(format!("{name} must be within 0..1")));
             }
@@ -131,16 +128,9 @@ impl Faults {
             .status
             .and_then(|code| StatusCode::from_u16(code).ok())
             .filter(|_| chance(spec.status_rate.unwrap_or(1.0)))
-            .map(|status| ApiError::Injected {
-                status,
-                retry_after_s: spec.retry_after_s,
-            });
+            .map(|status| ApiError::Injected { status, retry_after_s: spec.retry_after_s });
         let drop_after = spec.drop_after_process_rate.is_some_and(&mut chance);
-        let decision = Decision {
-            latency: spec.latency_ms.map(Duration::from_millis),
-            reject,
-            drop_after,
-        };
+        let decision = Decision { latency: spec.latency_ms.map(Duration::from_millis), reject, drop_after };
         if let Some(count) = spec.count.as_mut() {
             *count = count.saturating_sub(1);
             if *count == 0 {
@@ -177,10 +167,7 @@ mod tests {
             count: Some(2),
             ..FaultSpec::default()
         });
-        assert!(
-            faults.decide(Route::Result).reject.is_none(),
-            "other path untouched"
-        );
+        assert!(faults.decide(Route::Result).reject.is_none(), "other path untouched");
         assert_eq!(faults.lease_override(), Some(3));
         assert!(faults.decide(Route::Ack).reject.is_some());
         assert!(faults.decide(Route::Ack).reject.is_some());
@@ -190,21 +177,12 @@ mod tests {
 
     #[test]
     fn rates_and_statuses_are_validated() {
-        let bad_rate = FaultSpec {
-            drop_after_process_rate: Some(1.5),
-            ..FaultSpec::default()
-        };
+        let bad_rate = FaultSpec { drop_after_process_rate: Some(1.5), ..FaultSpec::default() };
         assert!(bad_rate.validate().is_err());
-        let bad_status = FaultSpec {
-            status: Some(200),
-            ..FaultSpec::default()
-        };
+        let bad_status = FaultSpec { status: Some(200), ..FaultSpec::default() };
         assert!(bad_status.validate().is_err());
         let mut faults = Faults::default();
-        faults.set(FaultSpec {
-            drop_after_process_rate: Some(1.0),
-            ..FaultSpec::default()
-        });
+        faults.set(FaultSpec { drop_after_process_rate: Some(1.0), ..FaultSpec::default() });
         assert!(faults.decide(Route::Register).drop_after);
     }
 }

@@ -199,13 +199,7 @@ impl Jobs {
 
     /// Lease up to `max` queued jobs, oldest first, to `connector` for each job's lease
     /// (or `lease_override`), and return them as they go on the wire.
-    pub fn offer(
-        &mut self,
-        connector: &str,
-        max: usize,
-        now: Instant,
-        lease_override: Option<u64>,
-    ) -> Vec<Value> {
+    pub fn offer(&mut self, connector: &str, max: usize, now: Instant, lease_override: Option<u64>) -> Vec<Value> {
         self.sweep(now);
         let mut out = Vec::new();
         while out.len() < max {
@@ -218,11 +212,7 @@ impl Jobs {
             let lease_s = lease_override.unwrap_or(job.lease_s);
             job.offers += 1;
             let until = now + Duration::from_secs(lease_s);
-            job.state = JobState::Leased {
-                to: connector.to_owned(),
-                until,
-                offer: job.offers,
-            };
+            job.state = JobState::Leased { to: connector.to_owned(), until, offer: job.offers };
             job.last_lessee = Some(connector.to_owned());
             self.expiries.push(Reverse((until, index, job.offers)));
             let mut wire = job.wire.clone();
@@ -240,10 +230,7 @@ impl Jobs {
     }
 
     fn index(&self, id: &str) -> Result<usize, ApiError> {
-        self.by_id
-            .get(id)
-            .copied()
-            .ok_or_else(|| ApiError::NotFound(format!("job {id} not found")))
+        self.by_id.get(id).copied().ok_or_else(|| ApiError::NotFound(format!("job {id} not found")))
     }
 
     /// Every job in enqueue order (admin views only).

@@ -42,9 +42,7 @@ fn check_owner(kind: &str, id: &str, owner: &str, caller: &str) -> Result<(), Ap
     if owner == caller {
         Ok(())
     } else {
-        Err(ApiError::Conflict(format!(
-            "{kind} {id} is for another connector"
-        )))
+        Err(ApiError::Conflict(format!("{kind} {id} is for another connector")))
     }
 }
 
@@ -62,30 +60,17 @@ impl Logs {
     pub fn add_request(&mut self, id: String, connector_id: String) {
         let path = self.dir.join("uploads").join(format!("{id}.zip"));
         self.request_index.insert(id.clone(), self.requests.len());
-        self.requests.push(LogRequest {
-            id,
-            connector_id,
-            received: false,
-            size: 0,
-            path,
-        });
+        self.requests.push(LogRequest { id, connector_id, received: false, size: 0, path });
     }
 
     pub fn add_stream(&mut self, id: String, connector_id: String) {
         let path = self.dir.join("streams").join(format!("{id}.jsonl"));
         self.stream_index.insert(id.clone(), self.streams.len());
-        self.streams.push(LogStream {
-            id,
-            connector_id,
-            lines: 0,
-            path,
-        });
+        self.streams.push(LogStream { id, connector_id, lines: 0, path });
     }
 
     pub fn request(&self, id: &str) -> Option<&LogRequest> {
-        self.request_index
-            .get(id)
-            .and_then(|&i| self.requests.get(i))
+        self.request_index.get(id).and_then(|&i| self.requests.get(i))
     }
 
     pub fn stream(&self, id: &str) -> Option<&LogStream> {
@@ -94,29 +79,21 @@ impl Logs {
 
     /// Where `caller`'s upload for request `id` goes: 404 unknown, 409 someone else's.
     pub fn upload_target(&self, id: &str, caller: &str) -> Result<PathBuf, ApiError> {
-        let req = self
-            .request(id)
-            .ok_or_else(|| ApiError::NotFound(format!("log request {id} not found")))?;
+        let req = self.request(id).ok_or_else(|| ApiError::NotFound(format!("log request {id} not found")))?;
         check_owner("log request", id, &req.connector_id, caller)?;
         Ok(req.path.clone())
     }
 
     /// Where `caller`'s lines for stream `id` go: 404 unknown, 409 someone else's.
     pub fn stream_target(&self, id: &str, caller: &str) -> Result<PathBuf, ApiError> {
-        let stream = self
-            .stream(id)
-            .ok_or_else(|| ApiError::NotFound(format!("log stream {id} not found")))?;
+        let stream = self.stream(id).ok_or_else(|| ApiError::NotFound(format!("log stream {id} not found")))?;
         check_owner("log stream", id, &stream.connector_id, caller)?;
         Ok(stream.path.clone())
     }
 
     /// The upload for `id` is on disk with `size` bytes.
     pub fn mark_received(&mut self, id: &str, size: u64) {
-        if let Some(req) = self
-            .request_index
-            .get(id)
-            .and_then(|&i| self.requests.get_mut(i))
-        {
+        if let Some(req) = self.request_index.get(id).and_then(|&i| self.requests.get_mut(i)) {
             req.received = true;
             req.size = size;
         }
@@ -124,11 +101,7 @@ impl Logs {
 
     /// `lines` more lines of stream `id` are on disk.
     pub fn add_lines(&mut self, id: &str, lines: u64) {
-        if let Some(stream) = self
-            .stream_index
-            .get(id)
-            .and_then(|&i| self.streams.get_mut(i))
-        {
+        if let Some(stream) = self.stream_index.get(id).and_then(|&i| self.streams.get_mut(i)) {
             stream.lines += lines;
         }
     }

@@ -46,22 +46,9 @@ pub struct HeartbeatRequest {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
-    UploadLogs {
-        id: String,
-        request_id: String,
-        since: Option<String>,
-        until: Option<String>,
-    },
-    StreamLogs {
-        id: String,
-        request_id: String,
-        duration_s: u64,
-        level: String,
-    },
-    CancelJob {
-        id: String,
-        job_id: String,
-    },
+    UploadLogs { id: String, request_id: String, since: Option<String>, until: Option<String> },
+    StreamLogs { id: String, request_id: String, duration_s: u64, level: String },
+    CancelJob { id: String, job_id: String },
 }
 
 /// `POST /heartbeat` answer.

@@ -64,18 +64,7 @@ pub async fn index(sim: web::Data<Sim>) -> HttpResponse {
         state.requests,
         state.violations.total()
     );
-    head(
-        &mut out,
-        "Integration Connector List",
-        &[
-            "Name",
-            "Host",
-            "Version",
-            "State",
-            "Last heartbeat",
-            "Queue",
-        ],
-    );
+    head(&mut out, "Integration Connector List", &["Name", "Host", "Version", "State", "Last heartbeat", "Queue"]);
     let interval = state.config.heartbeat_interval_s;
     for c in state.connectors.iter() {
         let hb = c.heartbeat.as_ref();
@@ -97,11 +86,7 @@ pub async fn index(sim: web::Data<Sim>) -> HttpResponse {
         );
     }
     out.push_str("</table>\n");
-    head(
-        &mut out,
-        "Recent jobs",
-        &["Id", "Type", "State", "Holder", "Offers", "Result"],
-    );
+    head(&mut out, "Recent jobs", &["Id", "Type", "State", "Holder", "Offers", "Result"]);
     for job in state.jobs.iter().rev().take(RECENT_JOBS) {
         let result = job.result.as_ref().map_or_else(String::new, |r| {
             let text: String = r.to_string().chars().take(RESULT_CHARS).collect();
@@ -120,38 +105,17 @@ pub async fn index(sim: web::Data<Sim>) -> HttpResponse {
         );
     }
     out.push_str("</table>\n");
-    head(
-        &mut out,
-        "Log requests",
-        &["Id", "Connector", "Received", "Size"],
-    );
+    head(&mut out, "Log requests", &["Id", "Connector", "Received", "Size"]);
     for req in state.logs.requests() {
         let id = escape(&req.id);
-        let link = if req.received {
-            format!("<a href=\"/admin/log-requests/{id}/download\">{id}</a>")
-        } else {
-            id
-        };
-        row(
-            &mut out,
-            &[
-                link,
-                escape(&req.connector_id),
-                req.received.to_string(),
-                req.size.to_string(),
-            ],
-        );
+        let link = if req.received { format!("<a href=\"/admin/log-requests/{id}/download\">{id}</a>") } else { id };
+        row(&mut out, &[link, escape(&req.connector_id), req.received.to_string(), req.size.to_string()]);
     }
     out.push_str("</table>\n");
     head(&mut out, "Log streams", &["Id", "Connector", "Lines"]);
     for s in state.logs.streams() {
-        row(
-            &mut out,
-            &[escape(&s.id), escape(&s.connector_id), s.lines.to_string()],
-        );
+        row(&mut out, &[escape(&s.id), escape(&s.connector_id), s.lines.to_string()]);
     }
     out.push_str("</table>\n</body></html>\n");
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(out)
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(out)
 }

@@ -31,12 +31,7 @@ pub struct RecordLog {
 
 /// The key that identifies an entry across batches: its guid, else its dn.
 fn entry_key(record: &Value) -> Option<&str> {
-    let non_empty = |field: &str| {
-        record
-            .get(field)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
+    let non_empty = |field: &str| record.get(field).and_then(Value::as_str).filter(|s| !s.is_empty());
     non_empty("guid").or_else(|| non_empty("dn"))
 }
 
@@ -78,27 +73,13 @@ impl RecordLog {
             return Ok(());
         }
         if seq > next {
-            violations.record(
-                ViolationKind::SeqGap,
-                Some(job_id),
-                format!("got seq {seq}, expected {next}"),
-            );
-            return Err(ApiError::BadRequest(format!(
-                "seq gap: got {seq}, expected {next}"
-            )));
+            violations.record(ViolationKind::SeqGap, Some(job_id), format!("got seq {seq}, expected {next}"));
+            return Err(ApiError::BadRequest(format!("seq gap: got {seq}, expected {next}")));
         }
         let ended = self.batches.last().is_some_and(|b| b.last);
         if ended || job_done {
-            let why = if ended {
-                "the last batch"
-            } else {
-                "the result"
-            };
-            violations.record(
-                ViolationKind::RecordsAfterEnd,
-                Some(job_id),
-                format!("seq {seq} after {why}"),
-            );
+            let why = if ended { "the last batch" } else { "the result" };
+            violations.record(ViolationKind::RecordsAfterEnd, Some(job_id), format!("seq {seq} after {why}"));
             return Err(ApiError::Conflict(format!("seq {seq} after {why}")));
         }
         let mut repeats = 0usize;
@@ -126,10 +107,7 @@ impl RecordLog {
             );
         }
         self.count += batch.records.len();
-        self.batches.push(Batch {
-            records: batch.records,
-            last: batch.last,
-        });
+        self.batches.push(Batch { records: batch.records, last: batch.last });
         Ok(())
     }
 }

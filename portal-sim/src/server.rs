@@ -36,8 +36,7 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let dir = &settings.data_dir;
     for sub in ["uploads", "streams"] {
-        std::fs::create_dir_all(dir.join(sub))
-            .with_context(|| format!("creating {}", dir.join(sub).display()))?;
+        std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("creating {}", dir.join(sub).display()))?;
     }
     let config = Config {
         token: settings.token.clone(),
@@ -48,8 +47,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         max_upload_bytes: settings.max_upload_bytes,
     };
     let sim = web::Data::new(Sim::new(State::new(config, Logs::new(dir))));
-    let listener = std::net::TcpListener::bind(settings.listen)
-        .with_context(|| format!("binding {}", settings.listen))?;
+    let listener =
+        std::net::TcpListener::bind(settings.listen).with_context(|| format!("binding {}", settings.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;
 
     let app_sim = sim.clone();

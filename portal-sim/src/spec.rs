@@ -65,24 +65,16 @@ fn build(spec: JobSpec, default_lease_s: u64) -> Result<NewJob, ApiError> {
     if let Some(raw) = spec.raw {
         return Ok(NewJob {
             id: raw.get("id").and_then(Value::as_str).map(str::to_owned),
-            job_type: raw
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            job_type: raw.get("type").and_then(Value::as_str).unwrap_or_default().to_owned(),
             wire: raw,
             form: WireForm::Raw,
             lease_s,
         });
     }
-    let job_type = spec
-        .job_type
-        .ok_or_else(|| ApiError::BadRequest("missing \"type\"".to_owned()))?;
+    let job_type = spec.job_type.ok_or_else(|| ApiError::BadRequest("missing \"type\"".to_owned()))?;
     if let Some(id) = &spec.id {
         if id.is_empty() || id.len() > MAX_ID_LEN {
-            return Err(ApiError::BadRequest(format!(
-                "id must be 1 to {MAX_ID_LEN} characters"
-            )));
+            return Err(ApiError::BadRequest(format!("id must be 1 to {MAX_ID_LEN} characters")));
         }
     }
     let mut wire = Map::new();
@@ -99,13 +91,7 @@ fn build(spec: JobSpec, default_lease_s: u64) -> Result<NewJob, ApiError> {
             wire.insert(name.into(), value);
         }
     }
-    Ok(NewJob {
-        id: spec.id,
-        job_type,
-        wire: Value::Object(wire),
-        form: WireForm::Spec,
-        lease_s,
-    })
+    Ok(NewJob { id: spec.id, job_type, wire: Value::Object(wire), form: WireForm::Spec, lease_s })
 }
 
 #[cfg(test)]
@@ -119,15 +105,9 @@ mod tests {
     fn one_or_many_with_left_out_fields_left_out() {
         let one = parse_specs(json!({"type": "t", "payload": {}, "deadline": null}), 60);
         let one = one.expect("one spec");
-        assert_eq!(
-            one[0].wire,
-            json!({"type": "t", "payload": {}, "deadline": null})
-        );
+        assert_eq!(one[0].wire, json!({"type": "t", "payload": {}, "deadline": null}));
         assert_eq!(one[0].lease_s, 60);
-        let many = parse_specs(
-            json!([{"type": "a", "lease_s": 5}, {"raw": {"id": "r"}}]),
-            60,
-        );
+        let many = parse_specs(json!([{"type": "a", "lease_s": 5}, {"raw": {"id": "r"}}]), 60);
         let many = many.expect("two specs");
         assert_eq!(many[0].lease_s, 5);
         assert_eq!(many[1].form, WireForm::Raw);

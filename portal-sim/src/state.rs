@@ -68,10 +68,7 @@ pub struct Sim {
 
 impl Sim {
     pub fn new(state: State) -> Self {
-        Sim {
-            state: Mutex::new(state),
-            jobs_ready: Notify::new(),
-        }
+        Sim { state: Mutex::new(state), jobs_ready: Notify::new() }
     }
 
     /// The state; a panic elsewhere while holding it does not poison it for good.
@@ -125,10 +122,7 @@ impl State {
                 self.violations.record(
                     ViolationKind::WrongToken,
                     None,
-                    format!(
-                        "request with a wrong token (from {})",
-                        connector_id.unwrap_or("-")
-                    ),
+                    format!("request with a wrong token (from {})", connector_id.unwrap_or("-")),
                 );
                 return Err(ApiError::Unauthorized("wrong or revoked token".to_owned()));
             }
@@ -145,9 +139,10 @@ impl State {
             );
             return Err(ApiError::BadRequest("missing X-Connector-Id".to_owned()));
         };
-        let connector = self.connectors.get(id).ok_or_else(|| {
-            ApiError::Unauthorized(format!("unknown connector {id}; register again"))
-        })?;
+        let connector = self
+            .connectors
+            .get(id)
+            .ok_or_else(|| ApiError::Unauthorized(format!("unknown connector {id}; register again")))?;
         if connector.archived && identity == Identity::Connector {
             return Err(ApiError::Forbidden(format!("connector {id} is archived")));
         }
@@ -176,17 +171,15 @@ impl State {
         let connector = self.connectors.find_mut(connector_id)?;
         connector.record_heartbeat(req, now);
         if connector.archived {
-            return Err(ApiError::Forbidden(format!(
-                "connector {connector_id} is archived"
-            )));
+            return Err(ApiError::Forbidden(format!("connector {connector_id} is archived")));
         }
         let mut commands = Vec::new();
         for entry in connector.commands.iter_mut().filter(|e| !e.done) {
             entry.done = match &entry.command {
                 Command::UploadLogs { request_id, .. } => self.logs.upload_received(request_id),
-                Command::StreamLogs { duration_s, .. } => entry
-                    .first_sent
-                    .is_some_and(|t| now.saturating_duration_since(t).as_secs() >= *duration_s),
+                Command::StreamLogs { duration_s, .. } => {
+                    entry.first_sent.is_some_and(|t| now.saturating_duration_since(t).as_secs() >= *duration_s)
+                }
                 Command::CancelJob { job_id, .. } => self.jobs.cancel_settled(job_id, now),
             };
             if !entry.done {
@@ -205,20 +198,13 @@ impl State {
     ) -> Result<String, ApiError> {
         let id = self.next_id("c");
         let connector = self.connectors.find_mut(connector_id)?;
-        connector.commands.push(CommandEntry {
-            command: make(id.clone()),
-            first_sent: None,
-            done: false,
-        });
+        connector.commands.push(CommandEntry { command: make(id.clone()), first_sent: None, done: false });
         Ok(id)
     }
 
     /// Admin cancel: see [`Jobs::cancel`]; returns the `cancel_job` command id if one was
     /// queued (none twice for the same job and connector).
-    pub fn cancel_job(
-        &mut self,
-        job_id: &str,
-    ) -> Result<(CancelOutcome, Option<String>), ApiError> {
+    pub fn cancel_job(&mut self, job_id: &str) -> Result<(CancelOutcome, Option<String>), ApiError> {
         let outcome = self.jobs.cancel(job_id)?;
         let Some(holder) = outcome.notify.clone() else {
             return Ok((outcome, None));

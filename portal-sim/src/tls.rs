@@ -4,10 +4,7 @@
 
 use std::path::Path;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::ServerConfig;
 
@@ -19,10 +16,7 @@ pub enum TlsError {
     #[error("building the TLS server config: {0}")]
     Rustls(#[from] rustls::Error),
     #[error("writing {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    Write { path: String, source: std::io::Error },
 }
 
 /// Make the CA and server certificate, write `ca.pem` into `data_dir`, and return the
@@ -30,21 +24,14 @@ pub enum TlsError {
 pub fn server_config(data_dir: &Path) -> Result<ServerConfig, TlsError> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "portal-sim test CA");
-    ca_params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    ca_params.distinguished_name.push(DnType::CommonName, "portal-sim test CA");
+    ca_params.key_usages =
+        vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     let ca_key = KeyPair::generate()?;
     let ca = ca_params.self_signed(&ca_key)?;
 
     let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])?;
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "portal-sim");
+    params.distinguished_name.push(DnType::CommonName, "portal-sim");
     params.use_authority_key_identifier_extension = true;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -52,14 +39,10 @@ pub fn server_config(data_dir: &Path) -> Result<ServerConfig, TlsError> {
     let cert = params.signed_by(&key, &ca, &ca_key)?;
 
     let ca_path = data_dir.join("ca.pem");
-    std::fs::write(&ca_path, ca.pem()).map_err(|source| TlsError::Write {
-        path: ca_path.display().to_string(),
-        source,
-    })?;
+    std::fs::write(&ca_path, ca.pem())
+        .map_err(|source| TlsError::Write { path: ca_path.display().to_string(), source })?;
 
     let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    let config = ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.der().clone()], key_der)?;
+    let config = ServerConfig::builder().with_no_client_auth().with_single_cert(vec![cert.der().clone()], key_der)?;
     Ok(config)
 }

@@ -26,15 +26,7 @@ impl Sim {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = std::fs::File::create(dir.path().join("stderr.log")).expect("log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_portal-sim"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--tls",
-                "--token",
-                TOKEN,
-                "--lease-s",
-                "2",
-            ])
+            .args(["--listen", "127.0.0.1:0", "--tls", "--token", TOKEN, "--lease-s", "2"])
             .arg("--data-dir")
             .arg(dir.path())
             .env("RUST_LOG", "warn")
@@ -44,9 +36,7 @@ impl Sim {
             .expect("start portal-sim");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read stdout");
+        BufReader::new(stdout).read_line(&mut line).expect("read stdout");
         let url = line
             .trim()
             .strip_prefix("portal-sim listening on ")
@@ -61,22 +51,14 @@ impl Sim {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("client");
-        let mut sim = Sim {
-            child,
-            url,
-            client,
-            connector_id: String::new(),
-            _dir: dir,
-        };
+        let mut sim = Sim { child, url, client, connector_id: String::new(), _dir: dir };
         let body = json!({"connector_id": null, "name": "ic-test", "hostname": "h.test",
                           "version": "0.1.0", "protocol_version": 1, "future_field": true});
         let reg = sim.post("/register", &body).await;
         assert_eq!(reg.status(), StatusCode::OK);
         let reg: Value = reg.json().await.expect("register json");
         assert_eq!(reg["poll_timeout_s"], 25);
-        assert!(reg["server_time"]
-            .as_str()
-            .is_some_and(|t| t.ends_with('Z')));
+        assert!(reg["server_time"].as_str().is_some_and(|t| t.ends_with('Z')));
         sim.connector_id = reg["connector_id"].as_str().expect("id").to_owned();
         sim
     }
@@ -114,18 +96,12 @@ impl Sim {
     }
 
     async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self
-            .client
-            .request(method, format!("{}/admin{path}", self.url));
+        let mut req = self.client.request(method, format!("{}/admin{path}", self.url));
         if let Some(body) = body {
             req = req.json(&body);
         }
         let resp = req.send().await.expect("admin request");
-        assert!(
-            resp.status().is_success(),
-            "admin {path}: {}",
-            resp.status()
-        );
+        assert!(resp.status().is_success(), "admin {path}: {}", resp.status());
         resp.json().await.unwrap_or(Value::Null)
     }
 
@@ -135,17 +111,13 @@ impl Sim {
     }
 
     async fn job(&self, id: &str) -> Value {
-        self.admin(reqwest::Method::GET, &format!("/jobs/{id}"), None)
-            .await
+        self.admin(reqwest::Method::GET, &format!("/jobs/{id}"), None).await
     }
 
     /// SIGTERM the simulator and check that it exits 0.
     fn terminate(mut self) {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill");
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
         assert!(sent.success());
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -153,10 +125,7 @@ impl Sim {
                 assert!(status.success(), "exit status {status}");
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "portal-sim did not stop on SIGTERM"
-            );
+            assert!(Instant::now() < deadline, "portal-sim did not stop on SIGTERM");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -172,34 +141,21 @@ impl Drop for Sim {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_poll_ack_result_over_https() {
     let sim = Sim::start().await;
-    let beat = sim
-        .post(
-            "/heartbeat",
-            &json!({"status": "online", "queue": {"pending": 0}}),
-        )
-        .await;
+    let beat = sim.post("/heartbeat", &json!({"status": "online", "queue": {"pending": 0}})).await;
     assert_eq!(beat.status(), StatusCode::OK);
 
     // The long poll answers as soon as a job arrives, not after `wait`.
     let started = Instant::now();
     let (jobs, id) = tokio::join!(sim.poll(20), async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        sim.submit(json!({"type": "ad.create_user", "payload": {"directory": "corp"}}))
-            .await
+        sim.submit(json!({"type": "ad.create_user", "payload": {"directory": "corp"}})).await
     });
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0]["id"], id.as_str());
     assert_eq!(jobs[0]["lease_s"], 2);
     assert_eq!(jobs[0]["attempt"], 1);
-    assert!(
-        jobs[0].get("priority").is_none(),
-        "left-out fields stay out"
-    );
+    assert!(jobs[0].get("priority").is_none(), "left-out fields stay out");
     assert_eq!(sim.job(&id).await["state"], "leased");
 
     let ack = sim.post(&format!("/jobs/{id}/ack"), &json!({})).await;
@@ -229,24 +185,15 @@ async fn drop_after_process_changes_state_but_answers_nothing() {
     let id = sim.submit(json!({"type": "t", "payload": {}})).await;
     assert_eq!(sim.poll(5).await.len(), 1);
     let faults = json!({"drop_after_process_rate": 1.0, "paths": ["ack"], "count": 1});
-    sim.admin(reqwest::Method::POST, "/faults", Some(faults))
-        .await;
+    sim.admin(reqwest::Method::POST, "/faults", Some(faults)).await;
     let dropped = sim.try_post(&format!("/jobs/{id}/ack"), &json!({})).await;
-    assert!(
-        dropped.is_err(),
-        "the client must see no answer: {dropped:?}"
-    );
+    assert!(dropped.is_err(), "the client must see no answer: {dropped:?}");
     assert_eq!(sim.job(&id).await["state"], "acked");
     let retry = sim.post(&format!("/jobs/{id}/ack"), &json!({})).await;
-    assert_eq!(
-        retry.status(),
-        StatusCode::NO_CONTENT,
-        "count used up, repeat ack fine"
-    );
+    assert_eq!(retry.status(), StatusCode::NO_CONTENT, "count used up, repeat ack fine");
 
     let faults = json!({"status": 503, "retry_after_s": 7, "paths": ["heartbeat"], "count": 1});
-    sim.admin(reqwest::Method::POST, "/faults", Some(faults))
-        .await;
+    sim.admin(reqwest::Method::POST, "/faults", Some(faults)).await;
     let busy = sim.post("/heartbeat", &json!({"status": "online"})).await;
     assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(busy.headers()["retry-after"], "7");
@@ -257,21 +204,14 @@ async fn drop_after_process_changes_state_but_answers_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_archive_and_lease_expiry() {
     let sim = Sim::start().await;
-    let id = sim
-        .submit(json!({"type": "t", "payload": {}, "lease_s": 1}))
-        .await;
+    let id = sim.submit(json!({"type": "t", "payload": {}, "lease_s": 1})).await;
     assert_eq!(sim.poll(5).await.len(), 1);
     // Not acked within its lease: offered again (attempt 2).
     let again = sim.poll(5).await;
     assert_eq!(again.first().map(|j| j["attempt"].clone()), Some(json!(2)));
 
     let token = json!({"token": "rotated"});
-    let resp = sim
-        .client
-        .post(format!("{}/admin/token", sim.url))
-        .json(&token)
-        .send()
-        .await;
+    let resp = sim.client.post(format!("{}/admin/token", sim.url)).json(&token).send().await;
     assert_eq!(resp.expect("token").status(), StatusCode::NO_CONTENT);
     let refused = sim.post(&format!("/jobs/{id}/ack"), &json!({})).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
@@ -280,12 +220,7 @@ async fn token_archive_and_lease_expiry() {
     let violations = sim.admin(reqwest::Method::GET, "/violations", None).await;
     assert_eq!(violations["items"][0]["kind"], "wrong_token");
 
-    sim.admin(
-        reqwest::Method::POST,
-        "/token",
-        Some(json!({"token": TOKEN})),
-    )
-    .await;
+    sim.admin(reqwest::Method::POST, "/token", Some(json!({"token": TOKEN}))).await;
     let path = format!("/connectors/{}/archive", sim.connector_id);
     sim.admin(reqwest::Method::POST, &path, None).await;
     let archived = sim.post("/heartbeat", &json!({"status": "online"})).await;
@@ -296,9 +231,7 @@ async fn token_archive_and_lease_expiry() {
 async fn log_upload_arrives_and_its_command_stops() {
     let sim = Sim::start().await;
     let ask = json!({"connector_id": sim.connector_id, "since": "2026-11-27T00:00:00Z"});
-    let asked = sim
-        .admin(reqwest::Method::POST, "/log-requests", Some(ask))
-        .await;
+    let asked = sim.admin(reqwest::Method::POST, "/log-requests", Some(ask)).await;
     let rid = asked["request_id"].as_str().expect("request id").to_owned();
     let beat = sim.post("/heartbeat", &json!({"status": "online"})).await;
     let commands: Value = beat.json().await.expect("heartbeat json");
@@ -317,9 +250,7 @@ async fn log_upload_arrives_and_its_command_stops() {
         .await
         .expect("upload");
     assert_eq!(upload.status(), StatusCode::NO_CONTENT);
-    let shown = sim
-        .admin(reqwest::Method::GET, &format!("/log-requests/{rid}"), None)
-        .await;
+    let shown = sim.admin(reqwest::Method::GET, &format!("/log-requests/{rid}"), None).await;
     assert_eq!(shown["received"], true);
     let url = format!("{}/admin/log-requests/{rid}/download", sim.url);
     let got = sim.client.get(url).send().await.expect("download");

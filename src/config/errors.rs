@@ -14,14 +14,7 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
-            Some(line) => write!(
-                f,
-                "{}:{}: {}: {}",
-                self.file.display(),
-                line,
-                self.key,
-                self.message
-            ),
+            Some(line) => write!(f, "{}:{}: {}: {}", self.file.display(), line, self.key, self.message),
             None => write!(f, "{}: {}: {}", self.file.display(), self.key, self.message),
         }
     }
@@ -34,11 +27,7 @@ pub struct ConfigErrors(pub Vec<ConfigError>);
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        writeln!(
-            f,
-            "the configuration has {n} problem{}:",
-            if n == 1 { "" } else { "s" }
-        )?;
+        writeln!(f, "the configuration has {n} problem{}:", if n == 1 { "" } else { "s" })?;
         for e in &self.0 {
             writeln!(f, "  {e}")?;
         }
@@ -57,26 +46,14 @@ pub struct Collector<'a> {
 
 impl<'a> Collector<'a> {
     pub fn new(file: &'a Path, source: &'a str) -> Self {
-        Collector {
-            file,
-            source,
-            errors: Vec::new(),
-        }
+        Collector { file, source, errors: Vec::new() }
     }
 
     pub fn line_of(&self, offset: usize) -> usize {
-        self.source
-            .get(..offset)
-            .map_or(0, |s| s.matches('\n').count())
-            + 1
+        self.source.get(..offset).map_or(0, |s| s.matches('\n').count()) + 1
     }
 
-    pub fn at(
-        &mut self,
-        span: Option<std::ops::Range<usize>>,
-        key: &str,
-        message: impl Into<String>,
-    ) {
+    pub fn at(&mut self, span: Option<std::ops::Range<usize>>, key: &str, message: impl Into<String>) {
         let line = span.map(|s| self.line_of(s.start));
         self.errors.push(ConfigError {
             file: self.file.to_path_buf(),

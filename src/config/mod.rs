@@ -12,7 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 pub use errors::{ConfigError, ConfigErrors};
-pub use settings::{DirectoryKind, DirectorySettings, Settings};
+pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, Settings};
 pub use validate::{bind_password_env, ProcessEnv, SecretSource, TOKEN_ENV};
 
 use errors::Collector;
@@ -36,23 +36,13 @@ pub fn parse(path: &Path, text: &str, env: &dyn SecretSource) -> Result<Settings
     let raw: raw::RawConfig = match toml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
-            let key = e
-                .message()
-                .split('`')
-                .nth(1)
-                .unwrap_or("(syntax)")
-                .to_owned();
+            let key = e.message().split('`').nth(1).unwrap_or("(syntax)").to_owned();
             let message = e.message().trim().to_owned();
             c.at(e.span(), &key, explain(&message));
             return Err(ConfigErrors(c.errors));
         }
     };
-    let mut v = Validator {
-        c,
-        env,
-        warnings: Vec::new(),
-        holds_secret: false,
-    };
+    let mut v = Validator { c, env, warnings: Vec::new(), holds_secret: false };
     let settings = v.settings(raw);
     if v.holds_secret {
         v.warn_if_readable(path, "config file");
@@ -79,7 +69,5 @@ fn explain(message: &str) -> String {
 
 /// Mode bits of a path, for the checks that warn about readable secrets.
 pub fn mode_of(path: &Path) -> Option<u32> {
-    std::fs::metadata(path)
-        .ok()
-        .map(|m| m.permissions().mode() & 0o777)
+    std::fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o777)
 }

@@ -66,4 +66,9 @@ pub struct RawDirectory {
     pub base_dn: Spanned<String>,
     pub ca_file: Option<Spanned<String>>,
     pub user_filter: Option<Spanned<String>>,
+    pub starttls: Option<Spanned<bool>>,
+    pub pool_min: Option<Spanned<i64>>,
+    pub pool_max: Option<Spanned<i64>>,
+    pub connect_timeout: Option<Spanned<String>>,
+    pub operation_timeout: Option<Spanned<String>>,
 }

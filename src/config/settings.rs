@@ -7,7 +7,6 @@ use std::time::Duration;
 use connector_actors::dispatcher::DispatcherSettings;
 use connector_actors::link::LinkSettings;
 use connector_actors::queue::QueueSettings;
-use connector_actors::secret::Secret;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -24,29 +23,4 @@ pub struct Settings {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DirectoryKind {
-    ActiveDirectory,
-    Ldap,
-}
-
-impl DirectoryKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DirectoryKind::ActiveDirectory => "active_directory",
-            DirectoryKind::Ldap => "ldap",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct DirectorySettings {
-    pub name: String,
-    pub kind: DirectoryKind,
-    pub urls: Vec<url::Url>,
-    pub bind_dn: String,
-    pub bind_password: Secret,
-    pub base_dn: String,
-    pub ca_pem: Option<Vec<u8>>,
-    pub user_filter: String,
-}
+pub use connector_actors::directory::{DirectoryKind, DirectorySettings, PlainUrlSecurity};

@@ -50,16 +50,11 @@ fn one_error(text: &str) -> ConfigError {
 #[test]
 fn a_good_config_loads_with_defaults() {
     let s = parse(Path::new("/etc/ic.toml"), GOOD, &no_env()).unwrap();
-    assert_eq!(
-        s.link.base_url,
-        "https://servicedesk.example.com:443/api/v1/integration-connector"
-    );
+    assert_eq!(s.link.base_url, "https://servicedesk.example.com:443/api/v1/integration-connector");
     assert_eq!(s.link.token.expose(), "dG9rZW4=");
     assert_eq!(s.ui_listen.to_string(), "127.0.0.1:8086");
     assert_eq!(s.directories[0].kind, DirectoryKind::ActiveDirectory);
-    assert!(s.directories[0]
-        .user_filter
-        .contains("sAMAccountName={username}"));
+    assert!(s.directories[0].user_filter.contains("sAMAccountName={username}"));
     assert_eq!(s.dispatcher.max_concurrency, 16);
 }
 
@@ -67,11 +62,7 @@ fn a_good_config_loads_with_defaults() {
 fn unknown_key_names_line_and_key() {
     let e = one_error(&GOOD.replace("host =", "hots = \"x\"\nhost ="));
     assert_eq!((e.line, e.key.as_str()), (Some(4), "hots"));
-    assert!(
-        e.to_string()
-            .starts_with("/etc/ic.toml:4: hots: unknown field"),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("/etc/ic.toml:4: hots: unknown field"), "{e}");
 }
 
 #[test]
@@ -88,10 +79,7 @@ fn missing_token_both_tokens_and_unreadable_token_file() {
     assert!(e.message.contains("token_file") && e.message.contains(TOKEN_ENV));
     let e = one_error(&GOOD.replace("token = \"dG9rZW4=\"", "token = \"a\"\ntoken_file = \"/x\""));
     assert_eq!((e.key.as_str(), e.line), ("server.token_file", Some(6)));
-    let e = one_error(&GOOD.replace(
-        "token = \"dG9rZW4=\"",
-        "token_file = \"/nonexistent/token\"",
-    ));
+    let e = one_error(&GOOD.replace("token = \"dG9rZW4=\"", "token_file = \"/nonexistent/token\""));
     assert!(e.message.contains("cannot read /nonexistent/token"), "{e}");
 }
 
@@ -101,9 +89,7 @@ fn the_environment_overrides_secrets() {
         (TOKEN_ENV.to_owned(), "ZW52".to_owned()),
         (bind_password_env("corp"), "from-env".to_owned()),
     ]));
-    let text = GOOD
-        .replace("token = \"dG9rZW4=\"\n", "")
-        .replace("bind_password = \"pw\"\n", "");
+    let text = GOOD.replace("token = \"dG9rZW4=\"\n", "").replace("bind_password = \"pw\"\n", "");
     let s = parse(Path::new("/etc/ic.toml"), &text, &env).unwrap();
     assert_eq!(s.link.token.expose(), "ZW52");
     assert_eq!(s.directories[0].bind_password.expose(), "from-env");
@@ -118,13 +104,7 @@ fn bad_values_are_all_reported_at_once() {
         .replace("path = \"/var/lib/ic\"", "path = \"relative/dir\"");
     let e = errors(&text);
     let keys: Vec<&str> = e.iter().map(|e| e.key.as_str()).collect();
-    for k in [
-        "server.protocol",
-        "server.port",
-        "directories.corp.kind",
-        "directories.corp.urls",
-        "storage.path",
-    ] {
+    for k in ["server.protocol", "server.port", "directories.corp.kind", "directories.corp.urls", "storage.path"] {
         assert!(keys.contains(&k), "{k} missing in {keys:?}");
     }
     assert!(e.iter().all(|e| e.line.is_some()));
@@ -134,30 +114,17 @@ fn bad_values_are_all_reported_at_once() {
 fn duplicate_directory_and_invalid_host() {
     let dup = format!("{GOOD}\n[directories.corp]\nkind = \"ldap\"\n");
     let e = one_error(&dup);
-    assert!(
-        e.message.contains("duplicate") || e.message.contains("redefin"),
-        "{e}"
-    );
+    assert!(e.message.contains("duplicate") || e.message.contains("redefin"), "{e}");
     let e = one_error(&GOOD.replace("servicedesk.example.com", "https://sd.example.com/x"));
     assert_eq!(e.key, "server.host");
 }
 
 #[test]
 fn plain_http_to_a_remote_host_is_allowed_with_a_warning() {
-    let s = parse(
-        Path::new("/etc/ic.toml"),
-        &GOOD.replace("\"https\"", "\"http\""),
-        &no_env(),
-    )
-    .unwrap();
-    assert!(s
-        .link
-        .base_url
-        .starts_with("http://servicedesk.example.com:80/"));
+    let s = parse(Path::new("/etc/ic.toml"), &GOOD.replace("\"https\"", "\"http\""), &no_env()).unwrap();
+    assert!(s.link.base_url.starts_with("http://servicedesk.example.com:80/"));
     assert!(s.warnings.iter().any(|w| w.contains("unencrypted")));
-    let local = GOOD
-        .replace("\"https\"", "\"http\"")
-        .replace("servicedesk.example.com", "127.0.0.1");
+    let local = GOOD.replace("\"https\"", "\"http\"").replace("servicedesk.example.com", "127.0.0.1");
     let s = parse(Path::new("/etc/ic.toml"), &local, &no_env()).unwrap();
     assert!(!s.warnings.iter().any(|w| w.contains("unencrypted")));
 }
@@ -169,11 +136,7 @@ fn a_readable_config_with_a_secret_is_warned_about() {
     std::fs::write(&path, GOOD).unwrap();
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     let s = load(&path, &no_env()).unwrap();
-    assert!(
-        s.warnings.iter().any(|w| w.contains("chmod 600")),
-        "{:?}",
-        s.warnings
-    );
+    assert!(s.warnings.iter().any(|w| w.contains("chmod 600")), "{:?}", s.warnings);
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     assert!(load(&path, &no_env()).unwrap().warnings.is_empty());
 }
@@ -183,10 +146,7 @@ fn a_ca_file_without_certificates_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, "not a certificate").unwrap();
-    let e = one_error(&GOOD.replace(
-        "[storage]",
-        &format!("ca_file = \"{}\"\n[storage]", ca.display()),
-    ));
+    let e = one_error(&GOOD.replace("[storage]", &format!("ca_file = \"{}\"\n[storage]", ca.display())));
     assert_eq!(e.key, "server.ca_file");
 }
 
@@ -202,14 +162,8 @@ fn the_example_config_is_valid() {
         std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     }
     let text = text
-        .replace(
-            "/opt/flotomate/integration-connector/token",
-            &token.display().to_string(),
-        )
-        .replace(
-            "/opt/flotomate/integration-connector/corp.password",
-            &pw.display().to_string(),
-        );
+        .replace("/opt/flotomate/integration-connector/token", &token.display().to_string())
+        .replace("/opt/flotomate/integration-connector/corp.password", &pw.display().to_string());
     let s = parse(Path::new("connector.example.toml"), &text, &no_env()).unwrap();
     assert_eq!(s.directories.len(), 1);
     assert_eq!(s.link.token.expose(), "dG9rZW4=");

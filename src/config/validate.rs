@@ -14,7 +14,7 @@ use toml::Spanned;
 
 use super::errors::Collector;
 use super::raw::{RawConfig, RawConnector, RawDirectory, RawServer};
-use super::settings::{DirectoryKind, DirectorySettings, Settings};
+use super::settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, Settings};
 
 /// Where secrets may come from besides the file (environment variables).
 pub trait SecretSource {
@@ -34,10 +34,7 @@ pub const TOKEN_ENV: &str = "IC_SERVER_TOKEN";
 
 /// `IC_DIRECTORY_<NAME>_BIND_PASSWORD`, the name upper-cased with `-` as `_`.
 pub fn bind_password_env(directory: &str) -> String {
-    format!(
-        "IC_DIRECTORY_{}_BIND_PASSWORD",
-        directory.to_uppercase().replace('-', "_")
-    )
+    format!("IC_DIRECTORY_{}_BIND_PASSWORD", directory.to_uppercase().replace('-', "_"))
 }
 
 pub(super) struct Validator<'a, 'e> {
@@ -60,28 +57,17 @@ impl Validator<'_, '_> {
         let storage = raw.storage.into_inner();
         let storage_path = PathBuf::from(storage.path.get_ref());
         if !storage_path.is_absolute() {
-            self.c.at(
-                span(&storage.path),
-                "storage.path",
-                "must be an absolute path",
-            );
+            self.c.at(span(&storage.path), "storage.path", "must be an absolute path");
         }
         let ui_listen = match &raw.ui.listen {
             None => SocketAddr::from(([127, 0, 0, 1], 8086)),
             Some(l) => l.get_ref().parse().unwrap_or_else(|_| {
-                self.c.at(
-                    span(l),
-                    "ui.listen",
-                    "expected an address and port such as \"127.0.0.1:8086\"",
-                );
+                self.c.at(span(l), "ui.listen", "expected an address and port such as \"127.0.0.1:8086\"");
                 SocketAddr::from(([127, 0, 0, 1], 8086))
             }),
         };
-        let directories: Vec<DirectorySettings> = raw
-            .directories
-            .into_iter()
-            .filter_map(|(name, d)| self.directory(name, d))
-            .collect();
+        let directories: Vec<DirectorySettings> =
+            raw.directories.into_iter().filter_map(|(name, d)| self.directory(name, d)).collect();
         let link = self.server(server, server_span, &connector, &directories);
         let (link, connector) = (link?, connector?);
         if !self.c.errors.is_empty() {
@@ -95,9 +81,7 @@ impl Validator<'_, '_> {
             file: self.c.file.to_path_buf(),
             link,
             queue,
-            dispatcher: DispatcherSettings {
-                max_concurrency: connector.max_concurrency,
-            },
+            dispatcher: DispatcherSettings { max_concurrency: connector.max_concurrency },
             drain_grace: connector.drain_grace,
             ui_listen,
             directories,
@@ -109,33 +93,18 @@ impl Validator<'_, '_> {
         match v {
             None => default,
             Some(s) => humantime::parse_duration(s.get_ref()).unwrap_or_else(|e| {
-                self.c.at(
-                    span(s),
-                    key,
-                    format!("expected a duration such as \"30s\" or \"5m\" ({e})"),
-                );
+                self.c.at(span(s), key, format!("expected a duration such as \"30s\" or \"5m\" ({e})"));
                 default
             }),
         }
     }
 
-    fn int(
-        &mut self,
-        v: &Option<Spanned<i64>>,
-        key: &str,
-        range: std::ops::RangeInclusive<i64>,
-        default: i64,
-    ) -> i64 {
+    fn int(&mut self, v: &Option<Spanned<i64>>, key: &str, range: std::ops::RangeInclusive<i64>, default: i64) -> i64 {
         match v {
             None => default,
             Some(n) if range.contains(n.get_ref()) => *n.get_ref(),
             Some(n) => {
-                let msg = format!(
-                    "{} is out of range: expected {} to {}",
-                    n.get_ref(),
-                    range.start(),
-                    range.end()
-                );
+                let msg = format!("{} is out of range: expected {} to {}", n.get_ref(), range.start(), range.end());
                 self.c.at(span(n), key, msg);
                 default
             }
@@ -145,27 +114,11 @@ impl Validator<'_, '_> {
     fn connector(&mut self, raw: &RawConnector) -> Option<ConnectorPart> {
         let hostname = host_name();
         Some(ConnectorPart {
-            name: raw
-                .name
-                .as_ref()
-                .map_or_else(|| format!("ic-{hostname}"), |n| n.get_ref().clone()),
+            name: raw.name.as_ref().map_or_else(|| format!("ic-{hostname}"), |n| n.get_ref().clone()),
             hostname,
-            max_concurrency: self.int(
-                &raw.max_concurrency,
-                "connector.max_concurrency",
-                1..=256,
-                16,
-            ) as usize,
-            drain_grace: self.duration(
-                &raw.drain_grace,
-                "connector.drain_grace",
-                Duration::from_secs(30),
-            ),
-            retention: self.duration(
-                &raw.retention,
-                "connector.retention",
-                Duration::from_secs(7 * 86_400),
-            ),
+            max_concurrency: self.int(&raw.max_concurrency, "connector.max_concurrency", 1..=256, 16) as usize,
+            drain_grace: self.duration(&raw.drain_grace, "connector.drain_grace", Duration::from_secs(30)),
+            retention: self.duration(&raw.retention, "connector.retention", Duration::from_secs(7 * 86_400)),
             max_attempts: self.int(&raw.max_attempts, "connector.max_attempts", 1..=100, 5) as u32,
         })
     }
@@ -185,14 +138,11 @@ impl Validator<'_, '_> {
         let value = match (inline, file) {
             (Some(i), Some(f)) => {
                 let msg = format!("both `{key}` and `{key}_file` are set: keep one");
-                self.c
-                    .at(span(&f).or(span(&i)), &format!("{key}_file"), msg);
+                self.c.at(span(&f).or(span(&i)), &format!("{key}_file"), msg);
                 return None;
             }
             (None, None) => {
-                let msg = format!(
-                    "missing: set `{key}` or `{key}_file` (or the environment variable {env_name})"
-                );
+                let msg = format!("missing: set `{key}` or `{key}_file` (or the environment variable {env_name})");
                 self.c.at(Some(table_span), key, msg);
                 return None;
             }
@@ -206,11 +156,7 @@ impl Validator<'_, '_> {
                     (text.trim().to_owned(), span(&f))
                 }
                 Err(e) => {
-                    self.c.at(
-                        span(&f),
-                        &format!("{key}_file"),
-                        format!("cannot read {}: {e}", f.get_ref()),
-                    );
+                    self.c.at(span(&f), &format!("{key}_file"), format!("cannot read {}: {e}", f.get_ref()));
                     return None;
                 }
             },
@@ -243,18 +189,14 @@ impl Validator<'_, '_> {
                     self.c.at(
                         span(f),
                         key,
-                        format!(
-                            "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-                            f.get_ref()
-                        ),
+                        format!("{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", f.get_ref()),
                     );
                     return None;
                 }
                 Some(pem)
             }
             Err(e) => {
-                self.c
-                    .at(span(f), key, format!("cannot read {}: {e}", f.get_ref()));
+                self.c.at(span(f), key, format!("cannot read {}: {e}", f.get_ref()));
                 None
             }
         }
@@ -272,18 +214,13 @@ impl Validator<'_, '_> {
             "https" => 443,
             "http" => 80,
             other => {
-                self.c.at(
-                    span(&s.protocol),
-                    "server.protocol",
-                    format!("\"{other}\" is not \"http\" or \"https\""),
-                );
+                self.c.at(span(&s.protocol), "server.protocol", format!("\"{other}\" is not \"http\" or \"https\""));
                 443
             }
         };
         let port = self.int(&s.port, "server.port", 1..=65_535, default_port);
         let host = s.host.get_ref().trim().to_owned();
-        let host_ok = !host.is_empty() && !host.contains(['/', ':', ' ', '@', '?', '#'])
-            || host.starts_with('[');
+        let host_ok = !host.is_empty() && !host.contains(['/', ':', ' ', '@', '?', '#']) || host.starts_with('[');
         if !host_ok {
             let msg = "expected a host name or IP address only, such as \"servicedesk.example.com\" (no scheme, port or path)";
             self.c.at(span(&s.host), "server.host", msg);
@@ -295,41 +232,20 @@ impl Validator<'_, '_> {
             ));
         }
         let extra_ca_pem = self.ca_file(&s.ca_file, "server.ca_file");
-        let proxy = s
-            .proxy
-            .as_ref()
-            .and_then(|p| match url::Url::parse(p.get_ref()) {
-                Ok(u) if matches!(u.scheme(), "http" | "https" | "socks5") => {
-                    Some(p.get_ref().clone())
-                }
-                _ => {
-                    self.c.at(
-                        span(p),
-                        "server.proxy",
-                        "expected a proxy URL such as \"http://proxy.example.com:3128\"",
-                    );
-                    None
-                }
-            });
-        let connect_timeout = self.duration(
-            &s.connect_timeout,
-            "server.connect_timeout",
-            Duration::from_secs(10),
-        );
-        let request_timeout = self.duration(
-            &s.request_timeout,
-            "server.request_timeout",
-            Duration::from_secs(60),
-        );
+        let proxy = s.proxy.as_ref().and_then(|p| match url::Url::parse(p.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https" | "socks5") => Some(p.get_ref().clone()),
+            _ => {
+                self.c.at(span(p), "server.proxy", "expected a proxy URL such as \"http://proxy.example.com:3128\"");
+                None
+            }
+        });
+        let connect_timeout = self.duration(&s.connect_timeout, "server.connect_timeout", Duration::from_secs(10));
+        let request_timeout = self.duration(&s.request_timeout, "server.request_timeout", Duration::from_secs(60));
         let token = self.secret(s.token, s.token_file, "server.token", TOKEN_ENV, table);
         let connector = connector.as_ref()?;
         let base_url = format!("{protocol}://{host}:{port}{API_PATH}");
         if url::Url::parse(&base_url).is_err() && host_ok {
-            self.c.at(
-                span(&s.host),
-                "server.host",
-                format!("\"{host}\" does not make a valid URL"),
-            );
+            self.c.at(span(&s.host), "server.host", format!("\"{host}\" does not make a valid URL"));
         }
         Some(LinkSettings {
             base_url,
@@ -356,11 +272,7 @@ impl Validator<'_, '_> {
         let table = raw.span();
         let d = raw.into_inner();
         let key = |k: &str| format!("directories.{name}.{k}");
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
-        {
+        if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
             self.c.at(
                 Some(table.clone()),
                 &format!("directories.{name}"),
@@ -371,26 +283,18 @@ impl Validator<'_, '_> {
             "active_directory" => Some(DirectoryKind::ActiveDirectory),
             "ldap" => Some(DirectoryKind::Ldap),
             other => {
-                let msg =
-                    format!("unknown kind \"{other}\": expected \"active_directory\" or \"ldap\"");
+                let msg = format!("unknown kind \"{other}\": expected \"active_directory\" or \"ldap\"");
                 self.c.at(span(&d.kind), &key("kind"), msg);
                 None
             }
         };
         let mut urls = Vec::new();
         if d.urls.get_ref().is_empty() {
-            self.c.at(
-                span(&d.urls),
-                &key("urls"),
-                "needs at least one URL such as \"ldaps://dc1.example.test:636\"",
-            );
+            self.c.at(span(&d.urls), &key("urls"), "needs at least one URL such as \"ldaps://dc1.example.test:636\"");
         }
         for u in d.urls.get_ref() {
             match url::Url::parse(u) {
-                Ok(parsed)
-                    if matches!(parsed.scheme(), "ldap" | "ldaps")
-                        && parsed.host_str().is_some() =>
-                {
+                Ok(parsed) if matches!(parsed.scheme(), "ldap" | "ldaps") && parsed.host_str().is_some() => {
                     urls.push(parsed)
                 }
                 _ => self.c.at(
@@ -407,18 +311,30 @@ impl Validator<'_, '_> {
         }
         let ca_pem = self.ca_file(&d.ca_file, &key("ca_file"));
         let env = bind_password_env(&name);
-        let password = self.secret(
-            d.bind_password,
-            d.bind_password_file,
-            &key("bind_password"),
-            &env,
-            table,
-        );
+        let password = self.secret(d.bind_password, d.bind_password_file, &key("bind_password"), &env, table.clone());
         let kind = kind?;
-        let user_filter = d
-            .user_filter
-            .map(|f| f.into_inner())
-            .unwrap_or_else(|| default_user_filter(kind).to_owned());
+        let user_filter = d.user_filter.map(|f| f.into_inner()).unwrap_or_else(|| default_user_filter(kind).to_owned());
+        if !user_filter.contains("{username}") || ldap3_filter_ok(&user_filter).is_err() {
+            self.c.at(Some(table.clone()), &key("user_filter"), "must be a valid LDAP filter containing {username}");
+        }
+        let plain_urls = match d.starttls.as_ref().map(|b| *b.get_ref()) {
+            Some(false) => {
+                if urls.iter().any(|u| u.scheme() == "ldap") {
+                    self.warnings.push(format!(
+                        "directories.{name}.starttls = false: ldap:// connections are unencrypted; password jobs are refused on them"
+                    ));
+                }
+                PlainUrlSecurity::None
+            }
+            _ => PlainUrlSecurity::StartTls,
+        };
+        let pool_min = self.int(&d.pool_min, &key("pool_min"), 0..=64, 1) as usize;
+        let pool_max = self.int(&d.pool_max, &key("pool_max"), 1..=64, 4) as usize;
+        if pool_min > pool_max {
+            self.c.at(d.pool_min.as_ref().map(|s| s.span()), &key("pool_min"), "is larger than pool_max");
+        }
+        let connect_timeout = self.duration(&d.connect_timeout, &key("connect_timeout"), Duration::from_secs(5));
+        let operation_timeout = self.duration(&d.operation_timeout, &key("operation_timeout"), Duration::from_secs(30));
         Some(DirectorySettings {
             name,
             kind,
@@ -428,6 +344,11 @@ impl Validator<'_, '_> {
             base_dn: d.base_dn.into_inner(),
             ca_pem,
             user_filter,
+            plain_urls,
+            pool_min,
+            pool_max,
+            connect_timeout,
+            operation_timeout,
         })
     }
 }
@@ -452,11 +373,7 @@ fn default_user_filter(kind: DirectoryKind) -> &'static str {
 }
 
 fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    host == "localhost" || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn host_name() -> String {
@@ -470,4 +387,14 @@ fn host_name() -> String {
 fn rustls_pemfile_count(pem: &[u8]) -> usize {
     let text = String::from_utf8_lossy(pem);
     text.matches("-----BEGIN CERTIFICATE-----").count()
+}
+
+/// Checks a filter template by substituting a harmless user name.
+fn ldap3_filter_ok(template: &str) -> Result<(), ()> {
+    let probe = template.replace("{username}", "probe");
+    if probe.starts_with('(') && probe.ends_with(')') && probe.matches('(').count() == probe.matches(')').count() {
+        Ok(())
+    } else {
+        Err(())
+    }
 }

@@ -8,22 +8,11 @@ use crate::harness::{binary, Connector, Sim};
 fn a_bad_config_exits_64_naming_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
-    std::fs::write(
-        &path,
-        "[server]\nprotocol = \"https\"\nhots = \"x\"\n[storage]\npath = \"/tmp/x\"\n",
-    )
-    .unwrap();
-    let out = Command::new(binary("integration-connector"))
-        .args(["run", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    std::fs::write(&path, "[server]\nprotocol = \"https\"\nhots = \"x\"\n[storage]\npath = \"/tmp/x\"\n").unwrap();
+    let out = Command::new(binary("integration-connector")).args(["run", "--config"]).arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(64));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains(&format!("{}:3: hots: unknown field", path.display())),
-        "{err}"
-    );
+    assert!(err.contains(&format!("{}:3: hots: unknown field", path.display())), "{err}");
 }
 
 #[test]
@@ -38,16 +27,10 @@ fn a_missing_config_file_exits_64() {
 
 #[test]
 fn version_and_usage() {
-    let out = Command::new(binary("integration-connector"))
-        .arg("--version")
-        .output()
-        .unwrap();
+    let out = Command::new(binary("integration-connector")).arg("--version").output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
-    let out = Command::new(binary("integration-connector"))
-        .arg("frobnicate")
-        .output()
-        .unwrap();
+    let out = Command::new(binary("integration-connector")).arg("frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -57,12 +40,7 @@ async fn queue_commands_refuse_while_the_service_runs_and_work_after() {
     let mut c = Connector::for_sim(&sim, "c1", "");
     sim.wait_online(std::time::Duration::from_secs(20)).await;
     let out = c.cli(&["queue", "list"]);
-    assert_eq!(
-        out.status.code(),
-        Some(69),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(69), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("stop it first"));
     assert_eq!(c.terminate(std::time::Duration::from_secs(20)), Some(0));
     let out = c.cli(&["queue", "list"]);
@@ -71,9 +49,5 @@ async fn queue_commands_refuse_while_the_service_runs_and_work_after() {
     let out = c.cli(&["queue", "show", "nope"]);
     assert_eq!(out.status.code(), Some(1));
     let out = c.cli(&["check"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }

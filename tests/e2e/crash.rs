@@ -14,11 +14,7 @@ const JOBS_PER_ROUND: usize = 12;
 
 fn local_ids(c: &Connector) -> HashSet<String> {
     let out = c.cli(&["queue", "list"]);
-    assert!(
-        out.status.success(),
-        "queue list failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "queue list failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .skip(1)
@@ -53,20 +49,13 @@ async fn fifty_sigkills_lose_nothing_and_run_nothing_twice() {
             .collect();
         let local = local_ids(&connector);
         for id in &acked {
-            assert!(
-                local.contains(id),
-                "round {round}: acknowledged job {id} is missing after SIGKILL"
-            );
+            assert!(local.contains(id), "round {round}: acknowledged job {id} is missing after SIGKILL");
         }
         connector.restart();
     }
     let views = sim.wait_done(&ids, Duration::from_secs(120)).await;
     for v in &views {
-        assert_eq!(
-            v["result"]["status"], "succeeded",
-            "job {}: {}",
-            v["id"], v["result"]
-        );
+        assert_eq!(v["result"]["status"], "succeeded", "job {}: {}", v["id"], v["result"]);
     }
     let text = std::fs::read_to_string(&effects).expect("side-effect file");
     let mut counts: HashMap<&str, usize> = HashMap::new();
@@ -82,14 +71,6 @@ async fn fifty_sigkills_lose_nothing_and_run_nothing_twice() {
         );
     }
     assert_eq!(counts.len(), ids.len(), "side effects of unknown jobs");
-    assert_eq!(
-        sim.violations().await,
-        0,
-        "protocol violations:\n{}",
-        sim.log()
-    );
-    eprintln!(
-        "crash test: {KILLS} SIGKILLs, {} jobs, each ran exactly once",
-        ids.len()
-    );
+    assert_eq!(sim.violations().await, 0, "protocol violations:\n{}", sim.log());
+    eprintln!("crash test: {KILLS} SIGKILLs, {} jobs, each ran exactly once", ids.len());
 }

@@ -26,11 +26,9 @@ fn effect_counts(sim: &Sim) -> HashMap<String, usize> {
 }
 
 async fn wait_log(c: &Connector, needle: &str) {
-    eventually(
-        LIMIT,
-        &format!("connector log line containing {needle:?}"),
-        || async { c.log_text().contains(needle).then_some(()) },
-    )
+    eventually(LIMIT, &format!("connector log line containing {needle:?}"), || async {
+        c.log_text().contains(needle).then_some(())
+    })
     .await;
 }
 
@@ -51,30 +49,13 @@ async fn jobs_run_over_https_and_invalid_or_oversized_jobs_fail_while_good_ones_
         ]))
         .await;
     let views = sim.wait_done(&ids, LIMIT).await;
-    let by_id: HashMap<&str, &Value> = views
-        .iter()
-        .map(|v| (v["id"].as_str().unwrap(), v))
-        .collect();
-    let code = |id: &str| {
-        by_id[id]["result"]["error"]["code"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
-    };
-    let message = |id: &str| {
-        by_id[id]["result"]["error"]["message"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
-    };
+    let by_id: HashMap<&str, &Value> = views.iter().map(|v| (v["id"].as_str().unwrap(), v)).collect();
+    let code = |id: &str| by_id[id]["result"]["error"]["code"].as_str().unwrap_or("").to_owned();
+    let message = |id: &str| by_id[id]["result"]["error"]["message"].as_str().unwrap_or("").to_owned();
     assert_eq!(code("bad-no-type"), "invalid_job");
     assert!(message("bad-no-type").contains("`type`"));
     assert!(message("bad-payload").contains("`payload`"));
-    assert!(
-        message("bad-field").contains("invalid type"),
-        "{}",
-        message("bad-field")
-    );
+    assert!(message("bad-field").contains("invalid type"), "{}", message("bad-field"));
     assert!(message("bad-type").contains("ad.format_c"));
     assert!(message("bad-big").contains("bytes"));
     assert_eq!(code("bad-dir"), "unknown_directory");
@@ -87,12 +68,10 @@ async fn a_lost_ack_and_a_lost_result_still_end_with_one_run_and_one_result() {
     let sim = Sim::start(false).await;
     let _c = Connector::for_sim(&sim, "c1", "");
     sim.wait_online(LIMIT).await;
-    sim.faults(json!({"drop_after_process_rate": 1.0, "paths": ["ack"], "count": 1}))
-        .await;
+    sim.faults(json!({"drop_after_process_rate": 1.0, "paths": ["ack"], "count": 1})).await;
     let a = sim.submit(json!([touch(&sim, "lost-ack", 0)])).await;
     sim.wait_done(&a, LIMIT).await;
-    sim.faults(json!({"drop_after_process_rate": 1.0, "paths": ["result"], "count": 1}))
-        .await;
+    sim.faults(json!({"drop_after_process_rate": 1.0, "paths": ["result"], "count": 1})).await;
     let b = sim.submit(json!([touch(&sim, "lost-result", 0)])).await;
     sim.wait_done(&b, LIMIT).await;
     // The simulator stored the first post; the connector never saw the answer, so it sends
@@ -104,10 +83,7 @@ async fn a_lost_ack_and_a_lost_result_still_end_with_one_run_and_one_result() {
     let counts = effect_counts(&sim);
     assert_eq!((counts["lost-ack"], counts["lost-result"]), (1, 1));
     let a_view = sim.job("lost-ack").await;
-    assert!(
-        a_view["acks"].as_u64().unwrap() >= 2,
-        "the lost ack was not repeated: {a_view}"
-    );
+    assert!(a_view["acks"].as_u64().unwrap() >= 2, "the lost ack was not repeated: {a_view}");
     assert_eq!(sim.violations().await, 0, "{}", sim.log());
 }
 
@@ -117,8 +93,7 @@ async fn an_ack_after_the_lease_expired_never_runs_the_job_twice() {
     let _c = Connector::for_sim(&sim, "c1", "");
     sim.wait_online(LIMIT).await;
     // Acks arrive after the 1 s lease: the job is offered again meanwhile.
-    sim.faults(json!({"lease_s": 1, "latency_ms": 1500, "paths": ["ack"], "count": 2}))
-        .await;
+    sim.faults(json!({"lease_s": 1, "latency_ms": 1500, "paths": ["ack"], "count": 2})).await;
     let ids = sim.submit(json!([touch(&sim, "late-ack", 0)])).await;
     let views = sim.wait_done(&ids, LIMIT).await;
     assert_eq!(views[0]["result"]["status"], "succeeded");
@@ -132,8 +107,7 @@ async fn ack_404_and_409_drop_the_job_without_running_it() {
     let c = Connector::for_sim(&sim, "c1", "");
     sim.wait_online(LIMIT).await;
     for status in [404, 409] {
-        sim.faults(json!({"status": status, "paths": ["ack"], "count": 1}))
-            .await;
+        sim.faults(json!({"status": status, "paths": ["ack"], "count": 1})).await;
         let id = format!("refused-{status}");
         let ids = sim.submit(json!([touch(&sim, &id, 0)])).await;
         // The simulator offers it again after the 1 s lease; then it runs, once.
@@ -149,18 +123,13 @@ async fn overload_and_server_errors_are_retried_honouring_retry_after() {
     let sim = Sim::start(false).await;
     let c = Connector::for_sim(&sim, "c1", "");
     sim.wait_online(LIMIT).await;
-    sim.faults(json!({"status": 429, "retry_after_s": 2, "paths": ["result"], "count": 1}))
-        .await;
+    sim.faults(json!({"status": 429, "retry_after_s": 2, "paths": ["result"], "count": 1})).await;
     let started = Instant::now();
     let ids = sim.submit(json!([noop(0)])).await;
     sim.wait_done(&ids, LIMIT).await;
-    assert!(
-        started.elapsed() >= Duration::from_secs(2),
-        "Retry-After: 2 was not honoured"
-    );
+    assert!(started.elapsed() >= Duration::from_secs(2), "Retry-After: 2 was not honoured");
     for status in [500, 502, 503] {
-        sim.faults(json!({"status": status, "paths": ["result", "jobs", "ack"], "count": 2}))
-            .await;
+        sim.faults(json!({"status": status, "paths": ["result", "jobs", "ack"], "count": 2})).await;
         let ids = sim.submit(json!([noop(0)])).await;
         let views = sim.wait_done(&ids, LIMIT).await;
         assert_eq!(views[0]["result"]["status"], "succeeded");
@@ -174,8 +143,7 @@ async fn a_result_refused_with_400_is_not_sent_again_and_the_job_is_dead() {
     let sim = Sim::start(false).await;
     let mut c = Connector::for_sim(&sim, "c1", "");
     sim.wait_online(LIMIT).await;
-    sim.faults(json!({"status": 400, "paths": ["result"], "count": 1}))
-        .await;
+    sim.faults(json!({"status": 400, "paths": ["result"], "count": 1})).await;
     let ids = sim.submit(json!([noop(0)])).await;
     wait_log(&c, "refused our body as malformed").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -190,11 +158,7 @@ async fn a_result_refused_with_400_is_not_sent_again_and_the_job_is_dead() {
     c.terminate(LIMIT);
     let out = c.cli(&["queue", "list"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with(&ids[0]) && l.contains("dead")),
-        "{text}"
-    );
+    assert!(text.lines().any(|l| l.starts_with(&ids[0]) && l.contains("dead")), "{text}");
 }
 
 #[tokio::test]
@@ -202,41 +166,30 @@ async fn a_wrong_token_is_unauthorized_until_fixed_and_an_archived_connector_tak
     let sim = Sim::start(false).await;
     let c = Connector::for_sim(&sim, "c1", "");
     let online = sim.wait_online(LIMIT).await;
-    sim.post("/admin/token", json!({"token": "bmV3OnRva2Vu"}))
-        .await;
+    sim.post("/admin/token", json!({"token": "bmV3OnRva2Vu"})).await;
     wait_log(&c, "Invalid Basic Authorization token (401)").await;
     sim.post("/admin/token", json!({"token": sim.token})).await;
     let ids = sim.submit(json!([noop(0)])).await;
     sim.wait_done(&ids, Duration::from_secs(60)).await;
 
     let id = online["connector_id"].as_str().unwrap();
-    sim.post(&format!("/admin/connectors/{id}/archive"), json!({}))
-        .await;
+    sim.post(&format!("/admin/connectors/{id}/archive"), json!({})).await;
     wait_log(&c, "archived or deleted in the portal (403)").await;
     let ids = sim.submit(json!([noop(0)])).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_ne!(
-        sim.job(&ids[0]).await["state"],
-        "done",
-        "an archived connector took a job"
-    );
+    assert_ne!(sim.job(&ids[0]).await["state"], "done", "an archived connector took a job");
 }
 
 #[tokio::test]
 async fn a_wrong_ca_and_a_server_that_is_down_give_plain_words() {
     let sim = Sim::start(true).await;
     let root = sim.dir.path().join("no-ca");
-    let text = crate::harness::connector::config_for(&sim, &root.join("data"), "")
-        .replace("ca_file", "# ca_file");
+    let text = crate::harness::connector::config_for(&sim, &root.join("data"), "").replace("ca_file", "# ca_file");
     let c = Connector::start(&root, &text);
     wait_log(&c, "TLS certificate of the server is not trusted").await;
 
     let down = sim.dir.path().join("down");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let text = format!(
         "[server]\nprotocol = \"http\"\nhost = \"127.0.0.1\"\nport = {port}\ntoken = \"eA==\"\n[storage]\npath = \"{}\"\n",
         down.join("data").display()
@@ -248,12 +201,9 @@ async fn a_wrong_ca_and_a_server_that_is_down_give_plain_words() {
 #[tokio::test]
 async fn three_connectors_share_the_work_and_a_sigkilled_one_loses_nothing() {
     let sim = Sim::start_with(false, &["--lease-s", "2"]).await;
-    let mut cs: Vec<Connector> = (0..3)
-        .map(|i| Connector::for_sim(&sim, &format!("c{i}"), "[connector]\nmax_concurrency = 4\n"))
-        .collect();
-    let specs: Vec<Value> = (0..150)
-        .map(|i| touch(&sim, &format!("multi-{i}"), 40))
-        .collect();
+    let mut cs: Vec<Connector> =
+        (0..3).map(|i| Connector::for_sim(&sim, &format!("c{i}"), "[connector]\nmax_concurrency = 4\n")).collect();
+    let specs: Vec<Value> = (0..150).map(|i| touch(&sim, &format!("multi-{i}"), 40)).collect();
     let ids = sim.submit(json!(specs)).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     cs[1].kill9();
@@ -264,9 +214,7 @@ async fn three_connectors_share_the_work_and_a_sigkilled_one_loses_nothing() {
     let mut owners: HashMap<String, usize> = HashMap::new();
     for v in &views {
         assert_eq!(v["result"]["status"], "succeeded");
-        *owners
-            .entry(v["leased_to"].as_str().unwrap_or("").to_owned())
-            .or_default() += 1;
+        *owners.entry(v["leased_to"].as_str().unwrap_or("").to_owned()).or_default() += 1;
     }
     assert!(owners.len() >= 2, "work was not shared: {owners:?}");
     let counts = effect_counts(&sim);
@@ -282,17 +230,12 @@ async fn sigterm_drains_running_jobs_then_exits_zero() {
     let mut c = Connector::for_sim(&sim, "c1", "[connector]\ndrain_grace = \"20s\"\n");
     sim.wait_online(LIMIT).await;
     let ids = sim.submit(json!([noop(1500)])).await;
-    eventually(LIMIT, "job acknowledged", || async {
-        (sim.job(&ids[0]).await["acks"].as_u64()? > 0).then_some(())
-    })
-    .await;
+    eventually(LIMIT, "job acknowledged", || async { (sim.job(&ids[0]).await["acks"].as_u64()? > 0).then_some(()) })
+        .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(c.terminate(LIMIT), Some(0));
     let view = sim.job(&ids[0]).await;
-    assert_eq!(
-        view["result"]["status"], "succeeded",
-        "drain did not let the job finish: {view}"
-    );
+    assert_eq!(view["result"]["status"], "succeeded", "drain did not let the job finish: {view}");
     assert!(c.log_text().contains("all running jobs finished"));
 }
 
@@ -302,10 +245,8 @@ async fn a_second_signal_exits_at_once_and_the_job_resumes_at_the_next_start() {
     let mut c = Connector::for_sim(&sim, "c1", "[connector]\ndrain_grace = \"60s\"\n");
     sim.wait_online(LIMIT).await;
     let ids = sim.submit(json!([touch(&sim, "slow", 3000)])).await;
-    eventually(LIMIT, "job acknowledged", || async {
-        (sim.job(&ids[0]).await["acks"].as_u64()? > 0).then_some(())
-    })
-    .await;
+    eventually(LIMIT, "job acknowledged", || async { (sim.job(&ids[0]).await["acks"].as_u64()? > 0).then_some(()) })
+        .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let pid = c.pid().unwrap() as i32;
     unsafe { libc::kill(pid, libc::SIGTERM) };

@@ -17,10 +17,7 @@ pub struct Connector {
 /// A config for `sim`; `extra` is appended (e.g. a `[connector]` table).
 pub fn config_for(sim: &Sim, storage: &Path, extra: &str) -> String {
     let (protocol, ca) = if sim.tls {
-        (
-            "https",
-            format!("ca_file = \"{}\"\n", sim.ca_file().display()),
-        )
+        ("https", format!("ca_file = \"{}\"\n", sim.ca_file().display()))
     } else {
         ("http", String::new())
     };
@@ -39,15 +36,8 @@ impl Connector {
         std::fs::create_dir_all(&dir).expect("connector dir");
         let config = dir.join("connector.toml");
         std::fs::write(&config, config_text).expect("write config");
-        std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-            .expect("chmod");
-        let mut c = Connector {
-            child: None,
-            log: dir.join("connector.log"),
-            dir,
-            config,
-            starts: 0,
-        };
+        std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
+        let mut c = Connector { child: None, log: dir.join("connector.log"), dir, config, starts: 0 };
         c.restart();
         c
     }
@@ -60,11 +50,7 @@ impl Connector {
 
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "connector already running");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("log");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log");
         let child = Command::new(binary("integration-connector"))
             .args(["run", "--config"])
             .arg(&self.config)
@@ -108,10 +94,7 @@ impl Connector {
 
     /// Whether the process has exited, and its code.
     pub fn exited(&mut self) -> Option<Option<i32>> {
-        self.child
-            .as_mut()
-            .and_then(|c| c.try_wait().ok().flatten())
-            .map(|s| s.code())
+        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()).map(|s| s.code())
     }
 
     pub fn log_text(&self) -> String {

@@ -16,10 +16,7 @@ use std::time::{Duration, Instant};
 /// `target/debug` (or the profile dir) holding the binaries under test.
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .expect("target profile dir")
-        .to_path_buf()
+    exe.parent().and_then(|deps| deps.parent()).expect("target profile dir").to_path_buf()
 }
 
 pub fn binary(name: &str) -> PathBuf {
@@ -48,10 +45,7 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for: {what}"
-        );
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for: {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -39,29 +39,16 @@ impl Sim {
         let url_file = dir.path().join("sim").join("url");
         let url = eventually(Duration::from_secs(20), "portal-sim to listen", || {
             let f = url_file.clone();
-            async move {
-                std::fs::read_to_string(f)
-                    .ok()
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-            }
+            async move { std::fs::read_to_string(f).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) }
         })
         .await;
         let mut builder = reqwest::Client::builder();
         if tls {
             let pem = std::fs::read(dir.path().join("sim").join("ca.pem")).expect("sim ca.pem");
-            builder =
-                builder.tls_certs_merge(reqwest::Certificate::from_pem_bundle(&pem).expect("ca"));
+            builder = builder.tls_certs_merge(reqwest::Certificate::from_pem_bundle(&pem).expect("ca"));
         }
         let http = builder.build().expect("admin client");
-        Sim {
-            child,
-            url,
-            dir,
-            token,
-            tls,
-            http,
-        }
+        Sim { child, url, dir, token, tls, http }
     }
 
     pub fn ca_file(&self) -> PathBuf {
@@ -69,43 +56,23 @@ impl Sim {
     }
 
     pub fn port(&self) -> u16 {
-        self.url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .expect("port in url")
+        self.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in url")
     }
 
     pub async fn get(&self, path: &str) -> Value {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .expect("admin GET");
+        let resp = self.http.get(format!("{}{path}", self.url)).send().await.expect("admin GET");
         resp.json().await.unwrap_or(Value::Null)
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Value {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .json(&body)
-            .send()
-            .await
-            .expect("admin POST");
+        let resp = self.http.post(format!("{}{path}", self.url)).json(&body).send().await.expect("admin POST");
         resp.json().await.unwrap_or(Value::Null)
     }
 
     /// Submits job specs (an array); returns their ids.
     pub async fn submit(&self, specs: Value) -> Vec<String> {
         let answer = self.post("/admin/jobs", specs).await;
-        answer["ids"]
-            .as_array()
-            .expect("ids")
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect()
+        answer["ids"].as_array().expect("ids").iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
     }
 
     pub async fn job(&self, id: &str) -> Value {
@@ -117,9 +84,7 @@ impl Sim {
     }
 
     pub async fn violations(&self) -> u64 {
-        self.get("/admin/violations").await["total"]
-            .as_u64()
-            .expect("violations total")
+        self.get("/admin/violations").await["total"].as_u64().expect("violations total")
     }
 
     pub async fn faults(&self, spec: Value) {
@@ -127,11 +92,7 @@ impl Sim {
     }
 
     pub async fn clear_faults(&self) {
-        let _ = self
-            .http
-            .delete(format!("{}/admin/faults", self.url))
-            .send()
-            .await;
+        let _ = self.http.delete(format!("{}/admin/faults", self.url)).send().await;
     }
 
     /// Waits until every job in `ids` is done; returns their admin views.
@@ -147,11 +108,7 @@ impl Sim {
     pub async fn wait_online(&self, limit: Duration) -> Value {
         eventually(limit, "a connector online at the simulator", || async {
             let s = self.summary().await;
-            s["connectors"]
-                .as_array()?
-                .iter()
-                .find(|c| c["online"] == true)
-                .cloned()
+            s["connectors"].as_array()?.iter().find(|c| c["online"] == true).cloned()
         })
         .await
     }

@@ -67,10 +67,7 @@ impl Dispatcher {
         if self.taking || self.mode == Mode::Draining {
             return;
         }
-        let free = self
-            .settings
-            .max_concurrency
-            .saturating_sub(self.running.len());
+        let free = self.settings.max_concurrency.saturating_sub(self.running.len());
         if free == 0 {
             return;
         }
@@ -99,11 +96,7 @@ impl Dispatcher {
 
     fn start(&mut self, job: crate::queue::Runnable, ctx: &mut Context<Self>) {
         let id = job.id.clone();
-        let jctx = JobContext {
-            queue: self.queue.clone(),
-            job_id: id.clone(),
-            attempts: job.attempts,
-        };
+        let jctx = JobContext { queue: self.queue.clone(), job_id: id.clone(), attempts: job.attempts };
         let span = tracing::info_span!("job", job_id = %id, job_type = %job.job_type);
         let (handle, registration) = AbortHandle::new_pair();
         let work = Abortable::new(run_job(job, self.executors.clone(), jctx), registration);
@@ -113,10 +106,7 @@ impl Dispatcher {
             async move {
                 let outcome = match work.await {
                     Ok(outcome) => outcome,
-                    Err(_) => Err(JobError::new(
-                        ErrorCode::Cancelled,
-                        "cancelled by the server while it ran",
-                    )),
+                    Err(_) => Err(JobError::new(ErrorCode::Cancelled, "cancelled by the server while it ran")),
                 };
                 me.do_send(RunFinished { id, outcome });
             },

@@ -1,7 +1,7 @@
 //! Running one job: payload → typed job → executor, bounded by the deadline, panics
 //! caught. Plain async code; the actor only spawns it.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
@@ -9,6 +9,7 @@ use actix::Addr;
 use futures_util::FutureExt;
 use serde_json::Value;
 
+use crate::directory::{auth, import, Checkout, DirectoryActor};
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::JobKind;
 use crate::queue::{QueueActor, Runnable};
@@ -23,10 +24,10 @@ pub struct JobContext {
     pub attempts: u32,
 }
 
-/// The executors this build has, and the directories configured locally.
+/// The executors this build has: one directory actor per configured directory.
 #[derive(Clone, Default)]
 pub struct Executors {
-    pub directories: BTreeSet<String>,
+    pub directories: BTreeMap<String, Addr<DirectoryActor>>,
 }
 
 impl Executors {
@@ -34,17 +35,13 @@ impl Executors {
     pub fn capabilities(&self) -> Vec<String> {
         crate::protocol::payload::job_types()
             .into_iter()
-            .filter(|t| t.starts_with("test."))
+            .filter(|t| t.starts_with("test.") || (t.starts_with("ldap.") && !self.directories.is_empty()))
             .map(str::to_owned)
             .collect()
     }
 }
 
-pub async fn run_job(
-    job: Runnable,
-    executors: Executors,
-    ctx: JobContext,
-) -> Result<Value, JobError> {
+pub async fn run_job(job: Runnable, executors: Executors, ctx: JobContext) -> Result<Value, JobError> {
     let left = Duration::from_millis(job.deadline_ms.saturating_sub(now_ms()));
     let work = AssertUnwindSafe(execute(job, executors, ctx)).catch_unwind();
     match tokio::time::timeout(left, work).await {
@@ -52,38 +49,54 @@ pub async fn run_job(
         Ok(Err(panic)) => {
             let what = panic_message(&panic);
             tracing::error!(panic = %what, "job executor panicked");
-            Err(JobError::internal(
-                "the connector hit an internal error running this job; it was logged",
-            ))
+            Err(JobError::internal("the connector hit an internal error running this job; it was logged"))
         }
-        Err(_) => Err(JobError::new(
-            ErrorCode::DeadlineExceeded,
-            "the job's deadline passed while it ran",
-        )),
+        Err(_) => Err(JobError::new(ErrorCode::DeadlineExceeded, "the job's deadline passed while it ran")),
     }
 }
 
 async fn execute(job: Runnable, executors: Executors, ctx: JobContext) -> Result<Value, JobError> {
     let kind = JobKind::parse(&job.job_type, &job.payload)?;
-    if let Some(dir) = kind.directory() {
-        if !executors.directories.contains(dir) {
-            return Err(JobError::new(
+    let directory = match kind.directory() {
+        Some(dir) => Some(executors.directories.get(dir).cloned().ok_or_else(|| {
+            JobError::new(
                 ErrorCode::UnknownDirectory,
                 format!("no directory named `{dir}` is configured on this connector"),
-            ));
+            )
+        })?),
+        None => None,
+    };
+    let checkout = |d: &Addr<DirectoryActor>| {
+        let d = d.clone();
+        async move { d.send(Checkout).await.map_err(|e| JobError::internal(format!("directory actor: {e}")))? }
+    };
+    match (kind, directory) {
+        (JobKind::Authenticate(p), Some(d)) => {
+            let lease = checkout(&d).await?;
+            if !lease.settings.encrypted() {
+                return Err(JobError::new(
+                    ErrorCode::ForbiddenByPolicy,
+                    format!("directory `{}` is configured without TLS: passwords are never sent over it", p.directory),
+                ));
+            }
+            auth::authenticate(lease, p).await
         }
-    }
-    match kind {
-        #[cfg(feature = "test-jobs")]
-        JobKind::TestNoop(p) => super::test_jobs::noop(p, ctx).await,
-        #[cfg(feature = "test-jobs")]
-        JobKind::TestTouch(p) => super::test_jobs::touch(p, ctx).await,
-        _ => {
-            let _ = ctx;
-            Err(JobError::invalid_job(format!(
-                "job type `{}` is not supported by this connector version",
-                job.job_type
-            )))
+        (JobKind::Import(p), Some(d)) => {
+            import::run(import::ImportJob {
+                job_id: ctx.job_id.clone(),
+                queue: ctx.queue.clone(),
+                directory: d,
+                payload: p,
+            })
+            .await
         }
+        #[cfg(feature = "test-jobs")]
+        (JobKind::TestNoop(p), _) => super::test_jobs::noop(p, ctx).await,
+        #[cfg(feature = "test-jobs")]
+        (JobKind::TestTouch(p), _) => super::test_jobs::touch(p, ctx).await,
+        _ => Err(JobError::invalid_job(format!(
+            "job type `{}` is not supported by this connector version",
+            job.job_type
+        ))),
     }
 }

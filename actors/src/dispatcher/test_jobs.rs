@@ -39,47 +39,18 @@ fn queue_err(e: impl std::fmt::Display) -> JobError {
 }
 
 pub async fn touch(p: TestJob, ctx: JobContext) -> Result<Value, JobError> {
-    let path = p
-        .path
-        .clone()
-        .ok_or_else(|| JobError::invalid_job("payload of test.touch: missing field `path`"))?;
-    let read = |step: &str| ReadStep {
-        id: ctx.job_id.clone(),
-        step: step.to_owned(),
-    };
-    if ctx
-        .queue
-        .send(read("touched"))
-        .await
-        .map_err(queue_err)?
-        .map_err(queue_err)?
-        .is_some()
-    {
+    let path = p.path.clone().ok_or_else(|| JobError::invalid_job("payload of test.touch: missing field `path`"))?;
+    let read = |step: &str| ReadStep { id: ctx.job_id.clone(), step: step.to_owned() };
+    if ctx.queue.send(read("touched")).await.map_err(queue_err)?.map_err(queue_err)?.is_some() {
         return Ok(json!({"touched": true, "changed": false}));
     }
-    let intent = ctx
-        .queue
-        .send(read("intent"))
-        .await
-        .map_err(queue_err)?
-        .map_err(queue_err)?;
+    let intent = ctx.queue.send(read("intent")).await.map_err(queue_err)?.map_err(queue_err)?;
     let line = format!("{}\n", ctx.job_id);
-    let already = intent.is_some()
-        && std::fs::read_to_string(&path)
-            .unwrap_or_default()
-            .lines()
-            .any(|l| l == ctx.job_id);
+    let already =
+        intent.is_some() && std::fs::read_to_string(&path).unwrap_or_default().lines().any(|l| l == ctx.job_id);
     if !already {
-        let record = RecordStep {
-            id: ctx.job_id.clone(),
-            step: "intent".into(),
-            value: json!({"path": path}),
-        };
-        ctx.queue
-            .send(record)
-            .await
-            .map_err(queue_err)?
-            .map_err(queue_err)?;
+        let record = RecordStep { id: ctx.job_id.clone(), step: "intent".into(), value: json!({"path": path}) };
+        ctx.queue.send(record).await.map_err(queue_err)?.map_err(queue_err)?;
         if p.sleep_ms > 0 {
             tokio::time::sleep(Duration::from_millis(p.sleep_ms)).await;
         }
@@ -88,20 +59,10 @@ pub async fn touch(p: TestJob, ctx: JobContext) -> Result<Value, JobError> {
             .append(true)
             .open(&path)
             .map_err(|e| JobError::internal(format!("cannot open {path}: {e}")))?;
-        f.write_all(line.as_bytes())
-            .and_then(|_| f.sync_data())
-            .map_err(|e| JobError::internal(e.to_string()))?;
+        f.write_all(line.as_bytes()).and_then(|_| f.sync_data()).map_err(|e| JobError::internal(e.to_string()))?;
     }
-    let done = RecordStep {
-        id: ctx.job_id.clone(),
-        step: "touched".into(),
-        value: json!(true),
-    };
-    ctx.queue
-        .send(done)
-        .await
-        .map_err(queue_err)?
-        .map_err(queue_err)?;
+    let done = RecordStep { id: ctx.job_id.clone(), step: "touched".into(), value: json!(true) };
+    ctx.queue.send(done).await.map_err(queue_err)?.map_err(queue_err)?;
     fail_with(&p)?;
     Ok(json!({"touched": true, "changed": !already}))
 }

@@ -25,9 +25,7 @@ pub struct PortalClient {
 
 impl std::fmt::Debug for PortalClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PortalClient")
-            .field("base", &self.base)
-            .finish()
+        f.debug_struct("PortalClient").field("base", &self.base).finish()
     }
 }
 
@@ -64,23 +62,15 @@ impl PortalClient {
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(50));
         if let Some(pem) = &settings.extra_ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| ClientBuildError::Ca(e.to_string()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ClientBuildError::Ca(e.to_string()))?;
             builder = builder.tls_certs_merge(certs);
         }
         if let Some(proxy) = &settings.proxy {
-            let p =
-                reqwest::Proxy::all(proxy).map_err(|e| ClientBuildError::Proxy(e.to_string()))?;
+            let p = reqwest::Proxy::all(proxy).map_err(|e| ClientBuildError::Proxy(e.to_string()))?;
             builder = builder.proxy(p.no_proxy(reqwest::NoProxy::from_env()));
         }
-        let http = builder
-            .build()
-            .map_err(|e| ClientBuildError::Build(format!("{e:#}")))?;
-        Ok(PortalClient {
-            http,
-            base: settings.base_url.clone(),
-            token: settings.token.clone(),
-        })
+        let http = builder.build().map_err(|e| ClientBuildError::Build(format!("{e:#}")))?;
+        Ok(PortalClient { http, base: settings.base_url.clone(), token: settings.token.clone() })
     }
 
     pub fn base_url(&self) -> &str {
@@ -100,10 +90,7 @@ impl PortalClient {
         let mut req = self
             .http
             .request(method, format!("{}{}", self.base, path))
-            .header(
-                header::AUTHORIZATION,
-                format!("Basic {}", self.token.expose()),
-            );
+            .header(header::AUTHORIZATION, format!("Basic {}", self.token.expose()));
         if let Some(id) = connector_id {
             req = req.header("X-Connector-Id", id);
         }
@@ -111,12 +98,8 @@ impl PortalClient {
             req = req.timeout(t);
         }
         req = match body {
-            Some(RequestBody::Json(v)) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(v.to_string()),
-            Some(RequestBody::Zip(bytes)) => req
-                .header(header::CONTENT_TYPE, "application/zip")
-                .body(bytes),
+            Some(RequestBody::Json(v)) => req.header(header::CONTENT_TYPE, "application/json").body(v.to_string()),
+            Some(RequestBody::Zip(bytes)) => req.header(header::CONTENT_TYPE, "application/zip").body(bytes),
             None => req,
         };
         let resp = req.send().await.map_err(|e| classify_transport(&e))?;
@@ -147,9 +130,7 @@ async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, LinkError> 
     let mut out = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(|e| classify_transport(&e))? {
         if out.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(LinkError::BadResponse(format!(
-                "response larger than {MAX_RESPONSE_BYTES} bytes"
-            )));
+            return Err(LinkError::BadResponse(format!("response larger than {MAX_RESPONSE_BYTES} bytes")));
         }
         out.extend_from_slice(&chunk);
     }

@@ -53,17 +53,7 @@ impl Courier {
         link: watch::Receiver<LinkState>,
         status: ComponentPublisher,
     ) -> Self {
-        Courier {
-            client,
-            queue,
-            session,
-            link,
-            busy: false,
-            again: false,
-            failures: 0,
-            quiet_until: None,
-            status,
-        }
+        Courier { client, queue, session, link, busy: false, again: false, failures: 0, quiet_until: None, status }
     }
 
     fn round(&mut self, ctx: &mut Context<Self>) {
@@ -71,10 +61,7 @@ impl Courier {
             self.again = true;
             return;
         }
-        if self
-            .quiet_until
-            .is_some_and(|t| tokio::time::Instant::now() < t)
-        {
+        if self.quiet_until.is_some_and(|t| tokio::time::Instant::now() < t) {
             return;
         }
         let Some(id) = self.link.borrow().ready_id().map(str::to_owned) else {
@@ -84,26 +71,17 @@ impl Courier {
         self.again = false;
         let (client, queue) = (self.client.clone(), self.queue.clone());
         async move {
-            let parcels = match queue
-                .send(PeekOutbox {
-                    limit: PARCELS_PER_ROUND,
-                })
-                .await
-            {
+            let parcels = match queue.send(PeekOutbox { limit: PARCELS_PER_ROUND }).await {
                 Ok(Ok(p)) => p,
                 _ => return (0, None),
             };
             let mut by_job: BTreeMap<u64, Vec<Parcel>> = BTreeMap::new();
             let mut first_of: std::collections::HashMap<String, u64> = Default::default();
             for p in parcels {
-                let key = *first_of
-                    .entry(p.item.job_id.clone())
-                    .or_insert(p.item.position);
+                let key = *first_of.entry(p.item.job_id.clone()).or_insert(p.item.position);
                 by_job.entry(key).or_default().push(p);
             }
-            let chains = by_job
-                .into_values()
-                .map(|chain| deliver_chain(&client, &queue, &id, chain));
+            let chains = by_job.into_values().map(|chain| deliver_chain(&client, &queue, &id, chain));
             let outcomes = join_all(chains).await;
             let sent = outcomes.iter().map(|o| o.0).sum::<usize>();
             let error = outcomes.into_iter().find_map(|o| o.1);
@@ -127,9 +105,7 @@ impl Courier {
         self.failures = self.failures.saturating_add(1);
         match e.recovery() {
             Recovery::Reauthenticate => self.session.do_send(TokenRejected),
-            Recovery::Disabled => self.session.do_send(ConnectorDisabled {
-                detail: e.to_string(),
-            }),
+            Recovery::Disabled => self.session.do_send(ConnectorDisabled { detail: e.to_string() }),
             _ => {
                 tracing::warn!(error = %e, "delivering results failed; they stay queued and will be retried")
             }
@@ -153,15 +129,8 @@ async fn deliver_chain(
             OutboxKind::Result => format!("/jobs/{job}/result"),
             OutboxKind::Batch { .. } => format!("/jobs/{job}/records"),
         };
-        let outcome = client
-            .call(
-                Method::POST,
-                &path,
-                Some(connector),
-                Some(RequestBody::Json(parcel.body)),
-                None,
-            )
-            .await;
+        let outcome =
+            client.call(Method::POST, &path, Some(connector), Some(RequestBody::Json(parcel.body)), None).await;
         let verdict = match (outcome, parcel.item.kind) {
             (Ok(_), _) => Verdict::Accepted,
             (Err(LinkError::Conflict(d)), OutboxKind::Result) => {
@@ -178,14 +147,7 @@ async fn deliver_chain(
             }
             (Err(e), _) => return (sent, Some(e)),
         };
-        if queue
-            .send(MarkDelivered {
-                item: parcel.item,
-                verdict,
-            })
-            .await
-            .is_err()
-        {
+        if queue.send(MarkDelivered { item: parcel.item, verdict }).await.is_err() {
             return (sent, None);
         }
         sent += 1;
@@ -199,10 +161,7 @@ impl Actor for Courier {
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.status.set(ComponentState::Running, None);
         ctx.run_interval(TICK, |act, ctx| {
-            if act
-                .quiet_until
-                .is_some_and(|t| tokio::time::Instant::now() >= t)
-            {
+            if act.quiet_until.is_some_and(|t| tokio::time::Instant::now() >= t) {
                 act.quiet_until = None;
             }
             act.round(ctx);

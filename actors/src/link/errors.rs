@@ -10,7 +10,9 @@ use reqwest::StatusCode;
 pub enum LinkError {
     #[error("the server rejected the request as malformed (400): {0}")]
     BadRequest(String),
-    #[error("Invalid Basic Authorization token (401): copy it again from the Integration Connector Credential Profile")]
+    #[error(
+        "Invalid Basic Authorization token (401): copy it again from the Integration Connector Credential Profile"
+    )]
     Unauthorized,
     #[error("this connector was archived or deleted in the portal (403): {0}")]
     Disabled(String),
@@ -21,19 +23,20 @@ pub enum LinkError {
     #[error("body too large for the server (413)")]
     TooLarge,
     #[error("the server is overloaded ({status}); retry after {retry_after:?}")]
-    Overloaded {
-        status: u16,
-        retry_after: Option<Duration>,
-    },
+    Overloaded { status: u16, retry_after: Option<Duration> },
     #[error("server error {0}: {1}")]
     Server(u16, String),
     #[error("TLS certificate of the server is not trusted: {0} (set server.ca_file to the CA that signed it, or fix the server's certificate)")]
     Certificate(String),
     #[error("TLS: the server's certificate is not valid for this host name: {0} (server.host must match a name in the certificate)")]
     HostName(String),
-    #[error("cannot resolve the server's host name (DNS): {0} (check server.host and the DNS settings of this machine)")]
+    #[error(
+        "cannot resolve the server's host name (DNS): {0} (check server.host and the DNS settings of this machine)"
+    )]
     Dns(String),
-    #[error("connection refused by the server: {0} (is the portal reachable on this port? check server.port and firewalls)")]
+    #[error(
+        "connection refused by the server: {0} (is the portal reachable on this port? check server.port and firewalls)"
+    )]
     Refused(String),
     #[error("the server did not answer in time: {0}")]
     Timeout(String),
@@ -57,11 +60,7 @@ pub enum Recovery {
 }
 
 impl LinkError {
-    pub fn from_status(
-        status: StatusCode,
-        retry_after: Option<Duration>,
-        detail: String,
-    ) -> LinkError {
+    pub fn from_status(status: StatusCode, retry_after: Option<Duration>, detail: String) -> LinkError {
         match status.as_u16() {
             400 => LinkError::BadRequest(detail),
             401 => LinkError::Unauthorized,
@@ -69,10 +68,7 @@ impl LinkError {
             404 => LinkError::NotFound(detail),
             409 => LinkError::Conflict(detail),
             413 => LinkError::TooLarge,
-            429 | 503 => LinkError::Overloaded {
-                status: status.as_u16(),
-                retry_after,
-            },
+            429 | 503 => LinkError::Overloaded { status: status.as_u16(), retry_after },
             code => LinkError::Server(code, detail),
         }
     }
@@ -124,10 +120,7 @@ pub fn classify_transport(e: &reqwest::Error) -> LinkError {
         || lower.contains("certificate is not valid for")
     {
         LinkError::HostName(chain)
-    } else if lower.contains("certificate")
-        || lower.contains("unknownissuer")
-        || lower.contains("invalid peer")
-    {
+    } else if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("invalid peer") {
         LinkError::Certificate(chain)
     } else if lower.contains("dns error")
         || lower.contains("failed to lookup")
@@ -157,9 +150,7 @@ fn error_chain(e: &reqwest::Error) -> String {
 /// Exponential backoff with full jitter (PROTOCOL.md §1): base 1 s, cap `cap`.
 pub fn backoff(attempt: u32, cap: Duration) -> Duration {
     use rand::Rng;
-    let ceiling = Duration::from_secs(1)
-        .saturating_mul(1u32 << attempt.min(16))
-        .min(cap);
+    let ceiling = Duration::from_secs(1).saturating_mul(1u32 << attempt.min(16)).min(cap);
     let ms = rand::thread_rng().gen_range(0..=ceiling.as_millis() as u64);
     Duration::from_millis(ms)
 }
@@ -179,31 +170,20 @@ mod tests {
 
     #[test]
     fn statuses_map_to_the_protocol_behaviour() {
-        let r = |code: u16| {
-            LinkError::from_status(StatusCode::from_u16(code).unwrap(), None, String::new())
-                .recovery()
-        };
+        let r = |code: u16| LinkError::from_status(StatusCode::from_u16(code).unwrap(), None, String::new()).recovery();
         assert_eq!(r(400), Recovery::GiveUp);
         assert_eq!(r(401), Recovery::Reauthenticate);
         assert_eq!(r(403), Recovery::Disabled);
         assert_eq!((r(404), r(409)), (Recovery::GiveUp, Recovery::GiveUp));
         assert_eq!(
             (r(429), r(503), r(500), r(502)),
-            (
-                Recovery::Transient,
-                Recovery::Transient,
-                Recovery::Transient,
-                Recovery::Transient
-            )
+            (Recovery::Transient, Recovery::Transient, Recovery::Transient, Recovery::Transient)
         );
     }
 
     #[test]
     fn retry_after_is_a_floor_and_backoff_is_capped() {
-        let e = LinkError::Overloaded {
-            status: 429,
-            retry_after: Some(Duration::from_secs(7)),
-        };
+        let e = LinkError::Overloaded { status: 429, retry_after: Some(Duration::from_secs(7)) };
         for attempt in 0..20 {
             assert!(wait_before_retry(&e, attempt) >= Duration::from_secs(7));
             assert!(backoff(attempt, Duration::from_secs(60)) <= Duration::from_secs(60));

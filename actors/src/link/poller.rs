@@ -28,9 +28,7 @@ use super::state::LinkState;
 use crate::dispatcher::{Dispatcher, JobsArrived};
 use crate::protocol::wire::{JobsResponse, QueueFigures};
 use crate::protocol::Envelope;
-use crate::queue::{
-    AcceptJobs, Accepted, DropJob, JobState, ListUnacknowledged, MarkAcknowledged, QueueActor,
-};
+use crate::queue::{AcceptJobs, Accepted, DropJob, JobState, ListUnacknowledged, MarkAcknowledged, QueueActor};
 use crate::status::{ComponentPublisher, ComponentState};
 use crate::time::now_ms;
 
@@ -95,14 +93,8 @@ impl Poller {
     fn round(&self) -> impl std::future::Future<Output = Round> {
         let link = self.link.borrow().clone();
         let f = self.figures.borrow().clone();
-        let want = (2 * self.max_concurrency)
-            .saturating_sub(f.pending + f.running)
-            .min(MAX_PER_POLL);
-        let (client, queue, dispatcher) = (
-            self.client.clone(),
-            self.queue.clone(),
-            self.dispatcher.clone(),
-        );
+        let want = (2 * self.max_concurrency).saturating_sub(f.pending + f.running).min(MAX_PER_POLL);
+        let (client, queue, dispatcher) = (self.client.clone(), self.queue.clone(), self.dispatcher.clone());
         async move {
             let Some(id) = link.ready_id().map(str::to_owned) else {
                 return Round::Idle;
@@ -119,10 +111,7 @@ impl Poller {
             let wait = link.poll_timeout_s;
             let path = format!("/jobs?wait={wait}&max={want}");
             let timeout = Some(Duration::from_secs(wait + 15));
-            let answer = match client
-                .call(Method::GET, &path, Some(&id), None, timeout)
-                .await
-            {
+            let answer = match client.call(Method::GET, &path, Some(&id), None, timeout).await {
                 Ok(a) => a,
                 Err(e) => return Round::Failed(e),
             };
@@ -135,11 +124,7 @@ impl Poller {
             }
             let accepted = match store(&queue, jobs).await {
                 Some(a) => a,
-                None => {
-                    return Round::Failed(LinkError::BadResponse(
-                        "the queue could not store the jobs".into(),
-                    ))
-                }
+                None => return Round::Failed(LinkError::BadResponse("the queue could not store the jobs".into())),
             };
             let ids = accepted.into_iter().map(|(id, _)| id).collect();
             let outcome = acknowledge(&client, &queue, &id, ids).await;
@@ -175,15 +160,10 @@ impl Poller {
         self.failures = self.failures.saturating_add(1);
         match e.recovery() {
             Recovery::Reauthenticate => self.session.do_send(TokenRejected),
-            Recovery::Disabled => self.session.do_send(ConnectorDisabled {
-                detail: e.to_string(),
-            }),
+            Recovery::Disabled => self.session.do_send(ConnectorDisabled { detail: e.to_string() }),
             _ => tracing::warn!(error = %e, "polling for jobs failed; retrying"),
         }
-        ctx.notify_later(
-            Poll,
-            wait_before_retry(&e, self.failures).max(Duration::from_millis(100)),
-        );
+        ctx.notify_later(Poll, wait_before_retry(&e, self.failures).max(Duration::from_millis(100)));
     }
 }
 
@@ -237,10 +217,7 @@ async fn acknowledge(
     for id in ids {
         let path = format!("/jobs/{}/ack", encode_segment(&id));
         let body = Some(RequestBody::Json(Value::Object(Default::default())));
-        match client
-            .call(Method::POST, &path, Some(connector), body, None)
-            .await
-        {
+        match client.call(Method::POST, &path, Some(connector), body, None).await {
             Ok(_) => {
                 let _ = queue.send(MarkAcknowledged { id }).await;
             }
@@ -303,7 +280,6 @@ impl Handler<StartDraining> for Poller {
         if let Some(h) = self.in_flight.take() {
             ctx.cancel_future(h);
         }
-        self.status
-            .set(ComponentState::Stopped, Some("draining".into()));
+        self.status.set(ComponentState::Stopped, Some("draining".into()));
     }
 }

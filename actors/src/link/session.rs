@@ -26,8 +26,7 @@ use super::settings::LinkSettings;
 use super::state::{Connection, LinkState};
 use crate::dispatcher::{CancelRunning, Dispatcher};
 use crate::protocol::wire::{
-    Command, HeartbeatRequest, HeartbeatResponse, RegisterRequest, RegisterResponse,
-    PROTOCOL_VERSION,
+    Command, HeartbeatRequest, HeartbeatResponse, RegisterRequest, RegisterResponse, PROTOCOL_VERSION,
 };
 use crate::queue::{CancelJob, CancelOutcome, GetConnectorId, QueueActor, SetConnectorId};
 use crate::status::{ComponentPublisher, ComponentState, StatusBoard};
@@ -136,35 +135,16 @@ impl Session {
             max_concurrency: s.max_concurrency,
         };
         let work = async move {
-            body.connector_id = queue
-                .send(GetConnectorId)
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .flatten();
+            body.connector_id = queue.send(GetConnectorId).await.ok().and_then(Result::ok).flatten();
             let json = serde_json::to_value(&body).unwrap_or(Value::Null);
-            let answer = client
-                .call(
-                    Method::POST,
-                    "/register",
-                    None,
-                    Some(RequestBody::Json(json)),
-                    None,
-                )
-                .await?;
+            let answer = client.call(Method::POST, "/register", None, Some(RequestBody::Json(json)), None).await?;
             let reg: RegisterResponse = answer.json()?;
             if body.connector_id.as_deref() != Some(reg.connector_id.as_str()) {
                 queue
-                    .send(SetConnectorId {
-                        id: reg.connector_id.clone(),
-                    })
+                    .send(SetConnectorId { id: reg.connector_id.clone() })
                     .await
-                    .map_err(|e| {
-                        LinkError::BadResponse(format!("cannot store the connector id: {e}"))
-                    })?
-                    .map_err(|e| {
-                        LinkError::BadResponse(format!("cannot store the connector id: {e}"))
-                    })?;
+                    .map_err(|e| LinkError::BadResponse(format!("cannot store the connector id: {e}")))?
+                    .map_err(|e| LinkError::BadResponse(format!("cannot store the connector id: {e}")))?;
             }
             Ok::<_, LinkError>(reg)
         };
@@ -192,8 +172,7 @@ impl Session {
         match e.recovery() {
             Recovery::Reauthenticate => {
                 self.publish(Connection::Unauthorized, Some(e.to_string()));
-                let wait =
-                    backoff(self.failures, MAX_REGISTER_BACKOFF).max(Duration::from_millis(500));
+                let wait = backoff(self.failures, MAX_REGISTER_BACKOFF).max(Duration::from_millis(500));
                 self.schedule(ctx, wait, true);
             }
             Recovery::Disabled => {
@@ -225,29 +204,21 @@ impl Session {
             version: env!("CARGO_PKG_VERSION").into(),
             queue: self.board.queue(),
             components: self.board.component_reports(),
-            directories: Vec::new(),
+            directories: self.board.directories(),
         };
         let client = self.client.clone();
         let json = serde_json::to_value(&body).unwrap_or(Value::Null);
         let interval = Duration::from_secs(state.heartbeat_interval_s);
         async move {
-            let answer = client
-                .call(
-                    Method::POST,
-                    "/heartbeat",
-                    Some(&id),
-                    Some(RequestBody::Json(json)),
-                    None,
-                )
-                .await?;
+            let answer =
+                client.call(Method::POST, "/heartbeat", Some(&id), Some(RequestBody::Json(json)), None).await?;
             answer.json::<HeartbeatResponse>()
         }
         .into_actor(self)
         .map(move |outcome, act, ctx| match outcome {
             Ok(resp) => {
                 act.failures = 0;
-                act.state
-                    .send_modify(|s| s.last_heartbeat_ms = Some(now_ms()));
+                act.state.send_modify(|s| s.last_heartbeat_ms = Some(now_ms()));
                 if act.state.borrow().connection != Connection::Online {
                     act.publish(Connection::Online, None);
                 }
@@ -288,9 +259,7 @@ impl Session {
                 let (queue, dispatcher) = (self.queue.clone(), self.dispatcher.clone());
                 actix::spawn(async move {
                     match queue.send(CancelJob { id: job_id.clone() }).await {
-                        Ok(Ok(CancelOutcome::Running)) => {
-                            dispatcher.do_send(CancelRunning { id: job_id })
-                        }
+                        Ok(Ok(CancelOutcome::Running)) => dispatcher.do_send(CancelRunning { id: job_id }),
                         Ok(Ok(_)) => {}
                         Ok(Err(e)) => tracing::error!(job_id, error = %e, "cannot cancel job"),
                         Err(e) => tracing::error!(job_id, error = %e, "queue unreachable"),
@@ -299,10 +268,7 @@ impl Session {
             }
             Command::UploadLogs { .. } | Command::StreamLogs { .. } => match &self.logs {
                 Some(logs) => logs.do_send(LogCommand { command: cmd }),
-                None => tracing::warn!(
-                    command = cmd.id(),
-                    "log commands are not available in this version"
-                ),
+                None => tracing::warn!(command = cmd.id(), "log commands are not available in this version"),
             },
             Command::Unknown { id, kind } => {
                 tracing::warn!(command = id, kind, "unknown command type; ignored")

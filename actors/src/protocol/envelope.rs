@@ -69,38 +69,20 @@ const MINUTE_MS: u64 = 60_000;
 impl Envelope {
     /// Parses one offered job. `now_ms` stands in for a missing or bad `created_at`.
     pub fn parse(raw: &Value, now_ms: u64) -> Result<Envelope, RejectedJob> {
-        let obj = raw.as_object().ok_or_else(|| RejectedJob {
-            reason: "job is not a JSON object".into(),
-        })?;
+        let obj = raw.as_object().ok_or_else(|| RejectedJob { reason: "job is not a JSON object".into() })?;
         let id = match obj.get("id") {
             Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_ID_LEN => s.clone(),
-            Some(Value::String(s)) if s.is_empty() => {
-                return Err(RejectedJob {
-                    reason: "field `id` is empty".into(),
-                })
-            }
+            Some(Value::String(s)) if s.is_empty() => return Err(RejectedJob { reason: "field `id` is empty".into() }),
             Some(Value::String(_)) => {
-                return Err(RejectedJob {
-                    reason: format!("field `id` is longer than {MAX_ID_LEN} characters"),
-                })
+                return Err(RejectedJob { reason: format!("field `id` is longer than {MAX_ID_LEN} characters") })
             }
-            Some(_) => {
-                return Err(RejectedJob {
-                    reason: "field `id` is not a string".into(),
-                })
-            }
-            None => {
-                return Err(RejectedJob {
-                    reason: "field `id` is missing".into(),
-                })
-            }
+            Some(_) => return Err(RejectedJob { reason: "field `id` is not a string".into() }),
+            None => return Err(RejectedJob { reason: "field `id` is missing".into() }),
         };
         let mut problems = Vec::new();
         let size = raw.to_string().len();
         if size > MAX_JOB_BYTES {
-            problems.push(format!(
-                "the job is {size} bytes; at most {MAX_JOB_BYTES} are accepted"
-            ));
+            problems.push(format!("the job is {size} bytes; at most {MAX_JOB_BYTES} are accepted"));
         }
         let job_type = match obj.get("type") {
             Some(Value::String(s)) => s.clone(),
@@ -130,9 +112,7 @@ impl Envelope {
             Some(v) => match serde_json::from_value::<Lane>(v.clone()) {
                 Ok(l) => l,
                 Err(_) => {
-                    problems.push(
-                        "field `priority` must be one of interactive, normal, bulk".to_owned(),
-                    );
+                    problems.push("field `priority` must be one of interactive, normal, bulk".to_owned());
                     default_lane(&job_type)
                 }
             },
@@ -156,11 +136,7 @@ impl Envelope {
         };
         let lease_s = obj.get("lease_s").and_then(Value::as_u64).unwrap_or(60);
         let attempt = obj.get("attempt").and_then(Value::as_u64).unwrap_or(1);
-        let kind = if problems.is_empty() {
-            Some(JobKind::parse(&job_type, &payload))
-        } else {
-            None
-        };
+        let kind = if problems.is_empty() { Some(JobKind::parse(&job_type, &payload)) } else { None };
         let ordering_key = match obj.get("ordering_key").and_then(Value::as_str) {
             Some(k) if !k.is_empty() => format!("k:{k}"),
             _ => match &kind {
@@ -248,11 +224,9 @@ mod tests {
         )
         .unwrap();
         assert!(e.invalid.unwrap().message.contains("`priority`"));
-        let e = Envelope::parse(
-            &json!({"id": "j", "type": "ldap.authenticate", "payload": {"directory": "corp"}}),
-            NOW,
-        )
-        .unwrap();
+        let e =
+            Envelope::parse(&json!({"id": "j", "type": "ldap.authenticate", "payload": {"directory": "corp"}}), NOW)
+                .unwrap();
         assert!(e.invalid.unwrap().message.contains("username"));
     }
 }
@@ -265,11 +239,7 @@ mod size_tests {
     #[test]
     fn an_oversized_job_is_invalid_and_its_payload_is_not_kept() {
         let big = "x".repeat(MAX_JOB_BYTES + 1);
-        let e = Envelope::parse(
-            &json!({"id": "j", "type": "test.noop", "payload": {"blob": big}}),
-            0,
-        )
-        .unwrap();
+        let e = Envelope::parse(&json!({"id": "j", "type": "test.noop", "payload": {"blob": big}}), 0).unwrap();
         assert!(e.invalid.unwrap().message.contains("bytes"));
         assert!(e.payload.is_empty());
     }

@@ -37,9 +37,7 @@ impl ObjectRef {
             ("username", &self.username),
             ("name", &self.name),
         ];
-        let mut set = all
-            .iter()
-            .filter_map(|(k, v)| v.as_deref().map(|v| (*k, v)));
+        let mut set = all.iter().filter_map(|(k, v)| v.as_deref().map(|v| (*k, v)));
         match (set.next(), set.next()) {
             (Some(one), None) => Some(one),
             _ => None,
@@ -189,7 +187,9 @@ fn typed<T: DeserializeOwned>(job_type: &str, payload: &Map<String, Value>) -> R
 
 fn check_ref(field: &str, r: &ObjectRef) -> Result<(), JobError> {
     r.key().map(|_| ()).ok_or_else(|| {
-        JobError::invalid_job(format!("field `{field}` must have exactly one of dn, sam_account_name, user_principal_name, guid, username, name"))
+        JobError::invalid_job(format!(
+            "field `{field}` must have exactly one of dn, sam_account_name, user_principal_name, guid, username, name"
+        ))
     })
 }
 
@@ -208,12 +208,8 @@ impl JobKind {
             "ad.add_to_group" => JobKind::AddToGroup(typed(job_type, payload)?),
             "ad.remove_from_group" => JobKind::RemoveFromGroup(typed(job_type, payload)?),
             "ad.delete_user" => JobKind::DeleteUser(typed(job_type, payload)?),
-            "test.noop" if cfg!(feature = "test-jobs") => {
-                JobKind::TestNoop(typed(job_type, payload)?)
-            }
-            "test.touch" if cfg!(feature = "test-jobs") => {
-                JobKind::TestTouch(typed(job_type, payload)?)
-            }
+            "test.noop" if cfg!(feature = "test-jobs") => JobKind::TestNoop(typed(job_type, payload)?),
+            "test.touch" if cfg!(feature = "test-jobs") => JobKind::TestTouch(typed(job_type, payload)?),
             other => return Err(JobError::invalid_job(format!("unknown job type `{other}`"))),
         };
         kind.check()?;
@@ -223,10 +219,9 @@ impl JobKind {
     fn check(&self) -> Result<(), JobError> {
         match self {
             JobKind::UpdateUser(p) => check_ref("user", &p.user),
-            JobKind::EnableUser(p)
-            | JobKind::DisableUser(p)
-            | JobKind::UnlockUser(p)
-            | JobKind::DeleteUser(p) => check_ref("user", &p.user),
+            JobKind::EnableUser(p) | JobKind::DisableUser(p) | JobKind::UnlockUser(p) | JobKind::DeleteUser(p) => {
+                check_ref("user", &p.user)
+            }
             JobKind::ResetPassword(p) => check_ref("user", &p.user),
             JobKind::ChangePassword(p) => check_ref("user", &p.user),
             JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => {
@@ -249,10 +244,9 @@ impl JobKind {
             JobKind::Import(p) => Some(&p.directory),
             JobKind::CreateUser(p) => Some(&p.directory),
             JobKind::UpdateUser(p) => Some(&p.directory),
-            JobKind::EnableUser(p)
-            | JobKind::DisableUser(p)
-            | JobKind::UnlockUser(p)
-            | JobKind::DeleteUser(p) => Some(&p.directory),
+            JobKind::EnableUser(p) | JobKind::DisableUser(p) | JobKind::UnlockUser(p) | JobKind::DeleteUser(p) => {
+                Some(&p.directory)
+            }
             JobKind::ResetPassword(p) => Some(&p.directory),
             JobKind::ChangePassword(p) => Some(&p.directory),
             JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => Some(&p.directory),
@@ -269,23 +263,14 @@ impl JobKind {
             None => format!("job:{job_id}"),
         };
         match self {
-            JobKind::Authenticate(p) => format!(
-                "obj:{}:user:username={}",
-                p.directory,
-                p.username.to_lowercase()
-            ),
+            JobKind::Authenticate(p) => format!("obj:{}:user:username={}", p.directory, p.username.to_lowercase()),
             JobKind::CreateUser(p) => {
-                format!(
-                    "obj:{}:user:sam_account_name={}",
-                    p.directory,
-                    p.sam_account_name.to_lowercase()
-                )
+                format!("obj:{}:user:sam_account_name={}", p.directory, p.sam_account_name.to_lowercase())
             }
             JobKind::UpdateUser(p) => user(&p.directory, &p.user),
-            JobKind::EnableUser(p)
-            | JobKind::DisableUser(p)
-            | JobKind::UnlockUser(p)
-            | JobKind::DeleteUser(p) => user(&p.directory, &p.user),
+            JobKind::EnableUser(p) | JobKind::DisableUser(p) | JobKind::UnlockUser(p) | JobKind::DeleteUser(p) => {
+                user(&p.directory, &p.user)
+            }
             JobKind::ResetPassword(p) => user(&p.directory, &p.user),
             JobKind::ChangePassword(p) => user(&p.directory, &p.user),
             JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => user(&p.directory, &p.user),
@@ -308,52 +293,29 @@ mod tests {
     #[test]
     fn refs_need_exactly_one_field() {
         let two = json!({"directory": "corp", "user": {"dn": "CN=a", "guid": "x"}});
-        assert!(parse("ad.enable_user", two)
-            .unwrap_err()
-            .message
-            .contains("exactly one"));
+        assert!(parse("ad.enable_user", two).unwrap_err().message.contains("exactly one"));
         let none = json!({"directory": "corp", "user": {}});
         assert!(parse("ad.delete_user", none).is_err());
         let bad_key = json!({"directory": "corp", "user": {"uid": "a"}});
-        assert!(parse("ad.delete_user", bad_key)
-            .unwrap_err()
-            .message
-            .contains("uid"));
+        assert!(parse("ad.delete_user", bad_key).unwrap_err().message.contains("uid"));
         let ok = json!({"directory": "corp", "user": {"sam_account_name": "Alice"}, "group": {"name": "g"}});
         let k = parse("ad.add_to_group", ok).unwrap();
-        assert_eq!(
-            k.default_ordering_key("j"),
-            "obj:corp:user:sam_account_name=alice"
-        );
+        assert_eq!(k.default_ordering_key("j"), "obj:corp:user:sam_account_name=alice");
     }
 
     #[test]
     fn unknown_types_and_wrong_field_types_are_invalid() {
-        assert!(parse("ad.format_disk", json!({}))
-            .unwrap_err()
-            .message
-            .contains("ad.format_disk"));
-        let e = parse(
-            "ldap.authenticate",
-            json!({"directory": "corp", "username": 5, "password": "x"}),
-        )
-        .unwrap_err();
+        assert!(parse("ad.format_disk", json!({})).unwrap_err().message.contains("ad.format_disk"));
+        let e = parse("ldap.authenticate", json!({"directory": "corp", "username": 5, "password": "x"})).unwrap_err();
         assert!(e.message.contains("invalid type"), "{}", e.message);
-        let e = parse(
-            "ldap.import",
-            json!({"directory": "corp", "mode": "sideways"}),
-        )
-        .unwrap_err();
+        let e = parse("ldap.import", json!({"directory": "corp", "mode": "sideways"})).unwrap_err();
         assert!(e.message.contains("sideways"));
     }
 
     #[test]
     fn a_password_never_shows_in_debug_output() {
-        let k = parse(
-            "ldap.authenticate",
-            json!({"directory": "c", "username": "u", "password": "Zebra-42!"}),
-        )
-        .unwrap();
+        let k =
+            parse("ldap.authenticate", json!({"directory": "c", "username": "u", "password": "Zebra-42!"})).unwrap();
         assert!(!format!("{k:?}").contains("Zebra-42!"));
     }
 }

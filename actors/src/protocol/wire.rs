@@ -92,26 +92,10 @@ pub struct HeartbeatResponse {
 /// connector can log them once and ignore them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    UploadLogs {
-        id: String,
-        request_id: String,
-        since: Option<String>,
-        until: Option<String>,
-    },
-    StreamLogs {
-        id: String,
-        request_id: String,
-        duration_s: u64,
-        level: String,
-    },
-    CancelJob {
-        id: String,
-        job_id: String,
-    },
-    Unknown {
-        id: String,
-        kind: String,
-    },
+    UploadLogs { id: String, request_id: String, since: Option<String>, until: Option<String> },
+    StreamLogs { id: String, request_id: String, duration_s: u64, level: String },
+    CancelJob { id: String, job_id: String },
+    Unknown { id: String, kind: String },
 }
 
 impl Command {
@@ -139,16 +123,10 @@ impl Command {
             "stream_logs" => text("request_id").map(|request_id| Command::StreamLogs {
                 id: id.clone(),
                 request_id,
-                duration_s: value
-                    .get("duration_s")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(300),
+                duration_s: value.get("duration_s").and_then(Value::as_u64).unwrap_or(300),
                 level: text("level").unwrap_or_else(|| "info".into()),
             }),
-            "cancel_job" => text("job_id").map(|job_id| Command::CancelJob {
-                id: id.clone(),
-                job_id,
-            }),
+            "cancel_job" => text("job_id").map(|job_id| Command::CancelJob { id: id.clone(), job_id }),
             _ => None,
         };
         Some(parsed.unwrap_or(Command::Unknown { id, kind }))
@@ -208,13 +186,7 @@ mod tests {
     #[test]
     fn commands_parse_by_type_and_unknown_ones_are_kept() {
         let c = Command::parse(&json!({"id": "c-19", "type": "cancel_job", "job_id": "j-100"}));
-        assert_eq!(
-            c,
-            Some(Command::CancelJob {
-                id: "c-19".into(),
-                job_id: "j-100".into()
-            })
-        );
+        assert_eq!(c, Some(Command::CancelJob { id: "c-19".into(), job_id: "j-100".into() }));
         let u = Command::parse(&json!({"id": "c-1", "type": "reboot"})).unwrap();
         assert_eq!(u.id(), "c-1");
         assert!(matches!(u, Command::Unknown { .. }));

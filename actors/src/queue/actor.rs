@@ -23,19 +23,9 @@ pub struct QueueActor {
 }
 
 impl QueueActor {
-    pub fn new(
-        queue: DurableQueue,
-        status: ComponentPublisher,
-    ) -> (Self, watch::Receiver<QueueFigures>) {
+    pub fn new(queue: DurableQueue, status: ComponentPublisher) -> (Self, watch::Receiver<QueueFigures>) {
         let (figures, rx) = watch::channel(queue.figures());
-        (
-            QueueActor {
-                queue,
-                figures,
-                status,
-            },
-            rx,
-        )
+        (QueueActor { queue, figures, status }, rx)
     }
 
     fn publish(&self) {
@@ -78,12 +68,8 @@ impl Supervised for QueueActor {
 /// Runs one queue call under the panic guard; a panic answers as an engine error.
 macro_rules! queue_call {
     ($self:ident, $ctx:ident, $body:expr) => {{
-        let out = guarded::<Self, _>($ctx, "queue", || $body).unwrap_or_else(|| {
-            Err(QueueError::Corrupt {
-                key: "-".into(),
-                reason: "the queue actor panicked".into(),
-            })
-        });
+        let out = guarded::<Self, _>($ctx, "queue", || $body)
+            .unwrap_or_else(|| Err(QueueError::Corrupt { key: "-".into(), reason: "the queue actor panicked".into() }));
         $self.publish();
         out
     }};
@@ -127,11 +113,7 @@ impl Handler<TakeRunnable> for QueueActor {
 impl Handler<CompleteJob> for QueueActor {
     type Result = Result<(), QueueError>;
     fn handle(&mut self, msg: CompleteJob, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(
-            self,
-            ctx,
-            self.queue.complete(&msg.id, msg.outcome, now_ms())
-        )
+        queue_call!(self, ctx, self.queue.complete(&msg.id, msg.outcome, now_ms()))
     }
 }
 
@@ -145,11 +127,21 @@ impl Handler<CancelJob> for QueueActor {
 impl Handler<StoreBatch> for QueueActor {
     type Result = Result<u64, QueueError>;
     fn handle(&mut self, msg: StoreBatch, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(
-            self,
-            ctx,
-            self.queue.store_batch(&msg.id, msg.records, msg.last)
-        )
+        queue_call!(self, ctx, self.queue.store_batch(&msg.id, msg.batch))
+    }
+}
+
+impl Handler<FilterUnseen> for QueueActor {
+    type Result = Result<Vec<bool>, QueueError>;
+    fn handle(&mut self, msg: FilterUnseen, _: &mut Context<Self>) -> Self::Result {
+        self.queue.unseen(&msg.id, &msg.keys)
+    }
+}
+
+impl Handler<GetProgress> for QueueActor {
+    type Result = <GetProgress as Message>::Result;
+    fn handle(&mut self, msg: GetProgress, _: &mut Context<Self>) -> Self::Result {
+        self.queue.progress(&msg.id)
     }
 }
 
@@ -163,11 +155,7 @@ impl Handler<PeekOutbox> for QueueActor {
 impl Handler<MarkDelivered> for QueueActor {
     type Result = Result<(), QueueError>;
     fn handle(&mut self, msg: MarkDelivered, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(
-            self,
-            ctx,
-            self.queue.delivered(&msg.item, msg.verdict, now_ms())
-        )
+        queue_call!(self, ctx, self.queue.delivered(&msg.item, msg.verdict, now_ms()))
     }
 }
 
@@ -195,11 +183,7 @@ impl Handler<ReadStep> for QueueActor {
 impl Handler<RecordStep> for QueueActor {
     type Result = Result<(), QueueError>;
     fn handle(&mut self, msg: RecordStep, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(
-            self,
-            ctx,
-            self.queue.record_step(&msg.id, &msg.step, &msg.value)
-        )
+        queue_call!(self, ctx, self.queue.record_step(&msg.id, &msg.step, &msg.value))
     }
 }
 

@@ -24,10 +24,7 @@ pub enum QueueError {
     #[error(transparent)]
     Seal(#[from] SealError),
     #[error("cannot create the storage path {path}: {source}")]
-    StoragePath {
-        path: String,
-        source: std::io::Error,
-    },
+    StoragePath { path: String, source: std::io::Error },
     #[error("the queue database has format {found}, this version reads format 1: use the matching connector version")]
     Format { found: String },
     #[error("stored record {key} is damaged: {reason}")]
@@ -87,21 +84,13 @@ pub struct DurableQueue {
 
 impl std::fmt::Debug for DurableQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DurableQueue")
-            .field("path", &self.settings.path)
-            .field("live", &self.live.len())
-            .finish()
+        f.debug_struct("DurableQueue").field("path", &self.settings.path).field("live", &self.live.len()).finish()
     }
 }
 
-pub(super) fn decode<T: serde::de::DeserializeOwned>(
-    key: &[u8],
-    value: &[u8],
-) -> Result<T, QueueError> {
-    serde_json::from_slice(value).map_err(|e| QueueError::Corrupt {
-        key: String::from_utf8_lossy(key).into_owned(),
-        reason: e.to_string(),
-    })
+pub(super) fn decode<T: serde::de::DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T, QueueError> {
+    serde_json::from_slice(value)
+        .map_err(|e| QueueError::Corrupt { key: String::from_utf8_lossy(key).into_owned(), reason: e.to_string() })
 }
 
 pub(super) fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
@@ -112,18 +101,13 @@ pub(super) fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
 impl DurableQueue {
     /// Opens (or creates) the queue in `settings.path` and rebuilds the in-memory index.
     pub fn open(settings: QueueSettings) -> Result<DurableQueue, QueueError> {
-        std::fs::create_dir_all(&settings.path).map_err(|source| QueueError::StoragePath {
-            path: settings.path.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(&settings.path)
+            .map_err(|source| QueueError::StoragePath { path: settings.path.display().to_string(), source })?;
         let store = SledStore::open(&settings.path, settings.cache_bytes)?;
         Self::open_with(Box::new(store), settings)
     }
 
-    pub fn open_with(
-        store: Box<dyn Store>,
-        settings: QueueSettings,
-    ) -> Result<DurableQueue, QueueError> {
+    pub fn open_with(store: Box<dyn Store>, settings: QueueSettings) -> Result<DurableQueue, QueueError> {
         match store.get(keys::FORMAT)? {
             None => {
                 let mut b = WriteBatch::default();
@@ -131,11 +115,7 @@ impl DurableQueue {
                 store.apply(b)?;
             }
             Some(v) if v == keys::FORMAT_VERSION => {}
-            Some(v) => {
-                return Err(QueueError::Format {
-                    found: String::from_utf8_lossy(&v).into_owned(),
-                })
-            }
+            Some(v) => return Err(QueueError::Format { found: String::from_utf8_lossy(&v).into_owned() }),
         }
         let sealer = Sealer::open(&settings.path)?;
         let mut queue = DurableQueue {
@@ -170,13 +150,7 @@ impl DurableQueue {
                         "the connector stopped {} times while running this job; it was given up",
                         job.attempts
                     ));
-                    self.finish_in(
-                        &mut resumed,
-                        &mut job,
-                        Err(err),
-                        crate::time::now_ms(),
-                        JobState::Dead,
-                    );
+                    self.finish_in(&mut resumed, &mut job, Err(err), crate::time::now_ms(), JobState::Dead);
                 }
                 JobState::Running | JobState::Acknowledged => {
                     job.state = JobState::Acknowledged;
@@ -199,13 +173,7 @@ impl DurableQueue {
 
     pub(super) fn schedule(&mut self, job: &JobRecord) {
         let place = (job.created_at_ms, job.arrival);
-        self.scheduler.insert(
-            &job.id,
-            &job.ordering_key,
-            job.lane,
-            place,
-            job.not_before_ms,
-        );
+        self.scheduler.insert(&job.id, &job.ordering_key, job.lane, place, job.not_before_ms);
     }
 
     pub(super) fn load(&self, id: &str) -> Result<Option<JobRecord>, QueueError> {
@@ -218,11 +186,7 @@ impl DurableQueue {
     }
 
     /// Stores offered jobs durably (one flush for all) before the caller acknowledges them.
-    pub fn accept(
-        &mut self,
-        offered: Vec<Envelope>,
-        now_ms: u64,
-    ) -> Result<Vec<(String, Accepted)>, QueueError> {
+    pub fn accept(&mut self, offered: Vec<Envelope>, now_ms: u64) -> Result<Vec<(String, Accepted)>, QueueError> {
         let mut batch = WriteBatch::default();
         let mut answers = Vec::with_capacity(offered.len());
         for mut env in offered {
@@ -260,6 +224,8 @@ impl DurableQueue {
                 delivery: Delivery::None,
                 batches_stored: 0,
                 batches_delivered: 0,
+                records_stored: 0,
+                records_deleted: 0,
             };
             self.next_arrival += 1;
             batch.put(keys::job(&job.id), encode(&job));
@@ -273,11 +239,7 @@ impl DurableQueue {
 
     /// Jobs stored but never seen acknowledged: acknowledge them again at start-up.
     pub fn unacknowledged(&self) -> Vec<String> {
-        self.live
-            .iter()
-            .filter(|(_, s)| **s == JobState::Received)
-            .map(|(id, _)| id.clone())
-            .collect()
+        self.live.iter().filter(|(_, s)| **s == JobState::Received).map(|(id, _)| id.clone()).collect()
     }
 
     /// The server confirmed the job is ours. An invalid job gets its `invalid_job` result now.
@@ -290,13 +252,7 @@ impl DurableQueue {
         }
         let mut batch = WriteBatch::default();
         if let Some(err) = job.invalid.clone() {
-            self.finish_in(
-                &mut batch,
-                &mut job,
-                Err(err),
-                now_ms,
-                JobState::AwaitingDelivery,
-            );
+            self.finish_in(&mut batch, &mut job, Err(err), now_ms, JobState::AwaitingDelivery);
             self.store.apply(batch)?;
             return Ok(self.store.flush()?);
         }
@@ -339,10 +295,7 @@ impl DurableQueue {
             };
             if now_ms > job.deadline_ms {
                 self.scheduler.finished(&id);
-                let err = JobError::new(
-                    ErrorCode::DeadlineExceeded,
-                    "the job's deadline passed before it could run",
-                );
+                let err = JobError::new(ErrorCode::DeadlineExceeded, "the job's deadline passed before it could run");
                 self.finish_in(&mut batch, &mut job, Err(err), now_ms, JobState::Dead);
                 continue;
             }
@@ -383,12 +336,7 @@ impl DurableQueue {
 
     /// A run ended. Retryable failures wait with backoff (full jitter, base 1 s, cap
     /// 60 s) unless attempts are used up; everything else gets its result.
-    pub fn complete(
-        &mut self,
-        id: &str,
-        outcome: Result<Value, JobError>,
-        now_ms: u64,
-    ) -> Result<(), QueueError> {
+    pub fn complete(&mut self, id: &str, outcome: Result<Value, JobError>, now_ms: u64) -> Result<(), QueueError> {
         let Some(mut job) = self.load(id)? else {
             return Ok(());
         };
@@ -402,12 +350,7 @@ impl DurableQueue {
                 let cap_ms = 60_000u64.min(1_000u64 << job.attempts.min(6));
                 job.not_before_ms = now_ms + rand::thread_rng().gen_range(0..=cap_ms);
                 job.state = JobState::Acknowledged;
-                tracing::info!(
-                    job_id = id,
-                    code = e.code.as_str(),
-                    attempt = job.attempts,
-                    "job will be retried"
-                );
+                tracing::info!(job_id = id, code = e.code.as_str(), attempt = job.attempts, "job will be retried");
                 batch.put(keys::job(id), encode(&job));
                 self.live.insert(id.to_owned(), JobState::Acknowledged);
                 self.schedule(&job);
@@ -417,13 +360,7 @@ impl DurableQueue {
                 e.retryable = false;
                 self.finish_in(&mut batch, &mut job, Err(e), now_ms, JobState::Dead);
             }
-            other => self.finish_in(
-                &mut batch,
-                &mut job,
-                other,
-                now_ms,
-                JobState::AwaitingDelivery,
-            ),
+            other => self.finish_in(&mut batch, &mut job, other, now_ms, JobState::AwaitingDelivery),
         }
         self.store.apply(batch)?;
         Ok(self.store.flush()?)
@@ -474,17 +411,8 @@ impl DurableQueue {
             JobState::Received | JobState::Acknowledged => {
                 self.scheduler.remove_waiting(id, &job.ordering_key);
                 let mut batch = WriteBatch::default();
-                let err = JobError::new(
-                    ErrorCode::Cancelled,
-                    "cancelled by the server before it ran",
-                );
-                self.finish_in(
-                    &mut batch,
-                    &mut job,
-                    Err(err),
-                    now_ms,
-                    JobState::AwaitingDelivery,
-                );
+                let err = JobError::new(ErrorCode::Cancelled, "cancelled by the server before it ran");
+                self.finish_in(&mut batch, &mut job, Err(err), now_ms, JobState::AwaitingDelivery);
                 self.store.apply(batch)?;
                 self.store.flush()?;
                 Ok(CancelOutcome::Cancelled)
@@ -509,10 +437,7 @@ impl DurableQueue {
     }
 
     pub fn connector_id(&self) -> Result<Option<String>, QueueError> {
-        Ok(self
-            .store
-            .get(keys::CONNECTOR_ID)?
-            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+        Ok(self.store.get(keys::CONNECTOR_ID)?.map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     pub fn set_connector_id(&mut self, id: &str) -> Result<(), QueueError> {

@@ -48,3 +48,12 @@ pub fn parse_retention(key: &[u8]) -> Option<(u64, String)> {
     let id = String::from_utf8(rest.get(9..)?.to_vec()).ok()?;
     Some((u64::from_be_bytes(ms), id))
 }
+
+/// Identities (guid or DN) of the import records a job has stored, to deliver none twice.
+pub fn seen_of(id: &str) -> Vec<u8> {
+    [b"i/", id.as_bytes(), b"\0"].concat()
+}
+
+pub fn seen(id: &str, record_key: &str) -> Vec<u8> {
+    [seen_of(id).as_slice(), record_key.as_bytes()].concat()
+}

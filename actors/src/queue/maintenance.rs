@@ -24,22 +24,12 @@ impl DurableQueue {
         let Some(mut job) = self.load(id)? else {
             return Err(QueueError::NotFound(id.to_owned()));
         };
-        let refuse = |reason: &str| {
-            Err(QueueError::NotRetryable {
-                id: id.to_owned(),
-                reason: reason.to_owned(),
-            })
-        };
+        let refuse = |reason: &str| Err(QueueError::NotRetryable { id: id.to_owned(), reason: reason.to_owned() });
         if job.state != JobState::Dead {
-            return refuse(&format!(
-                "it is {}, only dead jobs are retried",
-                job.state.as_str()
-            ));
+            return refuse(&format!("it is {}, only dead jobs are retried", job.state.as_str()));
         }
         if job.delivery == Delivery::Delivered {
-            return refuse(
-                "the portal already has its result; submit the job again from the portal",
-            );
+            return refuse("the portal already has its result; submit the job again from the portal");
         }
         let mut batch = WriteBatch::default();
         self.remove_outbox_of(&mut batch, id)?;
@@ -67,11 +57,7 @@ impl DurableQueue {
 
     /// Removes every dead job and all it left behind. Returns how many.
     pub fn purge_dead(&mut self) -> Result<usize, QueueError> {
-        let dead: Vec<JobRecord> = self
-            .list()?
-            .into_iter()
-            .filter(|j| j.state == JobState::Dead)
-            .collect();
+        let dead: Vec<JobRecord> = self.list()?.into_iter().filter(|j| j.state == JobState::Dead).collect();
         let mut batch = WriteBatch::default();
         for job in &dead {
             self.remove_outbox_of(&mut batch, &job.id)?;
@@ -121,7 +107,7 @@ impl DurableQueue {
         if let Some(ms) = job.finished_ms {
             batch.delete(keys::retention(ms, &job.id));
         }
-        for prefix in [keys::steps_of(&job.id), keys::batches_of(&job.id)] {
+        for prefix in [keys::steps_of(&job.id), keys::batches_of(&job.id), keys::seen_of(&job.id)] {
             for (k, _) in self.store.scan(&prefix)? {
                 batch.delete(k);
             }

@@ -4,7 +4,7 @@ use actix::Message;
 use serde_json::Value;
 
 use super::durable::{Accepted, CancelOutcome, QueueError, Runnable};
-use super::outbox::{Parcel, Verdict};
+use super::outbox::{ImportProgress, NewBatch, Parcel, Verdict};
 use super::record::OutboxItem;
 use crate::errors::JobError;
 use crate::protocol::Envelope;
@@ -56,8 +56,21 @@ pub struct CancelJob {
 #[rtype(result = "Result<u64, QueueError>")]
 pub struct StoreBatch {
     pub id: String,
-    pub records: Vec<Value>,
-    pub last: bool,
+    pub batch: NewBatch,
+}
+
+/// Which of these record keys the job has not stored yet (true = unseen).
+#[derive(Message)]
+#[rtype(result = "Result<Vec<bool>, QueueError>")]
+pub struct FilterUnseen {
+    pub id: String,
+    pub keys: Vec<String>,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<ImportProgress, QueueError>")]
+pub struct GetProgress {
+    pub id: String,
 }
 
 #[derive(Message)]

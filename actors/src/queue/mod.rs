@@ -15,6 +15,7 @@
 //! | `b/{job id}\0{u64 seq}` | records batch JSON | an import batch, stored before it is sent |
 //! | `r/{u64 finished ms}/{job id}` | empty | retention index of finished jobs |
 //! | `s/{job id}\0{step}` | JSON | the job's step journal (intent before each write) |
+//! | `i/{job id}\0{record key}` | empty | import records already stored (guid or DN) |
 //!
 //! A transition touches several keys in one `sled::Batch`, so it is atomic.
 //!
@@ -60,7 +61,7 @@ mod tests;
 pub use actor::QueueActor;
 pub use durable::{Accepted, CancelOutcome, DurableQueue, QueueError, Runnable};
 pub use messages::*;
-pub use outbox::{Parcel, Verdict};
+pub use outbox::{ImportProgress, NewBatch, Parcel, Verdict};
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 pub use scheduler::LaneCaps;
 pub use settings::QueueSettings;

@@ -17,6 +17,23 @@ pub enum Verdict {
     Refused,
 }
 
+/// A records batch to store.
+#[derive(Debug, Clone, Default)]
+pub struct NewBatch {
+    pub records: Vec<Value>,
+    /// Identity of each record (guid, else DN).
+    pub keys: Vec<String>,
+    pub last: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportProgress {
+    pub batches_stored: u64,
+    pub batches_delivered: u64,
+    pub records_stored: u64,
+    pub records_deleted: u64,
+}
+
 /// An outbox entry with the body to send.
 #[derive(Debug, Clone)]
 pub struct Parcel {
@@ -25,45 +42,55 @@ pub struct Parcel {
 }
 
 impl DurableQueue {
-    pub(super) fn push_outbox(
-        &mut self,
-        batch: &mut WriteBatch,
-        job_id: &str,
-        kind: OutboxKind,
-    ) -> u64 {
+    pub(super) fn push_outbox(&mut self, batch: &mut WriteBatch, job_id: &str, kind: OutboxKind) -> u64 {
         let position = self.next_position;
         self.next_position += 1;
-        let item = OutboxItem {
-            position,
-            job_id: job_id.to_owned(),
-            kind,
-        };
+        let item = OutboxItem { position, job_id: job_id.to_owned(), kind };
         batch.put(keys::outbox(position), encode(&item));
         position
     }
 
-    /// Stores the next records batch of a running import and queues it for delivery.
-    /// Flushed before it returns: the batch's content is fixed from now on, so a repeat
-    /// after a crash carries exactly the same records. Returns its `seq`.
-    pub fn store_batch(
-        &mut self,
-        id: &str,
-        records: Vec<Value>,
-        last: bool,
-    ) -> Result<u64, QueueError> {
-        let Some(mut job) = self.load(id)? else {
-            return Err(QueueError::NotFound(id.to_owned()));
-        };
+    /// Stores the next records batch of a running import and queues it for delivery,
+    /// with the identity of each record (`keys`) so a resumed import skips them, and for
+    /// the last batch the journal step `import.done`, all in one atomic write. Flushed
+    /// before it returns: a repeat after a crash carries exactly the same records.
+    pub fn store_batch(&mut self, id: &str, batch_in: NewBatch) -> Result<u64, QueueError> {
+        let Some(mut job) = self.load(id)? else { return Err(QueueError::NotFound(id.to_owned())) };
         let seq = job.batches_stored;
-        let body = RecordsBody { seq, records, last };
+        let deleted = batch_in.records.iter().filter(|r| r.get("deleted") == Some(&Value::Bool(true))).count() as u64;
+        job.records_stored += batch_in.records.len() as u64;
+        job.records_deleted += deleted;
+        let body = RecordsBody { seq, records: batch_in.records, last: batch_in.last };
         let mut batch = WriteBatch::default();
         batch.put(keys::batch(id, seq), encode(&body));
+        for k in &batch_in.keys {
+            batch.put(keys::seen(id, k), Vec::new());
+        }
+        if batch_in.last {
+            batch.put(keys::step(id, "import.done"), encode(&Value::Bool(true)));
+        }
         job.batches_stored += 1;
         batch.put(keys::job(id), encode(&job));
         self.push_outbox(&mut batch, id, OutboxKind::Batch { seq });
         self.store.apply(batch)?;
         self.store.flush()?;
         Ok(seq)
+    }
+
+    /// For each key, whether no stored batch of the job has it yet.
+    pub fn unseen(&self, id: &str, keys_in: &[String]) -> Result<Vec<bool>, QueueError> {
+        keys_in.iter().map(|k| Ok(self.store.get(&keys::seen(id, k))?.is_none())).collect()
+    }
+
+    /// (batches stored, batches delivered, records stored, records deleted) of a job.
+    pub fn progress(&self, id: &str) -> Result<ImportProgress, QueueError> {
+        let job = self.load(id)?.ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
+        Ok(ImportProgress {
+            batches_stored: job.batches_stored,
+            batches_delivered: job.batches_delivered,
+            records_stored: job.records_stored,
+            records_deleted: job.records_deleted,
+        })
     }
 
     /// The first `limit` parcels of the outbox, oldest first.
@@ -83,10 +110,7 @@ impl DurableQueue {
                     .map(|o| serde_json::to_value(o).unwrap_or_default()),
                 OutboxKind::Batch { seq } => {
                     let key = keys::batch(&item.job_id, seq);
-                    self.store
-                        .get(&key)?
-                        .map(|v| decode::<Value>(&key, &v))
-                        .transpose()?
+                    self.store.get(&key)?.map(|v| decode::<Value>(&key, &v)).transpose()?
                 }
             };
             match body {
@@ -101,12 +125,7 @@ impl DurableQueue {
     }
 
     /// The server answered a parcel. Results delivered erase the job's sealed secrets.
-    pub fn delivered(
-        &mut self,
-        item: &OutboxItem,
-        verdict: Verdict,
-        now_ms: u64,
-    ) -> Result<(), QueueError> {
+    pub fn delivered(&mut self, item: &OutboxItem, verdict: Verdict, now_ms: u64) -> Result<(), QueueError> {
         let mut batch = WriteBatch::default();
         batch.delete(keys::outbox(item.position));
         let job = self.load(&item.job_id)?;
@@ -125,13 +144,7 @@ impl DurableQueue {
         Ok(())
     }
 
-    fn result_delivered(
-        &mut self,
-        batch: &mut WriteBatch,
-        mut job: JobRecord,
-        verdict: Verdict,
-        now_ms: u64,
-    ) {
+    fn result_delivered(&mut self, batch: &mut WriteBatch, mut job: JobRecord, verdict: Verdict, now_ms: u64) {
         self.results_pending = self.results_pending.saturating_sub(1);
         job.sealed = None;
         job.delivery = match verdict {
@@ -148,10 +161,7 @@ impl DurableQueue {
             };
         }
         self.live.remove(&job.id);
-        batch.put(
-            keys::retention(*job.finished_ms.get_or_insert(now_ms), &job.id),
-            Vec::new(),
-        );
+        batch.put(keys::retention(*job.finished_ms.get_or_insert(now_ms), &job.id), Vec::new());
         batch.put(keys::job(&job.id), encode(&job));
     }
 

@@ -34,10 +34,7 @@ impl JobState {
 
     /// Nothing more will happen to the job itself (its result may still be in the outbox).
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            JobState::Delivered | JobState::Dead | JobState::Dropped
-        )
+        matches!(self, JobState::Delivered | JobState::Dead | JobState::Dropped)
     }
 }
 
@@ -83,6 +80,11 @@ pub struct JobRecord {
     pub delivery: Delivery,
     pub batches_stored: u64,
     pub batches_delivered: u64,
+    /// Import records stored in batches so far (deleted ones included), and of those deleted.
+    #[serde(default)]
+    pub records_stored: u64,
+    #[serde(default)]
+    pub records_deleted: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

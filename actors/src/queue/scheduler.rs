@@ -25,10 +25,7 @@ impl LaneCaps {
         let max = max.max(1);
         let bulk = (max / 4).max(1);
         let normal = (max * 5 / 8).max(1);
-        LaneCaps {
-            max_concurrency: max,
-            per_lane: [max, normal, bulk],
-        }
+        LaneCaps { max_concurrency: max, per_lane: [max, normal, bulk] }
     }
 }
 
@@ -72,16 +69,9 @@ impl Scheduler {
     /// Adds an acknowledged job (new, resumed after a crash, or back for a retry).
     pub fn insert(&mut self, id: &str, key: &str, lane: Lane, place: Place, not_before_ms: u64) {
         self.demote_head(key);
-        let waiting = Waiting {
-            id: id.to_owned(),
-            lane,
-            not_before_ms,
-        };
+        let waiting = Waiting { id: id.to_owned(), lane, not_before_ms };
         self.key_of.insert(id.to_owned(), key.to_owned());
-        self.lines
-            .entry(key.to_owned())
-            .or_default()
-            .insert(place, waiting);
+        self.lines.entry(key.to_owned()).or_default().insert(place, waiting);
         self.promote_head(key);
     }
 
@@ -124,12 +114,7 @@ impl Scheduler {
 
     /// The earliest `not_before` among eligible jobs, to know when to look again.
     pub fn next_wakeup_ms(&self) -> Option<u64> {
-        self.eligible
-            .iter()
-            .flatten()
-            .filter_map(|(p, id)| self.waiting(p, id))
-            .map(|w| w.not_before_ms)
-            .min()
+        self.eligible.iter().flatten().filter_map(|(p, id)| self.waiting(p, id)).map(|w| w.not_before_ms).min()
     }
 
     fn waiting(&self, place: &Place, id: &str) -> Option<&Waiting> {
@@ -145,10 +130,7 @@ impl Scheduler {
     fn take_one(&mut self, lane: Lane, now_ms: u64) -> Option<String> {
         let pick = self.eligible[lane.index()]
             .iter()
-            .find(|(place, id)| {
-                self.waiting(place, id)
-                    .is_some_and(|w| w.not_before_ms <= now_ms)
-            })
+            .find(|(place, id)| self.waiting(place, id).is_some_and(|w| w.not_before_ms <= now_ms))
             .cloned()?;
         self.eligible[lane.index()].remove(&pick);
         let (place, id) = pick;

@@ -23,10 +23,7 @@ const NONCE_LEN: usize = 12;
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
     #[error("cannot read or create the sealing key {path}: {source}")]
-    KeyFile {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    KeyFile { path: PathBuf, source: std::io::Error },
     #[error("the sealing key {path} is not 32 bytes: it was damaged or replaced")]
     KeyLength { path: PathBuf },
     #[error("sealed secrets of job {job_id} do not open with this storage path's key")]
@@ -47,22 +44,12 @@ impl Sealer {
     /// Loads the key from `dir`, creating it (0600) on first use.
     pub fn open(dir: &Path) -> Result<Sealer, SealError> {
         let path = dir.join(KEY_FILE);
-        let err = |source| SealError::KeyFile {
-            path: path.clone(),
-            source,
-        };
-        let key = match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
+        let err = |source| SealError::KeyFile { path: path.clone(), source };
+        let key = match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
             Ok(mut file) => {
                 let mut key = [0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut key);
-                file.write_all(&key)
-                    .and_then(|_| file.sync_all())
-                    .map_err(err)?;
+                file.write_all(&key).and_then(|_| file.sync_all()).map_err(err)?;
                 key.to_vec()
             }
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {
@@ -81,9 +68,7 @@ impl Sealer {
         if key.len() != 32 {
             return Err(SealError::KeyLength { path });
         }
-        Ok(Sealer {
-            cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
-        })
+        Ok(Sealer { cipher: ChaCha20Poly1305::new(Key::from_slice(&key)) })
     }
 
     /// Moves the secret fields out of `payload` and seals them; `None` when there are none.
@@ -102,13 +87,7 @@ impl Sealer {
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let sealed = self
             .cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plain.as_bytes(),
-                    aad: job_id.as_bytes(),
-                },
-            )
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain.as_bytes(), aad: job_id.as_bytes() })
             .ok()?;
         let mut out = nonce.to_vec();
         out.extend(sealed);
@@ -116,28 +95,15 @@ impl Sealer {
     }
 
     /// Puts the sealed secrets back into `payload`, in memory only.
-    pub fn unseal_into(
-        &self,
-        job_id: &str,
-        sealed: &[u8],
-        payload: &mut Map<String, Value>,
-    ) -> Result<(), SealError> {
-        let fail = || SealError::Open {
-            job_id: job_id.to_owned(),
-        };
+    pub fn unseal_into(&self, job_id: &str, sealed: &[u8], payload: &mut Map<String, Value>) -> Result<(), SealError> {
+        let fail = || SealError::Open { job_id: job_id.to_owned() };
         if sealed.len() < NONCE_LEN {
             return Err(fail());
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         let plain = self
             .cipher
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: body,
-                    aad: job_id.as_bytes(),
-                },
-            )
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: job_id.as_bytes() })
             .map_err(|_| fail())?;
         let secrets: Map<String, Value> = serde_json::from_slice(&plain).map_err(|_| fail())?;
         payload.extend(secrets);
@@ -154,24 +120,17 @@ mod tests {
     fn seals_round_trip_and_bind_to_the_job_id() {
         let dir = tempfile::tempdir().unwrap();
         let sealer = Sealer::open(dir.path()).unwrap();
-        let mut payload = json!({"username": "a", "password": "Pw-123", "new_password": "N-9"})
-            .as_object()
-            .unwrap()
-            .clone();
+        let mut payload =
+            json!({"username": "a", "password": "Pw-123", "new_password": "N-9"}).as_object().unwrap().clone();
         let sealed = sealer.seal_secrets("j-1", &mut payload).unwrap();
         assert_eq!(payload.len(), 1);
         assert!(!String::from_utf8_lossy(&sealed).contains("Pw-123"));
-        assert!(sealer
-            .unseal_into("j-2", &sealed, &mut payload.clone())
-            .is_err());
+        assert!(sealer.unseal_into("j-2", &sealed, &mut payload.clone()).is_err());
         // A key reopened from disk opens what the first one sealed.
         let again = Sealer::open(dir.path()).unwrap();
         again.unseal_into("j-1", &sealed, &mut payload).unwrap();
         assert_eq!(payload["password"], "Pw-123");
-        let mode = fs::metadata(dir.path().join(KEY_FILE))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 

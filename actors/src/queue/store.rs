@@ -63,26 +63,21 @@ fn engine(e: sled::Error) -> StoreError {
 
 impl SledStore {
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
-        let db = sled::Config::new()
-            .path(dir.join("queue.sled"))
-            .cache_capacity(cache_bytes)
-            .open()
-            .map_err(|e| match e {
-                // sled reports the exclusive file lock as an I/O error "could not acquire lock".
-                sled::Error::Io(io) if io.to_string().contains("lock") => {
-                    StoreError::Locked(io.to_string())
-                }
-                other => engine(other),
-            })?;
+        let db =
+            sled::Config::new().path(dir.join("queue.sled")).cache_capacity(cache_bytes).open().map_err(
+                |e| match e {
+                    // sled reports the exclusive file lock as an I/O error "could not acquire lock".
+                    sled::Error::Io(io) if io.to_string().contains("lock") => StoreError::Locked(io.to_string()),
+                    other => engine(other),
+                },
+            )?;
         let tree = db.open_tree("queue").map_err(engine)?;
         Ok(SledStore { db, tree })
     }
 }
 
 fn collect(iter: sled::Iter, limit: usize) -> Result<Pairs, StoreError> {
-    iter.take(limit)
-        .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(engine))
-        .collect()
+    iter.take(limit).map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(engine)).collect()
 }
 
 impl Store for SledStore {

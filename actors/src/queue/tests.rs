@@ -46,19 +46,14 @@ fn a_job_goes_from_offer_to_delivered_and_its_secret_is_erased() {
     assert_eq!(run.len(), 1);
     assert_eq!(run[0].payload["password"], "pw-of-j-1");
     assert!(q.get("j-1").unwrap().unwrap().sealed.is_some());
-    q.complete("j-1", Ok(json!({"authenticated": true})), T0 + 2)
-        .unwrap();
+    q.complete("j-1", Ok(json!({"authenticated": true})), T0 + 2).unwrap();
     let parcels = q.outbox(10).unwrap();
     assert_eq!(parcels.len(), 1);
     assert_eq!(parcels[0].body["status"], "succeeded");
     assert_eq!(q.figures().awaiting_delivery, 1);
-    q.delivered(&parcels[0].item, Verdict::Accepted, T0 + 3)
-        .unwrap();
+    q.delivered(&parcels[0].item, Verdict::Accepted, T0 + 3).unwrap();
     let rec = q.get("j-1").unwrap().unwrap();
-    assert_eq!(
-        (rec.state, rec.sealed.is_none()),
-        (JobState::Delivered, true)
-    );
+    assert_eq!((rec.state, rec.sealed.is_none()), (JobState::Delivered, true));
     assert!(q.outbox(10).unwrap().is_empty());
     assert_eq!(q.figures(), Default::default());
 }
@@ -68,22 +63,12 @@ fn a_known_id_is_reported_and_never_stored_or_run_twice() {
     let dir = tempfile::tempdir().unwrap();
     let mut q = DurableQueue::open(settings(dir.path())).unwrap();
     accept_ack(&mut q, vec![job("j-1", "ldap.authenticate", json!({}))]);
-    let again = q
-        .accept(vec![job("j-1", "ldap.authenticate", json!({}))], T0)
-        .unwrap();
-    assert_eq!(
-        again,
-        vec![("j-1".to_owned(), Accepted::Known(JobState::Acknowledged))]
-    );
+    let again = q.accept(vec![job("j-1", "ldap.authenticate", json!({}))], T0).unwrap();
+    assert_eq!(again, vec![("j-1".to_owned(), Accepted::Known(JobState::Acknowledged))]);
     assert_eq!(q.take_runnable(T0, 8).unwrap().len(), 1);
     assert!(q.take_runnable(T0, 8).unwrap().is_empty());
-    let dup_in_one = q.accept(
-        vec![
-            job("j-2", "ldap.authenticate", json!({})),
-            job("j-2", "ldap.authenticate", json!({})),
-        ],
-        T0,
-    );
+    let dup_in_one =
+        q.accept(vec![job("j-2", "ldap.authenticate", json!({})), job("j-2", "ldap.authenticate", json!({}))], T0);
     assert_eq!(dup_in_one.unwrap().len(), 1);
 }
 
@@ -92,18 +77,13 @@ fn secrets_never_reach_the_sled_files_in_clear() {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut q = DurableQueue::open(settings(dir.path())).unwrap();
-        accept_ack(
-            &mut q,
-            vec![job("j-secret", "ldap.authenticate", json!({}))],
-        );
+        accept_ack(&mut q, vec![job("j-secret", "ldap.authenticate", json!({}))]);
         q.store.flush().unwrap();
     }
     let mut found = false;
     for entry in walk(dir.path()) {
         let bytes = std::fs::read(&entry).unwrap();
-        found |= bytes
-            .windows(b"pw-of-j-secret".len())
-            .any(|w| w == b"pw-of-j-secret");
+        found |= bytes.windows(b"pw-of-j-secret".len()).any(|w| w == b"pw-of-j-secret");
     }
     assert!(!found, "a password was written to disk in the clear");
 }
@@ -126,15 +106,10 @@ fn a_restart_keeps_every_job_and_resumes_running_ones() {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut q = DurableQueue::open(settings(dir.path())).unwrap();
-        q.accept(vec![job("j-recv", "ldap.authenticate", json!({}))], T0)
-            .unwrap();
+        q.accept(vec![job("j-recv", "ldap.authenticate", json!({}))], T0).unwrap();
         accept_ack(
             &mut q,
-            vec![job(
-                "j-run",
-                "ad.delete_user",
-                json!({"payload": {"directory": "corp", "user": {"dn": "CN=x"}}}),
-            )],
+            vec![job("j-run", "ad.delete_user", json!({"payload": {"directory": "corp", "user": {"dn": "CN=x"}}}))],
         );
         assert_eq!(q.take_runnable(T0, 8).unwrap().len(), 1);
     } // dropped without completing: as if killed
@@ -152,10 +127,7 @@ fn a_job_that_keeps_crashing_the_process_is_declared_dead() {
     s.max_attempts = 2;
     {
         let mut q = DurableQueue::open(s.clone()).unwrap();
-        accept_ack(
-            &mut q,
-            vec![job("j-poison", "ldap.authenticate", json!({}))],
-        );
+        accept_ack(&mut q, vec![job("j-poison", "ldap.authenticate", json!({}))]);
         q.take_runnable(T0, 1).unwrap();
     }
     {
@@ -165,10 +137,7 @@ fn a_job_that_keeps_crashing_the_process_is_declared_dead() {
     let q = DurableQueue::open(s).unwrap();
     let rec = q.get("j-poison").unwrap().unwrap();
     assert_eq!(rec.state, JobState::Dead);
-    assert_eq!(
-        rec.outcome.unwrap().error.unwrap().code,
-        ErrorCode::Internal
-    );
+    assert_eq!(rec.outcome.unwrap().error.unwrap().code, ErrorCode::Internal);
     assert_eq!(q.figures().dead, 1);
 }
 
@@ -180,18 +149,13 @@ fn retryable_failures_back_off_then_give_up() {
     let mut q = DurableQueue::open(s).unwrap();
     accept_ack(
         &mut q,
-        vec![job(
-            "j-1",
-            "ldap.authenticate",
-            json!({"deadline": crate::time::rfc3339(T0 + 3_600_000)}),
-        )],
+        vec![job("j-1", "ldap.authenticate", json!({"deadline": crate::time::rfc3339(T0 + 3_600_000)}))],
     );
     let mut now = T0;
     for attempt in 1..=3 {
         let run = q.take_runnable(now, 1).unwrap();
         assert_eq!(run.len(), 1, "attempt {attempt}");
-        q.complete("j-1", Err(JobError::new(ErrorCode::Timeout, "slow")), now)
-            .unwrap();
+        q.complete("j-1", Err(JobError::new(ErrorCode::Timeout, "slow")), now).unwrap();
         now += 61_000; // past any backoff (cap 60 s)
     }
     let rec = q.get("j-1").unwrap().unwrap();
@@ -208,21 +172,13 @@ fn deadline_cancel_and_invalid_jobs_get_their_result_without_running() {
     assert!(q.take_runnable(T0 + 31_000, 8).unwrap().is_empty());
     accept_ack(
         &mut q,
-        vec![job(
-            "j-cancel",
-            "ldap.authenticate",
-            json!({"created_at": crate::time::rfc3339(T0 + 40_000)}),
-        )],
+        vec![job("j-cancel", "ldap.authenticate", json!({"created_at": crate::time::rfc3339(T0 + 40_000)}))],
     );
     assert_eq!(q.cancel("j-cancel", T0).unwrap(), CancelOutcome::Cancelled);
     accept_ack(&mut q, vec![job("j-bad", "ad.explode", json!({}))]);
     assert!(q.take_runnable(T0, 8).unwrap().is_empty());
-    let codes: Vec<_> = q
-        .outbox(10)
-        .unwrap()
-        .iter()
-        .map(|p| p.body["error"]["code"].as_str().unwrap().to_owned())
-        .collect();
+    let codes: Vec<_> =
+        q.outbox(10).unwrap().iter().map(|p| p.body["error"]["code"].as_str().unwrap().to_owned()).collect();
     assert_eq!(codes, ["deadline_exceeded", "cancelled", "invalid_job"]);
 }
 
@@ -233,36 +189,21 @@ fn batches_leave_the_outbox_before_the_result_and_survive_a_restart() {
         let mut q = DurableQueue::open(settings(dir.path())).unwrap();
         accept_ack(
             &mut q,
-            vec![job(
-                "j-imp",
-                "ldap.import",
-                json!({"payload": {"directory": "corp", "mode": "full"}}),
-            )],
+            vec![job("j-imp", "ldap.import", json!({"payload": {"directory": "corp", "mode": "full"}}))],
         );
         q.take_runnable(T0, 8).unwrap();
-        assert_eq!(
-            q.store_batch("j-imp", vec![json!({"dn": "a"})], false)
-                .unwrap(),
-            0
-        );
-        assert_eq!(
-            q.store_batch("j-imp", vec![json!({"dn": "b"})], true)
-                .unwrap(),
-            1
-        );
+        let batch = |dn: &str, last| NewBatch { records: vec![json!({"dn": dn})], keys: vec![dn.to_owned()], last };
+        assert_eq!(q.store_batch("j-imp", batch("a", false)).unwrap(), 0);
+        assert_eq!(q.unseen("j-imp", &["a".into(), "b".into()]).unwrap(), vec![false, true]);
+        assert_eq!(q.store_batch("j-imp", batch("b", true)).unwrap(), 1);
+        assert!(q.step("j-imp", "import.done").unwrap().is_some());
+        assert_eq!(q.progress("j-imp").unwrap().records_stored, 2);
         q.complete("j-imp", Ok(json!({"total": 2})), T0).unwrap();
     }
     let mut q = DurableQueue::open(settings(dir.path())).unwrap();
     let parcels = q.outbox(10).unwrap();
     let kinds: Vec<_> = parcels.iter().map(|p| p.item.kind).collect();
-    assert_eq!(
-        kinds,
-        [
-            OutboxKind::Batch { seq: 0 },
-            OutboxKind::Batch { seq: 1 },
-            OutboxKind::Result
-        ]
-    );
+    assert_eq!(kinds, [OutboxKind::Batch { seq: 0 }, OutboxKind::Batch { seq: 1 }, OutboxKind::Result]);
     assert_eq!(parcels[1].body["records"][0]["dn"], "b");
     for p in &parcels {
         q.delivered(&p.item, Verdict::Accepted, T0).unwrap();
@@ -292,12 +233,8 @@ fn retention_removes_finished_jobs_and_dead_ones_can_be_retried_or_purged() {
     q.retry("j-dead", T0 + 100_000).unwrap();
     assert_eq!(q.figures().dead, 0);
     assert_eq!(q.take_runnable(T0 + 100_001, 8).unwrap().len(), 1);
-    q.complete("j-dead", Err(JobError::internal("boom")), T0 + 100_002)
-        .unwrap();
-    assert!(matches!(
-        q.retry("j-dead", T0),
-        Err(QueueError::NotRetryable { .. })
-    ));
+    q.complete("j-dead", Err(JobError::internal("boom")), T0 + 100_002).unwrap();
+    assert!(matches!(q.retry("j-dead", T0), Err(QueueError::NotRetryable { .. })));
 
     accept_ack(&mut q, vec![job("j-dead2", "ldap.authenticate", json!({}))]);
     q.take_runnable(T0 + 200_000, 8).unwrap();
@@ -310,13 +247,10 @@ fn retention_removes_finished_jobs_and_dead_ones_can_be_retried_or_purged() {
 fn a_dropped_job_can_be_offered_again_later() {
     let dir = tempfile::tempdir().unwrap();
     let mut q = DurableQueue::open(settings(dir.path())).unwrap();
-    q.accept(vec![job("j-1", "ldap.authenticate", json!({}))], T0)
-        .unwrap();
+    q.accept(vec![job("j-1", "ldap.authenticate", json!({}))], T0).unwrap();
     q.drop_job("j-1", T0).unwrap();
     assert!(q.take_runnable(T0, 8).unwrap().is_empty());
-    let again = q
-        .accept(vec![job("j-1", "ldap.authenticate", json!({}))], T0)
-        .unwrap();
+    let again = q.accept(vec![job("j-1", "ldap.authenticate", json!({}))], T0).unwrap();
     assert_eq!(again[0].1, Accepted::New);
 }
 
@@ -332,8 +266,7 @@ fn disk_use_stays_bounded_under_a_steady_stream() {
             let id = format!("j-{round}-{i}");
             accept_ack(&mut q, vec![job(&id, "ldap.authenticate", json!({}))]);
             q.take_runnable(T0, 8).unwrap();
-            q.complete(&id, Ok(json!({"authenticated": true})), T0)
-                .unwrap();
+            q.complete(&id, Ok(json!({"authenticated": true})), T0).unwrap();
             for p in q.outbox(8).unwrap() {
                 q.delivered(&p.item, Verdict::Accepted, T0).unwrap();
             }
@@ -344,10 +277,7 @@ fn disk_use_stays_bounded_under_a_steady_stream() {
     }
     assert!(q.list().unwrap().is_empty());
     // After warm-up, six times the work must not take six times the space.
-    assert!(
-        sizes[5] < sizes[1] * 3,
-        "disk use grows with total jobs: {sizes:?}"
-    );
+    assert!(sizes[5] < sizes[1] * 3, "disk use grows with total jobs: {sizes:?}");
 }
 
 // === scheduler model ===
@@ -432,27 +362,12 @@ fn interactive_work_has_slots_bulk_and_normal_cannot_take() {
     let mut s = Scheduler::new(caps);
     for i in 0..40u64 {
         s.insert(&format!("b{i}"), &format!("kb{i}"), Lane::Bulk, (0, i), 0);
-        s.insert(
-            &format!("n{i}"),
-            &format!("kn{i}"),
-            Lane::Normal,
-            (0, 100 + i),
-            0,
-        );
+        s.insert(&format!("n{i}"), &format!("kn{i}"), Lane::Normal, (0, 100 + i), 0);
     }
     let first = s.take(0, 16);
-    assert_eq!(
-        first.iter().filter(|i| i.starts_with('b')).count(),
-        caps.per_lane[2]
-    );
-    assert_eq!(
-        first.iter().filter(|i| i.starts_with('n')).count(),
-        caps.per_lane[1]
-    );
-    assert!(
-        first.len() < 16,
-        "normal and bulk must leave room for logins"
-    );
+    assert_eq!(first.iter().filter(|i| i.starts_with('b')).count(), caps.per_lane[2]);
+    assert_eq!(first.iter().filter(|i| i.starts_with('n')).count(), caps.per_lane[1]);
+    assert!(first.len() < 16, "normal and bulk must leave room for logins");
     s.insert("login", "kl", Lane::Interactive, (5, 999), 0);
     assert_eq!(s.take(0, 16), vec!["login".to_owned()]);
 }

@@ -84,30 +84,19 @@ pub async fn set_token(sim: web::Data<Sim>, body: web::Bytes) -> Result<HttpResp
 }
 
 /// `GET /admin/connectors/{id}`: the summary row plus what it registered and reported.
-pub async fn connector(
-    sim: web::Data<Sim>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn connector(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let mut state = sim.lock();
     let interval = state.config.heartbeat_interval_s;
     let connector = state.connectors.find_mut(&id)?;
     let mut row = connector_row(connector, interval, Instant::now());
     let hb = connector.heartbeat.as_ref();
-    let pending: Vec<_> = connector
-        .commands
-        .iter()
-        .filter(|c| !c.done)
-        .map(|c| &c.command)
-        .collect();
+    let pending: Vec<_> = connector.commands.iter().filter(|c| !c.done).map(|c| &c.command).collect();
     if let Some(map) = row.as_object_mut() {
         map.insert("os".into(), json!(connector.os));
         map.insert("arch".into(), json!(connector.arch));
         map.insert("capabilities".into(), json!(connector.capabilities));
         map.insert("max_concurrency".into(), json!(connector.max_concurrency));
-        map.insert(
-            "registered_directories".into(),
-            connector.directories.clone(),
-        );
+        map.insert("registered_directories".into(), connector.directories.clone());
         map.insert("uptime_s".into(), json!(hb.and_then(|h| h.uptime_s)));
         map.insert("components".into(), json!(hb.map(|h| &h.components)));
         map.insert("directories".into(), json!(hb.map(|h| &h.directories)));
@@ -129,9 +118,6 @@ pub async fn archive(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpR
 }
 
 /// `POST /admin/connectors/{id}/unarchive`.
-pub async fn unarchive(
-    sim: web::Data<Sim>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn unarchive(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     set_archived(&sim, &id, false)
 }

@@ -46,10 +46,7 @@ fn timestamp(name: &str, value: Option<String>) -> Result<Option<String>, ApiErr
 }
 
 /// `POST /admin/log-requests` `{"connector_id","since"?,"until"?}` → `{"request_id"}`.
-pub async fn request_upload(
-    sim: web::Data<Sim>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+pub async fn request_upload(sim: web::Data<Sim>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let ask: UploadAsk = parse_json(&body)?;
     let since = timestamp("since", ask.since)?;
     let until = timestamp("until", ask.until)?;
@@ -57,21 +54,14 @@ pub async fn request_upload(
     state.connectors.find_mut(&ask.connector_id)?;
     let request_id = state.next_id("lr");
     let rid = request_id.clone();
-    let command_id = state.push_command(&ask.connector_id, |id| Command::UploadLogs {
-        id,
-        request_id: rid,
-        since,
-        until,
-    })?;
+    let command_id =
+        state.push_command(&ask.connector_id, |id| Command::UploadLogs { id, request_id: rid, since, until })?;
     state.logs.add_request(request_id.clone(), ask.connector_id);
     Ok(HttpResponse::Ok().json(json!({ "request_id": request_id, "command_id": command_id })))
 }
 
 /// `POST /admin/log-streams` `{"connector_id","duration_s","level"}` → `{"request_id"}`.
-pub async fn request_stream(
-    sim: web::Data<Sim>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+pub async fn request_stream(sim: web::Data<Sim>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let ask: StreamAsk = parse_json(&body)?;
     let mut state = sim.lock();
     state.connectors.find_mut(&ask.connector_id)?;
@@ -88,15 +78,9 @@ pub async fn request_stream(
 }
 
 /// `GET /admin/log-requests/{id}` → `{"received", "size", "path"}`.
-pub async fn show_upload(
-    sim: web::Data<Sim>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn show_upload(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let state = sim.lock();
-    let req = state
-        .logs
-        .request(&id)
-        .ok_or_else(|| ApiError::NotFound(format!("log request {id} not found")))?;
+    let req = state.logs.request(&id).ok_or_else(|| ApiError::NotFound(format!("log request {id} not found")))?;
     Ok(HttpResponse::Ok().json(json!({
         "request_id": req.id,
         "connector_id": req.connector_id,
@@ -107,44 +91,27 @@ pub async fn show_upload(
 }
 
 /// `GET /admin/log-requests/{id}/download`: the zip as uploaded.
-pub async fn download(
-    sim: web::Data<Sim>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn download(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let path = {
         let state = sim.lock();
         match state.logs.request(&id) {
             Some(req) if req.received => req.path.clone(),
-            Some(_) => {
-                return Err(ApiError::NotFound(format!(
-                    "log request {id} has no upload yet"
-                )))
-            }
+            Some(_) => return Err(ApiError::NotFound(format!("log request {id} has no upload yet"))),
             None => return Err(ApiError::NotFound(format!("log request {id} not found"))),
         }
     };
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading {}: {e}", path.display())))?;
+    let bytes =
+        tokio::fs::read(&path).await.map_err(|e| ApiError::Internal(format!("reading {}: {e}", path.display())))?;
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{id}.zip\""),
-        ))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{id}.zip\"")))
         .body(bytes))
 }
 
 /// `GET /admin/log-streams/{id}` → `{"lines", "path"}`.
-pub async fn show_stream(
-    sim: web::Data<Sim>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn show_stream(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let state = sim.lock();
-    let stream = state
-        .logs
-        .stream(&id)
-        .ok_or_else(|| ApiError::NotFound(format!("log stream {id} not found")))?;
+    let stream = state.logs.stream(&id).ok_or_else(|| ApiError::NotFound(format!("log stream {id} not found")))?;
     Ok(HttpResponse::Ok().json(json!({
         "request_id": stream.id,
         "connector_id": stream.connector_id,

@@ -29,10 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/token", web::post().to(control::set_token))
         .route("/connectors/{id}", web::get().to(control::connector))
         .route("/connectors/{id}/archive", web::post().to(control::archive))
-        .route(
-            "/connectors/{id}/unarchive",
-            web::post().to(control::unarchive),
-        )
+        .route("/connectors/{id}/unarchive", web::post().to(control::unarchive))
         .route("/log-requests", web::post().to(logs::request_upload))
         .route("/log-requests/{id}", web::get().to(logs::show_upload))
         .route("/log-requests/{id}/download", web::get().to(logs::download))

@@ -42,11 +42,7 @@ pub fn summary_of(state: &mut State) -> Value {
     }
     let now = Instant::now();
     let interval = state.config.heartbeat_interval_s;
-    let connectors: Vec<Value> = state
-        .connectors
-        .iter()
-        .map(|c| connector_row(c, interval, now))
-        .collect();
+    let connectors: Vec<Value> = state.connectors.iter().map(|c| connector_row(c, interval, now)).collect();
     json!({
         "jobs": {
             "total": state.jobs.len(),

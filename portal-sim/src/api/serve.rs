@@ -16,13 +16,7 @@ fn header(req: &HttpRequest, name: impl AsHeaderName) -> Option<&str> {
 }
 
 /// Run one connector request: faults, auth, `work`, and the drop-after-process fault.
-pub async fn serve<F, Fut>(
-    sim: &Sim,
-    req: &HttpRequest,
-    route: Route,
-    identity: Identity,
-    work: F,
-) -> HttpResponse
+pub async fn serve<F, Fut>(sim: &Sim, req: &HttpRequest, route: Route, identity: Identity, work: F) -> HttpResponse
 where
     F: FnOnce(Option<String>) -> Fut,
     Fut: Future<Output = Result<HttpResponse, ApiError>>,
@@ -38,20 +32,13 @@ where
     if let Some(err) = decision.reject {
         return err.error_response();
     }
-    let caller = sim.lock().authorize(
-        header(req, AUTHORIZATION),
-        header(req, "x-connector-id"),
-        identity,
-    );
+    let caller = sim.lock().authorize(header(req, AUTHORIZATION), header(req, "x-connector-id"), identity);
     let outcome = match caller {
         Ok(caller) => work(caller).await,
         Err(err) => Err(err),
     };
     if decision.drop_after {
-        tracing::info!(
-            path = req.path(),
-            "fault: dropping the connection after processing"
-        );
+        tracing::info!(path = req.path(), "fault: dropping the connection after processing");
         return dropped_response();
     }
     outcome.unwrap_or_else(|err| {

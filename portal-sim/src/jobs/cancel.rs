@@ -18,10 +18,7 @@ impl Jobs {
     /// ack then gets 404); the holder of a leased or acked one gets a `cancel_job` command.
     pub fn cancel(&mut self, id: &str) -> Result<CancelOutcome, ApiError> {
         let index = self.index(id)?;
-        let job = self
-            .list
-            .get_mut(index)
-            .ok_or_else(|| ApiError::NotFound(format!("job {id} not found")))?;
+        let job = self.list.get_mut(index).ok_or_else(|| ApiError::NotFound(format!("job {id} not found")))?;
         let notify = match &job.state {
             JobState::Queued => {
                 self.offerable.remove(&index);
@@ -30,18 +27,13 @@ impl Jobs {
             }
             JobState::Leased { to, until, .. } => {
                 let to = to.clone();
-                job.state = JobState::Cancelled {
-                    lease_until: Some(*until),
-                };
+                job.state = JobState::Cancelled { lease_until: Some(*until) };
                 Some(to)
             }
             JobState::Acked { by } => Some(by.clone()),
             JobState::Done { .. } | JobState::Cancelled { .. } => None,
         };
-        Ok(CancelOutcome {
-            state: job.state.name(),
-            notify,
-        })
+        Ok(CancelOutcome { state: job.state.name(), notify })
     }
 
     /// Whether a `cancel_job` command for `id` is done: the result is in, or the job was
@@ -52,9 +44,7 @@ impl Jobs {
         };
         match job.state {
             JobState::Done { .. } => true,
-            JobState::Cancelled {
-                lease_until: Some(until),
-            } => now >= until,
+            JobState::Cancelled { lease_until: Some(until) } => now >= until,
             JobState::Cancelled { lease_until: None } => true,
             _ => false,
         }

@@ -21,30 +21,22 @@ impl Jobs {
         };
         job.acks += 1;
         match &job.state {
-            JobState::Cancelled { .. } => {
-                Err(ApiError::NotFound(format!("job {id} was cancelled")))
-            }
+            JobState::Cancelled { .. } => Err(ApiError::NotFound(format!("job {id} was cancelled"))),
             JobState::Leased { to, .. } if to == connector => {
-                job.state = JobState::Acked {
-                    by: connector.to_owned(),
-                };
+                job.state = JobState::Acked { by: connector.to_owned() };
                 Ok(())
             }
             JobState::Queued if job.last_lessee.as_deref() == Some(connector) => {
                 // The lease ran out but nobody else took the job: the ack still counts.
                 self.offerable.remove(&index);
-                job.state = JobState::Acked {
-                    by: connector.to_owned(),
-                };
+                job.state = JobState::Acked { by: connector.to_owned() };
                 Ok(())
             }
             JobState::Acked { by } | JobState::Done { by } if by == connector => Ok(()),
-            JobState::Queued => Err(ApiError::Conflict(format!(
-                "job {id} is not leased to this connector"
-            ))),
-            JobState::Leased { .. } | JobState::Acked { .. } | JobState::Done { .. } => Err(
-                ApiError::Conflict(format!("job {id} belongs to another connector")),
-            ),
+            JobState::Queued => Err(ApiError::Conflict(format!("job {id} is not leased to this connector"))),
+            JobState::Leased { .. } | JobState::Acked { .. } | JobState::Done { .. } => {
+                Err(ApiError::Conflict(format!("job {id} belongs to another connector")))
+            }
         }
     }
 
@@ -71,9 +63,7 @@ impl Jobs {
                 Some(id),
                 format!("connector {connector} posted a result for a job it never acked"),
             );
-            return Err(ApiError::Conflict(format!(
-                "job {id} is not acknowledged by this connector"
-            )));
+            return Err(ApiError::Conflict(format!("job {id} is not acknowledged by this connector")));
         }
         match &job.result {
             Some(stored) if *stored == body => Ok(()),
@@ -83,15 +73,11 @@ impl Jobs {
                     Some(id),
                     "a second result differs from the one kept".to_owned(),
                 );
-                Err(ApiError::Conflict(format!(
-                    "job {id} already has a different result"
-                )))
+                Err(ApiError::Conflict(format!("job {id} already has a different result")))
             }
             None => {
                 job.result = Some(body);
-                job.state = JobState::Done {
-                    by: connector.to_owned(),
-                };
+                job.state = JobState::Done { by: connector.to_owned() };
                 Ok(())
             }
         }
@@ -118,9 +104,7 @@ impl Jobs {
                 Some(id),
                 format!("connector {connector} posted records for a job it never acked"),
             );
-            return Err(ApiError::Conflict(format!(
-                "job {id} is not acknowledged by this connector"
-            )));
+            return Err(ApiError::Conflict(format!("job {id} is not acknowledged by this connector")));
         }
         let done = job.result.is_some();
         job.records.accept(violations, id, batch, done)

@@ -31,14 +31,7 @@ fn ids(offered: &[Value]) -> Vec<&str> {
 }
 
 fn batch(seq: u64, guids: &[&str], last: bool) -> RecordsBatch {
-    RecordsBatch {
-        seq,
-        records: guids
-            .iter()
-            .map(|g| json!({"dn": format!("CN={g}"), "guid": g}))
-            .collect(),
-        last,
-    }
+    RecordsBatch { seq, records: guids.iter().map(|g| json!({"dn": format!("CN={g}"), "guid": g})).collect(), last }
 }
 
 /// A book where connector "a" holds an acked job "j".
@@ -72,10 +65,7 @@ fn expired_lease_is_offered_again_to_anyone_in_its_old_place() {
     let again = jobs.offer("b", 5, later, None);
     assert_eq!(ids(&again), ["1", "2"]);
     assert_eq!(again[0]["attempt"], 2);
-    assert_eq!(
-        jobs.ack("a", "1", later).map_err(|e| e.code()),
-        Err("conflict")
-    );
+    assert_eq!(jobs.ack("a", "1", later).map_err(|e| e.code()), Err("conflict"));
     jobs.ack("b", "1", later).expect("new lessee acks");
 }
 
@@ -83,31 +73,15 @@ fn expired_lease_is_offered_again_to_anyone_in_its_old_place() {
 fn ack_rules() {
     let mut jobs = book(&["j", "k"]);
     let now = Instant::now();
-    assert!(
-        matches!(jobs.ack("a", "j", now), Err(ApiError::Conflict(_))),
-        "never offered"
-    );
+    assert!(matches!(jobs.ack("a", "j", now), Err(ApiError::Conflict(_))), "never offered");
     jobs.offer("a", 1, now, None);
-    assert!(matches!(
-        jobs.ack("b", "j", now),
-        Err(ApiError::Conflict(_))
-    ));
+    assert!(matches!(jobs.ack("b", "j", now), Err(ApiError::Conflict(_))));
     jobs.ack("a", "j", now).expect("owner acks");
     jobs.ack("a", "j", now).expect("repeat ack by the owner");
-    assert!(matches!(
-        jobs.ack("a", "nope", now),
-        Err(ApiError::NotFound(_))
-    ));
+    assert!(matches!(jobs.ack("a", "nope", now), Err(ApiError::NotFound(_))));
     // An acked job is never re-offered, however long it runs.
-    assert_eq!(
-        ids(&jobs.offer("b", 5, now + Duration::from_secs(600), None)),
-        ["k"]
-    );
-    assert_eq!(
-        jobs.get("j").map(|j| j.acks),
-        Some(4),
-        "every ack request counts"
-    );
+    assert_eq!(ids(&jobs.offer("b", 5, now + Duration::from_secs(600), None)), ["k"]);
+    assert_eq!(jobs.get("j").map(|j| j.acks), Some(4), "every ack request counts");
 }
 
 #[test]
@@ -125,15 +99,10 @@ fn result_first_kept_identical_repeat_fine_different_one_conflicts() {
     let (mut jobs, _) = acked();
     let mut v = Violations::default();
     let ok = json!({"status": "succeeded", "result": {"dn": "x"}});
-    jobs.post_result(&mut v, "a", "j", ok.clone())
-        .expect("first");
-    jobs.post_result(&mut v, "a", "j", ok.clone())
-        .expect("identical repeat");
+    jobs.post_result(&mut v, "a", "j", ok.clone()).expect("first");
+    jobs.post_result(&mut v, "a", "j", ok.clone()).expect("identical repeat");
     let other = json!({"status": "failed", "result": null});
-    assert!(matches!(
-        jobs.post_result(&mut v, "a", "j", other),
-        Err(ApiError::Conflict(_))
-    ));
+    assert!(matches!(jobs.post_result(&mut v, "a", "j", other), Err(ApiError::Conflict(_))));
     assert_eq!(v.count(ViolationKind::SecondDifferentResult), 1);
     let job = jobs.get("j").expect("job");
     assert_eq!(job.result, Some(ok));
@@ -162,19 +131,15 @@ fn result_from_a_connector_that_never_acked_is_a_violation() {
 fn records_store_each_seq_once_and_check_gaps_and_repeats() {
     let (mut jobs, _) = acked();
     let mut v = Violations::default();
-    jobs.post_records(&mut v, "a", "j", batch(0, &["g1", "g2"], false))
-        .expect("seq 0");
-    jobs.post_records(&mut v, "a", "j", batch(0, &["g1", "g2"], false))
-        .expect("same repeat");
+    jobs.post_records(&mut v, "a", "j", batch(0, &["g1", "g2"], false)).expect("seq 0");
+    jobs.post_records(&mut v, "a", "j", batch(0, &["g1", "g2"], false)).expect("same repeat");
     assert_eq!(v.total(), 0);
-    jobs.post_records(&mut v, "a", "j", batch(0, &["g9"], false))
-        .expect("repeat is ignored");
+    jobs.post_records(&mut v, "a", "j", batch(0, &["g9"], false)).expect("repeat is ignored");
     assert_eq!(v.count(ViolationKind::RepeatSeqDiffers), 1);
     let gap = jobs.post_records(&mut v, "a", "j", batch(2, &["g3"], false));
     assert!(matches!(gap, Err(ApiError::BadRequest(_))));
     assert_eq!(v.count(ViolationKind::SeqGap), 1);
-    jobs.post_records(&mut v, "a", "j", batch(1, &["g3", "g1"], true))
-        .expect("seq 1");
+    jobs.post_records(&mut v, "a", "j", batch(1, &["g3", "g1"], true)).expect("seq 1");
     assert_eq!(v.count(ViolationKind::RecordDeliveredTwice), 1);
     let after = jobs.post_records(&mut v, "a", "j", batch(2, &["g4"], false));
     assert!(matches!(after, Err(ApiError::Conflict(_))));
@@ -187,11 +152,7 @@ fn records_store_each_seq_once_and_check_gaps_and_repeats() {
 fn entries_without_guid_are_keyed_by_dn() {
     let (mut jobs, _) = acked();
     let mut v = Violations::default();
-    let one = |seq| RecordsBatch {
-        seq,
-        records: vec![json!({"dn": "CN=x", "guid": null})],
-        last: false,
-    };
+    let one = |seq| RecordsBatch { seq, records: vec![json!({"dn": "CN=x", "guid": null})], last: false };
     jobs.post_records(&mut v, "a", "j", one(0)).expect("seq 0");
     jobs.post_records(&mut v, "a", "j", one(1)).expect("seq 1");
     assert_eq!(v.count(ViolationKind::RecordDeliveredTwice), 1);
@@ -223,35 +184,22 @@ fn cancel_queued_or_leased_makes_ack_404_and_acked_notifies_owner() {
     jobs.ack("c", "a", now).expect("ack");
     let l = jobs.cancel("l").expect("cancel leased");
     assert_eq!((l.state, l.notify.as_deref()), ("cancelled", Some("c")));
-    assert!(matches!(
-        jobs.ack("c", "l", now),
-        Err(ApiError::NotFound(_))
-    ));
-    assert!(
-        !jobs.cancel_settled("l", now),
-        "lease of the cancelled job still runs"
-    );
+    assert!(matches!(jobs.ack("c", "l", now), Err(ApiError::NotFound(_))));
+    assert!(!jobs.cancel_settled("l", now), "lease of the cancelled job still runs");
     assert!(jobs.cancel_settled("l", now + Duration::from_secs(61)));
     let a = jobs.cancel("a").expect("cancel acked");
     assert_eq!((a.state, a.notify.as_deref()), ("acked", Some("c")));
     assert!(!jobs.cancel_settled("a", now));
     let mut v = Violations::default();
     let cancelled = json!({"status": "failed", "error": {"code": "cancelled"}});
-    jobs.post_result(&mut v, "c", "a", cancelled)
-        .expect("result");
+    jobs.post_result(&mut v, "c", "a", cancelled).expect("result");
     assert!(jobs.cancel_settled("a", now));
 }
 
 #[test]
 fn raw_jobs_go_out_verbatim_and_duplicate_ids_are_refused() {
     let mut jobs = Jobs::default();
-    let raw = NewJob {
-        id: None,
-        job_type: String::new(),
-        wire: json!([1, 2]),
-        form: WireForm::Raw,
-        lease_s: 60,
-    };
+    let raw = NewJob { id: None, job_type: String::new(), wire: json!([1, 2]), form: WireForm::Raw, lease_s: 60 };
     let ids = jobs.enqueue(vec![raw]).expect("enqueue");
     assert_eq!(ids, ["j-1"]);
     assert_eq!(jobs.offer("a", 1, Instant::now(), None), [json!([1, 2])]);

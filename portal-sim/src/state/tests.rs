@@ -25,19 +25,13 @@ fn state() -> State {
 }
 
 fn register(state: &mut State, id: Option<&str>) -> String {
-    let req = RegisterRequest {
-        connector_id: id.map(str::to_owned),
-        name: "ic".to_owned(),
-        ..RegisterRequest::default()
-    };
+    let req =
+        RegisterRequest { connector_id: id.map(str::to_owned), name: "ic".to_owned(), ..RegisterRequest::default() };
     state.register(req).expect("register").connector_id
 }
 
 fn beat(state: &mut State, id: &str, now: Instant) -> Result<Vec<Command>, ApiError> {
-    let req = HeartbeatRequest {
-        status: "online".to_owned(),
-        ..HeartbeatRequest::default()
-    };
+    let req = HeartbeatRequest { status: "online".to_owned(), ..HeartbeatRequest::default() };
     state.heartbeat(id, req, now).map(|r| r.commands)
 }
 
@@ -75,15 +69,9 @@ fn registration_keeps_a_given_id_and_archiving_forbids() {
     let hb = s.authorize(Some("Basic tok"), Some(&id), Identity::AnyConnector);
     assert!(hb.is_ok(), "heartbeats pass the check and are recorded");
     let now = Instant::now();
-    assert!(matches!(
-        beat(&mut s, &id, now),
-        Err(ApiError::Forbidden(_))
-    ));
+    assert!(matches!(beat(&mut s, &id, now), Err(ApiError::Forbidden(_))));
     let connector = s.connectors.get(&id).expect("connector");
-    assert!(
-        connector.online(30, now),
-        "the archived heartbeat was recorded"
-    );
+    assert!(connector.online(30, now), "the archived heartbeat was recorded");
     assert!(!connector.online(30, now + Duration::from_secs(61)));
 }
 
@@ -108,13 +96,8 @@ fn commands_repeat_until_done() {
     assert_eq!(cancel_id, again, "one command per job");
     let rid = s.next_id("lr");
     let r = rid.clone();
-    s.push_command(&id, |cid| Command::UploadLogs {
-        id: cid,
-        request_id: r,
-        since: None,
-        until: None,
-    })
-    .expect("upload command");
+    s.push_command(&id, |cid| Command::UploadLogs { id: cid, request_id: r, since: None, until: None })
+        .expect("upload command");
     s.logs.add_request(rid.clone(), id.clone());
     let sid = s.next_id("ls");
     s.push_command(&id, |cid| Command::StreamLogs {
@@ -128,12 +111,8 @@ fn commands_repeat_until_done() {
     assert_eq!(beat(&mut s, &id, now).expect("hb").len(), 3, "repeated");
     s.logs.mark_received(&rid, 10);
     let mut v = crate::violations::Violations::default();
-    s.jobs
-        .post_result(&mut v, &id, "j", json!({"status": "failed"}))
-        .expect("result");
+    s.jobs.post_result(&mut v, &id, "j", json!({"status": "failed"})).expect("result");
     let left = beat(&mut s, &id, now + Duration::from_secs(5)).expect("hb");
     assert!(matches!(left.as_slice(), [Command::StreamLogs { .. }]));
-    assert!(beat(&mut s, &id, now + Duration::from_secs(10))
-        .expect("hb")
-        .is_empty());
+    assert!(beat(&mut s, &id, now + Duration::from_secs(10)).expect("hb").is_empty());
 }

@@ -1,0 +1,212 @@
+//! The directory actor of one configured directory (see `mod.rs`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use ldap3::Ldap;
+use rustls::ClientConfig;
+use tokio::sync::watch;
+
+use super::codes::LdapFailure;
+use super::connect::{bind, open, Endpoint};
+use super::messages::Checkout;
+use super::pool::{InUse, Pool};
+use super::settings::DirectorySettings;
+use crate::errors::{ErrorCode, JobError};
+use crate::protocol::wire::DirectoryReport;
+use crate::status::{ComponentPublisher, ComponentState};
+
+const HEALTH_EVERY: Duration = Duration::from_secs(10);
+
+/// A connection lent to a job, and what the job needs to open user connections.
+pub struct Lease {
+    pub ldap: Ldap,
+    pub settings: Arc<DirectorySettings>,
+    pub tls: Arc<ClientConfig>,
+    pub url_index: usize,
+    pub _in_use: InUse,
+}
+
+impl Lease {
+    pub fn endpoint(&self) -> Endpoint<'_> {
+        let url = self.settings.urls.get(self.url_index).unwrap_or(&self.settings.urls[0]);
+        Endpoint {
+            url,
+            tls: self.tls.clone(),
+            plain: self.settings.plain_urls,
+            connect_timeout: self.settings.connect_timeout,
+        }
+    }
+}
+
+pub struct DirectoryActor {
+    settings: Arc<DirectorySettings>,
+    tls: Arc<ClientConfig>,
+    pool: Pool,
+    report: watch::Sender<DirectoryReport>,
+    status: ComponentPublisher,
+    connecting: bool,
+}
+
+impl DirectoryActor {
+    pub fn new(
+        settings: DirectorySettings,
+        tls: Arc<ClientConfig>,
+        status: ComponentPublisher,
+    ) -> (Self, watch::Receiver<DirectoryReport>) {
+        let (report, rx) =
+            watch::channel(DirectoryReport { name: settings.name.clone(), reachable: false, pool_size: 0, in_use: 0 });
+        (
+            DirectoryActor {
+                settings: Arc::new(settings),
+                tls,
+                pool: Pool::default(),
+                report,
+                status,
+                connecting: false,
+            },
+            rx,
+        )
+    }
+
+    fn publish(&mut self) {
+        let size = self.pool.size() as u64;
+        let in_use = self.pool.in_use() as u64;
+        let reachable = size > 0 || self.pool.last_error.is_none();
+        self.report.send_if_modified(|r| {
+            let next = DirectoryReport { name: r.name.clone(), reachable, pool_size: size, in_use };
+            let changed = *r != next;
+            *r = next;
+            changed
+        });
+        let state = if reachable { ComponentState::Running } else { ComponentState::Restarting };
+        self.status.set(state, self.pool.last_error.clone());
+    }
+
+    /// Connects and binds, trying each URL from the preferred one on.
+    fn connect(&self) -> impl std::future::Future<Output = Result<(usize, Ldap), LdapFailure>> {
+        let settings = self.settings.clone();
+        let tls = self.tls.clone();
+        let first = self.pool.preferred_url;
+        async move {
+            let n = settings.urls.len();
+            let mut last = LdapFailure::Connect("no URL configured".into());
+            for i in 0..n {
+                let idx = (first + i) % n;
+                let ep = Endpoint {
+                    url: &settings.urls[idx],
+                    tls: tls.clone(),
+                    plain: settings.plain_urls,
+                    connect_timeout: settings.connect_timeout,
+                };
+                match open(&ep).await {
+                    Ok(mut ldap) => {
+                        let pw = settings.bind_password.expose();
+                        match bind(&mut ldap, &settings.bind_dn, pw, settings.operation_timeout).await {
+                            Ok(()) => return Ok((idx, ldap)),
+                            Err(e) => {
+                                let _ = ldap.unbind().await;
+                                // A wrong service password is the same on every URL.
+                                if e.rc() == Some(49) {
+                                    return Err(e);
+                                }
+                                last = e;
+                            }
+                        }
+                    }
+                    Err(e) => last = e,
+                }
+                tracing::warn!(directory = %settings.name, url = %settings.urls[idx], error = %last, "directory URL failed");
+            }
+            Err(last)
+        }
+    }
+
+    fn health(&mut self, ctx: &mut Context<Self>) {
+        self.pool.prune();
+        if self.pool.wants_more(self.settings.pool_min, self.settings.pool_max) && !self.connecting {
+            self.connecting = true;
+            self.connect()
+                .into_actor(self)
+                .map(|res, act, _| {
+                    act.connecting = false;
+                    match res {
+                        Ok((idx, ldap)) => act.pool.add(idx, ldap),
+                        Err(e) => act.pool.last_error = Some(e.to_string()),
+                    }
+                    act.publish();
+                })
+                .spawn(ctx);
+        }
+        self.publish();
+    }
+}
+
+impl Actor for DirectoryActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.health(ctx);
+        ctx.run_interval(HEALTH_EVERY, |act, ctx| act.health(ctx));
+    }
+}
+
+impl Supervised for DirectoryActor {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        let n = self.status.restarted("restarted after a failure".into());
+        tracing::warn!(directory = %self.settings.name, restarts = n, "directory actor restarting");
+        self.pool.clear();
+        self.connecting = false;
+    }
+}
+
+impl Handler<Checkout> for DirectoryActor {
+    type Result = ResponseActFuture<Self, Result<Lease, JobError>>;
+
+    fn handle(&mut self, _: Checkout, _: &mut Context<Self>) -> Self::Result {
+        let wants_more = self.pool.wants_more(self.settings.pool_min, self.settings.pool_max);
+        if !wants_more {
+            if let Some((ldap, url_index, in_use)) = self.pool.checkout() {
+                let lease =
+                    Lease { ldap, settings: self.settings.clone(), tls: self.tls.clone(), url_index, _in_use: in_use };
+                return Box::pin(actix::fut::ready(Ok(lease)));
+            }
+        }
+        let name = self.settings.name.clone();
+        Box::pin(self.connect().into_actor(self).map(move |res, act, _| {
+            let out = match res {
+                Ok((idx, ldap)) => {
+                    act.pool.add(idx, ldap.clone());
+                    let guard = act.pool.guard();
+                    Ok(Lease { ldap, settings: act.settings.clone(), tls: act.tls.clone(), url_index: idx, _in_use: guard })
+                }
+                Err(e) => {
+                    act.pool.last_error = Some(e.to_string());
+                    // Fall back on a connection we still have, if any.
+                    match act.pool.checkout() {
+                        Some((ldap, url_index, in_use)) => Ok(Lease {
+                            ldap,
+                            settings: act.settings.clone(),
+                            tls: act.tls.clone(),
+                            url_index,
+                            _in_use: in_use,
+                        }),
+                        None => {
+                            let mut err = e.to_job_error(&format!("directory `{name}`"));
+                            if e.rc() == Some(49) {
+                                err = JobError::new(
+                                    ErrorCode::InvalidCredentials,
+                                    format!("directory `{name}`: the connector's service account was refused (bind_dn / bind_password)"),
+                                );
+                            }
+                            Err(err)
+                        }
+                    }
+                }
+            };
+            act.publish();
+            out
+        }))
+    }
+}

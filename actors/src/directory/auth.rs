@@ -1,0 +1,135 @@
+//! `ldap.authenticate`: find the user with the directory's filter, bind as the found DN
+//! on a connection of its own, and name the reason when the login fails.
+
+use std::collections::HashSet;
+
+use ldap3::controls::RawControl;
+use ldap3::Scope;
+use serde_json::{json, Map, Value};
+
+use super::actor::Lease;
+use super::codes::{
+    ad_data_code, ad_login_reason, ppolicy_error, ppolicy_login_reason, LdapFailure, LoginReason, PPOLICY_OID,
+};
+use super::connect::open;
+use super::entry::RawEntry;
+use super::escape::{user_filter, MAX_USERNAME_BYTES};
+use super::record::entry_guid;
+use super::settings::DirectoryKind;
+use crate::errors::{ErrorCode, JobError};
+use crate::protocol::payload::Authenticate;
+
+/// Attributes returned about an authenticated user.
+fn user_attributes(kind: DirectoryKind) -> Vec<&'static str> {
+    match kind {
+        DirectoryKind::ActiveDirectory => vec![
+            "objectGUID",
+            "sAMAccountName",
+            "userPrincipalName",
+            "displayName",
+            "mail",
+            "givenName",
+            "sn",
+            "userAccountControl",
+            "memberOf",
+        ],
+        DirectoryKind::Ldap => vec!["entryUUID", "uid", "cn", "displayName", "mail", "givenName", "sn", "memberOf"],
+    }
+}
+
+fn refused(reason: LoginReason) -> Value {
+    json!({"authenticated": false, "reason": reason.as_str(), "user": null})
+}
+
+pub async fn authenticate(lease: Lease, p: Authenticate) -> Result<Value, JobError> {
+    let s = lease.settings.clone();
+    if p.password.is_empty() {
+        // An empty password is an unauthenticated bind, which "succeeds": never send it.
+        return Ok(refused(LoginReason::InvalidCredentials));
+    }
+    if p.username.is_empty() || p.username.len() > MAX_USERNAME_BYTES {
+        return Ok(refused(LoginReason::UserNotFound));
+    }
+    let filter = user_filter(&s.user_filter, &p.username);
+    let attrs = user_attributes(s.kind);
+    let mut ldap = lease.ldap.clone();
+    let search = ldap
+        .with_timeout(s.operation_timeout)
+        .with_search_options(ldap3::SearchOptions::new().sizelimit(2))
+        .search(&s.base_dn, Scope::Subtree, &filter, attrs.clone())
+        .await
+        .map_err(|e| LdapFailure::from_ldap(e).to_job_error("user search"))?;
+    // rc 4 (sizeLimitExceeded) with 2 entries: the name is ambiguous.
+    if search.1.rc != 0 && search.1.rc != 4 {
+        return Err(LdapFailure::Result { rc: search.1.rc, text: search.1.text.clone() }.to_job_error("user search"));
+    }
+    let entries: Vec<RawEntry> = search
+        .0
+        .into_iter()
+        .filter(|e| !e.is_ref())
+        .map(RawEntry::parse)
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_job_error("user search"))?;
+    let entry = match entries.as_slice() {
+        [] => return Ok(refused(LoginReason::UserNotFound)),
+        [one] => one,
+        many => {
+            tracing::warn!(matches = many.len(), "login name matches more than one directory entry; refused");
+            return Ok(refused(LoginReason::UserNotFound));
+        }
+    };
+    match user_bind(&lease, &entry.dn, p.password.expose()).await? {
+        Some(reason) => Ok(refused(reason)),
+        None => Ok(json!({
+            "authenticated": true,
+            "reason": null,
+            "user": {"dn": entry.dn, "guid": entry_guid(s.kind, entry), "attributes": text_attributes(entry, &attrs)},
+        })),
+    }
+}
+
+/// Binds as the user on a fresh connection. `None` = success.
+async fn user_bind(lease: &Lease, dn: &str, password: &str) -> Result<Option<LoginReason>, JobError> {
+    let s = &lease.settings;
+    let ep = lease.endpoint();
+    let mut conn = open(&ep).await.map_err(|e| e.to_job_error("user connection"))?;
+    let ppolicy = RawControl { ctype: PPOLICY_OID.into(), crit: false, val: None };
+    let res = conn.with_timeout(s.operation_timeout).with_controls(vec![ppolicy]).simple_bind(dn, password).await;
+    let _ = conn.unbind().await;
+    let res = res.map_err(|e| LdapFailure::from_ldap(e).to_job_error("user bind"))?;
+    let policy = res
+        .ctrls
+        .iter()
+        .find(|c| c.1.ctype == PPOLICY_OID)
+        .and_then(|c| c.1.val.as_deref())
+        .and_then(ppolicy_error)
+        .and_then(ppolicy_login_reason);
+    match res.rc {
+        // Bound, but OpenLDAP's ppolicy may still say the password must be changed first.
+        0 => Ok(policy.filter(|r| *r == LoginReason::PasswordMustChange)),
+        49 => Ok(Some(match (s.kind, ad_data_code(&res.text)) {
+            (DirectoryKind::ActiveDirectory, Some(data)) => ad_login_reason(&data),
+            _ => policy.unwrap_or(LoginReason::InvalidCredentials),
+        })),
+        rc => Err(JobError::new(
+            if rc == 51 || rc == 52 { ErrorCode::DirectoryUnavailable } else { ErrorCode::Internal },
+            format!("user bind: result code {rc}: {}", res.text),
+        )
+        .with_detail("ldap_result_code", rc)),
+    }
+}
+
+fn text_attributes(entry: &RawEntry, wanted: &[&str]) -> Value {
+    let wanted: HashSet<String> = wanted.iter().map(|a| a.to_ascii_lowercase()).collect();
+    let mut out = Map::new();
+    for (name, values) in &entry.attributes {
+        let lower = name.to_ascii_lowercase();
+        if !wanted.contains(&lower) || lower == "objectguid" || lower == "entryuuid" {
+            continue;
+        }
+        let texts: Vec<Value> =
+            values.iter().filter_map(|v| std::str::from_utf8(v).ok()).map(|t| Value::String(t.into())).collect();
+        out.insert(name.clone(), Value::Array(texts));
+    }
+    Value::Object(out)
+}

@@ -1,0 +1,71 @@
+//! Opening one LDAP connection: our own TCP stream with TCP_NODELAY (ldap3 does not set
+//! it; without it every new TLS connection costs ~40 ms of Nagle + delayed ACK), then
+//! LDAPS or StartTLS, then an optional simple bind whose result code is checked
+//! (`simple_bind` returns `Ok` for a wrong password).
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, StdStream};
+use rustls::ClientConfig;
+
+use super::codes::LdapFailure;
+use super::settings::PlainUrlSecurity;
+
+pub struct Endpoint<'a> {
+    pub url: &'a url::Url,
+    pub tls: Arc<ClientConfig>,
+    pub plain: PlainUrlSecurity,
+    pub connect_timeout: Duration,
+}
+
+/// Connects (no bind). The connection's driver runs as a spawned task.
+pub async fn open(ep: &Endpoint<'_>) -> Result<Ldap, LdapFailure> {
+    let host = ep.url.host_str().ok_or_else(|| LdapFailure::Connect(format!("{} has no host", ep.url)))?.to_owned();
+    let ldaps = ep.url.scheme() == "ldaps";
+    let port = ep.url.port().unwrap_or(if ldaps { 636 } else { 389 });
+    let timeout = ep.connect_timeout;
+    let addr = format!("{host}:{port}");
+    let stream = tokio::task::spawn_blocking(move || -> Result<TcpStream, String> {
+        let mut last = String::from("no address");
+        let addrs = addr.to_socket_addrs().map_err(|e| format!("cannot resolve {addr}: {e}"))?;
+        for a in addrs {
+            match TcpStream::connect_timeout(&a, timeout) {
+                Ok(s) => {
+                    s.set_nodelay(true).map_err(|e| e.to_string())?;
+                    return Ok(s);
+                }
+                Err(e) => last = format!("{a}: {e}"),
+            }
+        }
+        Err(last)
+    })
+    .await
+    .map_err(|e| LdapFailure::Connect(e.to_string()))?
+    .map_err(LdapFailure::Connect)?;
+    let settings = LdapConnSettings::new()
+        .set_conn_timeout(timeout)
+        .set_config(ep.tls.clone())
+        .set_starttls(!ldaps && ep.plain == PlainUrlSecurity::StartTls)
+        .set_std_stream(StdStream::Tcp(stream));
+    let (conn, ldap) = LdapConnAsync::from_url_with_settings(settings, ep.url)
+        .await
+        .map_err(|e| LdapFailure::Connect(format!("{}: {e}", ep.url)))?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.drive().await {
+            tracing::debug!(error = %e, "directory connection ended");
+        }
+    });
+    Ok(ldap)
+}
+
+/// Simple bind, checked: `Ok` only for result code 0.
+pub async fn bind(ldap: &mut Ldap, dn: &str, password: &str, timeout: Duration) -> Result<(), LdapFailure> {
+    let res = ldap.with_timeout(timeout).simple_bind(dn, password).await.map_err(LdapFailure::from_ldap)?;
+    if res.rc == 0 {
+        Ok(())
+    } else {
+        Err(LdapFailure::Result { rc: res.rc, text: res.text })
+    }
+}

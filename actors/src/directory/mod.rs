@@ -1,0 +1,31 @@
+//! Directories: one actor per configured directory, owning its connection pool, and the
+//! plain logic of the LDAP jobs (`ldap.authenticate`, `ldap.import`) that use it.
+//!
+//! - **Owns** the service-account connections of its directory (bounded `pool_min`..
+//!   `pool_max`, health-checked every 10 s, re-established with failover across `urls`),
+//!   and publishes its figures (reachable, pool size, operations in flight).
+//! - **Receives** [`Checkout`]: lends a connection to a job ([`Lease`]).
+//! - **Sends** nothing; jobs run in the dispatcher's tasks with their lease.
+//! - **Failure policy**: a failed connect is reported to the job as retryable
+//!   `directory_unavailable` (a wrong service password as `invalid_credentials`); a
+//!   directory that comes back is reconnected on the next checkout or health tick.
+//! - **User binds** never use a pooled connection: each login opens its own short-lived
+//!   connection, so a bind never changes a pooled connection's identity.
+//! - **On shutdown**: nothing to save; connections close with the process.
+
+mod actor;
+pub mod auth;
+pub mod codes;
+pub mod connect;
+pub mod entry;
+pub mod escape;
+pub mod import;
+mod messages;
+mod pool;
+pub mod record;
+mod settings;
+pub mod tls;
+
+pub use actor::{DirectoryActor, Lease};
+pub use messages::Checkout;
+pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity};

@@ -1,0 +1,80 @@
+//! The pool of service-account connections of one directory: plain data, no I/O.
+//! ldap3 multiplexes operations on one connection, so "in use" counts operations in
+//! flight, and new connections are opened while below `pool_min`, or when every
+//! connection carries more than [`OPS_PER_CONNECTION`] operations (up to `pool_max`).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use ldap3::Ldap;
+
+const OPS_PER_CONNECTION: usize = 8;
+
+/// Counts an operation in flight until dropped.
+#[derive(Debug)]
+pub struct InUse(Arc<AtomicUsize>);
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Pool {
+    conns: Vec<(usize, Ldap)>,
+    next: usize,
+    in_use: Arc<AtomicUsize>,
+    /// Index into the directory's `urls` of the last one that answered.
+    pub preferred_url: usize,
+    pub last_error: Option<String>,
+}
+
+impl Pool {
+    /// Drops connections whose driver ended (server gone or restarted).
+    pub fn prune(&mut self) {
+        self.conns.retain_mut(|(_, l)| !l.is_closed());
+    }
+
+    pub fn size(&mut self) -> usize {
+        self.prune();
+        self.conns.len()
+    }
+
+    pub fn in_use(&self) -> usize {
+        self.in_use.load(Ordering::Relaxed)
+    }
+
+    /// Whether a new connection should be opened before handing one out.
+    pub fn wants_more(&mut self, min: usize, max: usize) -> bool {
+        let size = self.size();
+        size < min.max(1) || (size < max && self.in_use() >= size * OPS_PER_CONNECTION)
+    }
+
+    pub fn add(&mut self, url_index: usize, ldap: Ldap) {
+        self.preferred_url = url_index;
+        self.last_error = None;
+        self.conns.push((url_index, ldap));
+    }
+
+    /// A healthy connection, round robin, with its in-use guard and url index.
+    pub fn checkout(&mut self) -> Option<(Ldap, usize, InUse)> {
+        self.prune();
+        if self.conns.is_empty() {
+            return None;
+        }
+        self.next = (self.next + 1) % self.conns.len();
+        let (url, ldap) = self.conns.get(self.next)?;
+        self.in_use.fetch_add(1, Ordering::Relaxed);
+        Some((ldap.clone(), *url, InUse(self.in_use.clone())))
+    }
+
+    pub fn guard(&self) -> InUse {
+        self.in_use.fetch_add(1, Ordering::Relaxed);
+        InUse(self.in_use.clone())
+    }
+
+    pub fn clear(&mut self) {
+        self.conns.clear();
+    }
+}

@@ -1,0 +1,165 @@
+//! Building the protocol's `Record` (PROTOCOL.md §2.6) from a raw entry: objectGUID and
+//! entryUUID as `guid`, objectSid as `S-1-…`, binary values base64, `enabled` from
+//! userAccountControl, password attributes never exported.
+
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+use super::entry::RawEntry;
+use super::settings::DirectoryKind;
+
+/// Attributes holding password material: never put in a record.
+const NEVER_EXPORTED: [&str; 6] =
+    ["userpassword", "unicodepwd", "dbcspwd", "ntpwdhistory", "lmpwdhistory", "supplementalcredentials"];
+/// Attributes whose values are binary even when they happen to be valid UTF-8.
+const BINARY: [&str; 8] = [
+    "objectguid",
+    "jpegphoto",
+    "thumbnailphoto",
+    "usercertificate",
+    "usercertificate;binary",
+    "msexchmailboxguid",
+    "mS-DS-ConsistencyGuid",
+    "objectsid",
+];
+const UAC_ACCOUNTDISABLE: u32 = 0x2;
+
+/// objectGUID bytes → canonical string (the first three fields are little-endian).
+pub fn guid_string(b: &[u8]) -> Option<String> {
+    if b.len() != 16 {
+        return None;
+    }
+    Some(format!(
+        "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+        b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+    ))
+}
+
+/// The canonical GUID string back to objectGUID bytes (for `(objectGUID=\xx…)` searches).
+pub fn guid_bytes(s: &str) -> Option<[u8; 16]> {
+    let hex: String = s.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut raw = [0u8; 16];
+    for (i, byte) in raw.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    let order = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
+    let mut out = [0u8; 16];
+    for (i, &j) in order.iter().enumerate() {
+        out[i] = raw[j];
+    }
+    Some(out)
+}
+
+/// objectSid bytes → `S-1-5-21-…`.
+pub fn sid_string(b: &[u8]) -> Option<String> {
+    let revision = *b.first()?;
+    let count = *b.get(1)? as usize;
+    let authority = b.get(2..8)?.iter().fold(0u64, |acc, x| (acc << 8) | *x as u64);
+    let mut s = format!("S-{revision}-{authority}");
+    for i in 0..count {
+        let sub = b.get(8 + i * 4..12 + i * 4)?;
+        s.push_str(&format!("-{}", u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]])));
+    }
+    Some(s)
+}
+
+pub fn entry_guid(kind: DirectoryKind, entry: &RawEntry) -> Option<String> {
+    match kind {
+        DirectoryKind::ActiveDirectory => entry.first("objectGUID").and_then(guid_string),
+        DirectoryKind::Ldap => entry.first_text("entryUUID").map(str::to_owned),
+    }
+}
+
+/// The record of an entry. Ranged attributes must already be merged by the caller.
+pub fn build(kind: DirectoryKind, entry: &RawEntry) -> Value {
+    let mut attributes = Map::new();
+    let mut binary = Map::new();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for (name, values) in &entry.attributes {
+        let lower = name.to_ascii_lowercase();
+        if NEVER_EXPORTED.contains(&lower.as_str()) || lower == "objectguid" || lower == "entryuuid" {
+            continue;
+        }
+        if lower == "objectsid" {
+            let sids: Vec<Value> = values.iter().filter_map(|v| sid_string(v)).map(Value::String).collect();
+            attributes.insert(name.clone(), Value::Array(sids));
+            continue;
+        }
+        let texts: Option<Vec<&str>> = values.iter().map(|v| std::str::from_utf8(v).ok()).collect();
+        match texts {
+            Some(t) if !BINARY.iter().any(|b| b.eq_ignore_ascii_case(&lower)) => {
+                attributes.insert(name.clone(), json!(t));
+            }
+            _ => {
+                let encoded: Vec<Value> = values.iter().map(|v| Value::String(b64.encode(v))).collect();
+                binary.insert(name.clone(), Value::Array(encoded));
+            }
+        }
+    }
+    let enabled = match kind {
+        DirectoryKind::ActiveDirectory => entry
+            .first_text("userAccountControl")
+            .and_then(|s| s.parse::<u32>().ok())
+            .map(|uac| Value::Bool(uac & UAC_ACCOUNTDISABLE == 0))
+            .unwrap_or(Value::Null),
+        DirectoryKind::Ldap => Value::Null,
+    };
+    json!({
+        "dn": entry.dn,
+        "guid": entry_guid(kind, entry),
+        "deleted": false,
+        "enabled": enabled,
+        "attributes": attributes,
+        "binary_attributes": binary,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(attrs: Vec<(&str, Vec<&[u8]>)>) -> RawEntry {
+        RawEntry {
+            dn: "CN=Alice\\2C Example,OU=Staff,DC=example,DC=test".into(),
+            attributes: attrs
+                .into_iter()
+                .map(|(n, v)| (n.to_owned(), v.into_iter().map(<[u8]>::to_vec).collect()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn guids_sids_binary_and_enabled_follow_the_protocol() {
+        let guid: [u8; 16] =
+            [0xb6, 0xc7, 0xf0, 0xb7, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c];
+        let sid: Vec<u8> = vec![1, 4, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0xe9, 0x03, 0, 0];
+        let e = entry(vec![
+            ("objectGUID", vec![&guid]),
+            ("objectSid", vec![&sid]),
+            ("sAMAccountName", vec![b"alice"]),
+            ("thumbnailPhoto", vec![b"\xff\xd8\xff"]),
+            ("userAccountControl", vec![b"66050"]),
+            ("unicodePwd", vec![b"secret"]),
+            ("mail", vec![b"a@x.test", "\u{e9}l\u{e8}ve@x.test".as_bytes()]),
+        ]);
+        let r = build(DirectoryKind::ActiveDirectory, &e);
+        assert_eq!(r["guid"], "b7f0c7b6-0201-0403-0506-0708090a0b0c");
+        assert_eq!(r["attributes"]["objectSid"][0], "S-1-5-21-1-2-1001");
+        assert_eq!(r["binary_attributes"]["thumbnailPhoto"][0], "/9j/");
+        assert_eq!(r["enabled"], false);
+        assert!(r["attributes"].get("unicodePwd").is_none());
+        assert_eq!(r["attributes"]["mail"][1], "\u{e9}l\u{e8}ve@x.test");
+        assert_eq!(guid_bytes("b7f0c7b6-0201-0403-0506-0708090a0b0c"), Some(guid));
+    }
+
+    #[test]
+    fn ldap_entries_use_entry_uuid_and_have_no_enabled_flag() {
+        let e = entry(vec![("entryUUID", vec![b"0f6e-uuid"]), ("userPassword", vec![b"{SSHA}x"]), ("uid", vec![b"a"])]);
+        let r = build(DirectoryKind::Ldap, &e);
+        assert_eq!((r["guid"].as_str(), r["enabled"].is_null()), (Some("0f6e-uuid"), true));
+        assert!(r["attributes"].get("userPassword").is_none());
+    }
+}

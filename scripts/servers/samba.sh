@@ -1,0 +1,424 @@
+#!/usr/bin/env bash
+# Private Samba AD domain controller on loopback for tests and benchmarks (Debian 12, Samba 4.17).
+#
+#   samba.sh install                               apt-get the packages (skips what is installed)
+#   samba.sh start DIR [--users N] [--model single|prefork]
+#                                                  provision once into DIR, start samba, create the
+#                                                  test data once; writes DIR/samba.env. Idempotent.
+#   samba.sh stop DIR                              SIGTERM, SIGKILL after 15 s. Idempotent.
+#   samba.sh status DIR                            exit 0 running, 3 stopped
+#   samba.sh check DIR                             searches, ranged Big Group, fixture bind
+#                                                  diagnostics, lockout, manifest vs directory
+#
+# Realm EXAMPLE.TEST, domain EXAMPLE, host dc1; LDAP on 127.0.0.1:389, LDAPS on 127.0.0.1:636
+# (fixed ports: AD clients expect them). Only the LDAP service runs (`server services = ldap`).
+# Network isolation: samba, samba-tool and the LDAP client tools of this script run in a
+# private mount namespace whose /etc/resolv.conf says `nameserver 127.0.0.1` and whose
+# /etc/hosts maps dc1.example.test and this host's name to 127.0.0.1, so every name lookup
+# stays on loopback. The network namespace is the host's: clients reach 127.0.0.1:389/636.
+# Env: SAMBA_MAX_RUNTIME (s, default 14400: samba exits by itself after it), SAMBA_DEBUG (0..10)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SELF=$HERE/$(basename "${BASH_SOURCE[0]}")
+REALM=EXAMPLE.TEST
+DOMAIN=EXAMPLE
+HOST=dc1
+FQDN=dc1.example.test
+BASE_DN='DC=example,DC=test'
+ADMIN_DN="CN=Administrator,CN=Users,$BASE_DN"
+ADMIN_PW='Adm1n-Passw0rd'
+SERVICE_DN="CN=svc-connector,OU=Service,$BASE_DN"
+SERVICE_PW='Svc-Passw0rd1'
+READONLY_DN="CN=svc-readonly,OU=Service,$BASE_DN"
+READONLY_PW='Ro-Passw0rd1'
+FIXTURE_PW='Fixture-Pw1'
+STAFF_DN="OU=Staff,$BASE_DN"
+FIXTURES_DN="OU=Fixtures,$BASE_DN"
+BIG_GROUP_DN="CN=Big Group,$STAFF_DN"
+LDAP_URL=ldap://127.0.0.1:389
+LDAPS_URL=ldaps://127.0.0.1:636
+PACKAGES="samba samba-ad-dc samba-ad-provision winbind ldb-tools krb5-user ldap-utils openssl python3 iproute2"
+MAX_RUNTIME=${SAMBA_MAX_RUNTIME:-14400}
+
+die() { echo "samba.sh: $*" >&2; exit 1; }
+log() { echo "samba.sh: $*"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
+usage() { sed -n '2,11p' "$SELF" | sed 's/^# \{0,1\}//'; exit 2; }
+
+setdir() {
+  [ -n "${1:-}" ] || usage
+  D=$(realpath -m "$1")
+  DC=$D/dc; CONF=$D/dc/etc/smb.conf; TLS=$D/tls; NS=$D/ns; PIDFILE=$D/samba.pid; ENVF=$D/samba.env
+  export LDAPTLS_CACERT=$TLS/ca.crt LDAPTLS_REQCERT=demand
+}
+
+# run a command inside the private mount namespace (loopback-only resolv.conf and hosts)
+inns() {
+  unshare -m sh -c 'mount --bind "$0/resolv.conf" /etc/resolv.conf && mount --bind "$0/hosts" /etc/hosts && exec "$@"' \
+    "$NS" "$@"
+}
+
+# pid of our samba if it runs, else empty
+running_pid() {
+  local pid
+  [ -s "$PIDFILE" ] || return 0
+  pid=$(cat "$PIDFILE")
+  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qE '^(samba|unshare|sh) '; then
+    echo "$pid"
+  fi
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ------------------------------------------------------------------ install
+cmd_install() {
+  local missing=() p
+  for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then log "all packages installed: $PACKAGES"; return 0; fi
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# ------------------------------------------------------------------ provision
+make_tls() {
+  mkdir -p "$TLS"
+  (
+    cd "$TLS"
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=integration-connector samba test CA" \
+      -keyout ca.key -out ca.crt \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$FQDN" -keyout server.key -out server.csr 2>/dev/null
+    printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+      "extendedKeyUsage=serverAuth" "subjectAltName=DNS:$FQDN,DNS:localhost,IP:127.0.0.1" > server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile server.ext -out server.crt 2>/dev/null
+    chmod 600 ca.key server.key      # samba refuses a key file that others can read
+    chmod 644 ca.crt server.crt
+  )
+}
+
+provision() {
+  local t0; t0=$(now)
+  rm -rf "$DC" "$TLS" "$D/ldif" "$D/.populated"
+  mkdir -p "$DC"
+  make_tls
+  log "provisioning $REALM into $DC (log: $D/provision.log)"
+  inns samba-tool domain provision --targetdir="$DC" \
+    --realm="$REALM" --domain="$DOMAIN" --server-role=dc --dns-backend=NONE --use-rfc2307 \
+    --backend-store=mdb --adminpass="$ADMIN_PW" --host-name="$HOST" --host-ip=127.0.0.1 \
+    --option="interfaces = lo" --option="bind interfaces only = yes" \
+    --option="server services = ldap" \
+    --option="tls enabled = yes" --option="tls keyfile = $TLS/server.key" \
+    --option="tls certfile = $TLS/server.crt" --option="tls cafile = $TLS/ca.crt" \
+    --option="log file = $DC/log.%m" --option="max log size = 10000" \
+    > "$D/provision.log" 2>&1 || { tail -30 "$D/provision.log" >&2; die "provision failed"; }
+  # not written by provision even when given with --option: add to [global] ourselves.
+  # strong auth = no: simple bind allowed on plain 389 too; nosync: no fsync (test data only!)
+  sed -i -e '/^\[global\]/a\	ldap server require strong auth = no' \
+         -e '/^\[global\]/a\	ldb:nosync = true' "$CONF"
+  # test password policy (the default one makes short passwords fail with 0000052D and a
+  # self-change right after an admin reset fail with "password is too young")
+  inns samba-tool domain passwordsettings set -s "$CONF" --complexity=off --history-length=0 \
+    --min-pwd-age=0 --max-pwd-age=0 --min-pwd-length=1 \
+    --account-lockout-threshold=3 --account-lockout-duration=30 --reset-account-lockout-after=30 \
+    >> "$D/provision.log" 2>&1 || { tail -30 "$D/provision.log" >&2; die "passwordsettings failed"; }
+  touch "$D/.provisioned"
+  T_PROVISION=$(since "$t0")
+  echo "provision_s=$T_PROVISION" >> "$D/timings.txt"
+  log "provisioned in ${T_PROVISION}s"
+}
+
+# ------------------------------------------------------------------ start
+start_samba() {
+  local model=$1 pid i t0
+  t0=$(now)
+  # -F keeps samba in the foreground so $! is samba itself (setsid, unshare and sh exec into
+  # it); setsid gives it its own session and process group, so a Ctrl-C or a kill of the
+  # caller's group does not take it down, and stop can clean up the group.
+  setsid unshare -m sh -c 'mount --bind "$0/resolv.conf" /etc/resolv.conf && mount --bind "$0/hosts" /etc/hosts && exec "$@"' \
+    "$NS" samba -s "$CONF" -F -M "$model" --debug-stdout -d "${SAMBA_DEBUG:-1}" \
+    --maximum-runtime="$MAX_RUNTIME" >> "$D/samba.log" 2>&1 < /dev/null &
+  pid=$!
+  echo "$pid" > "$PIDFILE"
+  echo "$model" > "$D/model"
+  for i in $(seq 1 600); do
+    # Samba has no WhoAmI extended operation (ldapwhoami: "Protocol error (2)"): bind and read the rootDSE
+    if ldapsearch -x -H "$LDAPS_URL" -D "$ADMIN_DN" -w "$ADMIN_PW" -b '' -s base 1.1 >/dev/null 2>&1; then
+      T_START=$(since "$t0")
+      log "samba pid $pid (-M $model) answers on $LDAPS_URL after ${T_START}s"
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$PIDFILE"; tail -30 "$D/samba.log" >&2; die "samba exited during start (log: $D/samba.log)"
+    fi
+    sleep 0.1
+  done
+  tail -30 "$D/samba.log" >&2
+  stop_pid "$pid"
+  die "samba did not answer on $LDAPS_URL within 60 s"
+}
+
+write_env() {
+  local pid=$1 model=$2 users big tmp
+  users=$(cat "$D/.populated")
+  big=$(cat "$D/big_group_members" 2>/dev/null || echo 0)
+  tmp=$ENVF.tmp
+  {
+    echo "# written by scripts/servers/samba.sh start; bash-sourceable, every value in single quotes"
+    q() { printf "%s='%s'\n" "$1" "$2"; }
+    q AD_URL "$LDAP_URL"
+    q AD_LDAPS_URL "$LDAPS_URL"
+    q AD_CA "$TLS/ca.crt"
+    q AD_REALM "$REALM"
+    q AD_DOMAIN "$DOMAIN"
+    q AD_HOST "$FQDN"
+    q AD_BASE_DN "$BASE_DN"
+    q AD_STAFF_DN "$STAFF_DN"
+    q AD_SERVICE_OU_DN "OU=Service,$BASE_DN"
+    q AD_FIXTURES_DN "$FIXTURES_DN"
+    q AD_ADMIN_DN "$ADMIN_DN"
+    q AD_ADMIN_UPN "Administrator@example.test"
+    q AD_ADMIN_PW "$ADMIN_PW"
+    q AD_SERVICE_DN "$SERVICE_DN"
+    q AD_SERVICE_UPN "svc-connector@example.test"
+    q AD_SERVICE_PW "$SERVICE_PW"
+    q AD_READONLY_DN "$READONLY_DN"
+    q AD_READONLY_UPN "svc-readonly@example.test"
+    q AD_READONLY_PW "$READONLY_PW"
+    q AD_PID "$pid"
+    q AD_USERS "$users"
+    q AD_MODEL "$model"
+    q AD_USER_OK fx-ok
+    q AD_USER_DISABLED fx-disabled
+    q AD_USER_MUST_CHANGE fx-mustchange
+    q AD_USER_EXPIRED fx-expired
+    q AD_USER_LOCKOUT fx-lockout
+    q AD_USER_DONT_EXPIRE fx-noexpire
+    q AD_FIXTURE_PW "$FIXTURE_PW"
+    q AD_UPN_SUFFIX "example.test"
+    q AD_BIG_GROUP_DN "$BIG_GROUP_DN"
+    q AD_BIG_GROUP_MEMBERS "$big"
+    q AD_MANIFEST "$D/samba-manifest.jsonl"
+    q AD_CONF "$CONF"
+    q AD_LOG "$D/samba.log"
+  } > "$tmp"
+  mv "$tmp" "$ENVF"
+}
+
+cmd_start() {
+  setdir "${1:-}"; shift
+  local users="" model=single pid started=0
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --users) users=${2:?}; shift 2 ;;
+      --model) model=${2:?}; shift 2 ;;
+      *) usage ;;
+    esac
+  done
+  [[ $model =~ ^(single|prefork)$ ]] || die "--model must be single or prefork"
+  [ -z "$users" ] || [[ $users =~ ^[0-9]+$ ]] || die "--users must be a number"
+  command -v samba >/dev/null && command -v samba-tool >/dev/null && command -v ldapadd >/dev/null \
+    || die "samba or ldap-utils missing: run '$SELF install' first"
+  mkdir -p "$D" "$NS"
+  exec 9> "$D/.lock"
+  flock -w 300 9 || die "another samba.sh holds $D/.lock"
+  printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > "$NS/resolv.conf"
+  printf '127.0.0.1 localhost %s\n127.0.0.1 %s %s\n::1 localhost ip6-localhost\n' \
+    "$(hostname)" "$FQDN" "$HOST" > "$NS/hosts"
+
+  pid=$(running_pid)
+  if [ -n "$pid" ]; then
+    log "samba already running for $D (pid $pid)"
+    model=$(cat "$D/model" 2>/dev/null || echo "$model")
+  else
+    rm -f "$PIDFILE"
+    if port_busy 389 || port_busy 636; then
+      ss -ltnp '( sport = :389 or sport = :636 )' 2>/dev/null >&2 || true
+      die "port 389 or 636 on 127.0.0.1 is already in use (another samba.sh DIR? Debian's slapd?): stop it first"
+    fi
+    [ -f "$D/.provisioned" ] || provision
+    start_samba "$model"
+    pid=$(cat "$PIDFILE"); started=1
+  fi
+
+  if [ ! -f "$D/.populated" ]; then
+    if ! "$SELF" __populate "$D" "${users:-2000}"; then
+      [ "$started" = 1 ] && stop_pid "$pid"
+      die "creating the test data failed (see $D/populate.log); samba stopped"
+    fi
+  elif [ -n "$users" ] && [ "$users" != "$(cat "$D/.populated")" ]; then
+    log "WARNING: $D already holds $(cat "$D/.populated") generated users; --users $users ignored (rm -rf $D to regenerate)"
+  fi
+  write_env "$pid" "$model"
+  log "ready: source $ENVF"
+}
+
+# ------------------------------------------------------------------ populate (runs inside the namespace)
+adm_add() { # $1 ldif file: ldapadd -c, tolerate only "Already exists" (a rerun after a partial populate)
+  local f=$1 rej=${1%.ldif}.rejects rc=0
+  rm -f "$rej"
+  ldapadd -c -x -H "$LDAPS_URL" -D "$ADMIN_DN" -w "$ADMIN_PW" -f "$f" -S "$rej" >> "$D/populate.log" 2>&1 || rc=$?
+  if [ -s "$rej" ] && grep '^# Error: ' "$rej" | grep -vqE 'Already exists \(68\)|Type or value exists \(20\)'; then
+    grep -m5 '^# Error: ' "$rej" >&2
+    echo "samba.sh: adding $f failed (rejected entries in $rej)" >&2
+    return 1
+  fi
+  [ "$rc" = 0 ] || [ -s "$rej" ] || { echo "samba.sh: ldapadd $f exited $rc" >&2; return 1; }
+}
+
+cmd_populate() { # re-executed inside the namespace by start
+  setdir "$1"
+  local n=$2 t0 t1 f out
+  if [ -z "${SAMBA_SH_IN_NS:-}" ]; then
+    SAMBA_SH_IN_NS=1 inns "$SELF" __populate "$D" "$n"
+    return
+  fi
+  t0=$(now)
+  out=$(python3 "$HERE/samba_users.py" generate "$D" --users "$n" --base "$BASE_DN" \
+    --fixture-pw "$FIXTURE_PW" --service-pw "$SERVICE_PW" --readonly-pw "$READONLY_PW")
+  echo "$out" | sed -n 's/.*big_group_members=\([0-9]*\).*/\1/p' > "$D/big_group_members"
+  log "creating test data over LDAPS: $n users (log: $D/populate.log)"
+  adm_add "$D/ldif/10-base.ldif"
+  t1=$(now)
+  adm_add "$D/ldif/20-users.ldif"
+  T_USERS=$(since "$t1")
+  [ -f "$D/ldif/25-fill.ldif" ] && adm_add "$D/ldif/25-fill.ldif"
+  t1=$(now)
+  adm_add "$D/ldif/30-groups.ldif"
+  T_GROUPS=$(since "$t1")
+  echo "$n" > "$D/.populated"
+  printf 'users=%s users_s=%s groups_s=%s populate_total_s=%s\n' "$n" "$T_USERS" "$T_GROUPS" "$(since "$t0")" >> "$D/timings.txt"
+  log "created $n users in ${T_USERS}s, groups (Big Group: $(cat "$D/big_group_members") members) in ${T_GROUPS}s, total $(since "$t0")s"
+}
+
+# ------------------------------------------------------------------ stop / status
+stop_pid() {
+  local pid=$1 pgid i
+  kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; return 0; }
+  pgid=$(ps -o pgid= -p "$pid" | tr -d ' ')
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "samba $pid ignored SIGTERM for 15 s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  # leftovers of our own process group only (setsid made samba its leader)
+  if [ "$pgid" = "$pid" ]; then
+    sleep 0.3
+    for i in $(ps -eo pid=,pgid= | awk -v g="$pgid" '$2==g{print $1}'); do kill -KILL "$i" 2>/dev/null || true; done
+  fi
+  rm -f "$PIDFILE"
+  log "stopped samba pid $pid"
+}
+
+cmd_stop() {
+  setdir "${1:-}"
+  local pid; pid=$(running_pid)
+  if [ -z "$pid" ]; then rm -f "$PIDFILE"; log "not running ($D)"; return 0; fi
+  stop_pid "$pid"
+}
+
+cmd_status() {
+  setdir "${1:-}"
+  local pid; pid=$(running_pid)
+  if [ -z "$pid" ]; then echo "stopped ($D)"; return 3; fi
+  echo "running pid=$pid model=$(cat "$D/model" 2>/dev/null) users=$(cat "$D/.populated" 2>/dev/null || echo none) env=$ENVF"
+}
+
+# ------------------------------------------------------------------ check
+cmd_check() {
+  setdir "${1:-}"
+  if [ -z "${SAMBA_SH_IN_NS:-}" ]; then
+    [ -n "$(running_pid)" ] || die "not running ($D)"
+    SAMBA_SH_IN_NS=1 inns "$SELF" __check "$D"
+    return
+  fi
+  # shellcheck disable=SC1090
+  . "$ENVF"
+  local ok=0 bad=0 n out
+  pass() { ok=$((ok+1)); echo "  ok   $*"; }
+  fail() { bad=$((bad+1)); echo "  FAIL $*"; }
+  expect_bind() { # $1 bind name, $2 password, $3 expected: ok | data code
+    local out
+    if out=$(ldapsearch -x -H "$AD_LDAPS_URL" -D "$1" -w "$2" -b '' -s base 1.1 2>&1); then
+      [ "$3" = ok ] && pass "bind $1 -> ok" || fail "bind $1 -> ok, expected data $3"
+    else
+      out=$(echo "$out" | tr '\n' ' ')
+      if [ "$3" != ok ] && [[ $out == *"data $3,"* ]]; then pass "bind $1 -> data $3"
+      else fail "bind $1 -> $out (expected $3)"; fi
+    fi
+  }
+  echo "check $D"
+  expect_bind "$AD_SERVICE_DN" "$AD_SERVICE_PW" ok
+  expect_bind "$AD_READONLY_UPN" "$AD_READONLY_PW" ok
+  for who in "$AD_SERVICE_DN|$AD_SERVICE_PW" "$AD_READONLY_DN|$AD_READONLY_PW"; do
+    n=$(ldapsearch -LLL -x -H "$AD_LDAPS_URL" -D "${who%%|*}" -w "${who#*|}" -E pr=500/noprompt \
+        -b "$AD_STAFF_DN" '(&(objectCategory=person)(objectClass=user))' 1.1 | grep -c '^dn:' || true)
+    [ "$n" = "$AD_USERS" ] && pass "paged search (pr=500) as ${who%%,*}: $n users" \
+      || fail "paged search as ${who%%,*}: $n users, expected $AD_USERS"
+  done
+  out=$(ldapsearch -LLL -o ldif-wrap=no -x -H "$AD_LDAPS_URL" -D "$AD_SERVICE_DN" -w "$AD_SERVICE_PW" \
+        -b "$AD_BIG_GROUP_DN" -s base member)
+  n=$(echo "$out" | grep -c '^member;range=0-1499:' || true)
+  [ "$n" = 1500 ] && pass "Big Group: member;range=0-1499 with 1500 values" \
+    || fail "Big Group: $n values of member;range=0-1499 ($(echo "$out" | sed -n '2p' | cut -c1-60))"
+  n=$(ldapsearch -LLL -o ldif-wrap=no -x -H "$AD_LDAPS_URL" -D "$AD_SERVICE_DN" -w "$AD_SERVICE_PW" \
+        -b "$AD_BIG_GROUP_DN" -s base 'member;range=1500-*' | grep -c '^member;range=1500-\*:' || true)
+  [ $((n + 1500)) = "$AD_BIG_GROUP_MEMBERS" ] && pass "Big Group: member;range=1500-* gives the other $n (total $AD_BIG_GROUP_MEMBERS)" \
+    || fail "Big Group: member;range=1500-* gave $n, expected $((AD_BIG_GROUP_MEMBERS - 1500))"
+  expect_bind "$AD_USER_OK@$AD_UPN_SUFFIX" "$AD_FIXTURE_PW" ok
+  expect_bind "$AD_USER_DONT_EXPIRE@$AD_UPN_SUFFIX" "$AD_FIXTURE_PW" ok
+  expect_bind "$AD_USER_OK@$AD_UPN_SUFFIX" wrong-password 52e
+  expect_bind "nobody@$AD_UPN_SUFFIX" wrong-password 52e
+  expect_bind "$AD_USER_DISABLED@$AD_UPN_SUFFIX" "$AD_FIXTURE_PW" 533
+  expect_bind "$AD_USER_MUST_CHANGE@$AD_UPN_SUFFIX" "$AD_FIXTURE_PW" 773
+  expect_bind "$AD_USER_EXPIRED@$AD_UPN_SUFFIX" "$AD_FIXTURE_PW" 701
+  local L=$AD_USER_LOCKOUT@$AD_UPN_SUFFIX lout
+  expect_bind "$L" "$AD_FIXTURE_PW" ok
+  for i in 1 2 3; do
+    lout=$(ldapsearch -x -H "$AD_LDAPS_URL" -D "$L" -w "bad$i" -b '' -s base 1.1 2>&1 | grep -o 'data [0-9a-f]*' || true)
+    echo "       bad bind $i of $L -> $lout"
+  done
+  expect_bind "$L" "$AD_FIXTURE_PW" 775
+  ldapmodify -x -H "$AD_LDAPS_URL" -D "$AD_ADMIN_DN" -w "$AD_ADMIN_PW" >/dev/null <<EOF
+dn: CN=$AD_USER_LOCKOUT,$AD_FIXTURES_DN
+changetype: modify
+replace: lockoutTime
+lockoutTime: 0
+EOF
+  expect_bind "$L" "$AD_FIXTURE_PW" ok   # unlocked again (lockoutTime: 0)
+  n=$(ldapsearch -LLL -o ldif-wrap=no -x -H "$AD_LDAPS_URL" -D "$AD_SERVICE_DN" -w "$AD_SERVICE_PW" \
+        -b "CN=$AD_USER_DONT_EXPIRE,$AD_FIXTURES_DN" -s base userAccountControl | sed -n 's/^userAccountControl: //p')
+  [ "$n" = 66048 ] && pass "$AD_USER_DONT_EXPIRE userAccountControl 66048" || fail "$AD_USER_DONT_EXPIRE userAccountControl $n"
+  # everything written (manifest) is what the directory returns
+  local dump=$D/check-dump.ldif
+  : > "$dump"
+  for b in "$AD_STAFF_DN" "OU=Service,$AD_BASE_DN" "$AD_FIXTURES_DN" "OU=Fill,$AD_BASE_DN"; do
+    ldapsearch -LLL -o ldif-wrap=no -x -H "$AD_LDAPS_URL" -D "$AD_SERVICE_DN" -w "$AD_SERVICE_PW" \
+      -E pr=500/noprompt -b "$b" '(|(objectClass=user)(objectClass=group)(objectClass=contact))' '*' memberOf \
+      >> "$dump" 2>/dev/null || true
+  done
+  if out=$(python3 "$HERE/samba_users.py" verify "$AD_MANIFEST" "$dump"); then pass "$(echo "$out" | tail -1)"
+  else echo "$out" | head -20; fail "manifest differs from the directory"; fi
+  rm -f "$dump"
+  echo "samba check: $ok ok, $bad failed"
+  [ "$bad" = 0 ]
+}
+
+case ${1:-} in
+  install) cmd_install ;;
+  start) shift; cmd_start "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
+  status) shift; cmd_status "$@" ;;
+  check) shift; cmd_check "$@" ;;
+  __populate) shift; cmd_populate "$@" ;;
+  __check) shift; cmd_check "$@" ;;
+  *) usage ;;
+esac
