@@ -7,5 +7,7 @@ mod harness;
 mod cli;
 #[path = "e2e/crash.rs"]
 mod crash;
+#[path = "e2e/ldap.rs"]
+mod ldap;
 #[path = "e2e/link.rs"]
 mod link;

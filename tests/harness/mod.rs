@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod connector;
+pub mod servers;
 pub mod sim;
 
 pub use connector::Connector;

@@ -1,0 +1,101 @@
+//! Directory servers for tests: started once per test run by `scripts/test.sh` (which
+//! exports the path of each server's env file), or by a test for itself when it needs
+//! to stop and start one. A test that needs a server it cannot find fails loudly.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The `KEY=value` lines a server script wrote.
+#[derive(Debug, Clone)]
+pub struct ServerEnv {
+    pub vars: HashMap<String, String>,
+    pub file: PathBuf,
+}
+
+impl ServerEnv {
+    pub fn read(file: &Path) -> ServerEnv {
+        let text = std::fs::read_to_string(file)
+            .unwrap_or_else(|e| panic!("cannot read the server env file {}: {e}", file.display()));
+        let vars = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('"').trim_matches('\'').to_owned()))
+            .collect();
+        ServerEnv { vars, file: file.to_path_buf() }
+    }
+
+    pub fn get(&self, key: &str) -> &str {
+        self.vars.get(key).unwrap_or_else(|| panic!("{} has no {key}", self.file.display()))
+    }
+}
+
+fn from_env(var: &str, script: &str) -> ServerEnv {
+    let path = std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: this test needs a real directory server. Run scripts/test.sh (it starts one), \
+             or start it with scripts/servers/{script} start DIR and export {var}=DIR/<name>.env"
+        )
+    });
+    ServerEnv::read(Path::new(&path))
+}
+
+/// The shared OpenLDAP server of this test run.
+pub fn slapd() -> ServerEnv {
+    from_env("IC_TEST_SLAPD_ENV", "slapd.sh")
+}
+
+/// The shared Samba AD domain controller of this test run.
+pub fn samba() -> ServerEnv {
+    from_env("IC_TEST_SAMBA_ENV", "samba.sh")
+}
+
+pub fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/servers").join(name)
+}
+
+/// Starts a private slapd in `dir` (for tests that stop and start it); returns its env.
+pub fn start_private_slapd(dir: &Path, users: u32) -> ServerEnv {
+    let out = Command::new("bash")
+        .arg(script("slapd.sh"))
+        .args(["start"])
+        .arg(dir)
+        .args(["--users", &users.to_string()])
+        .output()
+        .expect("run slapd.sh");
+    assert!(
+        out.status.success(),
+        "slapd.sh start failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ServerEnv::read(&dir.join("slapd.env"))
+}
+
+pub fn slapd_ctl(action: &str, dir: &Path) {
+    let out = Command::new("bash").arg(script("slapd.sh")).arg(action).arg(dir).output().expect("run slapd.sh");
+    assert!(out.status.success(), "slapd.sh {action} failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A `[directories.NAME]` table for the connector config.
+pub fn slapd_directory(name: &str, env: &ServerEnv, ldaps: bool) -> String {
+    let url = if ldaps { env.get("SLAPD_LDAPS_URL") } else { env.get("SLAPD_URL") };
+    format!(
+        "[directories.{name}]\nkind = \"ldap\"\nurls = [\"{url}\"]\nbind_dn = \"{}\"\nbind_password = \"{}\"\nbase_dn = \"{}\"\nca_file = \"{}\"\n",
+        env.get("SLAPD_SERVICE_DN"),
+        env.get("SLAPD_SERVICE_PW"),
+        env.get("SLAPD_BASE_DN"),
+        env.get("SLAPD_CA"),
+    )
+}
+
+pub fn samba_directory(name: &str, env: &ServerEnv) -> String {
+    format!(
+        "[directories.{name}]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbind_password = \"{}\"\nbase_dn = \"{}\"\nca_file = \"{}\"\n",
+        env.get("AD_LDAPS_URL"),
+        env.get("AD_SERVICE_DN"),
+        env.get("AD_SERVICE_PW"),
+        env.get("AD_BASE_DN"),
+        env.get("AD_CA"),
+    )
+}
