@@ -1,54 +1,100 @@
-//! The local demo (README "Demo"): the portal simulator over HTTPS, the connector, a
-//! workload, a summary, then both keep running until Ctrl-C so the pages can be opened.
+//! The local demo (README "Demo"): a real OpenLDAP slapd with 10,000 generated users,
+//! the portal simulator over HTTPS, the connector; a full import and a few hundred
+//! logins (some wrong), a summary; then everything keeps running until Ctrl-C.
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use harness::servers::{self, ServerEnv};
 use harness::{Connector, Sim};
 
-const JOBS: u64 = 500;
+const USERS: u32 = 10_000;
+const LOGINS: usize = 300;
+
+fn ms_between(v: &Value) -> Option<f64> {
+    let start = humantime::parse_rfc3339_weak(v["started_at"].as_str()?).ok()?;
+    let end = humantime::parse_rfc3339_weak(v["finished_at"].as_str()?).ok()?;
+    Some(end.duration_since(start).ok()?.as_secs_f64() * 1000.0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0)
+}
 
 #[tokio::main]
 async fn main() {
+    let area = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".demo-area");
+    println!("starting OpenLDAP slapd with {USERS} generated users (first run generates them) …");
+    let slapd_dir = area.join("slapd");
+    let env: ServerEnv = servers::start_private_slapd(&slapd_dir, USERS);
     let sim = Sim::start(true).await;
-    println!("portal simulator:   {}/  (Integration Connector List, jobs, results)", sim.url);
-    let connector = Connector::for_sim(&sim, "connector", "[connector]\nname = \"ic-demo\"\n");
+    let extra = format!("[connector]\nname = \"ic-demo\"\n\n{}", servers::slapd_directory("corp", &env, false));
+    let connector = Connector::for_sim(&sim, "connector", &extra);
     let online = sim.wait_online(Duration::from_secs(30)).await;
-    println!("connector online:   {} ({})", online["name"], online["connector_id"]);
+    println!("connector online as {} ({})", online["name"], online["connector_id"]);
 
-    let specs: Vec<Value> = (0..JOBS)
-        .map(|i| match i % 10 {
-            0 => json!({"type": "test.noop", "payload": {"fail_with": "user_not_found"}}),
-            1 => {
-                json!({"type": "ldap.authenticate", "payload": {"directory": "corp", "username": "a", "password": "b"}})
-            }
-            _ => json!({"type": "test.noop", "payload": {"sleep_ms": 5}}),
+    let start = Instant::now();
+    let ids = sim.submit(json!([{"type": "ldap.import", "payload": {"directory": "corp", "mode": "full"}}])).await;
+    let import = sim.wait_done(&ids, Duration::from_secs(600)).await.remove(0);
+    let import_s = start.elapsed().as_secs_f64();
+    let total = import["result"]["result"]["total"].as_u64().unwrap_or(0);
+
+    let users: Vec<String> = std::fs::read_to_string(env.get("SLAPD_MANIFEST"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|m| m["attributes"]["uid"][0].as_str().map(str::to_owned))
+        .take(LOGINS)
+        .collect();
+    let good_pw = env.get("SLAPD_GEN_USER_PW").to_owned();
+    let specs: Vec<Value> = (0..LOGINS)
+        .map(|i| {
+            let user = users.get(i % users.len().max(1)).cloned().unwrap_or_default();
+            let (user, pw) = match i % 10 {
+                0 => (user, "wrong-password".to_owned()),
+                1 => (format!("nobody-{i}"), good_pw.clone()),
+                _ => (user, good_pw.clone()),
+            };
+            json!({"type": "ldap.authenticate", "payload": {"directory": "corp", "username": user, "password": pw}})
         })
         .collect();
-    let start = Instant::now();
-    let ids = sim.submit(json!(specs)).await;
-    let views = sim.wait_done(&ids, Duration::from_secs(120)).await;
-    let secs = start.elapsed().as_secs_f64();
-    let mut outcomes = std::collections::BTreeMap::new();
+    let login_start = Instant::now();
+    let login_ids = sim.submit(json!(specs)).await;
+    let views = sim.wait_done(&login_ids, Duration::from_secs(300)).await;
+    let login_s = login_start.elapsed().as_secs_f64();
+    let mut outcomes = BTreeMap::new();
+    let mut latencies = Vec::new();
     for v in &views {
-        let key = match v["result"]["status"].as_str() {
-            Some("succeeded") => "succeeded".to_owned(),
-            _ => format!("failed: {}", v["result"]["error"]["code"].as_str().unwrap_or("?")),
+        let r = &v["result"];
+        let key = match (r["status"].as_str(), r["result"]["authenticated"].as_bool()) {
+            (Some("succeeded"), Some(true)) => "authenticated".to_owned(),
+            (Some("succeeded"), _) => format!("refused: {}", r["result"]["reason"].as_str().unwrap_or("?")),
+            _ => format!("failed: {}", r["error"]["code"].as_str().unwrap_or("?")),
         };
-        *outcomes.entry(key).or_insert(0u64) += 1;
+        *outcomes.entry(key).or_insert(0u32) += 1;
+        latencies.extend(ms_between(r));
     }
-    println!("\n{JOBS} jobs through simulator → connector → result in {secs:.2} s ({:.0} jobs/s)", JOBS as f64 / secs);
+    latencies.sort_by(|a, b| a.total_cmp(b));
+
+    println!("\n== summary");
+    println!("import:  {total} records in {import_s:.2} s ({:.0} records/s), status {}", total as f64 / import_s, import["result"]["status"]);
+    println!("logins:  {LOGINS} in {login_s:.2} s; time in the connector p50 {:.1} ms, p99 {:.1} ms", percentile(&latencies, 0.5), percentile(&latencies, 0.99));
     for (k, n) in outcomes {
         println!("  {n:>5}  {k}");
     }
     println!("protocol violations seen by the simulator: {}", sim.violations().await);
-    println!("connector log: {}", connector.log.display());
-    println!("\nPress Ctrl-C to stop the simulator and the connector.");
+    println!("\nportal simulator page: {}/", sim.url);
+    println!("connector log:         {}", connector.log.display());
+    println!("(the connector's own web UI comes with issue 6)");
+    println!("\nPress Ctrl-C to stop slapd, the simulator and the connector.");
     let _ = tokio::signal::ctrl_c().await;
     drop(connector);
     drop(sim);
+    servers::slapd_ctl("stop", &slapd_dir);
 }

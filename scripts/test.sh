@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# The project's one test command (README "Test"): installs what the tests need on a
-# fresh Debian 12 machine, builds everything once, runs every test.
+# The project's one test command (README "Test"): on a fresh Debian 12 machine it
+# installs what the tests need (apt), starts the directory servers once (a private
+# OpenLDAP slapd and a Samba AD DC, loopback only), builds everything once, runs every
+# test, and stops the servers it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
+AREA=${IC_TEST_AREA:-$ROOT/.test-area}
+SLAPD_USERS=${IC_TEST_SLAPD_USERS:-50000}
+SAMBA_USERS=${IC_TEST_SAMBA_USERS:-2000}
 
 need_apt=()
-# Packages the tests use: ca-certificates (system roots for reqwest), procps (ps), curl.
 for pkg in ca-certificates procps curl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
@@ -15,9 +20,34 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
+bash scripts/servers/slapd.sh install
+bash scripts/servers/samba.sh install
+
+mkdir -p "$AREA"
+stop_servers() {
+  bash scripts/servers/slapd.sh stop "$AREA/slapd" >/dev/null 2>&1 || true
+  bash scripts/servers/samba.sh stop "$AREA/samba" >/dev/null 2>&1 || true
+}
+trap stop_servers EXIT
+
+echo "== starting slapd ($SLAPD_USERS users) and Samba AD ($SAMBA_USERS users)"
+# A server left from an older run with another size is rebuilt.
+if [ -f "$AREA/slapd/slapd.env" ] && ! grep -q "^SLAPD_USERS=$SLAPD_USERS$" "$AREA/slapd/slapd.env"; then
+  bash scripts/servers/slapd.sh stop "$AREA/slapd" || true
+  rm -rf "$AREA/slapd"
+fi
+bash scripts/servers/slapd.sh start "$AREA/slapd" --users "$SLAPD_USERS" &
+slapd_pid=$!
+bash scripts/servers/samba.sh start "$AREA/samba" --users "$SAMBA_USERS" &
+samba_pid=$!
 
 echo "== build (one build for every test binary)"
 cargo build --workspace --all-targets --features test-jobs --locked
+
+wait "$slapd_pid" || { echo "slapd did not start"; exit 1; }
+wait "$samba_pid" || { echo "Samba AD did not start"; exit 1; }
+export IC_TEST_SLAPD_ENV=$AREA/slapd/slapd.env
+export IC_TEST_SAMBA_ENV=$AREA/samba/samba.env
 
 echo "== tests"
 cargo test --workspace --features test-jobs --locked -- --test-threads="${TEST_THREADS:-4}"

@@ -15,9 +15,9 @@ pub fn from_unix_ms(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
 }
 
-/// RFC 3339 in UTC with second precision, as the protocol's timestamps are.
+/// RFC 3339 in UTC with millisecond precision (job timings need better than seconds).
 pub fn rfc3339(ms: u64) -> String {
-    humantime::format_rfc3339_seconds(from_unix_ms(ms)).to_string()
+    humantime::format_rfc3339_millis(from_unix_ms(ms)).to_string()
 }
 
 /// Parses an RFC 3339 timestamp (UTC `Z` or an offset-free form) into unix milliseconds.

@@ -163,9 +163,8 @@ olcDbDirectory: $dir/data
 olcDbMaxSize: 137438953472
 olcDbNoSync: TRUE
 olcDbIndex: objectClass eq
-olcDbIndex: uid,mail eq,sub
 olcDbIndex: cn eq,sub
-olcDbIndex: sn,givenName,employeeNumber eq
+olcDbIndex: uid,mail,sn,givenName,employeeNumber eq
 olcDbIndex: member,manager,owner eq
 olcDbIndex: entryUUID,entryCSN eq
 olcDbIndex: pwdAccountLockedTime eq
