@@ -42,6 +42,7 @@ pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, Wiring
     let board = StatusBoard::default();
     let queue_status = board.component("queue");
     let (queue_actor, figures) = QueueActor::new(queue, queue_status);
+    let outbox_watch = queue_actor.outbox_watch();
     let mut board = board.with_queue(figures.clone());
     let queue_arbiter = Arbiter::new();
     let queue = Supervisor::start_in_arbiter(&queue_arbiter.handle(), move |_| queue_actor);
@@ -70,7 +71,8 @@ pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, Wiring
         let session_addr = ctx.address();
         let courier_status = s_board.component("courier");
         let (cc, cq) = (s_client.clone(), s_queue.clone());
-        let courier = Supervisor::start(move |_| Courier::new(cc, cq, session_addr, c_link, courier_status));
+        let courier =
+            Supervisor::start(move |_| Courier::new(cc, cq, session_addr, c_link, courier_status, outbox_watch));
         let dispatcher_status = s_board.component("dispatcher");
         let dq = s_queue.clone();
         let dispatcher = Supervisor::start(move |_| {

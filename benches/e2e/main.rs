@@ -7,6 +7,7 @@
 
 #[path = "../../tests/harness/mod.rs"]
 mod harness;
+mod ldap;
 mod link;
 
 pub struct Row {
@@ -14,23 +15,35 @@ pub struct Row {
     pub items: u64,
     pub seconds: f64,
     pub baseline_per_s: Option<f64>,
+    pub note: String,
 }
 
 fn main() {
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let mut rows = Vec::new();
-    if filter.as_deref().is_none_or(|f| "link".contains(f)) {
+    let wants = |name: &str| filter.as_deref().is_none_or(|f| f == name);
+    if wants("link") {
         rows.extend(rt.block_on(link::run()));
     }
-    println!("\n| workload | items | seconds | items/s | baseline items/s | ratio |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    if wants("import") {
+        let mut sizes = vec![10_000, 100_000];
+        if std::env::var("IC_BENCH_MILLION").is_ok() {
+            sizes.push(1_000_000);
+        }
+        rows.extend(rt.block_on(ldap::import(&sizes)));
+    }
+    if wants("login") {
+        rows.extend(rt.block_on(ldap::login()));
+    }
+    println!("\n| workload | items | seconds | items/s | baseline items/s | ratio | notes |");
+    println!("|---|---:|---:|---:|---:|---:|---|");
     for r in rows {
         let rate = r.items as f64 / r.seconds;
         let (base, ratio) = match r.baseline_per_s {
             Some(b) => (format!("{b:.0}"), format!("{:.2}", rate / b)),
             None => ("-".into(), "-".into()),
         };
-        println!("| {} | {} | {:.2} | {:.0} | {} | {} |", r.workload, r.items, r.seconds, rate, base, ratio);
+        println!("| {} | {} | {:.2} | {:.0} | {} | {} | {} |", r.workload, r.items, r.seconds, rate, base, ratio, r.note);
     }
 }

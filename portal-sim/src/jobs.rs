@@ -91,6 +91,10 @@ pub struct Job {
     pub result_posts: u32,
     pub result: Option<Value>,
     pub records: RecordLog,
+    /// When the admin submitted it, and how long until its first result arrived: the
+    /// latency a portal user sees.
+    pub submitted: std::time::Instant,
+    pub result_after: Option<std::time::Duration>,
     /// The connector of the most recent lease, so a late ack that nobody overtook counts.
     last_lessee: Option<String>,
 }
@@ -158,6 +162,8 @@ impl Jobs {
                 result_posts: 0,
                 result: None,
                 records: RecordLog::default(),
+                submitted: std::time::Instant::now(),
+                result_after: None,
                 last_lessee: None,
             });
             self.by_id.insert(id.clone(), index);

@@ -144,7 +144,7 @@ start_samba() {
   # caller's group does not take it down, and stop can clean up the group.
   setsid unshare -m sh -c 'mount --bind "$0/resolv.conf" /etc/resolv.conf && mount --bind "$0/hosts" /etc/hosts && exec "$@"' \
     "$NS" samba -s "$CONF" -F -M "$model" --debug-stdout -d "${SAMBA_DEBUG:-1}" \
-    --maximum-runtime="$MAX_RUNTIME" >> "$D/samba.log" 2>&1 < /dev/null &
+    --maximum-runtime="$MAX_RUNTIME" >> "$D/samba.log" 2>&1 < /dev/null 9>&- &
   pid=$!
   echo "$pid" > "$PIDFILE"
   echo "$model" > "$D/model"
@@ -240,7 +240,7 @@ cmd_start() {
   else
     rm -f "$PIDFILE"
     if port_busy 389 || port_busy 636; then
-      ss -ltnp '( sport = :389 or sport = :636 )' 2>/dev/null >&2 || true
+      ss -ltnp '( sport = :389 or sport = :636 )' >&2 2>/dev/null || true
       die "port 389 or 636 on 127.0.0.1 is already in use (another samba.sh DIR? Debian's slapd?): stop it first"
     fi
     [ -f "$D/.provisioned" ] || provision
@@ -264,6 +264,7 @@ cmd_start() {
 adm_add() { # $1 ldif file: ldapadd -c, tolerate only "Already exists" (a rerun after a partial populate)
   local f=$1 rej=${1%.ldif}.rejects rc=0
   rm -f "$rej"
+  [ -s "$f" ] || return 0
   ldapadd -c -x -H "$LDAPS_URL" -D "$ADMIN_DN" -w "$ADMIN_PW" -f "$f" -S "$rej" >> "$D/populate.log" 2>&1 || rc=$?
   if [ -s "$rej" ] && grep '^# Error: ' "$rej" | grep -vqE 'Already exists \(68\)|Type or value exists \(20\)'; then
     grep -m5 '^# Error: ' "$rej" >&2
@@ -271,6 +272,7 @@ adm_add() { # $1 ldif file: ldapadd -c, tolerate only "Already exists" (a rerun 
     return 1
   fi
   [ "$rc" = 0 ] || [ -s "$rej" ] || { echo "samba.sh: ldapadd $f exited $rc" >&2; return 1; }
+  [ -s "$rej" ] || rm -f "$rej"
 }
 
 cmd_populate() { # re-executed inside the namespace by start
@@ -289,7 +291,7 @@ cmd_populate() { # re-executed inside the namespace by start
   t1=$(now)
   adm_add "$D/ldif/20-users.ldif"
   T_USERS=$(since "$t1")
-  [ -f "$D/ldif/25-fill.ldif" ] && adm_add "$D/ldif/25-fill.ldif"
+  adm_add "$D/ldif/25-fill.ldif"
   t1=$(now)
   adm_add "$D/ldif/30-groups.ldif"
   T_GROUPS=$(since "$t1")

@@ -31,7 +31,7 @@ GEN_USER_PW=Gen-Passw0rd  # password of every generated user (one {SSHA} salt ea
 
 log() { printf 'slapd.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # ---------------------------------------------------------------- install
 cmd_install() {
@@ -354,6 +354,7 @@ launch() { # $1=DIR ; starts slapd, waits until it answers; echoes pid
 cmd_start() {
   [ $# -ge 1 ] || usage
   local dir; dir=$(abs_dir "$1"); shift
+  case "$dir" in *[[:space:]]*) die "DIR must not contain whitespace (slapd.env is unquoted)" ;; esac
   USERS=0; SEED=42; local seed_only="" users_given=""
   while [ $# -gt 0 ]; do
     case "$1" in

@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 
 use super::codes::LdapFailure;
 use super::entry::{ranged, RawEntry};
-use super::record::{build, entry_guid, guid_string};
+use super::record::{entry_guid, guid_string, to_json};
 use super::settings::DirectoryKind;
 use super::{Checkout, DirectoryActor};
 use crate::errors::{ErrorCode, JobError};
@@ -213,6 +213,8 @@ fn generalized_time(t: std::time::SystemTime) -> String {
 struct Packer {
     batch: NewBatch,
     bytes: usize,
+    /// Which records are deletions, in order.
+    deleted: Vec<bool>,
 }
 
 async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<(), JobError> {
@@ -241,9 +243,8 @@ async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<()
         let Some(raw) = next else { break };
         let mut entry = RawEntry::parse(raw).map_err(|e| e.to_job_error("import search"))?;
         complete_ranges(&mut follow, &mut entry, s.operation_timeout).await?;
-        let record = build(s.kind, &entry);
         let key = entry_guid(s.kind, &entry).unwrap_or_else(|| entry.dn.clone());
-        push(&mut packer, record, key);
+        push_text(&mut packer, to_json(s.kind, &entry), key, false);
         if packer.batch.records.len() >= per_batch || packer.bytes >= MAX_BATCH_BYTES {
             store(job, &mut packer, resumed, false).await?;
         }
@@ -258,16 +259,19 @@ async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<()
     store(job, &mut packer, resumed, true).await
 }
 
-fn push(packer: &mut Packer, record: Value, key: String) {
-    packer.bytes += record.to_string().len() + 1;
-    packer.batch.records.push(record);
+fn push_text(packer: &mut Packer, text: String, key: String, deleted: bool) {
+    packer.batch.deleted += u64::from(deleted);
+    packer.bytes += text.len() + 1;
+    packer.batch.records.push(text);
     packer.batch.keys.push(key);
+    packer.deleted.push(deleted);
 }
 
 /// Stores the packed batch (after dropping records a previous run already stored),
 /// then waits while too many batches are unsent.
 async fn store(job: &ImportJob, packer: &mut Packer, resumed: bool, last: bool) -> Result<(), JobError> {
     let mut batch = std::mem::take(&mut packer.batch);
+    let deleted = std::mem::take(&mut packer.deleted);
     packer.bytes = 0;
     batch.last = last;
     if resumed && !batch.keys.is_empty() {
@@ -278,10 +282,12 @@ async fn store(job: &ImportJob, packer: &mut Packer, resumed: bool, last: bool) 
             .map_err(qerr)?
             .map_err(qerr)?;
         let (mut records, mut keys) = (Vec::new(), Vec::new());
-        for ((r, k), fresh) in batch.records.into_iter().zip(batch.keys).zip(unseen) {
+        batch.deleted = 0;
+        for (((r, k), fresh), del) in batch.records.into_iter().zip(batch.keys).zip(unseen).zip(deleted) {
             if fresh {
                 records.push(r);
                 keys.push(k);
+                batch.deleted += u64::from(del);
             }
         }
         batch.records = records;
@@ -373,7 +379,7 @@ async fn deleted_users(
         let entry = RawEntry::parse(raw).map_err(|e| e.to_job_error("deleted-users search"))?;
         let guid = entry_guid(DirectoryKind::ActiveDirectory, &entry);
         let key = guid.clone().unwrap_or_else(|| entry.dn.clone());
-        push(packer, json!({"dn": entry.dn, "guid": guid, "deleted": true}), key);
+        push_text(packer, json!({"dn": entry.dn, "guid": guid, "deleted": true}).to_string(), key, true);
         if packer.batch.records.len() >= per_batch {
             store(job, packer, resumed, false).await?;
         }

@@ -99,6 +99,7 @@ impl PortalClient {
         }
         req = match body {
             Some(RequestBody::Json(v)) => req.header(header::CONTENT_TYPE, "application/json").body(v.to_string()),
+            Some(RequestBody::RawJson(bytes)) => req.header(header::CONTENT_TYPE, "application/json").body(bytes),
             Some(RequestBody::Zip(bytes)) => req.header(header::CONTENT_TYPE, "application/zip").body(bytes),
             None => req,
         };
@@ -123,6 +124,8 @@ impl PortalClient {
 
 pub enum RequestBody {
     Json(Value),
+    /// JSON already serialized (outbox parcels).
+    RawJson(Vec<u8>),
     Zip(Vec<u8>),
 }
 

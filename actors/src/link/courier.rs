@@ -43,6 +43,8 @@ pub struct Courier {
     /// No round before this instant (backoff after a failure).
     quiet_until: Option<tokio::time::Instant>,
     status: ComponentPublisher,
+    /// Changes whenever the queue adds to the outbox.
+    outbox: watch::Receiver<u64>,
 }
 
 impl Courier {
@@ -52,8 +54,9 @@ impl Courier {
         session: Addr<Session>,
         link: watch::Receiver<LinkState>,
         status: ComponentPublisher,
+        outbox: watch::Receiver<u64>,
     ) -> Self {
-        Courier { client, queue, session, link, busy: false, again: false, failures: 0, quiet_until: None, status }
+        Courier { client, queue, session, link, busy: false, again: false, failures: 0, quiet_until: None, status, outbox }
     }
 
     fn round(&mut self, ctx: &mut Context<Self>) {
@@ -130,7 +133,7 @@ async fn deliver_chain(
             OutboxKind::Batch { .. } => format!("/jobs/{job}/records"),
         };
         let outcome =
-            client.call(Method::POST, &path, Some(connector), Some(RequestBody::Json(parcel.body)), None).await;
+            client.call(Method::POST, &path, Some(connector), Some(RequestBody::RawJson(parcel.body)), None).await;
         let verdict = match (outcome, parcel.item.kind) {
             (Ok(_), _) => Verdict::Accepted,
             (Err(LinkError::Conflict(d)), OutboxKind::Result) => {
@@ -160,6 +163,13 @@ impl Actor for Courier {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.status.set(ComponentState::Running, None);
+        let mut outbox = self.outbox.clone();
+        let me = ctx.address();
+        actix::spawn(async move {
+            while outbox.changed().await.is_ok() {
+                me.do_send(OutboxChanged);
+            }
+        });
         ctx.run_interval(TICK, |act, ctx| {
             if act.quiet_until.is_some_and(|t| tokio::time::Instant::now() >= t) {
                 act.quiet_until = None;

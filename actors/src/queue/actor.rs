@@ -19,16 +19,27 @@ const COMPACT_EVERY: Duration = Duration::from_secs(60);
 pub struct QueueActor {
     queue: DurableQueue,
     figures: watch::Sender<QueueFigures>,
+    /// The outbox's next position: changes whenever something is added to the outbox,
+    /// so the courier wakes at once instead of on its tick.
+    outbox_head: watch::Sender<u64>,
     status: ComponentPublisher,
 }
 
 impl QueueActor {
     pub fn new(queue: DurableQueue, status: ComponentPublisher) -> (Self, watch::Receiver<QueueFigures>) {
         let (figures, rx) = watch::channel(queue.figures());
-        (QueueActor { queue, figures, status }, rx)
+        let (outbox_head, _) = watch::channel(queue.outbox_head());
+        (QueueActor { queue, figures, outbox_head, status }, rx)
+    }
+
+    /// A receiver that changes whenever the outbox grows.
+    pub fn outbox_watch(&self) -> watch::Receiver<u64> {
+        self.outbox_head.subscribe()
     }
 
     fn publish(&self) {
+        let head = self.queue.outbox_head();
+        self.outbox_head.send_if_modified(|h| std::mem::replace(h, head) != head);
         let now = self.queue.figures();
         self.figures.send_if_modified(|f| {
             let changed = *f != now;

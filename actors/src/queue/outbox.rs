@@ -6,7 +6,6 @@ use super::durable::{decode, encode, DurableQueue, QueueError};
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 use super::store::WriteBatch;
-use crate::protocol::wire::RecordsBody;
 
 /// How the server answered a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,13 +16,34 @@ pub enum Verdict {
     Refused,
 }
 
-/// A records batch to store.
+/// A records batch to store. Records come serialized: the body is assembled once and
+/// sent as stored, never parsed again.
 #[derive(Debug, Clone, Default)]
 pub struct NewBatch {
-    pub records: Vec<Value>,
+    /// Each record as JSON text.
+    pub records: Vec<String>,
     /// Identity of each record (guid, else DN).
     pub keys: Vec<String>,
+    /// How many of the records are deletions.
+    pub deleted: u64,
     pub last: bool,
+}
+
+impl NewBatch {
+    /// `{"seq": …, "records": […], "last": …}` as bytes.
+    fn body(&self, seq: u64) -> Vec<u8> {
+        let size: usize = self.records.iter().map(|r| r.len() + 1).sum();
+        let mut out = Vec::with_capacity(size + 48);
+        out.extend_from_slice(format!("{{\"seq\":{seq},\"records\":[").as_bytes());
+        for (i, r) in self.records.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(r.as_bytes());
+        }
+        out.extend_from_slice(format!("],\"last\":{}}}", self.last).as_bytes());
+        out
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,14 +54,19 @@ pub struct ImportProgress {
     pub records_deleted: u64,
 }
 
-/// An outbox entry with the body to send.
+/// An outbox entry with the body to send (JSON bytes, sent as they are).
 #[derive(Debug, Clone)]
 pub struct Parcel {
     pub item: OutboxItem,
-    pub body: Value,
+    pub body: Vec<u8>,
 }
 
 impl DurableQueue {
+    /// The position the next outbox entry gets (grows with every entry).
+    pub fn outbox_head(&self) -> u64 {
+        self.next_position
+    }
+
     pub(super) fn push_outbox(&mut self, batch: &mut WriteBatch, job_id: &str, kind: OutboxKind) -> u64 {
         let position = self.next_position;
         self.next_position += 1;
@@ -57,12 +82,10 @@ impl DurableQueue {
     pub fn store_batch(&mut self, id: &str, batch_in: NewBatch) -> Result<u64, QueueError> {
         let Some(mut job) = self.load(id)? else { return Err(QueueError::NotFound(id.to_owned())) };
         let seq = job.batches_stored;
-        let deleted = batch_in.records.iter().filter(|r| r.get("deleted") == Some(&Value::Bool(true))).count() as u64;
         job.records_stored += batch_in.records.len() as u64;
-        job.records_deleted += deleted;
-        let body = RecordsBody { seq, records: batch_in.records, last: batch_in.last };
+        job.records_deleted += batch_in.deleted;
         let mut batch = WriteBatch::default();
-        batch.put(keys::batch(id, seq), encode(&body));
+        batch.put(keys::batch(id, seq), batch_in.body(seq));
         for k in &batch_in.keys {
             batch.put(keys::seen(id, k), Vec::new());
         }
@@ -104,14 +127,8 @@ impl DurableQueue {
         for (k, v) in self.store.scan_limit(keys::OUTBOX, limit)? {
             let item: OutboxItem = decode(&k, &v)?;
             let body = match item.kind {
-                OutboxKind::Result => self
-                    .load(&item.job_id)?
-                    .and_then(|j| j.outcome)
-                    .map(|o| serde_json::to_value(o).unwrap_or_default()),
-                OutboxKind::Batch { seq } => {
-                    let key = keys::batch(&item.job_id, seq);
-                    self.store.get(&key)?.map(|v| decode::<Value>(&key, &v)).transpose()?
-                }
+                OutboxKind::Result => self.load(&item.job_id)?.and_then(|j| j.outcome).map(|o| encode(&o)),
+                OutboxKind::Batch { seq } => self.store.get(&keys::batch(&item.job_id, seq))?,
             };
             match body {
                 Some(body) => out.push(Parcel { item, body }),

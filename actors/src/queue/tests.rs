@@ -29,6 +29,10 @@ fn job(id: &str, kind: &str, extra: Value) -> Envelope {
     Envelope::parse(&raw, T0).unwrap()
 }
 
+fn body(p: &Parcel) -> Value {
+    serde_json::from_slice(&p.body).unwrap()
+}
+
 fn accept_ack(q: &mut DurableQueue, jobs: Vec<Envelope>) {
     let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
     q.accept(jobs, T0).unwrap();
@@ -49,7 +53,7 @@ fn a_job_goes_from_offer_to_delivered_and_its_secret_is_erased() {
     q.complete("j-1", Ok(json!({"authenticated": true})), T0 + 2).unwrap();
     let parcels = q.outbox(10).unwrap();
     assert_eq!(parcels.len(), 1);
-    assert_eq!(parcels[0].body["status"], "succeeded");
+    assert_eq!(body(&parcels[0])["status"], "succeeded");
     assert_eq!(q.figures().awaiting_delivery, 1);
     q.delivered(&parcels[0].item, Verdict::Accepted, T0 + 3).unwrap();
     let rec = q.get("j-1").unwrap().unwrap();
@@ -178,7 +182,7 @@ fn deadline_cancel_and_invalid_jobs_get_their_result_without_running() {
     accept_ack(&mut q, vec![job("j-bad", "ad.explode", json!({}))]);
     assert!(q.take_runnable(T0, 8).unwrap().is_empty());
     let codes: Vec<_> =
-        q.outbox(10).unwrap().iter().map(|p| p.body["error"]["code"].as_str().unwrap().to_owned()).collect();
+        q.outbox(10).unwrap().iter().map(|p| body(p)["error"]["code"].as_str().unwrap().to_owned()).collect();
     assert_eq!(codes, ["deadline_exceeded", "cancelled", "invalid_job"]);
 }
 
@@ -192,7 +196,12 @@ fn batches_leave_the_outbox_before_the_result_and_survive_a_restart() {
             vec![job("j-imp", "ldap.import", json!({"payload": {"directory": "corp", "mode": "full"}}))],
         );
         q.take_runnable(T0, 8).unwrap();
-        let batch = |dn: &str, last| NewBatch { records: vec![json!({"dn": dn})], keys: vec![dn.to_owned()], last };
+        let batch = |dn: &str, last| NewBatch {
+            records: vec![json!({"dn": dn}).to_string()],
+            keys: vec![dn.to_owned()],
+            deleted: 0,
+            last,
+        };
         assert_eq!(q.store_batch("j-imp", batch("a", false)).unwrap(), 0);
         assert_eq!(q.unseen("j-imp", &["a".into(), "b".into()]).unwrap(), vec![false, true]);
         assert_eq!(q.store_batch("j-imp", batch("b", true)).unwrap(), 1);
@@ -204,7 +213,9 @@ fn batches_leave_the_outbox_before_the_result_and_survive_a_restart() {
     let parcels = q.outbox(10).unwrap();
     let kinds: Vec<_> = parcels.iter().map(|p| p.item.kind).collect();
     assert_eq!(kinds, [OutboxKind::Batch { seq: 0 }, OutboxKind::Batch { seq: 1 }, OutboxKind::Result]);
-    assert_eq!(parcels[1].body["records"][0]["dn"], "b");
+    assert_eq!(body(&parcels[1])["records"][0]["dn"], "b");
+    assert_eq!(body(&parcels[1])["seq"], 1);
+    assert_eq!(body(&parcels[1])["last"], true);
     for p in &parcels {
         q.delivered(&p.item, Verdict::Accepted, T0).unwrap();
     }

@@ -31,6 +31,7 @@ fn view(job: &Job) -> Value {
         "records_batches": job.records.batches().len(),
         "records_count": job.records.count(),
         "leased_to": job.holder(),
+        "latency_ms": job.result_after.map(|d| d.as_secs_f64() * 1000.0),
     })
 }
 

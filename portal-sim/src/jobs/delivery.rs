@@ -77,6 +77,7 @@ impl Jobs {
             }
             None => {
                 job.result = Some(body);
+                job.result_after = Some(job.submitted.elapsed());
                 job.state = JobState::Done { by: connector.to_owned() };
                 Ok(())
             }

@@ -1,0 +1,175 @@
+//! Workloads `import` and `login` against a real slapd: import throughput and peak RSS
+//! of the connector against raw `ldapsearch -E pr=500/noprompt` on the same data in the
+//! same run; login latency at a fixed rate, idle and during a 100k import.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::harness::servers::{self, ServerEnv};
+use crate::harness::{eventually, Connector, Sim};
+use crate::Row;
+
+fn area() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-area")
+}
+
+fn slapd(users: u32) -> ServerEnv {
+    servers::start_private_slapd(&area().join(format!("slapd-{users}")), users)
+}
+
+fn stop(users: u32) {
+    servers::slapd_ctl("stop", &area().join(format!("slapd-{users}")));
+}
+
+/// Raw paged ldapsearch over StartTLS as the service account, output discarded.
+fn ldapsearch_rate(env: &ServerEnv) -> (u64, f64) {
+    let start = Instant::now();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ldapsearch -LLL -ZZ -x -H '{}' -D '{}' -w '{}' -b '{}' -E pr=500/noprompt '(objectClass=inetOrgPerson)' '*' entryUUID | grep -c '^dn:'",
+            env.get("SLAPD_URL"),
+            env.get("SLAPD_SERVICE_DN"),
+            env.get("SLAPD_SERVICE_PW"),
+            env.get("SLAPD_BASE_DN")
+        ))
+        .env("LDAPTLS_CACERT", env.get("SLAPD_CA"))
+        .output()
+        .expect("ldapsearch");
+    let secs = start.elapsed().as_secs_f64();
+    let n: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+    assert!(n > 0, "ldapsearch returned nothing: {}", String::from_utf8_lossy(&out.stderr));
+    (n, n as f64 / secs)
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn run_import(sim: &Sim) -> (String, u64, f64) {
+    let start = Instant::now();
+    let payload = json!({"directory": "corp", "mode": "full", "filter": "(objectClass=inetOrgPerson)"});
+    let ids = sim.submit(json!([{"type": "ldap.import", "payload": payload}])).await;
+    let id = ids[0].clone();
+    let view = eventually(Duration::from_secs(1800), "import done", || async {
+        let v = sim.job(&id).await;
+        (v["state"] == "done").then_some(v)
+    })
+    .await;
+    assert_eq!(view["result"]["status"], "succeeded", "{}", view["result"]);
+    let total = view["result"]["result"]["total"].as_u64().unwrap_or(0);
+    (id, total, start.elapsed().as_secs_f64())
+}
+
+pub async fn import(sizes: &[u32]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for &users in sizes {
+        let env = slapd(users);
+        let (n, raw_rate) = ldapsearch_rate(&env);
+        let sim = Sim::start(false).await;
+        let c = Connector::for_sim(&sim, "c1", &servers::slapd_directory("corp", &env, false));
+        sim.wait_online(Duration::from_secs(30)).await;
+        let (_, total, secs) = run_import(&sim).await;
+        let rss = c.pid().map_or(0.0, peak_rss_mib);
+        assert_eq!(total, n, "the connector imported {total} entries, ldapsearch saw {n}");
+        assert_eq!(sim.violations().await, 0);
+        rows.push(Row {
+            workload: format!("import {users} users from slapd (StartTLS)"),
+            items: total,
+            seconds: secs,
+            baseline_per_s: Some(raw_rate),
+            note: format!("connector peak RSS {rss:.1} MiB; baseline: ldapsearch -E pr=500"),
+        });
+        drop(c);
+        stop(users);
+    }
+    rows
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN)
+}
+
+/// Logins at `rate` per second for `secs`; returns end-to-end latencies (ms) as the
+/// simulator saw them (submit → result stored).
+async fn login_load(sim: &Sim, env: &ServerEnv, rate: u32, secs: u32) -> Vec<f64> {
+    let users: Vec<String> = std::fs::read_to_string(env.get("SLAPD_MANIFEST"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|m| m["attributes"]["uid"][0].as_str().map(str::to_owned))
+        .take(5000)
+        .collect();
+    let pw = env.get("SLAPD_GEN_USER_PW");
+    let tick = Duration::from_millis(50);
+    let per_tick = (rate as usize * 50 / 1000).max(1);
+    let mut ids = Vec::new();
+    let mut next = Instant::now();
+    for t in 0..(secs as usize * 20) {
+        let specs: Vec<Value> = (0..per_tick)
+            .map(|i| {
+                let u = &users[(t * per_tick + i) % users.len()];
+                json!({"type": "ldap.authenticate", "payload": {"directory": "corp", "username": u, "password": pw}})
+            })
+            .collect();
+        ids.extend(sim.submit(json!(specs)).await);
+        next += tick;
+        tokio::time::sleep_until(next.into()).await;
+    }
+    let views = sim.wait_done(&ids, Duration::from_secs(300)).await;
+    let mut lat: Vec<f64> = views.iter().filter_map(|v| v["latency_ms"].as_f64()).collect();
+    for v in &views {
+        assert_eq!(v["result"]["result"]["authenticated"], true, "{}", v["result"]);
+    }
+    lat.sort_by(f64::total_cmp);
+    lat
+}
+
+pub async fn login() -> Vec<Row> {
+    let users = 100_000;
+    let env = slapd(users);
+    let sim = Sim::start(false).await;
+    let c = Connector::for_sim(&sim, "c1", &servers::slapd_directory("corp", &env, false));
+    sim.wait_online(Duration::from_secs(30)).await;
+    let (rate, secs) = (200, 10);
+    let idle = login_load(&sim, &env, rate, secs).await;
+    let import = sim.submit(json!([{"type": "ldap.import", "payload": {"directory": "corp", "mode": "full"}}])).await;
+    let busy = login_load(&sim, &env, rate, secs).await;
+    let import_view = sim.job(&import[0]).await;
+    let import_state = import_view["state"].as_str().unwrap_or("?").to_owned();
+    sim.wait_done(&import, Duration::from_secs(600)).await;
+    let idle_p99 = percentile(&idle, 0.99);
+    let rows = vec![
+        Row {
+            workload: format!("login at {rate}/s, idle (slapd, StartTLS)"),
+            items: idle.len() as u64,
+            seconds: secs as f64,
+            baseline_per_s: None,
+            note: format!("p50 {:.1} ms, p99 {:.1} ms (submit → result at the portal)", percentile(&idle, 0.5), idle_p99),
+        },
+        Row {
+            workload: format!("login at {rate}/s during a {users}-user import"),
+            items: busy.len() as u64,
+            seconds: secs as f64,
+            baseline_per_s: None,
+            note: format!(
+                "p50 {:.1} ms, p99 {:.1} ms = {:.2}× idle p99 (import was {import_state} when the logins ended)",
+                percentile(&busy, 0.5),
+                percentile(&busy, 0.99),
+                percentile(&busy, 0.99) / idle_p99
+            ),
+        },
+    ];
+    drop(c);
+    stop(users);
+    rows
+}
