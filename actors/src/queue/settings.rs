@@ -26,7 +26,7 @@ impl QueueSettings {
             caps: LaneCaps::for_concurrency(16),
             max_attempts: 5,
             retention: Duration::from_secs(7 * 24 * 3600),
-            cache_bytes: 64 * 1024 * 1024,
+            cache_bytes: 16 * 1024 * 1024,
         }
     }
 }
