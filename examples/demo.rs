@@ -83,8 +83,16 @@ async fn main() {
     latencies.sort_by(|a, b| a.total_cmp(b));
 
     println!("\n== summary");
-    println!("import:  {total} records in {import_s:.2} s ({:.0} records/s), status {}", total as f64 / import_s, import["result"]["status"]);
-    println!("logins:  {LOGINS} in {login_s:.2} s; time in the connector p50 {:.1} ms, p99 {:.1} ms", percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+    println!(
+        "import:  {total} records in {import_s:.2} s ({:.0} records/s), status {}",
+        total as f64 / import_s,
+        import["result"]["status"]
+    );
+    println!(
+        "logins:  {LOGINS} in {login_s:.2} s; time in the connector p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99)
+    );
     for (k, n) in outcomes {
         println!("  {n:>5}  {k}");
     }

@@ -3,6 +3,8 @@
 
 mod harness;
 
+#[path = "e2e/ad.rs"]
+mod ad;
 #[path = "e2e/cli.rs"]
 mod cli;
 #[path = "e2e/crash.rs"]

@@ -154,7 +154,11 @@ pub async fn login() -> Vec<Row> {
             items: idle.len() as u64,
             seconds: secs as f64,
             baseline_per_s: None,
-            note: format!("p50 {:.1} ms, p99 {:.1} ms (submit → result at the portal)", percentile(&idle, 0.5), idle_p99),
+            note: format!(
+                "p50 {:.1} ms, p99 {:.1} ms (submit → result at the portal)",
+                percentile(&idle, 0.5),
+                idle_p99
+            ),
         },
         Row {
             workload: format!("login at {rate}/s during a {users}-user import"),

@@ -44,6 +44,9 @@ fn main() {
             Some(b) => (format!("{b:.0}"), format!("{:.2}", rate / b)),
             None => ("-".into(), "-".into()),
         };
-        println!("| {} | {} | {:.2} | {:.0} | {} | {} | {} |", r.workload, r.items, r.seconds, rate, base, ratio, r.note);
+        println!(
+            "| {} | {} | {:.2} | {:.0} | {} | {} | {} |",
+            r.workload, r.items, r.seconds, rate, base, ratio, r.note
+        );
     }
 }

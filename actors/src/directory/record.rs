@@ -98,7 +98,9 @@ fn slot(name: &str, values: &[Vec<u8>]) -> Slot {
         Slot::Skip
     } else if lower == "objectsid" {
         Slot::Sid
-    } else if BINARY.iter().any(|b| b.eq_ignore_ascii_case(&lower)) || values.iter().any(|v| std::str::from_utf8(v).is_err()) {
+    } else if BINARY.iter().any(|b| b.eq_ignore_ascii_case(&lower))
+        || values.iter().any(|v| std::str::from_utf8(v).is_err())
+    {
         Slot::Binary
     } else {
         Slot::Text

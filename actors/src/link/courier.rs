@@ -56,7 +56,18 @@ impl Courier {
         status: ComponentPublisher,
         outbox: watch::Receiver<u64>,
     ) -> Self {
-        Courier { client, queue, session, link, busy: false, again: false, failures: 0, quiet_until: None, status, outbox }
+        Courier {
+            client,
+            queue,
+            session,
+            link,
+            busy: false,
+            again: false,
+            failures: 0,
+            quiet_until: None,
+            status,
+            outbox,
+        }
     }
 
     fn round(&mut self, ctx: &mut Context<Self>) {
