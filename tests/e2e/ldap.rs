@@ -258,3 +258,53 @@ async fn an_import_survives_the_directory_restarting_under_it() {
     servers::slapd_ctl("stop", &dir.path().join("slapd"));
     assert_eq!(sim.violations().await, 0, "{}", sim.log());
 }
+
+#[tokio::test]
+async fn a_dead_first_url_fails_over_to_the_next() {
+    let env = servers::slapd();
+    let sim = Sim::start(false).await;
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let table = servers::slapd_directory("corp", &env, false)
+        .replace("urls = [\"", &format!("urls = [\"ldap://127.0.0.1:{dead}\", \""));
+    assert!(table.contains(&format!(":{dead}\", \"ldap://")), "{table}");
+    let _c = Connector::for_sim(&sim, "c1", &table);
+    sim.wait_online(LIMIT).await;
+    let r = login(&sim, "corp", env.get("SLAPD_USER_OK"), env.get("SLAPD_USER_OK_PW")).await;
+    assert_eq!(r["authenticated"], true, "{r}");
+}
+
+#[tokio::test]
+async fn a_cancelled_import_stops_with_cancelled() {
+    let env = servers::slapd();
+    let sim = Sim::start_with(false, &["--heartbeat-interval-s", "1"]).await;
+    let _c = Connector::for_sim(&sim, "c1", &servers::slapd_directory("corp", &env, false));
+    sim.wait_online(LIMIT).await;
+    let ids = sim
+        .submit(json!([{"type": "ldap.import", "payload": {"directory": "corp", "mode": "full", "page_size": 50, "batch_size": 50}}]))
+        .await;
+    crate::harness::eventually(LIMIT, "import under way", || async {
+        (sim.job(&ids[0]).await["records_batches"].as_u64()? >= 2).then_some(())
+    })
+    .await;
+    sim.post(&format!("/admin/jobs/{}/cancel", ids[0]), json!({})).await;
+    let views = sim.wait_done(&ids, LIMIT).await;
+    assert_eq!(views[0]["result"]["error"]["code"], "cancelled", "{}", views[0]["result"]);
+    let users: u64 = env.get("SLAPD_USERS").parse().unwrap();
+    assert!(views[0]["records_count"].as_u64().unwrap() < users, "the import ran to the end");
+}
+
+#[tokio::test]
+async fn the_heartbeat_reports_the_directory_pool() {
+    let env = servers::slapd();
+    let sim = Sim::start_with(false, &["--heartbeat-interval-s", "1"]).await;
+    let _c = Connector::for_sim(&sim, "c1", &servers::slapd_directory("corp", &env, false));
+    let online = sim.wait_online(LIMIT).await;
+    let id = online["connector_id"].as_str().unwrap().to_owned();
+    let detail = crate::harness::eventually(LIMIT, "a heartbeat with the directory", || async {
+        let d = sim.get(&format!("/admin/connectors/{id}")).await;
+        let text = d.to_string();
+        (text.contains("\"pool_size\":1") && text.contains("\"reachable\":true")).then_some(d)
+    })
+    .await;
+    assert!(detail.to_string().contains("ldap_pool:corp"), "{detail}");
+}
