@@ -206,32 +206,50 @@ async fn store(queue: &Addr<QueueActor>, jobs: Vec<Value>) -> Option<Vec<(String
     })
 }
 
-/// Acknowledges stored jobs one by one. Stops at the first transient error (the rest
-/// stay `received` and are acknowledged on the next round).
+/// Acknowledges stored jobs, [`ACKS_IN_FLIGHT`] at a time. A transient error is
+/// returned after the others finished; jobs it hit stay `received` and are
+/// acknowledged again on the next round.
 async fn acknowledge(
     client: &PortalClient,
     queue: &Addr<QueueActor>,
     connector: &str,
     ids: Vec<String>,
 ) -> Result<(), LinkError> {
-    for id in ids {
-        let path = format!("/jobs/{}/ack", encode_segment(&id));
-        let body = Some(RequestBody::Json(Value::Object(Default::default())));
-        match client.call(Method::POST, &path, Some(connector), body, None).await {
-            Ok(_) => {
-                let _ = queue.send(MarkAcknowledged { id }).await;
-            }
-            Err(LinkError::NotFound(_)) | Err(LinkError::Conflict(_)) => {
-                tracing::info!(job_id = %id, "the server took the job back (ack 404/409); dropped without running");
-                let _ = queue.send(DropJob { id }).await;
-            }
-            Err(LinkError::BadRequest(body)) => {
-                tracing::error!(job_id = %id, body = %body, "server refused our ack as malformed (bug); not retried this round");
-            }
-            Err(e) => return Err(e),
+    use futures_util::stream::{self, StreamExt};
+    let outcomes: Vec<Result<(), LinkError>> = stream::iter(ids)
+        .map(|id| acknowledge_one(client, queue, connector, id))
+        .buffer_unordered(ACKS_IN_FLIGHT)
+        .collect()
+        .await;
+    outcomes.into_iter().collect()
+}
+
+const ACKS_IN_FLIGHT: usize = 16;
+
+async fn acknowledge_one(
+    client: &PortalClient,
+    queue: &Addr<QueueActor>,
+    connector: &str,
+    id: String,
+) -> Result<(), LinkError> {
+    let path = format!("/jobs/{}/ack", encode_segment(&id));
+    let body = Some(RequestBody::Json(Value::Object(Default::default())));
+    match client.call(Method::POST, &path, Some(connector), body, None).await {
+        Ok(_) => {
+            let _ = queue.send(MarkAcknowledged { id }).await;
+            Ok(())
         }
+        Err(LinkError::NotFound(_)) | Err(LinkError::Conflict(_)) => {
+            tracing::info!(job_id = %id, "the server took the job back (ack 404/409); dropped without running");
+            let _ = queue.send(DropJob { id }).await;
+            Ok(())
+        }
+        Err(LinkError::BadRequest(body)) => {
+            tracing::error!(job_id = %id, body = %body, "server refused our ack as malformed (bug); not retried this round");
+            Ok(())
+        }
+        Err(e) => Err(e),
     }
-    Ok(())
 }
 
 /// Percent-encodes a job id for use as one path segment.
