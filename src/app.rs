@@ -6,12 +6,15 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use actix::prelude::*;
+use connector_actors::audit::AuditActor;
 use connector_actors::directory::{tls, DirectoryActor};
 use connector_actors::dispatcher::{Dispatcher, Executors};
 use connector_actors::link::{self, Courier, LinkState, Poller, PollerParts, PortalClient, Session, SessionParts};
+use connector_actors::logship::{LogLine, LogShipSettings, LogShipper};
+use connector_actors::metrics::Metrics;
 use connector_actors::queue::{DurableQueue, QueueActor};
 use connector_actors::status::StatusBoard;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::config::Settings;
 
@@ -23,6 +26,8 @@ pub struct Running {
     pub queue: Addr<QueueActor>,
     pub board: StatusBoard,
     pub link: watch::Receiver<LinkState>,
+    /// Job figures, recent jobs and portal HTTP errors, for the UI and `/metrics`.
+    pub metrics: Metrics,
     /// Keeps the queue's own thread alive.
     pub queue_arbiter: Arbiter,
 }
@@ -33,12 +38,16 @@ pub enum WiringError {
     Client(#[from] link::ClientBuildError),
     #[error("directory `{0}`: {1}")]
     DirectoryTls(String, tls::TlsSetupError),
+    #[error("cannot open the audit journal: {0}")]
+    Audit(connector_actors::audit::AuditError),
     #[error("internal wiring error: {0}")]
     Internal(&'static str),
 }
 
-/// Starts every actor. Must run inside the actix System.
-pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, WiringError> {
+/// Starts every actor. Must run inside the actix System. `tap` carries the process's
+/// (redacted) log lines to the log shipper's streams.
+pub fn start(settings: &Settings, queue: DurableQueue, tap: broadcast::Sender<LogLine>) -> Result<Running, WiringError> {
+    let metrics = Metrics::default();
     let board = StatusBoard::default();
     let queue_status = board.component("queue");
     let (queue_actor, figures) = QueueActor::new(queue, queue_status);
@@ -47,7 +56,7 @@ pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, Wiring
     let queue_arbiter = Arbiter::new();
     let queue = Supervisor::start_in_arbiter(&queue_arbiter.handle(), move |_| queue_actor);
 
-    let client = PortalClient::new(&settings.link)?;
+    let client = PortalClient::new(&settings.link)?.with_metrics(metrics.clone());
     let (link_tx, link_rx) = link::channel();
     let mut directories = BTreeMap::new();
     for d in &settings.directories {
@@ -57,7 +66,9 @@ pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, Wiring
         board = board.with_directory(report);
         directories.insert(d.name.clone(), Supervisor::start(move |_| actor));
     }
-    let executors = Executors { directories };
+    let audit = AuditActor::open(&settings.queue.path).map_err(WiringError::Audit)?;
+    let audit = Supervisor::start(move |_| audit);
+    let executors = Executors { directories, audit: Some(audit.recipient()) };
     let capabilities = executors.capabilities();
 
     // The session, courier and dispatcher refer to each other: build them inside the
@@ -67,6 +78,8 @@ pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, Wiring
     let (s_settings, s_client, s_queue, s_board) =
         (settings.link.clone(), client.clone(), queue.clone(), board.clone());
     let (d_settings, c_link) = (settings.dispatcher.clone(), link_rx.clone());
+    let (l_link, d_metrics) = (link_rx.clone(), metrics.clone());
+    let ship_settings = LogShipSettings { dir: settings.logging.dir.clone(), host: settings.link.hostname.clone() };
     let session = Supervisor::start(move |ctx: &mut Context<Session>| {
         let session_addr = ctx.address();
         let courier_status = s_board.component("courier");
@@ -76,7 +89,11 @@ pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, Wiring
         let dispatcher_status = s_board.component("dispatcher");
         let dq = s_queue.clone();
         let dispatcher = Supervisor::start(move |_| {
-            Dispatcher::new(d_settings, dq, Some(courier.recipient()), executors, dispatcher_status)
+            Dispatcher::new(d_settings, dq, Some(courier.recipient()), executors, dispatcher_status).with_metrics(d_metrics)
+        });
+        let (ship_client, ship_status, done) = (s_client.clone(), s_board.component("log_shipper"), ctx.address());
+        let shipper = Supervisor::start(move |_| {
+            LogShipper::new(ship_settings, ship_client, l_link, done.recipient(), tap, ship_status)
         });
         *slot.borrow_mut() = Some(dispatcher.clone());
         let status = s_board.component("session");
@@ -85,7 +102,7 @@ pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, Wiring
             client: s_client,
             queue: s_queue,
             dispatcher,
-            logs: None,
+            logs: Some(shipper.recipient()),
             board: s_board,
             state: link_tx,
             status,
@@ -104,5 +121,5 @@ pub fn start(settings: &Settings, queue: DurableQueue) -> Result<Running, Wiring
         status: board.component("poller"),
     };
     let poller = Supervisor::start(move |_| Poller::new(parts));
-    Ok(Running { session, poller, dispatcher, queue, board, link: link_rx, queue_arbiter })
+    Ok(Running { session, poller, dispatcher, queue, board, link: link_rx, metrics, queue_arbiter })
 }

@@ -26,10 +26,28 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
-    /// Validate the config and the storage path; print one line per check.
+    /// Run every troubleshooting check (config, storage, lock, server, directories);
+    /// one line per check with the cause and the fix of each failure.
     Check {
         #[arg(long, short)]
         config: PathBuf,
+        /// Print one JSON document instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Log files: `bundle` zips them with a manifest, as an upload to the portal would.
+    Logs {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(subcommand)]
+        action: LogsAction,
+    },
+    /// The audit journal of AD writes: `verify` its hash chain, or `show` it.
+    Audit {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(subcommand)]
+        action: AuditAction,
     },
     /// Inspect the durable job queue while the service is stopped.
     Queue {
@@ -37,6 +55,30 @@ enum Command {
         config: PathBuf,
         #[command(subcommand)]
         action: QueueAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditAction {
+    /// Check the hash chain of the AD audit journal.
+    Verify,
+    /// Print the journal, one line per AD write.
+    Show,
+}
+
+#[derive(Subcommand)]
+pub enum LogsAction {
+    /// Write the log bundle (ZIP with manifest.json) to a file; works while the service runs.
+    Bundle {
+        /// The ZIP file to write.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Only files overlapping this time and later (RFC 3339, e.g. 2026-11-27T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only files overlapping this time and earlier (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
     },
 }
 
@@ -65,7 +107,9 @@ pub fn main() -> ExitCode {
     crate::logging::init();
     let code = match cli.command {
         Command::Run { config } => load(&config).map_or_else(|c| c, crate::lifecycle::run),
-        Command::Check { config } => load(&config).map_or_else(|c| c, check),
+        Command::Check { config, json } => crate::check::run(&config, json),
+        Command::Logs { config, action } => load(&config).map_or_else(|c| c, |s| crate::logs_cmd::run(&s, action)),
+        Command::Audit { config, action } => load(&config).map_or_else(|c| c, |s| crate::audit_cmd::run(&s, action)),
         Command::Queue { config, action } => load(&config).map_or_else(|c| c, |s| crate::queue_cmd::run(&s, action)),
     };
     ExitCode::from(code)
@@ -83,24 +127,6 @@ fn load(path: &std::path::Path) -> Result<Settings, u8> {
         Err(errors) => {
             eprint!("{errors}");
             Err(exit::CONFIG)
-        }
-    }
-}
-
-fn check(settings: Settings) -> u8 {
-    println!("OK   config {} is valid", settings.file.display());
-    match connector_actors::queue::DurableQueue::open(settings.queue.clone()) {
-        Ok(q) => {
-            println!(
-                "OK   storage {} is usable ({} jobs stored)",
-                settings.queue.path.display(),
-                q.list().map(|l| l.len()).unwrap_or(0)
-            );
-            exit::OK
-        }
-        Err(e) => {
-            println!("FAIL storage {}: {e}", settings.queue.path.display());
-            exit::FAILURE
         }
     }
 }

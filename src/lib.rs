@@ -2,9 +2,14 @@
 //! The work itself is in the `connector-actors` crate.
 
 pub mod app;
+pub mod check;
+pub mod audit_cmd;
 pub mod cli;
 pub mod config;
 pub mod exit;
 pub mod lifecycle;
 pub mod logging;
+pub mod logs_cmd;
+pub mod notify;
 pub mod queue_cmd;
+pub mod ui;

@@ -4,6 +4,8 @@
 //! get `connector.drain_grace` to finish (a "still waiting on …" line every 5 s), then
 //! the queue is flushed and the process exits 0. A second signal exits at once (130);
 //! whatever was running is resumed from sled at the next start.
+//! The service manager hears READY, link STATUS lines, WATCHDOG pings and STOPPING
+//! through `notify.rs` (systemd `Type=notify`).
 
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use crate::app::{self, Running};
 use crate::config::Settings;
 use crate::exit;
+use crate::notify::{self, Notifier};
 
 pub fn run(settings: Settings) -> u8 {
     let queue = match DurableQueue::open(settings.queue.clone()) {
@@ -24,6 +27,11 @@ pub fn run(settings: Settings) -> u8 {
             return exit::STORAGE;
         }
     };
+    crate::logging::protect(&settings);
+    if let Err(e) = crate::logging::attach_files(&settings.logging) {
+        tracing::error!(dir = %settings.logging.dir.display(), error = %e, "cannot write log files");
+        return exit::STORAGE;
+    }
     let system = actix::System::with_tokio_rt(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -36,24 +44,39 @@ pub fn run(settings: Settings) -> u8 {
             })
     });
     system.block_on(async move {
-        let running = match app::start(&settings, queue) {
+        let tap = crate::logging::tap();
+        let running = match app::start(&settings, queue, tap.tx.clone()) {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, "cannot start the connector");
                 return exit::CONFIG;
             }
         };
+        let ui = crate::ui::UiState {
+            board: running.board.clone(),
+            link: running.link.clone(),
+            metrics: running.metrics.clone(),
+            tap,
+            admin_token: settings.ui_admin_token.clone(),
+            server_url: settings.link.base_url.to_string(),
+            started: std::time::Instant::now(),
+        };
+        match crate::ui::start(settings.ui_listen, ui) {
+            Ok(addr) => tracing::info!(url = %format!("http://{addr}/"), "web UI listening"),
+            // The jobs matter more than the page: run on, and say so loudly.
+            Err(e) => tracing::error!(error = %e, "the web UI is not available"),
+        }
         tracing::info!(
             version = env!("CARGO_PKG_VERSION"),
             server = %settings.link.base_url,
             storage = %settings.queue.path.display(),
             "integration connector started"
         );
-        wait_and_drain(&settings, running).await
+        wait_and_drain(&settings, running, Notifier::from_env()).await
     })
 }
 
-async fn wait_and_drain(settings: &Settings, running: Running) -> u8 {
+async fn wait_and_drain(settings: &Settings, running: Running, notifier: Notifier) -> u8 {
     let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
         (Ok(t), Ok(i)) => (t, i),
         _ => {
@@ -61,6 +84,8 @@ async fn wait_and_drain(settings: &Settings, running: Running) -> u8 {
             return exit::INTERNAL;
         }
     };
+    // READY only once a SIGTERM would be handled (systemd may send one right away).
+    notify::announce_ready(&notifier, running.link.clone(), settings.link.base_url.to_string());
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM: draining"),
         _ = int.recv() => tracing::info!("SIGINT: draining"),
@@ -74,6 +99,7 @@ async fn wait_and_drain(settings: &Settings, running: Running) -> u8 {
         tracing::warn!("second signal: exiting now; unfinished jobs resume at the next start");
         std::process::exit(exit::INTERRUPTED as i32);
     });
+    notifier.stopping(settings.drain_grace);
     running.poller.do_send(StartDraining);
     running.session.do_send(StartDraining);
     let drained = running.dispatcher.send(Drain);
@@ -95,6 +121,7 @@ async fn wait_and_drain(settings: &Settings, running: Running) -> u8 {
             _ = every.tick() => {
                 let n = running.dispatcher.send(RunningCount).await.unwrap_or(0);
                 tracing::info!(still_running = n, "still waiting on running jobs");
+                notifier.status(&format!("draining: still waiting on {n} running job(s)"));
             }
         }
     }

@@ -6,10 +6,14 @@
 //! Handlers never panic on input: `unwrap`/`expect`/`panic!` are denied outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod ad;
+pub mod audit;
 pub mod directory;
 pub mod dispatcher;
 pub mod errors;
 pub mod link;
+pub mod logship;
+pub mod metrics;
 pub mod protocol;
 pub mod queue;
 pub mod secret;

@@ -2,6 +2,7 @@
 //! raw config after start-up. Every error names the file, line and key.
 
 mod errors;
+mod ops;
 mod raw;
 mod settings;
 #[cfg(test)]

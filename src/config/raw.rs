@@ -16,6 +16,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub ui: RawUi,
     #[serde(default)]
+    pub logging: RawLogging,
+    #[serde(default)]
     pub directories: BTreeMap<String, Spanned<RawDirectory>>,
 }
 
@@ -53,6 +55,18 @@ pub struct RawStorage {
 #[serde(deny_unknown_fields)]
 pub struct RawUi {
     pub listen: Option<Spanned<String>>,
+    pub admin_token: Option<Spanned<String>>,
+    pub admin_token_file: Option<Spanned<String>>,
+}
+
+/// `[logging]`: the rolling files under the storage path (validated in `ops.rs`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogging {
+    pub dir: Option<Spanned<String>>,
+    pub max_file_size_mb: Option<Spanned<i64>>,
+    pub retention: Option<Spanned<String>>,
+    pub json: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,4 +85,14 @@ pub struct RawDirectory {
     pub pool_max: Option<Spanned<i64>>,
     pub connect_timeout: Option<Spanned<String>>,
     pub operation_timeout: Option<Spanned<String>>,
+    pub policy: Option<Spanned<RawPolicy>>,
+}
+
+/// `[directories.NAME.policy]`: what the portal may change here.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    pub allowed_operations: Option<Spanned<Vec<String>>>,
+    pub allowed_ous: Option<Spanned<Vec<String>>>,
+    pub protected_groups: Option<Spanned<Vec<String>>>,
 }

@@ -169,3 +169,17 @@ fn the_example_config_is_valid() {
     assert_eq!(s.link.token.expose(), "dG9rZW4=");
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);
 }
+
+#[test]
+fn a_scope_policy_is_read_and_checked() {
+    let text = format!("{GOOD}\n[directories.corp.policy]\nallowed_operations = [\"ad.enable_user\", \"ad.format_disk\"]\nallowed_ous = [\"OU=Staff,DC=example,DC=test\"]\n");
+    let e = one_error(&text);
+    assert_eq!(e.key, "directories.corp.policy.allowed_operations");
+    assert!(e.message.contains("ad.format_disk"));
+    let ok = text.replace(", \"ad.format_disk\"", "");
+    let s = parse(Path::new("/etc/ic.toml"), &ok, &no_env()).unwrap();
+    let p = &s.directories[0].policy;
+    assert_eq!(p.allowed_operations, vec!["ad.enable_user"]);
+    assert_eq!(p.allowed_ous, vec!["OU=Staff,DC=example,DC=test"]);
+    assert!(p.protected_groups.iter().any(|g| g == "Domain Admins"));
+}

@@ -13,8 +13,8 @@ use connector_actors::secret::Secret;
 use toml::Spanned;
 
 use super::errors::Collector;
-use super::raw::{RawConfig, RawConnector, RawDirectory, RawServer};
-use super::settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, Settings};
+use super::raw::{RawConfig, RawConnector, RawDirectory, RawPolicy, RawServer};
+use super::settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy, Settings};
 
 /// Where secrets may come from besides the file (environment variables).
 pub trait SecretSource {
@@ -66,6 +66,8 @@ impl Validator<'_, '_> {
                 SocketAddr::from(([127, 0, 0, 1], 8086))
             }),
         };
+        let ui_admin_token = self.ui_token(&raw.ui, ui_listen);
+        let logging = self.logging(&raw.logging, &storage_path);
         let directories: Vec<DirectorySettings> =
             raw.directories.into_iter().filter_map(|(name, d)| self.directory(name, d)).collect();
         let link = self.server(server, server_span, &connector, &directories);
@@ -84,6 +86,8 @@ impl Validator<'_, '_> {
             dispatcher: DispatcherSettings { max_concurrency: connector.max_concurrency },
             drain_grace: connector.drain_grace,
             ui_listen,
+            ui_admin_token,
+            logging,
             directories,
             warnings: std::mem::take(&mut self.warnings),
         })
@@ -333,6 +337,7 @@ impl Validator<'_, '_> {
         if pool_min > pool_max {
             self.c.at(d.pool_min.as_ref().map(|s| s.span()), &key("pool_min"), "is larger than pool_max");
         }
+        let policy = self.policy(d.policy.map(Spanned::into_inner), &d.base_dn, &key("policy"));
         let connect_timeout = self.duration(&d.connect_timeout, &key("connect_timeout"), Duration::from_secs(5));
         let operation_timeout = self.duration(&d.operation_timeout, &key("operation_timeout"), Duration::from_secs(30));
         Some(DirectorySettings {
@@ -349,7 +354,34 @@ impl Validator<'_, '_> {
             pool_max,
             connect_timeout,
             operation_timeout,
+            policy,
         })
+    }
+}
+
+impl Validator<'_, '_> {
+    fn policy(&mut self, raw: Option<RawPolicy>, base_dn: &Spanned<String>, key: &str) -> ScopePolicy {
+        let mut policy = ScopePolicy::defaults(base_dn.get_ref());
+        let Some(raw) = raw else { return policy };
+        if let Some(ops) = raw.allowed_operations {
+            for op in ops.get_ref() {
+                if !policy.allowed_operations.contains(op) {
+                    let msg = format!("\"{op}\" is not an AD operation: expected ad.create_user, ad.update_user, …");
+                    self.c.at(Some(ops.span()), &format!("{key}.allowed_operations"), msg);
+                }
+            }
+            policy.allowed_operations = ops.into_inner();
+        }
+        if let Some(ous) = raw.allowed_ous {
+            if ous.get_ref().is_empty() || ous.get_ref().iter().any(|o| !o.contains('=')) {
+                self.c.at(Some(ous.span()), &format!("{key}.allowed_ous"), "expected a non-empty list of DNs such as \"OU=Staff,DC=example,DC=test\"");
+            }
+            policy.allowed_ous = ous.into_inner();
+        }
+        if let Some(groups) = raw.protected_groups {
+            policy.protected_groups = groups.into_inner();
+        }
+        policy
     }
 }
 

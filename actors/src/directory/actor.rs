@@ -29,8 +29,19 @@ pub struct Lease {
 }
 
 impl Lease {
+    /// A second lease on the same connection (counted as one more operation in flight).
+    pub fn share(&self) -> Lease {
+        Lease {
+            ldap: self.ldap.clone(),
+            settings: self.settings.clone(),
+            tls: self.tls.clone(),
+            url_index: self.url_index,
+            _in_use: self._in_use.duplicate(),
+        }
+    }
+
     pub fn endpoint(&self) -> Endpoint<'_> {
-        let url = self.settings.urls.get(self.url_index).unwrap_or(&self.settings.urls[0]);
+        let url = self.settings.urls.get(self.url_index).or(self.settings.urls.first()).unwrap_or(&self.settings.urls[0]);
         Endpoint {
             url,
             tls: self.tls.clone(),
@@ -56,7 +67,14 @@ impl DirectoryActor {
         status: ComponentPublisher,
     ) -> (Self, watch::Receiver<DirectoryReport>) {
         let (report, rx) =
-            watch::channel(DirectoryReport { name: settings.name.clone(), reachable: false, pool_size: 0, in_use: 0 });
+            watch::channel(DirectoryReport {
+                name: settings.name.clone(),
+                reachable: false,
+                pool_size: 0,
+                in_use: 0,
+                url: None,
+                last_error: None,
+            });
         (
             DirectoryActor {
                 settings: Arc::new(settings),
@@ -74,8 +92,17 @@ impl DirectoryActor {
         let size = self.pool.size() as u64;
         let in_use = self.pool.in_use() as u64;
         let reachable = size > 0 || self.pool.last_error.is_none();
+        let url = self.settings.urls.get(self.pool.preferred_url).map(|u| u.to_string());
+        let last_error = self.pool.last_error.clone();
         self.report.send_if_modified(|r| {
-            let next = DirectoryReport { name: r.name.clone(), reachable, pool_size: size, in_use };
+            let next = DirectoryReport {
+                name: r.name.clone(),
+                reachable,
+                pool_size: size,
+                in_use,
+                url: url.clone(),
+                last_error: last_error.clone(),
+            };
             let changed = *r != next;
             *r = next;
             changed

@@ -77,8 +77,14 @@ pub fn code_for(rc: u32, data: Option<&str>) -> ErrorCode {
 /// The hex `data` code of an AD diagnostic message ("…, data 52e, v4563"), lower-case,
 /// without leading zeros.
 pub fn ad_data_code(text: &str) -> Option<String> {
-    let start = text.find("data ")? + 5;
-    let code: String = text[start..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let code: String = match text.find("data ") {
+        Some(i) => text[i + 5..].chars().take_while(|c| c.is_ascii_hexdigit()).collect(),
+        // Samba and AD also lead with the code itself: "0000052D: Constraint violation …".
+        None => {
+            let lead: String = text.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+            if lead.len() == 8 && text[8..].starts_with(':') { lead } else { String::new() }
+        }
+    };
     if code.is_empty() {
         return None;
     }
@@ -193,6 +199,9 @@ mod tests {
             Some("52d")
         );
         assert_eq!(ad_data_code("no code here"), None);
+        let samba = "0000052D: Constraint violation - check_password_restrictions: the password is too short.";
+        assert_eq!(ad_data_code(samba).as_deref(), Some("52d"));
+        assert_eq!(code_for(19, ad_data_code(samba).as_deref()), ErrorCode::PasswordPolicy);
         assert_eq!(ad_login_reason("775"), LoginReason::AccountLocked);
         assert_eq!(ad_login_reason("533"), LoginReason::AccountDisabled);
     }

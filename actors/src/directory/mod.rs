@@ -28,4 +28,4 @@ pub mod tls;
 
 pub use actor::{DirectoryActor, Lease};
 pub use messages::Checkout;
-pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity};
+pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy, DEFAULT_PROTECTED_GROUPS};

@@ -46,6 +46,47 @@ pub struct DirectorySettings {
     pub pool_max: usize,
     pub connect_timeout: Duration,
     pub operation_timeout: Duration,
+    /// The local limit on what the portal may change in this directory.
+    pub policy: ScopePolicy,
+}
+
+/// `[directories.NAME.policy]`: enforced by the AD executor on what the directory says
+/// now, not on what a job claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopePolicy {
+    /// Job types allowed (`ad.*`); default all.
+    pub allowed_operations: Vec<String>,
+    /// Created users and every target must lie under one of these DNs; default `base_dn`.
+    pub allowed_ous: Vec<String>,
+    /// Group names (cn or sAMAccountName) whose members and membership are off limits.
+    pub protected_groups: Vec<String>,
+}
+
+/// The built-in privileged groups of Active Directory.
+pub const DEFAULT_PROTECTED_GROUPS: [&str; 9] = [
+    "Domain Admins",
+    "Enterprise Admins",
+    "Schema Admins",
+    "Administrators",
+    "Account Operators",
+    "Backup Operators",
+    "Server Operators",
+    "Print Operators",
+    "Group Policy Creator Owners",
+];
+
+impl ScopePolicy {
+    pub fn defaults(base_dn: &str) -> ScopePolicy {
+        ScopePolicy {
+            allowed_operations: crate::protocol::payload::job_types()
+                .into_iter()
+                .filter(|t| t.starts_with("ad."))
+                .map(str::to_owned)
+                .collect(),
+            allowed_ous: vec![base_dn.to_owned()],
+            protected_groups: DEFAULT_PROTECTED_GROUPS.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
 }
 
 impl DirectorySettings {

@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 use super::messages::*;
 use super::run::{run_job, Executors, JobContext};
 use crate::errors::{ErrorCode, JobError};
+use crate::metrics::{JobStarted, Metrics};
 use crate::queue::{CompleteJob, QueueActor, TakeRunnable};
 use crate::status::{ComponentPublisher, ComponentState};
 use crate::system::restart_backoff;
@@ -40,6 +41,8 @@ pub struct Dispatcher {
     mode: Mode,
     drained: Vec<oneshot::Sender<()>>,
     status: ComponentPublisher,
+    /// Job figures and the recent-jobs ring for `/metrics` and the UI (written only here).
+    metrics: Option<Metrics>,
 }
 
 impl Dispatcher {
@@ -60,7 +63,14 @@ impl Dispatcher {
             mode: Mode::Running,
             drained: Vec::new(),
             status,
+            metrics: None,
         }
+    }
+
+    /// Records every finished run into `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     fn fill(&mut self, ctx: &mut Context<Self>) {
@@ -98,6 +108,8 @@ impl Dispatcher {
         let id = job.id.clone();
         let jctx = JobContext { queue: self.queue.clone(), job_id: id.clone(), attempts: job.attempts };
         let span = tracing::info_span!("job", job_id = %id, job_type = %job.job_type);
+        let observed = self.metrics.clone().map(|m| (m, JobStarted::new(&id, &job.job_type, &job.payload)));
+        let began = std::time::Instant::now();
         let (handle, registration) = AbortHandle::new_pair();
         let work = Abortable::new(run_job(job, self.executors.clone(), jctx), registration);
         self.running.insert(id.clone(), handle);
@@ -108,6 +120,9 @@ impl Dispatcher {
                     Ok(outcome) => outcome,
                     Err(_) => Err(JobError::new(ErrorCode::Cancelled, "cancelled by the server while it ran")),
                 };
+                if let Some((metrics, started)) = observed {
+                    metrics.job_finished(&started, &outcome, began.elapsed());
+                }
                 me.do_send(RunFinished { id, outcome });
             },
             span,

@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use actix::Addr;
+use actix::{Addr, Recipient};
 use futures_util::FutureExt;
 use serde_json::Value;
 
+use crate::ad::{self, AdContext};
+use crate::audit::AppendAudit;
 use crate::directory::{auth, import, Checkout, DirectoryActor};
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::JobKind;
@@ -28,6 +30,8 @@ pub struct JobContext {
 #[derive(Clone, Default)]
 pub struct Executors {
     pub directories: BTreeMap<String, Addr<DirectoryActor>>,
+    /// Where AD writes are audited (`None` only in tests that do not write).
+    pub audit: Option<Recipient<AppendAudit>>,
 }
 
 impl Executors {
@@ -35,7 +39,7 @@ impl Executors {
     pub fn capabilities(&self) -> Vec<String> {
         crate::protocol::payload::job_types()
             .into_iter()
-            .filter(|t| t.starts_with("test.") || (t.starts_with("ldap.") && !self.directories.is_empty()))
+            .filter(|t| t.starts_with("test.") || !self.directories.is_empty())
             .map(str::to_owned)
             .collect()
     }
@@ -89,6 +93,11 @@ async fn execute(job: Runnable, executors: Executors, ctx: JobContext) -> Result
                 payload: p,
             })
             .await
+        }
+        (kind, Some(d)) if job.job_type.starts_with("ad.") => {
+            let lease = checkout(&d).await?;
+            let ctx = AdContext { lease, queue: ctx.queue.clone(), audit: executors.audit.clone(), job_id: ctx.job_id.clone(), operation: job.job_type.clone() };
+            ad::execute(kind, ctx).await
         }
         #[cfg(feature = "test-jobs")]
         (JobKind::TestNoop(p), _) => super::test_jobs::noop(p, ctx).await,

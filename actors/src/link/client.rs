@@ -21,6 +21,8 @@ pub struct PortalClient {
     http: reqwest::Client,
     base: String,
     token: crate::secret::Secret,
+    /// Counts failed requests by kind for `/metrics`.
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for PortalClient {
@@ -70,7 +72,29 @@ impl PortalClient {
             builder = builder.proxy(p.no_proxy(reqwest::NoProxy::from_env()));
         }
         let http = builder.build().map_err(|e| ClientBuildError::Build(format!("{e:#}")))?;
-        Ok(PortalClient { http, base: settings.base_url.clone(), token: settings.token.clone() })
+        Ok(PortalClient { http, base: settings.base_url.clone(), token: settings.token.clone(), metrics: None })
+    }
+
+    /// Counts every failed request in `metrics` (by [`LinkError::state_name`] or status).
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Sends one request, counting a failure in the metrics.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        connector_id: Option<&str>,
+        body: Option<RequestBody>,
+        timeout: Option<Duration>,
+    ) -> Result<Answer, LinkError> {
+        let out = self.call_uncounted(method, path, connector_id, body, timeout).await;
+        if let (Err(e), Some(m)) = (&out, &self.metrics) {
+            m.http_error(&e.metric_kind());
+        }
+        out
     }
 
     pub fn base_url(&self) -> &str {
@@ -79,7 +103,7 @@ impl PortalClient {
 
     /// Sends one request; 2xx comes back as an [`Answer`], everything else as a typed error.
     /// `timeout` overrides the request timeout (long polls wait longer than it).
-    pub async fn call(
+    async fn call_uncounted(
         &self,
         method: Method,
         path: &str,

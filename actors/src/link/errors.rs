@@ -96,6 +96,22 @@ impl LinkError {
         }
     }
 
+    /// The label of this failure in `/metrics`: the HTTP status, or the transport class.
+    pub fn metric_kind(&self) -> String {
+        match self {
+            LinkError::BadRequest(_) => "400".into(),
+            LinkError::Unauthorized => "401".into(),
+            LinkError::Disabled(_) => "403".into(),
+            LinkError::NotFound(_) => "404".into(),
+            LinkError::Conflict(_) => "409".into(),
+            LinkError::TooLarge => "413".into(),
+            LinkError::Overloaded { status, .. } | LinkError::Server(status, _) => status.to_string(),
+            LinkError::Timeout(_) => "timeout".into(),
+            LinkError::BadResponse(_) => "bad_response".into(),
+            other => other.state_name().into(),
+        }
+    }
+
     /// A short state name for the UI and heartbeat detail.
     pub fn state_name(&self) -> &'static str {
         match self {

@@ -27,6 +27,18 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
+    /// A reference by DN.
+    pub fn dn(dn: &str) -> ObjectRef {
+        ObjectRef {
+            dn: Some(dn.to_owned()),
+            sam_account_name: None,
+            user_principal_name: None,
+            guid: None,
+            username: None,
+            name: None,
+        }
+    }
+
     /// The one field that is set, as (field name, value).
     pub fn key(&self) -> Option<(&'static str, &str)> {
         let all = [

@@ -54,6 +54,17 @@ pub struct QueueFigures {
     pub running: u64,
     pub awaiting_delivery: u64,
     pub dead: u64,
+    /// Waiting and running jobs per priority lane, `[interactive, normal, bulk]` (local
+    /// UI and metrics only; not sent in heartbeats).
+    #[serde(skip)]
+    pub by_lane: [LaneFigures; 3],
+}
+
+/// One priority lane's figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LaneFigures {
+    pub waiting: u64,
+    pub running: u64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -70,6 +81,12 @@ pub struct DirectoryReport {
     pub reachable: bool,
     pub pool_size: u64,
     pub in_use: u64,
+    /// The URL connections go to now (for the local UI; not sent in heartbeats).
+    #[serde(skip)]
+    pub url: Option<String>,
+    /// The last connect or bind failure, in plain words (local UI only).
+    #[serde(skip)]
+    pub last_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -157,6 +157,8 @@ impl DurableQueue {
                     self.schedule(&job);
                     resumed.put(k.clone(), encode(&job));
                 }
+                // Stored, not acknowledged yet: it holds its place in its key's line.
+                JobState::Received if job.invalid.is_none() => self.hold_place(&job),
                 _ => {}
             }
             if !job.state.is_final() {
@@ -169,6 +171,13 @@ impl DurableQueue {
         self.store.apply(resumed)?;
         self.store.flush()?;
         Ok(())
+    }
+
+    /// Puts a stored but unacknowledged job in its key's line, not yet due, so a later
+    /// job of the same key cannot overtake it.
+    pub(super) fn hold_place(&mut self, job: &JobRecord) {
+        let place = (job.created_at_ms, job.arrival);
+        self.scheduler.insert(&job.id, &job.ordering_key, job.lane, place, u64::MAX);
     }
 
     pub(super) fn schedule(&mut self, job: &JobRecord) {
@@ -229,6 +238,9 @@ impl DurableQueue {
             };
             self.next_arrival += 1;
             batch.put(keys::job(&job.id), encode(&job));
+            if job.invalid.is_none() {
+                self.hold_place(&job);
+            }
             self.live.insert(job.id.clone(), JobState::Received);
             answers.push((env.id, Accepted::New));
         }
@@ -260,7 +272,7 @@ impl DurableQueue {
         batch.put(keys::job(id), encode(&job));
         self.store.apply(batch)?;
         self.live.insert(id.to_owned(), JobState::Acknowledged);
-        self.schedule(&job);
+        self.scheduler.release(id);
         Ok(())
     }
 
@@ -272,6 +284,7 @@ impl DurableQueue {
         if job.state != JobState::Received {
             return Ok(());
         }
+        self.scheduler.remove_waiting(id, &job.ordering_key);
         job.state = JobState::Dropped;
         job.finished_ms = Some(now_ms);
         let mut batch = WriteBatch::default();
@@ -428,6 +441,7 @@ impl DurableQueue {
             running: count(JobState::Running),
             awaiting_delivery: self.results_pending,
             dead: self.dead,
+            by_lane: self.scheduler.lane_figures(),
         }
     }
 

@@ -66,6 +66,18 @@ impl Scheduler {
         }
     }
 
+    /// Waiting and running jobs per lane (for the UI and metrics).
+    pub fn lane_figures(&self) -> [crate::protocol::wire::LaneFigures; 3] {
+        let mut out = [crate::protocol::wire::LaneFigures::default(); 3];
+        for w in self.lines.values().flat_map(|line| line.values()) {
+            out[w.lane.index()].waiting += 1;
+        }
+        for (i, n) in self.running_per_lane.iter().enumerate() {
+            out[i].running = *n as u64;
+        }
+        out
+    }
+
     /// Adds an acknowledged job (new, resumed after a crash, or back for a retry).
     pub fn insert(&mut self, id: &str, key: &str, lane: Lane, place: Place, not_before_ms: u64) {
         self.demote_head(key);
@@ -73,6 +85,15 @@ impl Scheduler {
         self.key_of.insert(id.to_owned(), key.to_owned());
         self.lines.entry(key.to_owned()).or_default().insert(place, waiting);
         self.promote_head(key);
+    }
+
+    /// Makes a waiting job due now (a job stored but not yet acknowledged waits with
+    /// `not_before = u64::MAX`: it holds its place in its key's line without running).
+    pub fn release(&mut self, id: &str) {
+        let Some(key) = self.key_of.get(id).cloned() else { return };
+        if let Some(w) = self.lines.get_mut(&key).and_then(|l| l.values_mut().find(|w| w.id == id)) {
+            w.not_before_ms = 0;
+        }
     }
 
     /// Removes a waiting job (cancelled, or failed before it ran). Returns whether it was there.
@@ -114,7 +135,13 @@ impl Scheduler {
 
     /// The earliest `not_before` among eligible jobs, to know when to look again.
     pub fn next_wakeup_ms(&self) -> Option<u64> {
-        self.eligible.iter().flatten().filter_map(|(p, id)| self.waiting(p, id)).map(|w| w.not_before_ms).min()
+        self.eligible
+            .iter()
+            .flatten()
+            .filter_map(|(p, id)| self.waiting(p, id))
+            .map(|w| w.not_before_ms)
+            .filter(|t| *t != u64::MAX)
+            .min()
     }
 
     fn waiting(&self, place: &Place, id: &str) -> Option<&Waiting> {

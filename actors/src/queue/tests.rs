@@ -255,6 +255,27 @@ fn retention_removes_finished_jobs_and_dead_ones_can_be_retried_or_purged() {
 }
 
 #[test]
+fn a_job_not_yet_acknowledged_keeps_later_jobs_of_its_key_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut q = DurableQueue::open(settings(dir.path())).unwrap();
+    let on = |id: &str, at: u64| {
+        job(id, "ad.disable_user", json!({"ordering_key": "wf-1", "created_at": crate::time::rfc3339(at),
+            "payload": {"directory": "corp", "user": {"dn": "CN=x"}}}))
+    };
+    q.accept(vec![on("first", T0)], T0).unwrap(); // its ack got lost
+    accept_ack(&mut q, vec![on("second", T0 + 1000)]);
+    assert!(q.take_runnable(T0, 8).unwrap().is_empty(), "the later job overtook an unacknowledged one");
+    q.acknowledged("first", T0).unwrap();
+    let run: Vec<String> = q.take_runnable(T0, 8).unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(run, vec!["first".to_owned()]);
+    // A job the server takes back (ack 404/409) no longer holds the line.
+    q.accept(vec![on("third", T0 + 2000)], T0).unwrap();
+    q.drop_job("third", T0).unwrap();
+    q.complete("first", Ok(json!({})), T0).unwrap();
+    assert_eq!(q.take_runnable(T0, 8).unwrap().len(), 1);
+}
+
+#[test]
 fn a_dropped_job_can_be_offered_again_later() {
     let dir = tempfile::tempdir().unwrap();
     let mut q = DurableQueue::open(settings(dir.path())).unwrap();

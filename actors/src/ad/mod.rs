@@ -1,0 +1,30 @@
+//! The AD mutation executor: the `ad.*` job types of PROTOCOL.md §3, run through the
+//! directory's pooled service connection, under the directory's scope policy, each write
+//! journaled (intent before the write) and audited.
+//!
+//! Plain async logic, run in the dispatcher's job tasks with a [`Lease`]; the state it
+//! needs is owned elsewhere: the step journal by the queue actor, the audit journal by the
+//! audit actor, the connections by the directory actor.
+//!
+//! Idempotency after a crash (every job may run again from the start):
+//! - create: the DC's `highestCommittedUSN` is journaled with the intent; an existing
+//!   entry whose `uSNCreated` is above it was created by this job (`already_exists`
+//!   otherwise); the remaining steps (password, enable, must-change, groups) are
+//!   idempotent writes.
+//! - enable/disable/unlock/membership/update: read, compare, write only what differs
+//!   (`changed: false` when nothing did).
+//! - delete: a missing target after a journaled intent is this job's own delete.
+//! - change_password: after a journaled intent, a refused old password is checked
+//!   against the new one (the change had happened).
+//!
+//! [`Lease`]: crate::directory::Lease
+
+mod context;
+mod ops;
+pub mod password;
+pub mod policy;
+mod run;
+pub mod target;
+
+pub use context::AdContext;
+pub use run::execute;

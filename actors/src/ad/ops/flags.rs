@@ -1,0 +1,55 @@
+//! `ad.enable_user`, `ad.disable_user` (only the ACCOUNTDISABLE bit, 0x2, changes) and
+//! `ad.unlock_user` (lockoutTime = 0).
+
+use serde_json::{json, Value};
+
+use super::replace;
+use crate::ad::context::AdContext;
+use crate::ad::policy::writable_account;
+use crate::ad::target::{resolve, Kind};
+use crate::audit::Change;
+use crate::protocol::payload::UserTarget;
+use crate::errors::JobError;
+
+const ACCOUNTDISABLE: u32 = 0x2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    Enable,
+    Disable,
+}
+
+pub async fn set_enabled(ctx: &AdContext, p: &UserTarget, switch: Switch) -> Result<Value, JobError> {
+    ctx.allowed()?;
+    let user = resolve(ctx, Kind::User, &p.user, &[]).await?;
+    writable_account(&ctx.lease.settings.policy, &user)?;
+    let uac = user.uac();
+    let wanted = match switch {
+        Switch::Enable => uac & !ACCOUNTDISABLE,
+        Switch::Disable => uac | ACCOUNTDISABLE,
+    };
+    let enabled = switch == Switch::Enable;
+    if wanted == uac {
+        return Ok(json!({"dn": user.dn, "enabled": enabled, "changed": false}));
+    }
+    let change = Change { attribute: "userAccountControl".into(), before: json!(uac.to_string()), after: json!(wanted.to_string()) };
+    ctx.modify(&user.dn, user.guid.as_deref(), vec![replace("userAccountControl", wanted.to_string())], vec![change])
+        .await
+        .map_err(|e| e.to_job_error("userAccountControl"))?;
+    Ok(json!({"dn": user.dn, "enabled": enabled, "changed": true}))
+}
+
+pub async fn unlock(ctx: &AdContext, p: &UserTarget) -> Result<Value, JobError> {
+    ctx.allowed()?;
+    let user = resolve(ctx, Kind::User, &p.user, &[]).await?;
+    writable_account(&ctx.lease.settings.policy, &user)?;
+    let locked_at = user.number("lockoutTime").unwrap_or(0);
+    if locked_at == 0 {
+        return Ok(json!({"dn": user.dn, "was_locked": false}));
+    }
+    let change = Change { attribute: "lockoutTime".into(), before: json!(locked_at.to_string()), after: json!("0") };
+    ctx.modify(&user.dn, user.guid.as_deref(), vec![replace("lockoutTime", "0")], vec![change])
+        .await
+        .map_err(|e| e.to_job_error("lockoutTime"))?;
+    Ok(json!({"dn": user.dn, "was_locked": true}))
+}

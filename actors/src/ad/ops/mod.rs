@@ -1,0 +1,20 @@
+//! One file per AD operation family.
+
+pub mod create;
+pub mod delete;
+pub mod flags;
+pub mod membership;
+pub mod passwords;
+pub mod update;
+
+use std::collections::HashSet;
+
+use ldap3::Mod;
+
+pub fn one(value: impl Into<Vec<u8>>) -> HashSet<Vec<u8>> {
+    HashSet::from([value.into()])
+}
+
+pub fn replace(attr: &str, value: impl Into<Vec<u8>>) -> Mod<Vec<u8>> {
+    Mod::Replace(attr.as_bytes().to_vec(), one(value))
+}

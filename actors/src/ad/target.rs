@@ -1,0 +1,97 @@
+//! Resolving a `UserRef` / `GroupRef` to the one entry it names, as the directory says
+//! now. Ambiguity is an error, never a guess; user input is escaped into the filter.
+
+use ldap3::Scope;
+
+use super::context::AdContext;
+use crate::directory::entry::RawEntry;
+use crate::directory::escape::{filter_bytes, filter_value, user_filter};
+use crate::directory::record::{guid_bytes, guid_string};
+use crate::errors::{ErrorCode, JobError};
+use crate::protocol::payload::ObjectRef;
+
+/// Attributes read about every target: enough for policy checks and idempotent writes.
+pub const TARGET_ATTRS: [&str; 9] = [
+    "objectGUID",
+    "sAMAccountName",
+    "userAccountControl",
+    "lockoutTime",
+    "adminCount",
+    "memberOf",
+    "pwdLastSet",
+    "uSNCreated",
+    "member",
+];
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub dn: String,
+    pub guid: Option<String>,
+    pub entry: RawEntry,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    User,
+    Group,
+}
+
+impl Target {
+    pub fn number(&self, attr: &str) -> Option<i64> {
+        self.entry.first_text(attr).and_then(|s| s.trim().parse().ok())
+    }
+
+    pub fn uac(&self) -> u32 {
+        self.number("userAccountControl").unwrap_or(0) as u32
+    }
+
+    pub fn member_of(&self) -> Vec<String> {
+        super::context::texts(&self.entry, "memberOf")
+    }
+}
+
+fn filter_for(ctx: &AdContext, kind: Kind, r: &ObjectRef) -> Result<(String, Option<String>), JobError> {
+    let class = match kind {
+        Kind::User => "(&(objectCategory=person)(objectClass=user))",
+        Kind::Group => "(objectClass=group)",
+    };
+    let (field, value) = r.key().ok_or_else(|| JobError::invalid_job("a reference must have exactly one field"))?;
+    let one = |attr: &str| Ok((format!("(&{class}({attr}={}))", filter_value(value)), None));
+    match (field, kind) {
+        ("dn", _) => Ok((class.to_owned(), Some(value.to_owned()))),
+        ("sam_account_name", _) => one("sAMAccountName"),
+        ("user_principal_name", Kind::User) => one("userPrincipalName"),
+        ("name", _) => one("cn"),
+        ("username", Kind::User) => Ok((format!("(&{class}{})", user_filter(&ctx.lease.settings.user_filter, value)), None)),
+        ("guid", _) => {
+            let bytes = guid_bytes(value).ok_or_else(|| JobError::invalid_job(format!("`{value}` is not a GUID")))?;
+            Ok((format!("(&{class}(objectGUID={}))", filter_bytes(&bytes)), None))
+        }
+        (f, _) => Err(JobError::invalid_job(format!("a group reference cannot use `{f}`"))),
+    }
+}
+
+/// The single entry a reference names, with [`TARGET_ATTRS`] and `extra` attributes.
+pub async fn resolve(ctx: &AdContext, kind: Kind, r: &ObjectRef, extra: &[&str]) -> Result<Target, JobError> {
+    let (filter, base_dn) = filter_for(ctx, kind, r)?;
+    let mut attrs: Vec<&str> = TARGET_ATTRS.to_vec();
+    attrs.extend_from_slice(extra);
+    let found = match &base_dn {
+        Some(dn) => ctx.search(dn, Scope::Base, &filter, &attrs).await,
+        None => ctx.search(&ctx.lease.settings.base_dn, Scope::Subtree, &filter, &attrs).await,
+    }
+    .map_err(|e| e.to_job_error("resolving the target"))?;
+    let (missing, what) = match kind {
+        Kind::User => (ErrorCode::UserNotFound, "user"),
+        Kind::Group => (ErrorCode::GroupNotFound, "group"),
+    };
+    let described = r.key().map(|(k, v)| format!("{k} `{v}`")).unwrap_or_default();
+    match found.len() {
+        0 => Err(JobError::new(missing, format!("no {what} with {described}"))),
+        1 => {
+            let entry = found.into_iter().next().ok_or_else(|| JobError::internal("empty result"))?;
+            Ok(Target { dn: entry.dn.clone(), guid: entry.first("objectGUID").and_then(guid_string), entry })
+        }
+        n => Err(JobError::new(ErrorCode::ConstraintViolation, format!("{n} {what}s match {described}: refusing to guess"))),
+    }
+}

@@ -1,0 +1,142 @@
+//! Directory checks, for each configured directory: TCP (every URL), TLS, the service
+//! account's bind, the base DN, and a search with the user filter.
+
+use std::net::ToSocketAddrs;
+use std::time::Duration;
+
+use connector_actors::directory::codes::LdapFailure;
+use connector_actors::directory::connect::{bind, open, Endpoint};
+use connector_actors::directory::{escape, tls, DirectorySettings, PlainUrlSecurity};
+use ldap3::{Scope, SearchOptions};
+
+use super::{Check, Report};
+
+pub async fn checks(d: &DirectorySettings, r: &mut Report) {
+    let n = |what: &str| format!("directory.{}.{what}", d.name);
+    let config = match tls::client_config(d.ca_pem.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            r.add(Check::fail(n("tls"), e.to_string(), format!("set directories.{}.ca_file to the CA that signed the directory's certificate", d.name)));
+            return;
+        }
+    };
+    let mut reachable = Vec::new();
+    for url in &d.urls {
+        match tcp(url, d.connect_timeout).await {
+            Ok(addr) => {
+                r.add(Check::ok(n("tcp"), format!("{url}: {addr} accepts connections")));
+                reachable.push(url);
+            }
+            Err(cause) => r.add(Check::fail(
+                n("tcp"),
+                format!("{url}: {cause}"),
+                format!("check the host and port in directories.{}.urls and that firewalls let this machine reach the directory", d.name),
+            )),
+        }
+    }
+    let Some(url) = reachable.first() else {
+        for what in ["tls", "bind", "base_dn", "user_filter"] {
+            r.add(Check::skip(n(what), "no URL of this directory accepts connections"));
+        }
+        return;
+    };
+    let ep = Endpoint { url, tls: config, plain: d.plain_urls, connect_timeout: d.connect_timeout };
+    let mut ldap = match open(&ep).await {
+        Ok(l) => l,
+        Err(e) => {
+            let text = e.to_string();
+            let lower = text.to_lowercase();
+            let fix = if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+                format!("use a host name in directories.{}.urls that the directory's certificate was issued for", d.name)
+            } else if lower.contains("unknownissuer") || lower.contains("certificate") {
+                format!("set directories.{}.ca_file to the PEM of the CA that signed the directory's certificate", d.name)
+            } else {
+                "check that the URL's port speaks LDAP (389, StartTLS) or LDAPS (636)".to_owned()
+            };
+            r.add(Check::fail(n("tls"), format!("{url}: {text}"), fix));
+            for what in ["bind", "base_dn", "user_filter"] {
+                r.add(Check::skip(n(what), "directory TLS failed"));
+            }
+            return;
+        }
+    };
+    let how = match (url.scheme(), d.plain_urls) {
+        ("ldaps", _) => "LDAPS: certificate chain trusted and valid for the host".to_owned(),
+        (_, PlainUrlSecurity::StartTls) => "StartTLS: certificate chain trusted and valid for the host".to_owned(),
+        _ => "no TLS (starttls = false): password jobs are refused on this directory".to_owned(),
+    };
+    r.add(Check::ok(n("tls"), format!("{url}: {how}")));
+    let timeout = d.operation_timeout;
+    if let Err(e) = bind(&mut ldap, &d.bind_dn, d.bind_password.expose(), timeout).await {
+        let fix = if e.rc() == Some(49) {
+            format!("set directories.{0}.bind_password (or {1}) to the service account's current password, and check bind_dn", d.name, crate::config::bind_password_env(&d.name))
+        } else {
+            "check bind_dn and that the service account is allowed to bind".to_owned()
+        };
+        let cause = if e.rc() == Some(49) {
+            format!("the directory refused {} (invalid credentials, LDAP 49): {e}", d.bind_dn)
+        } else {
+            format!("binding as {} failed: {e}", d.bind_dn)
+        };
+        r.add(Check::fail(n("bind"), cause, fix));
+        r.add(Check::skip(n("base_dn"), "bind failed"));
+        r.add(Check::skip(n("user_filter"), "bind failed"));
+        let _ = ldap.unbind().await;
+        return;
+    }
+    r.add(Check::ok(n("bind"), format!("bound as {}", d.bind_dn)));
+    let base = ldap.with_timeout(timeout).search(&d.base_dn, Scope::Base, "(objectClass=*)", vec!["1.1"]).await;
+    match base.map_err(LdapFailure::from_ldap).map(|res| res.1) {
+        Ok(res) if res.rc == 0 => r.add(Check::ok(n("base_dn"), format!("{} exists", d.base_dn))),
+        Ok(res) if res.rc == 32 => r.add(Check::fail(
+            n("base_dn"),
+            format!("{} does not exist (LDAP 32, noSuchObject)", d.base_dn),
+            format!("set directories.{}.base_dn to an existing entry, e.g. the domain's DC=… root", d.name),
+        )),
+        Ok(res) => r.add(Check::fail(n("base_dn"), format!("reading {} failed: LDAP {} {}", d.base_dn, res.rc, res.text), "check that the service account may read the base DN")),
+        Err(e) => r.add(Check::fail(n("base_dn"), format!("reading {} failed: {e}", d.base_dn), "check the directory's health")),
+    }
+    let filter = escape::user_filter(&d.user_filter, "ic-check-probe");
+    let search = ldap
+        .with_search_options(SearchOptions::new().sizelimit(1))
+        .with_timeout(timeout)
+        .search(&d.base_dn, Scope::Subtree, &filter, vec!["1.1"])
+        .await;
+    match search {
+        // 4: sizeLimitExceeded — the filter works.
+        Ok(res) if res.1.rc == 0 || res.1.rc == 4 => r.add(Check::ok(n("user_filter"), format!("searching {filter} works"))),
+        Ok(res) => r.add(Check::fail(
+            n("user_filter"),
+            format!("searching {filter} failed: LDAP {} {}", res.1.rc, res.1.text),
+            format!("correct directories.{}.user_filter (a valid LDAP filter with {{username}})", d.name),
+        )),
+        Err(e) => r.add(Check::fail(
+            n("user_filter"),
+            format!("searching {filter} failed: {e}"),
+            format!("correct directories.{}.user_filter (a valid LDAP filter with {{username}})", d.name),
+        )),
+    }
+    let _ = ldap.unbind().await;
+}
+
+async fn tcp(url: &url::Url, timeout: Duration) -> Result<String, String> {
+    let host = url.host_str().ok_or("no host")?.trim_matches(['[', ']']).to_owned();
+    let port = url.port().unwrap_or(if url.scheme() == "ldaps" { 636 } else { 389 });
+    let target = format!("{host}:{port}");
+    tokio::task::spawn_blocking(move || {
+        let addrs: Vec<_> = (host.as_str(), port).to_socket_addrs().map_err(|e| format!("cannot resolve {host}: {e}"))?.collect();
+        let mut causes = Vec::new();
+        for a in addrs {
+            match std::net::TcpStream::connect_timeout(&a, timeout) {
+                Ok(_) => return Ok(a.to_string()),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    causes.push(format!("{a} refused the connection (nothing listens on port {port})"))
+                }
+                Err(e) => causes.push(format!("{a}: {e}")),
+            }
+        }
+        Err(if causes.is_empty() { format!("{target} has no address") } else { causes.join("; ") })
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}

@@ -1,0 +1,89 @@
+//! Local checks: the storage path and the single-instance lock.
+
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+
+use connector_actors::queue::store::StoreError;
+use connector_actors::queue::{DurableQueue, QueueError};
+
+use super::{Check, Report};
+use crate::config::Settings;
+
+/// What the lock check left for the server checks.
+pub enum Lock {
+    /// Open: the connector id can be read and stored.
+    Free(Box<DurableQueue>),
+    /// Another instance runs.
+    Held,
+    NotChecked,
+}
+
+pub fn storage(s: &Settings, r: &mut Report) -> bool {
+    let path = &s.queue.path;
+    let name = "storage";
+    if !path.exists() {
+        if let Err(e) = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path) {
+            r.add(Check::fail(
+                name,
+                format!("{} does not exist and cannot be created: {e}", path.display()),
+                format!("create it for the service user (`mkdir -p {0} && chmod 700 {0}`) or set storage.path to a writable directory", path.display()),
+            ));
+            return false;
+        }
+    }
+    let probe = path.join(format!(".ic-check-{}", std::process::id()));
+    if let Err(e) = std::fs::write(&probe, b"probe").and_then(|_| std::fs::remove_file(&probe)) {
+        r.add(Check::fail(
+            name,
+            format!("{} is not writable: {e}", path.display()),
+            format!("give the service user write access to {} (or set storage.path to a writable directory)", path.display()),
+        ));
+        return false;
+    }
+    let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+    if mode & 0o022 != 0 {
+        r.add(Check::fail(
+            name,
+            format!("{} is writable by other users (mode {mode:04o}): they could change queued jobs or the sealing key", path.display()),
+            format!("`chmod 700 {}`", path.display()),
+        ));
+        return false;
+    }
+    let key = path.join("connector.key");
+    let key_mode = std::fs::metadata(&key).map(|m| m.permissions().mode() & 0o777).ok();
+    if let Some(m) = key_mode.filter(|m| m & 0o077 != 0) {
+        r.add(Check::fail(
+            name,
+            format!("{} is readable by other users (mode {m:04o}): it unseals the passwords of queued jobs", key.display()),
+            format!("`chmod 600 {}`", key.display()),
+        ));
+        return false;
+    }
+    r.add(Check::ok(name, format!("{} is writable, mode {mode:04o}", path.display())));
+    true
+}
+
+pub fn lock(s: &Settings, r: &mut Report) -> Lock {
+    match DurableQueue::open(s.queue.clone()) {
+        Ok(q) => {
+            let jobs = q.list().map(|l| l.len()).unwrap_or(0);
+            r.add(Check::ok("lock", format!("no other instance runs ({jobs} jobs stored)")));
+            Lock::Free(Box::new(q))
+        }
+        Err(e @ QueueError::Store(StoreError::Locked(_))) => {
+            r.add(Check::fail(
+                "lock",
+                format!("another instance of the connector is running on {}: {e}", s.queue.path.display()),
+                format!("stop it first (`systemctl stop integration-connector`), or look at its status page on http://{}/", s.ui_listen),
+            ));
+            Lock::Held
+        }
+        Err(e) => {
+            r.add(Check::fail(
+                "lock",
+                format!("the job queue in {} cannot be opened: {e}", s.queue.path.display()),
+                "restore the storage path from a backup, or move it aside to start with an empty queue",
+            ));
+            Lock::NotChecked
+        }
+    }
+}

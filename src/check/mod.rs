@@ -1,0 +1,140 @@
+//! `integration-connector check`: the troubleshooting guide as a command. Each check
+//! prints one line, `OK`, `FAIL` (with the cause and the fix in plain words), `WARN` or
+//! `SKIP` (not checkable because an earlier check failed); `--json` prints the same as
+//! one JSON document. The exit code is 0 when nothing failed, 64 for an invalid config,
+//! else 1.
+//!
+//! Order: config → storage (writable, safe permissions) → lock (no other instance) →
+//! server (DNS, TCP, TLS, token, protocol version) → each directory (TCP, TLS, bind,
+//! base DN, user-filter search). Only loopback and the configured hosts are contacted.
+
+mod directory;
+mod local;
+mod server;
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::config::{self, ProcessEnv};
+use crate::exit;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+    Skip,
+}
+
+/// One check's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub status: Status,
+    /// What was verified (OK), or the cause (FAIL/WARN/SKIP).
+    pub detail: String,
+    /// What to do, for a failure.
+    pub fix: Option<String>,
+}
+
+impl Check {
+    pub fn ok(name: impl Into<String>, detail: impl Into<String>) -> Check {
+        Check { name: name.into(), status: Status::Ok, detail: detail.into(), fix: None }
+    }
+    pub fn fail(name: impl Into<String>, cause: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check { name: name.into(), status: Status::Fail, detail: cause.into(), fix: Some(fix.into()) }
+    }
+    pub fn warn(name: impl Into<String>, detail: impl Into<String>) -> Check {
+        Check { name: name.into(), status: Status::Warn, detail: detail.into(), fix: None }
+    }
+    pub fn skip(name: impl Into<String>, why: impl Into<String>) -> Check {
+        Check { name: name.into(), status: Status::Skip, detail: why.into(), fix: None }
+    }
+    pub fn passed(&self) -> bool {
+        self.status != Status::Fail
+    }
+
+    fn line(&self) -> String {
+        let tag = match self.status {
+            Status::Ok => "OK  ",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
+        };
+        match &self.fix {
+            Some(fix) => format!("{tag} {}: {} — fix: {fix}", self.name, self.detail),
+            None => format!("{tag} {}: {}", self.name, self.detail),
+        }
+    }
+}
+
+/// The checks, printed as they complete (text) or at the end (JSON).
+pub struct Report {
+    json: bool,
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    pub fn add(&mut self, c: Check) {
+        if !self.json {
+            println!("{}", c.line());
+        }
+        self.checks.push(c);
+    }
+
+    fn finish(self, code_on_failure: u8) -> u8 {
+        let ok = self.checks.iter().all(Check::passed);
+        if self.json {
+            println!("{}", json!({"ok": ok, "checks": self.checks}));
+        } else {
+            let failed = self.checks.iter().filter(|c| !c.passed()).count();
+            println!("{} of {} checks failed", failed, self.checks.len());
+        }
+        if ok {
+            exit::OK
+        } else {
+            code_on_failure
+        }
+    }
+}
+
+pub fn run(path: &Path, json: bool) -> u8 {
+    let mut r = Report { json, checks: Vec::new() };
+    let settings = match config::load(path, &ProcessEnv) {
+        Ok(s) => s,
+        Err(errors) => {
+            eprint!("{errors}");
+            let causes: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+            r.add(Check::fail(
+                "config",
+                causes.join("; "),
+                "correct each key named above (every key is described in config/connector.example.toml)",
+            ));
+            return r.finish(exit::CONFIG);
+        }
+    };
+    crate::logging::protect(&settings);
+    r.add(Check::ok("config", format!("{} is valid", path.display())));
+    for w in &settings.warnings {
+        r.add(Check::warn("config", w.clone()));
+    }
+    let storage_ok = local::storage(&settings, &mut r);
+    let queue = if storage_ok { local::lock(&settings, &mut r) } else { local::Lock::NotChecked };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return exit::INTERNAL;
+        }
+    };
+    runtime.block_on(async {
+        server::checks(&settings, queue, &mut r).await;
+        for d in &settings.directories {
+            directory::checks(d, &mut r).await;
+        }
+    });
+    r.finish(exit::FAILURE)
+}

@@ -1,0 +1,89 @@
+//! Validation of the operability keys: `[ui]` (admin token) and `[logging]`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use connector_actors::secret::Secret;
+
+use super::raw::{RawLogging, RawUi};
+use super::validate::Validator;
+use crate::logging::LogSettings;
+
+/// Environment variable that overrides `ui.admin_token`.
+pub const UI_TOKEN_ENV: &str = "IC_UI_ADMIN_TOKEN";
+
+impl Validator<'_, '_> {
+    /// The admin token, required when the UI listens beyond loopback.
+    pub(super) fn ui_token(&mut self, ui: &RawUi, listen: SocketAddr) -> Option<Secret> {
+        let token = if let Some(v) = self.env.var(UI_TOKEN_ENV) {
+            Some(Secret::new(v.trim().to_owned()))
+        } else {
+            match (&ui.admin_token, &ui.admin_token_file) {
+                (Some(_), Some(f)) => {
+                    self.c.at(Some(f.span()), "ui.admin_token_file", "both `ui.admin_token` and `ui.admin_token_file` are set: keep one");
+                    None
+                }
+                (Some(t), None) => {
+                    self.holds_secret = true;
+                    Some(Secret::new(t.get_ref().trim().to_owned()))
+                }
+                (None, Some(f)) => match std::fs::read_to_string(f.get_ref()) {
+                    Ok(text) => {
+                        self.warn_if_readable(Path::new(f.get_ref()), "ui.admin_token_file");
+                        Some(Secret::new(text.trim().to_owned()))
+                    }
+                    Err(e) => {
+                        self.c.at(Some(f.span()), "ui.admin_token_file", format!("cannot read {}: {e}", f.get_ref()));
+                        None
+                    }
+                },
+                (None, None) => None,
+            }
+        };
+        if let Some(t) = &token {
+            if t.expose().len() < 16 {
+                let span = ui.admin_token.as_ref().or(ui.admin_token_file.as_ref()).map(|s| s.span());
+                self.c.at(span, "ui.admin_token", "is shorter than 16 characters: use a long random value (e.g. `openssl rand -hex 24`)");
+            }
+        }
+        if !listen.ip().is_loopback() && token.is_none() {
+            let span = ui.listen.as_ref().map(|s| s.span());
+            self.c.at(
+                span,
+                "ui.listen",
+                format!("{listen} is not a loopback address: set ui.admin_token (or ui.admin_token_file, or {UI_TOKEN_ENV}) so that only administrators can open the page, or listen on 127.0.0.1"),
+            );
+        }
+        token
+    }
+
+    pub(super) fn logging(&mut self, raw: &RawLogging, storage: &Path) -> LogSettings {
+        let mut s = LogSettings::defaults(storage);
+        if let Some(d) = &raw.dir {
+            let p = PathBuf::from(d.get_ref());
+            if p.is_absolute() {
+                s.dir = p;
+            } else {
+                self.c.at(Some(d.span()), "logging.dir", "must be an absolute path");
+            }
+        }
+        if let Some(mb) = &raw.max_file_size_mb {
+            match *mb.get_ref() {
+                n @ 1..=1024 => s.max_file_bytes = (n as u64) << 20,
+                n => self.c.at(Some(mb.span()), "logging.max_file_size_mb", format!("{n} is out of range: expected 1 to 1024")),
+            }
+        }
+        if let Some(r) = &raw.retention {
+            match humantime::parse_duration(r.get_ref()) {
+                Ok(d) if d >= Duration::from_secs(3600) => s.retention = d,
+                Ok(_) => self.c.at(Some(r.span()), "logging.retention", "must be at least \"1h\""),
+                Err(e) => self.c.at(Some(r.span()), "logging.retention", format!("expected a duration such as \"14d\" ({e})")),
+            }
+        }
+        if let Some(j) = &raw.json {
+            s.json = *j.get_ref();
+        }
+        s
+    }
+}

@@ -1,0 +1,103 @@
+//! Rolling log files under the storage path: a new file at start, when the current one
+//! reaches `max_file_bytes`, and at midnight UTC; files older than `retention` are
+//! deleted. Named after their start time (see `connector_actors::logship::bundle`), so
+//! the log shipper can pick files by time range. Directory 0700, files 0600.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use connector_actors::logship::bundle;
+use connector_actors::time::now_ms;
+
+const DAY_MS: u64 = 86_400_000;
+
+/// How the files are written, from `[logging]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSettings {
+    pub dir: PathBuf,
+    pub max_file_bytes: u64,
+    pub retention: Duration,
+    /// JSON lines instead of text.
+    pub json: bool,
+}
+
+impl LogSettings {
+    pub fn defaults(storage: &Path) -> LogSettings {
+        LogSettings {
+            dir: storage.join("logs"),
+            max_file_bytes: 10 << 20,
+            retention: Duration::from_secs(14 * 86_400),
+            json: false,
+        }
+    }
+
+    pub fn extension(&self) -> &'static str {
+        if self.json {
+            "jsonl"
+        } else {
+            "log"
+        }
+    }
+}
+
+pub struct RollingFile {
+    settings: LogSettings,
+    file: Option<File>,
+    start_ms: u64,
+    written: u64,
+}
+
+impl RollingFile {
+    pub fn open(settings: LogSettings) -> std::io::Result<RollingFile> {
+        std::fs::create_dir_all(&settings.dir)?;
+        std::fs::set_permissions(&settings.dir, std::fs::Permissions::from_mode(0o700))?;
+        let mut r = RollingFile { settings, file: None, start_ms: 0, written: 0 };
+        r.rotate()?;
+        Ok(r)
+    }
+
+    fn rotate(&mut self) -> std::io::Result<()> {
+        let now = now_ms();
+        let base = bundle::file_name(now, self.settings.extension());
+        let mut path = self.settings.dir.join(&base);
+        let mut n = 1;
+        while path.exists() {
+            let stem = base.trim_end_matches(&format!(".{}", self.settings.extension()));
+            path = self.settings.dir.join(format!("{stem}-{n}.{}", self.settings.extension()));
+            n += 1;
+        }
+        let file = OpenOptions::new().create(true).append(true).mode(0o600).open(&path)?;
+        self.file = Some(file);
+        self.start_ms = now;
+        self.written = 0;
+        self.prune();
+        Ok(())
+    }
+
+    /// Deletes our files last written before the retention period.
+    fn prune(&self) {
+        let Ok(files) = bundle::list(&self.settings.dir) else { return };
+        let cutoff = now_ms().saturating_sub(self.settings.retention.as_millis() as u64);
+        for f in files.iter().filter(|f| f.end_ms < cutoff) {
+            let _ = std::fs::remove_file(&f.path);
+        }
+    }
+
+    pub fn write_line(&mut self, line: &[u8]) {
+        let now = now_ms();
+        let full = self.written > 0 && self.written + line.len() as u64 > self.settings.max_file_bytes;
+        if full || now / DAY_MS != self.start_ms / DAY_MS || self.file.is_none() {
+            if let Err(e) = self.rotate() {
+                eprintln!("cannot open a new log file in {}: {e}", self.settings.dir.display());
+            }
+        }
+        if let Some(f) = self.file.as_mut() {
+            if f.write_all(line).is_ok() {
+                self.written += line.len() as u64;
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Logging: tracing to stderr (journald-friendly: plain text, no colours) and, once the
+//! config is read, to rolling files under the storage path (text or JSON lines). Every
+//! line goes through [`redact`] first, on every output, and to the [`tap`] that feeds
+//! the log streams and the UI's live tail. `IC_LOG` (or `RUST_LOG`) sets the filter.
+//!
+//! One global hub, installed once by [`init`]; [`attach_files`] and [`add_secret`] are
+//! called after the config is loaded.
+
+mod files;
+pub mod redact;
+mod tap;
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tokio::sync::broadcast;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::EnvFilter;
+
+pub use files::{LogSettings, RollingFile};
+pub use redact::Secrets;
+pub use tap::Tap;
+
+/// Lines buffered for streams and the UI tail before a slow reader misses some.
+const TAP_CAPACITY: usize = 4096;
+
+struct Hub {
+    secrets: Arc<Secrets>,
+    file: Arc<Mutex<Option<(RollingFile, bool)>>>,
+    tap: Tap,
+}
+
+static HUB: OnceLock<Hub> = OnceLock::new();
+
+fn hub() -> &'static Hub {
+    HUB.get_or_init(|| {
+        let secrets = Arc::new(Secrets::default());
+        let (tx, _) = broadcast::channel(TAP_CAPACITY);
+        Hub {
+            secrets: secrets.clone(),
+            file: Arc::default(),
+            tap: Tap { tx, recent: Arc::new(Mutex::new(VecDeque::new())), secrets },
+        }
+    })
+}
+
+/// Where a formatted line goes.
+#[derive(Clone, Copy, PartialEq)]
+enum Sink {
+    Stderr,
+    /// The rolling file, when it is in this format (`true` = JSON).
+    File(bool),
+}
+
+/// A `MakeWriter` whose writers buffer one event, then redact and write it on drop.
+#[derive(Clone, Copy)]
+struct Redacting(Sink);
+
+struct LineWriter {
+    sink: Sink,
+    buf: Vec<u8>,
+}
+
+impl Write for LineWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LineWriter {
+    fn drop(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let h = hub();
+        let line = h.secrets.redact(&String::from_utf8_lossy(&self.buf));
+        match self.sink {
+            Sink::Stderr => {
+                let _ = std::io::stderr().lock().write_all(line.as_bytes());
+            }
+            Sink::File(json) => {
+                if let Ok(mut slot) = h.file.lock() {
+                    if let Some((file, mode)) = slot.as_mut() {
+                        if *mode == json {
+                            file.write_line(line.as_bytes());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<'a> MakeWriter<'a> for Redacting {
+    type Writer = LineWriter;
+    fn make_writer(&'a self) -> LineWriter {
+        LineWriter { sink: self.0, buf: Vec::with_capacity(256) }
+    }
+}
+
+/// Installs the global subscriber (stderr now, files once attached). Idempotent.
+pub fn init() {
+    let filter = std::env::var("IC_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info".to_owned());
+    let h = hub();
+    let stderr =
+        tracing_subscriber::fmt::layer().with_ansi(false).with_target(false).with_writer(Redacting(Sink::Stderr));
+    let text = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(Redacting(Sink::File(false)));
+    let json = tracing_subscriber::fmt::layer().json().with_writer(Redacting(Sink::File(true)));
+    let _ = tracing_subscriber::registry()
+        .with(EnvFilter::new(filter))
+        .with(stderr)
+        .with(text)
+        .with(json)
+        .with(h.tap.clone())
+        .try_init();
+}
+
+/// Starts writing the rolling files of `settings`.
+pub fn attach_files(settings: &LogSettings) -> std::io::Result<()> {
+    let file = RollingFile::open(settings.clone())?;
+    if let Ok(mut slot) = hub().file.lock() {
+        *slot = Some((file, settings.json));
+    }
+    Ok(())
+}
+
+/// Registers a secret value: it is masked in every line from now on.
+pub fn add_secret(value: &str) {
+    hub().secrets.add(value);
+}
+
+/// Registers every secret of the config (server token, bind passwords, UI admin token).
+pub fn protect(settings: &crate::config::Settings) {
+    add_secret(settings.link.token.expose());
+    for d in &settings.directories {
+        add_secret(d.bind_password.expose());
+    }
+    if let Some(t) = &settings.ui_admin_token {
+        add_secret(t.expose());
+    }
+}
+
+/// The redacted line feed (streams, UI tail).
+pub fn tap() -> Tap {
+    hub().tap.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A secret logged by mistake, in a message or a field, never reaches a file or the tap.
+    #[test]
+    fn a_secret_logged_by_mistake_is_masked_in_files_and_the_tap() {
+        let dir = tempfile::tempdir().unwrap();
+        init();
+        add_secret("tok-3f9a8b7c");
+        let settings = LogSettings { json: true, ..LogSettings::defaults(dir.path()) };
+        attach_files(&settings).unwrap();
+        let mut rx = tap().tx.subscribe();
+        tracing::warn!(password = "hunter2-x", user = "alice", "sending tok-3f9a8b7c by mistake");
+        tracing::error!("payload was {}", r#"{"new_password":"S3cret!"}"#);
+        let line = rx.try_recv().unwrap();
+        assert_eq!(line.fields["password"], redact::MASK);
+        assert_eq!(line.fields["user"], "alice");
+        assert!(!line.message.contains("tok-3f9a8b7c"));
+        let file = std::fs::read_dir(&settings.dir).unwrap().next().unwrap().unwrap().path();
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(text.contains("alice") && text.contains(redact::MASK), "{text}");
+        for secret in ["hunter2-x", "tok-3f9a8b7c", "S3cret!"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Redaction: every log line passes through here before it reaches stderr, a file, the
+//! UI's tail or a stream, so a secret cannot be logged even by mistake:
+//! - the known secrets of this process (server token, bind passwords, UI admin token)
+//!   are replaced wherever they appear, in messages as well as fields;
+//! - the value after a secret-sounding key (`password=`, `"token":`, `Authorization: Basic …`)
+//!   is replaced, whatever it is (job payload passwords are not known in advance).
+
+use std::sync::RwLock;
+
+pub const MASK: &str = "[REDACTED]";
+
+/// Key names whose value is always masked (matched case-insensitively, as a suffix of
+/// the key: `new_password`, `bind_password`, `unicodePwd`).
+const KEYS: [&str; 8] = ["password", "passwd", "pwd", "secret", "token", "authorization", "api_key", "cookie"];
+
+/// The known secret values of this process.
+#[derive(Debug, Default)]
+pub struct Secrets {
+    values: RwLock<Vec<String>>,
+}
+
+impl Secrets {
+    /// Values shorter than 4 characters are not registered (they would mask ordinary words).
+    pub fn add(&self, value: &str) {
+        let v = value.trim();
+        if v.len() < 4 {
+            return;
+        }
+        if let Ok(mut list) = self.values.write() {
+            if !list.iter().any(|s| s == v) {
+                list.push(v.to_owned());
+                // Longest first, so a secret containing another is masked whole.
+                list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            }
+        }
+    }
+
+    pub fn redact(&self, line: &str) -> String {
+        let mut out = line.to_owned();
+        if let Ok(list) = self.values.read() {
+            for s in list.iter() {
+                if out.contains(s.as_str()) {
+                    out = out.replace(s.as_str(), MASK);
+                }
+            }
+        }
+        redact_keys(&out)
+    }
+}
+
+fn is_value_end(b: u8) -> bool {
+    b.is_ascii_whitespace() || matches!(b, b',' | b'}' | b';' | b'&' | b')' | b']')
+}
+
+/// Masks the value following each secret-sounding key, and `Basic`/`Bearer` credentials.
+pub fn redact_keys(line: &str) -> String {
+    let lower = line.to_ascii_lowercase();
+    let bytes = line.as_bytes();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for key in KEYS {
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(key) {
+            let end_key = from + pos + key.len();
+            from = end_key;
+            let mut i = end_key;
+            // The key must end here (`password=`, `password":`, `password: `), not go on.
+            if bytes.get(i) == Some(&b'"') {
+                i += 1;
+            }
+            while bytes.get(i) == Some(&b' ') {
+                i += 1;
+            }
+            if !matches!(bytes.get(i), Some(b'=') | Some(b':')) {
+                continue;
+            }
+            i += 1;
+            while bytes.get(i) == Some(&b' ') {
+                i += 1;
+            }
+            if let Some(span) = value_span(bytes, i, key == "authorization") {
+                spans.push(span);
+            }
+        }
+    }
+    for scheme in ["basic ", "bearer "] {
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(scheme) {
+            let start = from + pos + scheme.len();
+            from = start;
+            let end = (start..bytes.len()).find(|&j| is_value_end(bytes[j]) || bytes[j] == b'"').unwrap_or(bytes.len());
+            let word = &line[start..end];
+            // A credential, not an English word ("Basic Authorization").
+            if word.len() >= 8 && !word.chars().all(|c| c.is_ascii_alphabetic()) {
+                spans.push((start, end));
+            }
+        }
+    }
+    if spans.is_empty() {
+        return line.to_owned();
+    }
+    spans.sort();
+    let mut out = String::with_capacity(line.len());
+    let mut at = 0;
+    for (s, e) in spans {
+        if s < at {
+            continue;
+        }
+        out.push_str(&line[at..s]);
+        out.push_str(MASK);
+        at = e;
+    }
+    out.push_str(&line[at..]);
+    out
+}
+
+/// The value starting at `i`: a quoted string (escapes honoured) or a bare word. An
+/// `Authorization` value keeps its scheme word and masks the rest.
+fn value_span(bytes: &[u8], mut i: usize, scheme: bool) -> Option<(usize, usize)> {
+    if i >= bytes.len() {
+        return None;
+    }
+    if bytes[i] == b'"' || bytes[i] == b'\'' {
+        let quote = bytes[i];
+        let start = i + 1;
+        let mut j = start;
+        while j < bytes.len() && bytes[j] != quote {
+            j += if bytes[j] == b'\\' { 2 } else { 1 };
+        }
+        return Some((start, j.min(bytes.len())));
+    }
+    if scheme {
+        // "Authorization: Basic xyz": the Basic/Bearer rule masks the credential.
+        let word_end = (i..bytes.len()).find(|&j| is_value_end(bytes[j])).unwrap_or(bytes.len());
+        let word = std::str::from_utf8(&bytes[i..word_end]).ok()?.to_ascii_lowercase();
+        if word == "basic" || word == "bearer" {
+            return None;
+        }
+        i = i.min(word_end);
+    }
+    let end = (i..bytes.len()).find(|&j| is_value_end(bytes[j]) || bytes[j] == b'"').unwrap_or(bytes.len());
+    (end > i).then_some((i, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_secrets_and_secret_keys_are_masked_everywhere() {
+        let s = Secrets::default();
+        s.add("dGVzdDp0b2tlbg==");
+        s.add("bindPw-9");
+        let cases = [
+            "sending token dGVzdDp0b2tlbg== to the server",
+            "bind failed for cn=svc with bindPw-9",
+            "job payload password=hunter2 user=alice",
+            r#"job payload password="hunter 2" user=alice"#,
+            r#"{"new_password":"S3cret!","old_password": "0ld-pw","user":"alice"}"#,
+            "header Authorization: Basic QWxhZGRpbjpvcGVu",
+            "Bearer eyJhbGciOi.J9.x and more",
+            "unicodePwd=\"IgBQAGEAcwBzACIA\"",
+        ];
+        for line in cases {
+            let out = s.redact(line);
+            for secret in ["dGVzdDp0b2tlbg==", "bindPw-9", "hunter", "S3cret!", "0ld-pw", "QWxhZGRpbjpvcGVu", "eyJhbGciOi", "IgBQAGEAcwBzACIA"] {
+                assert!(!out.contains(secret), "{line} → {out}");
+            }
+            assert!(out.contains(MASK), "{out}");
+        }
+        assert!(s.redact("job payload password=hunter2 user=alice").contains("user=alice"));
+    }
+
+    #[test]
+    fn ordinary_lines_are_left_alone() {
+        let s = Secrets::default();
+        for line in [
+            "Invalid Basic Authorization token (401): copy it again from the Integration Connector Credential Profile",
+            "job succeeded job_id=j-1",
+            "password jobs are refused on plain connections",
+        ] {
+            assert_eq!(s.redact(line), line);
+        }
+    }
+}

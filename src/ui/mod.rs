@@ -1,0 +1,72 @@
+//! The local web UI (actix-web): the status page an administrator opens in a browser,
+//! `/metrics` (Prometheus text), `/healthz`, `/readyz`, and a live log tail (SSE).
+//!
+//! It only reads published snapshots (the status board, the link state, the metrics
+//! registry, the log tap): a busy actor never delays it. It runs on its own actix-web
+//! worker thread with signals disabled (the lifecycle owner has them). Beyond loopback
+//! it needs the admin token (config validation refuses such a listen address without
+//! one); when a token is set every page but `/healthz` and `/readyz` asks for it.
+
+mod metrics;
+mod page;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::{web, App, HttpServer};
+use connector_actors::link::LinkState;
+use connector_actors::metrics::Metrics;
+use connector_actors::secret::Secret;
+use connector_actors::status::StatusBoard;
+use tokio::sync::watch;
+
+use crate::logging::Tap;
+
+/// Everything the UI reads; cheap to clone.
+#[derive(Clone)]
+pub struct UiState {
+    pub board: StatusBoard,
+    pub link: watch::Receiver<LinkState>,
+    pub metrics: Metrics,
+    pub tap: Tap,
+    pub admin_token: Option<Secret>,
+    pub server_url: String,
+    pub started: Instant,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UiError {
+    #[error("cannot listen on {addr} for the web UI: {source} (set ui.listen to a free address)")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// Binds and starts serving (inside the actix System); returns the bound address.
+pub fn start(listen: SocketAddr, state: UiState) -> Result<SocketAddr, UiError> {
+    let state = Arc::new(state);
+    let data = web::Data::from(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/", web::get().to(routes::index))
+            .route("/panel", web::get().to(routes::panel))
+            .route("/api/status", web::get().to(routes::status_json))
+            .route("/logs/tail", web::get().to(routes::tail))
+            .route("/metrics", web::get().to(routes::metrics))
+            .route("/healthz", web::get().to(routes::healthz))
+            .route("/readyz", web::get().to(routes::readyz))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .bind(listen)
+    .map_err(|source| UiError::Bind { addr: listen, source })?;
+    let addr = server.addrs().first().copied().unwrap_or(listen);
+    actix::spawn(async move {
+        if let Err(e) = server.run().await {
+            tracing::error!(error = %e, "the web UI stopped");
+        }
+    });
+    Ok(addr)
+}

@@ -1,0 +1,323 @@
+//! AD workflow jobs against the real Samba DC: each job type's success, idempotent
+//! repeat and main failures; the scope policy; the audit chain; lockout → unlock →
+//! login; a kill -9 loop during 500 mixed jobs.
+
+use std::time::Duration;
+
+use rand::Rng;
+use serde_json::{json, Value};
+
+use crate::ad::admin_ldif;
+use crate::harness::servers::{self, ServerEnv};
+use crate::harness::{Connector, Sim};
+use crate::ldap::login;
+
+const LIMIT: Duration = Duration::from_secs(90);
+
+/// An OU of its own for one test, removed (with its users) at the end.
+struct TestOu {
+    env: ServerEnv,
+    dn: String,
+}
+
+impl TestOu {
+    fn new(env: &ServerEnv, tag: &str) -> TestOu {
+        let dn = format!("OU=ic-{tag}-{},{}", std::process::id(), env.get("AD_STAFF_DN"));
+        let _ = delete_tree(env, &dn);
+        assert!(admin_ldif(env, &format!("dn: {dn}\nchangetype: add\nobjectClass: organizationalUnit\n")), "cannot create {dn}");
+        TestOu { env: env.clone(), dn }
+    }
+
+    fn group(&self, name: &str) -> String {
+        let dn = format!("CN={name},{}", self.dn);
+        assert!(admin_ldif(&self.env, &format!("dn: {dn}\nchangetype: add\nobjectClass: group\nsAMAccountName: {name}\n")));
+        dn
+    }
+}
+
+impl Drop for TestOu {
+    fn drop(&mut self) {
+        let _ = delete_tree(&self.env, &self.dn);
+    }
+}
+
+fn delete_tree(env: &ServerEnv, dn: &str) -> bool {
+    std::process::Command::new("ldapdelete")
+        .args(["-r", "-x", "-H", env.get("AD_LDAPS_URL"), "-D", env.get("AD_ADMIN_DN"), "-w", env.get("AD_ADMIN_PW"), dn])
+        .env("LDAPTLS_CACERT", env.get("AD_CA"))
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Reads one entry's attributes as admin (what the directory says, not the connector).
+fn read(env: &ServerEnv, dn: &str, attrs: &[&str]) -> Vec<(String, String)> {
+    let out = std::process::Command::new("ldapsearch")
+        .args(["-LLL", "-o", "ldif-wrap=no", "-x", "-H", env.get("AD_LDAPS_URL"), "-D", env.get("AD_ADMIN_DN"), "-w", env.get("AD_ADMIN_PW"), "-s", "base", "-b", dn])
+        .args(attrs)
+        .env("LDAPTLS_CACERT", env.get("AD_CA"))
+        .output()
+        .expect("ldapsearch");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect()
+}
+
+fn value(env: &ServerEnv, dn: &str, attr: &str) -> Option<String> {
+    read(env, dn, &[attr]).into_iter().find(|(k, _)| k.eq_ignore_ascii_case(attr)).map(|(_, v)| v)
+}
+
+async fn run(sim: &Sim, job_type: &str, payload: Value) -> Value {
+    let ids = sim.submit(json!([{"type": job_type, "payload": payload}])).await;
+    sim.wait_done(&ids, LIMIT).await.remove(0)["result"].clone()
+}
+
+fn ok(r: &Value) -> &Value {
+    assert_eq!(r["status"], "succeeded", "{r}");
+    &r["result"]
+}
+
+fn code(r: &Value) -> &str {
+    r["error"]["code"].as_str().unwrap_or("(none)")
+}
+
+async fn setup(env: &ServerEnv, extra: &str) -> (Sim, Connector) {
+    let sim = Sim::start(true).await;
+    let config = format!("{}{extra}", servers::samba_directory("ad", env));
+    let c = Connector::for_sim(&sim, "c1", &config);
+    sim.wait_online(LIMIT).await;
+    (sim, c)
+}
+
+#[tokio::test]
+async fn each_job_type_succeeds_repeats_idempotently_and_fails_plainly() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "ops");
+    let g1 = ou.group("ic-ops-g1");
+    let g2 = ou.group("ic-ops-g2");
+    let (sim, mut c) = setup(&env, "").await;
+    let sam = format!("icops{}", std::process::id() % 100_000);
+    let pw = "Initial-Pw-1";
+    let create = json!({"directory": "ad", "parent_dn": ou.dn, "sam_account_name": sam, "given_name": "Ops", "surname": "Test, Jr.",
+        "display_name": "Ops Test, Jr.", "password": pw, "groups": [{"dn": g1}, {"sam_account_name": "ic-ops-g2"}],
+        "attributes": {"description": ["created by the connector"]}});
+    let created = run(&sim, "ad.create_user", create.clone()).await;
+    let dn = ok(&created)["dn"].as_str().unwrap().to_owned();
+    assert!(dn.starts_with("CN=Ops Test\\, Jr.,"), "{dn}");
+    assert_eq!(ok(&created)["guid"].as_str().map(str::len), Some(36));
+    assert_eq!(value(&env, &dn, "userAccountControl").as_deref(), Some("512"));
+    assert_eq!(code(&run(&sim, "ad.create_user", create).await), "already_exists");
+    assert_eq!(login(&sim, "ad", &sam, pw).await["authenticated"], true);
+    let user = json!({"sam_account_name": sam});
+    let p = |extra: Value| {
+        let mut v = json!({"directory": "ad", "user": user});
+        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        v
+    };
+    // groups
+    let member_of = read(&env, &dn, &["memberOf"]);
+    assert!(member_of.iter().any(|(_, v)| v == &g1) && member_of.iter().any(|(_, v)| v == &g2), "{member_of:?}");
+    let again = run(&sim, "ad.add_to_group", p(json!({"group": {"dn": g1}}))).await;
+    assert_eq!(ok(&again)["changed"], false);
+    assert_eq!(ok(&run(&sim, "ad.remove_from_group", p(json!({"group": {"dn": g1}}))).await)["changed"], true);
+    assert_eq!(ok(&run(&sim, "ad.remove_from_group", p(json!({"group": {"dn": g1}}))).await)["changed"], false);
+    assert_eq!(code(&run(&sim, "ad.add_to_group", p(json!({"group": {"name": "no-such-group"}}))).await), "group_not_found");
+    // update
+    let upd = p(json!({"replace": {"title": ["Engineer"]}, "add": {"otherTelephone": ["+1 555 0100"]}, "delete": {"description": []}}));
+    assert_eq!(ok(&run(&sim, "ad.update_user", upd.clone()).await)["changed"], json!(["description", "otherTelephone", "title"]));
+    assert_eq!(ok(&run(&sim, "ad.update_user", upd).await)["changed"], json!([]));
+    assert_eq!(value(&env, &dn, "title").as_deref(), Some("Engineer"));
+    assert_eq!(value(&env, &dn, "description"), None);
+    assert_eq!(code(&run(&sim, "ad.update_user", p(json!({"replace": {"userAccountControl": ["66048"]}}))).await), "forbidden_by_policy");
+    // reset / change password
+    assert_eq!(ok(&run(&sim, "ad.reset_password", p(json!({"new_password": "Reset-Pw-2"}))).await)["dn"], dn);
+    assert_eq!(login(&sim, "ad", &sam, "Reset-Pw-2").await["authenticated"], true);
+    let change = p(json!({"old_password": "Reset-Pw-2", "new_password": "Changed-Pw-3"}));
+    ok(&run(&sim, "ad.change_password", change).await);
+    assert_eq!(login(&sim, "ad", &sam, "Changed-Pw-3").await["authenticated"], true);
+    let wrong = p(json!({"old_password": "not-it", "new_password": "Other-Pw-4"}));
+    assert_eq!(code(&run(&sim, "ad.change_password", wrong).await), "invalid_credentials");
+    let must = run(&sim, "ad.reset_password", p(json!({"new_password": "Reset-Pw-5", "must_change_password": true}))).await;
+    ok(&must);
+    assert_eq!(value(&env, &dn, "pwdLastSet").as_deref(), Some("0"));
+    assert_eq!(login(&sim, "ad", &sam, "Reset-Pw-5").await["reason"], "password_must_change");
+    // weak password: a fine-grained policy (min length 20) on this user only
+    let pso = format!("CN=ic-pso-{},CN=Password Settings Container,CN=System,{}", std::process::id(), env.get("AD_BASE_DN"));
+    assert!(admin_ldif(&env, &format!("dn: {pso}\nchangetype: add\nobjectClass: msDS-PasswordSettings\nmsDS-PasswordSettingsPrecedence: 1\nmsDS-PasswordReversibleEncryptionEnabled: FALSE\nmsDS-PasswordHistoryLength: 0\nmsDS-PasswordComplexityEnabled: FALSE\nmsDS-MinimumPasswordLength: 20\nmsDS-MinimumPasswordAge: 0\nmsDS-MaximumPasswordAge: -36288000000000\nmsDS-LockoutThreshold: 0\nmsDS-LockoutObservationWindow: -18000000000\nmsDS-LockoutDuration: -18000000000\nmsDS-PSOAppliesTo: {dn}\n")));
+    let weak = run(&sim, "ad.reset_password", p(json!({"new_password": "short"}))).await;
+    let _ = admin_ldif(&env, &format!("dn: {pso}\nchangetype: delete\n"));
+    assert_eq!(code(&weak), "password_policy", "{weak}");
+    assert_eq!(weak["error"]["details"]["data"], "52d");
+    // enable / disable keep every other bit (DONT_EXPIRE_PASSWORD 0x10000)
+    assert!(admin_ldif(&env, &format!("dn: {dn}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 66048\n")));
+    let d = run(&sim, "ad.disable_user", p(json!({}))).await;
+    assert_eq!((ok(&d)["enabled"].as_bool(), ok(&d)["changed"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(value(&env, &dn, "userAccountControl").as_deref(), Some("66050"));
+    assert_eq!(ok(&run(&sim, "ad.disable_user", p(json!({}))).await)["changed"], false);
+    ok(&run(&sim, "ad.enable_user", p(json!({}))).await);
+    assert_eq!(value(&env, &dn, "userAccountControl").as_deref(), Some("66048"));
+    // unlock when not locked
+    assert_eq!(ok(&run(&sim, "ad.unlock_user", p(json!({}))).await)["was_locked"], false);
+    // not found, delete, repeat
+    let ghost = json!({"directory": "ad", "user": {"sam_account_name": "no-such-user-x"}});
+    assert_eq!(code(&run(&sim, "ad.disable_user", ghost).await), "user_not_found");
+    assert_eq!(ok(&run(&sim, "ad.delete_user", p(json!({}))).await)["dn"], dn);
+    assert_eq!(code(&run(&sim, "ad.delete_user", p(json!({}))).await), "user_not_found");
+    assert!(read(&env, &dn, &["cn"]).is_empty(), "the user is still there");
+    // every write is in the audit chain, which verifies, and fails once a line is edited
+    c.terminate(LIMIT);
+    let verify = c.cli(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+    let show = String::from_utf8_lossy(&c.cli(&["audit", "show"]).stdout).into_owned();
+    assert!(show.contains("ad.disable_user") && show.contains("userAccountControl: \"66048\" -> \"66050\""), "{show}");
+    assert!(!show.contains("Changed-Pw-3") && !show.contains("Reset-Pw-2"), "a password reached the audit journal");
+    let journal = c.dir.join("data").join("audit.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    std::fs::write(&journal, text.replacen("66050", "66051", 1)).unwrap();
+    let broken = c.cli(&["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stdout).contains("does not match its hash"));
+}
+
+#[tokio::test]
+async fn a_low_privilege_service_account_gets_insufficient_access() {
+    let env = servers::samba();
+    let sim = Sim::start(true).await;
+    let config = servers::samba_directory("ad", &env)
+        .replace(env.get("AD_SERVICE_DN"), env.get("AD_READONLY_DN"))
+        .replace(env.get("AD_SERVICE_PW"), env.get("AD_READONLY_PW"));
+    let _c = Connector::for_sim(&sim, "c1", &config);
+    sim.wait_online(LIMIT).await;
+    let r = run(&sim, "ad.disable_user", json!({"directory": "ad", "user": {"sam_account_name": env.get("AD_USER_OK")}})).await;
+    assert_eq!(code(&r), "insufficient_access", "{r}");
+    assert_eq!(value(&env, &format!("CN={},{}", env.get("AD_USER_OK"), env.get("AD_FIXTURES_DN")), "userAccountControl").as_deref(), Some("512"));
+}
+
+#[tokio::test]
+async fn the_scope_policy_refuses_and_leaves_the_directory_unchanged() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "policy");
+    let victim = format!("CN=ic-pol-user,{}", ou.dn);
+    assert!(admin_ldif(&env, &format!("dn: {victim}\nchangetype: add\nobjectClass: user\nsAMAccountName: icpol{}\n", std::process::id() % 100_000)));
+    let policy = format!(
+        "\n[directories.ad.policy]\nallowed_operations = [\"ad.enable_user\", \"ad.disable_user\", \"ad.add_to_group\"]\nallowed_ous = [\"{}\"]\n",
+        ou.dn
+    );
+    let (sim, _c) = setup(&env, &policy).await;
+    let admin_uac = value(&env, env.get("AD_ADMIN_DN"), "userAccountControl");
+    let domain_admins = format!("CN=Domain Admins,CN=Users,{}", env.get("AD_BASE_DN"));
+    let cases = [
+        ("ad.add_to_group", json!({"directory": "ad", "user": {"dn": victim}, "group": {"dn": domain_admins}}), "protected group"),
+        ("ad.disable_user", json!({"directory": "ad", "user": {"dn": env.get("AD_ADMIN_DN")}}), "adminCount"),
+        ("ad.disable_user", json!({"directory": "ad", "user": {"sam_account_name": env.get("AD_USER_OK")}}), "allowed_ous"),
+        ("ad.delete_user", json!({"directory": "ad", "user": {"dn": victim}}), "allowed_operations"),
+    ];
+    for (job_type, payload, why) in cases {
+        let r = run(&sim, job_type, payload).await;
+        assert_eq!(code(&r), "forbidden_by_policy", "{job_type} ({why}): {r}");
+        assert!(r["error"]["message"].as_str().unwrap().contains(why), "{r}");
+    }
+    assert!(!read(&env, &victim, &["memberOf"]).iter().any(|(_, v)| v == &domain_admins));
+    assert_eq!(value(&env, env.get("AD_ADMIN_DN"), "userAccountControl"), admin_uac);
+    assert!(!read(&env, &victim, &["cn"]).is_empty(), "the refused delete happened");
+    // allowed: a disable inside the OU works
+    ok(&run(&sim, "ad.disable_user", json!({"directory": "ad", "user": {"dn": victim}})).await);
+}
+
+#[tokio::test]
+async fn a_locked_out_user_is_unlocked_through_the_connector_then_logs_in() {
+    let env = servers::samba();
+    let (sim, _c) = setup(&env, "").await;
+    let user = env.get("AD_USER_LOCKOUT");
+    let pw = env.get("AD_FIXTURE_PW");
+    let dn = format!("CN={user},{}", env.get("AD_FIXTURES_DN"));
+    assert!(admin_ldif(&env, &format!("dn: {dn}\nchangetype: modify\nreplace: lockoutTime\nlockoutTime: 0\n")));
+    for _ in 0..3 {
+        login(&sim, "ad", user, "wrong").await;
+    }
+    assert_eq!(login(&sim, "ad", user, pw).await["reason"], "account_locked");
+    let r = run(&sim, "ad.unlock_user", json!({"directory": "ad", "user": {"sam_account_name": user}})).await;
+    assert_eq!(ok(&r)["was_locked"], true, "{r}");
+    assert_eq!(login(&sim, "ad", user, pw).await["authenticated"], true);
+}
+
+#[tokio::test]
+async fn kill_9_during_500_mixed_workflow_jobs_leaves_exactly_the_expected_directory() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "crash");
+    let g1 = ou.group("ic-crash-g1");
+    let g2 = ou.group("ic-crash-g2");
+    let sim = Sim::start(false).await;
+    let mut c = Connector::for_sim(&sim, "c1", &servers::samba_directory("ad", &env));
+    sim.wait_online(LIMIT).await;
+    let users = 100;
+    let tag = std::process::id() % 10_000;
+    let user = |i: u32| json!({"sam_account_name": format!("ick{tag}u{i}")});
+    // Three waves, as workflows send them: a step is sent once the one before it is done.
+    // Within a wave, the jobs on one user commute, so the end state is fixed whatever
+    // order they ran in.
+    let waves: Vec<Vec<Value>> = vec![
+        (0..users)
+            .map(|i| json!({"type": "ad.create_user", "payload": {"directory": "ad", "parent_dn": ou.dn,
+                "sam_account_name": format!("ick{tag}u{i}"), "password": format!("Pw-{i}-x"), "groups": [{"dn": g1}]}}))
+            .collect(),
+        (0..users)
+            .flat_map(|i| {
+                vec![
+                    json!({"type": "ad.disable_user", "payload": {"directory": "ad", "user": user(i)}}),
+                    json!({"type": "ad.add_to_group", "payload": {"directory": "ad", "user": user(i), "group": {"dn": g2}}}),
+                    json!({"type": "ad.update_user", "payload": {"directory": "ad", "user": user(i), "replace": {"description": [format!("user {i}")]}}}),
+                ]
+            })
+            .collect(),
+        (0..users)
+            .map(|i| match i % 2 {
+                0 => json!({"type": "ad.enable_user", "payload": {"directory": "ad", "user": user(i)}}),
+                _ => json!({"type": "ad.remove_from_group", "payload": {"directory": "ad", "user": user(i), "group": {"dn": g1}}}),
+            })
+            .collect(),
+    ];
+    let mut rng = rand::thread_rng();
+    let mut total = 0;
+    let mut kills = 0;
+    for wave in waves {
+        let ids = sim.submit(json!(wave)).await;
+        total += ids.len();
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_millis(rng.gen_range(200..1200))).await;
+            c.kill9();
+            kills += 1;
+            c.restart();
+        }
+        let views = sim.wait_done(&ids, Duration::from_secs(300)).await;
+        for v in &views {
+            assert_eq!(v["result"]["status"], "succeeded", "{} {}: {}", v["type"], v["id"], v["result"]);
+        }
+    }
+    assert_eq!(total, 500);
+    assert_eq!(sim.violations().await, 0, "{}", sim.log());
+    eprintln!("AD crash test: {total} jobs, {kills} SIGKILLs");
+    for i in 0..users {
+        let dn = format!("CN=ick{tag}u{i},{}", ou.dn);
+        let i = i as usize;
+        let attrs = read(&env, &dn, &["userAccountControl", "memberOf", "description"]);
+        let get = |k: &str| attrs.iter().filter(|(a, _)| a == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+        assert_eq!(get("description"), vec![format!("user {i}")], "{dn}");
+        let uac: u32 = get("userAccountControl").first().and_then(|v| v.parse().ok()).unwrap_or(0);
+        let groups = get("memberOf");
+        if i % 2 == 0 {
+            assert_eq!(uac & 2, 0, "{dn} should be enabled");
+            assert!(groups.contains(&g1) && groups.contains(&g2), "{dn}: {groups:?}");
+        } else {
+            assert_eq!(uac & 2, 2, "{dn} should be disabled");
+            assert!(!groups.contains(&g1) && groups.contains(&g2), "{dn}: {groups:?}");
+        }
+    }
+    let search = std::process::Command::new("ldapsearch")
+        .args(["-LLL", "-x", "-H", env.get("AD_LDAPS_URL"), "-D", env.get("AD_ADMIN_DN"), "-w", env.get("AD_ADMIN_PW"), "-b", &ou.dn, "(objectClass=user)", "dn"])
+        .env("LDAPTLS_CACERT", env.get("AD_CA"))
+        .output()
+        .expect("ldapsearch");
+    let count = String::from_utf8_lossy(&search.stdout).lines().filter(|l| l.starts_with("dn:")).count();
+    assert_eq!(count, users as usize, "the OU holds {count} users, expected exactly {users}");
+}
