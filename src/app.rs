@@ -46,7 +46,11 @@ pub enum WiringError {
 
 /// Starts every actor. Must run inside the actix System. `tap` carries the process's
 /// (redacted) log lines to the log shipper's streams.
-pub fn start(settings: &Settings, queue: DurableQueue, tap: broadcast::Sender<LogLine>) -> Result<Running, WiringError> {
+pub fn start(
+    settings: &Settings,
+    queue: DurableQueue,
+    tap: broadcast::Sender<LogLine>,
+) -> Result<Running, WiringError> {
     let metrics = Metrics::default();
     let board = StatusBoard::default();
     let queue_status = board.component("queue");
@@ -89,7 +93,8 @@ pub fn start(settings: &Settings, queue: DurableQueue, tap: broadcast::Sender<Lo
         let dispatcher_status = s_board.component("dispatcher");
         let dq = s_queue.clone();
         let dispatcher = Supervisor::start(move |_| {
-            Dispatcher::new(d_settings, dq, Some(courier.recipient()), executors, dispatcher_status).with_metrics(d_metrics)
+            Dispatcher::new(d_settings, dq, Some(courier.recipient()), executors, dispatcher_status)
+                .with_metrics(d_metrics)
         });
         let (ship_client, ship_status, done) = (s_client.clone(), s_board.component("log_shipper"), ctx.address());
         let shipper = Supervisor::start(move |_| {

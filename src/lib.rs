@@ -2,8 +2,8 @@
 //! The work itself is in the `connector-actors` crate.
 
 pub mod app;
-pub mod check;
 pub mod audit_cmd;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod exit;

@@ -49,7 +49,12 @@ pub fn run(settings: &Settings, action: LogsAction) -> u8 {
         .and_then(|mut f| f.write_all(&zip));
     match written {
         Ok(()) => {
-            println!("{}: {files} log file(s) from {}, {} bytes", output.display(), settings.logging.dir.display(), zip.len());
+            println!(
+                "{}: {files} log file(s) from {}, {} bytes",
+                output.display(),
+                settings.logging.dir.display(),
+                zip.len()
+            );
             exit::OK
         }
         Err(e) => {

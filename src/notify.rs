@@ -110,7 +110,9 @@ impl Notifier {
     /// The drain starts: stop must be allowed `drain_grace` + [`STOP_MARGIN`].
     pub fn stopping(&self, drain_grace: Duration) {
         let usec = (drain_grace + STOP_MARGIN).as_micros();
-        self.send(&format!("STOPPING=1\nSTATUS=draining: running jobs get {drain_grace:?} to finish\nEXTEND_TIMEOUT_USEC={usec}"));
+        self.send(&format!(
+            "STOPPING=1\nSTATUS=draining: running jobs get {drain_grace:?} to finish\nEXTEND_TIMEOUT_USEC={usec}"
+        ));
     }
 
     fn send(&self, message: &str) {

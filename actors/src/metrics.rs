@@ -145,9 +145,8 @@ fn name_in(v: &Value) -> Option<String> {
 impl JobStarted {
     pub fn new(id: &str, job_type: &str, payload: &Map<String, Value>) -> JobStarted {
         let directory = payload.get("directory").and_then(Value::as_str);
-        let object = ["user", "username", "sam_account_name", "base_dn"]
-            .iter()
-            .find_map(|k| payload.get(*k).and_then(name_in));
+        let object =
+            ["user", "username", "sam_account_name", "base_dn"].iter().find_map(|k| payload.get(*k).and_then(name_in));
         let group = payload.get("group").and_then(name_in);
         let mut target = match (directory, object) {
             (Some(d), Some(o)) => format!("{d}: {o}"),

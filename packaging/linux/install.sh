@@ -188,8 +188,12 @@ validate_answers() {
   case $protocol in http | https) ;; *) die "protocol must be http or https, not \"$protocol\"" ;; esac
   [[ $server =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ || $server =~ ^\[[0-9A-Fa-f:.]+\]$ ]] ||
     die "server \"$server\" is not a host name (e.g. servicedesk.example.com)"
-  [ -n "$port" ] || { [ "$protocol" = https ] && port=443 || port=80; }
-  [[ $port =~ ^[0-9]{1,5}$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "port must be 1-65535, not \"$port\""
+  if [ -z "$port" ]; then
+    if [ "$protocol" = https ]; then port=443; else port=80; fi
+  fi
+  if ! [[ $port =~ ^[0-9]{1,5}$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
+    die "port must be 1-65535, not \"$port\""
+  fi
   port=$((10#$port))
   no_controls "storage path" "$storage"
   case $storage in /*) ;; *) die "storage path must be absolute, not \"$storage\"" ;; esac
@@ -236,9 +240,12 @@ ask() { # ask VAR PROMPT DEFAULT: keeps VAR when set, else prompts (or takes the
 
 gather_answers() {
   if interactive; then say "ServiceOps Integration Connector: installation (Ctrl-C to stop)"; fi
+  [ -z "$server" ] || parse_server
   ask protocol "Protocol (http/https)" https
-  ask server "Server URL (the ServiceOps portal, e.g. servicedesk.example.com)"
-  parse_server
+  if [ -z "$server" ]; then
+    ask server "Server URL (the ServiceOps portal, e.g. servicedesk.example.com)"
+    parse_server
+  fi
   local default_port=443
   [ "${protocol,,}" = http ] && default_port=80
   ask port "Port" "$default_port"
@@ -422,7 +429,9 @@ stop_service() { # drains: systemctl stop returns once the process has exited
 
 # === main ===
 if [ "$package" = 1 ]; then bin=$(at "$PREFIX/$BIN_NAME"); else bin=${binary:-$HERE/$BIN_NAME}; fi
-[ -f "$bin" ] && [ -x "$bin" ] || die "no binary at $bin: give --binary FILE (built with: cargo build --release)"
+if ! [ -f "$bin" ] || ! [ -x "$bin" ]; then
+  die "no binary at $bin: give --binary FILE (built with: cargo build --release)"
+fi
 version=$("$bin" --version 2>/dev/null) || die "$bin does not run here (wrong architecture?)"
 
 if [ -f "$(at "$CONFIG")" ]; then

@@ -16,7 +16,11 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
     let config = match tls::client_config(d.ca_pem.as_deref()) {
         Ok(c) => c,
         Err(e) => {
-            r.add(Check::fail(n("tls"), e.to_string(), format!("set directories.{}.ca_file to the CA that signed the directory's certificate", d.name)));
+            r.add(Check::fail(
+                n("tls"),
+                e.to_string(),
+                format!("set directories.{}.ca_file to the CA that signed the directory's certificate", d.name),
+            ));
             return;
         }
     };
@@ -47,9 +51,15 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
             let text = e.to_string();
             let lower = text.to_lowercase();
             let fix = if lower.contains("notvalidforname") || lower.contains("not valid for name") {
-                format!("use a host name in directories.{}.urls that the directory's certificate was issued for", d.name)
+                format!(
+                    "use a host name in directories.{}.urls that the directory's certificate was issued for",
+                    d.name
+                )
             } else if lower.contains("unknownissuer") || lower.contains("certificate") {
-                format!("set directories.{}.ca_file to the PEM of the CA that signed the directory's certificate", d.name)
+                format!(
+                    "set directories.{}.ca_file to the PEM of the CA that signed the directory's certificate",
+                    d.name
+                )
             } else {
                 "check that the URL's port speaks LDAP (389, StartTLS) or LDAPS (636)".to_owned()
             };
@@ -93,8 +103,16 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
             format!("{} does not exist (LDAP 32, noSuchObject)", d.base_dn),
             format!("set directories.{}.base_dn to an existing entry, e.g. the domain's DC=… root", d.name),
         )),
-        Ok(res) => r.add(Check::fail(n("base_dn"), format!("reading {} failed: LDAP {} {}", d.base_dn, res.rc, res.text), "check that the service account may read the base DN")),
-        Err(e) => r.add(Check::fail(n("base_dn"), format!("reading {} failed: {e}", d.base_dn), "check the directory's health")),
+        Ok(res) => r.add(Check::fail(
+            n("base_dn"),
+            format!("reading {} failed: LDAP {} {}", d.base_dn, res.rc, res.text),
+            "check that the service account may read the base DN",
+        )),
+        Err(e) => r.add(Check::fail(
+            n("base_dn"),
+            format!("reading {} failed: {e}", d.base_dn),
+            "check the directory's health",
+        )),
     }
     let filter = escape::user_filter(&d.user_filter, "ic-check-probe");
     let search = ldap
@@ -104,7 +122,9 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
         .await;
     match search {
         // 4: sizeLimitExceeded — the filter works.
-        Ok(res) if res.1.rc == 0 || res.1.rc == 4 => r.add(Check::ok(n("user_filter"), format!("searching {filter} works"))),
+        Ok(res) if res.1.rc == 0 || res.1.rc == 4 => {
+            r.add(Check::ok(n("user_filter"), format!("searching {filter} works")))
+        }
         Ok(res) => r.add(Check::fail(
             n("user_filter"),
             format!("searching {filter} failed: LDAP {} {}", res.1.rc, res.1.text),
@@ -124,7 +144,8 @@ async fn tcp(url: &url::Url, timeout: Duration) -> Result<String, String> {
     let port = url.port().unwrap_or(if url.scheme() == "ldaps" { 636 } else { 389 });
     let target = format!("{host}:{port}");
     tokio::task::spawn_blocking(move || {
-        let addrs: Vec<_> = (host.as_str(), port).to_socket_addrs().map_err(|e| format!("cannot resolve {host}: {e}"))?.collect();
+        let addrs: Vec<_> =
+            (host.as_str(), port).to_socket_addrs().map_err(|e| format!("cannot resolve {host}: {e}"))?.collect();
         let mut causes = Vec::new();
         for a in addrs {
             match std::net::TcpStream::connect_timeout(&a, timeout) {

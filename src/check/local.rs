@@ -35,7 +35,10 @@ pub fn storage(s: &Settings, r: &mut Report) -> bool {
         r.add(Check::fail(
             name,
             format!("{} is not writable: {e}", path.display()),
-            format!("give the service user write access to {} (or set storage.path to a writable directory)", path.display()),
+            format!(
+                "give the service user write access to {} (or set storage.path to a writable directory)",
+                path.display()
+            ),
         ));
         return false;
     }
@@ -43,7 +46,10 @@ pub fn storage(s: &Settings, r: &mut Report) -> bool {
     if mode & 0o022 != 0 {
         r.add(Check::fail(
             name,
-            format!("{} is writable by other users (mode {mode:04o}): they could change queued jobs or the sealing key", path.display()),
+            format!(
+                "{} is writable by other users (mode {mode:04o}): they could change queued jobs or the sealing key",
+                path.display()
+            ),
             format!("`chmod 700 {}`", path.display()),
         ));
         return false;
@@ -53,7 +59,10 @@ pub fn storage(s: &Settings, r: &mut Report) -> bool {
     if let Some(m) = key_mode.filter(|m| m & 0o077 != 0) {
         r.add(Check::fail(
             name,
-            format!("{} is readable by other users (mode {m:04o}): it unseals the passwords of queued jobs", key.display()),
+            format!(
+                "{} is readable by other users (mode {m:04o}): it unseals the passwords of queued jobs",
+                key.display()
+            ),
             format!("`chmod 600 {}`", key.display()),
         ));
         return false;
@@ -73,7 +82,10 @@ pub fn lock(s: &Settings, r: &mut Report) -> Lock {
             r.add(Check::fail(
                 "lock",
                 format!("another instance of the connector is running on {}: {e}", s.queue.path.display()),
-                format!("stop it first (`systemctl stop integration-connector`), or look at its status page on http://{}/", s.ui_listen),
+                format!(
+                    "stop it first (`systemctl stop integration-connector`), or look at its status page on http://{}/",
+                    s.ui_listen
+                ),
             ));
             Lock::Held
         }

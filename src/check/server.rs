@@ -151,7 +151,10 @@ async fn register(s: &Settings, client: &PortalClient, lock: Lock, r: &mut Repor
     let mut queue = match lock {
         Lock::Free(q) => q,
         Lock::Held => {
-            r.add(Check::skip("server.token", "the running instance holds the storage; its connection state is on its status page"));
+            r.add(Check::skip(
+                "server.token",
+                "the running instance holds the storage; its connection state is on its status page",
+            ));
             r.add(Check::skip("server.protocol", "the running instance holds the storage"));
             return;
         }
@@ -187,9 +190,14 @@ async fn register(s: &Settings, client: &PortalClient, lock: Lock, r: &mut Repor
         }
         Err(e @ LinkError::Disabled(_)) => {
             r.add(Check::ok("server.token", "the token is accepted"));
-            r.add(Check::fail("server.protocol", e.to_string(), "unarchive the connector in the portal's Integration Connector List, or register a new one"));
+            r.add(Check::fail(
+                "server.protocol",
+                e.to_string(),
+                "unarchive the connector in the portal's Integration Connector List, or register a new one",
+            ));
         }
-        Err(e @ (LinkError::NotFound(_) | LinkError::BadRequest(_) | LinkError::BadResponse(_))) | Err(e @ LinkError::Server(405, _)) => {
+        Err(e @ (LinkError::NotFound(_) | LinkError::BadRequest(_) | LinkError::BadResponse(_)))
+        | Err(e @ LinkError::Server(405, _)) => {
             r.add(Check::ok("server.token", "the server did not refuse the token"));
             r.add(Check::fail("server.protocol", format!("the server does not speak the Integration Connector protocol version {PROTOCOL_VERSION} at {}: {e}", s.link.base_url), not_portal));
         }
@@ -205,12 +213,19 @@ async fn register(s: &Settings, client: &PortalClient, lock: Lock, r: &mut Repor
                 }
                 r.add(Check::ok(
                     "server.protocol",
-                    format!("protocol version {PROTOCOL_VERSION}; connector id {}, heartbeat every {} s", reg.connector_id, reg.heartbeat_interval_s),
+                    format!(
+                        "protocol version {PROTOCOL_VERSION}; connector id {}, heartbeat every {} s",
+                        reg.connector_id, reg.heartbeat_interval_s
+                    ),
                 ));
             }
             Err(e) => {
                 r.add(Check::ok("server.token", "the server did not refuse the token"));
-                r.add(Check::fail("server.protocol", format!("the answer to /register is not protocol version {PROTOCOL_VERSION}: {e}"), not_portal));
+                r.add(Check::fail(
+                    "server.protocol",
+                    format!("the answer to /register is not protocol version {PROTOCOL_VERSION}: {e}"),
+                    not_portal,
+                ));
             }
         },
     }

@@ -21,7 +21,11 @@ impl Validator<'_, '_> {
         } else {
             match (&ui.admin_token, &ui.admin_token_file) {
                 (Some(_), Some(f)) => {
-                    self.c.at(Some(f.span()), "ui.admin_token_file", "both `ui.admin_token` and `ui.admin_token_file` are set: keep one");
+                    self.c.at(
+                        Some(f.span()),
+                        "ui.admin_token_file",
+                        "both `ui.admin_token` and `ui.admin_token_file` are set: keep one",
+                    );
                     None
                 }
                 (Some(t), None) => {
@@ -44,7 +48,11 @@ impl Validator<'_, '_> {
         if let Some(t) = &token {
             if t.expose().len() < 16 {
                 let span = ui.admin_token.as_ref().or(ui.admin_token_file.as_ref()).map(|s| s.span());
-                self.c.at(span, "ui.admin_token", "is shorter than 16 characters: use a long random value (e.g. `openssl rand -hex 24`)");
+                self.c.at(
+                    span,
+                    "ui.admin_token",
+                    "is shorter than 16 characters: use a long random value (e.g. `openssl rand -hex 24`)",
+                );
             }
         }
         if !listen.ip().is_loopback() && token.is_none() {
@@ -71,14 +79,20 @@ impl Validator<'_, '_> {
         if let Some(mb) = &raw.max_file_size_mb {
             match *mb.get_ref() {
                 n @ 1..=1024 => s.max_file_bytes = (n as u64) << 20,
-                n => self.c.at(Some(mb.span()), "logging.max_file_size_mb", format!("{n} is out of range: expected 1 to 1024")),
+                n => self.c.at(
+                    Some(mb.span()),
+                    "logging.max_file_size_mb",
+                    format!("{n} is out of range: expected 1 to 1024"),
+                ),
             }
         }
         if let Some(r) = &raw.retention {
             match humantime::parse_duration(r.get_ref()) {
                 Ok(d) if d >= Duration::from_secs(3600) => s.retention = d,
                 Ok(_) => self.c.at(Some(r.span()), "logging.retention", "must be at least \"1h\""),
-                Err(e) => self.c.at(Some(r.span()), "logging.retention", format!("expected a duration such as \"14d\" ({e})")),
+                Err(e) => {
+                    self.c.at(Some(r.span()), "logging.retention", format!("expected a duration such as \"14d\" ({e})"))
+                }
             }
         }
         if let Some(j) = &raw.json {

@@ -374,7 +374,11 @@ impl Validator<'_, '_> {
         }
         if let Some(ous) = raw.allowed_ous {
             if ous.get_ref().is_empty() || ous.get_ref().iter().any(|o| !o.contains('=')) {
-                self.c.at(Some(ous.span()), &format!("{key}.allowed_ous"), "expected a non-empty list of DNs such as \"OU=Staff,DC=example,DC=test\"");
+                self.c.at(
+                    Some(ous.span()),
+                    &format!("{key}.allowed_ous"),
+                    "expected a non-empty list of DNs such as \"OU=Staff,DC=example,DC=test\"",
+                );
             }
             policy.allowed_ous = ous.into_inner();
         }

@@ -63,8 +63,8 @@ pub fn redact_keys(line: &str) -> String {
             let end_key = from + pos + key.len();
             from = end_key;
             let mut i = end_key;
-            // The key must end here (`password=`, `password":`, `password: `), not go on.
-            if bytes.get(i) == Some(&b'"') {
+            // The key must end here (`password=`, `password":`, `password\":`, `password: `).
+            while matches!(bytes.get(i), Some(b'"') | Some(b'\\') | Some(b'\'')) {
                 i += 1;
             }
             while bytes.get(i) == Some(&b' ') {
@@ -89,8 +89,11 @@ pub fn redact_keys(line: &str) -> String {
             from = start;
             let end = (start..bytes.len()).find(|&j| is_value_end(bytes[j]) || bytes[j] == b'"').unwrap_or(bytes.len());
             let word = &line[start..end];
-            // A credential, not an English word ("Basic Authorization").
-            if word.len() >= 8 && !word.chars().all(|c| c.is_ascii_alphabetic()) {
+            // A credential, not an English word ("Basic Authorization"): words are
+            // letters, at most the first one upper case.
+            let wordlike =
+                word.chars().all(|c| c.is_ascii_alphabetic()) && !word.chars().skip(1).any(|c| c.is_ascii_uppercase());
+            if word.len() >= 8 && !wordlike {
                 spans.push((start, end));
             }
         }
@@ -118,6 +121,13 @@ pub fn redact_keys(line: &str) -> String {
 fn value_span(bytes: &[u8], mut i: usize, scheme: bool) -> Option<(usize, usize)> {
     if i >= bytes.len() {
         return None;
+    }
+    // A quoted value inside an escaped JSON string: `\"value\"`.
+    if bytes[i] == b'\\' && bytes.get(i + 1) == Some(&b'"') {
+        let start = i + 2;
+        let end =
+            (start..bytes.len()).find(|&j| bytes[j] == b'\\' && bytes.get(j + 1) == Some(&b'"')).unwrap_or(bytes.len());
+        return Some((start, end));
     }
     if bytes[i] == b'"' || bytes[i] == b'\'' {
         let quote = bytes[i];
@@ -159,10 +169,20 @@ mod tests {
             "header Authorization: Basic QWxhZGRpbjpvcGVu",
             "Bearer eyJhbGciOi.J9.x and more",
             "unicodePwd=\"IgBQAGEAcwBzACIA\"",
+            r#"{"message":"payload was {\"new_password\":\"S3cret!\"}"}"#,
         ];
         for line in cases {
             let out = s.redact(line);
-            for secret in ["dGVzdDp0b2tlbg==", "bindPw-9", "hunter", "S3cret!", "0ld-pw", "QWxhZGRpbjpvcGVu", "eyJhbGciOi", "IgBQAGEAcwBzACIA"] {
+            for secret in [
+                "dGVzdDp0b2tlbg==",
+                "bindPw-9",
+                "hunter",
+                "S3cret!",
+                "0ld-pw",
+                "QWxhZGRpbjpvcGVu",
+                "eyJhbGciOi",
+                "IgBQAGEAcwBzACIA",
+            ] {
                 assert!(!out.contains(secret), "{line} → {out}");
             }
             assert!(out.contains(MASK), "{out}");

@@ -44,7 +44,9 @@ pub fn render(s: &UiState) -> String {
     }
     let q = s.board.queue();
     head(&mut o, "ic_queue_jobs", "gauge", "Jobs in the durable queue by state.");
-    for (state, n) in [("pending", q.pending), ("running", q.running), ("awaiting_delivery", q.awaiting_delivery), ("dead", q.dead)] {
+    for (state, n) in
+        [("pending", q.pending), ("running", q.running), ("awaiting_delivery", q.awaiting_delivery), ("dead", q.dead)]
+    {
         let _ = writeln!(o, "ic_queue_jobs{{state=\"{state}\"}} {n}");
     }
     head(&mut o, "ic_queue_lane_jobs", "gauge", "Waiting and running jobs by priority lane.");

@@ -101,7 +101,13 @@ pub fn panel(s: &UiState) -> String {
     );
     for l in Lane::ALL {
         let f = q.by_lane[l.index()];
-        let _ = write!(h, "<tr id=\"lane-{0}\"><td>{0}</td><td>{1}</td><td>{2}</td></tr>", l.as_str(), f.waiting, f.running);
+        let _ = write!(
+            h,
+            "<tr id=\"lane-{0}\"><td>{0}</td><td>{1}</td><td>{2}</td></tr>",
+            l.as_str(),
+            f.waiting,
+            f.running
+        );
     }
     h.push_str("</table></section><section><h2>Components</h2><table id=\"components\"><tr><th>Name</th><th>State</th><th>Restarts</th><th>Detail</th></tr>");
     for c in s.board.components() {
@@ -151,7 +157,8 @@ const es=new EventSource('logs/tail');es.onmessage=e=>{try{line(JSON.parse(e.dat
 pub fn document(s: &UiState) -> String {
     let mut tail = String::new();
     for l in s.tap.recent() {
-        let fields: Vec<String> = l.fields.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or(v.to_string(), str::to_owned))).collect();
+        let fields: Vec<String> =
+            l.fields.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or(v.to_string(), str::to_owned))).collect();
         let _ = write!(
             tail,
             "<div class=\"l {0}\">{1} {0} {2}{3}</div>",

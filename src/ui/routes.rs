@@ -64,13 +64,8 @@ pub async fn metrics(req: HttpRequest, state: Data<UiState>) -> HttpResponse {
 
 /// 200 while the process serves and no component has stopped for good.
 pub async fn healthz(state: Data<UiState>) -> HttpResponse {
-    let stopped: Vec<String> = state
-        .board
-        .components()
-        .into_iter()
-        .filter(|c| c.state == ComponentState::Stopped)
-        .map(|c| c.name)
-        .collect();
+    let stopped: Vec<String> =
+        state.board.components().into_iter().filter(|c| c.state == ComponentState::Stopped).map(|c| c.name).collect();
     if stopped.is_empty() {
         HttpResponse::Ok().content_type("text/plain").body("ok\n")
     } else {

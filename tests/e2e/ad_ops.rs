@@ -24,13 +24,19 @@ impl TestOu {
     fn new(env: &ServerEnv, tag: &str) -> TestOu {
         let dn = format!("OU=ic-{tag}-{},{}", std::process::id(), env.get("AD_STAFF_DN"));
         let _ = delete_tree(env, &dn);
-        assert!(admin_ldif(env, &format!("dn: {dn}\nchangetype: add\nobjectClass: organizationalUnit\n")), "cannot create {dn}");
+        assert!(
+            admin_ldif(env, &format!("dn: {dn}\nchangetype: add\nobjectClass: organizationalUnit\n")),
+            "cannot create {dn}"
+        );
         TestOu { env: env.clone(), dn }
     }
 
     fn group(&self, name: &str) -> String {
         let dn = format!("CN={name},{}", self.dn);
-        assert!(admin_ldif(&self.env, &format!("dn: {dn}\nchangetype: add\nobjectClass: group\nsAMAccountName: {name}\n")));
+        assert!(admin_ldif(
+            &self.env,
+            &format!("dn: {dn}\nchangetype: add\nobjectClass: group\nsAMAccountName: {name}\n")
+        ));
         dn
     }
 }
@@ -43,7 +49,17 @@ impl Drop for TestOu {
 
 fn delete_tree(env: &ServerEnv, dn: &str) -> bool {
     std::process::Command::new("ldapdelete")
-        .args(["-r", "-x", "-H", env.get("AD_LDAPS_URL"), "-D", env.get("AD_ADMIN_DN"), "-w", env.get("AD_ADMIN_PW"), dn])
+        .args([
+            "-r",
+            "-x",
+            "-H",
+            env.get("AD_LDAPS_URL"),
+            "-D",
+            env.get("AD_ADMIN_DN"),
+            "-w",
+            env.get("AD_ADMIN_PW"),
+            dn,
+        ])
         .env("LDAPTLS_CACERT", env.get("AD_CA"))
         .output()
         .is_ok_and(|o| o.status.success())
@@ -52,7 +68,22 @@ fn delete_tree(env: &ServerEnv, dn: &str) -> bool {
 /// Reads one entry's attributes as admin (what the directory says, not the connector).
 fn read(env: &ServerEnv, dn: &str, attrs: &[&str]) -> Vec<(String, String)> {
     let out = std::process::Command::new("ldapsearch")
-        .args(["-LLL", "-o", "ldif-wrap=no", "-x", "-H", env.get("AD_LDAPS_URL"), "-D", env.get("AD_ADMIN_DN"), "-w", env.get("AD_ADMIN_PW"), "-s", "base", "-b", dn])
+        .args([
+            "-LLL",
+            "-o",
+            "ldif-wrap=no",
+            "-x",
+            "-H",
+            env.get("AD_LDAPS_URL"),
+            "-D",
+            env.get("AD_ADMIN_DN"),
+            "-w",
+            env.get("AD_ADMIN_PW"),
+            "-s",
+            "base",
+            "-b",
+            dn,
+        ])
         .args(attrs)
         .env("LDAPTLS_CACERT", env.get("AD_CA"))
         .output()
@@ -121,14 +152,25 @@ async fn each_job_type_succeeds_repeats_idempotently_and_fails_plainly() {
     assert_eq!(ok(&again)["changed"], false);
     assert_eq!(ok(&run(&sim, "ad.remove_from_group", p(json!({"group": {"dn": g1}}))).await)["changed"], true);
     assert_eq!(ok(&run(&sim, "ad.remove_from_group", p(json!({"group": {"dn": g1}}))).await)["changed"], false);
-    assert_eq!(code(&run(&sim, "ad.add_to_group", p(json!({"group": {"name": "no-such-group"}}))).await), "group_not_found");
+    assert_eq!(
+        code(&run(&sim, "ad.add_to_group", p(json!({"group": {"name": "no-such-group"}}))).await),
+        "group_not_found"
+    );
     // update
-    let upd = p(json!({"replace": {"title": ["Engineer"]}, "add": {"otherTelephone": ["+1 555 0100"]}, "delete": {"description": []}}));
-    assert_eq!(ok(&run(&sim, "ad.update_user", upd.clone()).await)["changed"], json!(["description", "otherTelephone", "title"]));
+    let upd = p(
+        json!({"replace": {"title": ["Engineer"]}, "add": {"otherTelephone": ["+1 555 0100"]}, "delete": {"description": []}}),
+    );
+    assert_eq!(
+        ok(&run(&sim, "ad.update_user", upd.clone()).await)["changed"],
+        json!(["description", "otherTelephone", "title"])
+    );
     assert_eq!(ok(&run(&sim, "ad.update_user", upd).await)["changed"], json!([]));
     assert_eq!(value(&env, &dn, "title").as_deref(), Some("Engineer"));
     assert_eq!(value(&env, &dn, "description"), None);
-    assert_eq!(code(&run(&sim, "ad.update_user", p(json!({"replace": {"userAccountControl": ["66048"]}}))).await), "forbidden_by_policy");
+    assert_eq!(
+        code(&run(&sim, "ad.update_user", p(json!({"replace": {"userAccountControl": ["66048"]}}))).await),
+        "forbidden_by_policy"
+    );
     // reset / change password
     assert_eq!(ok(&run(&sim, "ad.reset_password", p(json!({"new_password": "Reset-Pw-2"}))).await)["dn"], dn);
     assert_eq!(login(&sim, "ad", &sam, "Reset-Pw-2").await["authenticated"], true);
@@ -137,19 +179,24 @@ async fn each_job_type_succeeds_repeats_idempotently_and_fails_plainly() {
     assert_eq!(login(&sim, "ad", &sam, "Changed-Pw-3").await["authenticated"], true);
     let wrong = p(json!({"old_password": "not-it", "new_password": "Other-Pw-4"}));
     assert_eq!(code(&run(&sim, "ad.change_password", wrong).await), "invalid_credentials");
-    let must = run(&sim, "ad.reset_password", p(json!({"new_password": "Reset-Pw-5", "must_change_password": true}))).await;
+    let must =
+        run(&sim, "ad.reset_password", p(json!({"new_password": "Reset-Pw-5", "must_change_password": true}))).await;
     ok(&must);
     assert_eq!(value(&env, &dn, "pwdLastSet").as_deref(), Some("0"));
     assert_eq!(login(&sim, "ad", &sam, "Reset-Pw-5").await["reason"], "password_must_change");
     // weak password: a fine-grained policy (min length 20) on this user only
-    let pso = format!("CN=ic-pso-{},CN=Password Settings Container,CN=System,{}", std::process::id(), env.get("AD_BASE_DN"));
+    let pso =
+        format!("CN=ic-pso-{},CN=Password Settings Container,CN=System,{}", std::process::id(), env.get("AD_BASE_DN"));
     assert!(admin_ldif(&env, &format!("dn: {pso}\nchangetype: add\nobjectClass: msDS-PasswordSettings\nmsDS-PasswordSettingsPrecedence: 1\nmsDS-PasswordReversibleEncryptionEnabled: FALSE\nmsDS-PasswordHistoryLength: 0\nmsDS-PasswordComplexityEnabled: FALSE\nmsDS-MinimumPasswordLength: 20\nmsDS-MinimumPasswordAge: 0\nmsDS-MaximumPasswordAge: -36288000000000\nmsDS-LockoutThreshold: 0\nmsDS-LockoutObservationWindow: -18000000000\nmsDS-LockoutDuration: -18000000000\nmsDS-PSOAppliesTo: {dn}\n")));
     let weak = run(&sim, "ad.reset_password", p(json!({"new_password": "short"}))).await;
     let _ = admin_ldif(&env, &format!("dn: {pso}\nchangetype: delete\n"));
     assert_eq!(code(&weak), "password_policy", "{weak}");
     assert_eq!(weak["error"]["details"]["data"], "52d");
     // enable / disable keep every other bit (DONT_EXPIRE_PASSWORD 0x10000)
-    assert!(admin_ldif(&env, &format!("dn: {dn}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 66048\n")));
+    assert!(admin_ldif(
+        &env,
+        &format!("dn: {dn}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 66048\n")
+    ));
     let d = run(&sim, "ad.disable_user", p(json!({}))).await;
     assert_eq!((ok(&d)["enabled"].as_bool(), ok(&d)["changed"].as_bool()), (Some(false), Some(true)));
     assert_eq!(value(&env, &dn, "userAccountControl").as_deref(), Some("66050"));
@@ -188,9 +235,15 @@ async fn a_low_privilege_service_account_gets_insufficient_access() {
         .replace(env.get("AD_SERVICE_PW"), env.get("AD_READONLY_PW"));
     let _c = Connector::for_sim(&sim, "c1", &config);
     sim.wait_online(LIMIT).await;
-    let r = run(&sim, "ad.disable_user", json!({"directory": "ad", "user": {"sam_account_name": env.get("AD_USER_OK")}})).await;
+    let r =
+        run(&sim, "ad.disable_user", json!({"directory": "ad", "user": {"sam_account_name": env.get("AD_USER_OK")}}))
+            .await;
     assert_eq!(code(&r), "insufficient_access", "{r}");
-    assert_eq!(value(&env, &format!("CN={},{}", env.get("AD_USER_OK"), env.get("AD_FIXTURES_DN")), "userAccountControl").as_deref(), Some("512"));
+    assert_eq!(
+        value(&env, &format!("CN={},{}", env.get("AD_USER_OK"), env.get("AD_FIXTURES_DN")), "userAccountControl")
+            .as_deref(),
+        Some("512")
+    );
 }
 
 #[tokio::test]
@@ -198,7 +251,13 @@ async fn the_scope_policy_refuses_and_leaves_the_directory_unchanged() {
     let env = servers::samba();
     let ou = TestOu::new(&env, "policy");
     let victim = format!("CN=ic-pol-user,{}", ou.dn);
-    assert!(admin_ldif(&env, &format!("dn: {victim}\nchangetype: add\nobjectClass: user\nsAMAccountName: icpol{}\n", std::process::id() % 100_000)));
+    assert!(admin_ldif(
+        &env,
+        &format!(
+            "dn: {victim}\nchangetype: add\nobjectClass: user\nsAMAccountName: icpol{}\n",
+            std::process::id() % 100_000
+        )
+    ));
     let policy = format!(
         "\n[directories.ad.policy]\nallowed_operations = [\"ad.enable_user\", \"ad.disable_user\", \"ad.add_to_group\"]\nallowed_ous = [\"{}\"]\n",
         ou.dn
@@ -207,9 +266,17 @@ async fn the_scope_policy_refuses_and_leaves_the_directory_unchanged() {
     let admin_uac = value(&env, env.get("AD_ADMIN_DN"), "userAccountControl");
     let domain_admins = format!("CN=Domain Admins,CN=Users,{}", env.get("AD_BASE_DN"));
     let cases = [
-        ("ad.add_to_group", json!({"directory": "ad", "user": {"dn": victim}, "group": {"dn": domain_admins}}), "protected group"),
+        (
+            "ad.add_to_group",
+            json!({"directory": "ad", "user": {"dn": victim}, "group": {"dn": domain_admins}}),
+            "protected group",
+        ),
         ("ad.disable_user", json!({"directory": "ad", "user": {"dn": env.get("AD_ADMIN_DN")}}), "adminCount"),
-        ("ad.disable_user", json!({"directory": "ad", "user": {"sam_account_name": env.get("AD_USER_OK")}}), "allowed_ous"),
+        (
+            "ad.disable_user",
+            json!({"directory": "ad", "user": {"sam_account_name": env.get("AD_USER_OK")}}),
+            "allowed_ous",
+        ),
         ("ad.delete_user", json!({"directory": "ad", "user": {"dn": victim}}), "allowed_operations"),
     ];
     for (job_type, payload, why) in cases {
@@ -314,10 +381,116 @@ async fn kill_9_during_500_mixed_workflow_jobs_leaves_exactly_the_expected_direc
         }
     }
     let search = std::process::Command::new("ldapsearch")
-        .args(["-LLL", "-x", "-H", env.get("AD_LDAPS_URL"), "-D", env.get("AD_ADMIN_DN"), "-w", env.get("AD_ADMIN_PW"), "-b", &ou.dn, "(objectClass=user)", "dn"])
+        .args([
+            "-LLL",
+            "-x",
+            "-H",
+            env.get("AD_LDAPS_URL"),
+            "-D",
+            env.get("AD_ADMIN_DN"),
+            "-w",
+            env.get("AD_ADMIN_PW"),
+            "-b",
+            &ou.dn,
+            "(objectClass=user)",
+            "dn",
+        ])
         .env("LDAPTLS_CACERT", env.get("AD_CA"))
         .output()
         .expect("ldapsearch");
     let count = String::from_utf8_lossy(&search.stdout).lines().filter(|l| l.starts_with("dn:")).count();
     assert_eq!(count, users as usize, "the OU holds {count} users, expected exactly {users}");
+}
+
+/// Every file under `dir` (recursively), as bytes.
+fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else if let Ok(b) = std::fs::read(&p) {
+            out.push((p, b));
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    let utf16: Vec<u8> = needle.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes()) || hay.windows(utf16.len()).any(|w| w == utf16.as_slice())
+}
+
+#[tokio::test]
+async fn no_password_reaches_a_log_a_file_a_result_or_the_portal() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "secrets");
+    let sim = Sim::start(true).await;
+    let config = format!(
+        "{}{}",
+        servers::samba_directory("ad", &env),
+        servers::slapd_directory("ldap", &servers::slapd(), false)
+    );
+    let mut c = Connector::for_sim(&sim, "c1", &config);
+    sim.wait_online(LIMIT).await;
+    let tag = std::process::id() % 100_000;
+    let secrets = [
+        format!("Zebra-Create-{tag}!"),
+        format!("Quokka-Reset-{tag}?"),
+        format!("Narwhal-Change-{tag}#"),
+        format!("Okapi-Wrong-{tag}%"),
+    ];
+    let sam = format!("icsec{tag}");
+    let user = json!({"sam_account_name": sam});
+    let jobs = json!([
+        {"type": "ad.create_user", "payload": {"directory": "ad", "parent_dn": ou.dn, "sam_account_name": sam, "password": secrets[0]}},
+    ]);
+    sim.wait_done(&sim.submit(jobs).await, LIMIT).await;
+    // In steps, as a workflow would send them; failures last (three bad passwords lock the account).
+    let steps = [
+        json!([{"type": "ldap.authenticate", "payload": {"directory": "ad", "username": sam, "password": secrets[0]}}]),
+        json!([{"type": "ad.reset_password", "payload": {"directory": "ad", "user": user, "new_password": secrets[1]}}]),
+        json!([{"type": "ad.change_password", "payload": {"directory": "ad", "user": user, "old_password": secrets[1], "new_password": secrets[2]}}]),
+        json!([{"type": "ldap.authenticate", "payload": {"directory": "ad", "username": sam, "password": secrets[2]}}]),
+        json!([
+            {"type": "ldap.authenticate", "payload": {"directory": "ad", "username": sam, "password": secrets[3]}},
+            {"type": "ldap.authenticate", "payload": {"directory": "ldap", "username": "nobody", "password": secrets[3]}},
+            {"type": "ad.change_password", "payload": {"directory": "ad", "user": user, "old_password": secrets[3], "new_password": secrets[0]}},
+            {"type": "ad.reset_password", "payload": {"directory": "ad", "user": {"sam_account_name": "nobody-here"}, "new_password": secrets[1]}},
+            {"type": "ad.create_user", "payload": {"directory": "nowhere", "parent_dn": ou.dn, "sam_account_name": "x", "password": secrets[0]}},
+            {"type": "ad.create_user", "payload": {"directory": "ad", "parent_dn": ou.dn, "sam_account_name": 5, "password": secrets[0]}},
+        ]),
+    ];
+    let mut views = Vec::new();
+    for step in steps {
+        let ids = sim.submit(step).await;
+        views.extend(sim.wait_done(&ids, LIMIT).await);
+    }
+    assert_eq!(views[0]["result"]["result"]["authenticated"], true, "{}", views[0]);
+    assert_eq!(views[2]["result"]["status"], "succeeded", "{}", views[2]);
+    assert_eq!(
+        views[3]["result"]["result"]["authenticated"], true,
+        "the self-service change did not land: {}",
+        views[3]
+    );
+    let failed = views.iter().filter(|v| v["result"]["status"] == "failed").count();
+    assert!(failed >= 4, "the workload should include failures: {failed}");
+    c.terminate(LIMIT);
+    let mut places: Vec<(String, Vec<u8>)> = Vec::new();
+    for (p, b) in files(&c.dir).into_iter().chain(files(&sim.dir.path().join("sim"))) {
+        places.push((p.display().to_string(), b));
+    }
+    places.push(("connector log".into(), c.log_text().into_bytes()));
+    places.push(("simulator log".into(), sim.log().into_bytes()));
+    for v in &views {
+        places.push((format!("job {} as the portal holds it", v["id"]), v.to_string().into_bytes()));
+    }
+    places.push(("simulator summary".into(), sim.summary().await.to_string().into_bytes()));
+    let scanned = places.len();
+    for secret in &secrets {
+        for (place, bytes) in &places {
+            assert!(!contains(bytes, secret), "a password was found in {place}");
+        }
+    }
+    assert!(scanned > 10, "scanned only {scanned} places");
 }

@@ -21,8 +21,10 @@ pub fn config_for(sim: &Sim, storage: &Path, extra: &str) -> String {
     } else {
         ("http", String::new())
     };
+    // Every connector's web UI on a port of its own (the default 8086 would collide).
+    let ui = if extra.contains("[ui]") { "" } else { "\n[ui]\nlisten = \"127.0.0.1:0\"\n" };
     format!(
-        "{extra}\n[server]\nprotocol = \"{protocol}\"\nhost = \"127.0.0.1\"\nport = {}\ntoken = \"{}\"\n{ca}\n[storage]\npath = \"{}\"\n",
+        "{extra}\n[server]\nprotocol = \"{protocol}\"\nhost = \"127.0.0.1\"\nport = {}\ntoken = \"{}\"\n{ca}\n[storage]\npath = \"{}\"\n{ui}",
         sim.port(),
         sim.token,
         storage.display()

@@ -72,15 +72,28 @@ impl AdContext {
         } else {
             Err(JobError::new(
                 ErrorCode::ForbiddenByPolicy,
-                format!("directory `{}` is configured without TLS: passwords are never sent over it", self.lease.settings.name),
+                format!(
+                    "directory `{}` is configured without TLS: passwords are never sent over it",
+                    self.lease.settings.name
+                ),
             ))
         }
     }
 
     /// Entries matching `filter` under `base` (referrals dropped).
-    pub async fn search(&self, base: &str, scope: Scope, filter: &str, attrs: &[&str]) -> Result<Vec<RawEntry>, LdapFailure> {
+    pub async fn search(
+        &self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+    ) -> Result<Vec<RawEntry>, LdapFailure> {
         let mut ldap = self.ldap();
-        let res = ldap.with_timeout(self.timeout()).search(base, scope, filter, attrs.to_vec()).await.map_err(LdapFailure::from_ldap)?;
+        let res = ldap
+            .with_timeout(self.timeout())
+            .search(base, scope, filter, attrs.to_vec())
+            .await
+            .map_err(LdapFailure::from_ldap)?;
         if res.1.rc == 32 {
             return Ok(Vec::new());
         }
@@ -91,10 +104,17 @@ impl AdContext {
     }
 
     /// One modify, audited with the before/after values given.
-    pub async fn modify(&self, dn: &str, guid: Option<&str>, mods: Vec<Mod<Vec<u8>>>, changes: Vec<Change>) -> Result<(), LdapFailure> {
+    pub async fn modify(
+        &self,
+        dn: &str,
+        guid: Option<&str>,
+        mods: Vec<Mod<Vec<u8>>>,
+        changes: Vec<Change>,
+    ) -> Result<(), LdapFailure> {
         let mut ldap = self.ldap();
         let res = ldap.with_timeout(self.timeout()).modify(dn, mods).await.map_err(LdapFailure::from_ldap);
-        let res = res.and_then(|r| if r.rc == 0 { Ok(()) } else { Err(LdapFailure::Result { rc: r.rc, text: r.text }) });
+        let res =
+            res.and_then(|r| if r.rc == 0 { Ok(()) } else { Err(LdapFailure::Result { rc: r.rc, text: r.text }) });
         self.audit(dn, guid, changes, &res).await;
         res
     }

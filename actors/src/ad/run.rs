@@ -12,7 +12,10 @@ pub async fn execute(kind: JobKind, ctx: AdContext) -> Result<Value, JobError> {
     if ctx.lease.settings.kind != DirectoryKind::ActiveDirectory {
         return Err(JobError::new(
             ErrorCode::InvalidJob,
-            format!("directory `{}` is not Active Directory: ad.* jobs need kind = \"active_directory\"", ctx.lease.settings.name),
+            format!(
+                "directory `{}` is not Active Directory: ad.* jobs need kind = \"active_directory\"",
+                ctx.lease.settings.name
+            ),
         ));
     }
     match kind {

@@ -62,7 +62,9 @@ fn filter_for(ctx: &AdContext, kind: Kind, r: &ObjectRef) -> Result<(String, Opt
         ("sam_account_name", _) => one("sAMAccountName"),
         ("user_principal_name", Kind::User) => one("userPrincipalName"),
         ("name", _) => one("cn"),
-        ("username", Kind::User) => Ok((format!("(&{class}{})", user_filter(&ctx.lease.settings.user_filter, value)), None)),
+        ("username", Kind::User) => {
+            Ok((format!("(&{class}{})", user_filter(&ctx.lease.settings.user_filter, value)), None))
+        }
         ("guid", _) => {
             let bytes = guid_bytes(value).ok_or_else(|| JobError::invalid_job(format!("`{value}` is not a GUID")))?;
             Ok((format!("(&{class}(objectGUID={}))", filter_bytes(&bytes)), None))
@@ -92,6 +94,9 @@ pub async fn resolve(ctx: &AdContext, kind: Kind, r: &ObjectRef, extra: &[&str])
             let entry = found.into_iter().next().ok_or_else(|| JobError::internal("empty result"))?;
             Ok(Target { dn: entry.dn.clone(), guid: entry.first("objectGUID").and_then(guid_string), entry })
         }
-        n => Err(JobError::new(ErrorCode::ConstraintViolation, format!("{n} {what}s match {described}: refusing to guess"))),
+        n => Err(JobError::new(
+            ErrorCode::ConstraintViolation,
+            format!("{n} {what}s match {described}: refusing to guess"),
+        )),
     }
 }

@@ -41,7 +41,8 @@ impl Lease {
     }
 
     pub fn endpoint(&self) -> Endpoint<'_> {
-        let url = self.settings.urls.get(self.url_index).or(self.settings.urls.first()).unwrap_or(&self.settings.urls[0]);
+        let url =
+            self.settings.urls.get(self.url_index).or(self.settings.urls.first()).unwrap_or(&self.settings.urls[0]);
         Endpoint {
             url,
             tls: self.tls.clone(),
@@ -66,15 +67,14 @@ impl DirectoryActor {
         tls: Arc<ClientConfig>,
         status: ComponentPublisher,
     ) -> (Self, watch::Receiver<DirectoryReport>) {
-        let (report, rx) =
-            watch::channel(DirectoryReport {
-                name: settings.name.clone(),
-                reachable: false,
-                pool_size: 0,
-                in_use: 0,
-                url: None,
-                last_error: None,
-            });
+        let (report, rx) = watch::channel(DirectoryReport {
+            name: settings.name.clone(),
+            reachable: false,
+            pool_size: 0,
+            in_use: 0,
+            url: None,
+            last_error: None,
+        });
         (
             DirectoryActor {
                 settings: Arc::new(settings),

@@ -82,7 +82,11 @@ pub fn ad_data_code(text: &str) -> Option<String> {
         // Samba and AD also lead with the code itself: "0000052D: Constraint violation …".
         None => {
             let lead: String = text.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
-            if lead.len() == 8 && text[8..].starts_with(':') { lead } else { String::new() }
+            if lead.len() == 8 && text[8..].starts_with(':') {
+                lead
+            } else {
+                String::new()
+            }
         }
     };
     if code.is_empty() {

@@ -96,7 +96,13 @@ async fn execute(job: Runnable, executors: Executors, ctx: JobContext) -> Result
         }
         (kind, Some(d)) if job.job_type.starts_with("ad.") => {
             let lease = checkout(&d).await?;
-            let ctx = AdContext { lease, queue: ctx.queue.clone(), audit: executors.audit.clone(), job_id: ctx.job_id.clone(), operation: job.job_type.clone() };
+            let ctx = AdContext {
+                lease,
+                queue: ctx.queue.clone(),
+                audit: executors.audit.clone(),
+                job_id: ctx.job_id.clone(),
+                operation: job.job_type.clone(),
+            };
             ad::execute(kind, ctx).await
         }
         #[cfg(feature = "test-jobs")]

@@ -81,14 +81,25 @@ impl Handler<LogCommand> for LogShipper {
         match msg.command {
             Command::UploadLogs { request_id, since, until, .. } => {
                 tracing::info!(command = %id, request_id, ?since, ?until, "log upload requested");
-                let info =
-                    BundleInfo { connector_id: Some(connector_id.clone()), host: self.settings.host.clone(), since, until };
-                let ask = UploadAsk { request_id: request_id.clone(), connector_id, dir: self.settings.dir.clone(), info };
+                let info = BundleInfo {
+                    connector_id: Some(connector_id.clone()),
+                    host: self.settings.host.clone(),
+                    since,
+                    until,
+                };
+                let ask =
+                    UploadAsk { request_id: request_id.clone(), connector_id, dir: self.settings.dir.clone(), info };
                 async move { upload(&client, ask).await }
                     .into_actor(self)
                     .map(move |res, act, _| {
                         match res {
-                            Ok(r) => tracing::info!(request_id, files = r.files, bytes = r.bytes, left_out = r.left_out.len(), "log upload delivered"),
+                            Ok(r) => tracing::info!(
+                                request_id,
+                                files = r.files,
+                                bytes = r.bytes,
+                                left_out = r.left_out.len(),
+                                "log upload delivered"
+                            ),
                             Err(e) => tracing::error!(request_id, error = %e, "log upload given up"),
                         }
                         act.finish(id);

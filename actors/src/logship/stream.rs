@@ -25,7 +25,12 @@ pub struct StreamReport {
     pub stopped: Option<String>,
 }
 
-pub async fn run<F, Fut>(mut rx: broadcast::Receiver<LogLine>, level: &str, duration: Duration, mut post: F) -> StreamReport
+pub async fn run<F, Fut>(
+    mut rx: broadcast::Receiver<LogLine>,
+    level: &str,
+    duration: Duration,
+    mut post: F,
+) -> StreamReport
 where
     F: FnMut(Vec<LogLine>) -> Fut,
     Fut: Future<Output = Result<(), LinkError>>,

@@ -59,6 +59,9 @@ fn the_time_range_selects_overlapping_files_and_the_manifest_says_what_was_left_
     assert_eq!(body, "middle line\n");
 }
 
+/// One request seen by the probe: when, and its lines.
+type Sent = (Instant, Vec<LogLine>);
+
 fn line(level: &str, n: usize) -> LogLine {
     LogLine { ts: String::new(), level: level.into(), target: "t".into(), message: format!("m{n}"), fields: Map::new() }
 }
@@ -66,7 +69,7 @@ fn line(level: &str, n: usize) -> LogLine {
 #[tokio::test(start_paused = true)]
 async fn a_stream_sends_at_most_one_request_per_second_only_lines_at_its_level_and_stops_at_its_end() {
     let (tx, rx) = broadcast::channel(10_000);
-    let sent: Arc<Mutex<Vec<(Instant, Vec<LogLine>)>>> = Arc::default();
+    let sent: Arc<Mutex<Vec<Sent>>> = Arc::default();
     let probe = sent.clone();
     let start = Instant::now();
     let producer = tokio::spawn(async move {

@@ -259,8 +259,12 @@ fn a_job_not_yet_acknowledged_keeps_later_jobs_of_its_key_waiting() {
     let dir = tempfile::tempdir().unwrap();
     let mut q = DurableQueue::open(settings(dir.path())).unwrap();
     let on = |id: &str, at: u64| {
-        job(id, "ad.disable_user", json!({"ordering_key": "wf-1", "created_at": crate::time::rfc3339(at),
-            "payload": {"directory": "corp", "user": {"dn": "CN=x"}}}))
+        job(
+            id,
+            "ad.disable_user",
+            json!({"ordering_key": "wf-1", "created_at": crate::time::rfc3339(at),
+            "payload": {"directory": "corp", "user": {"dn": "CN=x"}}}),
+        )
     };
     q.accept(vec![on("first", T0)], T0).unwrap(); // its ack got lost
     accept_ack(&mut q, vec![on("second", T0 + 1000)]);

@@ -35,7 +35,10 @@ async fn highest_usn(ctx: &AdContext) -> Result<u64, JobError> {
 
 fn attributes(p: &CreateUser, cn: &str) -> Vec<(Vec<u8>, HashSet<Vec<u8>>)> {
     let mut attrs: Vec<(Vec<u8>, HashSet<Vec<u8>>)> = vec![
-        (b"objectClass".to_vec(), ["top", "person", "organizationalPerson", "user"].iter().map(|s| s.as_bytes().to_vec()).collect()),
+        (
+            b"objectClass".to_vec(),
+            ["top", "person", "organizationalPerson", "user"].iter().map(|s| s.as_bytes().to_vec()).collect(),
+        ),
         (b"cn".to_vec(), one(cn)),
         (b"sAMAccountName".to_vec(), one(p.sam_account_name.as_str())),
         (b"userAccountControl".to_vec(), one((NORMAL_ACCOUNT | ACCOUNTDISABLE).to_string())),
@@ -89,8 +92,17 @@ pub async fn create(ctx: &AdContext, p: &CreateUser) -> Result<Value, JobError> 
     let user = resolve(ctx, Kind::User, &ObjectRef::dn(&dn), &[]).await?;
     finish(ctx, p, &user).await?;
     for group in groups {
-        let m = Membership { directory: p.directory.clone(), user: ObjectRef::dn(&user.dn), group: ObjectRef::dn(&group.dn) };
-        membership::change(&AdContext { operation: "ad.add_to_group".into(), ..ctx.clone_for_step() }, &m, Direction::Add).await?;
+        let m = Membership {
+            directory: p.directory.clone(),
+            user: ObjectRef::dn(&user.dn),
+            group: ObjectRef::dn(&group.dn),
+        };
+        membership::change(
+            &AdContext { operation: "ad.add_to_group".into(), ..ctx.clone_for_step() },
+            &m,
+            Direction::Add,
+        )
+        .await?;
     }
     Ok(json!({"dn": user.dn, "guid": user.guid}))
 }
@@ -119,7 +131,8 @@ async fn add_entry(ctx: &AdContext, p: &CreateUser, cn: &str, dn: &str, usn_befo
                 .search(dn, Scope::Base, "(objectClass=*)", &["uSNCreated", "sAMAccountName"])
                 .await
                 .map_err(|e| e.to_job_error("reading the existing entry"))?;
-            let created: u64 = existing.first().and_then(|e| e.first_text("uSNCreated")).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let created: u64 =
+                existing.first().and_then(|e| e.first_text("uSNCreated")).and_then(|s| s.parse().ok()).unwrap_or(0);
             if created > usn_before {
                 Ok(()) // created by this job before a crash
             } else {
@@ -150,14 +163,20 @@ async fn finish(ctx: &AdContext, p: &CreateUser, user: &Target) -> Result<(), Jo
         wanted |= PASSWD_NOTREQD; // an enabled account without a password must say so
     }
     if wanted != uac {
-        let c = Change { attribute: "userAccountControl".into(), before: json!(uac.to_string()), after: json!(wanted.to_string()) };
+        let c = Change {
+            attribute: "userAccountControl".into(),
+            before: json!(uac.to_string()),
+            after: json!(wanted.to_string()),
+        };
         ctx.modify(&user.dn, guid, vec![replace("userAccountControl", wanted.to_string())], vec![c])
             .await
             .map_err(|e| e.to_job_error("enabling the account"))?;
     }
     if p.must_change_password.unwrap_or(false) && user.number("pwdLastSet") != Some(0) {
         let c = Change { attribute: "pwdLastSet".into(), before: Value::Null, after: json!("0") };
-        ctx.modify(&user.dn, guid, vec![replace("pwdLastSet", "0")], vec![c]).await.map_err(|e| e.to_job_error("pwdLastSet"))?;
+        ctx.modify(&user.dn, guid, vec![replace("pwdLastSet", "0")], vec![c])
+            .await
+            .map_err(|e| e.to_job_error("pwdLastSet"))?;
     }
     Ok(())
 }

@@ -25,7 +25,11 @@ pub async fn delete(ctx: &AdContext, p: &UserTarget) -> Result<Value, JobError> 
     writable_account(&ctx.lease.settings.policy, &user)?;
     ctx.record("delete.intent", json!({"dn": user.dn})).await?;
     let mut ldap = ctx.ldap();
-    let res = ldap.with_timeout(ctx.timeout()).delete(&user.dn).await.map_err(crate::directory::codes::LdapFailure::from_ldap);
+    let res = ldap
+        .with_timeout(ctx.timeout())
+        .delete(&user.dn)
+        .await
+        .map_err(crate::directory::codes::LdapFailure::from_ldap);
     let res = res.and_then(|r| match r.rc {
         0 | 32 => Ok(()),
         rc => Err(crate::directory::codes::LdapFailure::Result { rc, text: r.text }),

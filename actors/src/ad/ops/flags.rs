@@ -8,8 +8,8 @@ use crate::ad::context::AdContext;
 use crate::ad::policy::writable_account;
 use crate::ad::target::{resolve, Kind};
 use crate::audit::Change;
-use crate::protocol::payload::UserTarget;
 use crate::errors::JobError;
+use crate::protocol::payload::UserTarget;
 
 const ACCOUNTDISABLE: u32 = 0x2;
 
@@ -32,7 +32,11 @@ pub async fn set_enabled(ctx: &AdContext, p: &UserTarget, switch: Switch) -> Res
     if wanted == uac {
         return Ok(json!({"dn": user.dn, "enabled": enabled, "changed": false}));
     }
-    let change = Change { attribute: "userAccountControl".into(), before: json!(uac.to_string()), after: json!(wanted.to_string()) };
+    let change = Change {
+        attribute: "userAccountControl".into(),
+        before: json!(uac.to_string()),
+        after: json!(wanted.to_string()),
+    };
     ctx.modify(&user.dn, user.guid.as_deref(), vec![replace("userAccountControl", wanted.to_string())], vec![change])
         .await
         .map_err(|e| e.to_job_error("userAccountControl"))?;

@@ -31,8 +31,12 @@ pub async fn change(ctx: &AdContext, p: &Membership, direction: Direction) -> Re
     let result = |changed: bool| json!({"dn": user.dn, "group_dn": group.dn, "changed": changed});
     let (m, before, after) = match (direction, is_member) {
         (Direction::Add, true) | (Direction::Remove, false) => return Ok(result(false)),
-        (Direction::Add, false) => (Mod::Add(b"member".to_vec(), HashSet::from([user.dn.clone().into_bytes()])), "absent", "present"),
-        (Direction::Remove, true) => (Mod::Delete(b"member".to_vec(), HashSet::from([user.dn.clone().into_bytes()])), "present", "absent"),
+        (Direction::Add, false) => {
+            (Mod::Add(b"member".to_vec(), HashSet::from([user.dn.clone().into_bytes()])), "absent", "present")
+        }
+        (Direction::Remove, true) => {
+            (Mod::Delete(b"member".to_vec(), HashSet::from([user.dn.clone().into_bytes()])), "present", "absent")
+        }
     };
     let change = Change { attribute: format!("member ({})", user.dn), before: json!(before), after: json!(after) };
     match ctx.modify(&group.dn, group.guid.as_deref(), vec![m], vec![change]).await {

@@ -35,7 +35,13 @@ pub async fn reset(ctx: &AdContext, p: &ResetPassword) -> Result<Value, JobError
         changes.push(Change { attribute: "lockoutTime".into(), before: json!(locked.to_string()), after: json!("0") });
     }
     let last_set = user.number("pwdLastSet").unwrap_or(-1);
-    let wanted = if p.must_change_password.unwrap_or(false) { Some("0") } else if last_set == 0 { Some("-1") } else { None };
+    let wanted = if p.must_change_password.unwrap_or(false) {
+        Some("0")
+    } else if last_set == 0 {
+        Some("-1")
+    } else {
+        None
+    };
     if let Some(v) = wanted {
         mods.push(replace("pwdLastSet", v));
         changes.push(Change { attribute: "pwdLastSet".into(), before: json!(last_set.to_string()), after: json!(v) });

@@ -33,10 +33,14 @@ const REFUSED: [&str; 12] = [
 pub async fn update(ctx: &AdContext, p: &UpdateUser) -> Result<Value, JobError> {
     ctx.allowed()?;
     let empty = BTreeMap::new();
-    let (rep, add, del) = (p.replace.as_ref().unwrap_or(&empty), p.add.as_ref().unwrap_or(&empty), p.delete.as_ref().unwrap_or(&empty));
+    let (rep, add, del) =
+        (p.replace.as_ref().unwrap_or(&empty), p.add.as_ref().unwrap_or(&empty), p.delete.as_ref().unwrap_or(&empty));
     let names: Vec<&str> = rep.keys().chain(add.keys()).chain(del.keys()).map(String::as_str).collect();
     if let Some(bad) = names.iter().find(|n| REFUSED.contains(&n.to_ascii_lowercase().as_str())) {
-        return Err(JobError::new(ErrorCode::ForbiddenByPolicy, format!("`{bad}` cannot be changed with ad.update_user")));
+        return Err(JobError::new(
+            ErrorCode::ForbiddenByPolicy,
+            format!("`{bad}` cannot be changed with ad.update_user"),
+        ));
     }
     let user = resolve(ctx, Kind::User, &p.user, &names).await?;
     writable_account(&ctx.lease.settings.policy, &user)?;
