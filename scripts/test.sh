@@ -11,7 +11,8 @@ SLAPD_USERS=${IC_TEST_SLAPD_USERS:-50000}
 SAMBA_USERS=${IC_TEST_SAMBA_USERS:-2000}
 
 need_apt=()
-for pkg in ca-certificates procps curl; do
+# chromium: the status page is tested in headless Chromium (tests/e2e/ops.rs).
+for pkg in ca-certificates procps curl chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -51,3 +52,6 @@ export IC_TEST_SAMBA_ENV=$AREA/samba/samba.env
 
 echo "== tests"
 cargo test --workspace --features test-jobs --locked -- --test-threads="${TEST_THREADS:-4}"
+if [ -f target/ui-screenshot.png ]; then
+  echo "== the status page as headless Chromium saw it: target/ui-screenshot.png"
+fi

@@ -45,6 +45,8 @@ pub struct Notifier {
     watchdog: Option<Duration>,
     /// Set after the first failed send, so a missing socket is logged once.
     warned: Arc<AtomicBool>,
+    /// Set by [`Notifier::stopping`]: link changes no longer overwrite the drain's STATUS.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Notifier {
@@ -78,12 +80,12 @@ impl Notifier {
             .and_then(|u| u.trim().parse::<u64>().ok())
             .filter(|&u| u > 0 && for_us && target.is_some())
             .map(Duration::from_micros);
-        Notifier { target, watchdog, warned: Arc::default() }
+        Notifier { target, watchdog, warned: Arc::default(), stopping: Arc::default() }
     }
 
     /// A notifier that sends nothing.
     pub fn disabled() -> Notifier {
-        Notifier { target: None, watchdog: None, warned: Arc::default() }
+        Notifier { target: None, watchdog: None, warned: Arc::default(), stopping: Arc::default() }
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -109,6 +111,7 @@ impl Notifier {
 
     /// The drain starts: stop must be allowed `drain_grace` + [`STOP_MARGIN`].
     pub fn stopping(&self, drain_grace: Duration) {
+        self.stopping.store(true, Ordering::Relaxed);
         let usec = (drain_grace + STOP_MARGIN).as_micros();
         self.send(&format!(
             "STOPPING=1\nSTATUS=draining: running jobs get {drain_grace:?} to finish\nEXTEND_TIMEOUT_USEC={usec}"
@@ -167,15 +170,20 @@ pub fn link_status(state: &LinkState, server: &str) -> String {
 /// Sends READY, then a STATUS line at every link change and the watchdog pings, until
 /// the runtime stops. Call once the actors run, inside the tokio runtime.
 pub fn announce_ready(notifier: &Notifier, mut link: watch::Receiver<LinkState>, server: String) {
-    notifier.ready(&link_status(&link.borrow(), &server));
+    let first = link_status(&link.borrow_and_update(), &server);
+    notifier.ready(&first);
     if !notifier.is_enabled() {
         return;
     }
     let n = notifier.clone();
     tokio::spawn(async move {
-        while link.changed().await.is_ok() {
+        let mut last = first;
+        while link.changed().await.is_ok() && !n.stopping.load(Ordering::Relaxed) {
             let text = link_status(&link.borrow_and_update(), &server);
-            n.status(&text);
+            if text != last {
+                n.status(&text);
+                last = text;
+            }
         }
     });
     if let Some(every) = notifier.watchdog_interval() {
@@ -266,8 +274,23 @@ mod tests {
             s.connection = Connection::Online;
             s.connector_id = Some("c-1".into());
         });
-        let sock = tokio::task::spawn_blocking(move || recv(&sock)).await.unwrap();
-        assert_eq!(sock, "STATUS=online as connector c-1 (portal http://127.0.0.1:1)");
+        // A change that does not change the text (a heartbeat) sends nothing.
+        tx.send_modify(|s| s.last_heartbeat_ms = Some(1));
+        let (sock, online) = tokio::task::spawn_blocking(move || {
+            let line = recv(&sock);
+            (sock, line)
+        })
+        .await
+        .unwrap();
+        assert_eq!(online, "STATUS=online as connector c-1 (portal http://127.0.0.1:1)");
+        // Once the drain starts, link changes no longer overwrite its STATUS.
+        n.stopping(Duration::from_secs(1));
+        assert!(recv(&sock).starts_with("STOPPING=1\n"));
+        tx.send_modify(|s| s.connection = Connection::Unreachable);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        sock.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 256];
+        assert!(sock.recv(&mut buf).is_err(), "nothing after STOPPING");
         let mut state = LinkState { connection: Connection::Unauthorized, ..LinkState::default() };
         state.reason = Some("401 from the portal".into());
         assert_eq!(link_status(&state, "p"), "unauthorized (portal p): 401 from the portal");

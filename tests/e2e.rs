@@ -15,3 +15,5 @@ mod crash;
 mod ldap;
 #[path = "e2e/link.rs"]
 mod link;
+#[path = "e2e/ops.rs"]
+mod ops;

@@ -57,6 +57,7 @@ Other options:
   --root DIR              install into DIR (a scratch root or an image): files only,
                           the unit is enabled there, nothing is started
   --package               used by the .deb's postinst: binary and unit are in place
+  --stop                  only stop the service, draining it (the .deb's prerm on upgrade)
   -h, --help              this text
 Environment, for unattended installs and the .deb: IC_PROTOCOL, IC_SERVER, IC_PORT,
 IC_STORAGE_PATH, IC_TOKEN_FILE, IC_SERVER_TOKEN, IC_CA_FILE, IC_UI_LISTEN.
@@ -75,7 +76,7 @@ die() {
 # === options ===
 protocol=${IC_PROTOCOL:-} server=${IC_SERVER:-} port=${IC_PORT:-} storage=${IC_STORAGE_PATH:-}
 token_file=${IC_TOKEN_FILE:-} ca_file=${IC_CA_FILE:-} ui_listen=${IC_UI_LISTEN:-}
-binary='' root='' unattended=0 package=0 start=1
+binary='' root='' unattended=0 package=0 start=1 stop_only=0
 while [ $# -gt 0 ]; do
   case $1 in
     --*=*) opt=${1%%=*} val=${1#*=} inline=1 ;;
@@ -99,6 +100,7 @@ while [ $# -gt 0 ]; do
     --root) value && root=$val ;;
     --unattended | -y | --yes) flag && unattended=1 ;;
     --no-start) flag && start=0 ;;
+    --stop) flag && stop_only=1 ;;
     --package) flag && package=1 unattended=1 ;;
     -h | --help) usage && exit 0 ;;
     --token) die "--token would show the token to every user (ps): use --token-file FILE, --token-file - (standard input) or IC_SERVER_TOKEN" ;;
@@ -388,10 +390,13 @@ run_check() { # run_check BINARY
   local config rc=0 out tmpdir=''
   config=$(at "$CONFIG")
   if [ -n "$root" ]; then
+    # The installed config, its storage path and CA file moved under the scratch root.
     tmpdir=$(mktemp -d)
-    local ca=''
-    [ ! -f "$(at "$CA_DEST")" ] || ca=$(at "$CA_DEST")
-    (umask 077 && render_config "$(at "$storage")" "$ca" >"$tmpdir/connector.toml")
+    (umask 077 && awk -v r="$root" '
+      /^[[:space:]]*\[/ { s = $0; gsub(/[[:space:]]/, "", s) }
+      (s == "[storage]" && /^[[:space:]]*path[[:space:]]*=[[:space:]]*"\//) ||
+        (s == "[server]" && /^[[:space:]]*ca_file[[:space:]]*=[[:space:]]*"\//) { sub(/"\//, "\"" r "/") }
+      { print }' "$config" >"$tmpdir/connector.toml")
     config=$tmpdir/connector.toml
   fi
   step "checking the settings: $BIN_NAME check"
@@ -428,6 +433,10 @@ stop_service() { # drains: systemctl stop returns once the process has exited
 }
 
 # === main ===
+if [ "$stop_only" = 1 ]; then
+  stop_service
+  exit 0
+fi
 if [ "$package" = 1 ]; then bin=$(at "$PREFIX/$BIN_NAME"); else bin=${binary:-$HERE/$BIN_NAME}; fi
 if ! [ -f "$bin" ] || ! [ -x "$bin" ]; then
   die "no binary at $bin: give --binary FILE (built with: cargo build --release)"
@@ -455,7 +464,6 @@ if [ -f "$(at "$CONFIG")" ]; then
   install_program
   install_storage "$storage"
   [ -z "$root" ] || own "$(at "$CONFIG")"
-  ! manager_live || sctl daemon-reload
   if ! run_check "$(at "$PREFIX/$BIN_NAME")"; then
     prev=$(at "$PREFIX/$BIN_NAME.previous")
     if [ "$package" = 0 ] && [ -f "$prev" ]; then

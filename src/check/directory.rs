@@ -96,6 +96,7 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
     }
     r.add(Check::ok(n("bind"), format!("bound as {}", d.bind_dn)));
     let base = ldap.with_timeout(timeout).search(&d.base_dn, Scope::Base, "(objectClass=*)", vec!["1.1"]).await;
+    let base_ok = matches!(&base, Ok(res) if res.1.rc == 0);
     match base.map_err(LdapFailure::from_ldap).map(|res| res.1) {
         Ok(res) if res.rc == 0 => r.add(Check::ok(n("base_dn"), format!("{} exists", d.base_dn))),
         Ok(res) if res.rc == 32 => r.add(Check::fail(
@@ -113,6 +114,11 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
             format!("reading {} failed: {e}", d.base_dn),
             "check the directory's health",
         )),
+    }
+    if !base_ok {
+        r.add(Check::skip(n("user_filter"), "the base DN cannot be read"));
+        let _ = ldap.unbind().await;
+        return;
     }
     let filter = escape::user_filter(&d.user_filter, "ic-check-probe");
     let search = ldap

@@ -82,10 +82,14 @@ pub fn lock(s: &Settings, r: &mut Report) -> Lock {
             r.add(Check::fail(
                 "lock",
                 format!("another instance of the connector is running on {}: {e}", s.queue.path.display()),
-                format!(
-                    "stop it first (`systemctl stop integration-connector`), or look at its status page on http://{}/",
-                    s.ui_listen
-                ),
+                if s.ui_listen.port() == 0 {
+                    "stop it first (`systemctl stop integration-connector`)".to_owned()
+                } else {
+                    format!(
+                        "stop it first (`systemctl stop integration-connector`), or look at its status page on http://{}/",
+                        s.ui_listen
+                    )
+                },
             ));
             Lock::Held
         }

@@ -25,6 +25,7 @@ pub async fn checks(s: &Settings, lock: Lock, r: &mut Report) {
         r.add(Check::skip("server.tcp", format!("requests go through the proxy {proxy}")));
     } else {
         let Some(addrs) = dns(&host, port, r).await else {
+            r.add(Check::skip("server.tcp", "server.dns failed"));
             skip_rest(r, url.scheme() == "https", "server.dns failed");
             return;
         };

@@ -101,3 +101,31 @@ impl RollingFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_file_rolls_over_and_files_past_retention_are_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = LogSettings { max_file_bytes: 100, ..LogSettings::defaults(dir.path()) };
+        std::fs::create_dir_all(&settings.dir).unwrap();
+        let old = settings.dir.join(bundle::file_name(now_ms() - 30 * DAY_MS, "log"));
+        std::fs::write(&old, "old\n").unwrap();
+        let f = File::options().write(true).open(&old).unwrap();
+        f.set_modified(connector_actors::time::from_unix_ms(now_ms() - 29 * DAY_MS)).unwrap();
+        let mut r = RollingFile::open(settings.clone()).unwrap();
+        assert!(!old.exists(), "a file past the 14-day retention is deleted");
+        for n in 0..10 {
+            r.write_line(format!("line {n} of forty bytes, more or less..\n").as_bytes());
+        }
+        let files = bundle::list(&settings.dir).unwrap();
+        assert!(files.len() >= 4, "{files:?}");
+        assert!(files.iter().all(|f| f.bytes <= 100));
+        let mode = std::fs::metadata(&files[0].path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let text: String = files.iter().map(|f| std::fs::read_to_string(&f.path).unwrap()).collect();
+        assert_eq!(text.lines().count(), 10);
+    }
+}

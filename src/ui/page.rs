@@ -142,7 +142,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5em;color:#2
 h2{font-size:1.1em;margin:1.2em 0 .4em}table{border-collapse:collapse;margin-bottom:.5em}\
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;font-size:.9em}.ok{color:#070;font-weight:bold}\
 .bad{color:#b00;font-weight:bold}#tail{background:#111;color:#ddd;font:12px monospace;height:18em;overflow:auto;\
-padding:.5em;white-space:pre-wrap}.WARN{color:#fc3}.ERROR{color:#f66}#panel{display:grid;\
+padding:.5em;white-space:pre-wrap}#jobs td:first-child{white-space:nowrap}.WARN{color:#fc3}.ERROR{color:#f66}#panel{display:grid;\
 grid-template-columns:repeat(auto-fit,minmax(28em,1fr));gap:0 2em}";
 
 const SCRIPT: &str = "const panel=document.getElementById('panel'),tail=document.getElementById('tail');\

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod connector;
 pub mod servers;
 pub mod sim;

@@ -3,9 +3,10 @@
 //!
 //! - Memory is flat: one page and one batch in memory; batches wait on disk for the
 //!   courier, and the import pauses while more than [`MAX_UNSENT_BATCHES`] are unsent.
-//! - No entry twice: every stored batch records the identity (guid, else DN) of its
-//!   records in the same atomic write. A resumed import (after a crash, a retry or a
-//!   lost connection) searches again and drops every entry already stored.
+//! - No entry twice: every stored batch records the digests of its records' identities
+//!   (guid, else DN) in the same atomic write. A resumed import (after a crash, a retry
+//!   or a lost connection) loads those digests once (16 bytes per stored record, held
+//!   only while it runs), searches again and drops every entry already stored.
 //! - The plan (filter, delta token) is journaled before the first search, so a resumed
 //!   run continues the same import.
 //! - Delta: on AD, `uSNChanged` above the token's USN when the token comes from the
@@ -29,7 +30,9 @@ use super::settings::DirectoryKind;
 use super::{Checkout, DirectoryActor};
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::{Import, ImportMode};
-use crate::queue::{FilterUnseen, GetProgress, NewBatch, QueueActor, ReadStep, RecordStep, StoreBatch};
+use crate::queue::{
+    record_digest, GetProgress, LoadSeen, NewBatch, QueueActor, ReadStep, RecordDigest, RecordStep, StoreBatch,
+};
 
 /// Batches stored but not yet delivered before the import waits for the courier.
 pub const MAX_UNSENT_BATCHES: u64 = 8;
@@ -208,19 +211,31 @@ fn generalized_time(t: std::time::SystemTime) -> String {
     s.chars().filter(|c| c.is_ascii_digit()).collect::<String>() + "Z"
 }
 
+/// Digests of the records stored by earlier runs of this import (empty on a first run).
+struct Seen(Vec<RecordDigest>);
+
+impl Seen {
+    fn contains(&self, key: &str) -> bool {
+        !self.0.is_empty() && self.0.binary_search(&record_digest(key)).is_ok()
+    }
+}
+
 /// The records of a batch in the making.
 #[derive(Default)]
 struct Packer {
     batch: NewBatch,
     bytes: usize,
-    /// Which records are deletions, in order.
-    deleted: Vec<bool>,
 }
 
 async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<(), JobError> {
     let s = &lease.settings;
     let progress = job.queue.send(GetProgress { id: job.job_id.clone() }).await.map_err(qerr)?.map_err(qerr)?;
-    let resumed = progress.batches_stored > 0;
+    let seen: Vec<RecordDigest> = if progress.batches_stored > 0 {
+        job.queue.send(LoadSeen { id: job.job_id.clone() }).await.map_err(qerr)?.map_err(qerr)?
+    } else {
+        Vec::new()
+    };
+    let resumed = Seen(seen);
     let page = job.payload.page_size.unwrap_or(500).clamp(1, 1000) as i32;
     let per_batch = (job.payload.batch_size.unwrap_or(500) as usize).clamp(1, MAX_RECORDS_PER_BATCH);
     let mut ldap = lease.ldap.clone();
@@ -244,9 +259,12 @@ async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<()
         let mut entry = RawEntry::parse(raw).map_err(|e| e.to_job_error("import search"))?;
         complete_ranges(&mut follow, &mut entry, s.operation_timeout).await?;
         let key = entry_guid(s.kind, &entry).unwrap_or_else(|| entry.dn.clone());
+        if resumed.contains(&key) {
+            continue;
+        }
         push_text(&mut packer, to_json(s.kind, &entry), key, false);
         if packer.batch.records.len() >= per_batch || packer.bytes >= MAX_BATCH_BYTES {
-            store(job, &mut packer, resumed, false).await?;
+            store(job, &mut packer, false).await?;
         }
     }
     let res = search.finish().await;
@@ -254,9 +272,9 @@ async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<()
         return Err(LdapFailure::Result { rc: res.rc, text: res.text }.to_job_error("import search"));
     }
     if let Some(usn) = plan.deleted_since_usn {
-        deleted_users(job, lease, plan, usn, &mut packer, resumed, per_batch).await?;
+        deleted_users(job, lease, usn, &mut packer, &resumed, per_batch).await?;
     }
-    store(job, &mut packer, resumed, true).await
+    store(job, &mut packer, true).await
 }
 
 fn push_text(packer: &mut Packer, text: String, key: String, deleted: bool) {
@@ -264,35 +282,13 @@ fn push_text(packer: &mut Packer, text: String, key: String, deleted: bool) {
     packer.bytes += text.len() + 1;
     packer.batch.records.push(text);
     packer.batch.keys.push(key);
-    packer.deleted.push(deleted);
 }
 
-/// Stores the packed batch (after dropping records a previous run already stored),
-/// then waits while too many batches are unsent.
-async fn store(job: &ImportJob, packer: &mut Packer, resumed: bool, last: bool) -> Result<(), JobError> {
+/// Stores the packed batch, then waits while too many batches are unsent.
+async fn store(job: &ImportJob, packer: &mut Packer, last: bool) -> Result<(), JobError> {
     let mut batch = std::mem::take(&mut packer.batch);
-    let deleted = std::mem::take(&mut packer.deleted);
     packer.bytes = 0;
     batch.last = last;
-    if resumed && !batch.keys.is_empty() {
-        let unseen = job
-            .queue
-            .send(FilterUnseen { id: job.job_id.clone(), keys: batch.keys.clone() })
-            .await
-            .map_err(qerr)?
-            .map_err(qerr)?;
-        let (mut records, mut keys) = (Vec::new(), Vec::new());
-        batch.deleted = 0;
-        for (((r, k), fresh), del) in batch.records.into_iter().zip(batch.keys).zip(unseen).zip(deleted) {
-            if fresh {
-                records.push(r);
-                keys.push(k);
-                batch.deleted += u64::from(del);
-            }
-        }
-        batch.records = records;
-        batch.keys = keys;
-    }
     if batch.records.is_empty() && !last {
         return Ok(());
     }
@@ -355,10 +351,9 @@ fn complete_ranges<'a>(
 async fn deleted_users(
     job: &ImportJob,
     lease: &super::Lease,
-    plan: &Plan,
     usn: u64,
     packer: &mut Packer,
-    resumed: bool,
+    resumed: &Seen,
     per_batch: usize,
 ) -> Result<(), JobError> {
     let s = &lease.settings;
@@ -374,14 +369,16 @@ async fn deleted_users(
         .search(&s.base_dn, Scope::Subtree, &filter, vec!["objectGUID"])
         .await
         .map_err(|e| LdapFailure::from_ldap(e).to_job_error("deleted-users search"))?;
-    let _ = plan;
     for raw in res.0.into_iter().filter(|e| !e.is_ref()) {
         let entry = RawEntry::parse(raw).map_err(|e| e.to_job_error("deleted-users search"))?;
         let guid = entry_guid(DirectoryKind::ActiveDirectory, &entry);
         let key = guid.clone().unwrap_or_else(|| entry.dn.clone());
+        if resumed.contains(&key) {
+            continue;
+        }
         push_text(packer, json!({"dn": entry.dn, "guid": guid, "deleted": true}).to_string(), key, true);
         if packer.batch.records.len() >= per_batch {
-            store(job, packer, resumed, false).await?;
+            store(job, packer, false).await?;
         }
     }
     if res.1.rc != 0 && res.1.rc != 32 {

@@ -121,7 +121,15 @@ pub fn list(dir: &Path) -> Result<Vec<LogFile>, BundleError> {
         let end_ms = meta.modified().map(unix_ms).unwrap_or(start_ms).max(start_ms);
         files.push(LogFile { path: entry.path(), name, start_ms, end_ms, bytes: meta.len() });
     }
-    files.sort_by(|a, b| (a.start_ms, &a.name).cmp(&(b.start_ms, &b.name)));
+    // Files opened in the same second carry `-1`, `-2`, … after the time.
+    let seq = |name: &str| -> u64 {
+        name.get(PREFIX.len() + 16..)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .and_then(|rest| rest.split('.').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    files.sort_by_key(|f| (f.start_ms, seq(&f.name)));
     Ok(files)
 }
 

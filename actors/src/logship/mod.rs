@@ -17,6 +17,7 @@
 mod actor;
 pub mod bundle;
 pub mod line;
+pub mod messages;
 mod settings;
 pub mod stream;
 #[cfg(test)]

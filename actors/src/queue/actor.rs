@@ -142,10 +142,10 @@ impl Handler<StoreBatch> for QueueActor {
     }
 }
 
-impl Handler<FilterUnseen> for QueueActor {
-    type Result = Result<Vec<bool>, QueueError>;
-    fn handle(&mut self, msg: FilterUnseen, _: &mut Context<Self>) -> Self::Result {
-        self.queue.unseen(&msg.id, &msg.keys)
+impl Handler<LoadSeen> for QueueActor {
+    type Result = <LoadSeen as Message>::Result;
+    fn handle(&mut self, msg: LoadSeen, _: &mut Context<Self>) -> Self::Result {
+        self.queue.seen(&msg.id)
     }
 }
 

@@ -49,11 +49,13 @@ pub fn parse_retention(key: &[u8]) -> Option<(u64, String)> {
     Some((u64::from_be_bytes(ms), id))
 }
 
-/// Identities (guid or DN) of the import records a job has stored, to deliver none twice.
+/// Digests of the identities (guid or DN) of the records in each stored import batch:
+/// one value per batch (thousands of small keys would make sled's memory grow with the
+/// directory's size).
 pub fn seen_of(id: &str) -> Vec<u8> {
-    [b"i/", id.as_bytes(), b"\0"].concat()
+    [b"d/", id.as_bytes(), b"\0"].concat()
 }
 
-pub fn seen(id: &str, record_key: &str) -> Vec<u8> {
-    [seen_of(id).as_slice(), record_key.as_bytes()].concat()
+pub fn seen(id: &str, seq: u64) -> Vec<u8> {
+    [seen_of(id).as_slice(), &seq.to_be_bytes()].concat()
 }

@@ -4,7 +4,7 @@ use actix::Message;
 use serde_json::Value;
 
 use super::durable::{Accepted, CancelOutcome, QueueError, Runnable};
-use super::outbox::{ImportProgress, NewBatch, Parcel, Verdict};
+use super::outbox::{ImportProgress, NewBatch, Parcel, RecordDigest, Verdict};
 use super::record::OutboxItem;
 use crate::errors::JobError;
 use crate::protocol::Envelope;
@@ -59,12 +59,11 @@ pub struct StoreBatch {
     pub batch: NewBatch,
 }
 
-/// Which of these record keys the job has not stored yet (true = unseen).
+/// The sorted digests of every record the job has stored in batches.
 #[derive(Message)]
-#[rtype(result = "Result<Vec<bool>, QueueError>")]
-pub struct FilterUnseen {
+#[rtype(result = "Result<Vec<RecordDigest>, QueueError>")]
+pub struct LoadSeen {
     pub id: String,
-    pub keys: Vec<String>,
 }
 
 #[derive(Message)]

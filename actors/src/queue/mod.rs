@@ -15,7 +15,7 @@
 //! | `b/{job id}\0{u64 seq}` | records batch JSON | an import batch, stored before it is sent |
 //! | `r/{u64 finished ms}/{job id}` | empty | retention index of finished jobs |
 //! | `s/{job id}\0{step}` | JSON | the job's step journal (intent before each write) |
-//! | `i/{job id}\0{record key}` | empty | import records already stored (guid or DN) |
+//! | `d/{job id}\0{u64 seq}` | 16-byte digests | identities of the records of each stored import batch |
 //!
 //! A transition touches several keys in one `sled::Batch`, so it is atomic.
 //!
@@ -61,7 +61,7 @@ mod tests;
 pub use actor::QueueActor;
 pub use durable::{Accepted, CancelOutcome, DurableQueue, QueueError, Runnable};
 pub use messages::*;
-pub use outbox::{ImportProgress, NewBatch, Parcel, Verdict};
+pub use outbox::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Verdict};
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 pub use scheduler::LaneCaps;
 pub use settings::QueueSettings;

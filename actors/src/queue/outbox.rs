@@ -16,6 +16,16 @@ pub enum Verdict {
     Refused,
 }
 
+pub type RecordDigest = [u8; 16];
+
+/// The first 16 bytes of SHA-256 of a record's identity.
+pub fn record_digest(key: &str) -> RecordDigest {
+    let d = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d.as_ref()[..16]);
+    out
+}
+
 /// A records batch to store. Records come serialized: the body is assembled once and
 /// sent as stored, never parsed again.
 #[derive(Debug, Clone, Default)]
@@ -86,9 +96,8 @@ impl DurableQueue {
         job.records_deleted += batch_in.deleted;
         let mut batch = WriteBatch::default();
         batch.put(keys::batch(id, seq), batch_in.body(seq));
-        for k in &batch_in.keys {
-            batch.put(keys::seen(id, k), Vec::new());
-        }
+        let digests: Vec<u8> = batch_in.keys.iter().flat_map(|k| record_digest(k)).collect();
+        batch.put(keys::seen(id, seq), digests);
         if batch_in.last {
             batch.put(keys::step(id, "import.done"), encode(&Value::Bool(true)));
         }
@@ -100,9 +109,15 @@ impl DurableQueue {
         Ok(seq)
     }
 
-    /// For each key, whether no stored batch of the job has it yet.
-    pub fn unseen(&self, id: &str, keys_in: &[String]) -> Result<Vec<bool>, QueueError> {
-        keys_in.iter().map(|k| Ok(self.store.get(&keys::seen(id, k))?.is_none())).collect()
+    /// The digests of every record the job's stored batches hold, sorted (for a resumed
+    /// import to skip them: 16 bytes per record, held only while it runs).
+    pub fn seen(&self, id: &str) -> Result<Vec<RecordDigest>, QueueError> {
+        let mut all: Vec<RecordDigest> = Vec::new();
+        for (_, v) in self.store.scan(&keys::seen_of(id))? {
+            all.extend(v.chunks_exact(16).filter_map(|c| RecordDigest::try_from(c).ok()));
+        }
+        all.sort_unstable();
+        Ok(all)
     }
 
     /// (batches stored, batches delivered, records stored, records deleted) of a job.

@@ -1,0 +1,690 @@
+//! Packaging, without a running systemd: the unit (`systemd-analyze verify`, offline
+//! `security`), install.sh/uninstall.sh for real into a scratch root and for real on this
+//! machine with packaging/linux/testing/fake-systemctl (which runs the unit's ExecStart as
+//! its User= and listens on NOTIFY_SOCKET), an upgrade while jobs are queued, a rolled-back
+//! upgrade, and the .deb (built, inspected, installed, upgraded, removed).
+//!
+//! Needs root, systemd-analyze, shellcheck, strace, cargo-deb and the musl target: each
+//! test fails loudly naming what is missing (scripts/test.sh installs them all). The tests
+//! that install on this machine share /opt, /etc and the user, so they take `MACHINE` in
+//! turn; the scratch-root and unit tests run beside them.
+
+#[allow(unused_imports)] // the harness exports more than these tests use
+mod harness;
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use harness::{binary, eventually, Sim};
+
+const PREFIX: &str = "/opt/flotomate/integration-connector";
+const CONFIG: &str = "/etc/integration-connector/connector.toml";
+const UNIT: &str = "integration-connector.service";
+const USER: &str = "integration-connector";
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// The machine-wide install location: one test at a time.
+static MACHINE: Mutex<()> = Mutex::new(());
+
+// === helpers ===
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn script(name: &str) -> PathBuf {
+    repo().join("packaging/linux").join(name)
+}
+
+fn require_root() {
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "the packaging tests install for real and must run as root (scripts/test.sh runs them as root)"
+    );
+}
+
+fn require_tool(name: &str, install_hint: &str) {
+    let found =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file())).unwrap_or(false);
+    assert!(found, "`{name}` is missing: {install_hint} (scripts/test.sh installs it)");
+}
+
+fn text(out: &Output) -> String {
+    format!("--- stdout\n{}--- stderr\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn assert_ok(what: &str, out: &Output) {
+    assert!(out.status.success(), "{what} failed ({}):\n{}", out.status, text(out));
+}
+
+fn run_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn mode(path: &str) -> u32 {
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{path}: {e}")).permissions().mode() & 0o7777
+}
+
+fn uid_of(user: &str, passwd: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(passwd).ok()?;
+    text.lines().find(|l| l.starts_with(&format!("{user}:"))).and_then(|l| l.split(':').nth(2)?.parse().ok())
+}
+
+fn sha(path: &Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or_default().to_owned()
+}
+
+/// Every path under `dirs` (not following symlinks), for before/after comparisons.
+fn tree(dirs: &[&str]) -> BTreeSet<String> {
+    let mut all = BTreeSet::new();
+    let mut stack: Vec<PathBuf> = dirs.iter().map(PathBuf::from).collect();
+    while let Some(p) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&p) else { continue };
+        all.insert(p.display().to_string());
+        if meta.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                stack.extend(rd.flatten().map(|e| e.path()));
+            }
+        }
+    }
+    all
+}
+
+fn user_lines() -> String {
+    ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"]
+        .iter()
+        .flat_map(|f| std::fs::read_to_string(f).unwrap_or_default().lines().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|l| l.starts_with(&format!("{USER}:")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A token file only root can read.
+fn token_file(dir: &Path, token: &str) -> PathBuf {
+    let path = dir.join("token");
+    std::fs::write(&path, format!("{token}\n")).expect("token file");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod token");
+    path
+}
+
+/// The effects file of `test.touch` jobs, in a directory the service user can write.
+fn effects_dir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("ic-effects").tempdir().expect("effects dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod effects");
+    dir
+}
+
+fn touch(effects: &Path, id: &str, sleep_ms: u64) -> Value {
+    json!({"id": id, "type": "test.touch", "payload": {"path": effects.join("effects.txt").display().to_string(), "sleep_ms": sleep_ms}})
+}
+
+fn effect_counts(effects: &Path) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for l in std::fs::read_to_string(effects.join("effects.txt")).unwrap_or_default().lines() {
+        *counts.entry(l.to_owned()).or_default() += 1;
+    }
+    counts
+}
+
+// === the machine, with a fake systemctl ===
+
+/// This machine as install.sh sees it: root, the fake systemctl and its records. Taking
+/// one waits for `MACHINE`; it starts from a clean machine and leaves one when dropped.
+struct Machine {
+    dir: tempfile::TempDir,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Machine {
+    fn take() -> Machine {
+        require_root();
+        assert!(
+            Path::new("/usr/bin/python3").exists(),
+            "/usr/bin/python3 (the fake systemctl) is missing: apt-get install python3"
+        );
+        let turn = MACHINE.lock().unwrap_or_else(|e| e.into_inner());
+        let m = Machine { dir: tempfile::tempdir().expect("machine dir"), _turn: turn };
+        m.clean();
+        assert!(!Path::new(PREFIX).exists() && !Path::new(CONFIG).exists(), "could not clean {PREFIX} up first");
+        m
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(program);
+        c.env("IC_SYSTEMCTL", script("testing/fake-systemctl"))
+            .env("FAKE_SYSTEMCTL_STATE", self.state())
+            .env("FAKE_SYSTEMCTL_LOG", self.dir.path().join("calls"))
+            .env_remove("IC_SERVER_TOKEN")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("calls")).unwrap_or_default().lines().map(str::to_owned).collect()
+    }
+
+    fn notifications(&self) -> String {
+        std::fs::read_to_string(self.state().join(format!("{UNIT}.notify"))).unwrap_or_default()
+    }
+
+    /// Exit codes of the service's runs, as the fake saw them ("0", "killed"…).
+    fn exits(&self) -> Vec<String> {
+        std::fs::read_to_string(self.state().join(format!("{UNIT}.exits")))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn service_log(&self) -> String {
+        std::fs::read_to_string(self.state().join(format!("{UNIT}.log"))).unwrap_or_default()
+    }
+
+    fn main_pid(&self) -> Option<u32> {
+        let pid: u32 = std::fs::read_to_string(self.state().join(format!("{UNIT}.pid"))).ok()?.trim().parse().ok()?;
+        Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
+    }
+
+    fn install(&self, sim: &Sim, bin: &Path, extra: &[&str]) -> Output {
+        let mut c = self.cmd(script("install.sh"));
+        c.arg("--binary").arg(bin).args([
+            "--server",
+            &sim.url,
+            "--token-file",
+            "-",
+            "--ui-listen",
+            "127.0.0.1:0",
+            "-y",
+        ]);
+        run_with_stdin(c.args(extra), &sim.token)
+    }
+
+    fn uninstall(&self, extra: &[&str]) -> Output {
+        self.cmd(script("uninstall.sh")).arg("-y").args(extra).output().expect("uninstall.sh")
+    }
+
+    /// Removes whatever an earlier (failed) run left: the package, the install, and
+    /// service processes started from the installed binary (by pid).
+    fn clean(&self) {
+        let installed = Command::new("dpkg-query").args(["-W", "-f=${Status}", "integration-connector"]).output();
+        if installed.map(|o| String::from_utf8_lossy(&o.stdout).contains("ok installed")).unwrap_or(false) {
+            let _ = self.cmd("dpkg").args(["--purge", "integration-connector"]).output();
+        }
+        for pid in installed_processes() {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        if Path::new(PREFIX).exists() || Path::new(CONFIG).exists() || !user_lines().is_empty() {
+            let out = self.uninstall(&[]);
+            assert_ok("uninstall.sh (cleaning up an earlier run)", &out);
+        }
+    }
+}
+
+impl Drop for Machine {
+    fn drop(&mut self) {
+        let _ = self.cmd(script("testing/fake-systemctl")).args(["stop", UNIT]).output();
+        self.clean();
+    }
+}
+
+/// Pids of processes running the installed binary (left by an earlier, failed run).
+fn installed_processes() -> Vec<u32> {
+    let Ok(rd) = std::fs::read_dir("/proc") else { return vec![] };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe"))
+                .map(|exe| exe.display().to_string().starts_with(&format!("{PREFIX}/")))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+// === the unit ===
+
+#[test]
+fn the_unit_passes_systemd_analyze_verify_and_is_hardened() {
+    require_tool("systemd-analyze", "apt-get install systemd");
+    let unit = std::fs::read_to_string(script(UNIT)).expect("unit");
+    for line in [
+        "Type=notify",
+        "ExecStart=/opt/flotomate/integration-connector/integration-connector run --config /etc/integration-connector/connector.toml",
+        "User=integration-connector",
+        "Restart=on-failure",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/opt/flotomate/integration-connector/data",
+        "NoNewPrivileges=yes",
+        "PrivateTmp=yes",
+        "CapabilityBoundingSet=",
+        "WatchdogSec=60s",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "the unit lacks `{line}`");
+    }
+    // TimeoutStopSec = the default drain grace + the margin the service itself asks for.
+    let stop = 30 + integration_connector::notify::STOP_MARGIN.as_secs();
+    assert!(unit.lines().any(|l| l == format!("TimeoutStopSec={stop}s")), "TimeoutStopSec must be {stop}s");
+    let example = std::fs::read_to_string(repo().join("config/connector.example.toml")).expect("example config");
+    assert!(example.contains("# drain_grace = \"30s\""), "the example config's drain_grace default changed");
+
+    // verify checks that ExecStart's binary exists: point it at the built one.
+    let dir = tempfile::tempdir().expect("dir");
+    let copy = dir.path().join(UNIT);
+    let built = binary("integration-connector");
+    std::fs::write(&copy, unit.replace(&format!("{PREFIX}/integration-connector"), &built.display().to_string()))
+        .expect("unit copy");
+    let out = Command::new("systemd-analyze").arg("verify").arg(&copy).output().expect("systemd-analyze");
+    // verify exits 0 on unknown keys and bad values too: only an empty stderr is clean.
+    assert!(out.status.success() && out.stderr.is_empty(), "systemd-analyze verify:\n{}", text(&out));
+
+    let out =
+        Command::new("systemd-analyze").args(["security", "--offline=true"]).arg(&copy).output().expect("security");
+    let report = String::from_utf8_lossy(&out.stdout);
+    let score: f64 = report
+        .lines()
+        .find_map(|l| l.split("exposure level for integration-connector.service: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in:\n{}", text(&out)));
+    println!("systemd-analyze security --offline: exposure {score}");
+    assert!(score <= 2.0, "exposure {score} > 2.0:\n{report}");
+}
+
+#[test]
+fn the_scripts_pass_shellcheck() {
+    require_tool("shellcheck", "apt-get install shellcheck");
+    let files = ["install.sh", "uninstall.sh", "debian/postinst", "debian/prerm", "debian/postrm"];
+    let out = Command::new("shellcheck").args(files.iter().map(|f| script(f))).output().expect("shellcheck");
+    assert_ok("shellcheck", &out);
+}
+
+// === scratch root ===
+
+fn scratch_install(root: &Path, sim: &Sim, extra: &[&str]) -> Output {
+    let tokens = tempfile::tempdir().expect("dir");
+    let token = token_file(tokens.path(), &sim.token);
+    Command::new(script("install.sh"))
+        .arg("--root")
+        .arg(root)
+        .arg("--binary")
+        .arg(binary("integration-connector"))
+        .args(["--server", &sim.url, "--ui-listen", "127.0.0.1:0", "-y", "--token-file"])
+        .arg(&token)
+        .args(extra)
+        .env_remove("IC_SERVER_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .expect("install.sh")
+}
+
+#[tokio::test]
+async fn install_and_uninstall_into_a_scratch_root() {
+    require_root();
+    require_tool("systemd-sysusers", "apt-get install systemd");
+    let sim = Sim::start(false).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path().join("root");
+    let at = |p: &str| format!("{}{p}", root.display());
+
+    let out = scratch_install(&root, &sim, &[]);
+    assert_ok("install.sh --root", &out);
+    let uid = uid_of(USER, Path::new(&at("/etc/passwd"))).expect("the user in the scratch root's /etc/passwd");
+    let config = std::fs::read_to_string(at(CONFIG)).expect("config");
+    assert!(config.contains(&format!("token = \"{}\"", sim.token)), "{config}");
+    assert!(config.contains(&format!("path = \"{PREFIX}/data\"")), "{config}");
+    assert_eq!(mode(&at(CONFIG)), 0o600);
+    assert_eq!(std::fs::metadata(at(CONFIG)).expect("config").uid(), uid);
+    assert_eq!(mode(&at(&format!("{PREFIX}/data"))), 0o700);
+    assert_eq!(std::fs::metadata(at(&format!("{PREFIX}/data/connector.key"))).expect("key").uid(), uid);
+    assert_eq!(mode(&at(&format!("{PREFIX}/integration-connector"))), 0o755);
+    assert_eq!(sha(Path::new(&at(&format!("{PREFIX}/integration-connector")))), sha(&binary("integration-connector")));
+    assert!(Path::new(&at(&format!("/etc/systemd/system/multi-user.target.wants/{UNIT}"))).is_symlink(), "not enabled");
+    assert!(!Path::new(&at(&format!("/etc/systemd/system/{UNIT}.d"))).exists(), "no drop-in for the default storage");
+
+    // Again: an upgrade in place that keeps the config byte for byte.
+    let out = scratch_install(&root, &sim, &[]);
+    assert_ok("install.sh --root (again)", &out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("upgrading in place"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(at(CONFIG)).expect("config"), config);
+
+    // --keep-data keeps the storage path and its user; a second uninstall removes the rest.
+    let out =
+        Command::new(script("uninstall.sh")).arg("--root").arg(&root).args(["-y", "--keep-data"]).output().unwrap();
+    assert_ok("uninstall.sh --keep-data", &out);
+    assert!(Path::new(&at(&format!("{PREFIX}/data/connector.key"))).exists(), "storage kept");
+    assert!(!Path::new(&at(CONFIG)).exists() && !Path::new(&at(&format!("{PREFIX}/integration-connector"))).exists());
+    assert!(!Path::new(&at(&format!("/etc/systemd/system/{UNIT}"))).exists());
+    let out = Command::new(script("uninstall.sh")).arg("--root").arg(&root).arg("-y").output().unwrap();
+    assert_ok("uninstall.sh", &out);
+    let left: Vec<String> = tree(&[root.to_str().unwrap()])
+        .into_iter()
+        .filter(|p| p.contains("flotomate") || p.contains("integration-connector"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert_eq!(uid_of(USER, Path::new(&at("/etc/passwd"))), None);
+    let out = Command::new(script("uninstall.sh")).arg("--root").arg(&root).arg("-y").output().unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Nothing to remove"),
+        "{}",
+        text(&out)
+    );
+
+    // Another storage path: its own drop-in makes it the writable path.
+    let other = dir.path().join("root2");
+    let out = scratch_install(&other, &sim, &["--storage-path", "/srv/ic/data"]);
+    assert_ok("install.sh --storage-path", &out);
+    let dropin = std::fs::read_to_string(format!("{}/etc/systemd/system/{UNIT}.d/10-storage.conf", other.display()))
+        .expect("drop-in");
+    assert!(dropin.contains("ReadWritePaths=\nReadWritePaths=/srv/ic/data\n"), "{dropin}");
+    assert!(other.join("srv/ic/data/connector.key").exists());
+}
+
+#[tokio::test]
+async fn install_refuses_non_root_bad_answers_and_a_failed_check() {
+    require_root();
+    let sim = Sim::start(false).await;
+    let dir = tempfile::tempdir().expect("dir");
+    for s in ["install.sh", "uninstall.sh"] {
+        let out = Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg(script(s))
+            .output()
+            .expect("setpriv");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{s} as nobody:\n{}", text(&out));
+        assert!(err.contains("Permission denied") && err.contains("as root or with sudo"), "{s}: {err}");
+    }
+    let root = dir.path().join("root");
+    let bin = binary("integration-connector");
+    // Each with the token on standard input, unless the case is about the token.
+    let attempt = |args: &[&str], stdin: &str| {
+        let mut c = Command::new(script("install.sh"));
+        c.arg("--root").arg(&root).arg("--binary").arg(&bin).arg("-y").args(args).env_remove("IC_SERVER_TOKEN");
+        run_with_stdin(&mut c, stdin)
+    };
+    let with_token = ["--token-file", "-"];
+    for (args, says) in [
+        (vec!["--server", "portal.example.test"], "missing: --token-file"),
+        (vec!["--token", "abc"], "ps"),
+        ([&["--server", "portal.example.test", "--port", "70000"][..], &with_token].concat(), "port must be 1-65535"),
+        ([&["--server", "ftp://portal.example.test"][..], &with_token].concat(), "unknown scheme"),
+        ([&["--server", "http://a.test", "--protocol", "https"][..], &with_token].concat(), "contradicts"),
+        ([&["--server", "a.test", "--storage-path", "relative/dir"][..], &with_token].concat(), "must be absolute"),
+        ([&["--server", "a.test", "--storage-path", "/etc"][..], &with_token].concat(), "system directory"),
+        ([&["--server", "a.test"][..], &with_token].concat(), "no token on standard input"),
+    ] {
+        let stdin = if says.starts_with("no token") { "" } else { "dG9rZW4=" };
+        let out = attempt(&args, stdin);
+        assert_eq!(out.status.code(), Some(1), "{args:?}:\n{}", text(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{args:?} should say {says:?}:\n{}", text(&out));
+    }
+    // A token the portal refuses fails the check: nothing enabled, no config kept, so a
+    // second run asks again instead of upgrading.
+    let tokens = tempfile::tempdir().expect("dir");
+    let wrong = token_file(tokens.path(), "d3Jvbmc6dG9rZW4=");
+    let out =
+        attempt(&["--server", &sim.url, "--ui-listen", "127.0.0.1:0", "--token-file", wrong.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let all = text(&out);
+    assert!(all.contains("FAIL") && all.contains("nothing was enabled or started"), "{all}");
+    assert!(!all.contains("d3Jvbmc6dG9rZW4="), "the token was printed:\n{all}");
+    assert!(!root.join("etc/integration-connector/connector.toml").exists());
+    assert!(!root.join(format!("etc/systemd/system/multi-user.target.wants/{UNIT}")).exists());
+}
+
+// === this machine, with the fake systemctl ===
+
+#[tokio::test]
+async fn installed_for_real_it_registers_as_its_user_and_uninstall_leaves_nothing() {
+    require_tool("systemd-analyze", "apt-get install systemd");
+    require_tool("strace", "apt-get install strace");
+    let sim = Sim::start(false).await;
+    let m = Machine::take();
+    let before = tree(&["/opt", "/etc/integration-connector", "/etc/systemd/system", "/lib/systemd/system"]);
+
+    // The token goes in on standard input; strace records every command line run.
+    let trace = m.dir.path().join("execve.trace");
+    let started = Instant::now();
+    let mut c = m.cmd("strace");
+    c.args(["-f", "-qq", "-e", "trace=execve", "-s", "65535", "-o"]).arg(&trace).arg(script("install.sh"));
+    c.arg("--binary").arg(binary("integration-connector"));
+    c.args(["--server", &sim.url, "--token-file", "-", "--ui-listen", "127.0.0.1:0", "-y"]);
+    let out = run_with_stdin(&mut c, &sim.token);
+    assert_ok("install.sh", &out);
+    println!("install.sh (fresh, under strace): {:?}", started.elapsed());
+    let execs = std::fs::read_to_string(&trace).expect("trace");
+    assert!(execs.contains("setpriv") && execs.contains("\"check\""), "the check did not run as the user:\n{execs}");
+    assert!(!execs.contains(&sim.token), "the token was on a command line");
+    assert!(!text(&out).contains(&sim.token), "the token was printed");
+    assert_eq!(m.calls(), vec!["daemon-reload".to_owned(), format!("enable {UNIT}"), format!("start {UNIT}")]);
+
+    // The installed unit, binary and config, started as systemd would: it registers.
+    let online = sim.wait_online(LIMIT).await;
+    let pid = m.main_pid().expect("the service runs");
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pid}/exe")).unwrap(),
+        PathBuf::from(format!("{PREFIX}/integration-connector"))
+    );
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid = uid_of(USER, Path::new("/etc/passwd")).expect("the user exists");
+    let uid_text = uid.to_string();
+    assert!(status.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some(uid_text.as_str())));
+    let notified = m.notifications();
+    assert!(notified.contains("READY=1"), "{notified}");
+    let id = online["connector_id"].as_str().expect("connector id");
+    eventually(LIMIT, "STATUS=online in the notifications", || async {
+        m.notifications().contains(&format!("STATUS=online as connector {id}")).then_some(())
+    })
+    .await;
+    assert_eq!(mode(CONFIG), 0o600);
+    assert_eq!(std::fs::metadata(CONFIG).unwrap().uid(), uid);
+    assert_eq!(mode(&format!("{PREFIX}/data")), 0o700);
+    let out =
+        Command::new("systemd-analyze").arg("verify").arg(format!("/etc/systemd/system/{UNIT}")).output().unwrap();
+    assert!(out.status.success() && out.stderr.is_empty(), "verify of the installed unit:\n{}", text(&out));
+
+    // Uninstall: stop (a clean drain), disable, and nothing left.
+    let out = m.uninstall(&[]);
+    assert_ok("uninstall.sh", &out);
+    let calls = m.calls();
+    assert!(calls.contains(&format!("stop {UNIT}")) && calls.contains(&format!("disable {UNIT}")), "{calls:?}");
+    assert_eq!(m.exits(), ["0"], "the service did not drain and exit 0:\n{}", m.service_log());
+    let notified = m.notifications();
+    assert!(notified.contains("STOPPING=1") && notified.contains("EXTEND_TIMEOUT_USEC=45000000"), "{notified}");
+    let after = tree(&["/opt", "/etc/integration-connector", "/etc/systemd/system", "/lib/systemd/system"]);
+    assert_eq!(after, before, "uninstall left the file system changed");
+    assert_eq!(user_lines(), "", "the user is still there");
+}
+
+#[tokio::test]
+async fn an_upgrade_while_jobs_are_queued_loses_none_and_runs_each_once() {
+    let sim = Sim::start(false).await;
+    let m = Machine::take();
+    let effects = effects_dir();
+    let out = m.install(&sim, &binary("integration-connector"), &[]);
+    assert_ok("install.sh", &out);
+    let first = sim.wait_online(LIMIT).await["connector_id"].as_str().expect("id").to_owned();
+
+    // 160 jobs of 1 s: 16 run at a time, the rest wait in the connector's queue or the portal's.
+    let specs: Vec<Value> = (0..160).map(|i| touch(effects.path(), &format!("up-{i:03}"), 1000)).collect();
+    let ids = sim.submit(Value::Array(specs)).await;
+    assert_eq!(ids.len(), 160);
+    eventually(LIMIT, "a first few jobs done", || async { (effect_counts(effects.path()).len() >= 20).then_some(()) })
+        .await;
+
+    // The new binary: the same program with other bytes, so its replacement shows.
+    let new_bin = m.dir.path().join("integration-connector");
+    let mut bytes = std::fs::read(binary("integration-connector")).expect("binary");
+    bytes.extend_from_slice(b"\0upgrade-test\0");
+    std::fs::write(&new_bin, bytes).expect("new binary");
+    std::fs::set_permissions(&new_bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let started = Instant::now();
+    let out = m.cmd(script("install.sh")).arg("--binary").arg(&new_bin).arg("-y").output().expect("install.sh");
+    let took = started.elapsed();
+    assert_ok("install.sh (upgrade)", &out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let kept = stdout.lines().find(|l| l.contains("the queue is kept")).unwrap_or_else(|| panic!("{}", text(&out)));
+    println!("upgrade in {took:?}; {}", kept.trim());
+    assert_eq!(sha(&PathBuf::from(format!("{PREFIX}/integration-connector"))), sha(&new_bin), "binary not replaced");
+    let calls = m.calls();
+    let stop = calls.iter().position(|c| c == &format!("stop {UNIT}")).expect("stopped");
+    let start = calls.iter().rposition(|c| c == &format!("start {UNIT}")).expect("started again");
+    assert!(stop < start, "{calls:?}");
+    assert_eq!(m.exits(), ["0"], "the old binary did not drain and exit 0:\n{}", m.service_log());
+
+    let views = sim.wait_done(&ids, Duration::from_secs(120)).await;
+    assert!(views.iter().all(|v| v["result"]["status"] == "succeeded"), "a job did not succeed");
+    let counts = effect_counts(effects.path());
+    for id in &ids {
+        assert_eq!(counts.get(id), Some(&1), "job {id} ran {:?} times", counts.get(id));
+    }
+    assert_eq!(sim.violations().await, 0);
+    let summary = sim.summary().await;
+    let rows = summary["connectors"].as_array().expect("connectors");
+    assert_eq!(rows.len(), 1, "the upgraded connector is still the same row: {rows:?}");
+    assert_eq!(rows[0]["connector_id"], first.as_str());
+}
+
+#[tokio::test]
+async fn a_new_binary_that_fails_the_check_is_rolled_back_and_started_again() {
+    let sim = Sim::start(false).await;
+    let m = Machine::take();
+    assert_ok("install.sh", &m.install(&sim, &binary("integration-connector"), &[]));
+    sim.wait_online(LIMIT).await;
+    let bad = m.dir.path().join("integration-connector");
+    std::fs::write(
+        &bad,
+        "#!/bin/sh\ncase $1 in --version) echo 'integration-connector 9.9.9';; check) echo 'FAIL broken build'; exit 1;; esac\nexit 70\n",
+    )
+    .expect("bad binary");
+    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = m.cmd(script("install.sh")).arg("--binary").arg(&bad).arg("-y").output().expect("install.sh");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("the previous one (integration-connector 0.1.0) is back"), "{}", text(&out));
+    assert_eq!(sha(&PathBuf::from(format!("{PREFIX}/integration-connector"))), sha(&binary("integration-connector")));
+    assert!(m.main_pid().is_some(), "the old binary was not started again");
+    assert_eq!(m.exits(), ["0"]);
+}
+
+// === the .deb ===
+
+/// True when the ELF file has no program interpreter (statically linked).
+fn is_static_elf(bytes: &[u8]) -> bool {
+    let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap_or([0; 8])) as usize;
+    assert_eq!(&bytes[..5], b"\x7fELF\x02", "not a 64-bit ELF file");
+    let (phoff, phentsize, phnum) = (u64_at(0x20), u16_at(0x36), u16_at(0x38));
+    (0..phnum).all(|i| u32::from_le_bytes(bytes[phoff + i * phentsize..][..4].try_into().unwrap_or([0; 4])) != 3)
+}
+
+#[tokio::test]
+async fn the_deb_is_built_inspected_installed_upgraded_and_removed_cleanly() {
+    require_tool("dpkg-deb", "apt-get install dpkg");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let has_deb = Command::new(&cargo).args(["deb", "--version"]).output().map(|o| o.status.success()).unwrap_or(false);
+    assert!(has_deb, "cargo-deb is missing: cargo install cargo-deb --locked (scripts/test.sh installs it)");
+    let targets = Command::new("rustup").args(["target", "list", "--installed"]).output().expect("rustup");
+    assert!(
+        String::from_utf8_lossy(&targets.stdout).contains("x86_64-unknown-linux-musl"),
+        "the musl target is missing: rustup target add x86_64-unknown-linux-musl; apt-get install musl-tools"
+    );
+    let out_dir = tempfile::tempdir().expect("dir");
+    let started = Instant::now();
+    let out = Command::new(&cargo)
+        .current_dir(repo())
+        .args(["deb", "-p", "integration-connector", "--locked", "--target", "x86_64-unknown-linux-musl", "--output"])
+        .arg(out_dir.path())
+        .output()
+        .expect("cargo deb");
+    assert_ok("cargo deb", &out);
+    println!("cargo deb: {:?}", started.elapsed());
+    let deb = std::fs::read_dir(out_dir.path())
+        .expect("out dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .expect("a .deb");
+
+    let listing = Command::new("dpkg-deb").arg("-c").arg(&deb).output().expect("dpkg-deb -c");
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    for path in [
+        "./opt/flotomate/integration-connector/integration-connector",
+        "./opt/flotomate/integration-connector/install.sh",
+        "./opt/flotomate/integration-connector/uninstall.sh",
+        "./opt/flotomate/integration-connector/connector.example.toml",
+        "./lib/systemd/system/integration-connector.service",
+    ] {
+        assert!(listing.lines().any(|l| l.ends_with(path)), "{path} is not in the .deb:\n{listing}");
+    }
+    let info = Command::new("dpkg-deb").arg("-f").arg(&deb).arg("Depends").output().expect("dpkg-deb -f");
+    assert_eq!(String::from_utf8_lossy(&info.stdout).trim(), "passwd", "a static binary depends on nothing but passwd");
+    let x = out_dir.path().join("x");
+    assert_ok("dpkg-deb -x", &Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&x).output().expect("dpkg-deb -x"));
+    let packaged = std::fs::read(x.join("opt/flotomate/integration-connector/integration-connector")).expect("binary");
+    assert!(is_static_elf(&packaged), "the packaged binary is not static");
+    let has = |needle: &[u8]| packaged.windows(needle.len()).any(|w| w == needle);
+    assert!(!has(b"test.touch"), "the packaged binary has the test job types");
+    println!(
+        "packaged binary: {:.1} MiB, static musl; .deb {:.1} MiB",
+        packaged.len() as f64 / 1048576.0,
+        std::fs::metadata(&deb).expect("deb").len() as f64 / 1048576.0
+    );
+    if Path::new("/usr/bin/lintian").exists() {
+        let out = Command::new("lintian").args(["--fail-on", "error"]).arg(&deb).output();
+        let out = out.expect("lintian");
+        println!("lintian:\n{}", text(&out));
+        assert_ok("lintian (errors)", &out);
+    } else {
+        println!("lintian is not installed: skipped (apt-get install lintian)");
+    }
+
+    // Installed with the answers in the environment: configured, checked, started.
+    let sim = Sim::start(false).await;
+    let m = Machine::take();
+    let before = tree(&["/opt", "/etc/integration-connector", "/etc/systemd/system", "/lib/systemd/system"]);
+    let users_before = user_lines();
+    let tokens = tempfile::tempdir().expect("dir");
+    let token = token_file(tokens.path(), &sim.token);
+    let dpkg = |args: &[&str]| {
+        let mut c = m.cmd("dpkg");
+        c.args(args).env("IC_SERVER", &sim.url).env("IC_TOKEN_FILE", &token).env("IC_UI_LISTEN", "127.0.0.1:0");
+        c.output().expect("dpkg")
+    };
+    let out = dpkg(&["-i", deb.to_str().unwrap()]);
+    assert_ok("dpkg -i", &out);
+    let online = sim.wait_online(LIMIT).await;
+    let id = online["connector_id"].as_str().expect("id").to_owned();
+    let registered = sim.get(&format!("/admin/connectors/{id}")).await;
+    let caps = registered["capabilities"].to_string();
+    assert!(!caps.contains("test."), "the packaged binary offers test jobs: {caps}");
+
+    // The same .deb again: prerm stops (drains), postinst upgrades in place.
+    let out = dpkg(&["-i", deb.to_str().unwrap()]);
+    assert_ok("dpkg -i (again)", &out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("upgrading in place"), "{}", text(&out));
+    assert!(m.main_pid().is_some(), "not running after the upgrade");
+    assert_eq!(m.exits(), ["0"]);
+
+    let out = dpkg(&["-r", "integration-connector"]);
+    assert_ok("dpkg -r", &out);
+    assert_eq!(m.exits(), ["0", "0"]);
+    let after = tree(&["/opt", "/etc/integration-connector", "/etc/systemd/system", "/lib/systemd/system"]);
+    assert_eq!(after, before, "dpkg -r left the file system changed");
+    assert_eq!(user_lines(), users_before, "dpkg -r left the user");
+    let status = Command::new("dpkg-query").args(["-W", "-f=${Status}", "integration-connector"]).output().unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(!status.contains("ok installed") && !status.contains("config-files"), "after dpkg -r: {status}");
+}
