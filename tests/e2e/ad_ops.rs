@@ -372,7 +372,7 @@ async fn kill_9_during_500_mixed_workflow_jobs_leaves_exactly_the_expected_direc
         assert_eq!(get("description"), vec![format!("user {i}")], "{dn}");
         let uac: u32 = get("userAccountControl").first().and_then(|v| v.parse().ok()).unwrap_or(0);
         let groups = get("memberOf");
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             assert_eq!(uac & 2, 0, "{dn} should be enabled");
             assert!(groups.contains(&g1) && groups.contains(&g2), "{dn}: {groups:?}");
         } else {

@@ -18,6 +18,9 @@ use crate::protocol::wire::DirectoryReport;
 use crate::status::{ComponentPublisher, ComponentState};
 
 const HEALTH_EVERY: Duration = Duration::from_secs(10);
+/// Ready user-bind connections kept per directory, and how long one may wait unused.
+const SPARES: usize = 4;
+const SPARE_MAX_AGE: Duration = Duration::from_secs(20);
 
 /// A connection lent to a job, and what the job needs to open user connections.
 pub struct Lease {
@@ -59,6 +62,9 @@ pub struct DirectoryActor {
     report: watch::Sender<DirectoryReport>,
     status: ComponentPublisher,
     connecting: bool,
+    /// Fresh, unbound TLS connections for user binds; each is used once.
+    spares: Vec<(std::time::Instant, Ldap)>,
+    refilling: bool,
 }
 
 impl DirectoryActor {
@@ -83,6 +89,8 @@ impl DirectoryActor {
                 report,
                 status,
                 connecting: false,
+                spares: Vec::new(),
+                refilling: false,
             },
             rx,
         )
@@ -170,12 +178,53 @@ impl DirectoryActor {
     }
 }
 
+impl DirectoryActor {
+    fn refill(&mut self, ctx: &mut Context<Self>) {
+        self.spares.retain_mut(|(at, l)| at.elapsed() < SPARE_MAX_AGE && !l.is_closed());
+        if self.refilling || self.spares.len() >= SPARES || self.pool.last_error.is_some() {
+            return;
+        }
+        self.refilling = true;
+        let settings = self.settings.clone();
+        let tls = self.tls.clone();
+        let url = self.pool.preferred_url;
+        async move {
+            let url = settings.urls.get(url).or(settings.urls.first())?;
+            let ep = Endpoint { url, tls, plain: settings.plain_urls, connect_timeout: settings.connect_timeout };
+            open(&ep).await.ok()
+        }
+        .into_actor(self)
+        .map(|conn, act, ctx| {
+            act.refilling = false;
+            if let Some(c) = conn {
+                act.spares.push((std::time::Instant::now(), c));
+                act.refill(ctx);
+            }
+        })
+        .spawn(ctx);
+    }
+}
+
+impl Handler<super::messages::TakeUserConnection> for DirectoryActor {
+    type Result = Option<Ldap>;
+
+    fn handle(&mut self, _: super::messages::TakeUserConnection, ctx: &mut Context<Self>) -> Option<Ldap> {
+        self.spares.retain_mut(|(at, l)| at.elapsed() < SPARE_MAX_AGE && !l.is_closed());
+        let conn = self.spares.pop().map(|(_, l)| l);
+        self.refill(ctx);
+        conn
+    }
+}
+
 impl Actor for DirectoryActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.health(ctx);
-        ctx.run_interval(HEALTH_EVERY, |act, ctx| act.health(ctx));
+        ctx.run_interval(HEALTH_EVERY, |act, ctx| {
+            act.health(ctx);
+            act.refill(ctx);
+        });
     }
 }
 

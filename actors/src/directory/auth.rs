@@ -7,6 +7,9 @@ use ldap3::controls::RawControl;
 use ldap3::Scope;
 use serde_json::{json, Map, Value};
 
+use actix::Addr;
+use ldap3::Ldap;
+
 use super::actor::Lease;
 use super::codes::{
     ad_data_code, ad_login_reason, ppolicy_error, ppolicy_login_reason, LdapFailure, LoginReason, PPOLICY_OID,
@@ -16,6 +19,7 @@ use super::entry::RawEntry;
 use super::escape::{user_filter, MAX_USERNAME_BYTES};
 use super::record::entry_guid;
 use super::settings::DirectoryKind;
+use super::{DirectoryActor, TakeUserConnection};
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::Authenticate;
 
@@ -41,7 +45,7 @@ fn refused(reason: LoginReason) -> Value {
     json!({"authenticated": false, "reason": reason.as_str(), "user": null})
 }
 
-pub async fn authenticate(lease: Lease, p: Authenticate) -> Result<Value, JobError> {
+pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Authenticate) -> Result<Value, JobError> {
     let s = lease.settings.clone();
     if p.password.is_empty() {
         // An empty password is an unauthenticated bind, which "succeeds": never send it.
@@ -78,7 +82,8 @@ pub async fn authenticate(lease: Lease, p: Authenticate) -> Result<Value, JobErr
             return Ok(refused(LoginReason::UserNotFound));
         }
     };
-    match user_bind(&lease, &entry.dn, p.password.expose()).await? {
+    let spare = directory.send(TakeUserConnection).await.ok().flatten();
+    match user_bind(&lease, spare, &entry.dn, p.password.expose()).await? {
         Some(reason) => Ok(refused(reason)),
         None => Ok(json!({
             "authenticated": true,
@@ -89,13 +94,31 @@ pub async fn authenticate(lease: Lease, p: Authenticate) -> Result<Value, JobErr
 }
 
 /// Binds as the user on a fresh connection. `None` = success.
-async fn user_bind(lease: &Lease, dn: &str, password: &str) -> Result<Option<LoginReason>, JobError> {
+async fn user_bind(
+    lease: &Lease,
+    spare: Option<Ldap>,
+    dn: &str,
+    password: &str,
+) -> Result<Option<LoginReason>, JobError> {
     let s = &lease.settings;
-    let ep = lease.endpoint();
-    let mut conn = open(&ep).await.map_err(|e| e.to_job_error("user connection"))?;
-    let ppolicy = RawControl { ctype: PPOLICY_OID.into(), crit: false, val: None };
-    let res = conn.with_timeout(s.operation_timeout).with_controls(vec![ppolicy]).simple_bind(dn, password).await;
-    let _ = conn.unbind().await;
+    let bind_on = |mut conn: Ldap| async move {
+        let ppolicy = RawControl { ctype: PPOLICY_OID.into(), crit: false, val: None };
+        let res = conn.with_timeout(s.operation_timeout).with_controls(vec![ppolicy]).simple_bind(dn, password).await;
+        let _ = conn.unbind().await;
+        res
+    };
+    // A spare connection the server closed meanwhile fails before any bind: open a fresh one.
+    let res = match spare {
+        Some(conn) => match bind_on(conn).await {
+            Err(e) if !matches!(e, ldap3::LdapError::LdapResult { .. }) => None,
+            other => Some(other),
+        },
+        None => None,
+    };
+    let res = match res {
+        Some(r) => r,
+        None => bind_on(open(&lease.endpoint()).await.map_err(|e| e.to_job_error("user connection"))?).await,
+    };
     let res = res.map_err(|e| LdapFailure::from_ldap(e).to_job_error("user bind"))?;
     let policy = res
         .ctrls

@@ -83,7 +83,7 @@ async fn execute(job: Runnable, executors: Executors, ctx: JobContext) -> Result
                     format!("directory `{}` is configured without TLS: passwords are never sent over it", p.directory),
                 ));
             }
-            auth::authenticate(lease, p).await
+            auth::authenticate(lease, d, p).await
         }
         (JobKind::Import(p), Some(d)) => {
             import::run(import::ImportJob {
