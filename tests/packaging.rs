@@ -137,6 +137,21 @@ fn effect_counts(effects: &Path) -> HashMap<String, usize> {
     counts
 }
 
+/// An admin GET on a fresh connection each time (no keep-alive race with the simulator
+/// closing an idle one), retried a few times.
+async fn admin_get(sim: &Sim, path: &str) -> Value {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client");
+    for _ in 0..5 {
+        if let Ok(resp) = client.get(format!("{}{path}", sim.url)).send().await {
+            if let Ok(v) = resp.json::<Value>().await {
+                return v;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("admin GET {path} failed 5 times")
+}
+
 // === the machine, with a fake systemctl ===
 
 /// This machine as install.sh sees it: root, the fake systemctl and its records. Taking
@@ -157,6 +172,9 @@ impl Machine {
         let m = Machine { dir: tempfile::tempdir().expect("machine dir"), _turn: turn };
         m.clean();
         assert!(!Path::new(PREFIX).exists() && !Path::new(CONFIG).exists(), "could not clean {PREFIX} up first");
+        // The records start now, not with the clean-up.
+        let _ = std::fs::remove_file(m.dir.path().join("calls"));
+        let _ = std::fs::remove_dir_all(m.state());
         m
     }
 
@@ -313,10 +331,15 @@ fn the_scripts_pass_shellcheck() {
 
 // === scratch root ===
 
-fn scratch_install(root: &Path, sim: &Sim, extra: &[&str]) -> Output {
+/// install.sh --root under strace: the output, and every command line it ran.
+fn scratch_install(root: &Path, sim: &Sim, extra: &[&str]) -> (Output, String) {
     let tokens = tempfile::tempdir().expect("dir");
     let token = token_file(tokens.path(), &sim.token);
-    Command::new(script("install.sh"))
+    let trace = tokens.path().join("execve.trace");
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=execve", "-s", "65535", "-o"])
+        .arg(&trace)
+        .arg(script("install.sh"))
         .arg("--root")
         .arg(root)
         .arg("--binary")
@@ -327,20 +350,26 @@ fn scratch_install(root: &Path, sim: &Sim, extra: &[&str]) -> Output {
         .env_remove("IC_SERVER_TOKEN")
         .stdin(Stdio::null())
         .output()
-        .expect("install.sh")
+        .expect("strace install.sh");
+    (out, std::fs::read_to_string(&trace).unwrap_or_default())
 }
 
 #[tokio::test]
 async fn install_and_uninstall_into_a_scratch_root() {
     require_root();
     require_tool("systemd-sysusers", "apt-get install systemd");
+    require_tool("strace", "apt-get install strace");
     let sim = Sim::start(false).await;
     let dir = tempfile::tempdir().expect("dir");
     let root = dir.path().join("root");
     let at = |p: &str| format!("{}{p}", root.display());
 
-    let out = scratch_install(&root, &sim, &[]);
+    let (out, execs) = scratch_install(&root, &sim, &[]);
     assert_ok("install.sh --root", &out);
+    // The token is read from a file and written by shell built-ins: never an argument.
+    assert!(execs.contains("\"check\""), "no check ran:\n{execs}");
+    assert!(!execs.contains(&sim.token), "the token was on a command line:\n{execs}");
+    assert!(!text(&out).contains(&sim.token), "the token was printed");
     let uid = uid_of(USER, Path::new(&at("/etc/passwd"))).expect("the user in the scratch root's /etc/passwd");
     let config = std::fs::read_to_string(at(CONFIG)).expect("config");
     assert!(config.contains(&format!("token = \"{}\"", sim.token)), "{config}");
@@ -355,7 +384,7 @@ async fn install_and_uninstall_into_a_scratch_root() {
     assert!(!Path::new(&at(&format!("/etc/systemd/system/{UNIT}.d"))).exists(), "no drop-in for the default storage");
 
     // Again: an upgrade in place that keeps the config byte for byte.
-    let out = scratch_install(&root, &sim, &[]);
+    let (out, _) = scratch_install(&root, &sim, &[]);
     assert_ok("install.sh --root (again)", &out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("upgrading in place"), "{}", text(&out));
     assert_eq!(std::fs::read_to_string(at(CONFIG)).expect("config"), config);
@@ -384,7 +413,7 @@ async fn install_and_uninstall_into_a_scratch_root() {
 
     // Another storage path: its own drop-in makes it the writable path.
     let other = dir.path().join("root2");
-    let out = scratch_install(&other, &sim, &["--storage-path", "/srv/ic/data"]);
+    let (out, _) = scratch_install(&other, &sim, &["--storage-path", "/srv/ic/data"]);
     assert_ok("install.sh --storage-path", &out);
     let dropin = std::fs::read_to_string(format!("{}/etc/systemd/system/{UNIT}.d/10-storage.conf", other.display()))
         .expect("drop-in");
@@ -450,24 +479,15 @@ async fn install_refuses_non_root_bad_answers_and_a_failed_check() {
 #[tokio::test]
 async fn installed_for_real_it_registers_as_its_user_and_uninstall_leaves_nothing() {
     require_tool("systemd-analyze", "apt-get install systemd");
-    require_tool("strace", "apt-get install strace");
     let sim = Sim::start(false).await;
     let m = Machine::take();
     let before = tree(&["/opt", "/etc/integration-connector", "/etc/systemd/system", "/lib/systemd/system"]);
 
-    // The token goes in on standard input; strace records every command line run.
-    let trace = m.dir.path().join("execve.trace");
+    // The token goes in on standard input.
     let started = Instant::now();
-    let mut c = m.cmd("strace");
-    c.args(["-f", "-qq", "-e", "trace=execve", "-s", "65535", "-o"]).arg(&trace).arg(script("install.sh"));
-    c.arg("--binary").arg(binary("integration-connector"));
-    c.args(["--server", &sim.url, "--token-file", "-", "--ui-listen", "127.0.0.1:0", "-y"]);
-    let out = run_with_stdin(&mut c, &sim.token);
+    let out = m.install(&sim, &binary("integration-connector"), &[]);
     assert_ok("install.sh", &out);
-    println!("install.sh (fresh, under strace): {:?}", started.elapsed());
-    let execs = std::fs::read_to_string(&trace).expect("trace");
-    assert!(execs.contains("setpriv") && execs.contains("\"check\""), "the check did not run as the user:\n{execs}");
-    assert!(!execs.contains(&sim.token), "the token was on a command line");
+    println!("install.sh (fresh): {:?}", started.elapsed());
     assert!(!text(&out).contains(&sim.token), "the token was printed");
     assert_eq!(m.calls(), vec!["daemon-reload".to_owned(), format!("enable {UNIT}"), format!("start {UNIT}")]);
 
@@ -545,8 +565,14 @@ async fn an_upgrade_while_jobs_are_queued_loses_none_and_runs_each_once() {
     assert!(stop < start, "{calls:?}");
     assert_eq!(m.exits(), ["0"], "the old binary did not drain and exit 0:\n{}", m.service_log());
 
-    let views = sim.wait_done(&ids, Duration::from_secs(120)).await;
-    assert!(views.iter().all(|v| v["result"]["status"] == "succeeded"), "a job did not succeed");
+    eventually(Duration::from_secs(120), "every job done at the simulator", || async {
+        (admin_get(&sim, "/admin/summary").await["jobs"]["done"].as_u64()? == 160).then_some(())
+    })
+    .await;
+    for id in &ids {
+        let view = admin_get(&sim, &format!("/admin/jobs/{id}")).await;
+        assert_eq!(view["result"]["status"], "succeeded", "{view}");
+    }
     let counts = effect_counts(effects.path());
     for id in &ids {
         assert_eq!(counts.get(id), Some(&1), "job {id} ran {:?} times", counts.get(id));
@@ -567,7 +593,7 @@ async fn a_new_binary_that_fails_the_check_is_rolled_back_and_started_again() {
     let bad = m.dir.path().join("integration-connector");
     std::fs::write(
         &bad,
-        "#!/bin/sh\ncase $1 in --version) echo 'integration-connector 9.9.9';; check) echo 'FAIL broken build'; exit 1;; esac\nexit 70\n",
+        "#!/bin/sh\ncase $1 in --version) echo 'integration-connector 9.9.9'; exit 0;; check) echo 'FAIL broken build'; exit 1;; esac\nexit 70\n",
     )
     .expect("bad binary");
     std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o755)).expect("chmod");

@@ -70,7 +70,9 @@ enum Round {
     Again,
     /// Not online, or no room: look again shortly.
     Idle,
-    Failed(LinkError),
+    /// Something failed; `progressed` when an earlier request of the round got through
+    /// (the server is answering again: the backoff starts over).
+    Failed { error: LinkError, progressed: bool },
 }
 
 impl Poller {
@@ -100,10 +102,13 @@ impl Poller {
                 return Round::Idle;
             };
             // Acks that got no answer before (or before a restart) go out again first.
+            let mut progressed = false;
             if let Ok(unacked) = queue.send(ListUnacknowledged).await {
-                if let Err(e) = acknowledge(&client, &queue, &id, unacked).await {
-                    return Round::Failed(e);
+                let any = !unacked.is_empty();
+                if let Err(error) = acknowledge(&client, &queue, &id, unacked).await {
+                    return Round::Failed { error, progressed };
                 }
+                progressed = any;
             }
             if want == 0 {
                 return Round::Idle;
@@ -113,25 +118,28 @@ impl Poller {
             let timeout = Some(Duration::from_secs(wait + 15));
             let answer = match client.call(Method::GET, &path, Some(&id), None, timeout).await {
                 Ok(a) => a,
-                Err(e) => return Round::Failed(e),
+                Err(error) => return Round::Failed { error, progressed },
             };
             let jobs = match answer.json::<JobsResponse>() {
                 Ok(r) => r.jobs,
-                Err(e) => return Round::Failed(e),
+                Err(error) => return Round::Failed { error, progressed },
             };
             if jobs.is_empty() {
                 return Round::Again;
             }
             let accepted = match store(&queue, jobs).await {
                 Some(a) => a,
-                None => return Round::Failed(LinkError::BadResponse("the queue could not store the jobs".into())),
+                None => {
+                    let error = LinkError::BadResponse("the queue could not store the jobs".into());
+                    return Round::Failed { error, progressed: true };
+                }
             };
             let ids = accepted.into_iter().map(|(id, _)| id).collect();
             let outcome = acknowledge(&client, &queue, &id, ids).await;
             dispatcher.do_send(JobsArrived);
             match outcome {
                 Ok(()) => Round::Again,
-                Err(e) => Round::Failed(e),
+                Err(error) => Round::Failed { error, progressed: true },
             }
         }
     }
@@ -150,7 +158,12 @@ impl Poller {
                 Round::Idle => {
                     ctx.notify_later(Poll, Duration::from_millis(100));
                 }
-                Round::Failed(e) => act.failed(e, ctx),
+                Round::Failed { error, progressed } => {
+                    if progressed {
+                        act.failures = 0;
+                    }
+                    act.failed(error, ctx)
+                }
             }
         });
         self.in_flight = Some(ctx.spawn(work));
@@ -163,7 +176,9 @@ impl Poller {
             Recovery::Disabled => self.session.do_send(ConnectorDisabled { detail: e.to_string() }),
             _ => tracing::warn!(error = %e, "polling for jobs failed; retrying"),
         }
-        ctx.notify_later(Poll, wait_before_retry(&e, self.failures).max(Duration::from_millis(100)));
+        let wait = wait_before_retry(&e, self.failures).max(Duration::from_millis(100));
+        tracing::debug!(failures = self.failures, ?wait, "next poll after a failure");
+        ctx.notify_later(Poll, wait);
     }
 }
 
