@@ -83,7 +83,11 @@ pub fn start(
         (settings.link.clone(), client.clone(), queue.clone(), board.clone());
     let (d_settings, c_link) = (settings.dispatcher.clone(), link_rx.clone());
     let (l_link, d_metrics) = (link_rx.clone(), metrics.clone());
-    let ship_settings = LogShipSettings { dir: settings.logging.dir.clone(), host: settings.link.hostname.clone() };
+    let ship_settings = LogShipSettings {
+        dir: settings.logging.dir.clone(),
+        host: settings.link.hostname.clone(),
+        audit_journal: Some(settings.queue.path.join(connector_actors::audit::FILE_NAME)),
+    };
     let session = Supervisor::start(move |ctx: &mut Context<Session>| {
         let session_addr = ctx.address();
         let courier_status = s_board.component("courier");

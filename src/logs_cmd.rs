@@ -28,7 +28,8 @@ pub fn run(settings: &Settings, action: LogsAction) -> u8 {
     }
     // The connector id, when the storage is free (a running service holds it: then none).
     let connector_id = DurableQueue::open(settings.queue.clone()).ok().and_then(|q| q.connector_id().ok().flatten());
-    let info = BundleInfo { connector_id, host: settings.link.hostname.clone(), since, until };
+    let audit_journal = Some(settings.queue.path.join(connector_actors::audit::FILE_NAME));
+    let info = BundleInfo { connector_id, host: settings.link.hostname.clone(), since, until, audit_journal };
     let made = bundle::list(&settings.logging.dir).and_then(|files| {
         let (keep, left) = bundle::select(files, range.0, range.1);
         bundle::build(&info, &keep, &left).map(|zip| (zip, keep.len()))

@@ -5,6 +5,7 @@
 //! Run with `scripts/bench.sh` (builds the `bench-jobs` profile, which has the
 //! benchmark-only job types; the release binary does not).
 
+mod ad;
 #[path = "../../tests/harness/mod.rs"]
 mod harness;
 mod ldap;
@@ -35,6 +36,9 @@ fn main() {
     }
     if wants("login") {
         rows.extend(rt.block_on(ldap::login()));
+    }
+    if wants("ad-create") {
+        rows.extend(rt.block_on(ad::create()));
     }
     println!("\n| workload | items | seconds | items/s | baseline items/s | ratio | notes |");
     println!("|---|---:|---:|---:|---:|---:|---|");

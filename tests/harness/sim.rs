@@ -47,7 +47,9 @@ impl Sim {
             let pem = std::fs::read(dir.path().join("sim").join("ca.pem")).expect("sim ca.pem");
             builder = builder.tls_certs_merge(reqwest::Certificate::from_pem_bundle(&pem).expect("ca"));
         }
-        let http = builder.build().expect("admin client");
+        // No idle connections kept: a keep-alive connection the simulator is closing at
+        // the same moment would fail a request for reasons that are not under test.
+        let http = builder.pool_max_idle_per_host(0).build().expect("admin client");
         Sim { child, url, dir, token, tls, http }
     }
 

@@ -86,6 +86,7 @@ impl Handler<LogCommand> for LogShipper {
                     host: self.settings.host.clone(),
                     since,
                     until,
+                    audit_journal: self.settings.audit_journal.clone(),
                 };
                 let ask =
                     UploadAsk { request_id: request_id.clone(), connector_id, dir: self.settings.dir.clone(), info };

@@ -49,6 +49,8 @@ pub struct BundleInfo {
     pub host: String,
     pub since: Option<String>,
     pub until: Option<String>,
+    /// The AD audit journal, added whole (as `audit.jsonl`) when it exists.
+    pub audit_journal: Option<std::path::PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -173,6 +175,12 @@ pub fn build(info: &BundleInfo, files: &[LogFile], left_out: &[LeftOut]) -> Resu
         zip.start_file(format!("logs/{}", f.name), options).map_err(zip_err)?;
         zip.write_all(&data).map_err(io_err)?;
         listed.push((f, data.len() as u64));
+    }
+    if let Some(journal) = &info.audit_journal {
+        if let Ok(data) = std::fs::read(journal) {
+            zip.start_file("audit.jsonl", options).map_err(zip_err)?;
+            zip.write_all(&data).map_err(io_err)?;
+        }
     }
     let manifest = Manifest {
         connector_id: info.connector_id.as_deref(),

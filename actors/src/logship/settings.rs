@@ -8,4 +8,6 @@ pub struct LogShipSettings {
     pub dir: PathBuf,
     /// This machine's host name, for `manifest.json`.
     pub host: String,
+    /// The AD audit journal, added to every bundle when it exists.
+    pub audit_journal: Option<PathBuf>,
 }

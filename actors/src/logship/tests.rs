@@ -45,9 +45,18 @@ fn the_time_range_selects_overlapping_files_and_the_manifest_says_what_was_left_
     let (keep, left) = bundle::select(files, Some(T0 + H + 60_000), Some(T0 + 2 * H - 60_000));
     assert_eq!(keep.iter().map(|f| f.name.clone()).collect::<Vec<_>>(), vec![b.clone()]);
     assert_eq!(left.len(), 2);
-    let info = BundleInfo { connector_id: Some("c-1".into()), host: "h".into(), since: None, until: None };
+    let journal = dir.path().join("audit.jsonl");
+    std::fs::write(&journal, "{}\n").unwrap();
+    let info = BundleInfo {
+        connector_id: Some("c-1".into()),
+        host: "h".into(),
+        since: None,
+        until: None,
+        audit_journal: Some(journal),
+    };
     let zip = bundle::build(&info, &keep, &left).unwrap();
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    assert!(archive.by_name("audit.jsonl").is_ok(), "the audit journal is not in the bundle");
     let mut manifest = String::new();
     archive.by_name("manifest.json").unwrap().read_to_string(&mut manifest).unwrap();
     let m: Value = serde_json::from_str(&manifest).unwrap();

@@ -142,6 +142,10 @@ impl DurableQueue {
             if job.delivery == Delivery::Pending {
                 self.results_pending += 1;
             }
+            if job.state == JobState::Running && job.batches_stored > job.batches_at_start {
+                // It was making progress when the process died (a kill, a reboot): not its fault.
+                job.attempts = job.attempts.saturating_sub(1);
+            }
             match job.state {
                 JobState::Dead => self.dead += 1,
                 JobState::Running if job.attempts >= self.settings.max_attempts => {
@@ -235,6 +239,7 @@ impl DurableQueue {
                 batches_delivered: 0,
                 records_stored: 0,
                 records_deleted: 0,
+                batches_at_start: 0,
             };
             self.next_arrival += 1;
             batch.put(keys::job(&job.id), encode(&job));
@@ -328,6 +333,7 @@ impl DurableQueue {
             }
             job.state = JobState::Running;
             job.attempts += 1;
+            job.batches_at_start = job.batches_stored;
             job.started_ms.get_or_insert(now_ms);
             batch.put(keys::job(&id), encode(&job));
             self.live.insert(id.clone(), JobState::Running);

@@ -85,6 +85,10 @@ pub struct JobRecord {
     pub records_stored: u64,
     #[serde(default)]
     pub records_deleted: u64,
+    /// `batches_stored` when the current run started: a run that stored batches before
+    /// the process died made progress, and that death does not count as a crash of the job.
+    #[serde(default)]
+    pub batches_at_start: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

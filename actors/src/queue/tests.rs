@@ -146,6 +146,31 @@ fn a_job_that_keeps_crashing_the_process_is_declared_dead() {
 }
 
 #[test]
+fn a_long_job_killed_while_making_progress_is_not_taken_for_a_crash_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(dir.path());
+    s.max_attempts = 2;
+    let import = || job("j-imp", "ldap.import", json!({"payload": {"directory": "corp", "mode": "full"}}));
+    {
+        let mut q = DurableQueue::open(s.clone()).unwrap();
+        accept_ack(&mut q, vec![import()]);
+    }
+    for round in 0..4 {
+        let mut q = DurableQueue::open(s.clone()).unwrap();
+        assert_eq!(q.take_runnable(T0, 1).unwrap().len(), 1, "round {round}: the import was given up");
+        let batch = NewBatch {
+            records: vec![json!({"dn": round}).to_string()],
+            keys: vec![round.to_string()],
+            deleted: 0,
+            last: false,
+        };
+        q.store_batch("j-imp", batch).unwrap();
+    } // each round ends as if killed
+    let q = DurableQueue::open(s).unwrap();
+    assert_eq!(q.get("j-imp").unwrap().unwrap().state, JobState::Acknowledged);
+}
+
+#[test]
 fn retryable_failures_back_off_then_give_up() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = settings(dir.path());
