@@ -12,7 +12,9 @@ SAMBA_USERS=${IC_TEST_SAMBA_USERS:-2000}
 
 need_apt=()
 # chromium: the status page is tested in headless Chromium (tests/e2e/ops.rs).
-for pkg in ca-certificates procps curl chromium; do
+# systemd (systemd-analyze, systemd-sysusers), shellcheck, strace, lintian, python3 (the
+# fake systemctl) and musl-tools (the static .deb build): tests/packaging.rs.
+for pkg in ca-certificates procps curl chromium systemd shellcheck strace lintian python3 musl-tools; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -21,6 +23,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
+# The .deb (tests/packaging.rs): cargo-deb and the musl target for a static binary.
+rustup target list --installed | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
+cargo deb --version >/dev/null 2>&1 || cargo install cargo-deb --locked
 bash scripts/servers/slapd.sh install
 bash scripts/servers/samba.sh install
 
@@ -44,6 +49,8 @@ samba_pid=$!
 
 echo "== build (one build for every test binary)"
 cargo build --workspace --all-targets --features test-jobs --locked
+# The packaged binary (no test job types), so tests/packaging.rs's `cargo deb` only packs.
+cargo build --release --target x86_64-unknown-linux-musl -p integration-connector --locked
 
 wait "$slapd_pid" || { echo "slapd did not start"; exit 1; }
 wait "$samba_pid" || { echo "Samba AD did not start"; exit 1; }

@@ -257,3 +257,18 @@ async fn a_second_signal_exits_at_once_and_the_job_resumes_at_the_next_start() {
     assert_eq!(views[0]["result"]["status"], "succeeded");
     assert_eq!(effect_counts(&sim)["slow"], 1);
 }
+
+#[tokio::test]
+async fn a_panicking_job_fails_alone_and_the_connector_keeps_running() {
+    let sim = Sim::start(false).await;
+    let mut c = Connector::for_sim(&sim, "c1", "");
+    sim.wait_online(LIMIT).await;
+    let ids = sim.submit(json!([{"type": "test.noop", "payload": {"panic": true}}])).await;
+    let views = sim.wait_done(&ids, LIMIT).await;
+    assert_eq!(views[0]["result"]["error"]["code"], "internal", "{}", views[0]["result"]);
+    assert!(!views[0]["result"]["error"]["message"].as_str().unwrap().contains("panic requested"), "panic text leaked");
+    assert_eq!(c.exited(), None, "the process died");
+    let ids = sim.submit(json!([noop(0)])).await;
+    assert_eq!(sim.wait_done(&ids, LIMIT).await[0]["result"]["status"], "succeeded");
+    assert!(c.log_text().contains("job executor panicked"));
+}

@@ -30,6 +30,9 @@ pub async fn noop(p: TestJob, ctx: JobContext) -> Result<Value, JobError> {
     if p.sleep_ms > 0 {
         tokio::time::sleep(Duration::from_millis(p.sleep_ms)).await;
     }
+    if p.panic {
+        std::panic::panic_any("panic requested by the test job");
+    }
     fail_with(&p)?;
     Ok(json!({"ok": true, "attempts": ctx.attempts}))
 }

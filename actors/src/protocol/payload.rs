@@ -150,6 +150,9 @@ pub struct TestJob {
     pub path: Option<String>,
     /// Fail with this error code instead of succeeding (e.g. "timeout" to test retries).
     pub fail_with: Option<String>,
+    /// Panic inside the executor (to test that a panic costs only this job).
+    #[serde(default)]
+    pub panic: bool,
 }
 
 #[derive(Debug, Clone)]
