@@ -49,8 +49,6 @@ samba_pid=$!
 
 echo "== build (one build for every test binary)"
 cargo build --workspace --all-targets --features test-jobs --locked
-# The packaged binary (no test job types), so tests/packaging.rs's `cargo deb` only packs.
-cargo build --release --target x86_64-unknown-linux-musl -p integration-connector --locked
 
 wait "$slapd_pid" || { echo "slapd did not start"; exit 1; }
 wait "$samba_pid" || { echo "Samba AD did not start"; exit 1; }

@@ -75,7 +75,10 @@ impl Notifier {
                 None => Target::Path(PathBuf::from(s)),
             }
         });
-        let for_us = watchdog_pid.map_or(true, |p| p.trim().parse::<u32>().ok() == Some(own_pid));
+        let for_us = match watchdog_pid {
+            None => true,
+            Some(p) => p.trim().parse::<u32>().ok() == Some(own_pid),
+        };
         let watchdog = watchdog_usec
             .and_then(|u| u.trim().parse::<u64>().ok())
             .filter(|&u| u > 0 && for_us && target.is_some())

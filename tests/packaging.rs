@@ -324,7 +324,7 @@ fn the_unit_passes_systemd_analyze_verify_and_is_hardened() {
 #[test]
 fn the_scripts_pass_shellcheck() {
     require_tool("shellcheck", "apt-get install shellcheck");
-    let files = ["install.sh", "uninstall.sh", "debian/postinst", "debian/prerm", "debian/postrm"];
+    let files = ["install.sh", "uninstall.sh", "debian/postinst", "debian/prerm"];
     let out = Command::new("shellcheck").args(files.iter().map(|f| script(f))).output().expect("shellcheck");
     assert_ok("shellcheck", &out);
 }
@@ -616,6 +616,110 @@ fn is_static_elf(bytes: &[u8]) -> bool {
     (0..phnum).all(|i| u32::from_le_bytes(bytes[phoff + i * phentsize..][..4].try_into().unwrap_or([0; 4])) != 3)
 }
 
+/// The syscalls the unit's `SystemCallFilter=` lines allow, expanded with
+/// `systemd-analyze syscall-filter` (allow lists, minus `~` deny lists).
+fn unit_syscall_filter() -> BTreeSet<String> {
+    let out = Command::new("systemd-analyze").arg("syscall-filter").output().expect("systemd-analyze syscall-filter");
+    let mut groups: HashMap<String, Vec<String>> = HashMap::new();
+    let mut current = String::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if line.starts_with('@') {
+            current = line.split_whitespace().next().unwrap_or_default().to_owned();
+        } else if !line.trim().is_empty() && !line.trim().starts_with('#') && !current.is_empty() {
+            groups.entry(current.clone()).or_default().push(line.trim().to_owned());
+        }
+    }
+    fn expand(name: &str, groups: &HashMap<String, Vec<String>>, into: &mut BTreeSet<String>) {
+        if !name.starts_with('@') {
+            into.insert(name.to_owned());
+            return;
+        }
+        for member in groups.get(name).unwrap_or_else(|| panic!("unknown syscall group {name}")) {
+            expand(member, groups, into);
+        }
+    }
+    let (mut allow, mut deny) = (BTreeSet::new(), BTreeSet::new());
+    for line in std::fs::read_to_string(script(UNIT)).expect("unit").lines() {
+        let Some(value) = line.strip_prefix("SystemCallFilter=") else { continue };
+        let (list, set) = match value.strip_prefix('~') {
+            Some(rest) => (rest, &mut deny),
+            None => (value, &mut allow),
+        };
+        for item in list.split_whitespace() {
+            expand(item, &groups, set);
+        }
+    }
+    assert!(!allow.is_empty(), "the unit has no SystemCallFilter allow list");
+    allow.difference(&deny).cloned().collect()
+}
+
+/// Every syscall `bin` makes in `check` and in a `run` that registers, takes a job and
+/// drains on SIGTERM, as strace sees them.
+async fn syscalls_of(bin: &Path, sim: &Sim, dir: &Path) -> BTreeSet<String> {
+    require_tool("strace", "apt-get install strace");
+    let config = dir.join("syscalls.toml");
+    let storage = dir.join("syscalls-data");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nprotocol = \"http\"\nhost = \"127.0.0.1\"\nport = {}\ntoken = \"{}\"\n[storage]\npath = \"{}\"\n[ui]\nlisten = \"127.0.0.1:0\"\n",
+            sim.port(),
+            sim.token,
+            storage.display()
+        ),
+    )
+    .expect("config");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let trace = |name: &str| dir.join(format!("{name}.trace"));
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-o"])
+        .arg(trace("check"))
+        .arg(bin)
+        .arg("check")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("strace check");
+    assert_ok("check under strace", &out);
+    let mut strace = Command::new("strace")
+        .args(["-f", "-qq", "-o"])
+        .arg(trace("run"))
+        .arg(bin)
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("syscalls-run.log")).expect("log"))
+        .spawn()
+        .expect("strace run");
+    let online = sim.wait_online(LIMIT).await;
+    let ids = sim
+        .submit(
+            json!([{"type": "ldap.authenticate", "payload": {"directory": "none", "username": "a", "password": "b"}}]),
+        )
+        .await;
+    sim.wait_done(&ids, LIMIT).await;
+    assert!(online["connector_id"].is_string());
+    let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", strace.id())).expect("children");
+    let tracee: i32 = children.split_whitespace().next().and_then(|p| p.parse().ok()).expect("the traced connector");
+    unsafe { libc::kill(tracee, libc::SIGTERM) };
+    let status = strace.wait().expect("strace exit");
+    assert!(status.success(), "the connector did not drain and exit 0 under strace: {status}");
+    let mut names = BTreeSet::new();
+    for name in ["check", "run"] {
+        for line in std::fs::read_to_string(trace(name)).expect("trace").lines() {
+            // "1234  openat(AT_FDCWD, …" or "1234  <... futex resumed>…"
+            let call = line.split_whitespace().nth(1).unwrap_or_default();
+            if let Some((name, _)) = call.split_once('(') {
+                if !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+                    names.insert(name.to_owned());
+                }
+            }
+        }
+    }
+    names
+}
+
 #[tokio::test]
 async fn the_deb_is_built_inspected_installed_upgraded_and_removed_cleanly() {
     require_tool("dpkg-deb", "apt-get install dpkg");
@@ -628,21 +732,31 @@ async fn the_deb_is_built_inspected_installed_upgraded_and_removed_cleanly() {
         "the musl target is missing: rustup target add x86_64-unknown-linux-musl; apt-get install musl-tools"
     );
     let out_dir = tempfile::tempdir().expect("dir");
-    let started = Instant::now();
-    let out = Command::new(&cargo)
-        .current_dir(repo())
-        .args(["deb", "-p", "integration-connector", "--locked", "--target", "x86_64-unknown-linux-musl", "--output"])
-        .arg(out_dir.path())
-        .output()
-        .expect("cargo deb");
-    assert_ok("cargo deb", &out);
-    println!("cargo deb: {:?}", started.elapsed());
-    let deb = std::fs::read_dir(out_dir.path())
-        .expect("out dir")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "deb"))
-        .expect("a .deb");
+    // IC_TEST_DEB: a .deb built elsewhere (a CI artifact) is tested instead of a new one.
+    let deb = match std::env::var_os("IC_TEST_DEB") {
+        Some(path) => {
+            println!("testing the .deb named by IC_TEST_DEB: {}", PathBuf::from(&path).display());
+            PathBuf::from(path)
+        }
+        None => {
+            let started = Instant::now();
+            let out = Command::new(&cargo)
+                .current_dir(repo())
+                .args(["deb", "-p", "integration-connector", "--locked", "--strip"])
+                .args(["--target", "x86_64-unknown-linux-musl", "--output"])
+                .arg(out_dir.path())
+                .output()
+                .expect("cargo deb");
+            assert_ok("cargo deb", &out);
+            println!("cargo deb: {:?}", started.elapsed());
+            std::fs::read_dir(out_dir.path())
+                .expect("out dir")
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|e| e == "deb"))
+                .expect("a .deb")
+        }
+    };
 
     let listing = Command::new("dpkg-deb").arg("-c").arg(&deb).output().expect("dpkg-deb -c");
     let listing = String::from_utf8_lossy(&listing.stdout);
@@ -668,17 +782,19 @@ async fn the_deb_is_built_inspected_installed_upgraded_and_removed_cleanly() {
         packaged.len() as f64 / 1048576.0,
         std::fs::metadata(&deb).expect("deb").len() as f64 / 1048576.0
     );
-    if Path::new("/usr/bin/lintian").exists() {
-        let out = Command::new("lintian").args(["--fail-on", "error"]).arg(&deb).output();
-        let out = out.expect("lintian");
-        println!("lintian:\n{}", text(&out));
-        assert_ok("lintian (errors)", &out);
-    } else {
-        println!("lintian is not installed: skipped (apt-get install lintian)");
-    }
+    require_tool("lintian", "apt-get install lintian");
+    let out = Command::new("lintian").args(["--fail-on", "error,warning"]).arg(&deb).output().expect("lintian");
+    assert_ok("lintian (errors and warnings; packaging/linux/debian/lintian-overrides says why each override)", &out);
+
+    let sim = Sim::start(false).await;
+    let extracted = x.join("opt/flotomate/integration-connector/integration-connector");
+    let used = syscalls_of(&extracted, &sim, out_dir.path()).await;
+    let allowed = unit_syscall_filter();
+    let refused: Vec<&String> = used.iter().filter(|s| !allowed.contains(*s)).collect();
+    println!("the packaged binary made {} distinct syscalls; the unit allows {}", used.len(), allowed.len());
+    assert!(refused.is_empty(), "SystemCallFilter would refuse {refused:?} (used: {used:?})");
 
     // Installed with the answers in the environment: configured, checked, started.
-    let sim = Sim::start(false).await;
     let m = Machine::take();
     let before = tree(&["/opt", "/etc/integration-connector", "/etc/systemd/system", "/lib/systemd/system"]);
     let users_before = user_lines();
@@ -711,6 +827,7 @@ async fn the_deb_is_built_inspected_installed_upgraded_and_removed_cleanly() {
     assert_eq!(after, before, "dpkg -r left the file system changed");
     assert_eq!(user_lines(), users_before, "dpkg -r left the user");
     let status = Command::new("dpkg-query").args(["-W", "-f=${Status}", "integration-connector"]).output().unwrap();
+    // No conffiles and no postrm: dpkg forgets the package (no "rc" line to purge).
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(!status.contains("ok installed") && !status.contains("config-files"), "after dpkg -r: {status}");
 }

@@ -30,17 +30,6 @@ fn qerr(e: impl std::fmt::Display) -> JobError {
 }
 
 impl AdContext {
-    /// The same job's context for a sub-operation (its own `operation` name is set by the caller).
-    pub fn clone_for_step(&self) -> AdContext {
-        AdContext {
-            lease: self.lease.share(),
-            queue: self.queue.clone(),
-            audit: self.audit.clone(),
-            job_id: self.job_id.clone(),
-            operation: self.operation.clone(),
-        }
-    }
-
     pub fn ldap(&self) -> Ldap {
         self.lease.ldap.clone()
     }

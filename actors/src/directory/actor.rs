@@ -32,17 +32,6 @@ pub struct Lease {
 }
 
 impl Lease {
-    /// A second lease on the same connection (counted as one more operation in flight).
-    pub fn share(&self) -> Lease {
-        Lease {
-            ldap: self.ldap.clone(),
-            settings: self.settings.clone(),
-            tls: self.tls.clone(),
-            url_index: self.url_index,
-            _in_use: self._in_use.duplicate(),
-        }
-    }
-
     pub fn endpoint(&self) -> Endpoint<'_> {
         let url =
             self.settings.urls.get(self.url_index).or(self.settings.urls.first()).unwrap_or(&self.settings.urls[0]);

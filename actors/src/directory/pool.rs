@@ -14,13 +14,6 @@ const OPS_PER_CONNECTION: usize = 8;
 #[derive(Debug)]
 pub struct InUse(Arc<AtomicUsize>);
 
-impl InUse {
-    pub fn duplicate(&self) -> InUse {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        InUse(self.0.clone())
-    }
-}
-
 impl Drop for InUse {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);

@@ -348,7 +348,14 @@ impl DurableQueue {
         }
         if !batch.writes.is_empty() {
             self.store.apply(batch)?;
-            self.store.flush()?;
+            // The flush makes a crash count as an attempt (crash-loop detection). Logins
+            // skip it: they are read-only, and their 30 s deadline already bounds a job
+            // that would crash the process each time; the interactive path saves an fsync.
+            if out.iter().any(|r| r.lane != Lane::Interactive) || out.is_empty() {
+                self.store.flush()?;
+            } else {
+                self.dirty = true;
+            }
         }
         Ok(out)
     }

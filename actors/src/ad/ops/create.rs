@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 
 use super::{one, replace};
 use crate::ad::context::AdContext;
-use crate::ad::ops::membership::{self, Direction};
 use crate::ad::password::unicode_pwd;
 use crate::ad::policy::{changeable_group, within_scope};
 use crate::ad::target::{resolve, Kind, Target};
@@ -19,7 +18,7 @@ use crate::directory::codes::LdapFailure;
 use crate::directory::entry::RawEntry;
 use crate::directory::escape::dn_value;
 use crate::errors::{ErrorCode, JobError};
-use crate::protocol::payload::{CreateUser, Membership, ObjectRef};
+use crate::protocol::payload::{CreateUser, ObjectRef};
 
 const NORMAL_ACCOUNT: u32 = 0x200;
 const ACCOUNTDISABLE: u32 = 0x2;
@@ -91,20 +90,21 @@ pub async fn create(ctx: &AdContext, p: &CreateUser) -> Result<Value, JobError> 
     add_entry(ctx, p, &cn, &dn, usn_before).await?;
     let user = resolve(ctx, Kind::User, &ObjectRef::dn(&dn), &[]).await?;
     finish(ctx, p, &user).await?;
-    for group in groups {
-        let m = Membership {
-            directory: p.directory.clone(),
-            user: ObjectRef::dn(&user.dn),
-            group: ObjectRef::dn(&group.dn),
-        };
-        membership::change(
-            &AdContext { operation: "ad.add_to_group".into(), ..ctx.clone_for_step() },
-            &m,
-            Direction::Add,
-        )
-        .await?;
+    for group in &groups {
+        add_member(ctx, group, &user.dn).await?;
     }
     Ok(json!({"dn": user.dn, "guid": user.guid}))
+}
+
+/// Adds the new user to a group already resolved and checked; already a member is fine.
+async fn add_member(ctx: &AdContext, group: &Target, user_dn: &str) -> Result<(), JobError> {
+    let m = Mod::Add(b"member".to_vec(), HashSet::from([user_dn.as_bytes().to_vec()]));
+    let c = Change { attribute: format!("member ({user_dn})"), before: json!("absent"), after: json!("present") };
+    match ctx.modify(&group.dn, group.guid.as_deref(), vec![m], vec![c]).await {
+        Ok(()) => Ok(()),
+        Err(e) if matches!(e.rc(), Some(68) | Some(20)) => Ok(()),
+        Err(e) => Err(e.to_job_error("group membership")),
+    }
 }
 
 /// Adds the entry; an entry already there is ours only if created after the intent.
@@ -146,16 +146,14 @@ async fn add_entry(ctx: &AdContext, p: &CreateUser, cn: &str, dn: &str, usn_befo
     }
 }
 
-/// Password, enable, must-change: each written only when the entry differs.
+/// Password, then enable, then must-change, in that order in one modify (each written
+/// only when needed; the whole modify is idempotent, so a re-run simply repeats it).
 async fn finish(ctx: &AdContext, p: &CreateUser, user: &Target) -> Result<(), JobError> {
-    let guid = user.guid.as_deref();
+    let mut mods = Vec::new();
+    let mut changes = Vec::new();
     if let Some(pw) = &p.password {
-        if ctx.step("create.password").await?.is_none() {
-            let m = Mod::Replace(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(pw.expose())]));
-            let c = Change { attribute: "unicodePwd".into(), before: Value::Null, after: json!("(secret)") };
-            ctx.modify(&user.dn, guid, vec![m], vec![c]).await.map_err(|e| e.to_job_error("setting the password"))?;
-            ctx.record("create.password", json!(true)).await?;
-        }
+        mods.push(Mod::Replace(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(pw.expose())])));
+        changes.push(Change { attribute: "unicodePwd".into(), before: Value::Null, after: json!("(secret)") });
     }
     let uac = user.uac();
     let mut wanted = if p.enabled.unwrap_or(true) { uac & !ACCOUNTDISABLE } else { uac | ACCOUNTDISABLE };
@@ -163,20 +161,21 @@ async fn finish(ctx: &AdContext, p: &CreateUser, user: &Target) -> Result<(), Jo
         wanted |= PASSWD_NOTREQD; // an enabled account without a password must say so
     }
     if wanted != uac {
-        let c = Change {
+        mods.push(replace("userAccountControl", wanted.to_string()));
+        changes.push(Change {
             attribute: "userAccountControl".into(),
             before: json!(uac.to_string()),
             after: json!(wanted.to_string()),
-        };
-        ctx.modify(&user.dn, guid, vec![replace("userAccountControl", wanted.to_string())], vec![c])
-            .await
-            .map_err(|e| e.to_job_error("enabling the account"))?;
+        });
     }
     if p.must_change_password.unwrap_or(false) && user.number("pwdLastSet") != Some(0) {
-        let c = Change { attribute: "pwdLastSet".into(), before: Value::Null, after: json!("0") };
-        ctx.modify(&user.dn, guid, vec![replace("pwdLastSet", "0")], vec![c])
+        mods.push(replace("pwdLastSet", "0"));
+        changes.push(Change { attribute: "pwdLastSet".into(), before: Value::Null, after: json!("0") });
+    }
+    if !mods.is_empty() {
+        ctx.modify(&user.dn, user.guid.as_deref(), mods, changes)
             .await
-            .map_err(|e| e.to_job_error("pwdLastSet"))?;
+            .map_err(|e| e.to_job_error("setting the password and enabling the account"))?;
     }
     Ok(())
 }
