@@ -379,6 +379,9 @@ async fn install_and_uninstall_into_a_scratch_root() {
     assert_eq!(mode(&at(&format!("{PREFIX}/data"))), 0o700);
     assert_eq!(std::fs::metadata(at(&format!("{PREFIX}/data/connector.key"))).expect("key").uid(), uid);
     assert_eq!(mode(&at(&format!("{PREFIX}/integration-connector"))), 0o755);
+    for f in ["install.sh", "uninstall.sh", "README.md", "connector.example.toml"] {
+        assert!(Path::new(&at(&format!("{PREFIX}/{f}"))).is_file(), "{f} not installed");
+    }
     assert_eq!(sha(Path::new(&at(&format!("{PREFIX}/integration-connector")))), sha(&binary("integration-connector")));
     assert!(Path::new(&at(&format!("/etc/systemd/system/multi-user.target.wants/{UNIT}"))).is_symlink(), "not enabled");
     assert!(!Path::new(&at(&format!("/etc/systemd/system/{UNIT}.d"))).exists(), "no drop-in for the default storage");
@@ -419,6 +422,46 @@ async fn install_and_uninstall_into_a_scratch_root() {
         .expect("drop-in");
     assert!(dropin.contains("ReadWritePaths=\nReadWritePaths=/srv/ic/data\n"), "{dropin}");
     assert!(other.join("srv/ic/data/connector.key").exists());
+}
+
+#[tokio::test]
+async fn install_asks_the_seed_questions_on_a_terminal() {
+    require_root();
+    require_tool("script", "apt-get install bsdutils");
+    let sim = Sim::start(false).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path().join("root");
+    // `script` gives install.sh a terminal; the answers: Protocol, Server URL, Port, the
+    // default Storage Path, Token.
+    let command = format!(
+        "{} --root {} --binary {} --ui-listen 127.0.0.1:0",
+        script("install.sh").display(),
+        root.display(),
+        binary("integration-connector").display()
+    );
+    let answers = format!("http\n127.0.0.1\n{}\n\n{}\n", sim.port(), sim.token);
+    let out = run_with_stdin(Command::new("script").args(["-q", "-e", "-c", &command, "/dev/null"]), &answers);
+    assert_ok("install.sh on a terminal", &out);
+    let screen = String::from_utf8_lossy(&out.stdout);
+    for prompt in [
+        "Protocol (http/https) [https]:",
+        "Server URL (the ServiceOps portal",
+        "Port [80]:",
+        &format!("Storage Path [{PREFIX}/data]:"),
+        "Token (the Credential Profile's Basic Authorization token; not shown):",
+    ] {
+        assert!(screen.contains(prompt), "no prompt {prompt:?}:\n{screen}");
+    }
+    let config = std::fs::read_to_string(root.join("etc/integration-connector/connector.toml")).expect("config");
+    for line in [
+        "protocol = \"http\"".to_owned(),
+        "host = \"127.0.0.1\"".to_owned(),
+        format!("port = {}", sim.port()),
+        format!("path = \"{PREFIX}/data\""),
+        format!("token = \"{}\"", sim.token),
+    ] {
+        assert!(config.lines().any(|l| l == line), "no `{line}` in:\n{config}");
+    }
 }
 
 #[tokio::test]
@@ -479,13 +522,15 @@ async fn install_refuses_non_root_bad_answers_and_a_failed_check() {
 #[tokio::test]
 async fn installed_for_real_it_registers_as_its_user_and_uninstall_leaves_nothing() {
     require_tool("systemd-analyze", "apt-get install systemd");
-    let sim = Sim::start(false).await;
+    // A portal over HTTPS with its own CA: --ca-file.
+    let sim = Sim::start(true).await;
     let m = Machine::take();
     let before = tree(&["/opt", "/etc/integration-connector", "/etc/systemd/system", "/lib/systemd/system"]);
 
     // The token goes in on standard input.
     let started = Instant::now();
-    let out = m.install(&sim, &binary("integration-connector"), &[]);
+    let ca = sim.ca_file().display().to_string();
+    let out = m.install(&sim, &binary("integration-connector"), &["--ca-file", &ca]);
     assert_ok("install.sh", &out);
     println!("install.sh (fresh): {:?}", started.elapsed());
     assert!(!text(&out).contains(&sim.token), "the token was printed");
@@ -511,6 +556,11 @@ async fn installed_for_real_it_registers_as_its_user_and_uninstall_leaves_nothin
     .await;
     assert_eq!(mode(CONFIG), 0o600);
     assert_eq!(std::fs::metadata(CONFIG).unwrap().uid(), uid);
+    let config = std::fs::read_to_string(CONFIG).unwrap();
+    assert!(
+        config.contains("protocol = \"https\"")
+            && config.contains("ca_file = \"/etc/integration-connector/portal-ca.pem\"")
+    );
     assert_eq!(mode(&format!("{PREFIX}/data")), 0o700);
     let out =
         Command::new("systemd-analyze").arg("verify").arg(format!("/etc/systemd/system/{UNIT}")).output().unwrap();
@@ -819,6 +869,10 @@ async fn the_deb_is_built_inspected_installed_upgraded_and_removed_cleanly() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("upgrading in place"), "{}", text(&out));
     assert!(m.main_pid().is_some(), "not running after the upgrade");
     assert_eq!(m.exits(), ["0"]);
+    // The package's files are dpkg's: uninstall.sh sends the operator to dpkg -r.
+    let out = m.cmd(format!("{PREFIX}/uninstall.sh")).arg("-y").output().expect("uninstall.sh");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dpkg -r integration-connector"), "{}", text(&out));
 
     let out = dpkg(&["-r", "integration-connector"]);
     assert_ok("dpkg -r", &out);
@@ -830,4 +884,16 @@ async fn the_deb_is_built_inspected_installed_upgraded_and_removed_cleanly() {
     // No conffiles and no postrm: dpkg forgets the package (no "rc" line to purge).
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(!status.contains("ok installed") && !status.contains("config-files"), "after dpkg -r: {status}");
+
+    // Without answers: installed, not configured, not started; and removed as cleanly.
+    let out = m.cmd("dpkg").args(["-i", deb.to_str().unwrap()]).output().expect("dpkg -i");
+    assert_ok("dpkg -i (no answers)", &out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not configured yet"), "{}", text(&out));
+    assert!(!Path::new(CONFIG).exists() && m.main_pid().is_none());
+    assert_ok(
+        "dpkg -r (unconfigured)",
+        &m.cmd("dpkg").args(["-r", "integration-connector"]).output().expect("dpkg -r"),
+    );
+    assert_eq!(tree(&["/opt", "/etc/integration-connector", "/etc/systemd/system", "/lib/systemd/system"]), before);
+    assert_eq!(user_lines(), users_before);
 }

@@ -346,10 +346,13 @@ install_program() { # binary, scripts, docs and unit (not the package's own file
       install -m 0755 -o root -g root "$bin" "$dest.new"
       mv -f "$dest.new" "$dest"
     fi
-    local f
+    local f src
     for f in install.sh uninstall.sh README.md connector.example.toml; do
-      if [ -f "$HERE/$f" ] && ! [ "$HERE/$f" -ef "$(at "$PREFIX/$f")" ]; then
-        install -m "$(case $f in *.sh) echo 0755 ;; *) echo 0644 ;; esac)" "$HERE/$f" "$(at "$PREFIX/$f")"
+      src=$HERE/$f
+      # Run from the source tree, the example config is in config/.
+      [ -f "$src" ] || [ "$f" != connector.example.toml ] || src=$HERE/../../config/$f
+      if [ -f "$src" ] && ! [ "$src" -ef "$(at "$PREFIX/$f")" ]; then
+        install -m "$(case $f in *.sh) echo 0755 ;; *) echo 0644 ;; esac)" "$src" "$(at "$PREFIX/$f")"
       fi
     done
     [ -f "$HERE/$UNIT" ] || die "$UNIT is not beside this script ($HERE)"
