@@ -31,6 +31,9 @@ pub async fn noop(p: TestJob, ctx: JobContext) -> Result<Value, JobError> {
         tokio::time::sleep(Duration::from_millis(p.sleep_ms)).await;
     }
     if p.panic {
+        // The one deliberate panic: a test-only job type (feature `test-jobs`) that proves
+        // a panicking executor costs only its own job.
+        #[allow(clippy::panic)]
         std::panic::panic_any("panic requested by the test job");
     }
     fail_with(&p)?;
