@@ -308,3 +308,24 @@ async fn the_heartbeat_reports_the_directory_pool() {
     .await;
     assert!(detail.to_string().contains("ldap_pool:corp"), "{detail}");
 }
+
+#[tokio::test]
+async fn batches_the_server_finds_too_large_are_halved_and_every_entry_arrives_once() {
+    let env = servers::slapd();
+    let sim = Sim::start(false).await;
+    sim.post("/admin/limits", json!({"max_body_bytes": 40_000})).await;
+    let _c = Connector::for_sim(&sim, "c1", &servers::slapd_directory("corp", &env, false));
+    sim.wait_online(LIMIT).await;
+    let filter = "(&(objectClass=inetOrgPerson)(uid=*11))";
+    let (view, records) = import(&sim, "corp", json!({"filter": filter, "batch_size": 1000})).await;
+    assert_eq!(view["result"]["status"], "succeeded", "{}", view["result"]);
+    let batches = sim.get(&format!("/admin/jobs/{}/records", view["id"].as_str().unwrap())).await;
+    let counts: Vec<u64> =
+        batches["batches"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).collect();
+    assert!(counts.len() > 1 && counts.iter().all(|c| *c < 1000), "no batch was halved: {counts:?}");
+    let unique: std::collections::HashSet<_> = records.iter().map(|r| r["guid"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(unique.len(), records.len(), "an entry arrived twice");
+    assert_eq!(view["result"]["result"]["total"].as_u64(), Some(records.len() as u64));
+    assert!(records.len() >= 50, "the filter matched only {} users", records.len());
+    assert_eq!(sim.violations().await, 0, "{}", sim.log());
+}

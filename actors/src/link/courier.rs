@@ -26,7 +26,7 @@ use super::poller::encode_segment;
 use super::session::Session;
 use super::state::LinkState;
 use crate::dispatcher::OutboxChanged;
-use crate::queue::{MarkDelivered, OutboxKind, Parcel, PeekOutbox, QueueActor, Verdict};
+use crate::queue::{MarkDelivered, OutboxKind, Parcel, PeekOutbox, QueueActor, Split, SplitBatch, Verdict};
 use crate::status::{ComponentPublisher, ComponentState};
 
 const PARCELS_PER_ROUND: usize = 256;
@@ -154,6 +154,20 @@ async fn deliver_chain(
             (Err(LinkError::Conflict(d)), _) | (Err(LinkError::NotFound(d)), _) => {
                 tracing::warn!(job_id = %parcel.item.job_id, detail = %d, "the server no longer has this job; dropping what was owed");
                 Verdict::Refused
+            }
+            (Err(LinkError::TooLarge), OutboxKind::Batch { seq }) => {
+                let job_id = parcel.item.job_id.clone();
+                match queue.send(SplitBatch { id: job_id.clone(), seq }).await {
+                    Ok(Ok(Split::Halved)) => {
+                        tracing::info!(job_id = %job_id, seq, "records batch too large for the server (413): halved");
+                        return (sent + 1, None); // the job's parcels were queued again
+                    }
+                    Ok(Ok(Split::Single)) => {
+                        tracing::error!(job_id = %job_id, seq, "one record is larger than the server accepts (413); it is dropped");
+                        Verdict::Refused
+                    }
+                    _ => return (sent, Some(LinkError::TooLarge)),
+                }
             }
             (Err(LinkError::BadRequest(body)), _) => {
                 tracing::error!(job_id = %parcel.item.job_id, body = %body, "the server refused our body as malformed (bug); it will not be sent again");

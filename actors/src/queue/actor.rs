@@ -142,6 +142,13 @@ impl Handler<StoreBatch> for QueueActor {
     }
 }
 
+impl Handler<SplitBatch> for QueueActor {
+    type Result = <SplitBatch as Message>::Result;
+    fn handle(&mut self, msg: SplitBatch, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.split_batch(&msg.id, msg.seq))
+    }
+}
+
 impl Handler<LoadSeen> for QueueActor {
     type Result = <LoadSeen as Message>::Result;
     fn handle(&mut self, msg: LoadSeen, _: &mut Context<Self>) -> Self::Result {

@@ -4,7 +4,7 @@ use actix::Message;
 use serde_json::Value;
 
 use super::durable::{Accepted, CancelOutcome, QueueError, Runnable};
-use super::outbox::{ImportProgress, NewBatch, Parcel, RecordDigest, Verdict};
+use super::outbox::{ImportProgress, NewBatch, Parcel, RecordDigest, Split, Verdict};
 use super::record::OutboxItem;
 use crate::errors::JobError;
 use crate::protocol::Envelope;
@@ -70,6 +70,14 @@ pub struct LoadSeen {
 #[rtype(result = "Result<ImportProgress, QueueError>")]
 pub struct GetProgress {
     pub id: String,
+}
+
+/// The server answered 413 to a records batch: halve it.
+#[derive(Message)]
+#[rtype(result = "Result<Split, QueueError>")]
+pub struct SplitBatch {
+    pub id: String,
+    pub seq: u64,
 }
 
 #[derive(Message)]

@@ -61,7 +61,7 @@ mod tests;
 pub use actor::QueueActor;
 pub use durable::{Accepted, CancelOutcome, DurableQueue, QueueError, Runnable};
 pub use messages::*;
-pub use outbox::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Verdict};
+pub use outbox::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, Verdict};
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 pub use scheduler::LaneCaps;
 pub use settings::QueueSettings;

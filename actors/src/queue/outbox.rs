@@ -202,3 +202,69 @@ impl DurableQueue {
         Ok(self.store.scan(&keys::batches_of(id))?.len() as u64)
     }
 }
+
+/// What splitting a refused batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// The batch is now two; it and every later unsent batch of the job moved up one `seq`.
+    Halved,
+    /// A single record is too large for the server: it cannot be split.
+    Single,
+}
+
+impl DurableQueue {
+    /// The server answered 413 to batch `seq` of job `id` (PROTOCOL.md §2.6: halve the
+    /// batch). Every batch from `seq` on is unsent (a job's parcels go in order), so they
+    /// are rewritten: the refused one as two halves, the later ones one `seq` higher, and
+    /// the job's remaining outbox entries queued again in order.
+    pub fn split_batch(&mut self, id: &str, seq: u64) -> Result<Split, QueueError> {
+        let Some(mut job) = self.load(id)? else { return Err(QueueError::NotFound(id.to_owned())) };
+        let mut bodies: Vec<(Vec<String>, bool)> = Vec::new();
+        let mut digests: Vec<Vec<u8>> = Vec::new();
+        for s in seq..job.batches_stored {
+            let key = keys::batch(id, s);
+            let Some(raw) = self.store.get(&key)? else { continue };
+            let body: Value = decode(&key, &raw)?;
+            let records: Vec<String> = body["records"].as_array().into_iter().flatten().map(Value::to_string).collect();
+            bodies.push((records, body["last"] == Value::Bool(true)));
+            digests.push(self.store.get(&keys::seen(id, s))?.unwrap_or_default());
+        }
+        let Some((first, first_last)) = bodies.first().cloned() else { return Ok(Split::Single) };
+        if first.len() < 2 {
+            return Ok(Split::Single);
+        }
+        let half = first.len() / 2;
+        let first_digests = digests.first().cloned().unwrap_or_default();
+        let cut = (half * 16).min(first_digests.len());
+        let mut new_bodies = vec![(first[..half].to_vec(), false), (first[half..].to_vec(), first_last)];
+        new_bodies.extend(bodies.into_iter().skip(1));
+        let mut new_digests = vec![first_digests[..cut].to_vec(), first_digests[cut..].to_vec()];
+        new_digests.extend(digests.into_iter().skip(1));
+        let mut batch = WriteBatch::default();
+        let mut requeue = Vec::new();
+        for (k, v) in self.store.scan(keys::OUTBOX)? {
+            let item: OutboxItem = decode(&k, &v)?;
+            if item.job_id == id && !matches!(item.kind, OutboxKind::Batch { seq: s } if s < seq) {
+                batch.delete(k);
+                if item.kind == OutboxKind::Result {
+                    requeue.push(OutboxKind::Result);
+                }
+            }
+        }
+        for (i, ((records, last), d)) in new_bodies.into_iter().zip(new_digests).enumerate() {
+            let s = seq + i as u64;
+            let nb = NewBatch { records, keys: Vec::new(), deleted: 0, last };
+            batch.put(keys::batch(id, s), nb.body(s));
+            batch.put(keys::seen(id, s), d);
+            self.push_outbox(&mut batch, id, OutboxKind::Batch { seq: s });
+        }
+        for kind in requeue {
+            self.push_outbox(&mut batch, id, kind);
+        }
+        job.batches_stored += 1;
+        batch.put(keys::job(id), encode(&job));
+        self.store.apply(batch)?;
+        self.store.flush()?;
+        Ok(Split::Halved)
+    }
+}

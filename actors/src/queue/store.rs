@@ -62,7 +62,22 @@ fn engine(e: sled::Error) -> StoreError {
 }
 
 impl SledStore {
+    /// Opens the database. The file lock is retried for up to 2 s: sled's flusher thread of
+    /// a handle just dropped (or a process just exiting) may still hold it.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
+        let mut tries = 0;
+        loop {
+            match Self::open_once(dir, cache_bytes) {
+                Err(StoreError::Locked(_)) if tries < 20 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(dir: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
         let db =
             sled::Config::new().path(dir.join("queue.sled")).cache_capacity(cache_bytes).open().map_err(
                 |e| match e {

@@ -249,6 +249,42 @@ fn batches_leave_the_outbox_before_the_result_and_survive_a_restart() {
 }
 
 #[test]
+fn a_refused_batch_is_halved_and_later_batches_move_up_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut q = DurableQueue::open(settings(dir.path())).unwrap();
+    accept_ack(&mut q, vec![job("j-imp", "ldap.import", json!({"payload": {"directory": "corp", "mode": "full"}}))]);
+    q.take_runnable(T0, 8).unwrap();
+    let batch = |names: &[&str], last| NewBatch {
+        records: names.iter().map(|n| json!({"dn": n}).to_string()).collect(),
+        keys: names.iter().map(|n| n.to_string()).collect(),
+        deleted: 0,
+        last,
+    };
+    q.store_batch("j-imp", batch(&["a", "b", "c", "d"], false)).unwrap();
+    q.store_batch("j-imp", batch(&["e"], true)).unwrap();
+    q.complete("j-imp", Ok(json!({"total": 5})), T0).unwrap();
+    assert_eq!(q.split_batch("j-imp", 0).unwrap(), Split::Halved);
+    let parcels = q.outbox(10).unwrap();
+    let shapes: Vec<(OutboxKind, Value)> = parcels.iter().map(|p| (p.item.kind, body(p))).collect();
+    assert_eq!(shapes.len(), 4);
+    assert_eq!(shapes[0].0, OutboxKind::Batch { seq: 0 });
+    assert_eq!(shapes[0].1["records"], json!([{"dn": "a"}, {"dn": "b"}]));
+    assert_eq!(
+        (shapes[1].1["seq"].clone(), shapes[1].1["records"].clone()),
+        (json!(1), json!([{"dn": "c"}, {"dn": "d"}]))
+    );
+    assert_eq!((shapes[2].1["seq"].clone(), shapes[2].1["last"].clone()), (json!(2), json!(true)));
+    assert_eq!(shapes[3].0, OutboxKind::Result);
+    let mut seen = q.seen("j-imp").unwrap();
+    seen.sort();
+    let mut want: Vec<_> = ["a", "b", "c", "d", "e"].iter().map(|k| record_digest(k)).collect();
+    want.sort();
+    assert_eq!(seen, want, "the dedupe digests follow the records");
+    // A batch of one record cannot be halved.
+    assert_eq!(q.split_batch("j-imp", 2).unwrap(), Split::Single);
+}
+
+#[test]
 fn retention_removes_finished_jobs_and_dead_ones_can_be_retried_or_purged() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = settings(dir.path());
