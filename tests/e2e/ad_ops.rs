@@ -294,11 +294,14 @@ async fn the_scope_policy_refuses_and_leaves_the_directory_unchanged() {
 #[tokio::test]
 async fn a_locked_out_user_is_unlocked_through_the_connector_then_logs_in() {
     let env = servers::samba();
+    // A user of its own: the shared lockout fixture belongs to the login-reason test.
+    let ou = TestOu::new(&env, "lockout");
+    let user = format!("iclock{}", std::process::id() % 100_000);
+    let user = user.as_str();
+    let pw = "Lockout-Pw-1";
     let (sim, _c) = setup(&env, "").await;
-    let user = env.get("AD_USER_LOCKOUT");
-    let pw = env.get("AD_FIXTURE_PW");
-    let dn = format!("CN={user},{}", env.get("AD_FIXTURES_DN"));
-    assert!(admin_ldif(&env, &format!("dn: {dn}\nchangetype: modify\nreplace: lockoutTime\nlockoutTime: 0\n")));
+    let create = json!({"directory": "ad", "parent_dn": ou.dn, "sam_account_name": user, "password": pw});
+    ok(&run(&sim, "ad.create_user", create).await);
     for _ in 0..3 {
         login(&sim, "ad", user, "wrong").await;
     }
