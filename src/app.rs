@@ -30,6 +30,9 @@ pub struct Running {
     pub metrics: Metrics,
     /// Keeps the queue's own thread alive.
     pub queue_arbiter: Arbiter,
+    /// The directory actors' own thread: a login's checkout and user connection never wait
+    /// behind the link actors' messages on the system arbiter.
+    pub directory_arbiter: Arbiter,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +62,7 @@ pub fn start(
     let mut board = board.with_queue(figures.clone());
     let queue_arbiter = Arbiter::new();
     let queue = Supervisor::start_in_arbiter(&queue_arbiter.handle(), move |_| queue_actor);
+    let directory_arbiter = Arbiter::new();
 
     let client = PortalClient::new(&settings.link)?.with_metrics(metrics.clone());
     let (link_tx, link_rx) = link::channel();
@@ -68,7 +72,7 @@ pub fn start(
             tls::client_config(d.ca_pem.as_deref()).map_err(|e| WiringError::DirectoryTls(d.name.clone(), e))?;
         let (actor, report) = DirectoryActor::new(d.clone(), config, board.component(&format!("ldap_pool:{}", d.name)));
         board = board.with_directory(report);
-        directories.insert(d.name.clone(), Supervisor::start(move |_| actor));
+        directories.insert(d.name.clone(), Supervisor::start_in_arbiter(&directory_arbiter.handle(), move |_| actor));
     }
     let audit = AuditActor::open(&settings.queue.path).map_err(WiringError::Audit)?;
     let audit = Supervisor::start(move |_| audit);
@@ -130,5 +134,5 @@ pub fn start(
         status: board.component("poller"),
     };
     let poller = Supervisor::start(move |_| Poller::new(parts));
-    Ok(Running { session, poller, dispatcher, queue, board, link: link_rx, metrics, queue_arbiter })
+    Ok(Running { session, poller, dispatcher, queue, board, link: link_rx, metrics, queue_arbiter, directory_arbiter })
 }
