@@ -98,8 +98,11 @@ async fn main() {
     }
     println!("protocol violations seen by the simulator: {}", sim.violations().await);
     println!("\nportal simulator page: {}/", sim.url);
+    let ui = connector.log_text().lines().find_map(|l| {
+        l.split("web UI listening url=").nth(1).map(|u| u.split_whitespace().next().unwrap_or(u).to_owned())
+    });
+    println!("connector web UI:      {}", ui.as_deref().unwrap_or("(not found in the connector log)"));
     println!("connector log:         {}", connector.log.display());
-    println!("(the connector's own web UI comes with issue 6)");
     println!("\nPress Ctrl-C to stop slapd, the simulator and the connector.");
     let _ = tokio::signal::ctrl_c().await;
     drop(connector);
