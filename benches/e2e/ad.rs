@@ -136,3 +136,71 @@ pub async fn create() -> Vec<Row> {
     stop();
     rows
 }
+
+fn ad_ldapsearch_rate(env: &ServerEnv) -> (u64, f64) {
+    let start = Instant::now();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ldapsearch -LLL -x -H '{}' -D '{}' -w '{}' -b '{}' -E pr=500/noprompt '(&(objectCategory=person)(objectClass=user))' '*' | grep -c '^dn:'",
+            env.get("AD_LDAPS_URL"),
+            env.get("AD_SERVICE_DN"),
+            env.get("AD_SERVICE_PW"),
+            env.get("AD_STAFF_DN")
+        ))
+        .env("LDAPTLS_CACERT", env.get("AD_CA"))
+        .output()
+        .expect("ldapsearch");
+    let n: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+    assert!(n > 0, "ldapsearch returned nothing: {}", String::from_utf8_lossy(&out.stderr));
+    (n, n as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Import of OU=Staff and logins at 20/s on Samba (`-M single`, 2,000 users).
+pub async fn read() -> Vec<Row> {
+    let env = samba("single");
+    let (n, raw_rate) = ad_ldapsearch_rate(&env);
+    let sim = Sim::start(false).await;
+    let c = Connector::for_sim(&sim, "c1", &servers::samba_directory("ad", &env));
+    sim.wait_online(Duration::from_secs(30)).await;
+    let start = Instant::now();
+    let ids = sim.submit(json!([{"type": "ldap.import", "payload": {"directory": "ad", "mode": "full", "base_dn": env.get("AD_STAFF_DN")}}])).await;
+    let view = sim.wait_done(&ids, Duration::from_secs(600)).await.remove(0);
+    let secs = start.elapsed().as_secs_f64();
+    let total = view["result"]["result"]["total"].as_u64().unwrap_or(0);
+    assert_eq!(total, n, "the connector imported {total}, ldapsearch saw {n}");
+    let (rate, seconds) = (20u32, 10u32);
+    let mut ids = Vec::new();
+    let mut next = Instant::now();
+    for _ in 0..(rate * seconds) {
+        let spec = json!([{"type": "ldap.authenticate", "payload": {"directory": "ad", "username": env.get("AD_USER_OK"), "password": env.get("AD_FIXTURE_PW")}}]);
+        ids.extend(sim.submit(spec).await);
+        next += Duration::from_millis(1000 / rate as u64);
+        tokio::time::sleep_until(next.into()).await;
+    }
+    let views = sim.wait_done(&ids, Duration::from_secs(120)).await;
+    let mut lat: Vec<f64> = views.iter().filter_map(|v| v["latency_ms"].as_f64()).collect();
+    for v in &views {
+        assert_eq!(v["result"]["result"]["authenticated"], true, "{}", v["result"]);
+    }
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| lat.get(((lat.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
+    drop(c);
+    stop();
+    vec![
+        Row {
+            workload: format!("import {n} users from Samba AD (LDAPS)"),
+            items: total,
+            seconds: secs,
+            baseline_per_s: Some(raw_rate),
+            note: "baseline: ldapsearch -E pr=500 over LDAPS as the service account".into(),
+        },
+        Row {
+            workload: format!("login at {rate}/s on Samba AD (LDAPS)"),
+            items: views.len() as u64,
+            seconds: seconds as f64,
+            baseline_per_s: None,
+            note: format!("p50 {:.1} ms, p99 {:.1} ms (submit → result at the portal)", pct(0.5), pct(0.99)),
+        },
+    ]
+}

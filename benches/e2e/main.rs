@@ -37,6 +37,9 @@ fn main() {
     if wants("login") {
         rows.extend(rt.block_on(ldap::login()));
     }
+    if wants("ad-read") {
+        rows.extend(rt.block_on(ad::read()));
+    }
     if wants("ad-create") {
         rows.extend(rt.block_on(ad::create()));
     }
