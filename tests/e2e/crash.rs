@@ -24,7 +24,8 @@ fn local_ids(c: &Connector) -> HashSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_sigkills_lose_nothing_and_run_nothing_twice() {
-    let sim = Sim::start(false).await;
+    // Short leases: a job leased just before a kill is offered again within seconds.
+    let sim = Sim::start_with(false, &["--lease-s", "5"]).await;
     let effects = sim.dir.path().join("side-effects.txt");
     let mut connector = Connector::for_sim(&sim, "c1", "[connector]\ndrain_grace = \"2s\"\n");
     let mut rng = rand::thread_rng();
@@ -53,7 +54,7 @@ async fn fifty_sigkills_lose_nothing_and_run_nothing_twice() {
         }
         connector.restart();
     }
-    let views = sim.wait_done(&ids, Duration::from_secs(120)).await;
+    let views = wait_or_explain(&sim, &connector, &ids).await;
     for v in &views {
         assert_eq!(v["result"]["status"], "succeeded", "job {}: {}", v["id"], v["result"]);
     }
@@ -73,4 +74,31 @@ async fn fifty_sigkills_lose_nothing_and_run_nothing_twice() {
     assert_eq!(counts.len(), ids.len(), "side effects of unknown jobs");
     assert_eq!(sim.violations().await, 0, "protocol violations:\n{}", sim.log());
     eprintln!("crash test: {KILLS} SIGKILLs, {} jobs, each ran exactly once", ids.len());
+}
+
+/// Waits for every job; on a timeout, says which jobs are not done and in what state.
+async fn wait_or_explain(sim: &Sim, connector: &Connector, ids: &[String]) -> Vec<serde_json::Value> {
+    let start = std::time::Instant::now();
+    loop {
+        let views = futures_util::future::join_all(ids.iter().map(|id| sim.job(id))).await;
+        let open: Vec<String> = views
+            .iter()
+            .filter(|v| v["state"] != "done")
+            .map(|v| format!("{} {} acks={} offers={}", v["id"], v["state"], v["acks"], v["offers"]))
+            .collect();
+        if open.is_empty() {
+            return views;
+        }
+        if start.elapsed() > Duration::from_secs(240) {
+            let log = connector.log_text();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            panic!(
+                "{} jobs not done after 240 s: {:?}\nconnector log (last lines, newest first):\n{}",
+                open.len(),
+                open,
+                tail.join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
