@@ -27,7 +27,7 @@ async fn fifty_sigkills_lose_nothing_and_run_nothing_twice() {
     // Short leases: a job leased just before a kill is offered again within seconds.
     let sim = Sim::start_with(false, &["--lease-s", "5"]).await;
     let effects = sim.dir.path().join("side-effects.txt");
-    let mut connector = Connector::for_sim(&sim, "c1", "[connector]\ndrain_grace = \"2s\"\n");
+    let mut connector = Connector::for_sim(&sim, "c1", "[connector]\ndrain_grace = \"2s\"\n# 50 kills by the test, not by the jobs: no job may be taken for a crash loop.\nmax_attempts = 100\n");
     let mut rng = rand::thread_rng();
     let mut ids: Vec<String> = Vec::new();
     for round in 0..KILLS {
