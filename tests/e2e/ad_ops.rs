@@ -47,45 +47,23 @@ impl Drop for TestOu {
     }
 }
 
+/// An OpenLDAP client command bound as the domain administrator over LDAPS.
+fn as_admin(env: &ServerEnv, program: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(["-x", "-H", env.get("AD_LDAPS_URL"), "-D", env.get("AD_ADMIN_DN"), "-w", env.get("AD_ADMIN_PW")])
+        .env("LDAPTLS_CACERT", env.get("AD_CA"));
+    cmd
+}
+
 fn delete_tree(env: &ServerEnv, dn: &str) -> bool {
-    std::process::Command::new("ldapdelete")
-        .args([
-            "-r",
-            "-x",
-            "-H",
-            env.get("AD_LDAPS_URL"),
-            "-D",
-            env.get("AD_ADMIN_DN"),
-            "-w",
-            env.get("AD_ADMIN_PW"),
-            dn,
-        ])
-        .env("LDAPTLS_CACERT", env.get("AD_CA"))
-        .output()
-        .is_ok_and(|o| o.status.success())
+    as_admin(env, "ldapdelete").args(["-r", dn]).output().is_ok_and(|o| o.status.success())
 }
 
 /// Reads one entry's attributes as admin (what the directory says, not the connector).
 fn read(env: &ServerEnv, dn: &str, attrs: &[&str]) -> Vec<(String, String)> {
-    let out = std::process::Command::new("ldapsearch")
-        .args([
-            "-LLL",
-            "-o",
-            "ldif-wrap=no",
-            "-x",
-            "-H",
-            env.get("AD_LDAPS_URL"),
-            "-D",
-            env.get("AD_ADMIN_DN"),
-            "-w",
-            env.get("AD_ADMIN_PW"),
-            "-s",
-            "base",
-            "-b",
-            dn,
-        ])
+    let out = as_admin(env, "ldapsearch")
+        .args(["-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", dn])
         .args(attrs)
-        .env("LDAPTLS_CACERT", env.get("AD_CA"))
         .output()
         .expect("ldapsearch");
     String::from_utf8_lossy(&out.stdout)
@@ -383,22 +361,8 @@ async fn kill_9_during_500_mixed_workflow_jobs_leaves_exactly_the_expected_direc
             assert!(!groups.contains(&g1) && groups.contains(&g2), "{dn}: {groups:?}");
         }
     }
-    let search = std::process::Command::new("ldapsearch")
-        .args([
-            "-LLL",
-            "-x",
-            "-H",
-            env.get("AD_LDAPS_URL"),
-            "-D",
-            env.get("AD_ADMIN_DN"),
-            "-w",
-            env.get("AD_ADMIN_PW"),
-            "-b",
-            &ou.dn,
-            "(objectClass=user)",
-            "dn",
-        ])
-        .env("LDAPTLS_CACERT", env.get("AD_CA"))
+    let search = as_admin(&env, "ldapsearch")
+        .args(["-LLL", "-b", &ou.dn, "(objectClass=user)", "dn"])
         .output()
         .expect("ldapsearch");
     let count = String::from_utf8_lossy(&search.stdout).lines().filter(|l| l.starts_with("dn:")).count();
