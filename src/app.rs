@@ -33,6 +33,27 @@ pub struct Running {
     /// The directory actors' own thread: a login's checkout and user connection never wait
     /// behind the link actors' messages on the system arbiter.
     pub directory_arbiter: Arbiter,
+    /// Where imports run (see [`bulk_arbiter`]).
+    pub bulk_arbiter: Arbiter,
+}
+
+/// A thread for bulk jobs at a lower scheduling priority (nice 10): on a small host an
+/// import takes what CPU is left and a login, on the other threads, never queues behind
+/// its decoding. An import alone still gets the whole CPU.
+fn bulk_arbiter() -> Arbiter {
+    let arbiter = Arbiter::new();
+    arbiter.spawn_fn(|| {
+        #[cfg(target_os = "linux")]
+        // SAFETY: plain syscalls on this thread's own id, no pointers.
+        let lowered = unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS as _, tid, 10) == 0
+        };
+        #[cfg(not(target_os = "linux"))]
+        let lowered = false;
+        tracing::debug!(lowered, "bulk job thread started");
+    });
+    arbiter
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +84,8 @@ pub fn start(
     let queue_arbiter = Arbiter::new();
     let queue = Supervisor::start_in_arbiter(&queue_arbiter.handle(), move |_| queue_actor);
     let directory_arbiter = Arbiter::new();
+    let bulk_arbiter = bulk_arbiter();
+    let bulk = bulk_arbiter.handle();
 
     let client = PortalClient::new(&settings.link)?.with_metrics(metrics.clone());
     let (link_tx, link_rx) = link::channel();
@@ -103,6 +126,7 @@ pub fn start(
         let dispatcher = Supervisor::start(move |_| {
             Dispatcher::new(d_settings, dq, Some(courier.recipient()), executors, dispatcher_status)
                 .with_metrics(d_metrics)
+                .with_bulk_arbiter(bulk)
         });
         let (ship_client, ship_status, done) = (s_client.clone(), s_board.component("log_shipper"), ctx.address());
         let shipper = Supervisor::start(move |_| {
@@ -134,5 +158,16 @@ pub fn start(
         status: board.component("poller"),
     };
     let poller = Supervisor::start(move |_| Poller::new(parts));
-    Ok(Running { session, poller, dispatcher, queue, board, link: link_rx, metrics, queue_arbiter, directory_arbiter })
+    Ok(Running {
+        session,
+        poller,
+        dispatcher,
+        queue,
+        board,
+        link: link_rx,
+        metrics,
+        queue_arbiter,
+        directory_arbiter,
+        bulk_arbiter,
+    })
 }

@@ -129,6 +129,7 @@ async fn wait_and_drain(settings: &Settings, running: Running, notifier: Notifie
     tokio::time::sleep(Duration::from_millis(300)).await;
     running.queue_arbiter.stop();
     running.directory_arbiter.stop();
+    running.bulk_arbiter.stop();
     actix::System::current().stop();
     tracing::info!("integration connector stopped");
     exit::OK

@@ -1,13 +1,12 @@
 //! The `integration-connector` binary: see `cli.rs` for commands and exit codes.
 
+/// mimalloc: an import allocates and frees a few dozen small buffers per entry (BER
+/// tags, values, JSON text); glibc's malloc took a third of the import thread's time
+/// and musl's (the static .deb) is slower still. Built without transparent huge pages,
+/// which tripled peak RSS (README "Benchmarks").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
-    // glibc gives each thread that allocates its own arena; with the runtime's worker
-    // threads that fragmented memory during long imports (peak RSS grew with directory
-    // size). Two arenas keep it flat at no measurable cost (README "Benchmarks").
-    // SAFETY: called before any other thread exists. (musl has no arenas to limit.)
-    #[cfg(target_env = "gnu")]
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
     integration_connector::cli::main()
 }

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use super::codes::LdapFailure;
 use super::connect::{bind, open, Endpoint};
-use super::messages::Checkout;
+use super::messages::{BindConnection, Checkout, ReturnUserConnection, TakeUserConnection};
 use super::pool::{InUse, Pool};
 use super::settings::DirectorySettings;
 use crate::errors::{ErrorCode, JobError};
@@ -18,9 +18,10 @@ use crate::protocol::wire::DirectoryReport;
 use crate::status::{ComponentPublisher, ComponentState};
 
 const HEALTH_EVERY: Duration = Duration::from_secs(10);
-/// Ready user-bind connections kept per directory, and how long one may wait unused.
+/// Bind connections opened ahead of need per directory, and the most kept (returned
+/// ones included: a burst of logins leaves that many behind).
 const SPARES: usize = 4;
-const SPARE_MAX_AGE: Duration = Duration::from_secs(20);
+const SPARES_MAX: usize = 32;
 
 /// A connection lent to a job, and what the job needs to open user connections.
 pub struct Lease {
@@ -42,6 +43,18 @@ impl Lease {
             connect_timeout: self.settings.connect_timeout,
         }
     }
+
+    /// A connection of the job's own, bound as the service account: a long stream (an
+    /// import) on it never delays the pooled connections' logins and writes.
+    pub async fn dedicated(&self) -> Result<Ldap, LdapFailure> {
+        let mut ldap = open(&self.endpoint()).await?;
+        let s = &self.settings;
+        if let Err(e) = bind(&mut ldap, &s.bind_dn, s.bind_password.expose(), s.operation_timeout).await {
+            let _ = ldap.unbind().await;
+            return Err(e);
+        }
+        Ok(ldap)
+    }
 }
 
 pub struct DirectoryActor {
@@ -51,8 +64,8 @@ pub struct DirectoryActor {
     report: watch::Sender<DirectoryReport>,
     status: ComponentPublisher,
     connecting: bool,
-    /// Fresh, unbound TLS connections for user binds; each is used once.
-    spares: Vec<(std::time::Instant, Ldap)>,
+    /// TLS connections that carry only user binds (see [`BindConnection`]).
+    spares: Vec<BindConnection>,
     refilling: bool,
 }
 
@@ -169,7 +182,7 @@ impl DirectoryActor {
 
 impl DirectoryActor {
     fn refill(&mut self, ctx: &mut Context<Self>) {
-        self.spares.retain_mut(|(at, l)| at.elapsed() < SPARE_MAX_AGE && !l.is_closed());
+        self.spares.retain_mut(|c| c.usable());
         if self.refilling || self.spares.len() >= SPARES || self.pool.last_error.is_some() {
             return;
         }
@@ -185,8 +198,8 @@ impl DirectoryActor {
         .into_actor(self)
         .map(|conn, act, ctx| {
             act.refilling = false;
-            if let Some(c) = conn {
-                act.spares.push((std::time::Instant::now(), c));
+            if let Some(ldap) = conn {
+                act.spares.push(BindConnection { ldap, opened: std::time::Instant::now() });
                 act.refill(ctx);
             }
         })
@@ -194,14 +207,24 @@ impl DirectoryActor {
     }
 }
 
-impl Handler<super::messages::TakeUserConnection> for DirectoryActor {
-    type Result = Option<Ldap>;
+impl Handler<TakeUserConnection> for DirectoryActor {
+    type Result = Option<BindConnection>;
 
-    fn handle(&mut self, _: super::messages::TakeUserConnection, ctx: &mut Context<Self>) -> Option<Ldap> {
-        self.spares.retain_mut(|(at, l)| at.elapsed() < SPARE_MAX_AGE && !l.is_closed());
-        let conn = self.spares.pop().map(|(_, l)| l);
+    fn handle(&mut self, _: TakeUserConnection, ctx: &mut Context<Self>) -> Option<BindConnection> {
+        self.spares.retain_mut(|c| c.usable());
+        let conn = self.spares.pop();
         self.refill(ctx);
         conn
+    }
+}
+
+impl Handler<ReturnUserConnection> for DirectoryActor {
+    type Result = ();
+
+    fn handle(&mut self, mut msg: ReturnUserConnection, _: &mut Context<Self>) {
+        if msg.0.usable() && self.spares.len() < SPARES_MAX {
+            self.spares.push(msg.0);
+        }
     }
 }
 

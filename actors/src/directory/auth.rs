@@ -8,7 +8,6 @@ use ldap3::Scope;
 use serde_json::{json, Map, Value};
 
 use actix::Addr;
-use ldap3::Ldap;
 
 use super::actor::Lease;
 use super::codes::{
@@ -19,7 +18,7 @@ use super::entry::RawEntry;
 use super::escape::{user_filter, MAX_USERNAME_BYTES};
 use super::record::entry_guid;
 use super::settings::DirectoryKind;
-use super::{DirectoryActor, TakeUserConnection};
+use super::{BindConnection, DirectoryActor, ReturnUserConnection, TakeUserConnection};
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::Authenticate;
 
@@ -82,8 +81,7 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
             return Ok(refused(LoginReason::UserNotFound));
         }
     };
-    let spare = directory.send(TakeUserConnection).await.ok().flatten();
-    match user_bind(&lease, spare, &entry.dn, p.password.expose()).await? {
+    match user_bind(&lease, &directory, &entry.dn, p.password.expose()).await? {
         Some(reason) => Ok(refused(reason)),
         None => Ok(json!({
             "authenticated": true,
@@ -93,22 +91,26 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
     }
 }
 
-/// Binds as the user on a fresh connection. `None` = success.
+/// Binds as the user on a bind connection, which goes back to the directory actor once
+/// the server has answered. `None` = success.
 async fn user_bind(
     lease: &Lease,
-    spare: Option<Ldap>,
+    directory: &Addr<DirectoryActor>,
     dn: &str,
     password: &str,
 ) -> Result<Option<LoginReason>, JobError> {
     let s = &lease.settings;
-    let bind_on = |mut conn: Ldap| async move {
+    let bind_on = |mut conn: BindConnection| async move {
         let ppolicy = RawControl { ctype: PPOLICY_OID.into(), crit: false, val: None };
-        let res = conn.with_timeout(s.operation_timeout).with_controls(vec![ppolicy]).simple_bind(dn, password).await;
-        let _ = conn.unbind().await;
+        let res =
+            conn.ldap.with_timeout(s.operation_timeout).with_controls(vec![ppolicy]).simple_bind(dn, password).await;
+        if res.is_ok() {
+            directory.do_send(ReturnUserConnection(conn));
+        }
         res
     };
-    // A spare connection the server closed meanwhile fails before any bind: open a fresh one.
-    let res = match spare {
+    // A stocked connection the server closed meanwhile fails before any bind: open a fresh one.
+    let res = match directory.send(TakeUserConnection).await.ok().flatten() {
         Some(conn) => match bind_on(conn).await {
             Err(e) if !matches!(e, ldap3::LdapError::LdapResult { .. }) => None,
             other => Some(other),
@@ -117,7 +119,10 @@ async fn user_bind(
     };
     let res = match res {
         Some(r) => r,
-        None => bind_on(open(&lease.endpoint()).await.map_err(|e| e.to_job_error("user connection"))?).await,
+        None => {
+            let ldap = open(&lease.endpoint()).await.map_err(|e| e.to_job_error("user connection"))?;
+            bind_on(BindConnection { ldap, opened: std::time::Instant::now() }).await
+        }
     };
     let res = res.map_err(|e| LdapFailure::from_ldap(e).to_job_error("user bind"))?;
     let policy = res

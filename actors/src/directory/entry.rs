@@ -51,6 +51,10 @@ impl RawEntry {
 
 /// `member;range=0-1499` → ("member", Some(end)); end `None` means `*` (the last range).
 pub fn ranged(name: &str) -> Option<(&str, Option<u64>)> {
+    // Nearly every name has no option at all: skip the substring search for those.
+    if !name.as_bytes().contains(&b';') {
+        return None;
+    }
     let (base, options) = name.split_once(";range=")?;
     let (_, end) = options.split_once('-')?;
     if end == "*" {

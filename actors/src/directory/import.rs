@@ -220,11 +220,12 @@ impl Seen {
     }
 }
 
-/// The records of a batch in the making.
+/// The records of a batch in the making, and the store of the one before.
 #[derive(Default)]
 struct Packer {
     batch: NewBatch,
     bytes: usize,
+    storing: Option<actix::dev::Request<QueueActor, StoreBatch>>,
 }
 
 async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<(), JobError> {
@@ -238,8 +239,8 @@ async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<()
     let resumed = Seen(seen);
     let page = job.payload.page_size.unwrap_or(500).clamp(1, 1000) as i32;
     let per_batch = (job.payload.batch_size.unwrap_or(500) as usize).clamp(1, MAX_RECORDS_PER_BATCH);
-    let mut ldap = lease.ldap.clone();
-    let mut follow = lease.ldap.clone();
+    let mut ldap = lease.dedicated().await.map_err(|e| e.to_job_error("import connection"))?;
+    let mut follow = ldap.clone();
     let controls: Vec<RawControl> = match s.kind {
         DirectoryKind::ActiveDirectory => vec![RawControl { ctype: DOMAIN_SCOPE_OID.into(), crit: false, val: None }],
         DirectoryKind::Ldap => Vec::new(),
@@ -268,6 +269,7 @@ async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<()
         }
     }
     let res = search.finish().await;
+    let _ = ldap.unbind().await;
     if res.rc != 0 {
         return Err(LdapFailure::Result { rc: res.rc, text: res.text }.to_job_error("import search"));
     }
@@ -284,22 +286,30 @@ fn push_text(packer: &mut Packer, text: String, key: String, deleted: bool) {
     packer.batch.keys.push(key);
 }
 
-/// Stores the packed batch, then waits while too many batches are unsent.
+/// Hands the packed batch to the queue and goes back to reading while the queue stores
+/// it (one batch in flight: the previous one is waited for first, so a failed store
+/// stops the import one batch later at most). Waits while too many batches are unsent.
 async fn store(job: &ImportJob, packer: &mut Packer, last: bool) -> Result<(), JobError> {
     let mut batch = std::mem::take(&mut packer.batch);
     packer.bytes = 0;
     batch.last = last;
+    if let Some(previous) = packer.storing.take() {
+        let mut p = previous.await.map_err(qerr)?.map_err(qerr)?;
+        while p.batches_stored.saturating_sub(p.batches_delivered) > MAX_UNSENT_BATCHES {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            p = job.queue.send(GetProgress { id: job.job_id.clone() }).await.map_err(qerr)?.map_err(qerr)?;
+        }
+    }
     if batch.records.is_empty() && !last {
         return Ok(());
     }
-    job.queue.send(StoreBatch { id: job.job_id.clone(), batch }).await.map_err(qerr)?.map_err(qerr)?;
-    loop {
-        let p = job.queue.send(GetProgress { id: job.job_id.clone() }).await.map_err(qerr)?.map_err(qerr)?;
-        if last || p.batches_stored.saturating_sub(p.batches_delivered) <= MAX_UNSENT_BATCHES {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let storing = job.queue.send(StoreBatch { id: job.job_id.clone(), batch });
+    if last {
+        storing.await.map_err(qerr)?.map_err(qerr)?;
+    } else {
+        packer.storing = Some(storing);
     }
+    Ok(())
 }
 
 /// Follows AD ranged values (`member;range=0-1499`) to the end and merges them.

@@ -27,5 +27,5 @@ mod settings;
 pub mod tls;
 
 pub use actor::{DirectoryActor, Lease};
-pub use messages::{Checkout, TakeUserConnection};
+pub use messages::{BindConnection, Checkout, ReturnUserConnection, TakeUserConnection};
 pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy, DEFAULT_PROTECTED_GROUPS};

@@ -11,6 +11,7 @@ use super::messages::*;
 use super::run::{run_job, Executors, JobContext};
 use crate::errors::{ErrorCode, JobError};
 use crate::metrics::{JobStarted, Metrics};
+use crate::protocol::Lane;
 use crate::queue::{CompleteJob, QueueActor, TakeRunnable};
 use crate::status::{ComponentPublisher, ComponentState};
 use crate::system::restart_backoff;
@@ -43,6 +44,9 @@ pub struct Dispatcher {
     status: ComponentPublisher,
     /// Job figures and the recent-jobs ring for `/metrics` and the UI (written only here).
     metrics: Option<Metrics>,
+    /// Where bulk jobs (imports) run: a thread of their own, so their decoding and
+    /// packing never delays a login's future or the link actors on this thread.
+    bulk: Option<ArbiterHandle>,
 }
 
 impl Dispatcher {
@@ -64,7 +68,14 @@ impl Dispatcher {
             drained: Vec::new(),
             status,
             metrics: None,
+            bulk: None,
         }
+    }
+
+    /// Runs bulk-lane jobs on `arbiter` instead of this actor's thread.
+    pub fn with_bulk_arbiter(mut self, arbiter: ArbiterHandle) -> Self {
+        self.bulk = Some(arbiter);
+        self
     }
 
     /// Records every finished run into `metrics`.
@@ -106,6 +117,7 @@ impl Dispatcher {
 
     fn start(&mut self, job: crate::queue::Runnable, ctx: &mut Context<Self>) {
         let id = job.id.clone();
+        let bulk = if job.lane == Lane::Bulk { self.bulk.clone() } else { None };
         let jctx = JobContext { queue: self.queue.clone(), job_id: id.clone(), attempts: job.attempts };
         let span = tracing::info_span!("job", job_id = %id, job_type = %job.job_type);
         let observed = self.metrics.clone().map(|m| (m, JobStarted::new(&id, &job.job_type, &job.payload)));
@@ -114,7 +126,7 @@ impl Dispatcher {
         let work = Abortable::new(run_job(job, self.executors.clone(), jctx), registration);
         self.running.insert(id.clone(), handle);
         let me = ctx.address();
-        tokio::spawn(tracing::Instrument::instrument(
+        let run = tracing::Instrument::instrument(
             async move {
                 let outcome = match work.await {
                     Ok(outcome) => outcome,
@@ -126,7 +138,15 @@ impl Dispatcher {
                 me.do_send(RunFinished { id, outcome });
             },
             span,
-        ));
+        );
+        match bulk {
+            Some(arbiter) => {
+                arbiter.spawn(run);
+            }
+            None => {
+                tokio::spawn(run);
+            }
+        }
     }
 
     fn notify_drained(&mut self) {

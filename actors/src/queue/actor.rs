@@ -136,9 +136,9 @@ impl Handler<CancelJob> for QueueActor {
 }
 
 impl Handler<StoreBatch> for QueueActor {
-    type Result = Result<u64, QueueError>;
+    type Result = Result<super::ImportProgress, QueueError>;
     fn handle(&mut self, msg: StoreBatch, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.store_batch(&msg.id, msg.batch))
+        queue_call!(self, ctx, self.queue.store_batch(&msg.id, msg.batch).and_then(|_| self.queue.progress(&msg.id)))
     }
 }
 

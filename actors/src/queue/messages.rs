@@ -52,8 +52,10 @@ pub struct CancelJob {
     pub id: String,
 }
 
+/// Store an import's next batch (flushed, and in the outbox); answers the job's progress
+/// after it.
 #[derive(Message)]
-#[rtype(result = "Result<u64, QueueError>")]
+#[rtype(result = "Result<ImportProgress, QueueError>")]
 pub struct StoreBatch {
     pub id: String,
     pub batch: NewBatch,
