@@ -177,11 +177,25 @@ pub async fn login() -> Vec<Row> {
     sim.wait_online(Duration::from_secs(30)).await;
     let (rate, secs) = (200, 10);
     let idle = login_load(&sim, &env, rate, secs).await;
-    let import = sim.submit(json!([{"type": "ldap.import", "payload": {"directory": "corp", "mode": "full"}}])).await;
-    let busy = login_load(&sim, &env, rate, secs).await;
-    let import_view = sim.job(&import[0]).await;
-    let import_state = import_view["state"].as_str().unwrap_or("?").to_owned();
-    sim.wait_done(&import, Duration::from_secs(600)).await;
+    // Imports back to back for as long as the logins run, so every login meets one.
+    let logins_done = std::cell::Cell::new(false);
+    let imports = async {
+        let mut n = 0;
+        while !logins_done.get() {
+            let ids =
+                sim.submit(json!([{"type": "ldap.import", "payload": {"directory": "corp", "mode": "full"}}])).await;
+            let view = sim.wait_done(&ids, Duration::from_secs(600)).await.remove(0);
+            assert_eq!(view["result"]["status"], "succeeded", "{}", view["result"]);
+            n += 1;
+        }
+        n
+    };
+    let logins = async {
+        let lat = login_load(&sim, &env, rate, secs).await;
+        logins_done.set(true);
+        lat
+    };
+    let (busy, imports_run) = tokio::join!(logins, imports);
     let idle_p99 = percentile(&idle, 0.99);
     let rows = vec![
         Row {
@@ -196,12 +210,12 @@ pub async fn login() -> Vec<Row> {
             ),
         },
         Row {
-            workload: format!("login at {rate}/s during a {users}-user import"),
+            workload: format!("login at {rate}/s during {users}-user imports"),
             items: busy.len() as u64,
             seconds: secs as f64,
             baseline_per_s: None,
             note: format!(
-                "p50 {:.1} ms, p99 {:.1} ms = {:.2}× idle p99 (import was {import_state} when the logins ended)",
+                "p50 {:.1} ms, p99 {:.1} ms = {:.2}× idle p99 ({imports_run} full imports ran back to back meanwhile)",
                 percentile(&busy, 0.5),
                 percentile(&busy, 0.99),
                 percentile(&busy, 0.99) / idle_p99

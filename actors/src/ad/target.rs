@@ -11,7 +11,9 @@ use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::ObjectRef;
 
 /// Attributes read about every target: enough for policy checks and idempotent writes.
-pub const TARGET_ATTRS: [&str; 9] = [
+/// (Never a group's `member`: thousands of values the DC assembles on every read, and
+/// membership is judged from the user's `memberOf`.)
+pub const TARGET_ATTRS: [&str; 8] = [
     "objectGUID",
     "sAMAccountName",
     "userAccountControl",
@@ -20,7 +22,6 @@ pub const TARGET_ATTRS: [&str; 9] = [
     "memberOf",
     "pwdLastSet",
     "uSNCreated",
-    "member",
 ];
 
 #[derive(Debug, Clone)]

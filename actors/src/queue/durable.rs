@@ -11,6 +11,7 @@ use super::record::{Delivery, JobRecord, JobState, OutboxKind};
 use super::scheduler::Scheduler;
 use super::sealing::{SealError, Sealer};
 use super::settings::QueueSettings;
+use super::spool::Spool;
 use super::store::{SledStore, Store, StoreError, WriteBatch};
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::wire::{QueueFigures, ResultBody, ResultStatus};
@@ -33,6 +34,8 @@ pub enum QueueError {
     NotFound(String),
     #[error("job {id} cannot be retried: {reason}")]
     NotRetryable { id: String, reason: String },
+    #[error("import spool (queue folder `spool`): {0}")]
+    Spool(#[from] std::io::Error),
 }
 
 /// What [`DurableQueue::accept`] did with an offered job.
@@ -69,6 +72,8 @@ pub enum CancelOutcome {
 pub struct DurableQueue {
     pub(super) store: Box<dyn Store>,
     pub(super) sealer: Sealer,
+    /// Import batch bodies and record digests (see `spool.rs`).
+    pub(super) spool: Spool,
     pub(super) scheduler: Scheduler,
     pub(super) settings: QueueSettings,
     pub(super) next_arrival: u64,
@@ -118,9 +123,11 @@ impl DurableQueue {
             Some(v) => return Err(QueueError::Format { found: String::from_utf8_lossy(&v).into_owned() }),
         }
         let sealer = Sealer::open(&settings.path)?;
+        let spool = Spool::open(&settings.path)?;
         let mut queue = DurableQueue {
             store,
             sealer,
+            spool,
             scheduler: Scheduler::new(settings.caps),
             settings,
             next_arrival: 0,
@@ -174,6 +181,8 @@ impl DurableQueue {
         }
         self.store.apply(resumed)?;
         self.store.flush()?;
+        let delivered = |id: &str| self.load(id).ok().flatten().map(|j| j.batches_delivered);
+        self.spool.tidy(delivered)?;
         Ok(())
     }
 
@@ -239,6 +248,7 @@ impl DurableQueue {
                 batches_delivered: 0,
                 records_stored: 0,
                 records_deleted: 0,
+                seen_bytes: 0,
                 batches_at_start: 0,
             };
             self.next_arrival += 1;

@@ -68,6 +68,9 @@ impl DurableQueue {
         }
         self.store.apply(batch)?;
         self.store.flush()?;
+        for job in &dead {
+            self.spool.remove_job(&job.id);
+        }
         self.dead = self.dead.saturating_sub(dead.len() as u64);
         Ok(dead.len())
     }
@@ -76,7 +79,7 @@ impl DurableQueue {
     pub fn compact(&mut self, now_ms: u64) -> Result<usize, QueueError> {
         let cutoff = now_ms.saturating_sub(self.settings.retention.as_millis() as u64);
         let mut batch = WriteBatch::default();
-        let mut removed = 0;
+        let mut removed = Vec::new();
         for (k, _) in self.store.scan(keys::RETENTION)? {
             let Some((finished, id)) = keys::parse_retention(&k) else {
                 continue;
@@ -90,11 +93,14 @@ impl DurableQueue {
                     self.dead = self.dead.saturating_sub(1);
                 }
                 self.remove_job_in(&mut batch, &job)?;
-                removed += 1;
+                removed.push(id);
             }
         }
         self.store.apply(batch)?;
-        Ok(removed)
+        for id in &removed {
+            self.spool.remove_job(id);
+        }
+        Ok(removed.len())
     }
 
     /// Bytes on disk, for the bounded-disk checks.

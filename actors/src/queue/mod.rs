@@ -54,6 +54,7 @@ mod record;
 mod scheduler;
 pub mod sealing;
 mod settings;
+mod spool;
 pub mod store;
 #[cfg(test)]
 mod tests;

@@ -94,10 +94,11 @@ impl DurableQueue {
         let seq = job.batches_stored;
         job.records_stored += batch_in.records.len() as u64;
         job.records_deleted += batch_in.deleted;
-        let mut batch = WriteBatch::default();
-        batch.put(keys::batch(id, seq), batch_in.body(seq));
+        // Body and digests go to the spool first; the job record below commits them.
+        self.spool.write_body(id, seq, &batch_in.body(seq))?;
         let digests: Vec<u8> = batch_in.keys.iter().flat_map(|k| record_digest(k)).collect();
-        batch.put(keys::seen(id, seq), digests);
+        job.seen_bytes = self.spool.append_seen(id, job.seen_bytes, &digests)?;
+        let mut batch = WriteBatch::default();
         if batch_in.last {
             batch.put(keys::step(id, "import.done"), encode(&Value::Bool(true)));
         }
@@ -112,7 +113,11 @@ impl DurableQueue {
     /// The digests of every record the job's stored batches hold, sorted (for a resumed
     /// import to skip them: 16 bytes per record, held only while it runs).
     pub fn seen(&self, id: &str) -> Result<Vec<RecordDigest>, QueueError> {
-        let mut all: Vec<RecordDigest> = Vec::new();
+        let committed = self.load(id)?.map_or(0, |j| j.seen_bytes);
+        let spooled = self.spool.read_seen(id, committed)?;
+        let mut all: Vec<RecordDigest> =
+            spooled.chunks_exact(16).filter_map(|c| RecordDigest::try_from(c).ok()).collect();
+        // Batches a 413 split rewrote, and queues written before the spool, keep theirs in sled.
         for (_, v) in self.store.scan(&keys::seen_of(id))? {
             all.extend(v.chunks_exact(16).filter_map(|c| RecordDigest::try_from(c).ok()));
         }
@@ -143,7 +148,7 @@ impl DurableQueue {
             let item: OutboxItem = decode(&k, &v)?;
             let body = match item.kind {
                 OutboxKind::Result => self.load(&item.job_id)?.and_then(|j| j.outcome).map(|o| encode(&o)),
-                OutboxKind::Batch { seq } => self.store.get(&keys::batch(&item.job_id, seq))?,
+                OutboxKind::Batch { seq } => self.batch_body(&item.job_id, seq)?,
             };
             match body {
                 Some(body) => out.push(Parcel { item, body }),
@@ -166,8 +171,14 @@ impl DurableQueue {
                 batch.delete(keys::batch(&item.job_id, seq));
                 job.batches_delivered = job.batches_delivered.max(seq + 1);
                 batch.put(keys::job(&job.id), encode(&job));
+                self.store.apply(batch)?;
+                self.spool.remove_body(&item.job_id, seq);
+                return Ok(());
             }
             (OutboxKind::Result, Some(job)) if job.delivery == Delivery::Pending => {
+                // A job's parcels go in order: its batches are all answered by now, and its
+                // digests were only needed to resume it.
+                self.spool.remove_job(&job.id);
                 self.result_delivered(&mut batch, job, verdict, now_ms);
             }
             _ => {}
@@ -197,9 +208,12 @@ impl DurableQueue {
         batch.put(keys::job(&job.id), encode(&job));
     }
 
-    /// Import batches stored for a job but not yet delivered (to resume an import).
-    pub fn batches_pending(&self, id: &str) -> Result<u64, QueueError> {
-        Ok(self.store.scan(&keys::batches_of(id))?.len() as u64)
+    /// Batch `seq`'s body: in sled when a 413 split rewrote it, else in the spool.
+    fn batch_body(&self, id: &str, seq: u64) -> Result<Option<Vec<u8>>, QueueError> {
+        match self.store.get(&keys::batch(id, seq))? {
+            Some(body) => Ok(Some(body)),
+            None => Ok(self.spool.read_body(id, seq)?),
+        }
     }
 }
 
@@ -223,7 +237,7 @@ impl DurableQueue {
         let mut digests: Vec<Vec<u8>> = Vec::new();
         for s in seq..job.batches_stored {
             let key = keys::batch(id, s);
-            let Some(raw) = self.store.get(&key)? else { continue };
+            let Some(raw) = self.batch_body(id, s)? else { continue };
             let body: Value = decode(&key, &raw)?;
             let records: Vec<String> = body["records"].as_array().into_iter().flatten().map(Value::to_string).collect();
             bodies.push((records, body["last"] == Value::Bool(true)));
@@ -255,7 +269,11 @@ impl DurableQueue {
             let s = seq + i as u64;
             let nb = NewBatch { records, keys: Vec::new(), deleted: 0, last };
             batch.put(keys::batch(id, s), nb.body(s));
-            batch.put(keys::seen(id, s), d);
+            if d.is_empty() {
+                batch.delete(keys::seen(id, s));
+            } else {
+                batch.put(keys::seen(id, s), d);
+            }
             self.push_outbox(&mut batch, id, OutboxKind::Batch { seq: s });
         }
         for kind in requeue {

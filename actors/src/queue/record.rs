@@ -89,6 +89,9 @@ pub struct JobRecord {
     /// the process died made progress, and that death does not count as a crash of the job.
     #[serde(default)]
     pub batches_at_start: u64,
+    /// Committed length of the job's digest file in the spool (16 bytes per record).
+    #[serde(default)]
+    pub seen_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
