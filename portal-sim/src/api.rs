@@ -125,7 +125,11 @@ async fn records(
     serve(&sim, &req, Route::Records, Identity::Connector, |caller| async {
         let id = required(caller)?;
         let body = read_limited(payload, body_limit(&sim)).await?;
-        let batch: RecordsBatch = parse_json(&body)?;
+        // Parsed on the blocking pool: a multi-megabyte batch must not hold up the polls
+        // and results this HTTP worker also serves (a login's latency is measured here).
+        let batch: RecordsBatch = web::block(move || parse_json(&body))
+            .await
+            .map_err(|e| ApiError::Internal(format!("records body not parsed: {e}")))??;
         let mut state = sim.lock();
         let state = &mut *state;
         state.jobs.post_records(&mut state.violations, &id, &path, batch)?;

@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::error::ApiError;
 use crate::model::RecordsBatch;
@@ -16,7 +17,7 @@ pub const MAX_RECORDS: usize = 1000;
 /// One stored batch; its seq is its index in [`RecordLog::batches`].
 #[derive(Debug)]
 pub struct Batch {
-    pub records: Vec<Value>,
+    pub records: Vec<Box<RawValue>>,
     pub last: bool,
 }
 
@@ -29,10 +30,17 @@ pub struct RecordLog {
     count: usize,
 }
 
+/// The two fields of a record that identify it (the rest is skipped unparsed).
+#[derive(Deserialize)]
+struct Identity {
+    guid: Option<String>,
+    dn: Option<String>,
+}
+
 /// The key that identifies an entry across batches: its guid, else its dn.
-fn entry_key(record: &Value) -> Option<&str> {
-    let non_empty = |field: &str| record.get(field).and_then(Value::as_str).filter(|s| !s.is_empty());
-    non_empty("guid").or_else(|| non_empty("dn"))
+fn entry_key(record: &RawValue) -> Option<String> {
+    let id: Identity = serde_json::from_str(record.get()).ok()?;
+    id.guid.filter(|s| !s.is_empty()).or(id.dn.filter(|s| !s.is_empty()))
 }
 
 impl RecordLog {
@@ -63,7 +71,9 @@ impl RecordLog {
         let next = self.batches.len() as u64;
         let seq = batch.seq;
         if let Some(stored) = usize::try_from(seq).ok().and_then(|i| self.batches.get(i)) {
-            if stored.records != batch.records || stored.last != batch.last {
+            let same = stored.records.len() == batch.records.len()
+                && stored.records.iter().zip(&batch.records).all(|(a, b)| a.get() == b.get());
+            if !same || stored.last != batch.last {
                 violations.record(
                     ViolationKind::RepeatSeqDiffers,
                     Some(job_id),
@@ -88,14 +98,14 @@ impl RecordLog {
             let Some(key) = entry_key(record) else {
                 continue;
             };
-            match self.first_seen.get(key) {
+            match self.first_seen.get(&key) {
                 Some(&first) if first != seq => {
                     repeats += 1;
                     example.get_or_insert_with(|| format!("{key} (first in seq {first})"));
                 }
                 Some(_) => {}
                 None => {
-                    self.first_seen.insert(key.to_owned(), seq);
+                    self.first_seen.insert(key, seq);
                 }
             }
         }

@@ -5,17 +5,17 @@
 //! - **Receives** [`OutboxChanged`] (something new) and its own ticks.
 //! - **Sends** `PeekOutbox`/`MarkDelivered` to the queue; 401/403 news to the session.
 //! - **Order**: parcels of one job go one at a time in outbox order (batches before the
-//!   result); different jobs go in parallel.
+//!   result); different jobs go in parallel, each job's chain on its own, so a login's
+//!   result never waits for an import's batches to finish uploading.
 //! - **Failure policy**: 2xx (and 409 on a result: the server already has one) →
 //!   delivered; 404 → the job is gone, drop; 400 → logged as a bug with the body, dropped;
 //!   anything transient → kept, retried with backoff and at least `Retry-After`.
 //! - **On shutdown**: nothing to do: what was not delivered is in sled.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use actix::prelude::*;
-use futures_util::future::join_all;
 use reqwest::Method;
 use tokio::sync::watch;
 
@@ -37,8 +37,11 @@ pub struct Courier {
     queue: Addr<QueueActor>,
     session: Addr<Session>,
     link: watch::Receiver<LinkState>,
-    busy: bool,
+    /// A `PeekOutbox` is in flight; `again`: something changed meanwhile.
+    peeking: bool,
     again: bool,
+    /// Jobs whose parcels are being sent now (one chain per job at a time).
+    in_flight: HashSet<String>,
     failures: u32,
     /// No round before this instant (backoff after a failure).
     quiet_until: Option<tokio::time::Instant>,
@@ -61,8 +64,9 @@ impl Courier {
             queue,
             session,
             link,
-            busy: false,
+            peeking: false,
             again: false,
+            in_flight: HashSet::new(),
             failures: 0,
             quiet_until: None,
             status,
@@ -71,48 +75,60 @@ impl Courier {
     }
 
     fn round(&mut self, ctx: &mut Context<Self>) {
-        if self.busy {
+        if self.peeking {
             self.again = true;
             return;
         }
         if self.quiet_until.is_some_and(|t| tokio::time::Instant::now() < t) {
             return;
         }
-        let Some(id) = self.link.borrow().ready_id().map(str::to_owned) else {
+        if self.link.borrow().ready_id().is_none() {
             return;
-        };
-        self.busy = true;
-        self.again = false;
-        let (client, queue) = (self.client.clone(), self.queue.clone());
-        async move {
-            let parcels = match queue.send(PeekOutbox { limit: PARCELS_PER_ROUND }).await {
-                Ok(Ok(p)) => p,
-                _ => return (0, None),
-            };
-            let mut by_job: BTreeMap<u64, Vec<Parcel>> = BTreeMap::new();
-            let mut first_of: std::collections::HashMap<String, u64> = Default::default();
-            for p in parcels {
-                let key = *first_of.entry(p.item.job_id.clone()).or_insert(p.item.position);
-                by_job.entry(key).or_default().push(p);
-            }
-            let chains = by_job.into_values().map(|chain| deliver_chain(&client, &queue, &id, chain));
-            let outcomes = join_all(chains).await;
-            let sent = outcomes.iter().map(|o| o.0).sum::<usize>();
-            let error = outcomes.into_iter().find_map(|o| o.1);
-            (sent, error)
         }
-        .into_actor(self)
-        .map(|(sent, error), act, ctx| {
-            act.busy = false;
-            match error {
-                Some(e) => act.failed(e),
-                None => act.failures = 0,
-            }
-            if (sent > 0 || act.again) && act.quiet_until.is_none() {
-                act.round(ctx);
-            }
-        })
-        .spawn(ctx);
+        self.peeking = true;
+        self.again = false;
+        self.queue
+            .send(PeekOutbox { limit: PARCELS_PER_ROUND })
+            .into_actor(self)
+            .map(|answer, act, ctx| {
+                act.peeking = false;
+                if let Ok(Ok(parcels)) = answer {
+                    act.start_chains(parcels, ctx);
+                }
+                if act.again {
+                    act.round(ctx);
+                }
+            })
+            .spawn(ctx);
+    }
+
+    /// Starts sending the parcels of each job not already being sent, in outbox order.
+    fn start_chains(&mut self, parcels: Vec<Parcel>, ctx: &mut Context<Self>) {
+        let Some(id) = self.link.borrow().ready_id().map(str::to_owned) else { return };
+        let mut by_job: BTreeMap<u64, Vec<Parcel>> = BTreeMap::new();
+        let mut first_of: HashMap<String, u64> = HashMap::new();
+        for p in parcels.into_iter().filter(|p| !self.in_flight.contains(&p.item.job_id)) {
+            let key = *first_of.entry(p.item.job_id.clone()).or_insert(p.item.position);
+            by_job.entry(key).or_default().push(p);
+        }
+        for chain in by_job.into_values() {
+            let Some(job_id) = chain.first().map(|p| p.item.job_id.clone()) else { continue };
+            self.in_flight.insert(job_id.clone());
+            let (client, queue, id) = (self.client.clone(), self.queue.clone(), id.clone());
+            async move { deliver_chain(&client, &queue, &id, chain).await }
+                .into_actor(self)
+                .map(move |(sent, error), act, ctx| {
+                    act.in_flight.remove(&job_id);
+                    match error {
+                        Some(e) => act.failed(e),
+                        None => act.failures = 0,
+                    }
+                    if sent > 0 && act.quiet_until.is_none() {
+                        act.round(ctx);
+                    }
+                })
+                .spawn(ctx);
+        }
     }
 
     fn failed(&mut self, e: LinkError) {
@@ -208,7 +224,8 @@ impl Supervised for Courier {
     fn restarting(&mut self, _: &mut Context<Self>) {
         let n = self.status.restarted("restarted after a failure".into());
         tracing::warn!(restarts = n, "courier restarting");
-        self.busy = false;
+        self.peeking = false;
+        self.in_flight.clear();
     }
 }
 

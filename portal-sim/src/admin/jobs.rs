@@ -56,7 +56,7 @@ pub async fn records(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpR
         .enumerate()
         .map(|(seq, b)| json!({"seq": seq, "count": b.records.len(), "last": b.last}))
         .collect();
-    let all: Vec<&Value> = batches.iter().flat_map(|b| b.records.iter()).collect();
+    let all: Vec<&serde_json::value::RawValue> = batches.iter().flat_map(|b| b.records.iter().map(|r| &**r)).collect();
     Ok(HttpResponse::Ok().json(json!({ "batches": summary, "records": all })))
 }
 

@@ -31,7 +31,12 @@ fn ids(offered: &[Value]) -> Vec<&str> {
 }
 
 fn batch(seq: u64, guids: &[&str], last: bool) -> RecordsBatch {
-    RecordsBatch { seq, records: guids.iter().map(|g| json!({"dn": format!("CN={g}"), "guid": g})).collect(), last }
+    let records = guids.iter().map(|g| raw(json!({"dn": format!("CN={g}"), "guid": g}))).collect();
+    RecordsBatch { seq, records, last }
+}
+
+fn raw(v: Value) -> Box<serde_json::value::RawValue> {
+    serde_json::value::to_raw_value(&v).expect("raw record")
 }
 
 /// A book where connector "a" holds an acked job "j".
@@ -152,7 +157,7 @@ fn records_store_each_seq_once_and_check_gaps_and_repeats() {
 fn entries_without_guid_are_keyed_by_dn() {
     let (mut jobs, _) = acked();
     let mut v = Violations::default();
-    let one = |seq| RecordsBatch { seq, records: vec![json!({"dn": "CN=x", "guid": null})], last: false };
+    let one = |seq| RecordsBatch { seq, records: vec![raw(json!({"dn": "CN=x", "guid": null}))], last: false };
     jobs.post_records(&mut v, "a", "j", one(0)).expect("seq 0");
     jobs.post_records(&mut v, "a", "j", one(1)).expect("seq 1");
     assert_eq!(v.count(ViolationKind::RecordDeliveredTwice), 1);
