@@ -42,6 +42,11 @@ pub struct Courier {
     again: bool,
     /// Jobs whose parcels are being sent now (one chain per job at a time).
     in_flight: HashSet<String>,
+    /// Peeks asked for so far, and the outbox positions chains have handled, each with
+    /// the peek count when its chain ended: a peek asked before that may still list it
+    /// (the queue had not marked it yet), so it is skipped until a later peek answers.
+    peeks: u64,
+    handled: HashMap<u64, u64>,
     failures: u32,
     /// No round before this instant (backoff after a failure).
     quiet_until: Option<tokio::time::Instant>,
@@ -67,6 +72,8 @@ impl Courier {
             peeking: false,
             again: false,
             in_flight: HashSet::new(),
+            peeks: 0,
+            handled: HashMap::new(),
             failures: 0,
             quiet_until: None,
             status,
@@ -87,14 +94,18 @@ impl Courier {
         }
         self.peeking = true;
         self.again = false;
+        self.peeks += 1;
+        let asked = self.peeks;
         self.queue
             .send(PeekOutbox { limit: PARCELS_PER_ROUND })
             .into_actor(self)
-            .map(|answer, act, ctx| {
+            .map(move |answer, act, ctx| {
                 act.peeking = false;
                 if let Ok(Ok(parcels)) = answer {
                     act.start_chains(parcels, ctx);
                 }
+                // Chains that ended before this peek was asked are not in its answer.
+                act.handled.retain(|_, ended| *ended >= asked);
                 if act.again {
                     act.round(ctx);
                 }
@@ -107,7 +118,9 @@ impl Courier {
         let Some(id) = self.link.borrow().ready_id().map(str::to_owned) else { return };
         let mut by_job: BTreeMap<u64, Vec<Parcel>> = BTreeMap::new();
         let mut first_of: HashMap<String, u64> = HashMap::new();
-        for p in parcels.into_iter().filter(|p| !self.in_flight.contains(&p.item.job_id)) {
+        let fresh =
+            |p: &Parcel| !self.in_flight.contains(&p.item.job_id) && !self.handled.contains_key(&p.item.position);
+        for p in parcels.into_iter().filter(fresh) {
             let key = *first_of.entry(p.item.job_id.clone()).or_insert(p.item.position);
             by_job.entry(key).or_default().push(p);
         }
@@ -117,8 +130,11 @@ impl Courier {
             let (client, queue, id) = (self.client.clone(), self.queue.clone(), id.clone());
             async move { deliver_chain(&client, &queue, &id, chain).await }
                 .into_actor(self)
-                .map(move |(sent, error), act, ctx| {
+                .map(move |(handled, error), act, ctx| {
                     act.in_flight.remove(&job_id);
+                    let sent = handled.len();
+                    let ended = act.peeks;
+                    act.handled.extend(handled.into_iter().map(|position| (position, ended)));
                     match error {
                         Some(e) => act.failed(e),
                         None => act.failures = 0,
@@ -151,8 +167,8 @@ async fn deliver_chain(
     queue: &Addr<QueueActor>,
     connector: &str,
     chain: Vec<Parcel>,
-) -> (usize, Option<LinkError>) {
-    let mut sent = 0;
+) -> (Vec<u64>, Option<LinkError>) {
+    let mut handled = Vec::new();
     for parcel in chain {
         let job = encode_segment(&parcel.item.job_id);
         let path = match parcel.item.kind {
@@ -176,27 +192,29 @@ async fn deliver_chain(
                 match queue.send(SplitBatch { id: job_id.clone(), seq }).await {
                     Ok(Ok(Split::Halved)) => {
                         tracing::info!(job_id = %job_id, seq, "records batch too large for the server (413): halved");
-                        return (sent + 1, None); // the job's parcels were queued again
+                        handled.push(parcel.item.position);
+                        return (handled, None); // the job's parcels were queued again
                     }
                     Ok(Ok(Split::Single)) => {
                         tracing::error!(job_id = %job_id, seq, "one record is larger than the server accepts (413); it is dropped");
                         Verdict::Refused
                     }
-                    _ => return (sent, Some(LinkError::TooLarge)),
+                    _ => return (handled, Some(LinkError::TooLarge)),
                 }
             }
             (Err(LinkError::BadRequest(body)), _) => {
                 tracing::error!(job_id = %parcel.item.job_id, body = %body, "the server refused our body as malformed (bug); it will not be sent again");
                 Verdict::Refused
             }
-            (Err(e), _) => return (sent, Some(e)),
+            (Err(e), _) => return (handled, Some(e)),
         };
+        let position = parcel.item.position;
         if queue.send(MarkDelivered { item: parcel.item, verdict }).await.is_err() {
-            return (sent, None);
+            return (handled, None);
         }
-        sent += 1;
+        handled.push(position);
     }
-    (sent, None)
+    (handled, None)
 }
 
 impl Actor for Courier {
@@ -226,6 +244,7 @@ impl Supervised for Courier {
         tracing::warn!(restarts = n, "courier restarting");
         self.peeking = false;
         self.in_flight.clear();
+        self.handled.clear();
     }
 }
 
