@@ -9,8 +9,11 @@
 //! - **Failure policy**: a failed connect is reported to the job as retryable
 //!   `directory_unavailable` (a wrong service password as `invalid_credentials`); a
 //!   directory that comes back is reconnected on the next checkout or health tick.
-//! - **User binds** never use a pooled connection: each login opens its own short-lived
-//!   connection, so a bind never changes a pooled connection's identity.
+//! - **User binds** never use a pooled connection: they go over connections that carry
+//!   nothing but user binds ([`BindConnection`]: taken with [`TakeUserConnection`], given
+//!   back with [`ReturnUserConnection`], retired 30 s after opening), so a bind never
+//!   changes the identity of a connection that searches or writes.
+//! - **Imports** stream on a connection of their own ([`Lease::dedicated`]).
 //! - **On shutdown**: nothing to save; connections close with the process.
 
 mod actor;

@@ -12,12 +12,15 @@
 //! | `m/connector_id` | utf-8 | id the server gave at registration |
 //! | `j/{job id}` | [`JobRecord`] JSON | the job, payload secrets sealed ([`sealing`]) |
 //! | `o/{u64 seq}` | [`OutboxItem`] JSON | a result or batch owed to the server, in order |
-//! | `b/{job id}\0{u64 seq}` | records batch JSON | an import batch, stored before it is sent |
+//! | `b/{job id}\0{u64 seq}` | records batch JSON | an import batch a 413 split rewrote (others are in the spool) |
 //! | `r/{u64 finished ms}/{job id}` | empty | retention index of finished jobs |
 //! | `s/{job id}\0{step}` | JSON | the job's step journal (intent before each write) |
-//! | `d/{job id}\0{u64 seq}` | 16-byte digests | identities of the records of each stored import batch |
+//! | `d/{job id}\0{u64 seq}` | 16-byte digests | identities of a split batch's records (others: spool) |
 //!
-//! A transition touches several keys in one `sled::Batch`, so it is atomic.
+//! A transition touches several keys in one `sled::Batch`, so it is atomic. Import data
+//! lives beside sled in `spool/{hex job id}/` (`spool.rs`): `{seq}.batch` bodies until
+//! delivered and `seen`, the digests of every stored record, read only up to the length
+//! the job record commits (`seen_bytes`), so sled stays the one source of truth.
 //!
 //! ## States
 //!
