@@ -688,19 +688,22 @@ fn unit_syscall_filter() -> BTreeSet<String> {
             expand(member, groups, into);
         }
     }
-    let (mut allow, mut deny) = (BTreeSet::new(), BTreeSet::new());
+    // systemd's order: the first (allow) line starts the list, `~` lines take from it
+    // and later allow lines add back to it.
+    let mut allow = BTreeSet::new();
     for line in std::fs::read_to_string(script(UNIT)).expect("unit").lines() {
         let Some(value) = line.strip_prefix("SystemCallFilter=") else { continue };
-        let (list, set) = match value.strip_prefix('~') {
-            Some(rest) => (rest, &mut deny),
-            None => (value, &mut allow),
-        };
-        for item in list.split_whitespace() {
-            expand(item, &groups, set);
+        let mut set = BTreeSet::new();
+        for item in value.trim_start_matches('~').split_whitespace() {
+            expand(item, &groups, &mut set);
+        }
+        match value.starts_with('~') {
+            true => allow.retain(|s| !set.contains(s)),
+            false => allow.extend(set),
         }
     }
     assert!(!allow.is_empty(), "the unit has no SystemCallFilter allow list");
-    allow.difference(&deny).cloned().collect()
+    allow
 }
 
 /// Every syscall `bin` makes in `check` and in a `run` that registers, takes a job and

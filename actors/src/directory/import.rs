@@ -258,7 +258,9 @@ async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<()
         let next = search.next().await.map_err(|e| LdapFailure::from_ldap(e).to_job_error("import search"))?;
         let Some(raw) = next else { break };
         let mut entry = RawEntry::parse(raw).map_err(|e| e.to_job_error("import search"))?;
-        complete_ranges(&mut follow, &mut entry, s.operation_timeout).await?;
+        if entry.attributes.iter().any(|(n, _)| ranged(n).is_some()) {
+            complete_ranges(&mut follow, &mut entry, s.operation_timeout).await?;
+        }
         let key = entry_guid(s.kind, &entry).unwrap_or_else(|| entry.dn.clone());
         if resumed.contains(&key) {
             continue;
@@ -321,13 +323,17 @@ fn complete_ranges<'a>(
     Box::pin(async move {
         let mut i = 0;
         while i < entry.attributes.len() {
-            let name = entry.attributes[i].0.clone();
-            let Some((base, Some(mut end))) = ranged(&name).map(|(b, e)| (b.to_owned(), e)) else {
-                if let Some((base, None)) = ranged(&name) {
-                    entry.attributes[i].0 = base.to_owned();
+            let (base, mut end) = match ranged(&entry.attributes[i].0).map(|(b, e)| (b.to_owned(), e)) {
+                None => {
+                    i += 1;
+                    continue;
                 }
-                i += 1;
-                continue;
+                Some((base, None)) => {
+                    entry.attributes[i].0 = base;
+                    i += 1;
+                    continue;
+                }
+                Some((base, Some(end))) => (base, end),
             };
             entry.attributes[i].0 = base.clone();
             loop {
