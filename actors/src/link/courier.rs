@@ -115,6 +115,10 @@ impl Courier {
 
     /// Starts sending the parcels of each job not already being sent, in outbox order.
     fn start_chains(&mut self, parcels: Vec<Parcel>, ctx: &mut Context<Self>) {
+        // A chain failed while this peek was out: its backoff (and Retry-After) holds.
+        if self.quiet_until.is_some_and(|t| tokio::time::Instant::now() < t) {
+            return;
+        }
         let Some(id) = self.link.borrow().ready_id().map(str::to_owned) else { return };
         let mut by_job: BTreeMap<u64, Vec<Parcel>> = BTreeMap::new();
         let mut first_of: HashMap<String, u64> = HashMap::new();
