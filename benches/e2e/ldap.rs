@@ -150,16 +150,29 @@ async fn login_load(sim: &Sim, env: &ServerEnv, rate: u32, secs: u32) -> Vec<f64
     }
     let views = sim.wait_done(&ids, Duration::from_secs(300)).await;
     let mut lat: Vec<f64> = views.iter().filter_map(|v| v["latency_ms"].as_f64()).collect();
+    if std::env::var("IC_BENCH_SLOWEST").is_ok() {
+        let mut idx: Vec<(usize, f64, f64)> = views
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some((i, v["latency_ms"].as_f64()?, exec_ms(&v["result"]).unwrap_or(-1.0))))
+            .collect();
+        idx.sort_by(|a, b| b.1.total_cmp(&a.1));
+        eprintln!("slowest (index, ms, exec ms): {:?}", &idx[..30.min(idx.len())]);
+    }
     let mut exec: Vec<f64> = views.iter().filter_map(|v| exec_ms(&v["result"])).collect();
     for v in &views {
         assert_eq!(v["result"]["result"]["authenticated"], true, "{}", v["result"]);
     }
     lat.sort_by(f64::total_cmp);
     exec.sort_by(f64::total_cmp);
+    let mut offered: Vec<f64> = views.iter().filter_map(|v| v["offered_ms"].as_f64()).collect();
+    offered.sort_by(f64::total_cmp);
     eprintln!(
-        "login exec (search + bind in the connector): p50 {:.1} ms, p99 {:.1} ms",
+        "login exec (search + bind in the connector): p50 {:.1} ms, p99 {:.1} ms; submit → in a poll answer: p50 {:.1} ms, p99 {:.1} ms",
         percentile(&exec, 0.5),
-        percentile(&exec, 0.99)
+        percentile(&exec, 0.99),
+        percentile(&offered, 0.5),
+        percentile(&offered, 0.99)
     );
     lat
 }

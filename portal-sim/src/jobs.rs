@@ -95,6 +95,8 @@ pub struct Job {
     /// latency a portal user sees.
     pub submitted: std::time::Instant,
     pub result_after: Option<std::time::Duration>,
+    /// How long until a poll first handed it out (the simulator's own share of the latency).
+    pub offered_after: Option<std::time::Duration>,
     /// The connector of the most recent lease, so a late ack that nobody overtook counts.
     last_lessee: Option<String>,
 }
@@ -164,6 +166,7 @@ impl Jobs {
                 records: RecordLog::default(),
                 submitted: std::time::Instant::now(),
                 result_after: None,
+                offered_after: None,
                 last_lessee: None,
             });
             self.by_id.insert(id.clone(), index);
@@ -217,6 +220,7 @@ impl Jobs {
             };
             let lease_s = lease_override.unwrap_or(job.lease_s);
             job.offers += 1;
+            job.offered_after.get_or_insert_with(|| job.submitted.elapsed());
             let until = now + Duration::from_secs(lease_s);
             job.state = JobState::Leased { to: connector.to_owned(), until, offer: job.offers };
             job.last_lessee = Some(connector.to_owned());

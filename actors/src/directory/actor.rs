@@ -22,6 +22,7 @@ const HEALTH_EVERY: Duration = Duration::from_secs(10);
 /// ones included: a burst of logins leaves that many behind).
 const SPARES: usize = 4;
 const SPARES_MAX: usize = 32;
+const SPARES_QUIET: Duration = Duration::from_secs(60);
 
 /// A connection lent to a job, and what the job needs to open user connections.
 pub struct Lease {
@@ -67,6 +68,10 @@ pub struct DirectoryActor {
     /// TLS connections that carry only user binds (see [`BindConnection`]).
     spares: Vec<BindConnection>,
     refilling: bool,
+    /// How many bind connections to keep ready: one more each time a login finds none
+    /// (a burst of logins teaches the size of its bursts), one less per quiet minute.
+    spares_wanted: usize,
+    last_miss: Option<std::time::Instant>,
 }
 
 impl DirectoryActor {
@@ -93,6 +98,8 @@ impl DirectoryActor {
                 connecting: false,
                 spares: Vec::new(),
                 refilling: false,
+                spares_wanted: SPARES,
+                last_miss: None,
             },
             rx,
         )
@@ -183,7 +190,11 @@ impl DirectoryActor {
 impl DirectoryActor {
     fn refill(&mut self, ctx: &mut Context<Self>) {
         self.spares.retain_mut(|c| c.usable());
-        if self.refilling || self.spares.len() >= SPARES || self.pool.last_error.is_some() {
+        if self.last_miss.is_some_and(|t| t.elapsed() > SPARES_QUIET) {
+            self.spares_wanted = (self.spares_wanted - 1).max(SPARES);
+            self.last_miss = Some(std::time::Instant::now());
+        }
+        if self.refilling || self.spares.len() >= self.spares_wanted || self.pool.last_error.is_some() {
             return;
         }
         self.refilling = true;
@@ -199,7 +210,7 @@ impl DirectoryActor {
         .map(|conn, act, ctx| {
             act.refilling = false;
             if let Some(ldap) = conn {
-                act.spares.push(BindConnection { ldap, opened: std::time::Instant::now() });
+                act.spares.push(BindConnection::new(ldap));
                 act.refill(ctx);
             }
         })
@@ -213,6 +224,10 @@ impl Handler<TakeUserConnection> for DirectoryActor {
     fn handle(&mut self, _: TakeUserConnection, ctx: &mut Context<Self>) -> Option<BindConnection> {
         self.spares.retain_mut(|c| c.usable());
         let conn = self.spares.pop();
+        if conn.is_none() {
+            self.spares_wanted = (self.spares_wanted + 1).min(SPARES_MAX);
+            self.last_miss = Some(std::time::Instant::now());
+        }
         self.refill(ctx);
         conn
     }

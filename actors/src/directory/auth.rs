@@ -103,7 +103,7 @@ async fn user_bind(
     let bind_on = |mut conn: BindConnection| async move {
         let ppolicy = RawControl { ctype: PPOLICY_OID.into(), crit: false, val: None };
         let res =
-            conn.ldap.with_timeout(s.operation_timeout).with_controls(vec![ppolicy]).simple_bind(dn, password).await;
+            conn.ldap().with_timeout(s.operation_timeout).with_controls(vec![ppolicy]).simple_bind(dn, password).await;
         if res.is_ok() {
             directory.do_send(ReturnUserConnection(conn));
         }
@@ -121,7 +121,7 @@ async fn user_bind(
         Some(r) => r,
         None => {
             let ldap = open(&lease.endpoint()).await.map_err(|e| e.to_job_error("user connection"))?;
-            bind_on(BindConnection { ldap, opened: std::time::Instant::now() }).await
+            bind_on(BindConnection::new(ldap)).await
         }
     };
     let res = res.map_err(|e| LdapFailure::from_ldap(e).to_job_error("user bind"))?;

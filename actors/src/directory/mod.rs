@@ -11,7 +11,7 @@
 //!   directory that comes back is reconnected on the next checkout or health tick.
 //! - **User binds** never use a pooled connection: they go over connections that carry
 //!   nothing but user binds ([`BindConnection`]: taken with [`TakeUserConnection`], given
-//!   back with [`ReturnUserConnection`], retired 30 s after opening), so a bind never
+//!   back with [`ReturnUserConnection`], retired 30–50 s after opening), so a bind never
 //!   changes the identity of a connection that searches or writes.
 //! - **Imports** stream on a connection of their own ([`Lease::dedicated`]).
 //! - **On shutdown**: nothing to save; connections close with the process.

@@ -32,6 +32,7 @@ fn view(job: &Job) -> Value {
         "records_count": job.records.count(),
         "leased_to": job.holder(),
         "latency_ms": job.result_after.map(|d| d.as_secs_f64() * 1000.0),
+        "offered_ms": job.offered_after.map(|d| d.as_secs_f64() * 1000.0),
     })
 }
 
