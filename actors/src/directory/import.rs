@@ -31,7 +31,8 @@ use super::{Checkout, DirectoryActor};
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::{Import, ImportMode};
 use crate::queue::{
-    record_digest, GetProgress, LoadSeen, NewBatch, QueueActor, ReadStep, RecordDigest, RecordStep, StoreBatch,
+    record_digest, CommitBatch, GetProgress, GetSpool, LoadSeen, NewBatch, QueueActor, ReadStep, RecordDigest,
+    RecordStep, SpooledBatch,
 };
 
 /// Batches stored but not yet delivered before the import waits for the courier.
@@ -220,12 +221,15 @@ impl Seen {
     }
 }
 
-/// The records of a batch in the making, and the store of the one before.
-#[derive(Default)]
+/// The records of a batch in the making, the commit of the one before, and where the
+/// next one goes in the spool.
 struct Packer {
     batch: NewBatch,
     bytes: usize,
-    storing: Option<actix::dev::Request<QueueActor, StoreBatch>>,
+    storing: Option<actix::dev::Request<QueueActor, CommitBatch>>,
+    spool: std::sync::Arc<crate::queue::spool::Spool>,
+    next_seq: u64,
+    seen_bytes: u64,
 }
 
 async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<(), JobError> {
@@ -253,7 +257,9 @@ async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<()
         .streaming_search_with(adapters, &plan.base, Scope::Subtree, &plan.filter, plan.attributes.clone())
         .await
         .map_err(|e| LdapFailure::from_ldap(e).to_job_error("import search"))?;
-    let mut packer = Packer::default();
+    let spool = job.queue.send(GetSpool).await.map_err(qerr)?;
+    let (next_seq, seen_bytes) = (progress.batches_stored, progress.seen_bytes);
+    let mut packer = Packer { batch: NewBatch::default(), bytes: 0, storing: None, spool, next_seq, seen_bytes };
     loop {
         let next = search.next().await.map_err(|e| LdapFailure::from_ldap(e).to_job_error("import search"))?;
         let Some(raw) = next else { break };
@@ -288,9 +294,11 @@ fn push_text(packer: &mut Packer, text: String, key: String, deleted: bool) {
     packer.batch.keys.push(key);
 }
 
-/// Hands the packed batch to the queue and goes back to reading while the queue stores
-/// it (one batch in flight: the previous one is waited for first, so a failed store
-/// stops the import one batch later at most). Waits while too many batches are unsent.
+/// Writes the packed batch into the spool (here, on the import's own thread: the queue
+/// actor, which also serves logins, only commits it), then goes back to reading while
+/// the queue commits it (one batch in flight: the previous one is waited for first, so
+/// a failed commit stops the import one batch later at most). Waits while too many
+/// batches are unsent.
 async fn store(job: &ImportJob, packer: &mut Packer, last: bool) -> Result<(), JobError> {
     let mut batch = std::mem::take(&mut packer.batch);
     packer.bytes = 0;
@@ -305,7 +313,13 @@ async fn store(job: &ImportJob, packer: &mut Packer, last: bool) -> Result<(), J
     if batch.records.is_empty() && !last {
         return Ok(());
     }
-    let storing = job.queue.send(StoreBatch { id: job.job_id.clone(), batch });
+    let seq = packer.next_seq;
+    let seen_bytes = batch
+        .spool(&packer.spool, &job.job_id, seq, packer.seen_bytes)
+        .map_err(|e| JobError::internal(format!("writing batch {seq} to the queue's spool: {e}")))?;
+    (packer.next_seq, packer.seen_bytes) = (seq + 1, seen_bytes);
+    let spooled = SpooledBatch { seq, records: batch.records.len() as u64, deleted: batch.deleted, last, seen_bytes };
+    let storing = job.queue.send(CommitBatch { id: job.job_id.clone(), batch: spooled });
     if last {
         storing.await.map_err(qerr)?.map_err(qerr)?;
     } else {

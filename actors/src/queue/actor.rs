@@ -135,10 +135,17 @@ impl Handler<CancelJob> for QueueActor {
     }
 }
 
-impl Handler<StoreBatch> for QueueActor {
+impl Handler<CommitBatch> for QueueActor {
     type Result = Result<super::ImportProgress, QueueError>;
-    fn handle(&mut self, msg: StoreBatch, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.store_batch(&msg.id, msg.batch).and_then(|_| self.queue.progress(&msg.id)))
+    fn handle(&mut self, msg: CommitBatch, ctx: &mut Context<Self>) -> Self::Result {
+        queue_call!(self, ctx, self.queue.commit_batch(&msg.id, msg.batch).and_then(|_| self.queue.progress(&msg.id)))
+    }
+}
+
+impl Handler<GetSpool> for QueueActor {
+    type Result = std::sync::Arc<super::spool::Spool>;
+    fn handle(&mut self, _: GetSpool, _: &mut Context<Self>) -> Self::Result {
+        self.queue.spool()
     }
 }
 

@@ -2,6 +2,7 @@
 //! scheduling, completion and retries. Outbox and maintenance are in sibling files.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rand::Rng;
 use serde_json::{Map, Value};
@@ -73,7 +74,7 @@ pub struct DurableQueue {
     pub(super) store: Box<dyn Store>,
     pub(super) sealer: Sealer,
     /// Import batch bodies and record digests (see `spool.rs`).
-    pub(super) spool: Spool,
+    pub(super) spool: Arc<Spool>,
     pub(super) scheduler: Scheduler,
     pub(super) settings: QueueSettings,
     pub(super) next_arrival: u64,
@@ -123,7 +124,7 @@ impl DurableQueue {
             Some(v) => return Err(QueueError::Format { found: String::from_utf8_lossy(&v).into_owned() }),
         }
         let sealer = Sealer::open(&settings.path)?;
-        let spool = Spool::open(&settings.path)?;
+        let spool = Arc::new(Spool::open(&settings.path)?);
         let mut queue = DurableQueue {
             store,
             sealer,

@@ -4,7 +4,7 @@ use actix::Message;
 use serde_json::Value;
 
 use super::durable::{Accepted, CancelOutcome, QueueError, Runnable};
-use super::outbox::{ImportProgress, NewBatch, Parcel, RecordDigest, Split, Verdict};
+use super::outbox::{ImportProgress, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
 use super::record::OutboxItem;
 use crate::errors::JobError;
 use crate::protocol::Envelope;
@@ -52,14 +52,19 @@ pub struct CancelJob {
     pub id: String,
 }
 
-/// Store an import's next batch (flushed, and in the outbox); answers the job's progress
-/// after it.
+/// Commit an import's next batch, already in the spool (flushed, and in the outbox);
+/// answers the job's progress after it.
 #[derive(Message)]
 #[rtype(result = "Result<ImportProgress, QueueError>")]
-pub struct StoreBatch {
+pub struct CommitBatch {
     pub id: String,
-    pub batch: NewBatch,
+    pub batch: SpooledBatch,
 }
+
+/// The spool, where an import writes its batches before committing them.
+#[derive(Message)]
+#[rtype(result = "std::sync::Arc<super::spool::Spool>")]
+pub struct GetSpool;
 
 /// The sorted digests of every record the job has stored in batches.
 #[derive(Message)]

@@ -57,7 +57,7 @@ mod record;
 mod scheduler;
 pub mod sealing;
 mod settings;
-mod spool;
+pub mod spool;
 pub mod store;
 #[cfg(test)]
 mod tests;
@@ -65,7 +65,7 @@ mod tests;
 pub use actor::QueueActor;
 pub use durable::{Accepted, CancelOutcome, DurableQueue, QueueError, Runnable};
 pub use messages::*;
-pub use outbox::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, Verdict};
+pub use outbox::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 pub use scheduler::LaneCaps;
 pub use settings::QueueSettings;

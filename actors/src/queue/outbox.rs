@@ -5,7 +5,9 @@ use serde_json::Value;
 use super::durable::{decode, encode, DurableQueue, QueueError};
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
+use super::spool::Spool;
 use super::store::WriteBatch;
+use std::sync::Arc;
 
 /// How the server answered a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +41,27 @@ pub struct NewBatch {
     pub last: bool,
 }
 
+/// A batch whose body and record digests are in the spool already (at `seq`, the digest
+/// file now `seen_bytes` long), waiting for [`DurableQueue::commit_batch`].
+#[derive(Debug, Clone, Copy)]
+pub struct SpooledBatch {
+    pub seq: u64,
+    pub records: u64,
+    pub deleted: u64,
+    pub last: bool,
+    pub seen_bytes: u64,
+}
+
 impl NewBatch {
+    /// Writes the body as batch `seq` and appends the digests after the `seen_bytes`
+    /// committed so far; returns the digest file's new length (uncommitted until
+    /// [`DurableQueue::commit_batch`]).
+    pub fn spool(&self, spool: &Spool, id: &str, seq: u64, seen_bytes: u64) -> Result<u64, std::io::Error> {
+        spool.write_body(id, seq, &self.body(seq))?;
+        let digests: Vec<u8> = self.keys.iter().flat_map(|k| record_digest(k)).collect();
+        spool.append_seen(id, seen_bytes, &digests)
+    }
+
     /// `{"seq": …, "records": […], "last": …}` as bytes.
     fn body(&self, seq: u64) -> Vec<u8> {
         let size: usize = self.records.iter().map(|r| r.len() + 1).sum();
@@ -62,6 +84,8 @@ pub struct ImportProgress {
     pub batches_delivered: u64,
     pub records_stored: u64,
     pub records_deleted: u64,
+    /// Committed length of the job's digest file in the spool.
+    pub seen_bytes: u64,
 }
 
 /// An outbox entry with the body to send (JSON bytes, sent as they are).
@@ -90,16 +114,32 @@ impl DurableQueue {
     /// the last batch the journal step `import.done`, all in one atomic write. Flushed
     /// before it returns: a repeat after a crash carries exactly the same records.
     pub fn store_batch(&mut self, id: &str, batch_in: NewBatch) -> Result<u64, QueueError> {
+        let Some(job) = self.load(id)? else { return Err(QueueError::NotFound(id.to_owned())) };
+        let seq = job.batches_stored;
+        let seen_bytes = batch_in.spool(&self.spool, id, seq, job.seen_bytes)?;
+        let records = batch_in.records.len() as u64;
+        self.commit_batch(
+            id,
+            SpooledBatch { seq, records, deleted: batch_in.deleted, last: batch_in.last, seen_bytes },
+        )?;
+        Ok(seq)
+    }
+
+    /// Commits a batch already in the spool (an import writes its batches there itself,
+    /// so these writes never hold up the queue's other work): counts it, queues it for
+    /// delivery and, for the last one, journals `import.done`, in one atomic write.
+    pub fn commit_batch(&mut self, id: &str, b: SpooledBatch) -> Result<(), QueueError> {
         let Some(mut job) = self.load(id)? else { return Err(QueueError::NotFound(id.to_owned())) };
         let seq = job.batches_stored;
-        job.records_stored += batch_in.records.len() as u64;
-        job.records_deleted += batch_in.deleted;
-        // Body and digests go to the spool first; the job record below commits them.
-        self.spool.write_body(id, seq, &batch_in.body(seq))?;
-        let digests: Vec<u8> = batch_in.keys.iter().flat_map(|k| record_digest(k)).collect();
-        job.seen_bytes = self.spool.append_seen(id, job.seen_bytes, &digests)?;
+        if b.seq != seq {
+            let reason = format!("batch {} committed where batch {seq} was due", b.seq);
+            return Err(QueueError::Corrupt { key: format!("j/{id}"), reason });
+        }
+        job.records_stored += b.records;
+        job.records_deleted += b.deleted;
+        job.seen_bytes = b.seen_bytes;
         let mut batch = WriteBatch::default();
-        if batch_in.last {
+        if b.last {
             batch.put(keys::step(id, "import.done"), encode(&Value::Bool(true)));
         }
         job.batches_stored += 1;
@@ -107,7 +147,12 @@ impl DurableQueue {
         self.push_outbox(&mut batch, id, OutboxKind::Batch { seq });
         self.store.apply(batch)?;
         self.store.flush()?;
-        Ok(seq)
+        Ok(())
+    }
+
+    /// The spool, for an import to write its batches into before committing them.
+    pub fn spool(&self) -> Arc<Spool> {
+        self.spool.clone()
     }
 
     /// The digests of every record the job's stored batches hold, sorted (for a resumed
@@ -133,6 +178,7 @@ impl DurableQueue {
             batches_delivered: job.batches_delivered,
             records_stored: job.records_stored,
             records_deleted: job.records_deleted,
+            seen_bytes: job.seen_bytes,
         })
     }
 
