@@ -226,7 +226,7 @@ impl Seen {
 struct Packer {
     batch: NewBatch,
     bytes: usize,
-    storing: Option<actix::dev::Request<QueueActor, CommitBatch>>,
+    storing: Option<tokio::task::JoinHandle<Result<crate::queue::ImportProgress, JobError>>>,
     spool: std::sync::Arc<crate::queue::spool::Spool>,
     next_seq: u64,
     seen_bytes: u64,
@@ -304,7 +304,7 @@ async fn store(job: &ImportJob, packer: &mut Packer, last: bool) -> Result<(), J
     packer.bytes = 0;
     batch.last = last;
     if let Some(previous) = packer.storing.take() {
-        let mut p = previous.await.map_err(qerr)?.map_err(qerr)?;
+        let mut p = previous.await.map_err(qerr)??;
         while p.batches_stored.saturating_sub(p.batches_delivered) > MAX_UNSENT_BATCHES {
             tokio::time::sleep(Duration::from_millis(20)).await;
             p = job.queue.send(GetProgress { id: job.job_id.clone() }).await.map_err(qerr)?.map_err(qerr)?;
@@ -313,15 +313,25 @@ async fn store(job: &ImportJob, packer: &mut Packer, last: bool) -> Result<(), J
     if batch.records.is_empty() && !last {
         return Ok(());
     }
-    let seq = packer.next_seq;
-    let seen_bytes = batch
-        .spool(&packer.spool, &job.job_id, seq, packer.seen_bytes)
-        .map_err(|e| JobError::internal(format!("writing batch {seq} to the queue's spool: {e}")))?;
-    (packer.next_seq, packer.seen_bytes) = (seq + 1, seen_bytes);
-    let spooled = SpooledBatch { seq, records: batch.records.len() as u64, deleted: batch.deleted, last, seen_bytes };
-    let storing = job.queue.send(CommitBatch { id: job.job_id.clone(), batch: spooled });
+    let (seq, seen) = (packer.next_seq, packer.seen_bytes);
+    (packer.next_seq, packer.seen_bytes) = (seq + 1, seen + 16 * batch.keys.len() as u64);
+    let (spool, queue, id) = (packer.spool.clone(), job.queue.clone(), job.job_id.clone());
+    let spooled = SpooledBatch { seq, records: batch.records.len() as u64, deleted: batch.deleted, last, seen_bytes: 0 };
+    // The spool's writes and fsyncs go to the blocking pool while this thread reads on.
+    let storing = tokio::spawn(async move {
+        let on_disk = tokio::task::spawn_blocking({
+            let id = id.clone();
+            move || batch.spool(&spool, &id, seq, seen)
+        });
+        let seen_bytes = on_disk
+            .await
+            .map_err(qerr)?
+            .map_err(|e| JobError::internal(format!("writing batch {seq} to the queue's spool: {e}")))?;
+        let batch = SpooledBatch { seen_bytes, ..spooled };
+        queue.send(CommitBatch { id, batch }).await.map_err(qerr)?.map_err(qerr)
+    });
     if last {
-        storing.await.map_err(qerr)?.map_err(qerr)?;
+        storing.await.map_err(qerr)??;
     } else {
         packer.storing = Some(storing);
     }
