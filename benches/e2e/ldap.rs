@@ -95,7 +95,11 @@ pub async fn import(sizes: &[u32]) -> Vec<Row> {
             sim.wait_online(Duration::from_secs(30)).await;
             // One empty import first: a connector that has run a job before, as in service.
             let warm = json!({"directory": "corp", "mode": "full", "filter": "(uid=no-such-user-warm-up)"});
-            sim.wait_done(&sim.submit(json!([{"type": "ldap.import", "payload": warm}])).await, Duration::from_secs(60)).await;
+            sim.wait_done(
+                &sim.submit(json!([{"type": "ldap.import", "payload": warm}])).await,
+                Duration::from_secs(60),
+            )
+            .await;
             let (_, imported, s) = run_import(&sim).await;
             assert_eq!(imported, n, "the connector imported {imported} entries, ldapsearch saw {n}");
             assert_eq!(sim.violations().await, 0);

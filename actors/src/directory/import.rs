@@ -316,7 +316,8 @@ async fn store(job: &ImportJob, packer: &mut Packer, last: bool) -> Result<(), J
     let (seq, seen) = (packer.next_seq, packer.seen_bytes);
     (packer.next_seq, packer.seen_bytes) = (seq + 1, seen + 16 * batch.keys.len() as u64);
     let (spool, queue, id) = (packer.spool.clone(), job.queue.clone(), job.job_id.clone());
-    let spooled = SpooledBatch { seq, records: batch.records.len() as u64, deleted: batch.deleted, last, seen_bytes: 0 };
+    let spooled =
+        SpooledBatch { seq, records: batch.records.len() as u64, deleted: batch.deleted, last, seen_bytes: 0 };
     // The spool's writes and fsyncs go to the blocking pool while this thread reads on.
     let storing = tokio::spawn(async move {
         let on_disk = tokio::task::spawn_blocking({
