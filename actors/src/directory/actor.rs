@@ -9,7 +9,7 @@ use rustls::ClientConfig;
 use tokio::sync::watch;
 
 use super::codes::LdapFailure;
-use super::connect::{bind, open, Endpoint};
+use super::connect::{open, open_bound, Endpoint};
 use super::messages::{BindConnection, Checkout, ReturnUserConnection, TakeUserConnection};
 use super::pool::{InUse, Pool};
 use super::settings::DirectorySettings;
@@ -48,13 +48,8 @@ impl Lease {
     /// A connection of the job's own, bound as the service account: a long stream (an
     /// import) on it never delays the pooled connections' logins and writes.
     pub async fn dedicated(&self) -> Result<Ldap, LdapFailure> {
-        let mut ldap = open(&self.endpoint()).await?;
         let s = &self.settings;
-        if let Err(e) = bind(&mut ldap, &s.bind_dn, s.bind_password.expose(), s.operation_timeout).await {
-            let _ = ldap.unbind().await;
-            return Err(e);
-        }
-        Ok(ldap)
+        open_bound(&self.endpoint(), &s.bind_dn, s.bind_password.expose(), s.operation_timeout).await
     }
 }
 
@@ -144,21 +139,11 @@ impl DirectoryActor {
                     plain: settings.plain_urls,
                     connect_timeout: settings.connect_timeout,
                 };
-                match open(&ep).await {
-                    Ok(mut ldap) => {
-                        let pw = settings.bind_password.expose();
-                        match bind(&mut ldap, &settings.bind_dn, pw, settings.operation_timeout).await {
-                            Ok(()) => return Ok((idx, ldap)),
-                            Err(e) => {
-                                let _ = ldap.unbind().await;
-                                // A wrong service password is the same on every URL.
-                                if e.rc() == Some(49) {
-                                    return Err(e);
-                                }
-                                last = e;
-                            }
-                        }
-                    }
+                let pw = settings.bind_password.expose();
+                match open_bound(&ep, &settings.bind_dn, pw, settings.operation_timeout).await {
+                    Ok(ldap) => return Ok((idx, ldap)),
+                    // A wrong service password is the same on every URL.
+                    Err(e) if e.rc() == Some(49) => return Err(e),
                     Err(e) => last = e,
                 }
                 tracing::warn!(directory = %settings.name, url = %settings.urls[idx], error = %last, "directory URL failed");

@@ -60,6 +60,18 @@ pub async fn open(ep: &Endpoint<'_>) -> Result<Ldap, LdapFailure> {
     Ok(ldap)
 }
 
+/// Connects and binds (checked); a connection whose bind failed is closed.
+pub async fn open_bound(ep: &Endpoint<'_>, dn: &str, password: &str, timeout: Duration) -> Result<Ldap, LdapFailure> {
+    let mut ldap = open(ep).await?;
+    match bind(&mut ldap, dn, password, timeout).await {
+        Ok(()) => Ok(ldap),
+        Err(e) => {
+            let _ = ldap.unbind().await;
+            Err(e)
+        }
+    }
+}
+
 /// Simple bind, checked: `Ok` only for result code 0.
 pub async fn bind(ldap: &mut Ldap, dn: &str, password: &str, timeout: Duration) -> Result<(), LdapFailure> {
     let res = ldap.with_timeout(timeout).simple_bind(dn, password).await.map_err(LdapFailure::from_ldap)?;
