@@ -138,22 +138,14 @@ pub async fn create() -> Vec<Row> {
 }
 
 fn ad_ldapsearch_rate(env: &ServerEnv) -> (u64, f64) {
-    let start = Instant::now();
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "ldapsearch -LLL -x -H '{}' -D '{}' -w '{}' -b '{}' -E pr=500/noprompt '(&(objectCategory=person)(objectClass=user))' '*' | grep -c '^dn:'",
-            env.get("AD_LDAPS_URL"),
-            env.get("AD_SERVICE_DN"),
-            env.get("AD_SERVICE_PW"),
-            env.get("AD_STAFF_DN")
-        ))
-        .env("LDAPTLS_CACERT", env.get("AD_CA"))
-        .output()
-        .expect("ldapsearch");
-    let n: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
-    assert!(n > 0, "ldapsearch returned nothing: {}", String::from_utf8_lossy(&out.stderr));
-    (n, n as f64 / start.elapsed().as_secs_f64())
+    let args = format!(
+        "-H '{}' -D '{}' -w '{}' -b '{}' '(&(objectCategory=person)(objectClass=user))' '*'",
+        env.get("AD_LDAPS_URL"),
+        env.get("AD_SERVICE_DN"),
+        env.get("AD_SERVICE_PW"),
+        env.get("AD_STAFF_DN")
+    );
+    crate::ldapsearch_rate(&args, env.get("AD_CA"))
 }
 
 /// Import of OU=Staff and logins at 20/s on Samba (`-M single`, 2,000 users).

@@ -3,7 +3,6 @@
 //! same run; login latency at a fixed rate, idle and during a 100k import.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -26,23 +25,14 @@ fn stop(users: u32) {
 
 /// Raw paged ldapsearch over StartTLS as the service account, output discarded.
 fn ldapsearch_rate(env: &ServerEnv) -> (u64, f64) {
-    let start = Instant::now();
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "ldapsearch -LLL -ZZ -x -H '{}' -D '{}' -w '{}' -b '{}' -E pr=500/noprompt '(objectClass=inetOrgPerson)' '*' entryUUID | grep -c '^dn:'",
-            env.get("SLAPD_URL"),
-            env.get("SLAPD_SERVICE_DN"),
-            env.get("SLAPD_SERVICE_PW"),
-            env.get("SLAPD_BASE_DN")
-        ))
-        .env("LDAPTLS_CACERT", env.get("SLAPD_CA"))
-        .output()
-        .expect("ldapsearch");
-    let secs = start.elapsed().as_secs_f64();
-    let n: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
-    assert!(n > 0, "ldapsearch returned nothing: {}", String::from_utf8_lossy(&out.stderr));
-    (n, n as f64 / secs)
+    let args = format!(
+        "-ZZ -H '{}' -D '{}' -w '{}' -b '{}' '(objectClass=inetOrgPerson)' '*' entryUUID",
+        env.get("SLAPD_URL"),
+        env.get("SLAPD_SERVICE_DN"),
+        env.get("SLAPD_SERVICE_PW"),
+        env.get("SLAPD_BASE_DN")
+    );
+    crate::ldapsearch_rate(&args, env.get("SLAPD_CA"))
 }
 
 fn peak_rss_mib(pid: u32) -> f64 {

@@ -19,6 +19,22 @@ pub struct Row {
     pub note: String,
 }
 
+/// A raw paged `ldapsearch` (the baselines): `args` are its connection and search
+/// arguments, `ca` the CA it trusts. Returns the entries it printed and their rate.
+pub fn ldapsearch_rate(args: &str, ca: &str) -> (u64, f64) {
+    let start = std::time::Instant::now();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ldapsearch -LLL -x {args} -E pr=500/noprompt | grep -c '^dn:'"))
+        .env("LDAPTLS_CACERT", ca)
+        .output()
+        .expect("ldapsearch");
+    let secs = start.elapsed().as_secs_f64();
+    let n: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+    assert!(n > 0, "ldapsearch returned nothing: {}", String::from_utf8_lossy(&out.stderr));
+    (n, n as f64 / secs)
+}
+
 fn main() {
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
