@@ -66,6 +66,12 @@ fn line<'a>(out: &'a str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no line for {name} in:\n{out}"))
 }
 
+/// The `check` line for `name` failed and names each of `texts` (its cause and fix).
+fn assert_fails(out: &str, name: &str, texts: &[&str]) {
+    let l = line(out, name);
+    assert!(l.starts_with("FAIL") && texts.iter().all(|t| l.contains(t)), "{name}: {l}");
+}
+
 fn write_config(dir: &Path, text: &str) -> PathBuf {
     std::fs::create_dir_all(dir).expect("dir");
     let path = dir.join("connector.toml");
@@ -521,54 +527,31 @@ async fn check_names_the_cause_and_the_fix_of_each_server_failure() {
     let long = format!("{}.example.com", "a".repeat(64));
     let (code, out) = run_check(&case("dns", "https", &long, 443, &sim.token, None), false);
     assert_eq!(code, Some(1));
-    let l = line(&out, "server.dns");
-    assert!(
-        l.starts_with("FAIL") && l.contains("cannot resolve") && l.contains("fix: check the spelling of server.host"),
-        "{l}"
-    );
+    assert_fails(&out, "server.dns", &["cannot resolve", "fix: check the spelling of server.host"]);
     assert!(line(&out, "server.tcp").starts_with("SKIP") && line(&out, "server.token").starts_with("SKIP"));
 
     let (code, out) = run_check(&case("tcp", "https", "127.0.0.1", free_port(), &sim.token, None), false);
     assert_eq!(code, Some(1));
-    let l = line(&out, "server.tcp");
-    assert!(
-        l.starts_with("FAIL") && l.contains("refused the connection") && l.contains("fix: check server.port"),
-        "{l}"
-    );
+    assert_fails(&out, "server.tcp", &["refused the connection", "fix: check server.port"]);
 
     let (code, out) = run_check(&case("chain", "https", "127.0.0.1", sim.port(), &sim.token, None), false);
     assert_eq!(code, Some(1));
-    let l = line(&out, "server.tls");
-    assert!(
-        l.starts_with("FAIL") && l.contains("chain is not trusted") && l.contains("fix: set server.ca_file"),
-        "{l}"
-    );
+    assert_fails(&out, "server.tls", &["chain is not trusted", "fix: set server.ca_file"]);
 
     let other = sim_at_127_0_0_2().await;
     let (code, out) = run_check(&case("name", "https", "127.0.0.2", other.port, &sim.token, Some(&other.ca)), false);
     assert_eq!(code, Some(1));
-    let l = line(&out, "server.tls");
-    assert!(
-        l.starts_with("FAIL")
-            && l.contains("not valid for the host name 127.0.0.2")
-            && l.contains("fix: set server.host"),
-        "{l}"
-    );
+    assert_fails(&out, "server.tls", &["not valid for the host name 127.0.0.2", "fix: set server.host"]);
 
     let (code, out) =
         run_check(&case("token", "https", "127.0.0.1", sim.port(), "d3Jvbmc6dG9rZW4=", Some(&sim.ca_file())), false);
     assert_eq!(code, Some(1));
-    let l = line(&out, "server.token");
-    assert!(l.starts_with("FAIL") && l.contains(TOKEN_TEXT) && l.contains("fix: copy the token again"), "{l}");
+    assert_fails(&out, "server.token", &[TOKEN_TEXT, "fix: copy the token again"]);
     assert!(line(&out, "server.tls").starts_with("OK"));
 
     let (code, out) = run_check(&case("protocol", "http", "127.0.0.1", not_a_portal(), &sim.token, None), false);
     assert_eq!(code, Some(1));
-    let l = line(&out, "server.protocol");
-    assert!(
-        l.starts_with("FAIL") && l.contains("not protocol version 1") && l.contains("fix: check that server.host"),
-        "{l}"
-    );
+    assert_fails(&out, "server.protocol", &["not protocol version 1", "fix: check that server.host"]);
     let (_, json_out) = run_check(&root.join("protocol/connector.toml"), true);
     let v: Value = serde_json::from_str(json_out.trim()).expect("JSON");
     assert_eq!(v["ok"], false);
@@ -594,8 +577,7 @@ async fn check_names_the_cause_and_the_fix_of_config_storage_and_lock_failures()
     );
     let (code, out) = run_check(&cfg, false);
     assert_eq!(code, Some(1));
-    let l = line(&out, "storage");
-    assert!(l.starts_with("FAIL") && l.contains("cannot be created") && l.contains("fix: create it"), "{l}");
+    assert_fails(&out, "storage", &["cannot be created", "fix: create it"]);
 
     let data = root.join("open/data");
     std::fs::create_dir_all(&data).unwrap();
@@ -605,18 +587,13 @@ async fn check_names_the_cause_and_the_fix_of_config_storage_and_lock_failures()
         false,
     );
     assert_eq!(code, Some(1));
-    let l = line(&out, "storage");
-    assert!(
-        l.starts_with("FAIL") && l.contains("writable by other users (mode 0777)") && l.contains("chmod 700"),
-        "{l}"
-    );
+    assert_fails(&out, "storage", &["writable by other users (mode 0777)", "chmod 700"]);
 
     let c = Connector::for_sim(&sim, "running", "");
     sim.wait_online(LIMIT).await;
     let (code, out) = run_check(&c.config, false);
     assert_eq!(code, Some(1));
-    let l = line(&out, "lock");
-    assert!(l.starts_with("FAIL") && l.contains("another instance") && l.contains("fix: stop it first"), "{l}");
+    assert_fails(&out, "lock", &["another instance", "fix: stop it first"]);
 }
 
 #[tokio::test]
@@ -648,8 +625,7 @@ async fn check_names_the_cause_and_the_fix_of_each_directory_failure() {
         ("directory.filter.user_filter", "filter", "fix: correct directories.filter.user_filter"),
     ];
     for (name, cause, fix) in expect {
-        let l = line(&out, name);
-        assert!(l.starts_with("FAIL") && l.contains(cause) && l.contains(fix), "{name}: {l}");
+        assert_fails(&out, name, &[cause, fix]);
     }
     for name in ["tcp", "tls", "bind", "base_dn", "user_filter"] {
         assert!(line(&out, &format!("directory.ok.{name}")).starts_with("OK"), "{out}");
