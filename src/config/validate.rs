@@ -398,11 +398,13 @@ pub(super) struct ConnectorPart {
     max_attempts: u32,
 }
 
-/// `{username}` is replaced by the RFC 4515-escaped user name.
+/// `{username}` is replaced by the RFC 4515-escaped user name. The term naming one entry
+/// comes first: Samba evaluates an AND's indexes in order, and with the class first a
+/// login's search cost its DC 5 ms of CPU instead of 0.25 (README "Benchmarks").
 fn default_user_filter(kind: DirectoryKind) -> &'static str {
     match kind {
         DirectoryKind::ActiveDirectory => {
-            "(&(objectClass=user)(objectCategory=person)(|(sAMAccountName={username})(userPrincipalName={username})))"
+            "(&(|(sAMAccountName={username})(userPrincipalName={username}))(objectClass=user)(objectCategory=person))"
         }
         DirectoryKind::Ldap => "(&(objectClass=inetOrgPerson)(|(uid={username})(mail={username})))",
     }

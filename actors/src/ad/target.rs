@@ -57,18 +57,20 @@ fn filter_for(ctx: &AdContext, kind: Kind, r: &ObjectRef) -> Result<(String, Opt
         Kind::Group => "(objectClass=group)",
     };
     let (field, value) = r.key().ok_or_else(|| JobError::invalid_job("a reference must have exactly one field"))?;
-    let one = |attr: &str| Ok((format!("(&{class}({attr}={}))", filter_value(value)), None));
+    // The key first, the class after: Samba evaluates an AND's indexes in order, and
+    // the class first made a resolve cost the DC 5 ms of CPU instead of 0.2.
+    let one = |attr: &str| Ok((format!("(&({attr}={}){class})", filter_value(value)), None));
     match (field, kind) {
         ("dn", _) => Ok((class.to_owned(), Some(value.to_owned()))),
         ("sam_account_name", _) => one("sAMAccountName"),
         ("user_principal_name", Kind::User) => one("userPrincipalName"),
         ("name", _) => one("cn"),
         ("username", Kind::User) => {
-            Ok((format!("(&{class}{})", user_filter(&ctx.lease.settings.user_filter, value)), None))
+            Ok((format!("(&{}{class})", user_filter(&ctx.lease.settings.user_filter, value)), None))
         }
         ("guid", _) => {
             let bytes = guid_bytes(value).ok_or_else(|| JobError::invalid_job(format!("`{value}` is not a GUID")))?;
-            Ok((format!("(&{class}(objectGUID={}))", filter_bytes(&bytes)), None))
+            Ok((format!("(&(objectGUID={}){class})", filter_bytes(&bytes)), None))
         }
         (f, _) => Err(JobError::invalid_job(format!("a group reference cannot use `{f}`"))),
     }
