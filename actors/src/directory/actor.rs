@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use super::codes::LdapFailure;
 use super::connect::{open, open_bound, Endpoint};
-use super::messages::{BindConnection, Checkout, ReturnUserConnection, TakeUserConnection};
+use super::messages::{BindConnection, Checkout, CheckoutWrites, ReturnUserConnection, TakeUserConnection};
 use super::pool::{InUse, Pool};
 use super::settings::DirectorySettings;
 use crate::errors::{ErrorCode, JobError};
@@ -255,31 +255,45 @@ impl Handler<Checkout> for DirectoryActor {
     fn handle(&mut self, _: Checkout, _: &mut Context<Self>) -> Self::Result {
         let wants_more = self.pool.wants_more(self.settings.pool_min, self.settings.pool_max);
         if !wants_more {
-            if let Some((ldap, url_index, in_use)) = self.pool.checkout() {
-                let lease =
-                    Lease { ldap, settings: self.settings.clone(), tls: self.tls.clone(), url_index, _in_use: in_use };
-                return Box::pin(actix::fut::ready(Ok(lease)));
+            if let Some(taken) = self.pool.checkout() {
+                return Box::pin(actix::fut::ready(Ok(self.lease(taken))));
             }
         }
+        self.open_lease()
+    }
+}
+
+impl Handler<CheckoutWrites> for DirectoryActor {
+    type Result = ResponseActFuture<Self, Result<Lease, JobError>>;
+
+    fn handle(&mut self, _: CheckoutWrites, _: &mut Context<Self>) -> Self::Result {
+        match self.pool.first() {
+            Some(taken) => Box::pin(actix::fut::ready(Ok(self.lease(taken)))),
+            None => self.open_lease(),
+        }
+    }
+}
+
+impl DirectoryActor {
+    fn lease(&self, (ldap, url_index, in_use): (Ldap, usize, InUse)) -> Lease {
+        Lease { ldap, settings: self.settings.clone(), tls: self.tls.clone(), url_index, _in_use: in_use }
+    }
+
+    /// A lease on a connection opened now (added to the pool), or on one still there
+    /// when the open fails.
+    fn open_lease(&mut self) -> ResponseActFuture<Self, Result<Lease, JobError>> {
         let name = self.settings.name.clone();
         Box::pin(self.connect().into_actor(self).map(move |res, act, _| {
             let out = match res {
                 Ok((idx, ldap)) => {
                     act.pool.add(idx, ldap.clone());
                     let guard = act.pool.guard();
-                    Ok(Lease { ldap, settings: act.settings.clone(), tls: act.tls.clone(), url_index: idx, _in_use: guard })
+                    Ok(act.lease((ldap, idx, guard)))
                 }
                 Err(e) => {
                     act.pool.last_error = Some(e.to_string());
-                    // Fall back on a connection we still have, if any.
                     match act.pool.checkout() {
-                        Some((ldap, url_index, in_use)) => Ok(Lease {
-                            ldap,
-                            settings: act.settings.clone(),
-                            tls: act.tls.clone(),
-                            url_index,
-                            _in_use: in_use,
-                        }),
+                        Some(taken) => Ok(act.lease(taken)),
                         None => {
                             let mut err = e.to_job_error(&format!("directory `{name}`"));
                             if e.rc() == Some(49) {

@@ -4,7 +4,8 @@
 //! - **Owns** the service-account connections of its directory (bounded `pool_min`..
 //!   `pool_max`, health-checked every 10 s, re-established with failover across `urls`),
 //!   and publishes its figures (reachable, pool size, operations in flight).
-//! - **Receives** [`Checkout`]: lends a connection to a job ([`Lease`]).
+//! - **Receives** [`Checkout`]: lends a connection to a job ([`Lease`]);
+//!   [`CheckoutWrites`]: lends the one connection that carries the directory's writes.
 //! - **Sends** nothing; jobs run in the dispatcher's tasks with their lease.
 //! - **Failure policy**: a failed connect is reported to the job as retryable
 //!   `directory_unavailable` (a wrong service password as `invalid_credentials`); a
@@ -30,5 +31,5 @@ mod settings;
 pub mod tls;
 
 pub use actor::{DirectoryActor, Lease};
-pub use messages::{BindConnection, Checkout, ReturnUserConnection, TakeUserConnection};
+pub use messages::{BindConnection, Checkout, CheckoutWrites, ReturnUserConnection, TakeUserConnection};
 pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy, DEFAULT_PROTECTED_GROUPS};

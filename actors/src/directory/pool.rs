@@ -69,6 +69,14 @@ impl Pool {
         Some((ldap.clone(), *url, InUse(self.in_use.clone())))
     }
 
+    /// The oldest healthy connection, with its in-use guard and url index.
+    pub fn first(&mut self) -> Option<(Ldap, usize, InUse)> {
+        self.prune();
+        let (url, ldap) = self.conns.first()?;
+        self.in_use.fetch_add(1, Ordering::Relaxed);
+        Some((ldap.clone(), *url, InUse(self.in_use.clone())))
+    }
+
     pub fn guard(&self) -> InUse {
         self.in_use.fetch_add(1, Ordering::Relaxed);
         InUse(self.in_use.clone())

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::ad::{self, AdContext};
 use crate::audit::AppendAudit;
-use crate::directory::{auth, import, Checkout, DirectoryActor};
+use crate::directory::{auth, import, Checkout, CheckoutWrites, DirectoryActor};
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::JobKind;
 use crate::queue::{QueueActor, Runnable};
@@ -95,7 +95,8 @@ async fn execute(job: Runnable, executors: Executors, ctx: JobContext) -> Result
             .await
         }
         (kind, Some(d)) if job.job_type.starts_with("ad.") => {
-            let lease = checkout(&d).await?;
+            let lease =
+                d.send(CheckoutWrites).await.map_err(|e| JobError::internal(format!("directory actor: {e}")))??;
             let ctx = AdContext {
                 lease,
                 queue: ctx.queue.clone(),
