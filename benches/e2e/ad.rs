@@ -1,6 +1,8 @@
 //! Workloads against a real Samba AD DC: `ad-create` (2,000 users with passwords and two
 //! groups each through the connector, against the same creates by one sequential
-//! `ldapmodify` over LDAPS in the same run), in Samba's `single` and `prefork` models;
+//! `ldapmodify` over LDAPS in the same run, once with the connector's steps and once with
+//! the password in the add), in Samba's `single` and `prefork` models, with the CPU the
+//! DC spent per user on each;
 //! `ad-read` (import and logins on Samba, against `ldapsearch`).
 
 use std::io::Write;
@@ -43,9 +45,14 @@ fn stop() {
 }
 
 fn admin(env: &ServerEnv, ldif: &str) -> f64 {
+    ldapmodify_as(env, env.get("AD_ADMIN_DN"), env.get("AD_ADMIN_PW"), ldif)
+}
+
+/// One `ldapmodify` process (one connection) applying `ldif`; returns its seconds.
+fn ldapmodify_as(env: &ServerEnv, dn: &str, pw: &str, ldif: &str) -> f64 {
     let start = Instant::now();
     let mut child = Command::new("ldapmodify")
-        .args(["-x", "-H", env.get("AD_LDAPS_URL"), "-D", env.get("AD_ADMIN_DN"), "-w", env.get("AD_ADMIN_PW")])
+        .args(["-x", "-H", env.get("AD_LDAPS_URL"), "-D", dn, "-w", pw])
         .env("LDAPTLS_CACERT", env.get("AD_CA"))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -54,6 +61,35 @@ fn admin(env: &ServerEnv, ldif: &str) -> f64 {
     child.stdin.take().expect("stdin").write_all(ldif.as_bytes()).expect("ldif");
     assert!(child.wait().expect("ldapmodify").success(), "ldapmodify failed");
     start.elapsed().as_secs_f64()
+}
+
+/// CPU seconds the DC's processes (its root process and every descendant) have used:
+/// on this Samba every write runs one at a time, so this is what the creates cost it.
+fn dc_cpu_seconds(env: &ServerEnv) -> f64 {
+    let root: u32 = env.get("AD_PID").parse().expect("AD_PID");
+    let mut stats = Vec::new();
+    for dir in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = dir.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(text) = std::fs::read_to_string(dir.path().join("stat")) else { continue };
+        let Some((_, rest)) = text.rsplit_once(')') else { continue };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        stats.push((pid, num(1) as u32, num(11) + num(12)));
+    }
+    let descends = |mut pid: u32| {
+        for _ in 0..8 {
+            if pid == root {
+                return true;
+            }
+            match stats.iter().find(|(p, ..)| *p == pid) {
+                Some((_, parent, _)) if *parent > 1 => pid = *parent,
+                _ => return false,
+            }
+        }
+        false
+    };
+    let ticks: u64 = stats.iter().filter(|(pid, ..)| descends(*pid)).map(|(.., t)| t).sum();
+    ticks as f64 / 100.0
 }
 
 fn b64_pwd(pw: &str) -> String {
@@ -75,63 +111,99 @@ fn fixture(env: &ServerEnv, name: &str) -> (String, String, String) {
     (ou, g1, g2)
 }
 
-/// The same creates as one sequential script: add with password and UAC 512, then two group adds.
-fn baseline(env: &ServerEnv, tag: &str) -> f64 {
-    let (ou, g1, g2) = fixture(env, &format!("bs{tag}"));
+/// How the sequential script creates a user.
+#[derive(Clone, Copy)]
+enum Script {
+    /// The steps the connector takes (PROTOCOL.md, issue #5): add disabled, then the
+    /// password and the enable in one modify, then the two group adds.
+    SameSteps,
+    /// The fewest writes: the password and UAC 512 in the add, then the two group adds.
+    OneAdd,
+}
+
+/// The creates as one sequential script, bound as the connector's service account (the
+/// DC's access checks cost differently per account); returns (seconds, DC CPU seconds).
+fn baseline(env: &ServerEnv, tag: &str, script: Script, creates: u32) -> (f64, f64) {
+    let (ou, g1, g2) = fixture(env, tag);
     let mut ldif = String::new();
-    for i in 0..CREATES {
-        let dn = format!("CN=bs{tag}u{i},{ou}");
-        ldif.push_str(&format!(
-            "dn: {dn}\nchangetype: add\nobjectClass: user\nsAMAccountName: bs{tag}u{i}\nunicodePwd:: {}\nuserAccountControl: 512\n\n",
-            b64_pwd(&format!("Pw-{i}-bench"))
-        ));
+    for i in 0..creates {
+        let (dn, pwd) = (format!("CN={tag}u{i},{ou}"), b64_pwd(&format!("Pw-{i}-bench")));
+        let head = format!("dn: {dn}\nchangetype: add\nobjectClass: user\nsAMAccountName: {tag}u{i}\n");
+        ldif.push_str(&match script {
+            Script::OneAdd => format!("{head}unicodePwd:: {pwd}\nuserAccountControl: 512\n\n"),
+            Script::SameSteps => format!(
+                "{head}userAccountControl: 514\n\ndn: {dn}\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: {pwd}\n-\nreplace: userAccountControl\nuserAccountControl: 512\n-\n\n"
+            ),
+        });
         for g in [&g1, &g2] {
             ldif.push_str(&format!("dn: {g}\nchangetype: modify\nadd: member\nmember: {dn}\n\n"));
         }
     }
-    admin(env, &ldif)
+    let cpu = dc_cpu_seconds(env);
+    let secs = ldapmodify_as(env, env.get("AD_SERVICE_DN"), env.get("AD_SERVICE_PW"), &ldif);
+    (secs, dc_cpu_seconds(env) - cpu)
 }
 
-async fn connector_creates(env: &ServerEnv, tag: &str) -> f64 {
-    let (ou, g1, g2) = fixture(env, &format!("ic{tag}"));
+/// Returns (seconds, DC CPU seconds) for the creates through the connector.
+async fn connector_creates(env: &ServerEnv, tag: &str, creates: u32, concurrency: u32) -> (f64, f64) {
+    let (ou, g1, g2) = fixture(env, tag);
+    let pool = std::env::var("IC_BENCH_AD_POOL_MAX").map(|n| format!("pool_max = {n}\n")).unwrap_or_default();
     let sim = Sim::start(false).await;
     let c = Connector::for_sim(
         &sim,
         "c1",
-        &format!("[connector]\nmax_concurrency = 16\n\n{}", servers::samba_directory("ad", env)),
+        &format!("[connector]\nmax_concurrency = {concurrency}\n\n{}{pool}", servers::samba_directory("ad", env)),
     );
     sim.wait_online(Duration::from_secs(30)).await;
-    let specs: Vec<Value> = (0..CREATES)
+    let specs: Vec<Value> = (0..creates)
         .map(|i| {
-            json!({"type": "ad.create_user", "payload": {"directory": "ad", "parent_dn": ou, "sam_account_name": format!("ic{tag}u{i}"),
+            json!({"type": "ad.create_user", "payload": {"directory": "ad", "parent_dn": ou, "sam_account_name": format!("{tag}u{i}"),
                 "password": format!("Pw-{i}-bench"), "groups": [{"dn": g1}, {"dn": g2}]}})
         })
         .collect();
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), dc_cpu_seconds(env));
     let ids = sim.submit(json!(specs)).await;
     let views = sim.wait_done(&ids, Duration::from_secs(1800)).await;
-    let secs = start.elapsed().as_secs_f64();
+    let (secs, cpu) = (start.elapsed().as_secs_f64(), dc_cpu_seconds(env) - cpu);
     for v in &views {
         assert_eq!(v["result"]["status"], "succeeded", "{}", v["result"]);
     }
     drop(c);
-    secs
+    (secs, cpu)
 }
 
+fn knob(name: &str, default: u32) -> u32 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Knobs: `IC_BENCH_AD_CREATES` (2000), `IC_BENCH_AD_CONCURRENCY` (the connector's
+/// `max_concurrency`, 16), `IC_BENCH_AD_MODELS` ("single,prefork").
 pub async fn create() -> Vec<Row> {
+    let creates = knob("IC_BENCH_AD_CREATES", CREATES);
+    let concurrency = knob("IC_BENCH_AD_CONCURRENCY", 16);
+    let models = std::env::var("IC_BENCH_AD_MODELS").unwrap_or_else(|_| "single,prefork".into());
     let mut rows = Vec::new();
-    for model in ["single", "prefork"] {
+    for model in models.split(',') {
         let env = samba(model);
-        let tag = format!("{}{}", &model[..1], std::process::id() % 10_000);
-        let base_s = baseline(&env, &tag);
-        let ic_s = connector_creates(&env, &tag).await;
-        rows.push(Row {
-            workload: format!("AD create {CREATES} users + password + 2 groups, Samba -M {model}"),
-            items: CREATES as u64,
-            seconds: ic_s,
-            baseline_per_s: Some(CREATES as f64 / base_s),
-            note: "baseline: one sequential ldapmodify over LDAPS doing the same adds and group adds".into(),
-        });
+        let tag = |who: &str| format!("{who}{}{}", &model[..1], std::process::id() % 10_000);
+        let same = baseline(&env, &tag("bs"), Script::SameSteps, creates);
+        let (ic_s, ic_cpu) = connector_creates(&env, &tag("ic"), creates, concurrency).await;
+        let one = baseline(&env, &tag("bo"), Script::OneAdd, creates);
+        let per_user = |cpu: f64| cpu * 1000.0 / creates as f64;
+        let workload = format!("AD create {creates} users + password + 2 groups, Samba -M {model}");
+        for (script, (secs, cpu)) in [("the connector's steps", same), ("password in the add", one)] {
+            rows.push(Row {
+                workload: workload.clone(),
+                items: creates as u64,
+                seconds: ic_s,
+                baseline_per_s: Some(creates as f64 / secs),
+                note: format!(
+                    "baseline: one sequential ldapmodify, {script}; DC CPU per user: connector {:.1} ms, script {:.1} ms",
+                    per_user(ic_cpu),
+                    per_user(cpu)
+                ),
+            });
+        }
     }
     stop();
     rows
