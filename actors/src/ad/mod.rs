@@ -1,10 +1,11 @@
 //! The AD mutation executor: the `ad.*` job types of PROTOCOL.md §3, run through the
-//! directory's pooled service connection, under the directory's scope policy, each write
-//! journaled (intent before the write) and audited.
+//! directory's write connection ([`CheckoutWrites`]), under the directory's scope
+//! policy, each write journaled (intent before the write) and audited.
 //!
 //! Plain async logic, run in the dispatcher's job tasks with a [`Lease`]; the state it
 //! needs is owned elsewhere: the step journal by the queue actor, the audit journal by the
-//! audit actor, the connections by the directory actor.
+//! audit actor, the connections by the directory actor; the group adds of creates go
+//! through the [`MemberWriter`] actor, which writes those to one group together.
 //!
 //! Idempotency after a crash (every job may run again from the start):
 //! - create: the DC's `highestCommittedUSN` is journaled with the intent; an existing
@@ -18,8 +19,10 @@
 //!   against the new one (the change had happened).
 //!
 //! [`Lease`]: crate::directory::Lease
+//! [`CheckoutWrites`]: crate::directory::CheckoutWrites
 
 mod context;
+pub mod members;
 mod ops;
 pub mod password;
 pub mod policy;
@@ -27,4 +30,5 @@ mod run;
 pub mod target;
 
 pub use context::AdContext;
+pub use members::MemberWriter;
 pub use run::execute;

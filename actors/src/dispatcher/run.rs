@@ -32,6 +32,8 @@ pub struct Executors {
     pub directories: BTreeMap<String, Addr<DirectoryActor>>,
     /// Where AD writes are audited (`None` only in tests that do not write).
     pub audit: Option<Recipient<AppendAudit>>,
+    /// Coalesces the group adds of creates (`None`: one modify each).
+    pub members: Option<Addr<ad::MemberWriter>>,
 }
 
 impl Executors {
@@ -101,6 +103,7 @@ async fn execute(job: Runnable, executors: Executors, ctx: JobContext) -> Result
                 lease,
                 queue: ctx.queue.clone(),
                 audit: executors.audit.clone(),
+                members: executors.members.clone(),
                 job_id: ctx.job_id.clone(),
                 operation: job.job_type.clone(),
             };

@@ -98,9 +98,10 @@ pub async fn create(ctx: &AdContext, p: &CreateUser) -> Result<Value, JobError> 
 
 /// Adds the new user to a group already resolved and checked; already a member is fine.
 async fn add_member(ctx: &AdContext, group: &Target, user_dn: &str) -> Result<(), JobError> {
-    let m = Mod::Add(b"member".to_vec(), HashSet::from([user_dn.as_bytes().to_vec()]));
     let c = Change { attribute: format!("member ({user_dn})"), before: json!("absent"), after: json!("present") };
-    match ctx.modify(&group.dn, group.guid.as_deref(), vec![m], vec![c]).await {
+    let res = ctx.add_member(&group.dn, user_dn).await;
+    ctx.audit(&group.dn, group.guid.as_deref(), vec![c], &res).await;
+    match res {
         Ok(()) => Ok(()),
         Err(e) if matches!(e.rc(), Some(68) | Some(20)) => Ok(()),
         Err(e) => Err(e.to_job_error("group membership")),
