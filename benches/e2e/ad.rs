@@ -168,6 +168,9 @@ async fn connector_creates(env: &ServerEnv, tag: &str, creates: u32, concurrency
     for v in &views {
         assert_eq!(v["result"]["status"], "succeeded", "{}", v["result"]);
     }
+    if let Ok(keep) = std::env::var("IC_BENCH_KEEP_LOG") {
+        let _ = std::fs::copy(&c.log, keep);
+    }
     drop(c);
     (secs, cpu)
 }
@@ -176,29 +179,51 @@ fn knob(name: &str, default: u32) -> u32 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// Medians of (seconds, DC CPU seconds).
+fn median(runs: &mut [(f64, f64)]) -> (f64, f64) {
+    let mid = runs.len() / 2;
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let secs = runs[mid].0;
+    runs.sort_by(|a, b| a.1.total_cmp(&b.1));
+    (secs, runs[mid].1)
+}
+
 /// Knobs: `IC_BENCH_AD_CREATES` (2000), `IC_BENCH_AD_CONCURRENCY` (the connector's
-/// `max_concurrency`, 16), `IC_BENCH_AD_MODELS` ("single,prefork").
+/// `max_concurrency`, 16), `IC_BENCH_AD_MODELS` ("single,prefork"), `IC_BENCH_AD_ROUNDS`
+/// (3: each round runs both scripts and the connector, the scripts' order alternating,
+/// since every round grows the directory; medians reported).
 pub async fn create() -> Vec<Row> {
     let creates = knob("IC_BENCH_AD_CREATES", CREATES);
     let concurrency = knob("IC_BENCH_AD_CONCURRENCY", 16);
+    let rounds = knob("IC_BENCH_AD_ROUNDS", 3).max(1);
     let models = std::env::var("IC_BENCH_AD_MODELS").unwrap_or_else(|_| "single,prefork".into());
     let mut rows = Vec::new();
     for model in models.split(',') {
         let env = samba(model);
-        let tag = |who: &str| format!("{who}{}{}", &model[..1], std::process::id() % 10_000);
-        let same = baseline(&env, &tag("bs"), Script::SameSteps, creates);
-        let (ic_s, ic_cpu) = connector_creates(&env, &tag("ic"), creates, concurrency).await;
-        let one = baseline(&env, &tag("bo"), Script::OneAdd, creates);
+        let (mut same, mut ic, mut one) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..rounds {
+            let tag = |who: &str| format!("{who}{}{round}x{}", &model[..1], std::process::id() % 10_000);
+            let first = if round % 2 == 0 { Script::SameSteps } else { Script::OneAdd };
+            let runs = baseline(&env, &tag("b1"), first, creates);
+            ic.push(connector_creates(&env, &tag("ic"), creates, concurrency).await);
+            let second = if round % 2 == 0 { Script::OneAdd } else { Script::SameSteps };
+            let later = baseline(&env, &tag("b2"), second, creates);
+            let (s, o) = if round % 2 == 0 { (runs, later) } else { (later, runs) };
+            same.push(s);
+            one.push(o);
+        }
+        let (ic_s, ic_cpu) = median(&mut ic);
         let per_user = |cpu: f64| cpu * 1000.0 / creates as f64;
         let workload = format!("AD create {creates} users + password + 2 groups, Samba -M {model}");
-        for (script, (secs, cpu)) in [("the connector's steps", same), ("password in the add", one)] {
+        for (script, runs) in [("the connector's steps", &mut same), ("password in the add", &mut one)] {
+            let (secs, cpu) = median(runs);
             rows.push(Row {
                 workload: workload.clone(),
                 items: creates as u64,
                 seconds: ic_s,
                 baseline_per_s: Some(creates as f64 / secs),
                 note: format!(
-                    "baseline: one sequential ldapmodify, {script}; DC CPU per user: connector {:.1} ms, script {:.1} ms",
+                    "baseline: one sequential ldapmodify, {script}; medians of {rounds}; DC CPU per user: connector {:.1} ms, script {:.1} ms",
                     per_user(ic_cpu),
                     per_user(cpu)
                 ),

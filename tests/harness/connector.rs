@@ -56,7 +56,7 @@ impl Connector {
         let child = Command::new(binary("integration-connector"))
             .args(["run", "--config"])
             .arg(&self.config)
-            .env("IC_LOG", "info")
+            .env("IC_LOG", std::env::var("IC_TEST_LOG").unwrap_or_else(|_| "info".into()))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -98,6 +98,7 @@ impl MemberWriter {
         waiting.in_flight = true;
         let (members, replies): (Vec<String>, Vec<Reply>) = std::mem::take(&mut waiting.adds).into_iter().unzip();
         let (ldap, group, timeout) = (waiting.ldap.clone(), waiting.group_dn.clone(), waiting.timeout);
+        tracing::debug!(group = %group, members = members.len(), "adding members");
         let write = move |batch: Vec<String>| add_members(ldap.clone(), group.clone(), timeout, batch);
         written_each(members, write)
             .into_actor(self)
