@@ -18,17 +18,20 @@ use crate::Row;
 
 const CREATES: u32 = 2_000;
 
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-area/samba")
+/// The DC of `ad-read`; `ad-create` provisions a fresh one per model (14 s), since every
+/// create makes the next one dearer (an add cost Samba 11 ms of CPU in a young domain, 18
+/// ms after some 30,000 more users).
+fn dir(workload: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-area").join(workload)
 }
 
-fn samba(model: &str) -> ServerEnv {
+fn samba(dir: &Path, model: &str) -> ServerEnv {
     let script = servers::script("samba.sh");
-    let _ = Command::new("bash").arg(&script).arg("stop").arg(dir()).output();
+    let _ = Command::new("bash").arg(&script).arg("stop").arg(dir).output();
     let out = Command::new("bash")
         .arg(&script)
         .arg("start")
-        .arg(dir())
+        .arg(dir)
         .args(["--users", "2000", "--model", model])
         .output()
         .expect("samba.sh");
@@ -37,11 +40,11 @@ fn samba(model: &str) -> ServerEnv {
         "samba.sh start failed (is another Samba holding 389/636?):\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    ServerEnv::read(&dir().join("samba.env"))
+    ServerEnv::read(&dir.join("samba.env"))
 }
 
-fn stop() {
-    let _ = Command::new("bash").arg(servers::script("samba.sh")).arg("stop").arg(dir()).output();
+fn stop(dir: &Path) {
+    let _ = Command::new("bash").arg(servers::script("samba.sh")).arg("stop").arg(dir).output();
 }
 
 fn admin(env: &ServerEnv, ldif: &str) -> f64 {
@@ -198,8 +201,11 @@ pub async fn create() -> Vec<Row> {
     let rounds = knob("IC_BENCH_AD_ROUNDS", 3).max(1);
     let models = std::env::var("IC_BENCH_AD_MODELS").unwrap_or_else(|_| "single,prefork".into());
     let mut rows = Vec::new();
+    let dir = dir("samba-create");
     for model in models.split(',') {
-        let env = samba(model);
+        stop(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let env = samba(&dir, model);
         let (mut same, mut ic, mut one) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..rounds {
             let tag = |who: &str| format!("{who}{}{round}x{}", &model[..1], std::process::id() % 10_000);
@@ -230,7 +236,7 @@ pub async fn create() -> Vec<Row> {
             });
         }
     }
-    stop();
+    stop(&dir);
     rows
 }
 
@@ -247,10 +253,14 @@ fn ad_ldapsearch_rate(env: &ServerEnv) -> (u64, f64) {
 
 /// Import of OU=Staff and logins at 20/s on Samba (`-M single`, 2,000 users).
 pub async fn read() -> Vec<Row> {
-    let env = samba("single");
+    let dir = dir("samba");
+    let env = samba(&dir, "single");
     let (n, raw_rate) = ad_ldapsearch_rate(&env);
     let sim = Sim::start(false).await;
-    let c = Connector::for_sim(&sim, "c1", &servers::samba_directory("ad", &env));
+    // IC_BENCH_AD_USER_FILTER: compare a login filter of your own (e.g. the class first).
+    let filter =
+        std::env::var("IC_BENCH_AD_USER_FILTER").map(|f| format!("user_filter = \"{f}\"\n")).unwrap_or_default();
+    let c = Connector::for_sim(&sim, "c1", &format!("{}{filter}", servers::samba_directory("ad", &env)));
     sim.wait_online(Duration::from_secs(30)).await;
     let start = Instant::now();
     let ids = sim.submit(json!([{"type": "ldap.import", "payload": {"directory": "ad", "mode": "full", "base_dn": env.get("AD_STAFF_DN")}}])).await;
@@ -275,7 +285,7 @@ pub async fn read() -> Vec<Row> {
     lat.sort_by(f64::total_cmp);
     let pct = |p: f64| lat.get(((lat.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
     drop(c);
-    stop();
+    stop(&dir);
     vec![
         Row {
             workload: format!("import {n} users from Samba AD (LDAPS)"),
