@@ -78,6 +78,7 @@ impl SledStore {
     }
 
     fn open_once(dir: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
+        drop_unfinished_snapshots(&dir.join("queue.sled"))?;
         let db =
             sled::Config::new().path(dir.join("queue.sled")).cache_capacity(cache_bytes).open().map_err(
                 |e| match e {
@@ -89,6 +90,32 @@ impl SledStore {
         let tree = db.open_tree("queue").map_err(engine)?;
         Ok(SledStore { db, tree })
     }
+}
+
+/// sled 0.34 writes each snapshot to `snap.*.generating`, renamed when complete; but on
+/// opening it reads the newest `snap.*` file, an unfinished one included, and refuses to
+/// open (corruption) after a kill during that write. Every open writes a snapshot, so a
+/// connector killed while starting could never start again. Later sled skips these files;
+/// so do we, under sled's own file lock (a running process may be writing one). The log
+/// still holds everything an unfinished snapshot would have summarised.
+fn drop_unfinished_snapshots(folder: &Path) -> Result<(), StoreError> {
+    use fs2::FileExt;
+    let Ok(lock) = std::fs::OpenOptions::new().read(true).write(true).open(folder.join("db")) else {
+        return Ok(()); // a new database
+    };
+    if let Err(e) = lock.try_lock_exclusive() {
+        return Err(StoreError::Locked(e.to_string()));
+    }
+    let entries = std::fs::read_dir(folder).map_err(|e| StoreError::Engine(format!("{}: {e}", folder.display())))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            tracing::warn!(file = %name, "removing a queue snapshot a crash left unfinished");
+            std::fs::remove_file(entry.path())
+                .map_err(|e| StoreError::Engine(format!("cannot remove {}: {e}", entry.path().display())))?;
+        }
+    }
+    lock.unlock().map_err(|e| StoreError::Engine(format!("cannot release the queue's file lock: {e}")))
 }
 
 fn collect(iter: sled::Iter, limit: usize) -> Result<Pairs, StoreError> {

@@ -468,3 +468,21 @@ fn interactive_work_has_slots_bulk_and_normal_cannot_take() {
     s.insert("login", "kl", Lane::Interactive, (5, 999), 0);
     assert_eq!(s.take(0, 16), vec!["login".to_owned()]);
 }
+
+#[test]
+fn a_snapshot_a_kill_left_unfinished_does_not_keep_the_queue_shut() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut q = DurableQueue::open(settings(dir.path())).unwrap();
+    accept_ack(&mut q, vec![job("j-1", "ldap.authenticate", json!({}))]);
+    drop(q);
+    // What a kill during sled's snapshot write leaves: newer than any finished one, torn.
+    let torn = dir.path().join("queue.sled").join("snap.FFFFFFFFFFFFFFFF.generating");
+    std::fs::write(&torn, b"torn snapshot bytes, no valid checksum").unwrap();
+    let q = DurableQueue::open(settings(dir.path())).unwrap();
+    assert_eq!(q.get("j-1").unwrap().unwrap().state, JobState::Acknowledged);
+    assert!(!torn.exists());
+    // Never under a process that has the queue open: it may be writing that file now.
+    std::fs::write(&torn, b"being written").unwrap();
+    assert!(DurableQueue::open(settings(dir.path())).is_err());
+    assert!(torn.exists());
+}
