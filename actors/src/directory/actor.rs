@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
+use futures_util::future::{BoxFuture, FutureExt, Shared};
 use ldap3::Ldap;
 use rustls::ClientConfig;
 use tokio::sync::watch;
@@ -23,6 +24,9 @@ const HEALTH_EVERY: Duration = Duration::from_secs(10);
 const SPARES: usize = 4;
 const SPARES_MAX: usize = 32;
 const SPARES_QUIET: Duration = Duration::from_secs(60);
+
+/// A connect-and-bind that several checkouts may wait for.
+type Opening = Shared<BoxFuture<'static, Result<(usize, Ldap), LdapFailure>>>;
 
 /// A connection lent to a job, and what the job needs to open user connections.
 pub struct Lease {
@@ -59,7 +63,11 @@ pub struct DirectoryActor {
     pool: Pool,
     report: watch::Sender<DirectoryReport>,
     status: ComponentPublisher,
-    connecting: bool,
+    /// The connect in flight, with its number: every checkout that arrives while it runs
+    /// waits for it, so a burst of jobs after the directory came back (the pool empty)
+    /// opens one connection, not one each.
+    opening: Option<(u64, Opening)>,
+    openings: u64,
     /// TLS connections that carry only user binds (see [`BindConnection`]).
     spares: Vec<BindConnection>,
     refilling: bool,
@@ -90,7 +98,8 @@ impl DirectoryActor {
                 pool: Pool::default(),
                 report,
                 status,
-                connecting: false,
+                opening: None,
+                openings: 0,
                 spares: Vec::new(),
                 refilling: false,
                 spares_wanted: SPARES,
@@ -154,21 +163,40 @@ impl DirectoryActor {
 
     fn health(&mut self, ctx: &mut Context<Self>) {
         self.pool.prune();
-        if self.pool.wants_more(self.settings.pool_min, self.settings.pool_max) && !self.connecting {
-            self.connecting = true;
-            self.connect()
+        if self.pool.wants_more(self.settings.pool_min, self.settings.pool_max) && self.opening.is_none() {
+            let (number, opening) = self.open();
+            opening
                 .into_actor(self)
-                .map(|res, act, _| {
-                    act.connecting = false;
-                    match res {
-                        Ok((idx, ldap)) => act.pool.add(idx, ldap),
-                        Err(e) => act.pool.last_error = Some(e.to_string()),
-                    }
+                .map(move |res, act, _| {
+                    act.opened(number, &res);
                     act.publish();
                 })
                 .spawn(ctx);
         }
         self.publish();
+    }
+
+    /// The connect in flight, or a new one.
+    fn open(&mut self) -> (u64, Opening) {
+        if let Some((number, opening)) = &self.opening {
+            return (*number, opening.clone());
+        }
+        self.openings += 1;
+        let opening = self.connect().boxed().shared();
+        self.opening = Some((self.openings, opening.clone()));
+        (self.openings, opening)
+    }
+
+    /// Every waiter of connect `number` calls this; the first one to run files it.
+    fn opened(&mut self, number: u64, res: &Result<(usize, Ldap), LdapFailure>) {
+        if self.opening.as_ref().is_none_or(|(n, _)| *n != number) {
+            return;
+        }
+        self.opening = None;
+        match res {
+            Ok((idx, ldap)) => self.pool.add(*idx, ldap.clone()),
+            Err(e) => self.pool.last_error = Some(e.to_string()),
+        }
     }
 }
 
@@ -245,7 +273,7 @@ impl Supervised for DirectoryActor {
         let n = self.status.restarted("restarted after a failure".into());
         tracing::warn!(directory = %self.settings.name, restarts = n, "directory actor restarting");
         self.pool.clear();
-        self.connecting = false;
+        self.opening = None;
     }
 }
 
@@ -279,36 +307,98 @@ impl DirectoryActor {
         Lease { ldap, settings: self.settings.clone(), tls: self.tls.clone(), url_index, _in_use: in_use }
     }
 
-    /// A lease on a connection opened now (added to the pool), or on one still there
-    /// when the open fails.
+    /// A lease on a connection opened now (or by the connect already in flight), or on
+    /// one still there when the open fails.
     fn open_lease(&mut self) -> ResponseActFuture<Self, Result<Lease, JobError>> {
         let name = self.settings.name.clone();
-        Box::pin(self.connect().into_actor(self).map(move |res, act, _| {
+        let (number, opening) = self.open();
+        Box::pin(opening.into_actor(self).map(move |res, act, _| {
+            act.opened(number, &res);
             let out = match res {
                 Ok((idx, ldap)) => {
-                    act.pool.add(idx, ldap.clone());
                     let guard = act.pool.guard();
                     Ok(act.lease((ldap, idx, guard)))
                 }
-                Err(e) => {
-                    act.pool.last_error = Some(e.to_string());
-                    match act.pool.checkout() {
-                        Some(taken) => Ok(act.lease(taken)),
-                        None => {
-                            let mut err = e.to_job_error(&format!("directory `{name}`"));
-                            if e.rc() == Some(49) {
-                                err = JobError::new(
-                                    ErrorCode::InvalidCredentials,
-                                    format!("directory `{name}`: the connector's service account was refused (bind_dn / bind_password)"),
-                                );
-                            }
-                            Err(err)
+                Err(e) => match act.pool.checkout() {
+                    Some(taken) => Ok(act.lease(taken)),
+                    None => {
+                        let mut err = e.to_job_error(&format!("directory `{name}`"));
+                        if e.rc() == Some(49) {
+                            err = JobError::new(
+                                ErrorCode::InvalidCredentials,
+                                format!("directory `{name}`: the connector's service account was refused (bind_dn / bind_password)"),
+                            );
                         }
+                        Err(err)
                     }
-                }
+                },
             };
             act.publish();
             out
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::directory::settings::{DirectoryKind, PlainUrlSecurity, ScopePolicy};
+    use crate::secret::Secret;
+    use crate::status::StatusBoard;
+
+    /// A directory that takes TCP connections and never answers (a hung DC); counts them.
+    fn hung_directory() -> (url::Url, Arc<AtomicUsize>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = url::Url::parse(&format!("ldap://{}", listener.local_addr().unwrap())).unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        (url, accepted)
+    }
+
+    fn settings(url: url::Url) -> DirectorySettings {
+        DirectorySettings {
+            name: "hung".into(),
+            kind: DirectoryKind::Ldap,
+            urls: vec![url],
+            bind_dn: "cn=svc".into(),
+            bind_password: Secret::new("pw"),
+            base_dn: "dc=x".into(),
+            ca_pem: None,
+            user_filter: "(uid={username})".into(),
+            plain_urls: PlainUrlSecurity::None,
+            pool_min: 1,
+            pool_max: 4,
+            connect_timeout: Duration::from_secs(1),
+            operation_timeout: Duration::from_millis(700),
+            policy: ScopePolicy { allowed_operations: vec![], allowed_ous: vec![], protected_groups: vec![] },
+        }
+    }
+
+    #[actix_rt::test]
+    async fn checkouts_arriving_while_a_connect_hangs_wait_for_it_instead_of_opening_their_own() {
+        let (url, accepted) = hung_directory();
+        let tls = super::super::tls::client_config(None).unwrap();
+        let (actor, _report) = DirectoryActor::new(settings(url), tls, StatusBoard::default().component("pool"));
+        let addr = actor.start();
+        let (any, writes) = (
+            futures_util::future::join_all((0..12).map(|_| addr.send(Checkout))),
+            futures_util::future::join_all((0..12).map(|_| addr.send(CheckoutWrites))),
+        );
+        let (any, writes) = futures_util::join!(any, writes);
+        for outcome in any.into_iter().chain(writes) {
+            let err = outcome.unwrap().err().expect("a hung directory lends no connection");
+            assert!(err.retryable && err.message.contains("did not answer in time"), "{err:?}");
+        }
+        // The start-up health check's connect and the 24 checkouts: one connection.
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
     }
 }
