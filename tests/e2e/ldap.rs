@@ -262,6 +262,56 @@ async fn an_import_survives_the_directory_restarting_under_it() {
     assert_eq!(sim.violations().await, 0, "{}", sim.log());
 }
 
+/// `pool_size` in the connector's latest heartbeat at the simulator, when it is reachable
+/// (`Some(None)`: the heartbeat says unreachable).
+async fn reported_pool(sim: &Sim, connector_id: &str) -> Option<Option<u64>> {
+    let detail = sim.get(&format!("/admin/connectors/{connector_id}")).await.to_string();
+    let size = detail.split("\"pool_size\":").nth(1)?.split([',', '}']).next()?.parse().ok()?;
+    Some(detail.contains("\"reachable\":true").then_some(size))
+}
+
+/// A process stopped with SIGSTOP until this is dropped (then SIGCONT, even on a panic).
+struct Stopped(i32);
+
+impl Stopped {
+    fn new(pid: i32) -> Stopped {
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0, "cannot stop {pid}");
+        Stopped(pid)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        unsafe { libc::kill(self.0, libc::SIGCONT) };
+    }
+}
+
+#[tokio::test]
+async fn a_pooled_connection_to_a_directory_that_stops_answering_is_dropped_then_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let slapd = dir.path().join("slapd");
+    let env = servers::start_private_slapd(&slapd, 100);
+    let sim = Sim::start_with(false, &["--heartbeat-interval-s", "1"]).await;
+    let table = servers::slapd_directory("corp", &env, false) + "operation_timeout = \"2s\"\n";
+    let _c = Connector::for_sim(&sim, "c1", &table);
+    let id = sim.wait_online(LIMIT).await["connector_id"].as_str().unwrap().to_owned();
+    crate::harness::eventually(LIMIT, "one pooled connection", || async {
+        (reported_pool(&sim, &id).await? == Some(1)).then_some(())
+    })
+    .await;
+    // SIGSTOP: the TCP connection stays open and nothing answers (a hung DC, or a flow a
+    // firewall dropped without a reset).
+    let stopped = Stopped::new(env.get("SLAPD_PID").parse().unwrap());
+    crate::harness::eventually(Duration::from_secs(40), "the silent connection dropped", || async {
+        (reported_pool(&sim, &id).await?.unwrap_or(0) == 0).then_some(())
+    })
+    .await;
+    drop(stopped);
+    let r = login(&sim, "corp", env.get("SLAPD_USER_OK"), env.get("SLAPD_USER_OK_PW")).await;
+    assert_eq!(r["authenticated"], true, "{r}");
+    servers::slapd_ctl("stop", &slapd);
+}
+
 #[tokio::test]
 async fn a_dead_first_url_fails_over_to_the_next() {
     let env = servers::slapd();

@@ -163,6 +163,7 @@ impl DirectoryActor {
 
     fn health(&mut self, ctx: &mut Context<Self>) {
         self.pool.prune();
+        self.probe(ctx);
         if self.pool.wants_more(self.settings.pool_min, self.settings.pool_max) && self.opening.is_none() {
             let (number, opening) = self.open();
             opening
@@ -174,6 +175,29 @@ impl DirectoryActor {
                 .spawn(ctx);
         }
         self.publish();
+    }
+
+    /// Reads the root DSE on every pooled connection: one that does not answer within the
+    /// operation timeout (a DC that hangs, a firewall that dropped the flow without a
+    /// reset) leaves the pool, since the AD jobs all write over the oldest connection and
+    /// the OS would take many minutes to notice. The reads also keep a DC or firewall
+    /// from closing idle connections.
+    fn probe(&mut self, ctx: &mut Context<Self>) {
+        let timeout = self.settings.operation_timeout.min(HEALTH_EVERY);
+        for (number, mut ldap) in self.pool.probes() {
+            async move {
+                let read = ldap.with_timeout(timeout).search("", ldap3::Scope::Base, "(objectClass=*)", vec!["1.1"]);
+                matches!(read.await, Ok(ldap3::SearchResult(_, ref r)) if r.rc == 0)
+            }
+            .into_actor(self)
+            .map(move |answered, act, _| {
+                if !answered && act.pool.remove(number) {
+                    tracing::warn!(directory = %act.settings.name, "a pooled connection did not answer its health probe: dropped");
+                    act.publish();
+                }
+            })
+            .spawn(ctx);
+        }
     }
 
     /// The connect in flight, or a new one.

@@ -2,7 +2,8 @@
 //! plain logic of the LDAP jobs (`ldap.authenticate`, `ldap.import`) that use it.
 //!
 //! - **Owns** the service-account connections of its directory (bounded `pool_min`..
-//!   `pool_max`, health-checked every 10 s, re-established with failover across `urls`),
+//!   `pool_max`, each probed every 10 s with a root DSE read and dropped when it does not
+//!   answer, re-established with failover across `urls`),
 //!   and publishes its figures (reachable, pool size, operations in flight).
 //! - **Receives** [`Checkout`]: lends a connection to a job ([`Lease`]);
 //!   [`CheckoutWrites`]: lends the one connection that carries the directory's writes.

@@ -22,7 +22,9 @@ impl Drop for InUse {
 
 #[derive(Debug, Default)]
 pub struct Pool {
-    conns: Vec<(usize, Ldap)>,
+    /// (number, url index, connection).
+    conns: Vec<(u64, usize, Ldap)>,
+    added: u64,
     next: usize,
     in_use: Arc<AtomicUsize>,
     /// Index into the directory's `urls` of the last one that answered.
@@ -33,7 +35,7 @@ pub struct Pool {
 impl Pool {
     /// Drops connections whose driver ended (server gone or restarted).
     pub fn prune(&mut self) {
-        self.conns.retain_mut(|(_, l)| !l.is_closed());
+        self.conns.retain_mut(|(_, _, l)| !l.is_closed());
     }
 
     pub fn size(&mut self) -> usize {
@@ -54,7 +56,8 @@ impl Pool {
     pub fn add(&mut self, url_index: usize, ldap: Ldap) {
         self.preferred_url = url_index;
         self.last_error = None;
-        self.conns.push((url_index, ldap));
+        self.added += 1;
+        self.conns.push((self.added, url_index, ldap));
     }
 
     /// A healthy connection, round robin, with its in-use guard and url index.
@@ -64,7 +67,7 @@ impl Pool {
             return None;
         }
         self.next = (self.next + 1) % self.conns.len();
-        let (url, ldap) = self.conns.get(self.next)?;
+        let (_, url, ldap) = self.conns.get(self.next)?;
         self.in_use.fetch_add(1, Ordering::Relaxed);
         Some((ldap.clone(), *url, InUse(self.in_use.clone())))
     }
@@ -72,7 +75,7 @@ impl Pool {
     /// The oldest healthy connection, with its in-use guard and url index.
     pub fn first(&mut self) -> Option<(Ldap, usize, InUse)> {
         self.prune();
-        let (url, ldap) = self.conns.first()?;
+        let (_, url, ldap) = self.conns.first()?;
         self.in_use.fetch_add(1, Ordering::Relaxed);
         Some((ldap.clone(), *url, InUse(self.in_use.clone())))
     }
@@ -80,6 +83,19 @@ impl Pool {
     pub fn guard(&self) -> InUse {
         self.in_use.fetch_add(1, Ordering::Relaxed);
         InUse(self.in_use.clone())
+    }
+
+    /// Each connection with its number, for a health probe.
+    pub fn probes(&self) -> Vec<(u64, Ldap)> {
+        self.conns.iter().map(|(n, _, l)| (*n, l.clone())).collect()
+    }
+
+    /// Drops connection `number` (it failed its probe); operations in flight on it end
+    /// with their own timeouts.
+    pub fn remove(&mut self, number: u64) -> bool {
+        let before = self.conns.len();
+        self.conns.retain(|(n, ..)| *n != number);
+        self.conns.len() < before
     }
 
     pub fn clear(&mut self) {
