@@ -240,6 +240,7 @@ async fn kill_9_at_random_points_of_an_import_delivers_every_entry_exactly_once(
 async fn an_import_survives_the_directory_restarting_under_it() {
     let dir = tempfile::tempdir().unwrap();
     let env = servers::start_private_slapd(&dir.path().join("slapd"), 20_000);
+    let _stop = servers::StopOnDrop(dir.path().join("slapd"));
     let sim = Sim::start(false).await;
     let _c = Connector::for_sim(&sim, "c1", &servers::slapd_directory("corp", &env, false));
     sim.wait_online(LIMIT).await;
@@ -258,7 +259,6 @@ async fn an_import_survives_the_directory_restarting_under_it() {
     let unique: std::collections::HashSet<_> = list.iter().map(|r| r["guid"].as_str().unwrap().to_owned()).collect();
     assert_eq!(unique.len(), list.len(), "an entry was delivered twice");
     assert!(list.len() >= 20_000, "{} records", list.len());
-    servers::slapd_ctl("stop", &dir.path().join("slapd"));
     assert_eq!(sim.violations().await, 0, "{}", sim.log());
 }
 
@@ -291,6 +291,7 @@ async fn a_pooled_connection_to_a_directory_that_stops_answering_is_dropped_then
     let dir = tempfile::tempdir().unwrap();
     let slapd = dir.path().join("slapd");
     let env = servers::start_private_slapd(&slapd, 100);
+    let _stop = servers::StopOnDrop(slapd.clone());
     let sim = Sim::start_with(false, &["--heartbeat-interval-s", "1"]).await;
     let table = servers::slapd_directory("corp", &env, false) + "operation_timeout = \"2s\"\n";
     let _c = Connector::for_sim(&sim, "c1", &table);
@@ -309,7 +310,6 @@ async fn a_pooled_connection_to_a_directory_that_stops_answering_is_dropped_then
     drop(stopped);
     let r = login(&sim, "corp", env.get("SLAPD_USER_OK"), env.get("SLAPD_USER_OK_PW")).await;
     assert_eq!(r["authenticated"], true, "{r}");
-    servers::slapd_ctl("stop", &slapd);
 }
 
 #[tokio::test]

@@ -72,6 +72,15 @@ pub fn start_private_slapd(dir: &Path, users: u32) -> ServerEnv {
     ServerEnv::read(&dir.join("slapd.env"))
 }
 
+/// Stops the private slapd in `dir` when dropped, so a failing test leaves no server behind.
+pub struct StopOnDrop(pub PathBuf);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("bash").arg(script("slapd.sh")).arg("stop").arg(&self.0).output();
+    }
+}
+
 pub fn slapd_ctl(action: &str, dir: &Path) {
     let out = Command::new("bash").arg(script("slapd.sh")).arg(action).arg(dir).output().expect("run slapd.sh");
     assert!(out.status.success(), "slapd.sh {action} failed: {}", String::from_utf8_lossy(&out.stderr));
