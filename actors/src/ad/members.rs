@@ -122,11 +122,7 @@ async fn add_members(
     members: Vec<String>,
 ) -> Result<(), LdapFailure> {
     let values: HashSet<Vec<u8>> = members.into_iter().map(String::into_bytes).collect();
-    let res = ldap.with_timeout(timeout).modify(&group_dn, vec![Mod::Add(b"member".to_vec(), values)]).await;
-    match res.map_err(LdapFailure::from_ldap)? {
-        r if r.rc == 0 => Ok(()),
-        r => Err(LdapFailure::Result { rc: r.rc, text: r.text }),
-    }
+    LdapFailure::checked(ldap.with_timeout(timeout).modify(&group_dn, vec![Mod::Add(b"member".to_vec(), values)]).await)
 }
 
 /// One outcome per member, in order: all of them in one write, or, when that write is

@@ -19,6 +19,16 @@ pub enum LdapFailure {
 }
 
 impl LdapFailure {
+    /// An operation's outcome: `Ok` only for result code 0.
+    pub fn checked(res: Result<ldap3::LdapResult, ldap3::LdapError>) -> Result<(), LdapFailure> {
+        let r = res.map_err(LdapFailure::from_ldap)?;
+        if r.rc == 0 {
+            Ok(())
+        } else {
+            Err(LdapFailure::Result { rc: r.rc, text: r.text })
+        }
+    }
+
     pub fn from_ldap(e: ldap3::LdapError) -> LdapFailure {
         match e {
             ldap3::LdapError::Timeout { .. } => LdapFailure::Timeout,

@@ -74,10 +74,5 @@ pub async fn open_bound(ep: &Endpoint<'_>, dn: &str, password: &str, timeout: Du
 
 /// Simple bind, checked: `Ok` only for result code 0.
 pub async fn bind(ldap: &mut Ldap, dn: &str, password: &str, timeout: Duration) -> Result<(), LdapFailure> {
-    let res = ldap.with_timeout(timeout).simple_bind(dn, password).await.map_err(LdapFailure::from_ldap)?;
-    if res.rc == 0 {
-        Ok(())
-    } else {
-        Err(LdapFailure::Result { rc: res.rc, text: res.text })
-    }
+    LdapFailure::checked(ldap.with_timeout(timeout).simple_bind(dn, password).await)
 }

@@ -120,8 +120,7 @@ async fn add_entry(ctx: &AdContext, p: &CreateUser, cn: &str, dn: &str, usn_befo
         })
         .collect();
     let mut ldap = ctx.ldap();
-    let res = ldap.with_timeout(ctx.timeout()).add(dn, attrs).await.map_err(LdapFailure::from_ldap);
-    let res = res.and_then(|r| if r.rc == 0 { Ok(()) } else { Err(LdapFailure::Result { rc: r.rc, text: r.text }) });
+    let res = LdapFailure::checked(ldap.with_timeout(ctx.timeout()).add(dn, attrs).await);
     match res {
         Ok(()) => {
             ctx.audit(dn, None, changes, &Ok(())).await;

@@ -74,8 +74,7 @@ pub async fn change(ctx: &AdContext, p: &ChangePassword) -> Result<Value, JobErr
         Mod::Delete(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(p.old_password.expose())])),
         Mod::Add(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(p.new_password.expose())])),
     ];
-    let res = conn.with_timeout(timeout).modify(&user.dn, mods).await.map_err(LdapFailure::from_ldap);
-    let res = res.and_then(|r| if r.rc == 0 { Ok(()) } else { Err(LdapFailure::Result { rc: r.rc, text: r.text }) });
+    let res = LdapFailure::checked(conn.with_timeout(timeout).modify(&user.dn, mods).await);
     let _ = conn.unbind().await;
     ctx.audit(&user.dn, user.guid.as_deref(), vec![secret_change("unicodePwd")], &res).await;
     res.map_err(|e| e.to_job_error("password change"))?;
