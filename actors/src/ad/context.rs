@@ -22,8 +22,8 @@ pub struct AdContext {
     pub lease: Lease,
     pub queue: Addr<QueueActor>,
     pub audit: Option<Recipient<AppendAudit>>,
-    /// Coalesces creates' group adds (`None`: each is its own modify).
-    pub members: Option<Addr<MemberWriter>>,
+    /// Coalesces creates' group adds.
+    pub members: Addr<MemberWriter>,
     pub job_id: String,
     pub operation: String,
 }
@@ -103,28 +103,15 @@ impl AdContext {
         mods: Vec<Mod<Vec<u8>>>,
         changes: Vec<Change>,
     ) -> Result<(), LdapFailure> {
-        let res = self.write(dn, mods).await;
+        let mut ldap = self.ldap();
+        let res = LdapFailure::checked(ldap.with_timeout(self.timeout()).modify(dn, mods).await);
         self.audit(dn, guid, changes, &res).await;
         res
-    }
-
-    async fn write(&self, dn: &str, mods: Vec<Mod<Vec<u8>>>) -> Result<(), LdapFailure> {
-        let mut ldap = self.ldap();
-        let res = ldap.with_timeout(self.timeout()).modify(dn, mods).await.map_err(LdapFailure::from_ldap)?;
-        if res.rc == 0 {
-            Ok(())
-        } else {
-            Err(LdapFailure::Result { rc: res.rc, text: res.text })
-        }
     }
 
     /// Adds `member_dn` to the group, in one write with other jobs' adds to it when they
     /// come together (not audited here: the caller audits its own change).
     pub async fn add_member(&self, group_dn: &str, member_dn: &str) -> Result<(), LdapFailure> {
-        let Some(writer) = &self.members else {
-            let values = std::collections::HashSet::from([member_dn.as_bytes().to_vec()]);
-            return self.write(group_dn, vec![Mod::Add(b"member".to_vec(), values)]).await;
-        };
         let add = AddMember {
             ldap: self.ldap(),
             timeout: self.timeout(),
@@ -132,7 +119,7 @@ impl AdContext {
             group_dn: group_dn.to_owned(),
             member_dn: member_dn.to_owned(),
         };
-        writer.send(add).await.map_err(|e| LdapFailure::Lost(format!("member writer: {e}")))?
+        self.members.send(add).await.map_err(|e| LdapFailure::Lost(format!("member writer: {e}")))?
     }
 
     pub async fn audit(&self, dn: &str, guid: Option<&str>, changes: Vec<Change>, outcome: &Result<(), LdapFailure>) {

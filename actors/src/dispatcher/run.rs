@@ -27,13 +27,13 @@ pub struct JobContext {
 }
 
 /// The executors this build has: one directory actor per configured directory.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Executors {
     pub directories: BTreeMap<String, Addr<DirectoryActor>>,
     /// Where AD writes are audited (`None` only in tests that do not write).
     pub audit: Option<Recipient<AppendAudit>>,
-    /// Coalesces the group adds of creates (`None`: one modify each).
-    pub members: Option<Addr<ad::MemberWriter>>,
+    /// Coalesces the group adds of creates.
+    pub members: Addr<ad::MemberWriter>,
 }
 
 impl Executors {
