@@ -297,40 +297,4 @@ impl JobKind {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn parse(t: &str, v: Value) -> Result<JobKind, JobError> {
-        JobKind::parse(t, v.as_object().unwrap())
-    }
-
-    #[test]
-    fn refs_need_exactly_one_field() {
-        let two = json!({"directory": "corp", "user": {"dn": "CN=a", "guid": "x"}});
-        assert!(parse("ad.enable_user", two).unwrap_err().message.contains("exactly one"));
-        let none = json!({"directory": "corp", "user": {}});
-        assert!(parse("ad.delete_user", none).is_err());
-        let bad_key = json!({"directory": "corp", "user": {"uid": "a"}});
-        assert!(parse("ad.delete_user", bad_key).unwrap_err().message.contains("uid"));
-        let ok = json!({"directory": "corp", "user": {"sam_account_name": "Alice"}, "group": {"name": "g"}});
-        let k = parse("ad.add_to_group", ok).unwrap();
-        assert_eq!(k.default_ordering_key("j"), "obj:corp:user:sam_account_name=alice");
-    }
-
-    #[test]
-    fn unknown_types_and_wrong_field_types_are_invalid() {
-        assert!(parse("ad.format_disk", json!({})).unwrap_err().message.contains("ad.format_disk"));
-        let e = parse("ldap.authenticate", json!({"directory": "corp", "username": 5, "password": "x"})).unwrap_err();
-        assert!(e.message.contains("invalid type"), "{}", e.message);
-        let e = parse("ldap.import", json!({"directory": "corp", "mode": "sideways"})).unwrap_err();
-        assert!(e.message.contains("sideways"));
-    }
-
-    #[test]
-    fn a_password_never_shows_in_debug_output() {
-        let k =
-            parse("ldap.authenticate", json!({"directory": "c", "username": "u", "password": "Zebra-42!"})).unwrap();
-        assert!(!format!("{k:?}").contains("Zebra-42!"));
-    }
-}
+mod tests;

@@ -112,33 +112,4 @@ impl Sealer {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn seals_round_trip_and_bind_to_the_job_id() {
-        let dir = tempfile::tempdir().unwrap();
-        let sealer = Sealer::open(dir.path()).unwrap();
-        let mut payload =
-            json!({"username": "a", "password": "Pw-123", "new_password": "N-9"}).as_object().unwrap().clone();
-        let sealed = sealer.seal_secrets("j-1", &mut payload).unwrap();
-        assert_eq!(payload.len(), 1);
-        assert!(!String::from_utf8_lossy(&sealed).contains("Pw-123"));
-        assert!(sealer.unseal_into("j-2", &sealed, &mut payload.clone()).is_err());
-        // A key reopened from disk opens what the first one sealed.
-        let again = Sealer::open(dir.path()).unwrap();
-        again.unseal_into("j-1", &sealed, &mut payload).unwrap();
-        assert_eq!(payload["password"], "Pw-123");
-        let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
-
-    #[test]
-    fn no_secret_fields_means_nothing_sealed() {
-        let dir = tempfile::tempdir().unwrap();
-        let sealer = Sealer::open(dir.path()).unwrap();
-        let mut payload = json!({"directory": "corp"}).as_object().unwrap().clone();
-        assert!(sealer.seal_secrets("j", &mut payload).is_none());
-    }
-}
+mod tests;
