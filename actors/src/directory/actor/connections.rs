@@ -1,0 +1,143 @@
+//! The directory actor's service-account connections: opening them (one connect at a
+//! time, shared by every checkout that waits for it), probing them, lending them.
+
+use actix::prelude::*;
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+use ldap3::Ldap;
+
+use super::{DirectoryActor, Lease, HEALTH_EVERY};
+use crate::directory::codes::LdapFailure;
+use crate::directory::connect::{open_bound, Endpoint};
+use crate::directory::pool::InUse;
+use crate::errors::{ErrorCode, JobError};
+
+/// A connect-and-bind that several checkouts may wait for.
+pub(super) type Opening = Shared<BoxFuture<'static, Result<(usize, Ldap), LdapFailure>>>;
+
+impl DirectoryActor {
+    /// Connects and binds, trying each URL from the preferred one on.
+    fn connect(&self) -> impl std::future::Future<Output = Result<(usize, Ldap), LdapFailure>> {
+        let settings = self.settings.clone();
+        let tls = self.tls.clone();
+        let first = self.pool.preferred_url;
+        async move {
+            let n = settings.urls.len();
+            let mut last = LdapFailure::Connect("no URL configured".into());
+            for i in 0..n {
+                let idx = (first + i) % n;
+                let ep = Endpoint {
+                    url: &settings.urls[idx],
+                    tls: tls.clone(),
+                    plain: settings.plain_urls,
+                    connect_timeout: settings.connect_timeout,
+                };
+                let pw = settings.bind_password.expose();
+                match open_bound(&ep, &settings.bind_dn, pw, settings.operation_timeout).await {
+                    Ok(ldap) => return Ok((idx, ldap)),
+                    // A wrong service password is the same on every URL.
+                    Err(e) if e.rc() == Some(49) => return Err(e),
+                    Err(e) => last = e,
+                }
+                tracing::warn!(directory = %settings.name, url = %settings.urls[idx], error = %last, "directory URL failed");
+            }
+            Err(last)
+        }
+    }
+
+    pub(super) fn health(&mut self, ctx: &mut Context<Self>) {
+        self.pool.prune();
+        self.probe(ctx);
+        if self.pool.wants_more(self.settings.pool_min, self.settings.pool_max) && self.opening.is_none() {
+            let (number, opening) = self.open();
+            opening
+                .into_actor(self)
+                .map(move |res, act, _| {
+                    act.opened(number, &res);
+                    act.publish();
+                })
+                .spawn(ctx);
+        }
+        self.publish();
+    }
+
+    /// Reads the root DSE on every pooled connection: one that does not answer within the
+    /// operation timeout (a DC that hangs, a firewall that dropped the flow without a
+    /// reset) leaves the pool, since the AD jobs all write over the oldest connection and
+    /// the OS would take many minutes to notice. The reads also keep a DC or firewall
+    /// from closing idle connections.
+    fn probe(&mut self, ctx: &mut Context<Self>) {
+        let timeout = self.settings.operation_timeout.min(HEALTH_EVERY);
+        for (number, mut ldap) in self.pool.probes() {
+            async move {
+                let read = ldap.with_timeout(timeout).search("", ldap3::Scope::Base, "(objectClass=*)", vec!["1.1"]);
+                matches!(read.await, Ok(ldap3::SearchResult(_, ref r)) if r.rc == 0)
+            }
+            .into_actor(self)
+            .map(move |answered, act, _| {
+                if !answered && act.pool.remove(number) {
+                    tracing::warn!(directory = %act.settings.name, "a pooled connection did not answer its health probe: dropped");
+                    act.publish();
+                }
+            })
+            .spawn(ctx);
+        }
+    }
+
+    /// The connect in flight, or a new one.
+    fn open(&mut self) -> (u64, Opening) {
+        if let Some((number, opening)) = &self.opening {
+            return (*number, opening.clone());
+        }
+        self.openings += 1;
+        let opening = self.connect().boxed().shared();
+        self.opening = Some((self.openings, opening.clone()));
+        (self.openings, opening)
+    }
+
+    /// Every waiter of connect `number` calls this; the first one to run files it.
+    fn opened(&mut self, number: u64, res: &Result<(usize, Ldap), LdapFailure>) {
+        if self.opening.as_ref().is_none_or(|(n, _)| *n != number) {
+            return;
+        }
+        self.opening = None;
+        match res {
+            Ok((idx, ldap)) => self.pool.add(*idx, ldap.clone()),
+            Err(e) => self.pool.last_error = Some(e.to_string()),
+        }
+    }
+
+    pub(super) fn lease(&self, (ldap, url_index, in_use): (Ldap, usize, InUse)) -> Lease {
+        Lease { ldap, settings: self.settings.clone(), tls: self.tls.clone(), url_index, _in_use: in_use }
+    }
+
+    /// A lease on a connection opened now (or by the connect already in flight), or on
+    /// one still there when the open fails.
+    pub(super) fn open_lease(&mut self) -> ResponseActFuture<Self, Result<Lease, JobError>> {
+        let name = self.settings.name.clone();
+        let (number, opening) = self.open();
+        Box::pin(opening.into_actor(self).map(move |res, act, _| {
+            act.opened(number, &res);
+            let out = match res {
+                Ok((idx, ldap)) => {
+                    let guard = act.pool.guard();
+                    Ok(act.lease((ldap, idx, guard)))
+                }
+                Err(e) => match act.pool.checkout() {
+                    Some(taken) => Ok(act.lease(taken)),
+                    None => {
+                        let mut err = e.to_job_error(&format!("directory `{name}`"));
+                        if e.rc() == Some(49) {
+                            err = JobError::new(
+                                ErrorCode::InvalidCredentials,
+                                format!("directory `{name}`: the connector's service account was refused (bind_dn / bind_password)"),
+                            );
+                        }
+                        Err(err)
+                    }
+                },
+            };
+            act.publish();
+            out
+        }))
+    }
+}
