@@ -100,7 +100,7 @@ pub fn start(
     let audit = AuditActor::open(&settings.queue.path).map_err(WiringError::Audit)?;
     let audit = Supervisor::start(move |_| audit);
     let members = Supervisor::start(|_| connector_actors::ad::MemberWriter::default());
-    let executors = Executors { directories, audit: Some(audit.recipient()), members };
+    let executors = Executors { directories, audit: Some(audit.recipient()), members, knowledge: Default::default() };
     let capabilities = executors.capabilities();
 
     // The session, courier and dispatcher refer to each other: build them inside the

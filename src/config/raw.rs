@@ -95,4 +95,6 @@ pub struct RawPolicy {
     pub allowed_operations: Option<Spanned<Vec<String>>>,
     pub allowed_ous: Option<Spanned<Vec<String>>>,
     pub protected_groups: Option<Spanned<Vec<String>>>,
+    pub writable_attributes: Option<Spanned<Vec<String>>>,
+    pub protected_refresh: Option<Spanned<String>>,
 }

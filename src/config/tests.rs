@@ -180,6 +180,26 @@ fn a_scope_policy_is_read_and_checked() {
     let s = parse(Path::new("/etc/ic.toml"), &ok, &no_env()).unwrap();
     let p = &s.directories[0].policy;
     assert_eq!(p.allowed_operations, vec!["ad.enable_user"]);
-    assert_eq!(p.allowed_ous, vec!["OU=Staff,DC=example,DC=test"]);
-    assert!(p.protected_groups.iter().any(|g| g == "Domain Admins"));
+    let staff = connector_actors::directory::dn::Dn::parse("ou=staff, dc=Example,dc=test").unwrap();
+    assert_eq!(p.allowed_ous, vec![staff]);
+    // The built-in privileged groups are resolved by SID at run time, not listed here.
+    assert!(p.protected_groups.is_empty());
+    assert_eq!(p.protected_refresh, std::time::Duration::from_secs(900));
+}
+
+#[test]
+fn policy_dns_and_durations_are_checked_when_read() {
+    let text = format!("{GOOD}\n[directories.corp.policy]\nallowed_ous = [\"OU=Team #2,DC=example,DC=test\", \"Staff OU\"]\nprotected_refresh = \"soon\"\nprotected_groups = [\"R&D, Lab #1\", \"S-1-5-32-544\"]\nwritable_attributes = [\"description\"]\n");
+    let errs = errors(&text);
+    let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+    assert!(keys.contains(&"directories.corp.policy.allowed_ous"), "{keys:?}");
+    assert!(keys.contains(&"directories.corp.policy.protected_refresh"), "{keys:?}");
+    let ok = text.replace(", \"Staff OU\"", "").replace("\"soon\"", "\"1h\"");
+    let s = parse(Path::new("/etc/ic.toml"), &ok, &no_env()).unwrap();
+    let p = &s.directories[0].policy;
+    let team = connector_actors::directory::dn::Dn::parse("OU=Team \\#2,DC=example,DC=test").unwrap();
+    assert_eq!(p.allowed_ous, vec![team]);
+    assert_eq!(p.protected_groups, vec!["R&D, Lab #1", "S-1-5-32-544"]);
+    assert_eq!(p.writable_attributes.as_deref(), Some(&["description".to_owned()][..]));
+    assert_eq!(p.protected_refresh, std::time::Duration::from_secs(3600));
 }

@@ -5,6 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use connector_actors::directory::dn::Dn;
 use connector_actors::dispatcher::DispatcherSettings;
 use connector_actors::link::LinkSettings;
 use connector_actors::protocol::wire::{DirectorySummary, API_PATH};
@@ -360,8 +361,17 @@ impl Validator<'_, '_> {
 }
 
 impl Validator<'_, '_> {
+    /// A DN as RFC 4514 reads it; an error names the key and the position.
+    fn dn(&mut self, v: &Spanned<String>, key: &str) -> Dn {
+        Dn::parse(v.get_ref()).unwrap_or_else(|e| {
+            self.c.at(span(v), key, format!("{e} (write it as, e.g., \"OU=Staff,DC=example,DC=test\")"));
+            Dn::root()
+        })
+    }
+
     fn policy(&mut self, raw: Option<RawPolicy>, base_dn: &Spanned<String>, key: &str) -> ScopePolicy {
-        let mut policy = ScopePolicy::defaults(base_dn.get_ref());
+        let base = self.dn(base_dn, &key.replace(".policy", ".base_dn"));
+        let mut policy = ScopePolicy::defaults(&base);
         let Some(raw) = raw else { return policy };
         if let Some(ops) = raw.allowed_operations {
             for op in ops.get_ref() {
@@ -373,18 +383,42 @@ impl Validator<'_, '_> {
             policy.allowed_operations = ops.into_inner();
         }
         if let Some(ous) = raw.allowed_ous {
-            if ous.get_ref().is_empty() || ous.get_ref().iter().any(|o| !o.contains('=')) {
+            let k = format!("{key}.allowed_ous");
+            let parsed: Vec<Dn> = ous
+                .get_ref()
+                .iter()
+                .map(|o| {
+                    let o = Spanned::new(ous.span(), o.clone());
+                    self.dn(&o, &k)
+                })
+                .collect();
+            if parsed.is_empty() || parsed.iter().any(Dn::is_root) {
                 self.c.at(
                     Some(ous.span()),
-                    &format!("{key}.allowed_ous"),
+                    &k,
                     "expected a non-empty list of DNs such as \"OU=Staff,DC=example,DC=test\"",
                 );
             }
-            policy.allowed_ous = ous.into_inner();
+            policy.allowed_ous = parsed;
         }
         if let Some(groups) = raw.protected_groups {
+            if groups.get_ref().iter().any(|g| g.trim().is_empty()) {
+                self.c.at(
+                    Some(groups.span()),
+                    &format!("{key}.protected_groups"),
+                    "holds an empty name: expected a DN, CN, sAMAccountName or SID",
+                );
+            }
             policy.protected_groups = groups.into_inner();
         }
+        if let Some(attrs) = raw.writable_attributes {
+            if attrs.get_ref().iter().any(|a| a.trim().is_empty()) {
+                self.c.at(Some(attrs.span()), &format!("{key}.writable_attributes"), "holds an empty attribute name");
+            }
+            policy.writable_attributes = Some(attrs.into_inner());
+        }
+        policy.protected_refresh =
+            self.duration(&raw.protected_refresh, &format!("{key}.protected_refresh"), policy.protected_refresh);
         policy
     }
 }

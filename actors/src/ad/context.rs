@@ -1,22 +1,29 @@
 //! What an AD job works with: its lease on a service connection, its step journal, the
-//! audit journal, and the small LDAP helpers every operation shares.
+//! audit journal, what is known of the directory, and the one path of every write.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
 
 use actix::{Addr, Recipient};
 use ldap3::{Ldap, Mod, Scope};
 use serde_json::Value;
 
+use super::attributes::is_secret_attribute;
+use super::knowledge::Knowledge;
 use super::members::{AddMember, MemberWriter};
 use super::policy;
+use super::protected::Protected;
+use super::schema::Schema;
+use super::target::Target;
 use crate::audit::{AppendAudit, AuditEntry, Change};
 use crate::directory::codes::LdapFailure;
 use crate::directory::entry::RawEntry;
 use crate::directory::Lease;
+use crate::dispatcher::PointOfNoReturn;
 use crate::errors::{ErrorCode, JobError};
 use crate::queue::{QueueActor, ReadStep, RecordStep};
 use crate::time::{now_ms, rfc3339};
-
-/// Attributes whose values never reach the audit journal.
-const SECRET_ATTRIBUTES: [&str; 2] = ["unicodepwd", "userpassword"];
 
 pub struct AdContext {
     pub lease: Lease,
@@ -26,6 +33,10 @@ pub struct AdContext {
     pub members: Addr<MemberWriter>,
     pub job_id: String,
     pub operation: String,
+    /// Passed before the first write (see [`AdContext::write`]).
+    pub no_return: PointOfNoReturn,
+    /// The directory's schema, protected principals and DC identities.
+    pub knowledge: Arc<Knowledge>,
 }
 
 fn qerr(e: impl std::fmt::Display) -> JobError {
@@ -95,23 +106,114 @@ impl AdContext {
         res.0.into_iter().filter(|e| !e.is_ref()).map(RawEntry::parse).collect()
     }
 
-    /// One modify, audited with the before/after values given.
-    pub async fn modify(
+    /// The directory's attribute schema, read at the first need.
+    pub async fn schema(&self) -> Result<Arc<Schema>, JobError> {
+        let mut slot = self.knowledge.schema.lock().await;
+        if let Some(s) = slot.as_ref() {
+            return Ok(s.clone());
+        }
+        let mut ldap = self.ldap();
+        let schema =
+            Arc::new(Schema::load(&mut ldap, self.timeout()).await.map_err(|e| e.to_job_error("reading the schema"))?);
+        tracing::info!(directory = %self.lease.settings.name, attributes = schema.len(), "read the attribute schema");
+        *slot = Some(schema.clone());
+        Ok(schema)
+    }
+
+    /// The protected principals, resolved again once `protected_refresh` has passed.
+    pub async fn protected(&self) -> Result<Arc<Protected>, JobError> {
+        let mut slot = self.knowledge.protected.lock().await;
+        let refresh = self.lease.settings.policy.protected_refresh;
+        if let Some((at, p)) = slot.as_ref() {
+            if at.elapsed() < refresh {
+                return Ok(p.clone());
+            }
+        }
+        let p = Arc::new(Protected::resolve(self, &self.lease.settings.policy.protected_groups).await?);
+        tracing::info!(directory = %self.lease.settings.name, groups = p.len(), "resolved the protected groups");
+        *slot = Some((Instant::now(), p.clone()));
+        Ok(p)
+    }
+
+    /// Any write to this account: refused when it lies outside `allowed_ous`, is
+    /// privileged or an effective member of a protected group (see [`Protected`]).
+    pub async fn writable_account(&self, user: &Target) -> Result<(), JobError> {
+        policy::within_scope(&self.lease.settings.policy, &user.dn)?;
+        self.protected().await?.check_account(self, user).await
+    }
+
+    /// A change of this group's membership: refused outside `allowed_ous`, and when it is
+    /// protected or nested into a protected group.
+    pub async fn changeable_group(&self, group: &Target) -> Result<(), JobError> {
+        policy::within_scope(&self.lease.settings.policy, &group.dn)?;
+        self.protected().await?.check_group(self, group).await
+    }
+
+    /// The `invocationId` of the DC that `ds_service_name` names (cached: it changes only
+    /// when the DC's database is restored, and then so does the name's meaning for USNs).
+    pub async fn invocation_id(&self, ds_service_name: &str) -> Result<String, JobError> {
+        let known = self.knowledge.invocation_ids.lock().ok().and_then(|m| m.get(ds_service_name).cloned());
+        if let Some(id) = known {
+            return Ok(id);
+        }
+        let found = self
+            .search(ds_service_name, Scope::Base, "(objectClass=*)", &["invocationId"])
+            .await
+            .map_err(|e| e.to_job_error("reading the DC's invocationId"))?;
+        let id = found
+            .first()
+            .and_then(|e| e.first("invocationId"))
+            .and_then(crate::directory::record::guid_string)
+            .ok_or_else(|| JobError::internal(format!("{ds_service_name} has no readable invocationId")))?;
+        if let Ok(mut m) = self.knowledge.invocation_ids.lock() {
+            m.insert(ds_service_name.to_owned(), id.clone());
+        }
+        Ok(id)
+    }
+
+    /// Sends one write, with its audit lines: the intent before (no line, no write), the
+    /// outcome after. The job passes its point of no return here: a cancel or deadline
+    /// that arrives later no longer stops it. The outer error is the job's (the journal
+    /// could not be written, or the job was stopped before it wrote); the inner result
+    /// is the directory's answer, for the operation to judge (68 on an add, say).
+    pub async fn write(
         &self,
         dn: &str,
         guid: Option<&str>,
-        mods: Vec<Mod<Vec<u8>>>,
         changes: Vec<Change>,
-    ) -> Result<(), LdapFailure> {
+        write: Write,
+    ) -> Result<Result<(), LdapFailure>, JobError> {
+        let changes = redacted(changes);
+        self.append_audit(dn, guid, changes.clone(), "intent".into()).await.map_err(|e| {
+            JobError::internal(format!("the audit journal cannot be written ({e}): nothing was written to {dn}"))
+        })?;
+        if !self.no_return.commit() {
+            return Err(JobError::new(ErrorCode::Cancelled, "stopped before its write was sent"));
+        }
         let mut ldap = self.ldap();
-        let res = LdapFailure::checked(ldap.with_timeout(self.timeout()).modify(dn, mods).await);
-        self.audit(dn, guid, changes, &res).await;
-        res
+        let timeout = self.timeout();
+        let res = match write {
+            Write::Add(attrs) => LdapFailure::checked(ldap.with_timeout(timeout).add(dn, attrs).await),
+            Write::Modify(mods) => LdapFailure::checked(ldap.with_timeout(timeout).modify(dn, mods).await),
+            Write::Delete => LdapFailure::checked(ldap.with_timeout(timeout).delete(dn).await),
+            Write::AddMember { member_dn } => self.add_member(dn, &member_dn).await,
+        };
+        let outcome = match &res {
+            Ok(()) => "succeeded".to_owned(),
+            Err(e) => format!("failed: {}", e.to_job_error("").code.as_str()),
+        };
+        if let Err(e) = self.append_audit(dn, guid, changes, outcome.clone()).await {
+            return Err(JobError::internal(format!(
+                "the write to {dn} was sent and {outcome}, but its outcome could not be added to the audit journal: {e}"
+            ))
+            .with_detail("write_outcome", outcome));
+        }
+        Ok(res)
     }
 
     /// Adds `member_dn` to the group, in one write with other jobs' adds to it when they
-    /// come together (not audited here: the caller audits its own change).
-    pub async fn add_member(&self, group_dn: &str, member_dn: &str) -> Result<(), LdapFailure> {
+    /// come together.
+    async fn add_member(&self, group_dn: &str, member_dn: &str) -> Result<(), LdapFailure> {
         let add = AddMember {
             ldap: self.ldap(),
             timeout: self.timeout(),
@@ -122,18 +224,14 @@ impl AdContext {
         self.members.send(add).await.map_err(|e| LdapFailure::Lost(format!("member writer: {e}")))?
     }
 
-    pub async fn audit(&self, dn: &str, guid: Option<&str>, changes: Vec<Change>, outcome: &Result<(), LdapFailure>) {
-        let Some(audit) = &self.audit else { return };
-        let changes = changes
-            .into_iter()
-            .map(|c| {
-                if SECRET_ATTRIBUTES.contains(&c.attribute.to_ascii_lowercase().as_str()) {
-                    Change { attribute: c.attribute, before: Value::Null, after: Value::String("(secret)".into()) }
-                } else {
-                    c
-                }
-            })
-            .collect();
+    async fn append_audit(
+        &self,
+        dn: &str,
+        guid: Option<&str>,
+        changes: Vec<Change>,
+        outcome: String,
+    ) -> Result<(), String> {
+        let Some(audit) = &self.audit else { return Ok(()) };
         let entry = AuditEntry {
             ts: rfc3339(now_ms()),
             job_id: self.job_id.clone(),
@@ -141,17 +239,40 @@ impl AdContext {
             target_dn: dn.to_owned(),
             target_guid: guid.map(str::to_owned),
             changes,
-            outcome: match outcome {
-                Ok(()) => "succeeded".into(),
-                Err(e) => format!("failed: {}", e.to_job_error("").code.as_str()),
-            },
+            outcome,
         };
         match audit.send(AppendAudit { entry }).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "cannot write the audit journal"),
-            Err(e) => tracing::error!(error = %e, "audit actor unreachable"),
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("audit actor unreachable: {e}")),
         }
     }
+}
+
+/// One directory write ([`AdContext::write`]).
+pub enum Write {
+    Add(Vec<(Vec<u8>, HashSet<Vec<u8>>)>),
+    Modify(Vec<Mod<Vec<u8>>>),
+    Delete,
+    /// Through the [`MemberWriter`], which joins concurrent adds to one group.
+    AddMember {
+        member_dn: String,
+    },
+}
+
+/// Secret attributes keep their name and lose their values.
+fn redacted(changes: Vec<Change>) -> Vec<Change> {
+    changes
+        .into_iter()
+        .map(|c| {
+            let name = c.attribute.split(' ').next().unwrap_or_default();
+            if is_secret_attribute(name) {
+                Change { attribute: c.attribute, before: Value::Null, after: Value::String("(secret)".into()) }
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Text values of an attribute, for before/after records.

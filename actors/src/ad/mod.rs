@@ -21,14 +21,23 @@
 //! [`Lease`]: crate::directory::Lease
 //! [`CheckoutWrites`]: crate::directory::CheckoutWrites
 
+pub mod attributes;
+pub mod attributes;
 mod context;
+mod knowledge;
 pub mod members;
 mod ops;
 pub mod password;
 pub mod policy;
+pub mod protected;
 mod run;
+pub mod schema;
+pub mod schema;
+pub mod sid;
 pub mod target;
+pub mod uac;
 
 pub use context::AdContext;
+pub use knowledge::KnowledgeCache;
 pub use members::MemberWriter;
 pub use run::execute;

@@ -1,6 +1,8 @@
-//! The scope policy checks: plain functions over what the directory says now.
+//! The scope policy's local checks: plain functions over typed values. Every DN is
+//! compared as a [`Dn`] (RFC 4514, as AD compares names), never as a string: Samba
+//! answers `OU=Team \#2,…` for the `OU=Team #2,…` an administrator writes.
 
-use super::target::Target;
+use crate::directory::dn::Dn;
 use crate::directory::ScopePolicy;
 use crate::errors::{ErrorCode, JobError};
 
@@ -16,89 +18,43 @@ pub fn operation_allowed(policy: &ScopePolicy, op: &str) -> Result<(), JobError>
     }
 }
 
-/// RDNs of a DN, lower-cased with spaces around `=` and `,` removed (for suffix tests).
-fn rdns(dn: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut escaped = false;
-    for c in dn.chars() {
-        if escaped {
-            cur.push(c);
-            escaped = false;
-        } else if c == '\\' {
-            cur.push(c);
-            escaped = true;
-        } else if c == ',' {
-            out.push(std::mem::take(&mut cur));
-        } else {
-            cur.push(c);
-        }
-    }
-    out.push(cur);
-    out.into_iter()
-        .map(|r| match r.split_once('=') {
-            Some((t, v)) => format!("{}={}", t.trim().to_lowercase(), v.trim().to_lowercase()),
-            None => r.trim().to_lowercase(),
-        })
-        .collect()
+/// A DN from the directory or a job; a malformed one is the job's error.
+pub fn parse_dn(dn: &str, what: &str) -> Result<Dn, JobError> {
+    Dn::parse(dn).map_err(|e| JobError::invalid_job(format!("{what}: {e}")))
 }
 
-/// Whether `dn` is `ou` or lies under it.
-pub fn under(dn: &str, ou: &str) -> bool {
-    let (d, o) = (rdns(dn), rdns(ou));
-    d.len() >= o.len() && d[d.len() - o.len()..] == o[..]
-}
-
+/// `dn` must be one of `allowed_ous` or lie under one.
 pub fn within_scope(policy: &ScopePolicy, dn: &str) -> Result<(), JobError> {
-    if policy.allowed_ous.iter().any(|ou| under(dn, ou)) {
+    let parsed = parse_dn(dn, "target DN")?;
+    if policy.allowed_ous.iter().any(|ou| parsed.is_within(ou)) {
         Ok(())
     } else {
         Err(refuse(format!("{dn} is outside this directory's allowed_ous")))
     }
 }
 
-/// The group's name in a DN (`CN=Domain Admins,CN=Users,…` → `domain admins`).
-fn cn_of(dn: &str) -> String {
-    rdns(dn).first().and_then(|r| r.split_once('=').map(|(_, v)| v.to_owned())).unwrap_or_default()
-}
-
-pub fn is_protected_group(policy: &ScopePolicy, group: &Target) -> bool {
-    let cn = cn_of(&group.dn);
-    let sam = group.entry.first_text("sAMAccountName").unwrap_or_default().to_lowercase();
-    policy.protected_groups.iter().any(|p| p.to_lowercase() == cn || p.to_lowercase() == sam)
-}
-
-/// Any write to this account: refused when it is privileged or in a protected group.
-pub fn writable_account(policy: &ScopePolicy, user: &Target) -> Result<(), JobError> {
-    if user.number("adminCount") == Some(1) {
-        return Err(refuse(format!("{} is a privileged account (adminCount=1)", user.dn)));
-    }
-    for g in user.member_of() {
-        let cn = cn_of(&g);
-        if policy.protected_groups.iter().any(|p| p.to_lowercase() == cn) {
-            return Err(refuse(format!("{} is a member of the protected group {g}", user.dn)));
-        }
-    }
-    within_scope(policy, &user.dn)
-}
-
-pub fn changeable_group(policy: &ScopePolicy, group: &Target) -> Result<(), JobError> {
-    if is_protected_group(policy, group) {
-        return Err(refuse(format!("membership of the protected group {} cannot be changed by the portal", group.dn)));
-    }
-    Ok(())
+/// Whether two DNs name the same entry.
+pub fn same_dn(a: &str, b: &str) -> bool {
+    matches!((Dn::parse(a), Dn::parse(b)), (Ok(x), Ok(y)) if x == y)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn policy(ous: &[&str]) -> ScopePolicy {
+        let mut p = ScopePolicy::defaults(&Dn::parse("DC=example,DC=test").expect("dn"));
+        p.allowed_ous = ous.iter().map(|o| Dn::parse(o).expect("dn")).collect();
+        p
+    }
+
     #[test]
-    fn dn_suffixes_compare_rdn_by_rdn() {
-        assert!(under("CN=Alice,OU=Staff,DC=example,DC=test", "ou=staff, dc=Example,dc=test"));
-        assert!(under("OU=Staff,DC=example,DC=test", "OU=Staff,DC=example,DC=test"));
-        assert!(!under("CN=Alice,OU=NotStaff,DC=example,DC=test", "OU=Staff,DC=example,DC=test"));
-        assert!(!under("CN=x\\,OU=Staff,DC=example,DC=test", "OU=Staff,OU=y,DC=example,DC=test"));
-        assert_eq!(cn_of("CN=Domain Admins,CN=Users,DC=x"), "domain admins");
+    fn scope_is_judged_on_parsed_dns() {
+        let p = policy(&["OU=Team #2,DC=example,DC=test"]);
+        assert!(within_scope(&p, "CN=Alice,OU=Team \\#2,DC=example,DC=test").is_ok());
+        assert!(within_scope(&p, "cn=alice,ou=team \\232,dc=EXAMPLE,dc=test").is_ok());
+        assert!(within_scope(&p, "CN=x\\,OU=Team #2,DC=example,DC=test").is_err());
+        assert!(within_scope(&p, "CN=Alice,OU=Team #20,DC=example,DC=test").is_err());
+        assert!(same_dn("CN=R&D\\, Lab \\#1,OU=Staff,DC=x", "cn=r&d\\2c lab #1,ou=staff,dc=X"));
     }
 }

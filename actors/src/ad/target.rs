@@ -13,8 +13,9 @@ use crate::protocol::payload::ObjectRef;
 /// Attributes read about every target: enough for policy checks and idempotent writes.
 /// (Never a group's `member`: thousands of values the DC assembles on every read, and
 /// membership is judged from the user's `memberOf`.)
-pub const TARGET_ATTRS: [&str; 8] = [
+pub const TARGET_ATTRS: [&str; 9] = [
     "objectGUID",
+    "objectSid",
     "sAMAccountName",
     "userAccountControl",
     "lockoutTime",
@@ -49,6 +50,10 @@ impl Target {
     pub fn member_of(&self) -> Vec<String> {
         super::context::texts(&self.entry, "memberOf")
     }
+
+    pub fn sid(&self) -> Option<super::sid::Sid> {
+        self.entry.first("objectSid").and_then(super::sid::Sid::from_bytes)
+    }
 }
 
 fn filter_for(ctx: &AdContext, kind: Kind, r: &ObjectRef) -> Result<(String, Option<String>), JobError> {
@@ -61,7 +66,10 @@ fn filter_for(ctx: &AdContext, kind: Kind, r: &ObjectRef) -> Result<(String, Opt
     // the class first made a resolve cost the DC 5 ms of CPU instead of 0.2.
     let one = |attr: &str| Ok((format!("(&({attr}={}){class})", filter_value(value)), None));
     match (field, kind) {
-        ("dn", _) => Ok((class.to_owned(), Some(value.to_owned()))),
+        ("dn", _) => {
+            super::policy::parse_dn(value, "the reference's `dn`")?;
+            Ok((class.to_owned(), Some(value.to_owned())))
+        }
         ("sam_account_name", _) => one("sAMAccountName"),
         ("user_principal_name", Kind::User) => one("userPrincipalName"),
         ("name", _) => one("cn"),

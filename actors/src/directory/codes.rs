@@ -3,6 +3,19 @@
 
 use crate::errors::{ErrorCode, JobError};
 
+/// LDAP result codes (RFC 4511 §4.1.9 and Appendix A), named once.
+pub mod rc {
+    pub const SUCCESS: u32 = 0;
+    pub const NO_SUCH_ATTRIBUTE: u32 = 16;
+    pub const CONSTRAINT_VIOLATION: u32 = 19;
+    pub const ATTRIBUTE_OR_VALUE_EXISTS: u32 = 20;
+    pub const NO_SUCH_OBJECT: u32 = 32;
+    pub const INVALID_CREDENTIALS: u32 = 49;
+    pub const INSUFFICIENT_ACCESS_RIGHTS: u32 = 50;
+    pub const UNWILLING_TO_PERFORM: u32 = 53;
+    pub const ENTRY_ALREADY_EXISTS: u32 = 68;
+}
+
 /// What went wrong talking to a directory.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum LdapFailure {

@@ -22,6 +22,7 @@ mod actor;
 pub mod auth;
 pub mod codes;
 pub mod connect;
+pub mod dn;
 pub mod entry;
 pub mod escape;
 pub mod import;
@@ -33,4 +34,4 @@ pub mod tls;
 
 pub use actor::{DirectoryActor, Lease};
 pub use messages::{BindConnection, Checkout, CheckoutWrites, ReturnUserConnection, TakeUserConnection};
-pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy, DEFAULT_PROTECTED_GROUPS};
+pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy};

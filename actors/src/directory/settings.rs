@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::dn::Dn;
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,40 +52,35 @@ pub struct DirectorySettings {
 }
 
 /// `[directories.NAME.policy]`: enforced by the AD executor on what the directory says
-/// now, not on what a job claims.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// now, not on what a job claims (the security model: `docs/scope-policy.md`).
+#[derive(Debug, Clone)]
 pub struct ScopePolicy {
     /// Job types allowed (`ad.*`); default all.
     pub allowed_operations: Vec<String>,
-    /// Created users and every target must lie under one of these DNs; default `base_dn`.
-    pub allowed_ous: Vec<String>,
-    /// Group names (cn or sAMAccountName) whose members and membership are off limits.
+    /// Created users and every target must lie under one of these; default `base_dn`.
+    pub allowed_ous: Vec<Dn>,
+    /// Groups added to the built-in privileged set (see `ad::protected`), each as
+    /// written: a DN, a CN, a sAMAccountName or a SID (`S-1-5-…`).
     pub protected_groups: Vec<String>,
+    /// When set, the only attributes `ad.create_user` and `ad.update_user` may write
+    /// (never more than the built-in attribute policy allows).
+    pub writable_attributes: Option<Vec<String>>,
+    /// How long a resolution of the protected groups is trusted (default 15 min).
+    pub protected_refresh: Duration,
 }
 
-/// The built-in privileged groups of Active Directory.
-pub const DEFAULT_PROTECTED_GROUPS: [&str; 9] = [
-    "Domain Admins",
-    "Enterprise Admins",
-    "Schema Admins",
-    "Administrators",
-    "Account Operators",
-    "Backup Operators",
-    "Server Operators",
-    "Print Operators",
-    "Group Policy Creator Owners",
-];
-
 impl ScopePolicy {
-    pub fn defaults(base_dn: &str) -> ScopePolicy {
+    pub fn defaults(base_dn: &Dn) -> ScopePolicy {
         ScopePolicy {
             allowed_operations: crate::protocol::payload::job_types()
                 .into_iter()
                 .filter(|t| t.starts_with("ad."))
                 .map(str::to_owned)
                 .collect(),
-            allowed_ous: vec![base_dn.to_owned()],
-            protected_groups: DEFAULT_PROTECTED_GROUPS.iter().map(|s| (*s).to_owned()).collect(),
+            allowed_ous: vec![base_dn.clone()],
+            protected_groups: Vec::new(),
+            writable_attributes: None,
+            protected_refresh: Duration::from_secs(15 * 60),
         }
     }
 }

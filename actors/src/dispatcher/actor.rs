@@ -7,6 +7,7 @@ use actix::prelude::*;
 use futures_util::future::{AbortHandle, Abortable};
 use tokio::sync::oneshot;
 
+use super::commit::PointOfNoReturn;
 use super::messages::*;
 use super::run::{run_job, Executors, JobContext};
 use crate::errors::{ErrorCode, JobError};
@@ -35,8 +36,9 @@ pub struct Dispatcher {
     queue: Addr<QueueActor>,
     courier: Option<Recipient<OutboxChanged>>,
     executors: Executors,
-    /// Running jobs by id, with the handle that stops them on cancel.
-    running: HashMap<String, AbortHandle>,
+    /// Running jobs by id, with the handle that stops them on cancel and the point after
+    /// which they may no longer be stopped.
+    running: HashMap<String, (AbortHandle, PointOfNoReturn)>,
     /// A `TakeRunnable` is in flight: don't send another until it answers.
     taking: bool,
     mode: Mode,
@@ -118,13 +120,19 @@ impl Dispatcher {
     fn start(&mut self, job: crate::queue::Runnable, ctx: &mut Context<Self>) {
         let id = job.id.clone();
         let bulk = if job.lane == Lane::Bulk { self.bulk.clone() } else { None };
-        let jctx = JobContext { queue: self.queue.clone(), job_id: id.clone(), attempts: job.attempts };
+        let no_return = PointOfNoReturn::default();
+        let jctx = JobContext {
+            queue: self.queue.clone(),
+            job_id: id.clone(),
+            attempts: job.attempts,
+            no_return: no_return.clone(),
+        };
         let span = tracing::info_span!("job", job_id = %id, job_type = %job.job_type);
         let observed = self.metrics.clone().map(|m| (m, JobStarted::new(&id, &job.job_type, &job.payload)));
         let began = std::time::Instant::now();
         let (handle, registration) = AbortHandle::new_pair();
         let work = Abortable::new(run_job(job, self.executors.clone(), jctx), registration);
-        self.running.insert(id.clone(), handle);
+        self.running.insert(id.clone(), (handle, no_return));
         let me = ctx.address();
         let run = tracing::Instrument::instrument(
             async move {
@@ -217,9 +225,13 @@ impl Handler<RunFinished> for Dispatcher {
 impl Handler<CancelRunning> for Dispatcher {
     type Result = ();
     fn handle(&mut self, msg: CancelRunning, _: &mut Context<Self>) {
-        if let Some(handle) = self.running.get(&msg.id) {
-            tracing::info!(job_id = %msg.id, "cancelling running job");
-            handle.abort();
+        if let Some((handle, no_return)) = self.running.get(&msg.id) {
+            if no_return.stop() {
+                tracing::info!(job_id = %msg.id, "cancelling running job");
+                handle.abort();
+            } else {
+                tracing::warn!(job_id = %msg.id, "cancel refused: the job has written to the directory; it runs to its end");
+            }
         }
     }
 }

@@ -8,18 +8,21 @@
 //! - **Sends** `TakeRunnable`/`CompleteJob` to the queue, the job to its executor, and
 //!   [`OutboxChanged`] to the courier after each result.
 //! - **Failure policy**: a job's executor that panics fails that job with `internal`;
-//!   a job that outlives its deadline is stopped with `deadline_exceeded`. The
+//!   a job that outlives its deadline is stopped with `deadline_exceeded`, and a cancel
+//!   stops it, both only before its first directory write ([`PointOfNoReturn`]). The
 //!   dispatcher itself holds nothing durable: after a restart it asks the queue again,
 //!   and jobs it was running are resumed by the queue at the next start.
 //! - **On shutdown**: [`Drain`] — no new job starts; running ones finish (the lifecycle
 //!   owner bounds the wait).
 
 mod actor;
+mod commit;
 mod messages;
 mod run;
 #[cfg(feature = "test-jobs")]
 mod test_jobs;
 
 pub use actor::{Dispatcher, DispatcherSettings};
+pub use commit::PointOfNoReturn;
 pub use messages::*;
 pub use run::{Executors, JobContext};

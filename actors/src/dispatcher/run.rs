@@ -24,6 +24,8 @@ pub struct JobContext {
     pub queue: Addr<QueueActor>,
     pub job_id: String,
     pub attempts: u32,
+    /// Set by the job before its first directory write; checked before stopping it.
+    pub no_return: super::PointOfNoReturn,
 }
 
 /// The executors this build has: one directory actor per configured directory.
@@ -34,6 +36,8 @@ pub struct Executors {
     pub audit: Option<Recipient<AppendAudit>>,
     /// Coalesces the group adds of creates.
     pub members: Addr<ad::MemberWriter>,
+    /// What the AD jobs know of each directory (schema, protected groups, DCs).
+    pub knowledge: ad::KnowledgeCache,
 }
 
 impl Executors {
@@ -49,8 +53,17 @@ impl Executors {
 
 pub async fn run_job(job: Runnable, executors: Executors, ctx: JobContext) -> Result<Value, JobError> {
     let left = Duration::from_millis(job.deadline_ms.saturating_sub(now_ms()));
-    let work = AssertUnwindSafe(execute(job, executors, ctx)).catch_unwind();
-    match tokio::time::timeout(left, work).await {
+    let no_return = ctx.no_return.clone();
+    let mut work = std::pin::pin!(AssertUnwindSafe(execute(job, executors, ctx)).catch_unwind());
+    let finished = match tokio::time::timeout(left, &mut work).await {
+        Ok(done) => Ok(done),
+        Err(_) if no_return.stop() => Err(()),
+        Err(_) => {
+            tracing::warn!("the job's deadline passed after it wrote to the directory: it runs to its end");
+            Ok(work.await)
+        }
+    };
+    match finished {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(panic)) => {
             let what = panic_message(&panic);
@@ -99,6 +112,7 @@ async fn execute(job: Runnable, executors: Executors, ctx: JobContext) -> Result
         (kind, Some(d)) if job.job_type.starts_with("ad.") => {
             let lease =
                 d.send(CheckoutWrites).await.map_err(|e| JobError::internal(format!("directory actor: {e}")))??;
+            let knowledge = executors.knowledge.for_directory(&lease.settings.name);
             let ctx = AdContext {
                 lease,
                 queue: ctx.queue.clone(),
@@ -106,6 +120,8 @@ async fn execute(job: Runnable, executors: Executors, ctx: JobContext) -> Result
                 members: executors.members.clone(),
                 job_id: ctx.job_id.clone(),
                 operation: job.job_type.clone(),
+                no_return: ctx.no_return.clone(),
+                knowledge,
             };
             ad::execute(kind, ctx).await
         }

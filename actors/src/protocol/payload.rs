@@ -27,16 +27,25 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
-    /// A reference by DN.
-    pub fn dn(dn: &str) -> ObjectRef {
+    fn none() -> ObjectRef {
         ObjectRef {
-            dn: Some(dn.to_owned()),
+            dn: None,
             sam_account_name: None,
             user_principal_name: None,
             guid: None,
             username: None,
             name: None,
         }
+    }
+
+    /// A reference by DN.
+    pub fn dn(dn: &str) -> ObjectRef {
+        ObjectRef { dn: Some(dn.to_owned()), ..ObjectRef::none() }
+    }
+
+    /// A reference by objectGUID (its string form).
+    pub fn guid(guid: &str) -> ObjectRef {
+        ObjectRef { guid: Some(guid.to_owned()), ..ObjectRef::none() }
     }
 
     /// The one field that is set, as (field name, value).

@@ -1,39 +1,87 @@
 //! `ad.create_user`: add the entry disabled, set `unicodePwd` (TLS only), enable it,
-//! `pwdLastSet = 0` when asked, add the group memberships. Crash-safe: the DC's
-//! `highestCommittedUSN` is journaled with the intent before the add, so an existing
-//! entry created after it (`uSNCreated` above it) is this job's own.
+//! `pwdLastSet = 0` when asked, add the group memberships.
+//!
+//! A create never adopts an account it did not make. Its intent journals the DC's
+//! `highestCommittedUSN`, `dsServiceName` and `invocationId` before the add, and the
+//! new entry's `objectGUID` is journaled right after it; a re-run continues with that
+//! GUID. An add answered "already exists" is this job's own only when the entry there
+//! has this job's sAMAccountName, was created after the intent (`uSNCreated`), on the
+//! same DC database (`invocationId`: USNs are per DC) — the window of a crash between
+//! the add and its GUID's journal line. Anything else is `already_exists`, untouched.
+//! Without a password the account stays disabled (no PASSWD_NOTREQD, ever).
 
 use std::collections::HashSet;
 
 use ldap3::{Mod, Scope};
 use serde_json::{json, Value};
 
-use super::{one, replace};
-use crate::ad::context::AdContext;
+use super::one;
+use super::passwords::must_change_possible;
+use super::replace;
+use crate::ad::attributes::{check_writable, AttributePolicy};
+use crate::ad::context::{AdContext, Write};
 use crate::ad::password::unicode_pwd;
-use crate::ad::policy::{changeable_group, within_scope};
+use crate::ad::policy::{parse_dn, within_scope};
 use crate::ad::target::{resolve, Kind, Target};
+use crate::ad::uac::{ACCOUNTDISABLE, NORMAL_ACCOUNT};
 use crate::audit::Change;
-use crate::directory::codes::LdapFailure;
-use crate::directory::entry::RawEntry;
-use crate::directory::escape::dn_value;
+use crate::directory::codes::rc;
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::{CreateUser, ObjectRef};
 
-const NORMAL_ACCOUNT: u32 = 0x200;
-const ACCOUNTDISABLE: u32 = 0x2;
-const PASSWD_NOTREQD: u32 = 0x20;
+type Attrs = Vec<(Vec<u8>, HashSet<Vec<u8>>)>;
 
-async fn highest_usn(ctx: &AdContext) -> Result<u64, JobError> {
-    let root = ctx
-        .search("", Scope::Base, "(objectClass=*)", &["highestCommittedUSN"])
-        .await
-        .map_err(|e| e.to_job_error("reading highestCommittedUSN"))?;
-    Ok(root.first().and_then(|e| e.first_text("highestCommittedUSN")).and_then(|s| s.parse().ok()).unwrap_or(0))
+/// What this job saw of the DC before its add.
+async fn intent(ctx: &AdContext, dn: &str) -> Result<Value, JobError> {
+    if let Some(i) = ctx.step("create.intent").await? {
+        return Ok(i);
+    }
+    let (usn, dc) = dc_position(ctx).await?;
+    let i = json!({"dn": dn, "usn": usn, "dc": dc, "invocation_id": ctx.invocation_id(&dc).await?});
+    ctx.record("create.intent", i.clone()).await?;
+    Ok(i)
 }
 
-fn attributes(p: &CreateUser, cn: &str) -> Vec<(Vec<u8>, HashSet<Vec<u8>>)> {
-    let mut attrs: Vec<(Vec<u8>, HashSet<Vec<u8>>)> = vec![
+/// The DC's `highestCommittedUSN` and `dsServiceName`, from the root DSE.
+async fn dc_position(ctx: &AdContext) -> Result<(u64, String), JobError> {
+    let root = ctx
+        .search("", Scope::Base, "(objectClass=*)", &["highestCommittedUSN", "dsServiceName"])
+        .await
+        .map_err(|e| e.to_job_error("reading the root DSE"))?;
+    let text = |a: &str| root.first().and_then(|e| e.first_text(a)).map(str::to_owned);
+    let usn = text("highestCommittedUSN").and_then(|s| s.parse().ok());
+    match (usn, text("dsServiceName")) {
+        (Some(usn), Some(dc)) => Ok((usn, dc)),
+        _ => Err(JobError::internal("the root DSE has no highestCommittedUSN or dsServiceName: not an AD DC?")),
+    }
+}
+
+/// The job's own attributes, each resolved through the schema and allowed by the
+/// attribute policy; one that repeats a fixed attribute or a named field is refused.
+async fn requested(ctx: &AdContext, p: &CreateUser, fixed: &Attrs) -> Result<Attrs, JobError> {
+    let Some(map) = p.attributes.as_ref().filter(|m| !m.is_empty()) else { return Ok(Vec::new()) };
+    let schema = ctx.schema().await?;
+    let policy = AttributePolicy { writable: ctx.lease.settings.policy.writable_attributes.clone() };
+    let mut out = Vec::new();
+    for (written, values) in map {
+        let r = check_writable(&schema, &policy, written)?;
+        if fixed.iter().any(|(n, _)| r.def.name.as_bytes().eq_ignore_ascii_case(n)) {
+            return Err(JobError::invalid_job(format!(
+                "attributes.{written}: {} is set by the job's own fields, not in `attributes`",
+                r.def.name
+            )));
+        }
+        if !values.is_empty() {
+            let name =
+                std::iter::once(r.def.name.clone()).chain(r.options.iter().cloned()).collect::<Vec<_>>().join(";");
+            out.push((name.into_bytes(), values.iter().map(|v| v.as_bytes().to_vec()).collect()));
+        }
+    }
+    Ok(out)
+}
+
+fn fixed_attributes(p: &CreateUser, cn: &str) -> Attrs {
+    let mut attrs: Attrs = vec![
         (
             b"objectClass".to_vec(),
             ["top", "person", "organizationalPerson", "user"].iter().map(|s| s.as_bytes().to_vec()).collect(),
@@ -42,22 +90,15 @@ fn attributes(p: &CreateUser, cn: &str) -> Vec<(Vec<u8>, HashSet<Vec<u8>>)> {
         (b"sAMAccountName".to_vec(), one(p.sam_account_name.as_str())),
         (b"userAccountControl".to_vec(), one((NORMAL_ACCOUNT | ACCOUNTDISABLE).to_string())),
     ];
-    let optional = [
+    let named = [
         ("userPrincipalName", &p.user_principal_name),
         ("givenName", &p.given_name),
         ("sn", &p.surname),
         ("displayName", &p.display_name),
         ("mail", &p.mail),
     ];
-    for (name, value) in optional {
-        if let Some(v) = value {
-            attrs.push((name.as_bytes().to_vec(), one(v.as_str())));
-        }
-    }
-    for (name, values) in p.attributes.iter().flatten() {
-        if !values.is_empty() && !attrs.iter().any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes())) {
-            attrs.push((name.as_bytes().to_vec(), values.iter().map(|v| v.as_bytes().to_vec()).collect()));
-        }
+    for (name, value) in named {
+        attrs.push((name.as_bytes().to_vec(), value.iter().map(|v| v.as_bytes().to_vec()).collect()));
     }
     attrs
 }
@@ -66,29 +107,31 @@ pub async fn create(ctx: &AdContext, p: &CreateUser) -> Result<Value, JobError> 
     ctx.allowed()?;
     if p.password.is_some() {
         ctx.encrypted()?;
+    } else if p.enabled == Some(true) {
+        return Err(JobError::invalid_job(
+            "enabled: true needs a `password`: an account without one is created disabled",
+        ));
     }
     let policy = &ctx.lease.settings.policy;
+    let parent = parse_dn(&p.parent_dn, "`parent_dn`")?;
     within_scope(policy, &p.parent_dn)?;
+    let cn = p.cn.clone().or_else(|| p.display_name.clone()).unwrap_or_else(|| p.sam_account_name.clone());
+    let mut attrs = fixed_attributes(p, &cn);
+    let extra = requested(ctx, p, &attrs).await?;
+    attrs.retain(|(_, v)| !v.is_empty());
+    attrs.extend(extra);
     let mut groups: Vec<Target> = Vec::new();
     for g in p.groups.iter().flatten() {
         let group = resolve(ctx, Kind::Group, g, &[]).await?;
-        changeable_group(policy, &group)?;
-        within_scope(policy, &group.dn)?;
+        ctx.changeable_group(&group).await?;
         groups.push(group);
     }
-    let cn = p.cn.clone().or_else(|| p.display_name.clone()).unwrap_or_else(|| p.sam_account_name.clone());
-    let dn = format!("CN={},{}", dn_value(&cn), p.parent_dn);
-    let intent = match ctx.step("create.intent").await? {
-        Some(i) => i,
-        None => {
-            let i = json!({"dn": dn, "usn": highest_usn(ctx).await?});
-            ctx.record("create.intent", i.clone()).await?;
-            i
-        }
+    let dn = parent.child("CN", &cn).to_string();
+    let intent = intent(ctx, &dn).await?;
+    let user = match ctx.step("create.added").await?.and_then(|a| a["guid"].as_str().map(str::to_owned)) {
+        Some(guid) => resolve(ctx, Kind::User, &ObjectRef::guid(&guid), &[]).await?,
+        None => add_entry(ctx, p, &dn, attrs, &intent).await?,
     };
-    let usn_before = intent["usn"].as_u64().unwrap_or(u64::MAX);
-    add_entry(ctx, p, &cn, &dn, usn_before).await?;
-    let user = resolve(ctx, Kind::User, &ObjectRef::dn(&dn), &[]).await?;
     finish(ctx, p, &user).await?;
     for group in &groups {
         add_member(ctx, group, &user.dn).await?;
@@ -99,18 +142,22 @@ pub async fn create(ctx: &AdContext, p: &CreateUser) -> Result<Value, JobError> 
 /// Adds the new user to a group already resolved and checked; already a member is fine.
 async fn add_member(ctx: &AdContext, group: &Target, user_dn: &str) -> Result<(), JobError> {
     let c = Change { attribute: format!("member ({user_dn})"), before: json!("absent"), after: json!("present") };
-    let res = ctx.add_member(&group.dn, user_dn).await;
-    ctx.audit(&group.dn, group.guid.as_deref(), vec![c], &res).await;
-    match res {
+    let write = Write::AddMember { member_dn: user_dn.to_owned() };
+    match ctx.write(&group.dn, group.guid.as_deref(), vec![c], write).await? {
         Ok(()) => Ok(()),
-        Err(e) if matches!(e.rc(), Some(68) | Some(20)) => Ok(()),
+        Err(e) if matches!(e.rc(), Some(rc::ENTRY_ALREADY_EXISTS) | Some(rc::ATTRIBUTE_OR_VALUE_EXISTS)) => Ok(()),
         Err(e) => Err(e.to_job_error("group membership")),
     }
 }
 
-/// Adds the entry; an entry already there is ours only if created after the intent.
-async fn add_entry(ctx: &AdContext, p: &CreateUser, cn: &str, dn: &str, usn_before: u64) -> Result<(), JobError> {
-    let attrs = attributes(p, cn);
+/// Adds the entry, and journals its GUID at once.
+async fn add_entry(
+    ctx: &AdContext,
+    p: &CreateUser,
+    dn: &str,
+    attrs: Attrs,
+    intent: &Value,
+) -> Result<Target, JobError> {
     let changes: Vec<Change> = attrs
         .iter()
         .map(|(n, v)| Change {
@@ -119,35 +166,43 @@ async fn add_entry(ctx: &AdContext, p: &CreateUser, cn: &str, dn: &str, usn_befo
             after: json!(v.iter().map(|x| String::from_utf8_lossy(x).into_owned()).collect::<Vec<_>>()),
         })
         .collect();
-    let mut ldap = ctx.ldap();
-    let res = LdapFailure::checked(ldap.with_timeout(ctx.timeout()).add(dn, attrs).await);
-    match res {
-        Ok(()) => {
-            ctx.audit(dn, None, changes, &Ok(())).await;
-            Ok(())
-        }
-        Err(e) if e.rc() == Some(68) => {
-            let existing: Vec<RawEntry> = ctx
-                .search(dn, Scope::Base, "(objectClass=*)", &["uSNCreated", "sAMAccountName"])
-                .await
-                .map_err(|e| e.to_job_error("reading the existing entry"))?;
-            let created: u64 =
-                existing.first().and_then(|e| e.first_text("uSNCreated")).and_then(|s| s.parse().ok()).unwrap_or(0);
-            if created > usn_before {
-                Ok(()) // created by this job before a crash
-            } else {
-                Err(JobError::new(ErrorCode::AlreadyExists, format!("{dn} existed before this job")))
-            }
-        }
-        Err(e) => {
-            ctx.audit(dn, None, changes, &Err(e.clone())).await;
-            Err(e.to_job_error("add"))
-        }
+    match ctx.write(dn, None, changes, Write::Add(attrs)).await? {
+        Ok(()) => {}
+        Err(e) if e.rc() == Some(rc::ENTRY_ALREADY_EXISTS) => own_entry(ctx, p, dn, intent).await?,
+        Err(e) => return Err(e.to_job_error("add")),
+    }
+    let user = resolve(ctx, Kind::User, &ObjectRef::dn(dn), &[]).await?;
+    ctx.record("create.added", json!({"guid": user.guid})).await?;
+    Ok(user)
+}
+
+/// `Ok` only when the entry at `dn` is provably the one this job added before a crash.
+async fn own_entry(ctx: &AdContext, p: &CreateUser, dn: &str, intent: &Value) -> Result<(), JobError> {
+    let exists = |why: &str| JobError::new(ErrorCode::AlreadyExists, format!("{dn} already exists ({why})"));
+    let found = ctx
+        .search(dn, Scope::Base, "(objectClass=*)", &["uSNCreated", "sAMAccountName"])
+        .await
+        .map_err(|e| e.to_job_error("reading the existing entry"))?;
+    let Some(entry) = found.first() else {
+        return Err(exists("the sAMAccountName or the name is taken"));
+    };
+    if !entry.first_text("sAMAccountName").is_some_and(|s| s.eq_ignore_ascii_case(&p.sam_account_name)) {
+        return Err(exists("another account has this name"));
+    }
+    let created: u64 = entry.first_text("uSNCreated").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let (_, dc) = dc_position(ctx).await?;
+    let same_dc = intent["invocation_id"].as_str() == Some(ctx.invocation_id(&dc).await?.as_str());
+    let after_intent = intent["usn"].as_u64().is_some_and(|usn| created > usn);
+    if same_dc && after_intent {
+        Ok(()) // added by this job before a crash, between the add and its GUID's journal line
+    } else {
+        Err(exists("it cannot be shown to be this job's own: created before this job, or on another DC"))
     }
 }
 
-/// Password, then enable, then must-change, in that order in one modify (each written
-/// only when needed; the whole modify is idempotent, so a re-run simply repeats it).
+/// Password, then enable, then must-change, in one modify (each written only when
+/// needed; the whole modify is idempotent, so a re-run simply repeats it). Without a
+/// password the account stays disabled.
 async fn finish(ctx: &AdContext, p: &CreateUser, user: &Target) -> Result<(), JobError> {
     let mut mods = Vec::new();
     let mut changes = Vec::new();
@@ -156,10 +211,8 @@ async fn finish(ctx: &AdContext, p: &CreateUser, user: &Target) -> Result<(), Jo
         changes.push(Change { attribute: "unicodePwd".into(), before: Value::Null, after: json!("(secret)") });
     }
     let uac = user.uac();
-    let mut wanted = if p.enabled.unwrap_or(true) { uac & !ACCOUNTDISABLE } else { uac | ACCOUNTDISABLE };
-    if p.password.is_none() && wanted & ACCOUNTDISABLE == 0 {
-        wanted |= PASSWD_NOTREQD; // an enabled account without a password must say so
-    }
+    let enable = p.password.is_some() && p.enabled.unwrap_or(true);
+    let wanted = if enable { uac & !ACCOUNTDISABLE } else { uac | ACCOUNTDISABLE };
     if wanted != uac {
         mods.push(replace("userAccountControl", wanted.to_string()));
         changes.push(Change {
@@ -169,12 +222,13 @@ async fn finish(ctx: &AdContext, p: &CreateUser, user: &Target) -> Result<(), Jo
         });
     }
     if p.must_change_password.unwrap_or(false) && user.number("pwdLastSet") != Some(0) {
+        must_change_possible(&user.dn, wanted)?;
         mods.push(replace("pwdLastSet", "0"));
         changes.push(Change { attribute: "pwdLastSet".into(), before: Value::Null, after: json!("0") });
     }
     if !mods.is_empty() {
-        ctx.modify(&user.dn, user.guid.as_deref(), mods, changes)
-            .await
+        ctx.write(&user.dn, user.guid.as_deref(), changes, Write::Modify(mods))
+            .await?
             .map_err(|e| e.to_job_error("setting the password and enabling the account"))?;
     }
     Ok(())

@@ -3,9 +3,9 @@
 
 use serde_json::{json, Value};
 
-use crate::ad::context::AdContext;
-use crate::ad::policy::writable_account;
+use crate::ad::context::{AdContext, Write};
 use crate::ad::target::{resolve, Kind};
+use crate::directory::codes::rc;
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::UserTarget;
 
@@ -22,19 +22,12 @@ pub async fn delete(ctx: &AdContext, p: &UserTarget) -> Result<Value, JobError> 
         }
         Err(e) => return Err(e),
     };
-    writable_account(&ctx.lease.settings.policy, &user)?;
+    ctx.writable_account(&user).await?;
     ctx.record("delete.intent", json!({"dn": user.dn})).await?;
-    let mut ldap = ctx.ldap();
-    let res = ldap
-        .with_timeout(ctx.timeout())
-        .delete(&user.dn)
-        .await
-        .map_err(crate::directory::codes::LdapFailure::from_ldap);
-    let res = res.and_then(|r| match r.rc {
-        0 | 32 => Ok(()),
-        rc => Err(crate::directory::codes::LdapFailure::Result { rc, text: r.text }),
-    });
-    ctx.audit(&user.dn, user.guid.as_deref(), Vec::new(), &res).await;
-    res.map_err(|e| e.to_job_error("delete"))?;
+    match ctx.write(&user.dn, user.guid.as_deref(), Vec::new(), Write::Delete).await? {
+        Ok(()) => {}
+        Err(e) if e.rc() == Some(rc::NO_SUCH_OBJECT) => {} // gone meanwhile: deleted all the same
+        Err(e) => return Err(e.to_job_error("delete")),
+    }
     Ok(json!({"dn": user.dn}))
 }

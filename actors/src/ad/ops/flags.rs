@@ -1,17 +1,15 @@
-//! `ad.enable_user`, `ad.disable_user` (only the ACCOUNTDISABLE bit, 0x2, changes) and
+//! `ad.enable_user`, `ad.disable_user` (only the ACCOUNTDISABLE bit changes) and
 //! `ad.unlock_user` (lockoutTime = 0).
 
 use serde_json::{json, Value};
 
 use super::replace;
-use crate::ad::context::AdContext;
-use crate::ad::policy::writable_account;
+use crate::ad::context::{AdContext, Write};
 use crate::ad::target::{resolve, Kind};
+use crate::ad::uac::ACCOUNTDISABLE;
 use crate::audit::Change;
 use crate::errors::JobError;
 use crate::protocol::payload::UserTarget;
-
-const ACCOUNTDISABLE: u32 = 0x2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Switch {
@@ -22,7 +20,7 @@ pub enum Switch {
 pub async fn set_enabled(ctx: &AdContext, p: &UserTarget, switch: Switch) -> Result<Value, JobError> {
     ctx.allowed()?;
     let user = resolve(ctx, Kind::User, &p.user, &[]).await?;
-    writable_account(&ctx.lease.settings.policy, &user)?;
+    ctx.writable_account(&user).await?;
     let uac = user.uac();
     let wanted = match switch {
         Switch::Enable => uac & !ACCOUNTDISABLE,
@@ -37,8 +35,9 @@ pub async fn set_enabled(ctx: &AdContext, p: &UserTarget, switch: Switch) -> Res
         before: json!(uac.to_string()),
         after: json!(wanted.to_string()),
     };
-    ctx.modify(&user.dn, user.guid.as_deref(), vec![replace("userAccountControl", wanted.to_string())], vec![change])
-        .await
+    let write = Write::Modify(vec![replace("userAccountControl", wanted.to_string())]);
+    ctx.write(&user.dn, user.guid.as_deref(), vec![change], write)
+        .await?
         .map_err(|e| e.to_job_error("userAccountControl"))?;
     Ok(json!({"dn": user.dn, "enabled": enabled, "changed": true}))
 }
@@ -46,14 +45,14 @@ pub async fn set_enabled(ctx: &AdContext, p: &UserTarget, switch: Switch) -> Res
 pub async fn unlock(ctx: &AdContext, p: &UserTarget) -> Result<Value, JobError> {
     ctx.allowed()?;
     let user = resolve(ctx, Kind::User, &p.user, &[]).await?;
-    writable_account(&ctx.lease.settings.policy, &user)?;
+    ctx.writable_account(&user).await?;
     let locked_at = user.number("lockoutTime").unwrap_or(0);
     if locked_at == 0 {
         return Ok(json!({"dn": user.dn, "was_locked": false}));
     }
     let change = Change { attribute: "lockoutTime".into(), before: json!(locked_at.to_string()), after: json!("0") };
-    ctx.modify(&user.dn, user.guid.as_deref(), vec![replace("lockoutTime", "0")], vec![change])
-        .await
+    ctx.write(&user.dn, user.guid.as_deref(), vec![change], Write::Modify(vec![replace("lockoutTime", "0")]))
+        .await?
         .map_err(|e| e.to_job_error("lockoutTime"))?;
     Ok(json!({"dn": user.dn, "was_locked": true}))
 }

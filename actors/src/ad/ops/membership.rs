@@ -1,15 +1,17 @@
 //! `ad.add_to_group`, `ad.remove_from_group`: already a member / not a member is
-//! success with `changed: false`.
+//! success with `changed: false`. Membership is judged by DN ([`same_dn`]), never by
+//! the string spelling of `memberOf`.
 
 use std::collections::HashSet;
 
 use ldap3::Mod;
 use serde_json::{json, Value};
 
-use crate::ad::context::AdContext;
-use crate::ad::policy::{changeable_group, under, within_scope, writable_account};
+use crate::ad::context::{AdContext, Write};
+use crate::ad::policy::same_dn;
 use crate::ad::target::{resolve, Kind};
 use crate::audit::Change;
+use crate::directory::codes::rc;
 use crate::errors::JobError;
 use crate::protocol::payload::Membership;
 
@@ -21,13 +23,11 @@ pub enum Direction {
 
 pub async fn change(ctx: &AdContext, p: &Membership, direction: Direction) -> Result<Value, JobError> {
     ctx.allowed()?;
-    let policy = &ctx.lease.settings.policy;
     let user = resolve(ctx, Kind::User, &p.user, &[]).await?;
     let group = resolve(ctx, Kind::Group, &p.group, &[]).await?;
-    changeable_group(policy, &group)?;
-    within_scope(policy, &group.dn)?;
-    writable_account(policy, &user)?;
-    let is_member = user.member_of().iter().any(|g| under(g, &group.dn) && under(&group.dn, g));
+    ctx.changeable_group(&group).await?;
+    ctx.writable_account(&user).await?;
+    let is_member = user.member_of().iter().any(|g| same_dn(g, &group.dn));
     let result = |changed: bool| json!({"dn": user.dn, "group_dn": group.dn, "changed": changed});
     let (m, before, after) = match (direction, is_member) {
         (Direction::Add, true) | (Direction::Remove, false) => return Ok(result(false)),
@@ -39,11 +39,21 @@ pub async fn change(ctx: &AdContext, p: &Membership, direction: Direction) -> Re
         }
     };
     let change = Change { attribute: format!("member ({})", user.dn), before: json!(before), after: json!(after) };
-    match ctx.modify(&group.dn, group.guid.as_deref(), vec![m], vec![change]).await {
+    match ctx.write(&group.dn, group.guid.as_deref(), vec![change], Write::Modify(vec![m])).await? {
         Ok(()) => Ok(result(true)),
-        // 68/20: already a member; 53/16: not a member (a concurrent change won).
-        Err(e) if matches!(e.rc(), Some(68) | Some(20)) && direction == Direction::Add => Ok(result(false)),
-        Err(e) if matches!(e.rc(), Some(53) | Some(16)) && direction == Direction::Remove => Ok(result(false)),
+        // Already a member, or no longer one: a concurrent change won.
+        Err(e)
+            if matches!(e.rc(), Some(rc::ENTRY_ALREADY_EXISTS) | Some(rc::ATTRIBUTE_OR_VALUE_EXISTS))
+                && direction == Direction::Add =>
+        {
+            Ok(result(false))
+        }
+        Err(e)
+            if matches!(e.rc(), Some(rc::UNWILLING_TO_PERFORM) | Some(rc::NO_SUCH_ATTRIBUTE))
+                && direction == Direction::Remove =>
+        {
+            Ok(result(false))
+        }
         Err(e) => Err(e.to_job_error("group membership")),
     }
 }

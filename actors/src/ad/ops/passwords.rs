@@ -1,5 +1,9 @@
 //! `ad.reset_password` (by the service account) and `ad.change_password` (self-service:
-//! bound as the user, delete the old and add the new `unicodePwd` in one modify).
+//! the delete-old/add-new `unicodePwd` modify, in which the DC itself checks the old
+//! password — [MS-ADTS] 3.1.1.3.1.5.1 "unicodePwd": a Delete of the old value and an
+//! Add of the new one in one request is a password *change*, allowed to any caller
+//! holding the old password, also for a user who must change it or whose password
+//! expired, whose own bind the DC refuses with data 773 / 532).
 //! Passwords travel only over TLS and reach the audit journal by name only.
 
 use std::collections::HashSet;
@@ -8,12 +12,11 @@ use ldap3::Mod;
 use serde_json::{json, Value};
 
 use super::replace;
-use crate::ad::context::AdContext;
+use crate::ad::context::{AdContext, Write};
 use crate::ad::password::unicode_pwd;
-use crate::ad::policy::writable_account;
 use crate::ad::target::{resolve, Kind};
+use crate::ad::uac::DONT_EXPIRE_PASSWORD;
 use crate::audit::Change;
-use crate::directory::codes::LdapFailure;
 use crate::directory::connect::{bind, open};
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::{ChangePassword, ResetPassword};
@@ -22,11 +25,31 @@ fn secret_change(attr: &str) -> Change {
     Change { attribute: attr.into(), before: Value::Null, after: json!("(secret)") }
 }
 
+/// `pwdLastSet = 0` would be accepted and then ignored by the DC for an account whose
+/// password never expires (the user logs on without changing it): refused before any
+/// write, as AD's own tools refuse "must change" with "password never expires".
+pub fn must_change_possible(dn: &str, uac: u32) -> Result<(), JobError> {
+    if uac & DONT_EXPIRE_PASSWORD != 0 {
+        return Err(JobError::new(
+            ErrorCode::ConstraintViolation,
+            format!(
+                "{dn} has DONT_EXPIRE_PASSWORD (userAccountControl {uac}): the DC ignores \"must change password\" for it; \
+                 clear that flag first or reset without must_change_password"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn reset(ctx: &AdContext, p: &ResetPassword) -> Result<Value, JobError> {
     ctx.allowed()?;
     ctx.encrypted()?;
     let user = resolve(ctx, Kind::User, &p.user, &[]).await?;
-    writable_account(&ctx.lease.settings.policy, &user)?;
+    ctx.writable_account(&user).await?;
+    let must_change = p.must_change_password.unwrap_or(false);
+    if must_change {
+        must_change_possible(&user.dn, user.uac())?;
+    }
     let mut mods = vec![Mod::Replace(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(p.new_password.expose())]))];
     let mut changes = vec![secret_change("unicodePwd")];
     let locked = user.number("lockoutTime").unwrap_or(0);
@@ -35,7 +58,7 @@ pub async fn reset(ctx: &AdContext, p: &ResetPassword) -> Result<Value, JobError
         changes.push(Change { attribute: "lockoutTime".into(), before: json!(locked.to_string()), after: json!("0") });
     }
     let last_set = user.number("pwdLastSet").unwrap_or(-1);
-    let wanted = if p.must_change_password.unwrap_or(false) {
+    let wanted = if must_change {
         Some("0")
     } else if last_set == 0 {
         Some("-1")
@@ -46,7 +69,9 @@ pub async fn reset(ctx: &AdContext, p: &ResetPassword) -> Result<Value, JobError
         mods.push(replace("pwdLastSet", v));
         changes.push(Change { attribute: "pwdLastSet".into(), before: json!(last_set.to_string()), after: json!(v) });
     }
-    ctx.modify(&user.dn, user.guid.as_deref(), mods, changes).await.map_err(|e| e.to_job_error("password reset"))?;
+    ctx.write(&user.dn, user.guid.as_deref(), changes, Write::Modify(mods))
+        .await?
+        .map_err(|e| e.to_job_error("password reset"))?;
     Ok(json!({"dn": user.dn}))
 }
 
@@ -54,31 +79,28 @@ pub async fn change(ctx: &AdContext, p: &ChangePassword) -> Result<Value, JobErr
     ctx.allowed()?;
     ctx.encrypted()?;
     let user = resolve(ctx, Kind::User, &p.user, &[]).await?;
-    writable_account(&ctx.lease.settings.policy, &user)?;
+    ctx.writable_account(&user).await?;
     let earlier = ctx.step("change.intent").await?.is_some();
     ctx.record("change.intent", json!({"dn": user.dn})).await?;
-    let ep = ctx.lease.endpoint();
-    let mut conn = open(&ep).await.map_err(|e| e.to_job_error("user connection"))?;
-    let timeout = ctx.timeout();
-    if let Err(e) = bind(&mut conn, &user.dn, p.old_password.expose(), timeout).await {
-        let _ = conn.unbind().await;
-        if e.rc() == Some(49) && earlier && new_password_works(ctx, &user.dn, p.new_password.expose()).await {
-            return Ok(json!({"dn": user.dn})); // this job changed it before a crash
-        }
-        return Err(match e.rc() {
-            Some(49) => JobError::new(ErrorCode::InvalidCredentials, "the old password is not the user's password"),
-            _ => e.to_job_error("binding as the user"),
-        });
-    }
     let mods = vec![
         Mod::Delete(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(p.old_password.expose())])),
         Mod::Add(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(p.new_password.expose())])),
     ];
-    let res = LdapFailure::checked(conn.with_timeout(timeout).modify(&user.dn, mods).await);
-    let _ = conn.unbind().await;
-    ctx.audit(&user.dn, user.guid.as_deref(), vec![secret_change("unicodePwd")], &res).await;
-    res.map_err(|e| e.to_job_error("password change"))?;
-    Ok(json!({"dn": user.dn}))
+    let res = ctx.write(&user.dn, user.guid.as_deref(), vec![secret_change("unicodePwd")], Write::Modify(mods)).await?;
+    match res {
+        Ok(()) => Ok(json!({"dn": user.dn})),
+        Err(e) => {
+            let err = e.to_job_error("password change");
+            // After a crash the old password is refused because this job changed it.
+            if err.code == ErrorCode::InvalidCredentials
+                && earlier
+                && new_password_works(ctx, &user.dn, p.new_password.expose()).await
+            {
+                return Ok(json!({"dn": user.dn}));
+            }
+            Err(err)
+        }
+    }
 }
 
 async fn new_password_works(ctx: &AdContext, dn: &str, password: &str) -> bool {

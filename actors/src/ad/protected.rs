@@ -1,0 +1,224 @@
+//! Protected principals by identity, not by name: the groups whose members (effective,
+//! nested or through the primary group) and whose membership the portal may never
+//! change, resolved to their `objectSid`.
+//!
+//! The built-in set is AD's privileged groups by well-known SID ([MS-DTYP] 2.4.2.4
+//! "Well-Known SID Structures"; the AdminSDHolder set of [MS-ADTS] 3.1.1.6.1.2
+//! "Protected Objects"), so a DC whose groups have localized names is covered too;
+//! DnsAdmins has no fixed RID and is found by its sAMAccountName. Configured groups (a
+//! DN, a CN, a sAMAccountName or a SID) are added to it. A configured group that cannot
+//! be resolved fails closed: every AD write is refused, naming it, until it resolves.
+
+use std::collections::HashMap;
+
+use ldap3::Scope;
+
+use super::context::AdContext;
+use super::sid::Sid;
+use super::target::Target;
+use crate::directory::dn::Dn;
+use crate::directory::escape::filter_value;
+use crate::errors::{ErrorCode, JobError};
+
+/// Principals of the account domain protected by RID.
+const DOMAIN_RIDS: [(u32, &str); 8] = [
+    (500, "Administrator"),
+    (502, "krbtgt"),
+    (512, "Domain Admins"),
+    (516, "Domain Controllers"),
+    (517, "Cert Publishers"),
+    (520, "Group Policy Creator Owners"),
+    (521, "Read-only Domain Controllers"),
+    (526, "Key Admins"),
+];
+/// Groups of the forest root domain protected by RID.
+const FOREST_RIDS: [(u32, &str); 4] = [
+    (498, "Enterprise Read-only Domain Controllers"),
+    (518, "Schema Admins"),
+    (519, "Enterprise Admins"),
+    (527, "Enterprise Key Admins"),
+];
+/// The BUILTIN domain's privileged aliases (S-1-5-32-…).
+const BUILTIN: [(&str, &str); 6] = [
+    ("S-1-5-32-544", "Administrators"),
+    ("S-1-5-32-548", "Account Operators"),
+    ("S-1-5-32-549", "Server Operators"),
+    ("S-1-5-32-550", "Print Operators"),
+    ("S-1-5-32-551", "Backup Operators"),
+    ("S-1-5-32-552", "Replicator"),
+];
+/// The extensible-match rule that follows `member` links transitively
+/// ([MS-ADTS] 3.1.1.3.4.4.1 "LDAP_MATCHING_RULE_TRANSITIVE_EVAL").
+const IN_CHAIN: &str = "1.2.840.113556.1.4.1941";
+
+/// Why a principal is protected, for the refusal message.
+#[derive(Debug, Clone)]
+pub struct Reason {
+    pub name: String,
+    pub rule: &'static str,
+}
+
+/// The resolved set.
+#[derive(Debug, Clone, Default)]
+pub struct Protected {
+    by_sid: HashMap<Sid, Reason>,
+    domain: String,
+}
+
+fn refuse(message: String) -> JobError {
+    JobError::new(ErrorCode::ForbiddenByPolicy, message)
+}
+
+async fn one_sid(ctx: &AdContext, base: &str, scope: Scope, filter: &str) -> Result<Vec<(String, Sid)>, JobError> {
+    let found =
+        ctx.search(base, scope, filter, &["objectSid"]).await.map_err(|e| e.to_job_error("protected groups"))?;
+    Ok(found.into_iter().filter_map(|e| Some((e.dn.clone(), Sid::from_bytes(e.first("objectSid")?)?))).collect())
+}
+
+impl Protected {
+    /// Resolves the built-in set and `configured` through the directory, as it is now.
+    pub async fn resolve(ctx: &AdContext, configured: &[String]) -> Result<Protected, JobError> {
+        let attrs = ["defaultNamingContext", "rootDomainNamingContext"];
+        let root =
+            ctx.search("", Scope::Base, "(objectClass=*)", &attrs).await.map_err(|e| e.to_job_error("rootDSE"))?;
+        let text = |a: &str| root.first().and_then(|e| e.first_text(a)).map(str::to_owned);
+        let domain =
+            text("defaultNamingContext").ok_or_else(|| JobError::internal("rootDSE has no defaultNamingContext"))?;
+        let forest = text("rootDomainNamingContext").unwrap_or_else(|| domain.clone());
+        let sid_of = |dn: String| async move {
+            let found = one_sid(ctx, &dn, Scope::Base, "(objectClass=*)").await?;
+            found.into_iter().next().map(|(_, s)| s).ok_or_else(|| refuse(format!("cannot read the objectSid of {dn}")))
+        };
+        let domain_sid = sid_of(domain.clone()).await?;
+        // A child domain's DC may not hold the forest root: its groups are then judged by
+        // this domain's SID (exact for a single-domain forest), and the gap is logged.
+        let forest_sid = match sid_of(forest.clone()).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(forest = %forest, error = %e, "forest root SID unreadable; using the domain's");
+                domain_sid.clone()
+            }
+        };
+        let mut out = Protected { by_sid: HashMap::new(), domain: domain.clone() };
+        let builtin = |name: &str| Reason { name: name.to_owned(), rule: "a built-in privileged group" };
+        for (rid, name) in DOMAIN_RIDS {
+            out.by_sid.insert(domain_sid.with_rid(rid), builtin(name));
+        }
+        for (rid, name) in FOREST_RIDS {
+            out.by_sid.insert(forest_sid.with_rid(rid), builtin(name));
+        }
+        for (sid, name) in BUILTIN {
+            if let Some(s) = Sid::parse(sid) {
+                out.by_sid.insert(s, builtin(name));
+            }
+        }
+        for (dn, sid) in
+            one_sid(ctx, &domain, Scope::Subtree, "(&(sAMAccountName=DnsAdmins)(objectClass=group))").await?
+        {
+            out.by_sid.insert(sid, Reason { name: dn, rule: "a built-in privileged group" });
+        }
+        for written in configured {
+            let (name, sid) = resolve_configured(ctx, &domain, written).await?;
+            out.by_sid.insert(sid, Reason { name, rule: "a configured protected group" });
+        }
+        Ok(out)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_sid.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_sid.is_empty()
+    }
+
+    fn reason(&self, sid: &Sid) -> Option<&Reason> {
+        self.by_sid.get(sid)
+    }
+
+    /// Any write to this account: refused when it is privileged (`adminCount=1`, a
+    /// protected principal itself) or an effective member of a protected group, read
+    /// from its `tokenGroups` ([MS-ADTS] 3.1.1.4.5.19: every group in the user's token,
+    /// transitive, with the primary group).
+    pub async fn check_account(&self, ctx: &AdContext, user: &Target) -> Result<(), JobError> {
+        if user.number("adminCount") == Some(1) {
+            return Err(refuse(format!("{} is a privileged account (adminCount=1)", user.dn)));
+        }
+        if let Some(r) = user.sid().as_ref().and_then(|s| self.reason(s)) {
+            return Err(refuse(format!("{} is {}, {}", user.dn, r.name, r.rule)));
+        }
+        let token = ctx
+            .search(&user.dn, Scope::Base, "(objectClass=*)", &["tokenGroups"])
+            .await
+            .map_err(|e| e.to_job_error("reading tokenGroups"))?;
+        let sids: Vec<Sid> = token
+            .iter()
+            .flat_map(|e| e.attributes.iter())
+            .filter(|(n, _)| n.eq_ignore_ascii_case("tokenGroups"))
+            .flat_map(|(_, v)| v.iter().filter_map(|b| Sid::from_bytes(b)))
+            .collect();
+        if sids.is_empty() {
+            // Every account's token holds at least its primary group: nothing read means
+            // the service account may not read it, and an unknown membership is refused.
+            return Err(refuse(format!(
+                "cannot read the tokenGroups of {}: the service account needs read access to it to judge its group memberships",
+                user.dn
+            )));
+        }
+        match sids.iter().find_map(|s| self.reason(s)) {
+            Some(r) => Err(refuse(format!(
+                "{} is an effective member (direct, nested or primary group) of {}, {}",
+                user.dn, r.name, r.rule
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// A change of this group's membership (or to the group): refused when it is
+    /// protected or nested, transitively, into a protected group.
+    pub async fn check_group(&self, ctx: &AdContext, group: &Target) -> Result<(), JobError> {
+        if let Some(r) = group.sid().as_ref().and_then(|s| self.reason(s)) {
+            return Err(refuse(format!(
+                "{} is {}, {}: its membership cannot be changed by the portal",
+                group.dn, r.name, r.rule
+            )));
+        }
+        let filter = format!("(&(member:{IN_CHAIN}:={})(objectClass=group))", filter_value(&group.dn));
+        for (dn, sid) in one_sid(ctx, &self.domain, Scope::Subtree, &filter).await? {
+            if let Some(r) = self.reason(&sid) {
+                return Err(refuse(format!(
+                    "{} is nested into {dn} ({}, {}): its membership cannot be changed by the portal",
+                    group.dn, r.name, r.rule
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One configured entry: `S-1-…`, a DN, or a CN / sAMAccountName searched in the domain.
+async fn resolve_configured(ctx: &AdContext, domain: &str, written: &str) -> Result<(String, Sid), JobError> {
+    let unresolved = |why: String| {
+        refuse(format!(
+            "the protected group `{written}` (policy.protected_groups) cannot be resolved: {why}; AD writes are refused until it can"
+        ))
+    };
+    if let Some(sid) = Sid::parse(written.trim()) {
+        return Ok((written.to_owned(), sid));
+    }
+    let found = match Dn::parse(written) {
+        Ok(dn) if !dn.is_root() && written.contains('=') => {
+            one_sid(ctx, written, Scope::Base, "(objectClass=group)").await?
+        }
+        _ => {
+            let v = filter_value(written.trim());
+            one_sid(ctx, domain, Scope::Subtree, &format!("(&(|(cn={v})(sAMAccountName={v}))(objectClass=group))"))
+                .await?
+        }
+    };
+    match found.len() {
+        1 => found.into_iter().next().ok_or_else(|| unresolved("no group".into())),
+        0 => Err(unresolved("no group has that DN, CN or sAMAccountName".into())),
+        n => Err(unresolved(format!("{n} groups match it"))),
+    }
+}
