@@ -97,7 +97,8 @@ pub fn start(
         board = board.with_directory(report);
         directories.insert(d.name.clone(), Supervisor::start_in_arbiter(&directory_arbiter.handle(), move |_| actor));
     }
-    let audit = AuditActor::open(&settings.queue.path).map_err(WiringError::Audit)?;
+    let audit =
+        AuditActor::open(&settings.queue.path).map_err(WiringError::Audit)?.with_status(board.component("audit"));
     let audit = Supervisor::start(move |_| audit);
     let members = Supervisor::start(|_| connector_actors::ad::MemberWriter::default());
     let executors = Executors { directories, audit: Some(audit.recipient()), members, knowledge: Default::default() };

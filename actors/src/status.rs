@@ -12,6 +12,9 @@ pub enum ComponentState {
     Running,
     Restarting,
     Stopped,
+    /// Running, but its last operation failed (e.g. the audit journal could not be
+    /// written): the connector is `degraded` until one succeeds.
+    Failing,
 }
 
 impl ComponentState {
@@ -21,6 +24,7 @@ impl ComponentState {
             ComponentState::Running => "running",
             ComponentState::Restarting => "restarting",
             ComponentState::Stopped => "stopped",
+            ComponentState::Failing => "failing",
         }
     }
 }

@@ -25,6 +25,7 @@ use ldap3::{Ldap, Mod};
 use tokio::sync::oneshot;
 
 use crate::directory::codes::LdapFailure;
+use crate::directory::dn::Dn;
 
 type Reply = oneshot::Sender<Result<(), LdapFailure>>;
 
@@ -52,8 +53,21 @@ struct Waiting {
 
 #[derive(Default)]
 pub struct MemberWriter {
-    /// By (directory, lower-cased group DN).
-    groups: HashMap<(String, String), Waiting>,
+    /// By (directory, group DN compared as a DN: two spellings of one group share a write).
+    groups: HashMap<(String, GroupKey), Waiting>,
+}
+
+/// A group's DN as a [`Dn`] (its text when it does not parse: the DC will refuse it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GroupKey {
+    Dn(Dn),
+    Text(String),
+}
+
+impl GroupKey {
+    fn of(dn: &str) -> GroupKey {
+        Dn::parse(dn).map(GroupKey::Dn).unwrap_or_else(|_| GroupKey::Text(dn.to_owned()))
+    }
 }
 
 impl Actor for MemberWriter {
@@ -67,7 +81,7 @@ impl Handler<AddMember> for MemberWriter {
 
     fn handle(&mut self, msg: AddMember, ctx: &mut Context<Self>) -> Self::Result {
         let (tx, rx) = oneshot::channel();
-        let key = (msg.directory, msg.group_dn.to_lowercase());
+        let key = (msg.directory, GroupKey::of(&msg.group_dn));
         let waiting = self.groups.entry(key.clone()).or_insert_with(|| Waiting {
             group_dn: msg.group_dn,
             ldap: msg.ldap.clone(),
@@ -89,7 +103,7 @@ impl Handler<AddMember> for MemberWriter {
 
 impl MemberWriter {
     /// Writes every add waiting for the group, then whatever arrived meanwhile.
-    fn write_next(&mut self, key: (String, String), ctx: &mut Context<Self>) {
+    fn write_next(&mut self, key: (String, GroupKey), ctx: &mut Context<Self>) {
         let Some(waiting) = self.groups.get_mut(&key) else { return };
         if waiting.adds.is_empty() {
             self.groups.remove(&key);

@@ -22,7 +22,6 @@
 //! [`CheckoutWrites`]: crate::directory::CheckoutWrites
 
 pub mod attributes;
-pub mod attributes;
 mod context;
 mod knowledge;
 pub mod members;
@@ -31,7 +30,6 @@ pub mod password;
 pub mod policy;
 pub mod protected;
 mod run;
-pub mod schema;
 pub mod schema;
 pub mod sid;
 pub mod target;

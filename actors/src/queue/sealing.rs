@@ -15,10 +15,15 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use rand::RngCore;
 use serde_json::{Map, Value};
 
+use crate::ad::attributes::is_secret_attribute;
 use crate::protocol::payload::SECRET_FIELDS;
 
 pub const KEY_FILE: &str = "connector.key";
 const NONCE_LEN: usize = 12;
+/// Payload fields that are `{attribute: [values]}` maps (`ad.create_user`, `ad.update_user`).
+const ATTRIBUTE_MAPS: [&str; 4] = ["attributes", "replace", "add", "delete"];
+/// Sealed attribute values are kept under `@<field>` (no payload field starts with `@`).
+const ATTRIBUTE_MAP_PREFIX: &str = "@";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
@@ -72,11 +77,22 @@ impl Sealer {
     }
 
     /// Moves the secret fields out of `payload` and seals them; `None` when there are none.
+    /// Secret fields are the password fields, and the values of password-like attributes
+    /// (`userPassword`, `unicodePwd`, their OIDs, …) inside the attribute maps: such a job
+    /// is refused when it runs, but its value must not sit in the queue file meanwhile.
     pub fn seal_secrets(&self, job_id: &str, payload: &mut Map<String, Value>) -> Option<Vec<u8>> {
         let mut secrets = Map::new();
         for field in SECRET_FIELDS {
             if let Some(v) = payload.remove(field) {
                 secrets.insert(field.to_owned(), v);
+            }
+        }
+        for field in ATTRIBUTE_MAPS {
+            let Some(Value::Object(map)) = payload.get_mut(field) else { continue };
+            let names: Vec<String> = map.keys().filter(|k| is_secret_attribute(k)).cloned().collect();
+            let moved: Map<String, Value> = names.into_iter().filter_map(|k| map.remove(&k).map(|v| (k, v))).collect();
+            if !moved.is_empty() {
+                secrets.insert(format!("{ATTRIBUTE_MAP_PREFIX}{field}"), Value::Object(moved));
             }
         }
         if secrets.is_empty() {
@@ -106,7 +122,19 @@ impl Sealer {
             .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: job_id.as_bytes() })
             .map_err(|_| fail())?;
         let secrets: Map<String, Value> = serde_json::from_slice(&plain).map_err(|_| fail())?;
-        payload.extend(secrets);
+        for (key, value) in secrets {
+            match (key.strip_prefix(ATTRIBUTE_MAP_PREFIX), value) {
+                (Some(field), Value::Object(moved)) => {
+                    let map = payload.entry(field.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(map) = map {
+                        map.extend(moved);
+                    }
+                }
+                (_, value) => {
+                    payload.insert(key, value);
+                }
+            }
+        }
         Ok(())
     }
 }

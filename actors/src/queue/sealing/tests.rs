@@ -26,3 +26,20 @@ fn no_secret_fields_means_nothing_sealed() {
     let mut payload = json!({"directory": "corp"}).as_object().unwrap().clone();
     assert!(sealer.seal_secrets("j", &mut payload).is_none());
 }
+
+#[test]
+fn password_like_attribute_values_are_sealed_in_every_attribute_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = Sealer::open(dir.path()).unwrap();
+    let original = json!({"directory": "ad", "sam_account_name": "x",
+        "attributes": {"description": ["kept"], "userPassword": ["Clear-Pw-1"], "OID.2.5.4.35;binary": ["Clear-Pw-2"]},
+        "replace": {"unicodePwd": ["Clear-Pw-3"]}});
+    let mut payload = original.as_object().unwrap().clone();
+    let sealed = sealer.seal_secrets("j-1", &mut payload).unwrap();
+    let stored = Value::Object(payload.clone()).to_string();
+    assert!(!stored.contains("Clear-Pw"), "{stored}");
+    assert!(stored.contains("kept"));
+    assert!(!String::from_utf8_lossy(&sealed).contains("Clear-Pw"));
+    sealer.unseal_into("j-1", &sealed, &mut payload).unwrap();
+    assert_eq!(Value::Object(payload), original);
+}
