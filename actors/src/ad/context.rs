@@ -138,15 +138,16 @@ impl AdContext {
     /// Any write to this account: refused when it lies outside `allowed_ous`, is
     /// privileged or an effective member of a protected group (see [`Protected`]).
     pub async fn writable_account(&self, user: &Target) -> Result<(), JobError> {
-        policy::within_scope(&self.lease.settings.policy, &user.dn)?;
-        self.protected().await?.check_account(self, user).await
+        // Protection first: it is the refusal that tells the most.
+        self.protected().await?.check_account(self, user).await?;
+        policy::within_scope(&self.lease.settings.policy, &user.dn)
     }
 
     /// A change of this group's membership: refused outside `allowed_ous`, and when it is
     /// protected or nested into a protected group.
     pub async fn changeable_group(&self, group: &Target) -> Result<(), JobError> {
-        policy::within_scope(&self.lease.settings.policy, &group.dn)?;
-        self.protected().await?.check_group(self, group).await
+        self.protected().await?.check_group(self, group).await?;
+        policy::within_scope(&self.lease.settings.policy, &group.dn)
     }
 
     /// The `invocationId` of the DC that `ds_service_name` names (cached: it changes only

@@ -145,7 +145,7 @@ impl Protected {
             return Err(refuse(format!("{} is a privileged account (adminCount=1)", user.dn)));
         }
         if let Some(r) = user.sid().as_ref().and_then(|s| self.reason(s)) {
-            return Err(refuse(format!("{} is {}, {}", user.dn, r.name, r.rule)));
+            return Err(refuse(format!("{} is the protected principal {} ({})", user.dn, r.name, r.rule)));
         }
         let token = ctx
             .search(&user.dn, Scope::Base, "(objectClass=*)", &["tokenGroups"])
@@ -167,7 +167,7 @@ impl Protected {
         }
         match sids.iter().find_map(|s| self.reason(s)) {
             Some(r) => Err(refuse(format!(
-                "{} is an effective member (direct, nested or primary group) of {}, {}",
+                "{} is an effective member (direct, nested or primary group) of the protected group {} ({})",
                 user.dn, r.name, r.rule
             ))),
             None => Ok(()),
@@ -179,7 +179,7 @@ impl Protected {
     pub async fn check_group(&self, ctx: &AdContext, group: &Target) -> Result<(), JobError> {
         if let Some(r) = group.sid().as_ref().and_then(|s| self.reason(s)) {
             return Err(refuse(format!(
-                "{} is {}, {}: its membership cannot be changed by the portal",
+                "{} is a protected group ({}: {}): its membership cannot be changed by the portal",
                 group.dn, r.name, r.rule
             )));
         }
@@ -187,7 +187,7 @@ impl Protected {
         for (dn, sid) in one_sid(ctx, &self.domain, Scope::Subtree, &filter).await? {
             if let Some(r) = self.reason(&sid) {
                 return Err(refuse(format!(
-                    "{} is nested into {dn} ({}, {}): its membership cannot be changed by the portal",
+                    "{} is nested into the protected group {dn} ({}: {}): its membership cannot be changed by the portal",
                     group.dn, r.name, r.rule
                 )));
             }

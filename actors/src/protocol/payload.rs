@@ -288,8 +288,14 @@ impl JobKind {
         };
         match self {
             JobKind::Authenticate(p) => format!("obj:{}:user:username={}", p.directory, p.username.to_lowercase()),
+            // Its sAMAccountName (the jobs that follow it name the user by it) and its
+            // target DN (two creates of one CN must not race for one entry).
             JobKind::CreateUser(p) => {
-                format!("obj:{}:user:sam_account_name={}", p.directory, p.sam_account_name.to_lowercase())
+                let sam = format!("obj:{}:user:sam_account_name={}", p.directory, p.sam_account_name.to_lowercase());
+                match create_target(p) {
+                    Some(dn) => format!("{sam}{}obj:{}:dn={dn}", crate::queue::KEY_SEPARATOR, p.directory),
+                    None => sam,
+                }
             }
             JobKind::UpdateUser(p) => user(&p.directory, &p.user),
             JobKind::EnableUser(p) | JobKind::DisableUser(p) | JobKind::UnlockUser(p) | JobKind::DeleteUser(p) => {
@@ -303,6 +309,14 @@ impl JobKind {
             }
         }
     }
+}
+
+/// The DN a create will add, normalised (as its `Dn` prints it lower-cased), for its
+/// ordering key; `None` when the parent does not parse (the job then fails on its own).
+fn create_target(p: &CreateUser) -> Option<String> {
+    let cn = p.cn.as_deref().or(p.display_name.as_deref()).unwrap_or(&p.sam_account_name);
+    let parent = crate::directory::dn::Dn::parse(&p.parent_dn).ok()?;
+    Some(parent.child("CN", cn).to_string().to_lowercase())
 }
 
 #[cfg(test)]

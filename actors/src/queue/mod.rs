@@ -67,5 +67,5 @@ pub use durable::{Accepted, CancelOutcome, DurableQueue, QueueError, Runnable};
 pub use messages::*;
 pub use outbox::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
-pub use scheduler::LaneCaps;
+pub use scheduler::{LaneCaps, KEY_SEPARATOR};
 pub use settings::QueueSettings;

@@ -1,8 +1,9 @@
 //! Which acknowledged job runs next: priority lanes with caps, and ordering keys.
 //!
 //! Plain data, no I/O: rebuilt from the store at open.
-//! - A job is *eligible* when it is the oldest (created_at, arrival) of its ordering key
-//!   and no job of that key is running: one key, one job at a time, in order.
+//! - A job is *eligible* when it is the oldest (created_at, arrival) of each of its
+//!   ordering keys and no job of those keys is running: one key, one job at a time, in
+//!   order. A job usually has one key; a create has two (see [`KEY_SEPARATOR`]).
 //! - Lanes are tried interactive → normal → bulk, each under its cap; the caps of normal
 //!   and bulk leave slots only interactive work can use, so a login never waits behind an
 //!   import, and bulk keeps its own slots, so it is never starved by normal work.
@@ -32,34 +33,48 @@ impl LaneCaps {
 /// Position of a job in its key's line: created_at, then arrival.
 type Place = (u64, u64);
 
+/// Separates the keys of a job that has several (a create orders by its sAMAccountName
+/// and by its target DN): U+001F, the ASCII unit separator. A server's key that holds one
+/// is read as several keys, which only ever makes ordering stricter, never looser.
+pub const KEY_SEPARATOR: char = '\u{1f}';
+
 #[derive(Debug, Clone)]
 struct Waiting {
-    id: String,
     lane: Lane,
+    place: Place,
     not_before_ms: u64,
+    keys: Vec<String>,
 }
 
 #[derive(Debug)]
 pub struct Scheduler {
     caps: LaneCaps,
-    /// Jobs per ordering key, oldest first. A key is present while it has waiting jobs.
-    lines: HashMap<String, BTreeMap<Place, Waiting>>,
-    /// Heads of lines whose key is not running, per lane, oldest first.
+    /// Waiting jobs by id.
+    waiting: HashMap<String, Waiting>,
+    /// Ids per ordering key, oldest first. A key is present while it has waiting jobs.
+    lines: HashMap<String, BTreeMap<Place, String>>,
+    /// Jobs at the head of every line they are in, none of whose keys is running, per
+    /// lane, oldest first.
     eligible: [BTreeSet<(Place, String)>; 3],
-    /// Ordering key of each waiting job.
-    key_of: HashMap<String, String>,
     busy_keys: HashSet<String>,
-    running: HashMap<String, (Lane, String)>,
+    running: HashMap<String, (Lane, Vec<String>)>,
     running_per_lane: [usize; 3],
+}
+
+fn split(key: &str) -> Vec<String> {
+    let mut keys: Vec<String> = key.split(KEY_SEPARATOR).map(str::to_owned).collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 impl Scheduler {
     pub fn new(caps: LaneCaps) -> Self {
         Scheduler {
             caps,
+            waiting: HashMap::new(),
             lines: HashMap::new(),
             eligible: Default::default(),
-            key_of: HashMap::new(),
             busy_keys: HashSet::new(),
             running: HashMap::new(),
             running_per_lane: [0; 3],
@@ -69,7 +84,7 @@ impl Scheduler {
     /// Waiting and running jobs per lane (for the UI and metrics).
     pub fn lane_figures(&self) -> [crate::protocol::wire::LaneFigures; 3] {
         let mut out = [crate::protocol::wire::LaneFigures::default(); 3];
-        for w in self.lines.values().flat_map(|line| line.values()) {
+        for w in self.waiting.values() {
             out[w.lane.index()].waiting += 1;
         }
         for (i, n) in self.running_per_lane.iter().enumerate() {
@@ -79,34 +94,33 @@ impl Scheduler {
     }
 
     /// Adds an acknowledged job (new, resumed after a crash, or back for a retry).
+    /// `key` may hold several keys joined by [`KEY_SEPARATOR`].
     pub fn insert(&mut self, id: &str, key: &str, lane: Lane, place: Place, not_before_ms: u64) {
-        self.demote_head(key);
-        let waiting = Waiting { id: id.to_owned(), lane, not_before_ms };
-        self.key_of.insert(id.to_owned(), key.to_owned());
-        self.lines.entry(key.to_owned()).or_default().insert(place, waiting);
-        self.promote_head(key);
+        let keys = split(key);
+        self.demote_heads(&keys);
+        for k in &keys {
+            self.lines.entry(k.clone()).or_default().insert(place, id.to_owned());
+        }
+        self.waiting.insert(id.to_owned(), Waiting { lane, place, not_before_ms, keys: keys.clone() });
+        self.promote_heads(&keys);
     }
 
     /// Makes a waiting job due now (a job stored but not yet acknowledged waits with
-    /// `not_before = u64::MAX`: it holds its place in its key's line without running).
+    /// `not_before = u64::MAX`: it holds its place in its keys' lines without running).
     pub fn release(&mut self, id: &str) {
-        let Some(key) = self.key_of.get(id).cloned() else { return };
-        if let Some(w) = self.lines.get_mut(&key).and_then(|l| l.values_mut().find(|w| w.id == id)) {
+        if let Some(w) = self.waiting.get_mut(id) {
             w.not_before_ms = 0;
         }
     }
 
     /// Removes a waiting job (cancelled, or failed before it ran). Returns whether it was there.
-    pub fn remove_waiting(&mut self, id: &str, key: &str) -> bool {
-        let Some(line) = self.lines.get(key) else {
+    pub fn remove_waiting(&mut self, id: &str, _key: &str) -> bool {
+        let Some(keys) = self.waiting.get(id).map(|w| w.keys.clone()) else {
             return false;
         };
-        let Some(place) = line.iter().find(|(_, w)| w.id == id).map(|(p, _)| *p) else {
-            return false;
-        };
-        self.demote_head(key);
-        self.remove_from_line(key, &place, id);
-        self.promote_head(key);
+        self.demote_heads(&keys);
+        self.remove_from_lines(id);
+        self.promote_heads(&keys);
         true
     }
 
@@ -126,10 +140,12 @@ impl Scheduler {
 
     /// The job left the running set (finished, or going back to wait for a retry).
     pub fn finished(&mut self, id: &str) {
-        if let Some((lane, key)) = self.running.remove(id) {
+        if let Some((lane, keys)) = self.running.remove(id) {
             self.running_per_lane[lane.index()] -= 1;
-            self.busy_keys.remove(&key);
-            self.promote_head(&key);
+            for k in &keys {
+                self.busy_keys.remove(k);
+            }
+            self.promote_heads(&keys);
         }
     }
 
@@ -138,15 +154,10 @@ impl Scheduler {
         self.eligible
             .iter()
             .flatten()
-            .filter_map(|(p, id)| self.waiting(p, id))
+            .filter_map(|(_, id)| self.waiting.get(id))
             .map(|w| w.not_before_ms)
             .filter(|t| *t != u64::MAX)
             .min()
-    }
-
-    fn waiting(&self, place: &Place, id: &str) -> Option<&Waiting> {
-        let key = self.key_of.get(id)?;
-        self.lines.get(key)?.get(place).filter(|w| w.id == id)
     }
 
     fn has_room(&self, lane: Lane) -> bool {
@@ -157,40 +168,61 @@ impl Scheduler {
     fn take_one(&mut self, lane: Lane, now_ms: u64) -> Option<String> {
         let pick = self.eligible[lane.index()]
             .iter()
-            .find(|(place, id)| self.waiting(place, id).is_some_and(|w| w.not_before_ms <= now_ms))
+            .find(|(_, id)| self.waiting.get(id).is_some_and(|w| w.not_before_ms <= now_ms))
             .cloned()?;
         self.eligible[lane.index()].remove(&pick);
-        let (place, id) = pick;
-        let key = self.key_of.get(&id)?.clone();
-        self.remove_from_line(&key, &place, &id);
-        self.busy_keys.insert(key.clone());
-        self.running.insert(id.clone(), (lane, key));
+        let (_, id) = pick;
+        let keys = self.remove_from_lines(&id)?;
+        for k in &keys {
+            self.busy_keys.insert(k.clone());
+        }
+        self.running.insert(id.clone(), (lane, keys));
         self.running_per_lane[lane.index()] += 1;
         Some(id)
     }
 
-    fn remove_from_line(&mut self, key: &str, place: &Place, id: &str) {
-        self.key_of.remove(id);
-        if let Some(line) = self.lines.get_mut(key) {
-            line.remove(place);
-            if line.is_empty() {
-                self.lines.remove(key);
+    /// Takes a waiting job out of every line it is in; returns its keys.
+    fn remove_from_lines(&mut self, id: &str) -> Option<Vec<String>> {
+        let w = self.waiting.remove(id)?;
+        for k in &w.keys {
+            if let Some(line) = self.lines.get_mut(k) {
+                line.remove(&w.place);
+                if line.is_empty() {
+                    self.lines.remove(k);
+                }
+            }
+        }
+        Some(w.keys)
+    }
+
+    fn head(&self, key: &str) -> Option<&String> {
+        self.lines.get(key).and_then(|l| l.values().next())
+    }
+
+    /// Whether a waiting job heads every line it is in and none of its keys runs.
+    fn is_free(&self, id: &str) -> bool {
+        self.waiting.get(id).is_some_and(|w| {
+            w.keys.iter().all(|k| !self.busy_keys.contains(k) && self.head(k).map(String::as_str) == Some(id))
+        })
+    }
+
+    fn demote_heads(&mut self, keys: &[String]) {
+        let heads: Vec<String> = keys.iter().filter_map(|k| self.head(k).cloned()).collect();
+        for id in heads {
+            if let Some(w) = self.waiting.get(&id) {
+                self.eligible[w.lane.index()].remove(&(w.place, id.clone()));
             }
         }
     }
 
-    fn demote_head(&mut self, key: &str) {
-        if let Some((place, w)) = self.lines.get(key).and_then(|l| l.iter().next()) {
-            self.eligible[w.lane.index()].remove(&(*place, w.id.clone()));
-        }
-    }
-
-    fn promote_head(&mut self, key: &str) {
-        if self.busy_keys.contains(key) {
-            return;
-        }
-        if let Some((place, w)) = self.lines.get(key).and_then(|l| l.iter().next()) {
-            self.eligible[w.lane.index()].insert((*place, w.id.clone()));
+    fn promote_heads(&mut self, keys: &[String]) {
+        let heads: Vec<String> = keys.iter().filter_map(|k| self.head(k).cloned()).collect();
+        for id in heads {
+            if self.is_free(&id) {
+                if let Some(w) = self.waiting.get(&id) {
+                    self.eligible[w.lane.index()].insert((w.place, id.clone()));
+                }
+            }
         }
     }
 }

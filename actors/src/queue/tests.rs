@@ -486,3 +486,25 @@ fn a_snapshot_a_kill_left_unfinished_does_not_keep_the_queue_shut() {
     assert!(DurableQueue::open(settings(dir.path())).is_err());
     assert!(torn.exists());
 }
+
+#[test]
+fn a_job_with_two_keys_waits_for_both_lines_and_holds_both() {
+    use crate::queue::scheduler::KEY_SEPARATOR;
+    let mut s = Scheduler::new(LaneCaps::for_concurrency(8));
+    let both = format!("sam=x{KEY_SEPARATOR}dn=cn=john smith");
+    s.insert("by-sam", "sam=x", Lane::Normal, (0, 0), 0);
+    s.insert("create", &both, Lane::Normal, (0, 1), 0);
+    s.insert("other-create", "dn=cn=john smith", Lane::Normal, (0, 2), 0);
+    s.insert("unrelated", "sam=y", Lane::Normal, (0, 3), 0);
+    // `create` waits behind `by-sam`; `other-create` behind `create` in the DN line.
+    assert_eq!(s.take(0, 8), vec!["by-sam".to_owned(), "unrelated".to_owned()]);
+    s.finished("by-sam");
+    assert_eq!(s.take(0, 8), vec!["create".to_owned()]);
+    s.insert("after", "sam=x", Lane::Normal, (0, 4), 0);
+    assert!(s.take(0, 8).is_empty(), "both keys of a running job are held");
+    s.finished("create");
+    let mut next = s.take(0, 8);
+    next.sort();
+    assert_eq!(next, vec!["after".to_owned(), "other-create".to_owned()]);
+    assert!(s.remove_waiting("nobody", "sam=x") == false);
+}

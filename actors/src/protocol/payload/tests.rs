@@ -32,3 +32,15 @@ fn a_password_never_shows_in_debug_output() {
     let k = parse("ldap.authenticate", json!({"directory": "c", "username": "u", "password": "Zebra-42!"})).unwrap();
     assert!(!format!("{k:?}").contains("Zebra-42!"));
 }
+
+#[test]
+fn a_create_orders_by_its_account_name_and_by_its_target_dn() {
+    let a = json!({"directory": "ad", "parent_dn": "OU=Team #2,DC=example,DC=test", "sam_account_name": "JSmith1", "display_name": "John Smith"});
+    let b = json!({"directory": "ad", "parent_dn": "ou=team \\#2, dc=Example,dc=test", "sam_account_name": "jsmith2", "display_name": "JOHN SMITH"});
+    let (ka, kb) = (parse("ad.create_user", a).unwrap(), parse("ad.create_user", b).unwrap());
+    let (ka, kb) = (ka.default_ordering_key("1"), kb.default_ordering_key("2"));
+    let keys = |k: &str| k.split(crate::queue::KEY_SEPARATOR).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(keys(&ka)[0], "obj:ad:user:sam_account_name=jsmith1");
+    assert_eq!(keys(&ka)[1], keys(&kb)[1], "one target DN, one line: {ka} / {kb}");
+    assert_ne!(keys(&ka)[0], keys(&kb)[0]);
+}
