@@ -506,5 +506,5 @@ fn a_job_with_two_keys_waits_for_both_lines_and_holds_both() {
     let mut next = s.take(0, 8);
     next.sort();
     assert_eq!(next, vec!["after".to_owned(), "other-create".to_owned()]);
-    assert!(s.remove_waiting("nobody", "sam=x") == false);
+    assert!(!s.remove_waiting("nobody", "sam=x"));
 }
