@@ -160,8 +160,20 @@ pub fn check_writable<'a>(
     policy: &AttributePolicy,
     written: &str,
 ) -> Result<Resolved<'a>, JobError> {
-    let resolved =
-        schema.resolve(written).map_err(|e| JobError::invalid_job(e.to_string()).with_detail("attribute", written))?;
+    let resolved = schema.resolve(written).map_err(|e| {
+        // A security attribute of a newer schema than this DC's (msDS-KeyCredentialLink
+        // on a 2008 R2 schema) is refused for what it is, not as a typo.
+        let base = written.split(';').next().unwrap_or(written).trim();
+        if SECURITY_ATTRIBUTES.iter().any(|s| s.eq_ignore_ascii_case(base)) || is_secret_attribute(written) {
+            JobError::new(
+                ErrorCode::ForbiddenByPolicy,
+                format!("attribute `{written}` is security-relevant: jobs never write it"),
+            )
+            .with_detail("attribute", written)
+        } else {
+            JobError::invalid_job(e.to_string()).with_detail("attribute", written)
+        }
+    })?;
     let def = resolved.def;
     let refuse = |rule: &str| {
         JobError::new(ErrorCode::ForbiddenByPolicy, format!("attribute `{written}` ({}) {rule}", def.name))

@@ -17,7 +17,7 @@ use super::context::AdContext;
 use super::sid::Sid;
 use super::target::Target;
 use crate::directory::dn::Dn;
-use crate::directory::escape::filter_value;
+use crate::directory::escape::{filter_bytes, filter_value};
 use crate::errors::{ErrorCode, JobError};
 
 /// Principals of the account domain protected by RID.
@@ -62,7 +62,8 @@ pub struct Reason {
 #[derive(Debug, Clone, Default)]
 pub struct Protected {
     by_sid: HashMap<Sid, Reason>,
-    domain: String,
+    /// The DNs of the protected groups found in this domain, for the nesting test.
+    group_dns: Vec<(String, Sid)>,
 }
 
 fn refuse(message: String) -> JobError {
@@ -99,7 +100,7 @@ impl Protected {
                 domain_sid.clone()
             }
         };
-        let mut out = Protected { by_sid: HashMap::new(), domain: domain.clone() };
+        let mut out = Protected::default();
         let builtin = |name: &str| Reason { name: name.to_owned(), rule: "a built-in privileged group" };
         for (rid, name) in DOMAIN_RIDS {
             out.by_sid.insert(domain_sid.with_rid(rid), builtin(name));
@@ -121,6 +122,7 @@ impl Protected {
             let (name, sid) = resolve_configured(ctx, &domain, written).await?;
             out.by_sid.insert(sid, Reason { name, rule: "a configured protected group" });
         }
+        out.group_dns = locate(ctx, &domain, out.by_sid.keys()).await?;
         Ok(out)
     }
 
@@ -183,17 +185,40 @@ impl Protected {
                 group.dn, r.name, r.rule
             )));
         }
-        let filter = format!("(&(member:{IN_CHAIN}:={})(objectClass=group))", filter_value(&group.dn));
-        for (dn, sid) in one_sid(ctx, &self.domain, Scope::Subtree, &filter).await? {
-            if let Some(r) = self.reason(&sid) {
+        // One base-scoped search: is this group, transitively, a member of any of them?
+        // (The same rule over the whole domain, `member:…:=group`, cost Samba 0.4 s.)
+        let nested = |dns: &mut dyn Iterator<Item = &String>| {
+            let terms: String = dns.map(|dn| format!("(memberOf:{IN_CHAIN}:={})", filter_value(dn))).collect();
+            format!("(|{terms})")
+        };
+        if self.group_dns.is_empty()
+            || one_sid(ctx, &group.dn, Scope::Base, &nested(&mut self.group_dns.iter().map(|(d, _)| d)))
+                .await?
+                .is_empty()
+        {
+            return Ok(());
+        }
+        for (dn, sid) in &self.group_dns {
+            if !one_sid(ctx, &group.dn, Scope::Base, &nested(&mut std::iter::once(dn))).await?.is_empty() {
+                let r = self.reason(sid).cloned().unwrap_or(Reason { name: dn.clone(), rule: "a protected group" });
                 return Err(refuse(format!(
                     "{} is nested into the protected group {dn} ({}: {}): its membership cannot be changed by the portal",
                     group.dn, r.name, r.rule
                 )));
             }
         }
-        Ok(())
+        Err(refuse(format!("{} is nested into a protected group", group.dn)))
     }
+}
+
+/// The DNs of the protected SIDs that name entries of this domain (one search).
+async fn locate<'a>(
+    ctx: &AdContext,
+    domain: &str,
+    sids: impl Iterator<Item = &'a Sid>,
+) -> Result<Vec<(String, Sid)>, JobError> {
+    let terms: String = sids.map(|s| format!("(objectSid={})", filter_bytes(s.as_bytes()))).collect();
+    one_sid(ctx, domain, Scope::Subtree, &format!("(&(|{terms})(objectClass=group))")).await
 }
 
 /// One configured entry: `S-1-…`, a DN, or a CN / sAMAccountName searched in the domain.

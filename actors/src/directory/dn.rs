@@ -289,13 +289,15 @@ fn without_oid_prefix(ty: &str) -> &str {
 }
 
 /// RFC 4514 §2.4, minimally and canonically: `"` `+` `,` `;` `<` `>` `\` as `\c`, a
-/// leading `#` or space and a trailing space as `\c`, NUL as `\00`; nothing else.
+/// leading `#` or space and a trailing space as `\c`, NUL as `\00`; and `=` as `\=`
+/// (a valid pair, §3): Samba 4.17 refuses an add whose DN has a bare `=` in a value
+/// (`34 invalid dn`, measured).
 fn write_escaped(f: &mut fmt::Formatter<'_>, value: &str) -> fmt::Result {
     for (i, c) in value.char_indices() {
         let edge = (i == 0 && (c == '#' || c == ' ')) || (c == ' ' && i + 1 == value.len());
         if c == '\0' {
             f.write_str("\\00")?;
-        } else if edge || matches!(c, '"' | '+' | ',' | ';' | '<' | '>' | '\\') {
+        } else if edge || matches!(c, '"' | '+' | ',' | ';' | '<' | '>' | '\\' | '=') {
             write!(f, "\\{c}")?;
         } else {
             write!(f, "{c}")?;

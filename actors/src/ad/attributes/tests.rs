@@ -59,6 +59,17 @@ fn unknown_attributes_make_the_job_invalid() {
 }
 
 #[test]
+fn a_security_attribute_this_schema_lacks_is_still_refused_as_such() {
+    // Samba 4.17 (2008 R2 schema) has no msDS-KeyCredentialLink; a job naming it is
+    // refused for what it is, not as a typo.
+    let empty = Schema::default();
+    for written in ["msDS-KeyCredentialLink", "msds-keycredentiallink;binary", "1.2.840.113556.1.4.90"] {
+        let e = check_writable(&empty, &open(), written).err().expect("refused");
+        assert_eq!(e.code, ErrorCode::ForbiddenByPolicy, "{written}: {e}");
+    }
+}
+
+#[test]
 fn writable_attributes_narrow_and_never_widen() {
     let schema = fixture();
     let policy = AttributePolicy {

@@ -142,7 +142,7 @@ fn semicolons_separate_rdns_and_other_specials_are_lenient() {
     assert_same(&dn("CN=a;DC=b"), &dn("CN=a,DC=b"));
     assert_eq!(dn("CN=a ; DC=b").to_string(), "CN=a,DC=b");
     assert_eq!(dn(r#"CN=a=b<c>"d""#).leaf_value(), Some(r#"a=b<c>"d""#));
-    assert_eq!(dn(r#"CN=a=b<c>"d""#).to_string(), r#"CN=a=b\<c\>\"d\""#);
+    assert_eq!(dn(r#"CN=a=b<c>"d""#).to_string(), r#"CN=a\=b\<c\>\"d\""#);
 }
 
 #[test]
@@ -303,4 +303,12 @@ proptest! {
             prop_assert_eq!(values(&back), values(&parsed));
         }
     }
+}
+
+#[test]
+fn an_equals_sign_in_a_value_is_written_escaped() {
+    // Samba refuses `OU=a5 x=y,…` in an add (result 34); `\=` is a valid pair (RFC 4514 §3).
+    let dn = Dn::parse("OU=a5 x=y,DC=example,DC=test").expect("parses");
+    assert_eq!(dn.to_string(), "OU=a5 x\\=y,DC=example,DC=test");
+    assert_eq!(Dn::parse(&dn.to_string()).expect("round trip"), dn);
 }
