@@ -64,7 +64,7 @@ fn a_security_attribute_this_schema_lacks_is_still_refused_as_such() {
     // refused for what it is, not as a typo.
     let empty = Schema::default();
     for written in ["msDS-KeyCredentialLink", "msds-keycredentiallink;binary", "1.2.840.113556.1.4.90"] {
-        let e = check_writable(&empty, &open(), written).err().expect("refused");
+        let e = check_writable(&empty, &open(), written).expect_err("refused");
         assert_eq!(e.code, ErrorCode::ForbiddenByPolicy, "{written}: {e}");
     }
 }
