@@ -1,12 +1,14 @@
 //! Directory checks, for each configured directory: TCP (every URL), TLS, the service
-//! account's bind, the base DN, and a search with the user filter.
+//! account's bind, the base DN, a search with the user filter, and (AD) the scope
+//! policy's protected groups.
 
 use std::net::ToSocketAddrs;
 use std::time::Duration;
 
+use connector_actors::ad::protected::Protected;
 use connector_actors::directory::codes::LdapFailure;
 use connector_actors::directory::connect::{bind, open, Endpoint};
-use connector_actors::directory::{escape, tls, DirectorySettings, PlainUrlSecurity};
+use connector_actors::directory::{escape, tls, DirectoryKind, DirectorySettings, PlainUrlSecurity};
 use ldap3::{Scope, SearchOptions};
 
 use super::{Check, Report};
@@ -142,7 +144,34 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
             format!("correct directories.{}.user_filter (a valid LDAP filter with {{username}})", d.name),
         )),
     }
+    if d.kind == DirectoryKind::ActiveDirectory {
+        protected_groups(d, &ldap, r).await;
+    }
     let _ = ldap.unbind().await;
+}
+
+/// The scope policy's protected groups, resolved as the AD jobs will resolve them: a
+/// configured group that does not resolve would refuse every AD write.
+async fn protected_groups(d: &DirectorySettings, ldap: &ldap3::Ldap, r: &mut Report) {
+    let name = format!("directory.{}.protected_groups", d.name);
+    match Protected::resolve(ldap.clone(), d.operation_timeout, &d.policy.protected_groups).await {
+        Ok(p) => r.add(Check::ok(
+            name,
+            format!(
+                "{} protected principals resolved ({} configured, the rest built in)",
+                p.len(),
+                d.policy.protected_groups.len()
+            ),
+        )),
+        Err(e) => r.add(Check::fail(
+            name,
+            e.message,
+            format!(
+                "correct directories.{}.policy.protected_groups (a DN, CN, sAMAccountName or SID of an existing group)",
+                d.name
+            ),
+        )),
+    }
 }
 
 async fn tcp(url: &url::Url, timeout: Duration) -> Result<String, String> {

@@ -633,3 +633,31 @@ async fn check_names_the_cause_and_the_fix_of_each_directory_failure() {
     assert!(!out.contains(slapd.get("SLAPD_SERVICE_PW")) && !out.contains("not-the-password"));
     assert!(out.ends_with("5 of 38 checks failed\n"), "{out}");
 }
+
+/// AD directories: `check` resolves the scope policy's protected groups as the AD jobs
+/// will, so a typo there (which would refuse every AD write) is found before start.
+#[tokio::test]
+async fn check_resolves_the_protected_groups_of_an_ad_directory() {
+    let samba = servers::samba();
+    let sim = Sim::start(false).await;
+    let dir = sim.dir.path().join("ad");
+    let good = servers::samba_delegated_directory("good", &samba);
+    let typo = servers::samba_delegated_directory("typo", &samba)
+        + "[directories.typo.policy]\nprotected_groups = [\"Tier0Admns\"]\n";
+    let named = servers::samba_delegated_directory("named", &samba)
+        + "[directories.named.policy]\nprotected_groups = [\"Tier0Admins\", \"S-1-5-32-544\"]\n";
+    let text =
+        server_config("http", "127.0.0.1", sim.port(), &sim.token, None, &dir.join("data")) + &good + &typo + &named;
+    let (code, out) = run_check(&write_config(&dir, &text), false);
+    assert_eq!(code, Some(1), "{out}");
+    assert_fails(
+        &out,
+        "directory.typo.protected_groups",
+        &["`Tier0Admns`", "cannot be resolved", "fix: correct directories.typo.policy.protected_groups"],
+    );
+    for name in ["good", "named"] {
+        let l = line(&out, &format!("directory.{name}.protected_groups"));
+        assert!(l.starts_with("OK") && l.contains("protected principals resolved"), "{l}");
+    }
+    assert!(line(&out, "directory.named.protected_groups").contains("(2 configured"), "{out}");
+}

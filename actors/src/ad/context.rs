@@ -91,19 +91,7 @@ impl AdContext {
         filter: &str,
         attrs: &[&str],
     ) -> Result<Vec<RawEntry>, LdapFailure> {
-        let mut ldap = self.ldap();
-        let res = ldap
-            .with_timeout(self.timeout())
-            .search(base, scope, filter, attrs.to_vec())
-            .await
-            .map_err(LdapFailure::from_ldap)?;
-        if res.1.rc == 32 {
-            return Ok(Vec::new());
-        }
-        if res.1.rc != 0 {
-            return Err(LdapFailure::Result { rc: res.1.rc, text: res.1.text });
-        }
-        res.0.into_iter().filter(|e| !e.is_ref()).map(RawEntry::parse).collect()
+        RawEntry::search(self.ldap(), self.timeout(), base, scope, filter, attrs).await
     }
 
     /// The directory's attribute schema, read at the first need.
@@ -129,7 +117,9 @@ impl AdContext {
                 return Ok(p.clone());
             }
         }
-        let p = Arc::new(Protected::resolve(self, &self.lease.settings.policy.protected_groups).await?);
+        let p = Arc::new(
+            Protected::resolve(self.ldap(), self.timeout(), &self.lease.settings.policy.protected_groups).await?,
+        );
         tracing::info!(directory = %self.lease.settings.name, groups = p.len(), "resolved the protected groups");
         *slot = Some((Instant::now(), p.clone()));
         Ok(p)

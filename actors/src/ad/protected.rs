@@ -11,12 +11,15 @@
 
 use std::collections::HashMap;
 
-use ldap3::Scope;
+use std::time::Duration;
+
+use ldap3::{Ldap, Scope};
 
 use super::context::AdContext;
 use super::sid::Sid;
 use super::target::Target;
 use crate::directory::dn::Dn;
+use crate::directory::entry::RawEntry;
 use crate::directory::escape::{filter_bytes, filter_value};
 use crate::errors::{ErrorCode, JobError};
 
@@ -70,18 +73,35 @@ fn refuse(message: String) -> JobError {
     JobError::new(ErrorCode::ForbiddenByPolicy, message)
 }
 
-async fn one_sid(ctx: &AdContext, base: &str, scope: Scope, filter: &str) -> Result<Vec<(String, Sid)>, JobError> {
-    let found =
-        ctx.search(base, scope, filter, &["objectSid"]).await.map_err(|e| e.to_job_error("protected groups"))?;
+/// A connection and its operation timeout: what the searches of this module run on.
+#[derive(Clone)]
+pub struct Reader {
+    pub ldap: Ldap,
+    pub timeout: Duration,
+}
+
+impl Reader {
+    async fn search(&self, base: &str, scope: Scope, filter: &str, attrs: &[&str]) -> Result<Vec<RawEntry>, JobError> {
+        RawEntry::search(self.ldap.clone(), self.timeout, base, scope, filter, attrs)
+            .await
+            .map_err(|e| e.to_job_error("resolving the protected groups"))
+    }
+}
+
+async fn one_sid(ctx: &Reader, base: &str, scope: Scope, filter: &str) -> Result<Vec<(String, Sid)>, JobError> {
+    let found = ctx.search(base, scope, filter, &["objectSid"]).await?;
     Ok(found.into_iter().filter_map(|e| Some((e.dn.clone(), Sid::from_bytes(e.first("objectSid")?)?))).collect())
 }
 
 impl Protected {
     /// Resolves the built-in set and `configured` through the directory, as it is now.
-    pub async fn resolve(ctx: &AdContext, configured: &[String]) -> Result<Protected, JobError> {
+    /// Errors: `forbidden_by_policy` naming a configured group that does not resolve (or
+    /// several that match it), the directory's own errors otherwise.
+    pub async fn resolve(ldap: Ldap, timeout: Duration, configured: &[String]) -> Result<Protected, JobError> {
+        let reader = Reader { ldap, timeout };
+        let ctx = &reader;
         let attrs = ["defaultNamingContext", "rootDomainNamingContext"];
-        let root =
-            ctx.search("", Scope::Base, "(objectClass=*)", &attrs).await.map_err(|e| e.to_job_error("rootDSE"))?;
+        let root = ctx.search("", Scope::Base, "(objectClass=*)", &attrs).await?;
         let text = |a: &str| root.first().and_then(|e| e.first_text(a)).map(str::to_owned);
         let domain =
             text("defaultNamingContext").ok_or_else(|| JobError::internal("rootDSE has no defaultNamingContext"))?;
@@ -142,17 +162,15 @@ impl Protected {
     /// protected principal itself) or an effective member of a protected group, read
     /// from its `tokenGroups` ([MS-ADTS] 3.1.1.4.5.19: every group in the user's token,
     /// transitive, with the primary group).
-    pub async fn check_account(&self, ctx: &AdContext, user: &Target) -> Result<(), JobError> {
+    pub async fn check_account(&self, ad: &AdContext, user: &Target) -> Result<(), JobError> {
+        let ctx = &Reader { ldap: ad.ldap(), timeout: ad.timeout() };
         if user.number("adminCount") == Some(1) {
             return Err(refuse(format!("{} is a privileged account (adminCount=1)", user.dn)));
         }
         if let Some(r) = user.sid().as_ref().and_then(|s| self.reason(s)) {
             return Err(refuse(format!("{} is the protected principal {} ({})", user.dn, r.name, r.rule)));
         }
-        let token = ctx
-            .search(&user.dn, Scope::Base, "(objectClass=*)", &["tokenGroups"])
-            .await
-            .map_err(|e| e.to_job_error("reading tokenGroups"))?;
+        let token = ctx.search(&user.dn, Scope::Base, "(objectClass=*)", &["tokenGroups"]).await?;
         let sids: Vec<Sid> = token
             .iter()
             .flat_map(|e| e.attributes.iter())
@@ -178,7 +196,8 @@ impl Protected {
 
     /// A change of this group's membership (or to the group): refused when it is
     /// protected or nested, transitively, into a protected group.
-    pub async fn check_group(&self, ctx: &AdContext, group: &Target) -> Result<(), JobError> {
+    pub async fn check_group(&self, ad: &AdContext, group: &Target) -> Result<(), JobError> {
+        let ctx = &Reader { ldap: ad.ldap(), timeout: ad.timeout() };
         if let Some(r) = group.sid().as_ref().and_then(|s| self.reason(s)) {
             return Err(refuse(format!(
                 "{} is a protected group ({}: {}): its membership cannot be changed by the portal",
@@ -213,7 +232,7 @@ impl Protected {
 
 /// The DNs of the protected SIDs that name entries of this domain (one search).
 async fn locate<'a>(
-    ctx: &AdContext,
+    ctx: &Reader,
     domain: &str,
     sids: impl Iterator<Item = &'a Sid>,
 ) -> Result<Vec<(String, Sid)>, JobError> {
@@ -222,7 +241,7 @@ async fn locate<'a>(
 }
 
 /// One configured entry: `S-1-…`, a DN, or a CN / sAMAccountName searched in the domain.
-async fn resolve_configured(ctx: &AdContext, domain: &str, written: &str) -> Result<(String, Sid), JobError> {
+async fn resolve_configured(ctx: &Reader, domain: &str, written: &str) -> Result<(String, Sid), JobError> {
     let unresolved = |why: String| {
         refuse(format!(
             "the protected group `{written}` (policy.protected_groups) cannot be resolved: {why}; AD writes are refused until it can"

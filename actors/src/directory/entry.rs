@@ -2,9 +2,9 @@
 //! `SearchEntry::construct` panics on malformed input) and without guessing which values
 //! are text: every value stays bytes until the record builder decides.
 
-use ldap3::ResultEntry;
+use ldap3::{Ldap, ResultEntry, Scope};
 
-use super::codes::LdapFailure;
+use super::codes::{rc, LdapFailure};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawEntry {
@@ -34,6 +34,28 @@ impl RawEntry {
             attributes.push((name, values));
         }
         Ok(RawEntry { dn, attributes })
+    }
+
+    /// Entries matching `filter` under `base`, read with `ldap` within `timeout`;
+    /// referrals dropped, a missing base (noSuchObject) is no entries.
+    pub async fn search(
+        mut ldap: Ldap,
+        timeout: std::time::Duration,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+    ) -> Result<Vec<RawEntry>, LdapFailure> {
+        let res = ldap
+            .with_timeout(timeout)
+            .search(base, scope, filter, attrs.to_vec())
+            .await
+            .map_err(LdapFailure::from_ldap)?;
+        match res.1.rc {
+            rc::SUCCESS => res.0.into_iter().filter(|e| !e.is_ref()).map(RawEntry::parse).collect(),
+            rc::NO_SUCH_OBJECT => Ok(Vec::new()),
+            code => Err(LdapFailure::Result { rc: code, text: res.1.text }),
+        }
     }
 
     pub fn first(&self, name: &str) -> Option<&[u8]> {
