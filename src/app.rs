@@ -101,7 +101,12 @@ pub fn start(
         AuditActor::open(&settings.queue.path).map_err(WiringError::Audit)?.with_status(board.component("audit"));
     let audit = Supervisor::start(move |_| audit);
     let members = Supervisor::start(|_| connector_actors::ad::MemberWriter::default());
-    let executors = Executors { directories, audit: Some(audit.recipient()), members, knowledge: Default::default() };
+    let knowledge = connector_actors::ad::KnowledgeCache::default();
+    for d in directories.values() {
+        let (knowledge, d) = (knowledge.clone(), d.clone());
+        actix::spawn(async move { knowledge.warm(d).await });
+    }
+    let executors = Executors { directories, audit: Some(audit.recipient()), members, knowledge };
     let capabilities = executors.capabilities();
 
     // The session, courier and dispatcher refer to each other: build them inside the

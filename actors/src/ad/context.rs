@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Instant;
 
 use actix::{Addr, Recipient};
 use ldap3::{Ldap, Mod, Scope};
@@ -96,33 +95,12 @@ impl AdContext {
 
     /// The directory's attribute schema, read at the first need.
     pub async fn schema(&self) -> Result<Arc<Schema>, JobError> {
-        let mut slot = self.knowledge.schema.lock().await;
-        if let Some(s) = slot.as_ref() {
-            return Ok(s.clone());
-        }
-        let mut ldap = self.ldap();
-        let schema =
-            Arc::new(Schema::load(&mut ldap, self.timeout()).await.map_err(|e| e.to_job_error("reading the schema"))?);
-        tracing::info!(directory = %self.lease.settings.name, attributes = schema.len(), "read the attribute schema");
-        *slot = Some(schema.clone());
-        Ok(schema)
+        self.knowledge.schema(&self.lease).await
     }
 
     /// The protected principals, resolved again once `protected_refresh` has passed.
     pub async fn protected(&self) -> Result<Arc<Protected>, JobError> {
-        let mut slot = self.knowledge.protected.lock().await;
-        let refresh = self.lease.settings.policy.protected_refresh;
-        if let Some((at, p)) = slot.as_ref() {
-            if at.elapsed() < refresh {
-                return Ok(p.clone());
-            }
-        }
-        let p = Arc::new(
-            Protected::resolve(self.ldap(), self.timeout(), &self.lease.settings.policy.protected_groups).await?,
-        );
-        tracing::info!(directory = %self.lease.settings.name, groups = p.len(), "resolved the protected groups");
-        *slot = Some((Instant::now(), p.clone()));
-        Ok(p)
+        self.knowledge.protected(&self.lease).await
     }
 
     /// Any write to this account: refused when it lies outside `allowed_ous`, is
