@@ -7,6 +7,8 @@ mod harness;
 mod ad;
 #[path = "e2e/ad_ops.rs"]
 mod ad_ops;
+#[path = "e2e/ad_safety.rs"]
+mod ad_safety;
 #[path = "e2e/cli.rs"]
 mod cli;
 #[path = "e2e/crash.rs"]

@@ -8,7 +8,10 @@
 #   samba.sh stop DIR                              SIGTERM, SIGKILL after 15 s. Idempotent.
 #   samba.sh status DIR                            exit 0 running, 3 stopped
 #   samba.sh check DIR                             searches, ranged Big Group, fixture bind
-#                                                  diagnostics, lockout, manifest vs directory
+#                                                  diagnostics, lockout, manifest vs directory,
+#                                                  the delegated account's rights on OU=Team #2
+#   samba.sh expire-password DIR SAM [DAYS]        pwdLastSet of SAM set DAYS (default 3) back,
+#                                                  so a PSO with a maximum age expires it (532)
 #
 # Realm EXAMPLE.TEST, domain EXAMPLE, host dc1; LDAP on 127.0.0.1:389, LDAPS on 127.0.0.1:636
 # (fixed ports: AD clients expect them). Only the LDAP service runs (`server services = ldap`).
@@ -32,6 +35,17 @@ SERVICE_DN="CN=svc-connector,OU=Service,$BASE_DN"
 SERVICE_PW='Svc-Passw0rd1'
 READONLY_DN="CN=svc-readonly,OU=Service,$BASE_DN"
 READONLY_PW='Ro-Passw0rd1'
+# Least-privilege service account: rights on OU=Team #2 only (samba-tool dsacl, see
+# delegate()), not in any admin group. The OU as a person writes it; Samba returns
+# 'OU=Team \#2,...'.
+DELEGATED_DN="CN=svc-delegated,OU=Service,$BASE_DN"
+DELEGATED_PW='Del-Passw0rd1'
+TEAM_OU_DN="OU=Team #2,$BASE_DN"
+# The version of the test data this script creates. Bump it whenever samba_users.py or
+# cmd_populate changes what is created: start re-provisions a DIR holding another version
+# (a developer's old .test-area and CI's fresh one both end with the same data).
+# 1: (no .fixture_version file) Staff, Service, Fixtures. 2: OU=Team #2, svc-delegated.
+FIXTURE_VERSION=2
 FIXTURE_PW='Fixture-Pw1'
 STAFF_DN="OU=Staff,$BASE_DN"
 FIXTURES_DN="OU=Fixtures,$BASE_DN"
@@ -45,7 +59,7 @@ die() { echo "samba.sh: $*" >&2; exit 1; }
 log() { echo "samba.sh: $*"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
-usage() { sed -n '2,11p' "$SELF" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,14p' "$SELF" | sed 's/^# \{0,1\}//'; exit 2; }
 
 setdir() {
   [ -n "${1:-}" ] || usage
@@ -106,7 +120,7 @@ make_tls() {
 
 provision() {
   local t0; t0=$(now)
-  rm -rf "$DC" "$TLS" "$D/ldif" "$D/.populated"
+  rm -rf "$DC" "$TLS" "$D/ldif" "$D/.populated" "$D/.fixture_version" "$D/team.env" "$D/delegation"
   mkdir -p "$DC"
   make_tls
   log "provisioning $REALM into $DC (log: $D/provision.log)"
@@ -192,6 +206,11 @@ write_env() {
     q AD_READONLY_DN "$READONLY_DN"
     q AD_READONLY_UPN "svc-readonly@example.test"
     q AD_READONLY_PW "$READONLY_PW"
+    q AD_DELEGATED_DN "$DELEGATED_DN"
+    q AD_DELEGATED_UPN "svc-delegated@example.test"
+    q AD_DELEGATED_PW "$DELEGATED_PW"
+    q AD_DELEGATION "$(sed -n 1p "$D/delegation" 2>/dev/null)"
+    q AD_DELEGATED_SDDL "$(sed -n 2p "$D/delegation" 2>/dev/null)"
     q AD_PID "$pid"
     q AD_USERS "$users"
     q AD_MODEL "$model"
@@ -208,6 +227,10 @@ write_env() {
     q AD_MANIFEST "$D/samba-manifest.jsonl"
     q AD_CONF "$CONF"
     q AD_LOG "$D/samba.log"
+    q AD_DIR "$D"
+    q AD_FIXTURE_VERSION "$(cat "$D/.fixture_version")"
+    # OU=Team #2 and its fixtures, named by samba_users.py (KEY='value' lines)
+    cat "$D/team.env"
   } > "$tmp"
   mv "$tmp" "$ENVF"
 }
@@ -234,6 +257,14 @@ cmd_start() {
     "$(hostname)" "$FQDN" "$HOST" > "$NS/hosts"
 
   pid=$(running_pid)
+  local have
+  have=$(cat "$D/.fixture_version" 2>/dev/null || echo 1)
+  if [ -f "$D/.provisioned" ] && [ "$have" != "$FIXTURE_VERSION" ]; then
+    log "$D holds test data version $have, this script creates version $FIXTURE_VERSION: re-provisioning"
+    [ -n "$users" ] || users=$(cat "$D/.populated" 2>/dev/null || true)
+    if [ -n "$pid" ]; then stop_pid "$pid"; pid=""; fi
+    rm -f "$D/.provisioned" "$D/.populated"
+  fi
   if [ -n "$pid" ]; then
     log "samba already running for $D (pid $pid)"
     model=$(cat "$D/model" 2>/dev/null || echo "$model")
@@ -248,7 +279,7 @@ cmd_start() {
     pid=$(cat "$PIDFILE"); started=1
   fi
 
-  if [ ! -f "$D/.populated" ]; then
+  if [ ! -f "$D/.populated" ] || [ ! -f "$D/.fixture_version" ]; then
     if ! "$SELF" __populate "$D" "${users:-2000}"; then
       [ "$started" = 1 ] && stop_pid "$pid"
       die "creating the test data failed (see $D/populate.log); samba stopped"
@@ -284,7 +315,8 @@ cmd_populate() { # re-executed inside the namespace by start
   fi
   t0=$(now)
   out=$(python3 "$HERE/samba_users.py" generate "$D" --users "$n" --base "$BASE_DN" \
-    --fixture-pw "$FIXTURE_PW" --service-pw "$SERVICE_PW" --readonly-pw "$READONLY_PW")
+    --fixture-pw "$FIXTURE_PW" --service-pw "$SERVICE_PW" --readonly-pw "$READONLY_PW" \
+    --delegated-pw "$DELEGATED_PW")
   echo "$out" | sed -n 's/.*big_group_members=\([0-9]*\).*/\1/p' > "$D/big_group_members"
   log "creating test data over LDAPS: $n users (log: $D/populate.log)"
   adm_add "$D/ldif/10-base.ldif"
@@ -295,9 +327,135 @@ cmd_populate() { # re-executed inside the namespace by start
   t1=$(now)
   adm_add "$D/ldif/30-groups.ldif"
   T_GROUPS=$(since "$t1")
+  adm_add "$D/ldif/40-team.ldif"
+  adm_add "$D/ldif/45-team-links.ldif"
+  team_setup
   echo "$n" > "$D/.populated"
+  echo "$FIXTURE_VERSION" > "$D/.fixture_version"
   printf 'users=%s users_s=%s groups_s=%s populate_total_s=%s\n' "$n" "$T_USERS" "$T_GROUPS" "$(since "$t0")" >> "$D/timings.txt"
-  log "created $n users in ${T_USERS}s, groups (Big Group: $(cat "$D/big_group_members") members) in ${T_GROUPS}s, total $(since "$t0")s"
+  log "created $n users in ${T_USERS}s, groups (Big Group: $(cat "$D/big_group_members") members) in ${T_GROUPS}s, OU=Team #2 delegated ($(sed -n 1p "$D/delegation")), total $(since "$t0")s"
+}
+
+# ------------------------------------------------------------------ OU=Team #2 (runs inside the namespace)
+# The objectSid of an entry as S-1-5-..., read as Administrator.
+sid_of() {
+  ldapsearch -LLL -o ldif-wrap=no -x -H "$LDAPS_URL" -D "$ADMIN_DN" -w "$ADMIN_PW" -b "$1" -s base \
+    '(objectClass=*)' objectSid | sed -n 's/^objectSid:: //p' | python3 -c '
+import base64, struct, sys
+b = base64.b64decode(sys.stdin.read().strip())
+print("S-%d-%d-%s" % (b[0], int.from_bytes(b[2:8], "big"), "-".join(str(x) for x in struct.unpack("<%dI" % b[1], b[8:]))))'
+}
+
+# As svc-delegated: create a disabled user in the OU, set its password, enable it, add it to
+# a group made for the probe, then delete both. Exit 0 when every step was allowed.
+delegation_probe() {
+  local u="CN=samba-sh probe $$,$TEAM_OU_DN" g="CN=samba-sh probe group $$,$TEAM_OU_DN" pw
+  pw=$(printf '"%s"' 'Probe-Pw-1' | iconv -f UTF-8 -t UTF-16LE | base64 -w0)
+  ldapmodify -x -H "$LDAPS_URL" -D "$DELEGATED_DN" -w "$DELEGATED_PW" >> "$D/populate.log" 2>&1 <<EOF
+dn: $u
+changetype: add
+objectClass: user
+sAMAccountName: probe-$$
+userAccountControl: 514
+
+dn: $u
+changetype: modify
+replace: unicodePwd
+unicodePwd:: $pw
+-
+replace: userAccountControl
+userAccountControl: 512
+-
+
+dn: $g
+changetype: add
+objectClass: group
+sAMAccountName: probe-group-$$
+
+dn: $g
+changetype: modify
+add: member
+member: $u
+-
+
+dn: $g
+changetype: delete
+
+dn: $u
+changetype: delete
+EOF
+}
+
+# Delegates OU=Team #2 to svc-delegated. First what customers grant (the Delegation of
+# Control wizard's tasks): create/delete user and group objects in the OU and below it,
+# read/write the properties of users and groups, Reset Password on users, write member of
+# groups. Full control of the OU (GA) only if the narrow grant cannot create, set a password,
+# enable and add to a group. DIR/delegation: line 1 "narrow" or "full-control", line 2 the SDDL.
+delegate() {
+  local sid user=bf967aba-0de6-11d0-a285-00aa003049e2 group=bf967a9c-0de6-11d0-a285-00aa003049e2
+  local reset=00299570-246d-11d0-a768-00aa006e0529 member=bf9679c0-0de6-11d0-a285-00aa003049e2
+  local narrow full kind sddl
+  sid=$(sid_of "$DELEGATED_DN")
+  [[ $sid == S-1-5-21-* ]] || die "no objectSid for $DELEGATED_DN"
+  narrow="(OA;CI;CCDC;$user;;$sid)(OA;CI;CCDC;$group;;$sid)(OA;CIIO;RPWP;;$user;$sid)(OA;CIIO;RPWP;;$group;$sid)"
+  narrow+="(OA;CIIO;CR;$reset;$user;$sid)(OA;CIIO;WP;$member;$group;$sid)"
+  full="(A;CI;GA;;;$sid)"
+  for kind in narrow full-control; do
+    sddl=$narrow
+    [ "$kind" = narrow ] || sddl=$full
+    samba-tool dsacl set -s "$CONF" -H "$DC/private/sam.ldb" --objectdn="$TEAM_OU_DN" --sddl="$sddl" \
+      >> "$D/populate.log" 2>&1 || die "samba-tool dsacl set failed (see $D/populate.log)"
+    if delegation_probe; then
+      printf '%s\n%s\n' "$kind" "$sddl" > "$D/delegation"
+      log "OU=Team #2 delegated to svc-delegated ($kind): $sddl"
+      return 0
+    fi
+    log "the $kind grant does not let svc-delegated create, set a password, enable and add to a group"
+  done
+  die "svc-delegated cannot manage users in $TEAM_OU_DN even with full control (see $D/populate.log)"
+}
+
+team_setup() {
+  # shellcheck disable=SC1091
+  . "$D/team.env"
+  local rid
+  # The primary group: AD wants the user to be a member first (45-team-links) and then drops
+  # that member link; the membership is then only in primaryGroupID (and tokenGroups).
+  rid=$(sid_of "$AD_TIER0_GROUP_DN"); rid=${rid##*-}
+  [[ $rid =~ ^[0-9]+$ ]] || die "no RID for $AD_TIER0_GROUP_DN"
+  ldapmodify -x -H "$LDAPS_URL" -D "$ADMIN_DN" -w "$ADMIN_PW" >> "$D/populate.log" 2>&1 <<EOF \
+    || die "setting primaryGroupID of $AD_TIER0_PRIMARY_MEMBER_DN failed"
+dn: $AD_TIER0_PRIMARY_MEMBER_DN
+changetype: modify
+replace: primaryGroupID
+primaryGroupID: $rid
+-
+EOF
+  delegate
+  expire_password "$AD_TEAM_PW_EXPIRED" 3 >> "$D/populate.log"
+}
+
+# pwdLastSet of the account named SAM set DAYS days back. Through LDAP, AD allows only 0 and
+# -1, so this writes the domain partition's mdb file directly (no ldb modules: no checks, no
+# replication metadata; fine for a single test DC, and the running samba sees it at once).
+expire_password() {
+  local sam=$1 days=${2:-3} part dnline when
+  part="$DC/private/sam.ldb.d/${BASE_DN^^}.ldb"
+  [ -f "$part" ] || die "no domain partition at $part"
+  [[ $sam =~ ^[A-Za-z0-9._-]+$ ]] || die "expire-password: '$sam' is not a plain sAMAccountName"
+  [[ $days =~ ^[0-9]+$ ]] || die "expire-password: DAYS must be a number"
+  dnline=$(ldbsearch -H "mdb://$part" "(sAMAccountName=$sam)" dn | grep -m1 '^dn::\? ') \
+    || die "expire-password: no account $sam"
+  when=$(python3 -c "import time; print(int((time.time() - $days * 86400 + 11644473600) * 10**7))")
+  printf '%s\nchangetype: modify\nreplace: pwdLastSet\npwdLastSet: %s\n' "$dnline" "$when" \
+    | ldbmodify -H "mdb://$part" >/dev/null || die "expire-password: writing pwdLastSet of $sam failed"
+  echo "pwdLastSet of $sam set $days days back ($when)"
+}
+
+cmd_expire_password() {
+  setdir "${1:-}"
+  [ -n "${2:-}" ] || usage
+  expire_password "$2" "${3:-3}"
 }
 
 # ------------------------------------------------------------------ stop / status
@@ -331,7 +489,7 @@ cmd_status() {
   setdir "${1:-}"
   local pid; pid=$(running_pid)
   if [ -z "$pid" ]; then echo "stopped ($D)"; return 3; fi
-  echo "running pid=$pid model=$(cat "$D/model" 2>/dev/null) users=$(cat "$D/.populated" 2>/dev/null || echo none) env=$ENVF"
+  echo "running pid=$pid model=$(cat "$D/model" 2>/dev/null) users=$(cat "$D/.populated" 2>/dev/null || echo none) fixtures=v$(cat "$D/.fixture_version" 2>/dev/null || echo 1) env=$ENVF"
 }
 
 # ------------------------------------------------------------------ check
@@ -404,10 +562,101 @@ EOF
   n=$(ldapsearch -LLL -o ldif-wrap=no -x -H "$AD_LDAPS_URL" -D "$AD_SERVICE_DN" -w "$AD_SERVICE_PW" \
         -b "CN=$AD_USER_DONT_EXPIRE,$AD_FIXTURES_DN" -s base '(objectClass=*)' userAccountControl | sed -n 's/^userAccountControl: //p')
   [ "$n" = 66048 ] && pass "$AD_USER_DONT_EXPIRE userAccountControl 66048" || fail "$AD_USER_DONT_EXPIRE userAccountControl $n"
+  # ---- OU=Team #2: the delegated account, its rights, the fixtures of the delegated tests
+  local T=$AD_TEAM_OU_DN
+  expect_bind "$AD_DELEGATED_DN" "$AD_DELEGATED_PW" ok
+  expect_bind "$AD_TEAM_USER@$AD_UPN_SUFFIX" "$AD_FIXTURE_PW" ok
+  expect_bind "$AD_TEAM_NOEXPIRE@$AD_UPN_SUFFIX" "$AD_FIXTURE_PW" ok
+  expect_bind "$AD_TEAM_MUST_CHANGE@$AD_UPN_SUFFIX" "$AD_FIXTURE_PW" 773
+  expect_bind "$AD_TEAM_PW_EXPIRED@$AD_UPN_SUFFIX" "$AD_FIXTURE_PW" 532
+  as_delegated() { # $1 what, $2 expected rc (0 or 50); LDIF on stdin
+    local what=$1 want=$2 out rc=0
+    out=$(ldapmodify -x -H "$AD_LDAPS_URL" -D "$AD_DELEGATED_DN" -w "$AD_DELEGATED_PW" 2>&1) || rc=$?
+    if [ "$rc" = "$want" ]; then pass "svc-delegated: $what -> rc $rc"
+    else fail "svc-delegated: $what -> rc $rc, expected $want: $(echo "$out" | tr '\n' ' ')"; fi
+  }
+  as_delegated "description of $AD_USER_OK (OU=Fixtures)" 50 <<EOF
+dn: CN=$AD_USER_OK,$AD_FIXTURES_DN
+changetype: modify
+replace: description
+description: written by svc-delegated
+-
+EOF
+  as_delegated "add itself to Domain Admins" 50 <<EOF
+dn: $AD_DOMAIN_ADMINS_DN
+changetype: modify
+add: member
+member: $AD_DELEGATED_DN
+-
+EOF
+  as_delegated "create a user in OU=Staff" 50 <<EOF
+dn: CN=samba-sh check $$,$AD_STAFF_DN
+changetype: add
+objectClass: user
+sAMAccountName: check-$$
+EOF
+  local u="CN=samba-sh check\\, $$ #2,$T" g="CN=samba-sh check group $$,$T" pw
+  pw=$(printf '"%s"' 'Check-Pw-1' | iconv -f UTF-8 -t UTF-16LE | base64 -w0)
+  as_delegated "create a user in $T, set its password, enable it, add it to a new group, delete both" 0 <<EOF
+dn: $u
+changetype: add
+objectClass: user
+sAMAccountName: check-$$
+userAccountControl: 514
+
+dn: $u
+changetype: modify
+replace: unicodePwd
+unicodePwd:: $pw
+-
+replace: userAccountControl
+userAccountControl: 512
+-
+
+dn: $g
+changetype: add
+objectClass: group
+sAMAccountName: check-group-$$
+
+dn: $g
+changetype: modify
+add: member
+member: $u
+-
+
+dn: $g
+changetype: delete
+
+dn: $u
+changetype: delete
+EOF
+  echo "       delegation: $AD_DELEGATION $AD_DELEGATED_SDDL"
+  adm_read() { ldapsearch -LLL -o ldif-wrap=no -x -H "$AD_LDAPS_URL" -D "$AD_ADMIN_DN" -w "$AD_ADMIN_PW" "$@"; }
+  out=$(adm_read -b "$T" -s base '(objectClass=*)' 1.1 | sed -n 's/^dn: //p')
+  [ "$out" = "$AD_TEAM_OU_DN_ESCAPED" ] && pass "'$T' comes back as '$out'" || fail "'$T' comes back as '$out'"
+  out=$(adm_read -b "$AD_RND_GROUP_DN" -s base '(objectClass=*)' member | sed -n 's/^member: //p')
+  [ -n "$out" ] && echo "       $AD_RND_GROUP_DN has member $out (as Samba spells it)"
+  # (the e2e tests' own OU=ic-<tag>-<pid> come and go below it)
+  out=$(adm_read -b "$T" -s one '(&(objectClass=organizationalUnit)(!(ou=ic-*)))' 1.1 | grep -c '^dn' || true)
+  [ "$out" = 11 ] && pass "$out OUs with escaped names in $T" || fail "$out OUs with escaped names in $T, expected 11"
+  local rid pg
+  rid=$(sid_of "$AD_TIER0_GROUP_DN"); rid=${rid##*-}
+  pg=$(adm_read -b "$AD_TIER0_PRIMARY_MEMBER_DN" -s base '(objectClass=*)' primaryGroupID | sed -n 's/^primaryGroupID: //p')
+  [ "$pg" = "$rid" ] && pass "$AD_TIER0_PRIMARY_MEMBER: primaryGroupID $pg = RID of $AD_TIER0_GROUP_SAM" \
+    || fail "$AD_TIER0_PRIMARY_MEMBER: primaryGroupID $pg, RID of $AD_TIER0_GROUP_SAM is $rid"
+  out=$(adm_read -b "$T" "(memberOf:1.2.840.113556.1.4.1941:=$AD_TIER0_GROUP_DN)" sAMAccountName \
+        | sed -n 's/^sAMAccountName: //p' | sort | tr '\n' ' ')
+  [ "$out" = "$(printf '%s\n' "$AD_TIER0_DIRECT_MEMBER" "$AD_TIER0_NESTED_GROUP_SAM" "$AD_TIER0_NESTED_MEMBER" | sort | tr '\n' ' ')" ] \
+    && pass "in-chain members of $AD_TIER0_GROUP_SAM: $out(the primary-group member is not among them)" \
+    || fail "in-chain members of $AD_TIER0_GROUP_SAM: $out"
+  out=$(adm_read -b "$AD_TEAM_DOMAIN_ADMIN_DN" -s base '(objectClass=*)' memberOf | sed -n 's/^memberOf: //p')
+  [ "$out" = "$AD_DOMAIN_ADMINS_DN" ] && pass "$AD_TEAM_DOMAIN_ADMIN is in Domain Admins" || fail "$AD_TEAM_DOMAIN_ADMIN memberOf: $out"
+  out=$(adm_read -b "$AD_TEAM_NOEXPIRE_DN" -s base '(objectClass=*)' userAccountControl | sed -n 's/^userAccountControl: //p')
+  [ "$out" = 66048 ] && pass "$AD_TEAM_NOEXPIRE userAccountControl 66048" || fail "$AD_TEAM_NOEXPIRE userAccountControl $out"
   # everything written (manifest) is what the directory returns
   local dump=$D/check-dump.ldif
   : > "$dump"
-  for b in "$AD_STAFF_DN" "OU=Service,$AD_BASE_DN" "$AD_FIXTURES_DN" "OU=Fill,$AD_BASE_DN"; do
+  for b in "$AD_STAFF_DN" "OU=Service,$AD_BASE_DN" "$AD_FIXTURES_DN" "OU=Fill,$AD_BASE_DN" "$AD_TEAM_OU_DN"; do
     ldapsearch -LLL -o ldif-wrap=no -x -H "$AD_LDAPS_URL" -D "$AD_SERVICE_DN" -w "$AD_SERVICE_PW" \
       -E pr=500/noprompt -b "$b" '(|(objectClass=user)(objectClass=group)(objectClass=contact))' '*' memberOf \
       >> "$dump" 2>/dev/null || true
@@ -425,6 +674,7 @@ case ${1:-} in
   stop) shift; cmd_stop "$@" ;;
   status) shift; cmd_status "$@" ;;
   check) shift; cmd_check "$@" ;;
+  expire-password) shift; cmd_expire_password "$@" ;;
   __populate) shift; cmd_populate "$@" ;;
   __check) shift; cmd_check "$@" ;;
   *) usage ;;

@@ -2,15 +2,17 @@
 """Test data for the private Samba AD DC started by samba.sh (Python stdlib only).
 
   samba_users.py generate OUTDIR --users N --base DN --fixture-pw PW --service-pw PW --readonly-pw PW
-      writes OUTDIR/ldif/{10-base,20-users,25-fill,30-groups}.ldif (for `ldapadd -c`) and
-      OUTDIR/samba-manifest.jsonl (one JSON object per entry written). Deterministic: the
-      same N gives the same data.
+                 --delegated-pw PW
+      writes OUTDIR/ldif/{10-base,20-users,25-fill,30-groups,40-team,45-team-links}.ldif (for
+      `ldapadd -c`, in that order), OUTDIR/samba-manifest.jsonl (one JSON object per entry
+      written) and OUTDIR/team.env (the names of the OU=Team #2 fixtures, KEY='value' lines).
+      Deterministic: the same N gives the same data.
   samba_users.py verify MANIFEST DUMP.ldif
       compares the entries of the manifest with an `ldapsearch -LLL -o ldif-wrap=no` dump
       (DNs compared parsed, attribute names case-insensitive, values as sets); exit 1 on a
       difference.
 
-Manifest line: {"type": "user"|"group"|"contact"|"fixture"|"service", "dn": ..., "sAMAccountName": ...,
+Manifest line: {"type": "user"|"group"|"contact"|"fixture"|"service"|"team", "dn": ..., "sAMAccountName": ...,
   "attrs": {name: [str, ...]}, "binary": {name: [base64, ...]}, "memberOf": [dn, ...],
   "password": str|null}. "attrs" holds exactly the values written (plus "member" for groups);
   "dn" is the DN as written (RFC 4514 escaped). AD may return DNs escaped differently
@@ -197,6 +199,120 @@ class Out:
                    os.path.join(self.outdir, "samba-manifest.jsonl"))
 
 
+# ---------------------------------------------------------------- OU=Team #2 (the delegated rig)
+TEAM_OU = "Team #2"   # written as a person writes it; Samba answers "OU=Team \#2,..."
+# Names that need RFC 4514 escapes, one of each kind, for every object class: (tag, template);
+# {k} is the class ("OU", "User", "Group", "Contact"), so each object's name is unique.
+ESCAPED_NAMES = [
+    ("comma", "{k} Smith, John #1"),        # comma, '#' inside
+    ("hash", "#{k} Hash First"),            # leading '#'
+    ("plus", "{k} Plus + Sign"),
+    ("quote", '{k} "Quoted" Name'),
+    ("backslash", "{k} Back\\slash"),
+    ("angle", "{k} <Angle> Brackets"),
+    ("semicolon", "{k}; Semicolon"),
+    ("equals", "{k} a=b Equals"),
+    ("lead", " {k} Leading Space"),         # leading space
+    ("trail", "{k} Trailing Space "),       # trailing space
+    ("utf8", "{k} Élodie Straße 日本"),      # non-ASCII UTF-8
+]
+GROUP_GLOBAL_SECURITY = "-2147483646"
+GROUP_DOMAIN_LOCAL_SECURITY = "-2147483644"
+# 1 day and 1 s, in 100 ns units: Samba treats a maximum password age under one day as
+# "never expires", so the expired-password fixture gets this PSO and a pwdLastSet three
+# days back (samba.sh expire-password).
+PSO_MAX_AGE_EXPIRED = "-864010000000"
+
+
+def team(o, base, realm, fpw):
+    """OU=Team #2 and what lies in it: the fixtures of the delegated-account tests. Returns
+    the (KEY, value) pairs of team.env. Memberships that must not be in the manifest (the
+    primary-group member, whose member link AD drops once primaryGroupID points at the
+    group) go to 45-team-links, with the links into groups outside the OU."""
+    ou = "OU=%s,%s" % (esc(TEAM_OU), base)
+    person = ["top", "person", "organizationalPerson", "user"]
+    env = [("AD_TEAM_OU_DN", ou), ("AD_TEAM_OU_DN_ESCAPED", "OU=Team \\#2,%s" % base)]
+    o.add("40-team", "ou", ou, {"objectClass": ["top", "organizationalUnit"],
+                                "description": ["delegated to svc-delegated; names that need escaping"]},
+          manifest=False)
+
+    def user(key, sam, cn, parent=ou, uac=512, member_of=None, attrs=None, extra=None, password=fpw):
+        dn = "CN=%s,%s" % (esc(cn), parent)
+        a = {"objectClass": person, "sAMAccountName": [sam], "userPrincipalName": ["%s@%s" % (sam, realm)],
+             "displayName": [cn.strip()], "userAccountControl": [str(uac)]}
+        a.update(attrs or {})
+        o.add("40-team", "team", dn, a, password=password, member_of=member_of, extra=extra)
+        env.extend([(key, sam), (key + "_DN", dn)])
+        return dn
+
+    def group(key, sam, cn, members, member_of=None, parent=ou, gtype=GROUP_GLOBAL_SECURITY):
+        dn = "CN=%s,%s" % (esc(cn), parent)
+        a = {"objectClass": ["top", "group"], "sAMAccountName": [sam], "groupType": [gtype],
+             "description": ["test group %s" % cn.strip()]}
+        if members:
+            a["member"] = members
+        o.add("40-team", "team", dn, a, member_of=member_of)
+        env.extend([(key + "_DN", dn), (key + "_SAM", sam)])
+        return dn
+
+    rnd_cn, tier0_cn, nested_cn = "R&D, Lab #1", "Tier 0 Admins", "Helpdesk, Tier-0 nested"
+    rnd = "CN=%s,%s" % (esc(rnd_cn), ou)
+    tier0 = "CN=%s,%s" % (esc(tier0_cn), ou)
+    nested = "CN=%s,%s" % (esc(nested_cn), ou)
+    domain_admins = "CN=Domain Admins,CN=Users,%s" % base
+    # users the tests may read but never change
+    user("AD_TEAM_USER", "team-user", "Team User")
+    rnd_member = user("AD_RND_MEMBER", "rnd-member", "Member, R&D Lab #1", member_of=[rnd])
+    t0_direct = user("AD_TIER0_DIRECT_MEMBER", "t0-direct", "Direct, Tier-0 Member", member_of=[tier0])
+    t0_nested = user("AD_TIER0_NESTED_MEMBER", "t0-nested", "Nested, Tier-0 Member", member_of=[nested])
+    t0_primary = user("AD_TIER0_PRIMARY_MEMBER", "t0-primary", "Primary, Tier-0 Member")
+    da = user("AD_TEAM_DOMAIN_ADMIN", "team-da", "Team Domain Admin", member_of=[domain_admins])
+    user("AD_TEAM_NOEXPIRE", "team-noexpire", "Team No-Expire", uac=512 | DONT_EXPIRE)
+    user("AD_TEAM_MUST_CHANGE", "team-mustchange", "Team Must-Change", extra={"pwdLastSet": ["0"]})
+    expired = user("AD_TEAM_PW_EXPIRED", "team-pwexpired", "Team Password-Expired")
+    # the groups, members first (an add names only entries that exist)
+    group("AD_TIER0_NESTED_GROUP", "helpdesk-t0", nested_cn, [t0_nested], member_of=[tier0])
+    group("AD_TIER0_GROUP", "Tier0Admins", tier0_cn, [nested, t0_direct])
+    group("AD_RND_GROUP", "rnd-lab-1", rnd_cn, [rnd_member])
+    env.extend([("AD_TIER0_GROUP_CN", tier0_cn), ("AD_RND_GROUP_CN", rnd_cn),
+                ("AD_DOMAIN_ADMINS_DN", domain_admins)])
+    o.modify("45-team-links", tier0, "add", "member", [t0_primary])   # then primaryGroupID (samba.sh)
+    o.modify("45-team-links", domain_admins, "add", "member", [da])
+    # DnsAdmins: a provision with a DNS backend makes it (no fixed RID: found by name);
+    # --dns-backend=NONE does not, so it is made here as that provision would.
+    dnsadmins = "CN=DnsAdmins,CN=Users,%s" % base
+    o.add("40-team", "group", dnsadmins, {"objectClass": ["top", "group"], "sAMAccountName": ["DnsAdmins"],
+                                          "groupType": [GROUP_DOMAIN_LOCAL_SECURITY],
+                                          "description": ["DNS Administrators Group"]}, manifest=False)
+    env.append(("AD_DNSADMINS_DN", dnsadmins))
+    pso = "CN=Team Expired PSO,CN=Password Settings Container,CN=System,%s" % base
+    o.add("45-team-links", "pso", pso, {
+        "objectClass": ["msDS-PasswordSettings"], "msDS-PasswordSettingsPrecedence": ["10"],
+        "msDS-PasswordReversibleEncryptionEnabled": ["FALSE"], "msDS-PasswordHistoryLength": ["0"],
+        "msDS-PasswordComplexityEnabled": ["FALSE"], "msDS-MinimumPasswordLength": ["1"],
+        "msDS-MinimumPasswordAge": ["0"], "msDS-MaximumPasswordAge": [PSO_MAX_AGE_EXPIRED],
+        "msDS-LockoutThreshold": ["0"], "msDS-LockoutObservationWindow": ["-18000000000"],
+        "msDS-LockoutDuration": ["-18000000000"], "msDS-PSOAppliesTo": [expired]}, manifest=False)
+    env.append(("AD_PSO_EXPIRED_DN", pso))
+
+    # every escape in every object class: OU=<name>, and in it a user, a group and a contact
+    for tag, template in ESCAPED_NAMES:
+        key = "AD_ESC_" + tag.upper()
+        sub = "OU=%s,%s" % (esc(template.format(k="OU")), ou)
+        o.add("40-team", "ou", sub, {"objectClass": ["top", "organizationalUnit"], "description": [tag]},
+              manifest=False)
+        env.append((key + "_OU_DN", sub))
+        grp = "CN=%s,%s" % (esc(template.format(k="Group")), sub)
+        u = user(key + "_USER", "esc-%s" % tag, template.format(k="User"), parent=sub, member_of=[grp])
+        contact = "CN=%s,%s" % (esc(template.format(k="Contact")), sub)
+        o.add("40-team", "contact", contact, {"objectClass": ["top", "person", "organizationalPerson", "contact"],
+                                              "displayName": [template.format(k="Contact").strip()]},
+              member_of=[grp])
+        env.append((key + "_CONTACT_DN", contact))
+        group(key + "_GROUP", "escg-%s" % tag, template.format(k="Group"), [u, contact], parent=sub)
+    return env
+
+
 def generate(a):
     base, n = a["base"], int(a["users"])
     realm = ".".join(p.split("=", 1)[1] for p in base.split(",")).lower()
@@ -221,6 +337,9 @@ def generate(a):
 
     svc = account("service", service, "svc-connector", "svc-connector", a["service_pw"], 512,
                   {"description": ["connector service account (Domain Admins for now)"]})
+    # rights on OU=Team #2 only, granted by samba.sh (samba-tool dsacl) once it exists
+    account("service", service, "svc-delegated", "svc-delegated", a["delegated_pw"], 512,
+            {"description": ["delegated service account: rights on OU=Team #2 only, not an admin"]})
     account("service", service, "svc-readonly", "svc-readonly", a["readonly_pw"], 512,
             {"description": ["ordinary user, read-only service account"]})
     fpw = a["fixture_pw"]
@@ -289,7 +408,9 @@ def generate(a):
     groups.append(("CN=%s,%s" % (esc("All Departments"), staff), "all-departments", "All Departments",
                    gtype_global_sec, [g[0] for g in groups]))
     special = [u[0] for u in users if int(u[1][1:]) % 50 == 0][:40]
-    groups.append(("CN=%s,%s" % (esc("R&D, Lab #1"), staff), "rnd-lab-1", "R&D, Lab #1", gtype_global_sec, special))
+    # "R&D, Lab #1" / rnd-lab-1 itself lives in OU=Team #2 (team() below): a name must
+    # name one group, or a protected_groups entry by CN would be ambiguous.
+    groups.append(("CN=%s,%s" % (esc("R&D, Lab #0"), staff), "rnd-lab-0", "R&D, Lab #0", gtype_global_sec, special))
     groups.append(("CN=Newsletter,%s" % staff, "newsletter", "Newsletter", gtype_universal_dist,
                    [u[0] for u in users if int(u[1][1:]) % 5 == 0]))
     groups.append(("CN=Empty Group,%s" % staff, "empty-group", "Empty Group", gtype_global_sec, []))
@@ -323,7 +444,13 @@ def generate(a):
         if members:
             attrs["member"] = members
         o.add("30-groups", "group", gdn, attrs, member_of=member_of_groups.get(gdn, []))
+    env = team(o, base, realm, fpw)
     o.close()
+    with open(os.path.join(a["outdir"], "team.env.tmp"), "w", encoding="utf-8") as f:
+        for k, v in env:
+            assert "'" not in v and "\n" not in v, (k, v)
+            f.write("%s='%s'\n" % (k, v))
+    os.replace(os.path.join(a["outdir"], "team.env.tmp"), os.path.join(a["outdir"], "team.env"))
     print("big_group_dn=%s big_group_members=%d users=%d" % (big_dn, len(big), n))
 
 
@@ -398,8 +525,8 @@ def verify(manifest, dump):
 
 def main(argv):
     if len(argv) >= 2 and argv[1] == "generate":
-        a = {"outdir": argv[2], "users": "2000", "base": "DC=example,DC=test",
-             "fixture_pw": "Fixture-Pw1", "service_pw": "Svc-Passw0rd1", "readonly_pw": "Ro-Passw0rd1"}
+        a = {"outdir": argv[2], "users": "2000", "base": "DC=example,DC=test", "fixture_pw": "Fixture-Pw1",
+             "service_pw": "Svc-Passw0rd1", "readonly_pw": "Ro-Passw0rd1", "delegated_pw": "Del-Passw0rd1"}
         it = iter(argv[3:])
         for k in it:
             a[k.lstrip("-").replace("-", "_")] = next(it)

@@ -1,6 +1,11 @@
 //! AD workflow jobs against the real Samba DC: each job type's success, idempotent
 //! repeat and main failures; the scope policy; the audit chain; lockout → unlock →
 //! login; a kill -9 loop during 500 mixed jobs.
+//!
+//! The connector runs as customers run it: bound as `svc-delegated` (rights on
+//! `OU=Team #2` only) with `base_dn` that OU as a person writes it, and each test works in
+//! an OU of its own below it ([`TestOu`]). The shared helpers here are used by
+//! `ad_safety.rs` too.
 
 use std::time::Duration;
 
@@ -12,17 +17,19 @@ use crate::harness::servers::{self, ServerEnv};
 use crate::harness::{Connector, Sim};
 use crate::ldap::login;
 
-const LIMIT: Duration = Duration::from_secs(90);
+pub const LIMIT: Duration = Duration::from_secs(90);
 
-/// An OU of its own for one test, removed (with its users) at the end.
-struct TestOu {
-    env: ServerEnv,
-    dn: String,
+/// An OU of its own for one test under `OU=Team #2` (so the delegated account may write
+/// in it), made by the administrator and removed (with what is in it) at the end. Its DN
+/// is spelled as a person writes it.
+pub struct TestOu {
+    pub env: ServerEnv,
+    pub dn: String,
 }
 
 impl TestOu {
-    fn new(env: &ServerEnv, tag: &str) -> TestOu {
-        let dn = format!("OU=ic-{tag}-{},{}", std::process::id(), env.get("AD_STAFF_DN"));
+    pub fn new(env: &ServerEnv, tag: &str) -> TestOu {
+        let dn = format!("OU=ic-{tag}-{},{}", std::process::id(), env.get("AD_TEAM_OU_DN"));
         let _ = delete_tree(env, &dn);
         assert!(
             admin_ldif(env, &format!("dn: {dn}\nchangetype: add\nobjectClass: organizationalUnit\n")),
@@ -31,13 +38,21 @@ impl TestOu {
         TestOu { env: env.clone(), dn }
     }
 
-    fn group(&self, name: &str) -> String {
+    /// A group in this OU named `name`; its sAMAccountName is [`TestOu::sam`]`(name)`.
+    pub fn group(&self, name: &str) -> String {
         let dn = format!("CN={name},{}", self.dn);
+        let sam = TestOu::sam(name);
         assert!(admin_ldif(
             &self.env,
-            &format!("dn: {dn}\nchangetype: add\nobjectClass: group\nsAMAccountName: {name}\n")
+            &format!("dn: {dn}\nchangetype: add\nobjectClass: group\nsAMAccountName: {sam}\n")
         ));
         dn
+    }
+
+    /// `name` tagged with this test process: sAMAccountNames are unique in the whole
+    /// domain, and two test runs may share the one Samba.
+    pub fn sam(name: &str) -> String {
+        format!("{name}-{}", std::process::id() % 100_000)
     }
 }
 
@@ -48,19 +63,19 @@ impl Drop for TestOu {
 }
 
 /// An OpenLDAP client command bound as the domain administrator over LDAPS.
-fn as_admin(env: &ServerEnv, program: &str) -> std::process::Command {
+pub fn as_admin(env: &ServerEnv, program: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(program);
     cmd.args(["-x", "-H", env.get("AD_LDAPS_URL"), "-D", env.get("AD_ADMIN_DN"), "-w", env.get("AD_ADMIN_PW")])
         .env("LDAPTLS_CACERT", env.get("AD_CA"));
     cmd
 }
 
-fn delete_tree(env: &ServerEnv, dn: &str) -> bool {
+pub fn delete_tree(env: &ServerEnv, dn: &str) -> bool {
     as_admin(env, "ldapdelete").args(["-r", dn]).output().is_ok_and(|o| o.status.success())
 }
 
 /// Reads one entry's attributes as admin (what the directory says, not the connector).
-fn read(env: &ServerEnv, dn: &str, attrs: &[&str]) -> Vec<(String, String)> {
+pub fn read(env: &ServerEnv, dn: &str, attrs: &[&str]) -> Vec<(String, String)> {
     let out = as_admin(env, "ldapsearch")
         .args(["-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", dn])
         .args(attrs)
@@ -72,30 +87,115 @@ fn read(env: &ServerEnv, dn: &str, attrs: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn value(env: &ServerEnv, dn: &str, attr: &str) -> Option<String> {
+/// A DN in the form AD compares: attribute types and values case-insensitive, values
+/// unescaped (RFC 4514 `\c` and `\XX`), spaces around `=`, `,` and `+` not part of them.
+/// Samba answers `OU=Team \#2,…` for the `OU=Team #2,…` a test writes.
+pub fn canonical_dn(dn: &str) -> Vec<String> {
+    let b = dn.as_bytes();
+    let (mut rdns, mut rdn, mut ty) = (Vec::new(), Vec::<String>::new(), String::new());
+    let (mut val, mut kept, mut in_value, mut i) = (Vec::<u8>::new(), 0, false, 0);
+    let hex = |c: Option<&u8>| c.and_then(|c| (*c as char).to_digit(16));
+    // one attribute=value, its unescaped trailing spaces dropped (`kept`: up to the last escape)
+    let finish = |ty: &mut String, val: &mut Vec<u8>, kept: &mut usize| {
+        let end = val.iter().rposition(|c| *c != b' ').map_or(0, |p| p + 1).max(*kept);
+        let ava = format!("{}={}", ty.trim().to_ascii_lowercase(), String::from_utf8_lossy(&val[..end]).to_lowercase());
+        ty.clear();
+        val.clear();
+        *kept = 0;
+        ava
+    };
+    while i < b.len() {
+        match b[i] {
+            b'\\' if in_value => {
+                if let (Some(h), Some(l)) = (hex(b.get(i + 1)), hex(b.get(i + 2))) {
+                    val.push((h * 16 + l) as u8);
+                    i += 3;
+                } else {
+                    val.extend(b.get(i + 1));
+                    i += 2;
+                }
+                kept = val.len();
+                continue;
+            }
+            b'=' if !in_value => in_value = true,
+            b',' | b'+' if in_value => {
+                rdn.push(finish(&mut ty, &mut val, &mut kept));
+                in_value = false;
+                if b[i] == b',' {
+                    rdn.sort();
+                    rdns.push(rdn.join("+"));
+                    rdn.clear();
+                }
+            }
+            b' ' if in_value && val.is_empty() => {}
+            c if in_value => val.push(c),
+            c => ty.push(c as char),
+        }
+        i += 1;
+    }
+    rdn.push(finish(&mut ty, &mut val, &mut kept));
+    rdn.sort();
+    rdns.push(rdn.join("+"));
+    rdns
+}
+
+/// Whether two DNs name the same entry (see [`canonical_dn`]).
+pub fn same_dn(a: &str, b: &str) -> bool {
+    canonical_dn(a) == canonical_dn(b)
+}
+
+#[test]
+fn dns_compare_as_ad_compares_them() {
+    assert!(same_dn("OU=Team #2,DC=example,DC=test", "ou=team \\#2, dc=EXAMPLE,dc=test"));
+    assert!(same_dn("CN=R&D\\, Lab #1,OU=x", "cn=r&d\\2C lab \\231,ou=X"));
+    assert!(same_dn("CN=a\\3Db,OU=x", "CN=a\\=b,OU=x"));
+    assert!(same_dn("CN=\\ lead\\ ,OU=x", "CN=\\20lead\\20,OU=x"));
+    assert!(!same_dn("CN=\\ lead,OU=x", "CN=lead,OU=x"));
+    assert!(!same_dn("CN=a\\,OU=b,DC=x", "CN=a,OU=b,DC=x"));
+    assert!(same_dn("CN=Élodie Straße,OU=x", "CN=\\C3\\89lodie Stra\\C3\\9Fe,OU=x"));
+}
+
+pub fn value(env: &ServerEnv, dn: &str, attr: &str) -> Option<String> {
     read(env, dn, &[attr]).into_iter().find(|(k, _)| k.eq_ignore_ascii_case(attr)).map(|(_, v)| v)
 }
 
-async fn run(sim: &Sim, job_type: &str, payload: Value) -> Value {
+pub async fn run(sim: &Sim, job_type: &str, payload: Value) -> Value {
     let ids = sim.submit(json!([{"type": job_type, "payload": payload}])).await;
     sim.wait_done(&ids, LIMIT).await.remove(0)["result"].clone()
 }
 
-fn ok(r: &Value) -> &Value {
+pub fn ok(r: &Value) -> &Value {
     assert_eq!(r["status"], "succeeded", "{r}");
     &r["result"]
 }
 
-fn code(r: &Value) -> &str {
+pub fn code(r: &Value) -> &str {
     r["error"]["code"].as_str().unwrap_or("(none)")
 }
 
 async fn setup(env: &ServerEnv, extra: &str) -> (Sim, Connector) {
     let sim = Sim::start(true).await;
-    let config = format!("{}{extra}", servers::samba_directory("ad", env));
-    let c = Connector::for_sim(&sim, "c1", &config);
-    sim.wait_online(LIMIT).await;
+    let config = format!("{}{extra}", servers::samba_delegated_directory("ad", env));
+    let mut c = Connector::for_sim(&sim, "c1", &config);
+    online(&sim, &mut c).await;
     (sim, c)
+}
+
+/// Waits until the connector shows online; fails at once, with the connector's log, when
+/// it exits instead (e.g. a config it refuses).
+pub async fn online(sim: &Sim, c: &mut Connector) {
+    let begin = std::time::Instant::now();
+    loop {
+        let s = sim.summary().await;
+        if s["connectors"].as_array().is_some_and(|cs| cs.iter().any(|c| c["online"] == true)) {
+            return;
+        }
+        if let Some(code) = c.exited() {
+            panic!("the connector exited ({code:?}) instead of coming online:\n{}", c.log_text());
+        }
+        assert!(begin.elapsed() < LIMIT, "the connector did not come online:\n{}", c.log_text());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
@@ -108,7 +208,7 @@ async fn each_job_type_succeeds_repeats_idempotently_and_fails_plainly() {
     let sam = format!("icops{}", std::process::id() % 100_000);
     let pw = "Initial-Pw-1";
     let create = json!({"directory": "ad", "parent_dn": ou.dn, "sam_account_name": sam, "given_name": "Ops", "surname": "Test, Jr.",
-        "display_name": "Ops Test, Jr.", "password": pw, "groups": [{"dn": g1}, {"sam_account_name": "ic-ops-g2"}],
+        "display_name": "Ops Test, Jr.", "password": pw, "groups": [{"dn": g1}, {"sam_account_name": TestOu::sam("ic-ops-g2")}],
         "attributes": {"description": ["created by the connector"]}});
     let created = run(&sim, "ad.create_user", create.clone()).await;
     let dn = ok(&created)["dn"].as_str().unwrap().to_owned();
@@ -125,7 +225,10 @@ async fn each_job_type_succeeds_repeats_idempotently_and_fails_plainly() {
     };
     // groups
     let member_of = read(&env, &dn, &["memberOf"]);
-    assert!(member_of.iter().any(|(_, v)| v == &g1) && member_of.iter().any(|(_, v)| v == &g2), "{member_of:?}");
+    assert!(
+        member_of.iter().any(|(_, v)| same_dn(v, &g1)) && member_of.iter().any(|(_, v)| same_dn(v, &g2)),
+        "{member_of:?}"
+    );
     let again = run(&sim, "ad.add_to_group", p(json!({"group": {"dn": g1}}))).await;
     assert_eq!(ok(&again)["changed"], false);
     assert_eq!(ok(&run(&sim, "ad.remove_from_group", p(json!({"group": {"dn": g1}}))).await)["changed"], true);
@@ -205,12 +308,16 @@ async fn each_job_type_succeeds_repeats_idempotently_and_fails_plainly() {
 }
 
 #[tokio::test]
-async fn a_low_privilege_service_account_gets_insufficient_access() {
+async fn the_delegated_account_gets_insufficient_access_outside_its_ou() {
     let env = servers::samba();
     let sim = Sim::start(true).await;
-    let config = servers::samba_directory("ad", &env)
-        .replace(env.get("AD_SERVICE_DN"), env.get("AD_READONLY_DN"))
-        .replace(env.get("AD_SERVICE_PW"), env.get("AD_READONLY_PW"));
+    // The whole domain in scope for the connector (base_dn, and so allowed_ous): what stops
+    // the write to OU=Fixtures is the DC's own access check.
+    let config = servers::samba_delegated_directory("ad", &env).replace(
+        &format!("base_dn = \"{}\"", servers::toml_escape(env.get("AD_TEAM_OU_DN"))),
+        &format!("base_dn = \"{}\"", env.get("AD_BASE_DN")),
+    );
+    assert!(config.contains(&format!("base_dn = \"{}\"", env.get("AD_BASE_DN"))), "{config}");
     let _c = Connector::for_sim(&sim, "c1", &config);
     sim.wait_online(LIMIT).await;
     let r =
@@ -238,7 +345,7 @@ async fn the_scope_policy_refuses_and_leaves_the_directory_unchanged() {
     ));
     let policy = format!(
         "\n[directories.ad.policy]\nallowed_operations = [\"ad.enable_user\", \"ad.disable_user\", \"ad.add_to_group\"]\nallowed_ous = [\"{}\"]\n",
-        ou.dn
+        servers::toml_escape(&ou.dn)
     );
     let (sim, _c) = setup(&env, &policy).await;
     let admin_uac = value(&env, env.get("AD_ADMIN_DN"), "userAccountControl");
@@ -252,7 +359,7 @@ async fn the_scope_policy_refuses_and_leaves_the_directory_unchanged() {
         ("ad.disable_user", json!({"directory": "ad", "user": {"dn": env.get("AD_ADMIN_DN")}}), "adminCount"),
         (
             "ad.disable_user",
-            json!({"directory": "ad", "user": {"sam_account_name": env.get("AD_USER_OK")}}),
+            json!({"directory": "ad", "user": {"sam_account_name": env.get("AD_TEAM_USER")}}),
             "allowed_ous",
         ),
         ("ad.delete_user", json!({"directory": "ad", "user": {"dn": victim}}), "allowed_operations"),
@@ -262,7 +369,7 @@ async fn the_scope_policy_refuses_and_leaves_the_directory_unchanged() {
         assert_eq!(code(&r), "forbidden_by_policy", "{job_type} ({why}): {r}");
         assert!(r["error"]["message"].as_str().unwrap().contains(why), "{r}");
     }
-    assert!(!read(&env, &victim, &["memberOf"]).iter().any(|(_, v)| v == &domain_admins));
+    assert!(!read(&env, &victim, &["memberOf"]).iter().any(|(_, v)| same_dn(v, &domain_admins)));
     assert_eq!(value(&env, env.get("AD_ADMIN_DN"), "userAccountControl"), admin_uac);
     assert!(!read(&env, &victim, &["cn"]).is_empty(), "the refused delete happened");
     // allowed: a disable inside the OU works
@@ -296,7 +403,7 @@ async fn kill_9_during_500_mixed_workflow_jobs_leaves_exactly_the_expected_direc
     let g1 = ou.group("ic-crash-g1");
     let g2 = ou.group("ic-crash-g2");
     let sim = Sim::start(false).await;
-    let mut c = Connector::for_sim(&sim, "c1", &servers::samba_directory("ad", &env));
+    let mut c = Connector::for_sim(&sim, "c1", &servers::samba_delegated_directory("ad", &env));
     sim.wait_online(LIMIT).await;
     let users = 100;
     let tag = std::process::id() % 10_000;
@@ -353,12 +460,13 @@ async fn kill_9_during_500_mixed_workflow_jobs_leaves_exactly_the_expected_direc
         assert_eq!(get("description"), vec![format!("user {i}")], "{dn}");
         let uac: u32 = get("userAccountControl").first().and_then(|v| v.parse().ok()).unwrap_or(0);
         let groups = get("memberOf");
+        let has = |g: &str| groups.iter().any(|m| same_dn(m, g));
         if i.is_multiple_of(2) {
             assert_eq!(uac & 2, 0, "{dn} should be enabled");
-            assert!(groups.contains(&g1) && groups.contains(&g2), "{dn}: {groups:?}");
+            assert!(has(&g1) && has(&g2), "{dn}: {groups:?}");
         } else {
             assert_eq!(uac & 2, 2, "{dn} should be disabled");
-            assert!(!groups.contains(&g1) && groups.contains(&g2), "{dn}: {groups:?}");
+            assert!(!has(&g1) && has(&g2), "{dn}: {groups:?}");
         }
     }
     let search = as_admin(&env, "ldapsearch")
@@ -370,7 +478,7 @@ async fn kill_9_during_500_mixed_workflow_jobs_leaves_exactly_the_expected_direc
 }
 
 /// Every file under `dir` (recursively), as bytes.
-fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+pub fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = e.path();
@@ -383,7 +491,8 @@ fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     out
 }
 
-fn contains(hay: &[u8], needle: &str) -> bool {
+/// Whether `needle` is in `hay` as UTF-8 or as UTF-16LE (how `unicodePwd` travels).
+pub fn contains(hay: &[u8], needle: &str) -> bool {
     let utf16: Vec<u8> = needle.encode_utf16().flat_map(u16::to_le_bytes).collect();
     hay.windows(needle.len()).any(|w| w == needle.as_bytes()) || hay.windows(utf16.len()).any(|w| w == utf16.as_slice())
 }
@@ -395,7 +504,7 @@ async fn no_password_reaches_a_log_a_file_a_result_or_the_portal() {
     let sim = Sim::start(true).await;
     let config = format!(
         "{}{}",
-        servers::samba_directory("ad", &env),
+        servers::samba_delegated_directory("ad", &env),
         servers::slapd_directory("ldap", &servers::slapd(), false)
     );
     let mut c = Connector::for_sim(&sim, "c1", &config);

@@ -98,6 +98,8 @@ pub fn slapd_directory(name: &str, env: &ServerEnv, ldaps: bool) -> String {
     )
 }
 
+/// The connector as a Domain Admin (`svc-connector`) over the whole domain. Only for a
+/// test that needs more than the delegated account may do, saying why.
 pub fn samba_directory(name: &str, env: &ServerEnv) -> String {
     format!(
         "[directories.{name}]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbind_password = \"{}\"\nbase_dn = \"{}\"\nca_file = \"{}\"\n",
@@ -107,4 +109,31 @@ pub fn samba_directory(name: &str, env: &ServerEnv) -> String {
         env.get("AD_BASE_DN"),
         env.get("AD_CA"),
     )
+}
+
+/// The connector as customers run it: bound as `svc-delegated`, an ordinary account with
+/// rights on `OU=Team #2` only (`samba.sh` grants them with `samba-tool dsacl`), and
+/// `base_dn` that OU as a person writes it (`OU=Team #2,…`; Samba answers `OU=Team \#2,…`).
+pub fn samba_delegated_directory(name: &str, env: &ServerEnv) -> String {
+    format!(
+        "[directories.{name}]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbind_password = \"{}\"\nbase_dn = \"{}\"\nca_file = \"{}\"\n",
+        env.get("AD_LDAPS_URL"),
+        env.get("AD_DELEGATED_DN"),
+        env.get("AD_DELEGATED_PW"),
+        toml_escape(env.get("AD_TEAM_OU_DN")),
+        env.get("AD_CA"),
+    )
+}
+
+/// A value for a TOML basic string (DNs hold `\` and `"`).
+pub fn toml_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Bound as `svc-readonly`, an ordinary domain user (no rights beyond what every
+/// authenticated user has), over the whole domain: enough for logins and imports.
+pub fn samba_reader_directory(name: &str, env: &ServerEnv) -> String {
+    samba_directory(name, env)
+        .replace(env.get("AD_SERVICE_DN"), env.get("AD_READONLY_DN"))
+        .replace(env.get("AD_SERVICE_PW"), env.get("AD_READONLY_PW"))
 }

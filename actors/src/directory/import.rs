@@ -24,6 +24,7 @@ use ldap3::{Ldap, Scope};
 use serde_json::{json, Value};
 
 use super::codes::LdapFailure;
+use super::dn::Dn;
 use super::entry::{ranged, RawEntry};
 use super::record::{entry_guid, guid_string, to_json};
 use super::settings::DirectoryKind;
@@ -282,7 +283,7 @@ async fn stream(job: &ImportJob, lease: &super::Lease, plan: &Plan) -> Result<()
         return Err(LdapFailure::Result { rc: res.rc, text: res.text }.to_job_error("import search"));
     }
     if let Some(usn) = plan.deleted_since_usn {
-        deleted_users(job, lease, usn, &mut packer, &resumed, per_batch).await?;
+        deleted_users(job, lease, &plan.base, usn, &mut packer, &resumed, per_batch).await?;
     }
     store(job, &mut packer, true).await
 }
@@ -389,29 +390,51 @@ fn complete_ranges<'a>(
     })
 }
 
+/// Users deleted since `usn` whose last parent lay under the import's `base`, compared
+/// as DNs. Tombstones live in the domain's `CN=Deleted Objects` whatever the base, so the
+/// search runs from the domain root (`defaultNamingContext`) and each tombstone's
+/// `lastKnownParent` ([MS-ADTS] 3.1.1.5.5.1.1 "Tombstone Requirements") decides;
+/// computers (also of class user) are not users.
 async fn deleted_users(
     job: &ImportJob,
     lease: &super::Lease,
+    base: &str,
     usn: u64,
     packer: &mut Packer,
     resumed: &Seen,
     per_batch: usize,
 ) -> Result<(), JobError> {
     let s = &lease.settings;
+    let base = Dn::parse(base).map_err(|e| JobError::invalid_job(format!("base_dn: {e}")))?;
+    let root = RawEntry::search(
+        lease.ldap.clone(),
+        s.operation_timeout,
+        "",
+        Scope::Base,
+        "(objectClass=*)",
+        &["defaultNamingContext"],
+    )
+    .await
+    .map_err(|e| e.to_job_error("reading the root DSE"))?;
+    let domain = root.first().and_then(|e| e.first_text("defaultNamingContext")).unwrap_or(&s.base_dn).to_owned();
     let mut ldap = lease.ldap.clone();
     let controls = vec![
         RawControl { ctype: SHOW_DELETED_OID.into(), crit: true, val: None },
         RawControl { ctype: DOMAIN_SCOPE_OID.into(), crit: false, val: None },
     ];
-    let filter = format!("(&(isDeleted=TRUE)(objectClass=user)(uSNChanged>={}))", usn + 1);
+    let filter = format!("(&(isDeleted=TRUE)(objectClass=user)(!(objectClass=computer))(uSNChanged>={}))", usn + 1);
     let res = ldap
         .with_controls(controls)
         .with_timeout(s.operation_timeout)
-        .search(&s.base_dn, Scope::Subtree, &filter, vec!["objectGUID"])
+        .search(&domain, Scope::Subtree, &filter, vec!["objectGUID", "lastKnownParent"])
         .await
         .map_err(|e| LdapFailure::from_ldap(e).to_job_error("deleted-users search"))?;
     for raw in res.0.into_iter().filter(|e| !e.is_ref()) {
         let entry = RawEntry::parse(raw).map_err(|e| e.to_job_error("deleted-users search"))?;
+        let parent = entry.first_text("lastKnownParent").and_then(|p| Dn::parse(p).ok());
+        if !parent.is_some_and(|p| p.is_within(&base)) {
+            continue;
+        }
         let guid = entry_guid(DirectoryKind::ActiveDirectory, &entry);
         let key = guid.clone().unwrap_or_else(|| entry.dn.clone());
         if resumed.contains(&key) {
