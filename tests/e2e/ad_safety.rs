@@ -1029,3 +1029,59 @@ async fn kind_a_delta_import_reports_only_the_deletions_under_its_base() {
         "a deletion outside the base was reported: {deleted:?}"
     );
 }
+
+// === kind: an audit journal that cannot be written ===
+
+/// Makes a file immutable (`chattr +i`: even an open descriptor's writes fail with EPERM)
+/// until dropped, so a test can fail the audit journal's writes on a real filesystem.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn set(path: &std::path::Path) -> Immutable {
+        let out = Command::new("chattr").arg("+i").arg(path).output().expect("chattr");
+        assert!(out.status.success(), "chattr +i {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        Immutable(path.to_path_buf())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).output();
+    }
+}
+
+/// Kind "no write without its audit line": when the journal cannot be written, the job
+/// fails loudly (`internal`, naming the journal), nothing reaches the directory, and the
+/// connector says `degraded` (component `audit` failing) until a line can be written again.
+#[tokio::test]
+async fn kind_a_journal_that_cannot_be_written_stops_the_write_and_degrades_the_connector() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "auditfail");
+    let dn = NewUser::new("Audit Fail", format!("icaf{}", tag())).uac(514).add(&env, &ou.dn);
+    let config = delegated_with_policy(&env, &[samba_spelled_scope(&env)]);
+    let (sim, c) = start(&config).await;
+    let user = json!({"directory": "ad", "user": user_ref(&dn)});
+    // A first write creates the journal, as it is in service.
+    ok(&run(&sim, "ad.enable_user", user.clone()).await);
+    let journal = c.dir.join("data").join("audit.jsonl");
+    let lines_before = std::fs::read_to_string(&journal).expect("journal").lines().count();
+    let guard = Immutable::set(&journal);
+    let r = run(&sim, "ad.disable_user", user.clone()).await;
+    assert_eq!(code(&r), "internal", "{r}");
+    assert!(r["error"]["message"].as_str().unwrap_or_default().contains("audit journal"), "{r}");
+    assert_eq!(value(&env, &dn, "userAccountControl").as_deref(), Some("512"), "written without an audit line");
+    eventually(LIMIT, "the connector degraded", || async {
+        let s = sim.summary().await;
+        (s["connectors"][0]["status"] == "degraded").then_some(())
+    })
+    .await;
+    drop(guard);
+    assert_eq!(ok(&run(&sim, "ad.disable_user", user).await)["changed"], true);
+    assert_eq!(value(&env, &dn, "userAccountControl").as_deref(), Some("514"));
+    assert_eq!(std::fs::read_to_string(&journal).expect("journal").lines().count(), lines_before + 2);
+    eventually(LIMIT, "the connector online again", || async {
+        let s = sim.summary().await;
+        (s["connectors"][0]["status"] == "online").then_some(())
+    })
+    .await;
+}
