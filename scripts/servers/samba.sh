@@ -351,37 +351,43 @@ print("S-%d-%d-%s" % (b[0], int.from_bytes(b[2:8], "big"), "-".join(str(x) for x
 delegation_probe() {
   local u="CN=samba-sh probe $$,$TEAM_OU_DN" g="CN=samba-sh probe group $$,$TEAM_OU_DN" pw
   pw=$(printf '"%s"' 'Probe-Pw-1' | iconv -f UTF-8 -t UTF-16LE | base64 -w0)
-  ldapmodify -x -H "$LDAPS_URL" -D "$DELEGATED_DN" -w "$DELEGATED_PW" >> "$D/populate.log" 2>&1 <<EOF
-dn: $u
+  probe_ldif "$u" "$g" "$pw" "probe-$$" | ldapmodify -x -H "$LDAPS_URL" -D "$DELEGATED_DN" -w "$DELEGATED_PW" >> "$D/populate.log" 2>&1
+}
+
+# The probe's LDIF ($1 user DN, $2 group DN, $3 base64 unicodePwd, $4 sAMAccountName):
+# a disabled user, its password and enabled, a group, the user added to it, both deleted.
+probe_ldif() {
+  cat <<EOF
+dn: $1
 changetype: add
 objectClass: user
-sAMAccountName: probe-$$
+sAMAccountName: $4
 userAccountControl: 514
 
-dn: $u
+dn: $1
 changetype: modify
 replace: unicodePwd
-unicodePwd:: $pw
+unicodePwd:: $3
 -
 replace: userAccountControl
 userAccountControl: 512
 -
 
-dn: $g
+dn: $2
 changetype: add
 objectClass: group
-sAMAccountName: probe-group-$$
+sAMAccountName: $4-group
 
-dn: $g
+dn: $2
 changetype: modify
 add: member
-member: $u
+member: $1
 -
 
-dn: $g
+dn: $2
 changetype: delete
 
-dn: $u
+dn: $1
 changetype: delete
 EOF
 }
@@ -597,39 +603,8 @@ sAMAccountName: check-$$
 EOF
   local u="CN=samba-sh check\\, $$ #2,$T" g="CN=samba-sh check group $$,$T" pw
   pw=$(printf '"%s"' 'Check-Pw-1' | iconv -f UTF-8 -t UTF-16LE | base64 -w0)
-  as_delegated "create a user in $T, set its password, enable it, add it to a new group, delete both" 0 <<EOF
-dn: $u
-changetype: add
-objectClass: user
-sAMAccountName: check-$$
-userAccountControl: 514
-
-dn: $u
-changetype: modify
-replace: unicodePwd
-unicodePwd:: $pw
--
-replace: userAccountControl
-userAccountControl: 512
--
-
-dn: $g
-changetype: add
-objectClass: group
-sAMAccountName: check-group-$$
-
-dn: $g
-changetype: modify
-add: member
-member: $u
--
-
-dn: $g
-changetype: delete
-
-dn: $u
-changetype: delete
-EOF
+  as_delegated "create a user in $T, set its password, enable it, add it to a new group, delete both" 0 \
+    < <(probe_ldif "$u" "$g" "$pw" "check-$$")
   echo "       delegation: $AD_DELEGATION $AD_DELEGATED_SDDL"
   adm_read() { ldapsearch -LLL -o ldif-wrap=no -x -H "$AD_LDAPS_URL" -D "$AD_ADMIN_DN" -w "$AD_ADMIN_PW" "$@"; }
   out=$(adm_read -b "$T" -s base '(objectClass=*)' 1.1 | sed -n 's/^dn: //p')
