@@ -1,6 +1,7 @@
 //! `Dn`: parsing (RFC 4514 §3 and real servers' spellings), rendering (§2.4), AD's
 //! comparison, and a proptest that rendering and parsing are inverse.
 
+use super::parse::BAD_UTF8;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
