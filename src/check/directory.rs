@@ -154,7 +154,7 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
 /// configured group that does not resolve would refuse every AD write.
 async fn protected_groups(d: &DirectorySettings, ldap: &ldap3::Ldap, r: &mut Report) {
     let name = format!("directory.{}.protected_groups", d.name);
-    match Protected::resolve(ldap.clone(), d.operation_timeout, &d.policy.protected_groups).await {
+    match Protected::resolve(ldap.clone(), d.operation_timeout, &d.policy.protected_groups, &d.bind_dn).await {
         Ok(p) => r.add(Check::ok(
             name,
             format!(

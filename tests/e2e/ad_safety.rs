@@ -1085,3 +1085,121 @@ async fn kind_a_journal_that_cannot_be_written_stops_the_write_and_degrades_the_
     })
     .await;
 }
+
+// === found by review: each a bypass or a wrong answer of the first implementation ===
+
+/// Two creates of one DN and one sAMAccountName that the portal put on different
+/// ordering keys (so they run at once): the second add's "already exists" comes from the
+/// first job, never from an earlier run of its own, so it must not take the account over.
+#[tokio::test]
+async fn review_a_first_run_never_adopts_an_entry_another_job_just_made() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "rvadopt");
+    let config = delegated_with_policy(&env, &[samba_spelled_scope(&env)]);
+    let (sim, _c) = start(&config).await;
+    let parent = samba_spelled(&env, &ou.dn);
+    for round in 0..4 {
+        let (g1, g2) = (ou.group(&format!("rvadopt-a{round}")), ou.group(&format!("rvadopt-b{round}")));
+        let sam = format!("icra{}{round}", tag());
+        let job = |key: &str, pw: &str, group: &str| {
+            json!({"type": "ad.create_user", "ordering_key": format!("{key}{round}"), "payload": {"directory": "ad",
+                "parent_dn": parent, "sam_account_name": sam, "cn": format!("Race {round}"), "password": pw,
+                "groups": [{"dn": group}]}})
+        };
+        let ids = sim.submit(json!([job("a", "Race-Pw-A1", &g1), job("b", "Race-Pw-B1", &g2)])).await;
+        let views = sim.wait_done(&ids, LIMIT).await;
+        let outcomes: Vec<&Value> = views.iter().map(|v| &v["result"]).collect();
+        let won: Vec<usize> = (0..2).filter(|i| outcomes[*i]["status"] == "succeeded").collect();
+        assert_eq!(won.len(), 1, "round {round}: exactly one create wins: {outcomes:?}");
+        let lost = 1 - won[0];
+        assert_eq!(code(outcomes[lost]), "already_exists", "round {round}: {outcomes:?}");
+        let (pw, loser_group) = if won[0] == 0 { ("Race-Pw-A1", &g2) } else { ("Race-Pw-B1", &g1) };
+        assert_eq!(login(&sim, "ad", &sam, pw).await["authenticated"], true, "round {round}: the winner's password");
+        assert!(values(&env, loser_group, "member").is_empty(), "round {round}: the loser's group gained a member");
+    }
+}
+
+/// A distribution group in `protected_groups` protects its members too (`tokenGroups`
+/// holds security groups only: membership is also read with the in-chain rule).
+#[tokio::test]
+async fn review_a_protected_distribution_group_protects_its_members() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "rvdist");
+    let t = tag();
+    let group = format!("CN=Distribution {t},{}", ou.dn);
+    assert!(admin_ldif(
+        &env,
+        &format!("dn: {group}\nchangetype: add\nobjectClass: group\nsAMAccountName: icdist{t}\ngroupType: 2\n")
+    ));
+    let member = NewUser::new("Dist Member", format!("icdm{t}")).password("Dist-Pw-1").add(&env, &ou.dn);
+    add_member(&env, &group, &member);
+    let config = delegated_with_policy(
+        &env,
+        &[samba_spelled_scope(&env), format!("protected_groups = [\"{}\"]", toml_escape(&group))],
+    );
+    let (sim, _c) = start(&config).await;
+    let r = run(&sim, "ad.disable_user", json!({"directory": "ad", "user": user_ref(&member)})).await;
+    assert_eq!(code(&r), "forbidden_by_policy", "{r}");
+    assert!(r["error"]["message"].as_str().unwrap_or_default().contains("protected group"), "{r}");
+    assert_eq!(value(&env, &member, "userAccountControl").as_deref(), Some("512"));
+}
+
+/// An account flagged PASSWD_NOTREQD is never enabled (it may have no password); a reset
+/// clears the flag, and then it can be. A create without a password gets one nobody
+/// knows (pwdLastSet moves), so enabling it later never yields an account without one.
+#[tokio::test]
+async fn review_no_path_enables_an_account_without_a_password() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "rvnopw");
+    let t = tag();
+    let notreqd = NewUser::new("No Pw Req", format!("icnr{t}")).uac(546).add(&env, &ou.dn);
+    let config = delegated_with_policy(&env, &[samba_spelled_scope(&env)]);
+    let (sim, _c) = start(&config).await;
+    let user = json!({"directory": "ad", "user": user_ref(&notreqd)});
+    let r = run(&sim, "ad.enable_user", user.clone()).await;
+    assert_eq!(code(&r), "constraint_violation", "{r}");
+    assert!(r["error"]["message"].as_str().unwrap_or_default().contains("PASSWD_NOTREQD"), "{r}");
+    assert_eq!(value(&env, &notreqd, "userAccountControl").as_deref(), Some("546"));
+    let reset = json!({"directory": "ad", "user": user_ref(&notreqd), "new_password": "Now-Has-Pw-1"});
+    ok(&run(&sim, "ad.reset_password", reset).await);
+    assert_eq!(value(&env, &notreqd, "userAccountControl").as_deref(), Some("514"), "the reset clears the flag");
+    assert_eq!(ok(&run(&sim, "ad.enable_user", user).await)["changed"], true);
+    let sam = format!("icnp{t}");
+    let create = json!({"directory": "ad", "parent_dn": samba_spelled(&env, &ou.dn), "sam_account_name": sam});
+    let dn = ok(&run(&sim, "ad.create_user", create).await)["dn"].as_str().expect("dn").to_owned();
+    assert_eq!(value(&env, &dn, "userAccountControl").as_deref(), Some("514"));
+    assert_ne!(value(&env, &dn, "pwdLastSet").as_deref(), Some("0"), "no password was set");
+}
+
+/// DNs as people write them (spaces around `=`, `OID.2.5.4.11=`, long type names) reach
+/// the DC in the form it accepts; a multi-valued RDN, which AD cannot hold, is the job's
+/// error; the primary group cannot be "removed" as if it were an ordinary membership; a
+/// sAMAccountName taken elsewhere is named in the answer.
+#[tokio::test]
+async fn review_dns_as_written_primary_groups_and_taken_names_get_plain_answers() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "rvdn");
+    let t = tag();
+    let dn = NewUser::new("Spaced Name", format!("icsp{t}")).password("Spaced-Pw-1").add(&env, &ou.dn);
+    let config = delegated_with_policy(&env, &[samba_spelled_scope(&env)]);
+    let (sim, _c) = start(&config).await;
+    let tail = ou.dn.replace("OU=Team #2,", "OID.2.5.4.11 = team \\232 , ");
+    let spaced = format!("cn = Spaced Name , {}", tail.replace("OU=", "organizationalUnitName="));
+    let r = run(&sim, "ad.disable_user", json!({"directory": "ad", "user": {"dn": spaced}})).await;
+    assert_eq!(ok(&r)["changed"], true, "{r}");
+    let create =
+        json!({"directory": "ad", "parent_dn": tail, "sam_account_name": format!("icsq{t}"), "password": "Sq-Pw-1"});
+    ok(&run(&sim, "ad.create_user", create).await);
+    let multi =
+        json!({"directory": "ad", "parent_dn": format!("OU=x+CN=y,{}", ou.dn), "sam_account_name": format!("icmv{t}")});
+    assert_eq!(code(&run(&sim, "ad.create_user", multi).await), "invalid_job");
+    let primary = json!({"directory": "ad", "user": user_ref(&dn),
+        "group": {"dn": format!("CN=Domain Users,CN=Users,{}", env.get("AD_BASE_DN"))}});
+    let r = run(&sim, "ad.remove_from_group", primary).await;
+    assert_ne!(r["status"], "succeeded", "removing the primary group answered success: {r}");
+    let taken = json!({"directory": "ad", "parent_dn": samba_spelled(&env, &ou.dn), "sam_account_name": env.get("AD_USER_OK"),
+        "cn": format!("Other {t}")});
+    let r = run(&sim, "ad.create_user", taken).await;
+    assert_eq!(code(&r), "already_exists", "{r}");
+    assert!(r["error"]["message"].as_str().unwrap_or_default().contains(env.get("AD_USER_OK")), "{r}");
+}

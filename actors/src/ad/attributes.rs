@@ -77,11 +77,27 @@ pub const SECURITY_ATTRIBUTES: &[&str] = &[
     "objectSid",
     "objectGUID",
     "objectClass",
+    // What the account is: a user moved to another category drops out of every search the
+    // connector (and many tools) make, so it could no longer be disabled or deleted.
+    "objectCategory",
     "nTSecurityDescriptor",
-    // Code or paths run or loaded at logon, or by every computer of an OU.
+    // The names an account logs on and gets certificates with (ESC9/ESC10, noPac): set
+    // at creation by the job's own fields, never changed by a job.
+    "sAMAccountName",
+    "userPrincipalName",
+    // Code or paths run, loaded or mapped at logon (a profile or home on a server the
+    // attacker owns leaks credentials), or by every computer of an OU.
     "scriptPath",
     "profilePath",
+    "homeDirectory",
+    "homeDrive",
     "msTSInitialProgram",
+    "msTSWorkDirectory",
+    "msTSProfilePath",
+    "msTSHomeDirectory",
+    "msTSHomeDrive",
+    // Legacy Terminal Services blob: initial program and profile path in one value.
+    "userParameters",
     "loginShell",
     "gPLink",
     "gPCFileSysPath",

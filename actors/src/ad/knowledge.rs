@@ -54,7 +54,9 @@ impl Knowledge {
             }
         }
         let timeout = lease.settings.operation_timeout;
-        let p = Arc::new(Protected::resolve(lease.ldap.clone(), timeout, &policy.protected_groups).await?);
+        let p = Arc::new(
+            Protected::resolve(lease.ldap.clone(), timeout, &policy.protected_groups, &lease.settings.bind_dn).await?,
+        );
         tracing::info!(directory = %lease.settings.name, principals = p.len(), "resolved the protected groups");
         *slot = Some((Instant::now(), p.clone()));
         Ok(p)

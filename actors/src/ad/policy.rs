@@ -23,6 +23,12 @@ pub fn parse_dn(dn: &str, what: &str) -> Result<Dn, JobError> {
     Dn::parse(dn).map_err(|e| JobError::invalid_job(format!("{what}: {e}")))
 }
 
+/// A DN from a job, as it is sent to the DC ([`Dn::to_ad_string`]); a malformed one, or
+/// one AD cannot hold, is the job's error.
+pub fn ad_dn(dn: &str, what: &str) -> Result<String, JobError> {
+    parse_dn(dn, what)?.to_ad_string().map_err(|e| JobError::invalid_job(format!("{what}: {e}")))
+}
+
 /// `dn` must be one of `allowed_ous` or lie under one.
 pub fn within_scope(policy: &ScopePolicy, dn: &str) -> Result<(), JobError> {
     let parsed = parse_dn(dn, "target DN")?;

@@ -23,16 +23,22 @@ use crate::directory::entry::RawEntry;
 use crate::directory::escape::{filter_bytes, filter_value};
 use crate::errors::{ErrorCode, JobError};
 
-/// Principals of the account domain protected by RID.
-const DOMAIN_RIDS: [(u32, &str); 8] = [
-    (500, "Administrator"),
-    (502, "krbtgt"),
-    (512, "Domain Admins"),
-    (516, "Domain Controllers"),
-    (517, "Cert Publishers"),
-    (520, "Group Policy Creator Owners"),
-    (521, "Read-only Domain Controllers"),
-    (526, "Key Admins"),
+/// Principals of the account domain protected by RID; `false`: guarded only (the portal
+/// may not change it or its membership, but its members are not protected for being in
+/// it — the Guest account, the RODC password-replication allow list).
+const DOMAIN_RIDS: [(u32, &str, bool); 12] = [
+    (500, "Administrator", true),
+    (501, "Guest", false),
+    (502, "krbtgt", true),
+    (525, "Protected Users", true),
+    (571, "Allowed RODC Password Replication Group", false),
+    (572, "Denied RODC Password Replication Group", true),
+    (512, "Domain Admins", true),
+    (516, "Domain Controllers", true),
+    (517, "Cert Publishers", true),
+    (520, "Group Policy Creator Owners", true),
+    (521, "Read-only Domain Controllers", true),
+    (526, "Key Admins", true),
 ];
 /// Groups of the forest root domain protected by RID.
 const FOREST_RIDS: [(u32, &str); 4] = [
@@ -41,7 +47,9 @@ const FOREST_RIDS: [(u32, &str); 4] = [
     (519, "Enterprise Admins"),
     (527, "Enterprise Key Admins"),
 ];
-/// The BUILTIN domain's privileged aliases (S-1-5-32-…).
+/// The BUILTIN domain's privileged aliases (S-1-5-32-…), by name for the messages; every
+/// alias found in `CN=Builtin` is protected (Remote Desktop Users, Pre-Windows 2000
+/// Compatible Access, Windows Authorization Access Group, … all grant or guard access).
 const BUILTIN: [(&str, &str); 6] = [
     ("S-1-5-32-544", "Administrators"),
     ("S-1-5-32-548", "Account Operators"),
@@ -59,13 +67,16 @@ const IN_CHAIN: &str = "1.2.840.113556.1.4.1941";
 pub struct Reason {
     pub name: String,
     pub rule: &'static str,
+    /// Its members are protected too. Not so for guarded groups such as BUILTIN\Users
+    /// or Pre-Windows 2000 Compatible Access, which hold every account of the domain.
+    pub privileged: bool,
 }
 
 /// The resolved set.
 #[derive(Debug, Clone, Default)]
 pub struct Protected {
     by_sid: HashMap<Sid, Reason>,
-    /// The DNs of the protected groups found in this domain, for the nesting test.
+    /// The DNs of the privileged groups found in this domain, for the nesting test.
     group_dns: Vec<(String, Sid)>,
 }
 
@@ -97,7 +108,13 @@ impl Protected {
     /// Resolves the built-in set and `configured` through the directory, as it is now.
     /// Errors: `forbidden_by_policy` naming a configured group that does not resolve (or
     /// several that match it), the directory's own errors otherwise.
-    pub async fn resolve(ldap: Ldap, timeout: Duration, configured: &[String]) -> Result<Protected, JobError> {
+    /// `service_dn` is the connector's own bind DN: its account is protected too.
+    pub async fn resolve(
+        ldap: Ldap,
+        timeout: Duration,
+        configured: &[String],
+        service_dn: &str,
+    ) -> Result<Protected, JobError> {
         let reader = Reader { ldap, timeout };
         let ctx = &reader;
         let attrs = ["defaultNamingContext", "rootDomainNamingContext"];
@@ -121,9 +138,11 @@ impl Protected {
             }
         };
         let mut out = Protected::default();
-        let builtin = |name: &str| Reason { name: name.to_owned(), rule: "a built-in privileged group" };
-        for (rid, name) in DOMAIN_RIDS {
-            out.by_sid.insert(domain_sid.with_rid(rid), builtin(name));
+        let builtin =
+            |name: &str| Reason { name: name.to_owned(), rule: "a built-in privileged group", privileged: true };
+        for (rid, name, privileged) in DOMAIN_RIDS {
+            let rule = if privileged { "a built-in privileged principal" } else { "a built-in guarded principal" };
+            out.by_sid.insert(domain_sid.with_rid(rid), Reason { name: name.to_owned(), rule, privileged });
         }
         for (rid, name) in FOREST_RIDS {
             out.by_sid.insert(forest_sid.with_rid(rid), builtin(name));
@@ -133,16 +152,26 @@ impl Protected {
                 out.by_sid.insert(s, builtin(name));
             }
         }
-        for (dn, sid) in
-            one_sid(ctx, &domain, Scope::Subtree, "(&(sAMAccountName=DnsAdmins)(objectClass=group))").await?
-        {
-            out.by_sid.insert(sid, Reason { name: dn, rule: "a built-in privileged group" });
+        let builtin_container = format!("CN=Builtin,{domain}");
+        for (dn, sid) in one_sid(ctx, &builtin_container, Scope::OneLevel, "(objectClass=group)").await? {
+            out.by_sid.entry(sid).or_insert(Reason { name: dn, rule: "a built-in guarded group", privileged: false });
+        }
+        for (name, privileged) in [("DnsAdmins", true), ("DnsUpdateProxy", false)] {
+            let filter = format!("(&(sAMAccountName={name})(objectClass=group))");
+            for (dn, sid) in one_sid(ctx, &domain, Scope::Subtree, &filter).await? {
+                let rule = if privileged { "a built-in privileged group" } else { "a built-in guarded group" };
+                out.by_sid.insert(sid, Reason { name: dn, rule, privileged });
+            }
+        }
+        for (dn, sid) in one_sid(ctx, service_dn, Scope::Base, "(objectClass=*)").await? {
+            out.by_sid.insert(sid, Reason { name: dn, rule: "the connector's own service account", privileged: true });
         }
         for written in configured {
             let (name, sid) = resolve_configured(ctx, &domain, written).await?;
-            out.by_sid.insert(sid, Reason { name, rule: "a configured protected group" });
+            out.by_sid.insert(sid, Reason { name, rule: "a configured protected principal", privileged: true });
         }
-        out.group_dns = locate(ctx, &domain, out.by_sid.keys()).await?;
+        let privileged = out.by_sid.iter().filter(|(_, r)| r.privileged).map(|(sid, _)| sid);
+        out.group_dns = locate(ctx, &domain, privileged).await?;
         Ok(out)
     }
 
@@ -185,9 +214,15 @@ impl Protected {
                 user.dn
             )));
         }
-        match sids.iter().find_map(|s| self.reason(s)) {
-            Some(r) => Err(refuse(format!(
+        if let Some(r) = sids.iter().find_map(|s| self.reason(s).filter(|r| r.privileged)) {
+            return Err(refuse(format!(
                 "{} is an effective member (direct, nested or primary group) of the protected group {} ({})",
+                user.dn, r.name, r.rule
+            )));
+        }
+        match self.nested_into(ctx, &user.dn).await? {
+            Some((dn, r)) => Err(refuse(format!(
+                "{} is a member (direct or nested) of the protected group {dn} ({}: {})",
                 user.dn, r.name, r.rule
             ))),
             None => Ok(()),
@@ -204,29 +239,40 @@ impl Protected {
                 group.dn, r.name, r.rule
             )));
         }
-        // One base-scoped search: is this group, transitively, a member of any of them?
-        // (The same rule over the whole domain, `member:…:=group`, cost Samba 0.4 s.)
+        match self.nested_into(ctx, &group.dn).await? {
+            Some((dn, r)) => Err(refuse(format!(
+                "{} is nested into the protected group {dn} ({}: {}): its membership cannot be changed by the portal",
+                group.dn, r.name, r.rule
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The protected group (of this domain) that `dn` is a member of, directly or
+    /// transitively, by one base-scoped in-chain search (the same rule over the whole
+    /// domain, `member:…:=dn`, cost Samba 0.4 s); the name only on the refusal path.
+    /// It sees distribution groups too, which `tokenGroups` (security groups) does not.
+    async fn nested_into(&self, ctx: &Reader, dn: &str) -> Result<Option<(String, Reason)>, JobError> {
         let nested = |dns: &mut dyn Iterator<Item = &String>| {
             let terms: String = dns.map(|dn| format!("(memberOf:{IN_CHAIN}:={})", filter_value(dn))).collect();
             format!("(|{terms})")
         };
-        if self.group_dns.is_empty()
-            || one_sid(ctx, &group.dn, Scope::Base, &nested(&mut self.group_dns.iter().map(|(d, _)| d)))
-                .await?
-                .is_empty()
-        {
-            return Ok(());
+        let all = nested(&mut self.group_dns.iter().map(|(d, _)| d));
+        if self.group_dns.is_empty() || one_sid(ctx, dn, Scope::Base, &all).await?.is_empty() {
+            return Ok(None);
         }
-        for (dn, sid) in &self.group_dns {
-            if !one_sid(ctx, &group.dn, Scope::Base, &nested(&mut std::iter::once(dn))).await?.is_empty() {
-                let r = self.reason(sid).cloned().unwrap_or(Reason { name: dn.clone(), rule: "a protected group" });
-                return Err(refuse(format!(
-                    "{} is nested into the protected group {dn} ({}: {}): its membership cannot be changed by the portal",
-                    group.dn, r.name, r.rule
-                )));
+        for (group, sid) in &self.group_dns {
+            if !one_sid(ctx, dn, Scope::Base, &nested(&mut std::iter::once(group))).await?.is_empty() {
+                let r = self.reason(sid).cloned().unwrap_or(Reason {
+                    name: group.clone(),
+                    rule: "a protected group",
+                    privileged: true,
+                });
+                return Ok(Some((group.clone(), r)));
             }
         }
-        Err(refuse(format!("{} is nested into a protected group", group.dn)))
+        // A membership that ended between the two searches.
+        Ok(None)
     }
 }
 
@@ -244,15 +290,18 @@ async fn locate<'a>(
 async fn resolve_configured(ctx: &Reader, domain: &str, written: &str) -> Result<(String, Sid), JobError> {
     let unresolved = |why: String| {
         refuse(format!(
-            "the protected group `{written}` (policy.protected_groups) cannot be resolved: {why}; AD writes are refused until it can"
+            "the protected principal `{written}` (policy.protected_groups) cannot be resolved: {why}; AD writes are refused until it can"
         ))
     };
-    if let Some(sid) = Sid::parse(written.trim()) {
-        return Ok((written.to_owned(), sid));
-    }
-    let found = match Dn::parse(written) {
-        Ok(dn) if !dn.is_root() && written.contains('=') => {
-            one_sid(ctx, written, Scope::Base, "(objectClass=group)").await?
+    let found = match (Sid::parse(written.trim()), Dn::parse(written)) {
+        (Some(sid), _) => {
+            // A SID that names nothing here protects nothing: it fails closed like a name.
+            let filter = format!("(objectSid={})", filter_bytes(sid.as_bytes()));
+            one_sid(ctx, domain, Scope::Subtree, &filter).await?
+        }
+        (_, Ok(dn)) if !dn.is_root() && written.contains('=') => {
+            let base = dn.to_ad_string().map_err(|e| unresolved(e.to_string()))?;
+            one_sid(ctx, &base, Scope::Base, "(objectClass=group)").await?
         }
         _ => {
             let v = filter_value(written.trim());
@@ -262,7 +311,7 @@ async fn resolve_configured(ctx: &Reader, domain: &str, written: &str) -> Result
     };
     match found.len() {
         1 => found.into_iter().next().ok_or_else(|| unresolved("no group".into())),
-        0 => Err(unresolved("no group has that DN, CN or sAMAccountName".into())),
+        0 => Err(unresolved("no group has that DN, CN or sAMAccountName, and no principal that SID".into())),
         n => Err(unresolved(format!("{n} groups match it"))),
     }
 }

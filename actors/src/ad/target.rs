@@ -13,9 +13,10 @@ use crate::protocol::payload::ObjectRef;
 /// Attributes read about every target: enough for policy checks and idempotent writes.
 /// (Never a group's `member`: thousands of values the DC assembles on every read, and
 /// membership is judged from the user's `memberOf`.)
-pub const TARGET_ATTRS: [&str; 9] = [
+pub const TARGET_ATTRS: [&str; 10] = [
     "objectGUID",
     "objectSid",
+    "primaryGroupID",
     "sAMAccountName",
     "userAccountControl",
     "lockoutTime",
@@ -66,10 +67,7 @@ fn filter_for(ctx: &AdContext, kind: Kind, r: &ObjectRef) -> Result<(String, Opt
     // the class first made a resolve cost the DC 5 ms of CPU instead of 0.2.
     let one = |attr: &str| Ok((format!("(&({attr}={}){class})", filter_value(value)), None));
     match (field, kind) {
-        ("dn", _) => {
-            super::policy::parse_dn(value, "the reference's `dn`")?;
-            Ok((class.to_owned(), Some(value.to_owned())))
-        }
+        ("dn", _) => Ok((class.to_owned(), Some(super::policy::ad_dn(value, "the reference's `dn`")?))),
         ("sam_account_name", _) => one("sAMAccountName"),
         ("user_principal_name", Kind::User) => one("userPrincipalName"),
         ("name", _) => one("cn"),
@@ -102,7 +100,14 @@ pub async fn resolve(ctx: &AdContext, kind: Kind, r: &ObjectRef, extra: &[&str])
     match found.len() {
         0 => Err(JobError::new(missing, format!("no {what} with {described}"))),
         1 => {
-            let entry = found.into_iter().next().ok_or_else(|| JobError::internal("empty result"))?;
+            let mut entry = found.into_iter().next().ok_or_else(|| JobError::internal("empty result"))?;
+            // `memberOf` of an account in more groups than MaxValRange comes in ranged parts
+            // (and on a Windows DC beside an empty `memberOf`): read them all, so that
+            // membership is judged on every group ([MS-ADTS] 3.1.1.3.1.3.3).
+            entry
+                .complete_ranges(&ctx.ldap(), ctx.timeout())
+                .await
+                .map_err(|e| e.to_job_error("reading the target's ranged values"))?;
             Ok(Target { dn: entry.dn.clone(), guid: entry.first("objectGUID").and_then(guid_string), entry })
         }
         n => Err(JobError::new(

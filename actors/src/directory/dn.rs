@@ -126,6 +126,33 @@ impl Dn {
         Ok(self.child(attr, value))
     }
 
+    /// The string to send to an Active Directory DC: one attribute per RDN, the common
+    /// naming attributes by their short names (`2.5.4.11`, `OID.2.5.4.11` and
+    /// `organizationalUnitName` as `ou`), values escaped as [`Display`](fmt::Display)
+    /// does. Samba refuses numeric types and multi-valued RDNs (`34 invalid dn`,
+    /// measured), and AD names have neither; an unknown numeric type is an error too.
+    pub fn to_ad_string(&self) -> Result<String, DnError> {
+        let fail = |reason| DnError { input: self.to_string(), position: 0, reason };
+        let mut out = Dn::root();
+        for rdn in self.rdns.iter().rev() {
+            let mut values = rdn.values();
+            let (ty, value) = values.next().ok_or_else(|| fail("an empty RDN"))?;
+            if values.next().is_some() {
+                return Err(fail("Active Directory names have one attribute per RDN (no `+`)"));
+            }
+            let key = type_key(ty);
+            let short = if NAMING_ATTRIBUTES.iter().any(|(_, _, short)| *short == key) {
+                key.to_ascii_uppercase()
+            } else if starts_with_digit(&key) {
+                return Err(fail("a numeric attribute type that is not a naming attribute (cn, ou, dc, …)"));
+            } else {
+                ty.to_owned()
+            };
+            out = out.child(&short, value);
+        }
+        Ok(out.to_string())
+    }
+
     /// The leaf RDN's first value, unescaped (`CN=R&D\, Lab \#1,OU=x` → `R&D, Lab #1`).
     pub fn leaf_value(&self) -> Option<&str> {
         self.rdns.first().and_then(|rdn| rdn.avas.first()).map(|ava| ava.value.as_str())

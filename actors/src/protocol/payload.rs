@@ -206,7 +206,21 @@ pub fn job_types() -> Vec<&'static str> {
 
 fn typed<T: DeserializeOwned>(job_type: &str, payload: &Map<String, Value>) -> Result<T, JobError> {
     serde_json::from_value(Value::Object(payload.clone()))
-        .map_err(|e| JobError::invalid_job(format!("payload of {job_type}: {e}")))
+        .map_err(|e| JobError::invalid_job(format!("payload of {job_type}: {}", without_values(&e.to_string()))))
+}
+
+/// A serde message without the value it quotes: `invalid type: string "Zebra-42",
+/// expected a sequence` becomes `invalid type: a string, expected a sequence`. The value
+/// may be a password of the wrong JSON type, and the message goes into a result, the
+/// queue and the log. Field names, enum variants and expectations stay.
+pub fn without_values(message: &str) -> String {
+    for head in ["invalid type: ", "invalid value: "] {
+        let Some(rest) = message.strip_prefix(head) else { continue };
+        let kind = rest.split([' ', ',']).next().unwrap_or("value");
+        let expected = rest.rfind(", expected ").map(|i| &rest[i..]).unwrap_or("");
+        return format!("{head}a {kind}{expected}");
+    }
+    message.to_owned()
 }
 
 fn check_ref(field: &str, r: &ObjectRef) -> Result<(), JobError> {

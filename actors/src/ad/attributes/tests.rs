@@ -121,3 +121,22 @@ fn every_schema_secret_is_a_security_attribute_listed_once() {
     lower.dedup();
     assert_eq!(lower.len(), SECURITY_ATTRIBUTES.len());
 }
+
+#[test]
+fn names_paths_and_categories_that_move_or_hijack_an_account_are_refused() {
+    // Found by review: objectCategory hides a user from every search; home and profile
+    // paths load from a server of the writer's choice; UPN/sAMAccountName feed ESC9/ESC10.
+    for written in [
+        "objectCategory",
+        "homeDirectory",
+        "homeDrive",
+        "msTSProfilePath",
+        "msTSHomeDirectory",
+        "userParameters",
+        "userPrincipalName",
+        "sAMAccountName",
+    ] {
+        let e = refused(written, &open());
+        assert_eq!(e.code, ErrorCode::ForbiddenByPolicy, "{written}: {e}");
+    }
+}

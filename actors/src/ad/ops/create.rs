@@ -8,7 +8,8 @@
 //! has this job's sAMAccountName, was created after the intent (`uSNCreated`), on the
 //! same DC database (`invocationId`: USNs are per DC) — the window of a crash between
 //! the add and its GUID's journal line. Anything else is `already_exists`, untouched.
-//! Without a password the account stays disabled (no PASSWD_NOTREQD, ever).
+//! Without a password the account stays disabled (no PASSWD_NOTREQD, ever) and gets a
+//! random one nobody knows, so a later enable never yields an account without one.
 
 use std::collections::HashSet;
 
@@ -20,26 +21,35 @@ use super::passwords::must_change_possible;
 use super::replace;
 use crate::ad::attributes::{check_writable, AttributePolicy};
 use crate::ad::context::{AdContext, Write};
-use crate::ad::password::unicode_pwd;
+use crate::ad::password::{unguessable, unicode_pwd};
 use crate::ad::policy::{parse_dn, within_scope};
 use crate::ad::target::{resolve, Kind, Target};
 use crate::ad::uac::{ACCOUNTDISABLE, NORMAL_ACCOUNT};
 use crate::audit::Change;
 use crate::directory::codes::rc;
+use crate::directory::escape::filter_value;
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::{CreateUser, ObjectRef};
 
 type Attrs = Vec<(Vec<u8>, HashSet<Vec<u8>>)>;
 
-/// What this job saw of the DC before its add.
-async fn intent(ctx: &AdContext, dn: &str) -> Result<Value, JobError> {
+/// What this job saw of the DC before its add, and whether an earlier run of the job
+/// journaled it (only then can an entry already there be this job's own).
+async fn intent(ctx: &AdContext, dn: &str) -> Result<(Value, Attempt), JobError> {
     if let Some(i) = ctx.step("create.intent").await? {
-        return Ok(i);
+        return Ok((i, Attempt::Resumed));
     }
     let (usn, dc) = dc_position(ctx).await?;
     let i = json!({"dn": dn, "usn": usn, "dc": dc, "invocation_id": ctx.invocation_id(&dc).await?});
     ctx.record("create.intent", i.clone()).await?;
-    Ok(i)
+    Ok((i, Attempt::First))
+}
+
+/// Whether this run is the job's first, or a re-run after a crash or a retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    First,
+    Resumed,
 }
 
 /// The DC's `highestCommittedUSN` and `dsServiceName`, from the root DSE.
@@ -116,9 +126,12 @@ pub async fn create(ctx: &AdContext, p: &CreateUser) -> Result<Value, JobError> 
     let parent = parse_dn(&p.parent_dn, "`parent_dn`")?;
     within_scope(policy, &p.parent_dn)?;
     let cn = p.cn.clone().or_else(|| p.display_name.clone()).unwrap_or_else(|| p.sam_account_name.clone());
+    if cn.chars().any(char::is_control) {
+        return Err(JobError::invalid_job("the user's name (cn, display_name) holds a control character"));
+    }
     let mut attrs = fixed_attributes(p, &cn);
-    let extra = requested(ctx, p, &attrs).await?;
     attrs.retain(|(_, v)| !v.is_empty());
+    let extra = requested(ctx, p, &attrs).await?;
     attrs.extend(extra);
     let mut groups: Vec<Target> = Vec::new();
     for g in p.groups.iter().flatten() {
@@ -126,11 +139,11 @@ pub async fn create(ctx: &AdContext, p: &CreateUser) -> Result<Value, JobError> 
         ctx.changeable_group(&group).await?;
         groups.push(group);
     }
-    let dn = parent.child("CN", &cn).to_string();
-    let intent = intent(ctx, &dn).await?;
+    let dn = parent.child("CN", &cn).to_ad_string().map_err(|e| JobError::invalid_job(format!("`parent_dn`: {e}")))?;
+    let (intent, attempt) = intent(ctx, &dn).await?;
     let user = match ctx.step("create.added").await?.and_then(|a| a["guid"].as_str().map(str::to_owned)) {
         Some(guid) => resolve(ctx, Kind::User, &ObjectRef::guid(&guid), &[]).await?,
-        None => add_entry(ctx, p, &dn, attrs, &intent).await?,
+        None => add_entry(ctx, p, &dn, attrs, &intent, attempt).await?,
     };
     finish(ctx, p, &user).await?;
     for group in &groups {
@@ -157,6 +170,7 @@ async fn add_entry(
     dn: &str,
     attrs: Attrs,
     intent: &Value,
+    attempt: Attempt,
 ) -> Result<Target, JobError> {
     let changes: Vec<Change> = attrs
         .iter()
@@ -168,6 +182,10 @@ async fn add_entry(
         .collect();
     match ctx.write(dn, None, changes, Write::Add(attrs)).await? {
         Ok(()) => {}
+        // On a first run the add was never sent before: whoever made the entry, not us.
+        Err(e) if e.rc() == Some(rc::ENTRY_ALREADY_EXISTS) && attempt == Attempt::First => {
+            return Err(taken(ctx, p, dn).await)
+        }
         Err(e) if e.rc() == Some(rc::ENTRY_ALREADY_EXISTS) => own_entry(ctx, p, dn, intent).await?,
         Err(e) => return Err(e.to_job_error("add")),
     }
@@ -184,7 +202,7 @@ async fn own_entry(ctx: &AdContext, p: &CreateUser, dn: &str, intent: &Value) ->
         .await
         .map_err(|e| e.to_job_error("reading the existing entry"))?;
     let Some(entry) = found.first() else {
-        return Err(exists("the sAMAccountName or the name is taken"));
+        return Err(taken(ctx, p, dn).await);
     };
     if !entry.first_text("sAMAccountName").is_some_and(|s| s.eq_ignore_ascii_case(&p.sam_account_name)) {
         return Err(exists("another account has this name"));
@@ -200,14 +218,47 @@ async fn own_entry(ctx: &AdContext, p: &CreateUser, dn: &str, intent: &Value) ->
     }
 }
 
+/// The `already_exists` answer, naming what is taken: the DN, or the sAMAccountName (or
+/// the userPrincipalName) by another entry.
+async fn taken(ctx: &AdContext, p: &CreateUser, dn: &str) -> JobError {
+    let exists = |why: String| JobError::new(ErrorCode::AlreadyExists, why);
+    let at_dn = ctx.search(dn, Scope::Base, "(objectClass=*)", &["1.1"]).await;
+    if at_dn.is_ok_and(|found| !found.is_empty()) {
+        return exists(format!("{dn} already exists"));
+    }
+    let mut terms = format!("(sAMAccountName={})", filter_value(&p.sam_account_name));
+    if let Some(upn) = &p.user_principal_name {
+        terms.push_str(&format!("(userPrincipalName={})", filter_value(upn)));
+    }
+    let base = ctx.lease.settings.base_dn.clone();
+    let root = ctx.search("", Scope::Base, "(objectClass=*)", &["defaultNamingContext"]).await;
+    let domain =
+        root.ok().and_then(|r| r.first().and_then(|e| e.first_text("defaultNamingContext")).map(str::to_owned));
+    let clash = ctx.search(&domain.unwrap_or(base), Scope::Subtree, &format!("(|{terms})"), &["1.1"]).await;
+    match clash.ok().and_then(|found| found.into_iter().next()) {
+        Some(other) => exists(format!(
+            "the sAMAccountName `{}` or the userPrincipalName is already used by {}",
+            p.sam_account_name, other.dn
+        )),
+        None => exists(format!("the directory refused {dn} as already existing (a name it holds is taken)")),
+    }
+}
+
 /// Password, then enable, then must-change, in one modify (each written only when
 /// needed; the whole modify is idempotent, so a re-run simply repeats it). Without a
 /// password the account stays disabled.
 async fn finish(ctx: &AdContext, p: &CreateUser, user: &Target) -> Result<(), JobError> {
     let mut mods = Vec::new();
     let mut changes = Vec::new();
-    if let Some(pw) = &p.password {
-        mods.push(Mod::Replace(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(pw.expose())])));
+    // Without a password of the job's, one nobody knows (never none: see `unguessable`);
+    // only over TLS, like every password.
+    let password = match &p.password {
+        Some(pw) => Some(pw.expose().to_owned()),
+        None if ctx.lease.settings.encrypted() && user.number("pwdLastSet") == Some(0) => Some(unguessable()),
+        None => None,
+    };
+    if let Some(pw) = password {
+        mods.push(Mod::Replace(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(&pw)])));
         changes.push(Change { attribute: "unicodePwd".into(), before: Value::Null, after: json!("(secret)") });
     }
     let uac = user.uac();

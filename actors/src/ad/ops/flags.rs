@@ -1,14 +1,16 @@
 //! `ad.enable_user`, `ad.disable_user` (only the ACCOUNTDISABLE bit changes) and
-//! `ad.unlock_user` (lockoutTime = 0).
+//! `ad.unlock_user` (lockoutTime = 0). An account flagged PASSWD_NOTREQD is never
+//! enabled: it may have no password (an enabled account without one is what the
+//! connector never makes).
 
 use serde_json::{json, Value};
 
 use super::replace;
 use crate::ad::context::{AdContext, Write};
 use crate::ad::target::{resolve, Kind};
-use crate::ad::uac::ACCOUNTDISABLE;
+use crate::ad::uac::{ACCOUNTDISABLE, PASSWD_NOTREQD};
 use crate::audit::Change;
-use crate::errors::JobError;
+use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::UserTarget;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +24,16 @@ pub async fn set_enabled(ctx: &AdContext, p: &UserTarget, switch: Switch) -> Res
     let user = resolve(ctx, Kind::User, &p.user, &[]).await?;
     ctx.writable_account(&user).await?;
     let uac = user.uac();
+    if switch == Switch::Enable && uac & ACCOUNTDISABLE != 0 && uac & PASSWD_NOTREQD != 0 {
+        return Err(JobError::new(
+            ErrorCode::ConstraintViolation,
+            format!(
+                "{} has PASSWD_NOTREQD (userAccountControl {uac}): it may have no password; \
+                 set one with ad.reset_password (which clears the flag) before enabling it",
+                user.dn
+            ),
+        ));
+    }
     let wanted = match switch {
         Switch::Enable => uac & !ACCOUNTDISABLE,
         Switch::Disable => uac | ACCOUNTDISABLE,

@@ -12,7 +12,7 @@ use crate::ad::policy::same_dn;
 use crate::ad::target::{resolve, Kind};
 use crate::audit::Change;
 use crate::directory::codes::rc;
-use crate::errors::JobError;
+use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::Membership;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,18 @@ pub async fn change(ctx: &AdContext, p: &Membership, direction: Direction) -> Re
     ctx.changeable_group(&group).await?;
     ctx.writable_account(&user).await?;
     let is_member = user.member_of().iter().any(|g| same_dn(g, &group.dn));
+    // memberOf never lists the primary group (that membership lives in primaryGroupID,
+    // not in the group's `member`): a user is its member all the same, until
+    // primaryGroupID names another group.
+    let primary =
+        group.sid().and_then(|s| s.rid()).is_some_and(|rid| user.number("primaryGroupID") == Some(i64::from(rid)));
+    if primary && direction == Direction::Remove {
+        return Err(JobError::new(
+            ErrorCode::ConstraintViolation,
+            format!("{} is the primary group of {}: the DC keeps it while primaryGroupID names it", group.dn, user.dn),
+        ));
+    }
+    let is_member = is_member || primary;
     let result = |changed: bool| json!({"dn": user.dn, "group_dn": group.dn, "changed": changed});
     let (m, before, after) = match (direction, is_member) {
         (Direction::Add, true) | (Direction::Remove, false) => return Ok(result(false)),

@@ -15,7 +15,7 @@ use super::replace;
 use crate::ad::context::{AdContext, Write};
 use crate::ad::password::unicode_pwd;
 use crate::ad::target::{resolve, Kind};
-use crate::ad::uac::DONT_EXPIRE_PASSWORD;
+use crate::ad::uac::{DONT_EXPIRE_PASSWORD, PASSWD_NOTREQD};
 use crate::audit::Change;
 use crate::directory::connect::{bind, open};
 use crate::errors::{ErrorCode, JobError};
@@ -56,6 +56,17 @@ pub async fn reset(ctx: &AdContext, p: &ResetPassword) -> Result<Value, JobError
     if p.unlock.unwrap_or(true) && locked != 0 {
         mods.push(replace("lockoutTime", "0"));
         changes.push(Change { attribute: "lockoutTime".into(), before: json!(locked.to_string()), after: json!("0") });
+    }
+    let uac = user.uac();
+    if uac & PASSWD_NOTREQD != 0 {
+        // It has a password now: the DC's policy applies to it again.
+        let cleared = (uac & !PASSWD_NOTREQD).to_string();
+        mods.push(replace("userAccountControl", cleared.clone()));
+        changes.push(Change {
+            attribute: "userAccountControl".into(),
+            before: json!(uac.to_string()),
+            after: json!(cleared),
+        });
     }
     let last_set = user.number("pwdLastSet").unwrap_or(-1);
     let wanted = if must_change {

@@ -313,3 +313,12 @@ fn an_equals_sign_in_a_value_is_written_escaped() {
     assert_eq!(dn.to_string(), "OU=a5 x\\=y,DC=example,DC=test");
     assert_eq!(Dn::parse(&dn.to_string()).expect("round trip"), dn);
 }
+
+#[test]
+fn the_ad_form_has_short_types_and_one_value_per_rdn() {
+    let written = "cn = Tier 0 Admins , OID.2.5.4.11=team \\232 ,organizationalUnitName=x\\=y,DC=example,dc=test";
+    assert_eq!(dn(written).to_ad_string().expect("ad form"), "CN=Tier 0 Admins,OU=team #2,OU=x\\=y,DC=example,DC=test");
+    assert_eq!(dn(&dn(written).to_ad_string().expect("ad form")), dn(written));
+    assert!(dn("OU=x+CN=y,DC=a").to_ad_string().is_err());
+    assert!(dn("1.2.3.4=x,DC=a").to_ad_string().is_err());
+}

@@ -44,3 +44,21 @@ fn a_create_orders_by_its_account_name_and_by_its_target_dn() {
     assert_eq!(keys(&ka)[1], keys(&kb)[1], "one target DN, one line: {ka} / {kb}");
     assert_ne!(keys(&ka)[0], keys(&kb)[0]);
 }
+
+#[test]
+fn a_secret_of_the_wrong_type_is_not_quoted_in_the_error() {
+    let cases = [
+        ("ad.reset_password", json!({"directory": "ad", "user": {"dn": "CN=a"}, "new_password": 8701062})),
+        (
+            "ad.create_user",
+            json!({"directory": "ad", "parent_dn": "OU=x", "sam_account_name": "a",
+            "attributes": {"userPassword": "Zebra-String-N"}}),
+        ),
+        ("ldap.authenticate", json!({"directory": "ad", "username": "u", "password": ["Zebra-In-A-List"]})),
+    ];
+    for (t, v) in cases {
+        let e = parse(t, v).unwrap_err();
+        assert!(!e.message.contains("8701062") && !e.message.contains("Zebra"), "{}", e.message);
+        assert!(e.message.contains("invalid type: a "), "{}", e.message);
+    }
+}
