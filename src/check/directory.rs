@@ -5,7 +5,9 @@
 use std::net::ToSocketAddrs;
 use std::time::Duration;
 
+use connector_actors::ad::attributes::{check_writable, AttributePolicy};
 use connector_actors::ad::protected::Protected;
+use connector_actors::ad::schema::Schema;
 use connector_actors::directory::codes::LdapFailure;
 use connector_actors::directory::connect::{bind, open, Endpoint};
 use connector_actors::directory::{escape, tls, DirectoryKind, DirectorySettings, PlainUrlSecurity};
@@ -146,6 +148,7 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
     }
     if d.kind == DirectoryKind::ActiveDirectory {
         protected_groups(d, &ldap, r).await;
+        writable_attributes(d, &ldap, r).await;
     }
     let _ = ldap.unbind().await;
 }
@@ -195,4 +198,29 @@ async fn tcp(url: &url::Url, timeout: Duration) -> Result<String, String> {
     })
     .await
     .map_err(|e| e.to_string())?
+}
+
+/// Each `writable_attributes` entry, resolved through the schema as the AD jobs resolve
+/// it: one that names no attribute (a typo) or one the built-in policy always refuses
+/// allows nothing, which the administrator should hear before a job fails on it.
+async fn writable_attributes(d: &DirectorySettings, ldap: &ldap3::Ldap, r: &mut Report) {
+    let Some(list) = &d.policy.writable_attributes else { return };
+    let name = format!("directory.{}.writable_attributes", d.name);
+    let schema = match Schema::load(&mut ldap.clone(), d.operation_timeout).await {
+        Ok(s) => s,
+        Err(e) => return r.add(Check::warn(name, format!("cannot read the schema to check the list: {e}"))),
+    };
+    let policy = AttributePolicy::default();
+    let mut idle = Vec::new();
+    for written in list {
+        match check_writable(&schema, &policy, written) {
+            Ok(_) => {}
+            Err(e) => idle.push(format!("`{written}`: {}", e.message)),
+        }
+    }
+    if idle.is_empty() {
+        r.add(Check::ok(name, format!("{} attributes, each in the schema and writable", list.len())));
+    } else {
+        r.add(Check::warn(name, format!("entries that allow nothing (a typo?): {}", idle.join("; "))));
+    }
 }

@@ -644,10 +644,16 @@ async fn check_resolves_the_protected_groups_of_an_ad_directory() {
     let good = servers::samba_delegated_directory("good", &samba);
     let typo = servers::samba_delegated_directory("typo", &samba)
         + "[directories.typo.policy]\nprotected_groups = [\"Tier0Admns\"]\n";
+    let nosid = servers::samba_delegated_directory("nosid", &samba)
+        + "[directories.nosid.policy]\nprotected_groups = [\"S-1-5-21-0-0-0-1234\"]\n";
     let named = servers::samba_delegated_directory("named", &samba)
-        + "[directories.named.policy]\nprotected_groups = [\"Tier0Admins\", \"S-1-5-32-544\"]\n";
-    let text =
-        server_config("http", "127.0.0.1", sim.port(), &sim.token, None, &dir.join("data")) + &good + &typo + &named;
+        + "[directories.named.policy]\nprotected_groups = [\"Tier0Admins\", \"S-1-5-32-544\"]\n"
+        + "writable_attributes = [\"description\", \"descriptoin\", \"userPassword\"]\n";
+    let text = server_config("http", "127.0.0.1", sim.port(), &sim.token, None, &dir.join("data"))
+        + &good
+        + &typo
+        + &nosid
+        + &named;
     let (code, out) = run_check(&write_config(&dir, &text), false);
     assert_eq!(code, Some(1), "{out}");
     assert_fails(
@@ -655,9 +661,14 @@ async fn check_resolves_the_protected_groups_of_an_ad_directory() {
         "directory.typo.protected_groups",
         &["`Tier0Admns`", "cannot be resolved", "fix: correct directories.typo.policy.protected_groups"],
     );
+    assert_fails(&out, "directory.nosid.protected_groups", &["`S-1-5-21-0-0-0-1234`", "cannot be resolved"]);
     for name in ["good", "named"] {
         let l = line(&out, &format!("directory.{name}.protected_groups"));
         assert!(l.starts_with("OK") && l.contains("protected principals resolved"), "{l}");
     }
     assert!(line(&out, "directory.named.protected_groups").contains("(2 configured"), "{out}");
+    // A typo, or an attribute that is never writable, allows nothing: said before a job fails.
+    let l = line(&out, "directory.named.writable_attributes");
+    assert!(l.starts_with("WARN") && l.contains("`descriptoin`") && l.contains("`userPassword`"), "{l}");
+    assert!(!l.contains("`description`"), "{l}");
 }
