@@ -100,7 +100,14 @@ pub async fn resolve(ctx: &AdContext, kind: Kind, r: &ObjectRef, extra: &[&str])
     match found.len() {
         0 => Err(JobError::new(missing, format!("no {what} with {described}"))),
         1 => {
-            let entry = found.into_iter().next().ok_or_else(|| JobError::internal("empty result"))?;
+            let mut entry = found.into_iter().next().ok_or_else(|| JobError::internal("empty result"))?;
+            // `memberOf` of an account in more groups than MaxValRange comes in ranged parts
+            // (and on a Windows DC beside an empty `memberOf`): read them all, so that
+            // membership is judged on every group ([MS-ADTS] 3.1.1.3.1.3.3).
+            entry
+                .complete_ranges(&ctx.ldap(), ctx.timeout())
+                .await
+                .map_err(|e| e.to_job_error("reading the target's ranged values"))?;
             Ok(Target { dn: entry.dn.clone(), guid: entry.first("objectGUID").and_then(guid_string), entry })
         }
         n => Err(JobError::new(

@@ -73,22 +73,31 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
         .map(RawEntry::parse)
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_job_error("user search"))?;
-    let entry = match entries.as_slice() {
-        [] => return Ok(refused(LoginReason::UserNotFound)),
-        [one] => one,
-        many => {
-            tracing::warn!(matches = many.len(), "login name matches more than one directory entry; refused");
+    let matches = entries.len();
+    let mut entries = entries.into_iter();
+    let mut entry = match (entries.next(), entries.next()) {
+        (None, _) => return Ok(refused(LoginReason::UserNotFound)),
+        (Some(one), None) => one,
+        (Some(_), Some(_)) => {
+            tracing::warn!(matches, "login name matches more than one directory entry; refused");
             return Ok(refused(LoginReason::UserNotFound));
         }
     };
-    match user_bind(&lease, &directory, &entry.dn, p.password.expose()).await? {
-        Some(reason) => Ok(refused(reason)),
-        None => Ok(json!({
-            "authenticated": true,
-            "reason": null,
-            "user": {"dn": entry.dn, "guid": entry_guid(s.kind, entry), "attributes": text_attributes(entry, &attrs)},
-        })),
+    if let Some(reason) = user_bind(&lease, &directory, &entry.dn, p.password.expose()).await? {
+        return Ok(refused(reason));
     }
+    // A user in more groups than MaxValRange gets `memberOf;range=0-1499` (and on a Windows
+    // DC an empty `memberOf`): read the rest ([MS-ADTS] 3.1.1.3.1.3.3). Nothing to read
+    // otherwise.
+    entry
+        .complete_ranges(&lease.ldap, s.operation_timeout)
+        .await
+        .map_err(|e| e.to_job_error("reading the user's ranged attributes"))?;
+    Ok(json!({
+        "authenticated": true,
+        "reason": null,
+        "user": {"dn": entry.dn, "guid": entry_guid(s.kind, &entry), "attributes": text_attributes(&entry, &attrs)},
+    }))
 }
 
 /// Binds as the user on a bind connection, which goes back to the directory actor once
@@ -147,17 +156,21 @@ async fn user_bind(
     }
 }
 
+/// The wanted attributes' text values, one key per attribute under its plain name
+/// (ranged parts merged, as in a record: PROTOCOL.md §2.6).
 fn text_attributes(entry: &RawEntry, wanted: &[&str]) -> Value {
     let wanted: HashSet<String> = wanted.iter().map(|a| a.to_ascii_lowercase()).collect();
     let mut out = Map::new();
-    for (name, values) in &entry.attributes {
-        let lower = name.to_ascii_lowercase();
+    for attr in entry.merged() {
+        let lower = attr.name.to_ascii_lowercase();
         if !wanted.contains(&lower) || lower == "objectguid" || lower == "entryuuid" {
             continue;
         }
-        let texts: Vec<Value> =
-            values.iter().filter_map(|v| std::str::from_utf8(v).ok()).map(|t| Value::String(t.into())).collect();
-        out.insert(name.clone(), Value::Array(texts));
+        let texts = attr.values().filter_map(|v| std::str::from_utf8(v).ok()).map(Value::from);
+        out.insert(attr.name.to_owned(), Value::Array(texts.collect()));
     }
     Value::Object(out)
 }
+
+#[cfg(test)]
+mod tests;

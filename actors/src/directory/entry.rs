@@ -1,10 +1,15 @@
 //! A search result entry read from its raw BER, without panics (ldap3's
 //! `SearchEntry::construct` panics on malformed input) and without guessing which values
-//! are text: every value stays bytes until the record builder decides.
+//! are text: every value stays bytes until the record builder decides. Ranged values
+//! ([MS-ADTS] 3.1.1.3.1.3.3) are followed and merged by [`RawEntry::complete_ranges`]
+//! and [`RawEntry::merged`] (see `range.rs`).
 
 use ldap3::{Ldap, ResultEntry, Scope};
 
 use super::codes::{rc, LdapFailure};
+
+mod range;
+pub use range::{plain_name, range_of, ranged, Merged, Range};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawEntry {
@@ -71,29 +76,5 @@ impl RawEntry {
     }
 }
 
-/// `member;range=0-1499` → ("member", Some(end)); end `None` means `*` (the last range).
-pub fn ranged(name: &str) -> Option<(&str, Option<u64>)> {
-    // Nearly every name has no option at all: skip the substring search for those.
-    if !name.as_bytes().contains(&b';') {
-        return None;
-    }
-    let (base, options) = name.split_once(";range=")?;
-    let (_, end) = options.split_once('-')?;
-    if end == "*" {
-        Some((base, None))
-    } else {
-        end.parse().ok().map(|e| (base, Some(e)))
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn range_options_are_read() {
-        assert_eq!(ranged("member;range=0-1499"), Some(("member", Some(1499))));
-        assert_eq!(ranged("member;range=1500-*"), Some(("member", None)));
-        assert_eq!(ranged("member"), None);
-    }
-}
+mod tests;

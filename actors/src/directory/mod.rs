@@ -31,6 +31,7 @@ mod pool;
 pub mod record;
 mod settings;
 pub mod tls;
+pub mod withheld;
 
 pub use actor::{DirectoryActor, Lease};
 pub use messages::{BindConnection, Checkout, CheckoutWrites, ReturnUserConnection, TakeUserConnection};

@@ -1,16 +1,20 @@
 //! Building the protocol's `Record` (PROTOCOL.md §2.6) from a raw entry: objectGUID and
 //! entryUUID as `guid`, objectSid as `S-1-…`, binary values base64, `enabled` from
-//! userAccountControl, password attributes never exported.
+//! userAccountControl, secret-bearing attributes never exported (`withheld.rs`).
+//!
+//! Each attribute appears once, under its plain name, with every value (§2.6): ranged
+//! parts (`member;range=0-1499`, and the empty `member` a Windows DC sends beside them)
+//! are merged here whatever the caller did ([`RawEntry::merged`], [MS-ADTS]
+//! 3.1.1.3.1.3.3); following the ranges to their end is the caller's
+//! ([`RawEntry::complete_ranges`]).
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
-use super::entry::RawEntry;
+use super::entry::{Merged, RawEntry};
 use super::settings::DirectoryKind;
+use super::withheld::Withholding;
 
-/// Attributes holding password material: never put in a record.
-const NEVER_EXPORTED: [&str; 6] =
-    ["userpassword", "unicodepwd", "dbcspwd", "ntpwdhistory", "lmpwdhistory", "supplementalcredentials"];
 /// Attributes whose values are binary even when they happen to be valid UTF-8.
 const BINARY: [&str; 8] = [
     "objectguid",
@@ -75,15 +79,23 @@ pub fn entry_guid(kind: DirectoryKind, entry: &RawEntry) -> Option<String> {
 
 /// The record of an entry as JSON text, written straight from the entry's bytes (the
 /// import's hot path: no intermediate `Value`, each attribute classified once). Same
-/// content as [`build`].
+/// content as [`build`]. Withholds the fixed lists only: an import uses [`to_json_with`].
 pub fn to_json(kind: DirectoryKind, entry: &RawEntry) -> String {
-    let slots: Vec<Slot> = entry.attributes.iter().map(|(n, v)| slot(n, v)).collect();
-    serde_json::to_string(&RecordView { kind, entry, slots: &slots }).unwrap_or_default()
+    to_json_with(kind, entry, &mut Withholding::default())
+}
+
+/// [`to_json`], withholding what `withholding` says and noting there each attribute it
+/// dropped.
+pub fn to_json_with(kind: DirectoryKind, entry: &RawEntry, withholding: &mut Withholding) -> String {
+    let attrs = entry.merged();
+    let slots: Vec<Slot> = attrs.iter().map(|m| slot(m, withholding)).collect();
+    serde_json::to_string(&RecordView { kind, entry, attrs: &attrs, slots: &slots }).unwrap_or_default()
 }
 
 struct RecordView<'a> {
     kind: DirectoryKind,
     entry: &'a RawEntry,
+    attrs: &'a [Merged<'a>],
     slots: &'a [Slot],
 }
 
@@ -96,13 +108,16 @@ enum Slot {
     Binary,
 }
 
-fn slot(name: &str, values: &[Vec<u8>]) -> Slot {
-    let is = |n: &str| name.eq_ignore_ascii_case(n);
-    if NEVER_EXPORTED.iter().any(|n| is(n)) || is("objectguid") || is("entryuuid") {
+fn slot(attr: &Merged<'_>, withholding: &mut Withholding) -> Slot {
+    let is = |n: &str| attr.name.eq_ignore_ascii_case(n);
+    if is("objectguid") || is("entryuuid") {
+        Slot::Skip
+    } else if withholding.withholds(attr.name) {
+        withholding.dropped(attr.name);
         Slot::Skip
     } else if is("objectsid") {
         Slot::Sid
-    } else if BINARY.iter().any(|n| is(n)) || values.iter().any(|v| std::str::from_utf8(v).is_err()) {
+    } else if BINARY.iter().any(|n| is(n)) || attr.values().any(|v| std::str::from_utf8(v).is_err()) {
         Slot::Binary
     } else {
         Slot::Text
@@ -110,19 +125,19 @@ fn slot(name: &str, values: &[Vec<u8>]) -> Slot {
 }
 
 struct Attrs<'a> {
-    entry: &'a RawEntry,
+    attrs: &'a [Merged<'a>],
     slots: &'a [Slot],
     binary: bool,
 }
 
 /// Values already found to be UTF-8, written as a JSON array of strings.
-struct Texts<'a>(&'a [Vec<u8>]);
+struct Texts<'a>(&'a Merged<'a>);
 
 impl serde::Serialize for Texts<'_> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = ser.serialize_seq(Some(self.0.len()))?;
-        for v in self.0.iter().filter_map(|v| std::str::from_utf8(v).ok()) {
+        for v in self.0.values().filter_map(|v| std::str::from_utf8(v).ok()) {
             seq.serialize_element(v)?;
         }
         seq.end()
@@ -134,16 +149,16 @@ impl serde::Serialize for Attrs<'_> {
         use serde::ser::SerializeMap;
         let b64 = base64::engine::general_purpose::STANDARD;
         let mut map = ser.serialize_map(None)?;
-        for ((name, values), slot) in self.entry.attributes.iter().zip(self.slots) {
+        for (attr, slot) in self.attrs.iter().zip(self.slots) {
             match (slot, self.binary) {
-                (Slot::Text, false) => map.serialize_entry(name, &Texts(values))?,
+                (Slot::Text, false) => map.serialize_entry(attr.name, &Texts(attr))?,
                 (Slot::Sid, false) => {
-                    let sids: Vec<String> = values.iter().filter_map(|v| sid_string(v)).collect();
-                    map.serialize_entry(name, &sids)?;
+                    let sids: Vec<String> = attr.values().filter_map(|v| sid_string(v)).collect();
+                    map.serialize_entry(attr.name, &sids)?;
                 }
                 (Slot::Binary, true) => {
-                    let encoded: Vec<String> = values.iter().map(|v| b64.encode(v)).collect();
-                    map.serialize_entry(name, &encoded)?;
+                    let encoded: Vec<String> = attr.values().map(|v| b64.encode(v)).collect();
+                    map.serialize_entry(attr.name, &encoded)?;
                 }
                 _ => {}
             }
@@ -163,41 +178,42 @@ impl serde::Serialize for RecordView<'_> {
                 .map(|uac| uac & UAC_ACCOUNTDISABLE == 0),
             DirectoryKind::Ldap => None,
         };
-        let (entry, slots) = (self.entry, self.slots);
+        let (entry, attrs, slots) = (self.entry, self.attrs, self.slots);
         let mut map = ser.serialize_map(Some(6))?;
         map.serialize_entry("dn", &entry.dn)?;
         map.serialize_entry("guid", &entry_guid(self.kind, entry))?;
         map.serialize_entry("deleted", &false)?;
         map.serialize_entry("enabled", &enabled)?;
-        map.serialize_entry("attributes", &Attrs { entry, slots, binary: false })?;
-        map.serialize_entry("binary_attributes", &Attrs { entry, slots, binary: true })?;
+        map.serialize_entry("attributes", &Attrs { attrs, slots, binary: false })?;
+        map.serialize_entry("binary_attributes", &Attrs { attrs, slots, binary: true })?;
         map.end()
     }
 }
 
-/// The record of an entry. Ranged attributes must already be merged by the caller.
+/// The record of an entry as a `Value` (see [`to_json`]), classified the same way.
 pub fn build(kind: DirectoryKind, entry: &RawEntry) -> Value {
+    build_with(kind, entry, &mut Withholding::default())
+}
+
+/// [`build`], withholding what `withholding` says and noting there what it dropped.
+pub fn build_with(kind: DirectoryKind, entry: &RawEntry, withholding: &mut Withholding) -> Value {
     let mut attributes = Map::new();
     let mut binary = Map::new();
     let b64 = base64::engine::general_purpose::STANDARD;
-    for (name, values) in &entry.attributes {
-        let lower = name.to_ascii_lowercase();
-        if NEVER_EXPORTED.contains(&lower.as_str()) || lower == "objectguid" || lower == "entryuuid" {
-            continue;
-        }
-        if lower == "objectsid" {
-            let sids: Vec<Value> = values.iter().filter_map(|v| sid_string(v)).map(Value::String).collect();
-            attributes.insert(name.clone(), Value::Array(sids));
-            continue;
-        }
-        let texts: Option<Vec<&str>> = values.iter().map(|v| std::str::from_utf8(v).ok()).collect();
-        match texts {
-            Some(t) if !BINARY.iter().any(|b| b.eq_ignore_ascii_case(&lower)) => {
-                attributes.insert(name.clone(), json!(t));
+    for attr in entry.merged() {
+        let name = attr.name.to_owned();
+        match slot(&attr, withholding) {
+            Slot::Skip => {}
+            Slot::Sid => {
+                let sids = attr.values().filter_map(|v| sid_string(v)).map(Value::String);
+                attributes.insert(name, Value::Array(sids.collect()));
             }
-            _ => {
-                let encoded: Vec<Value> = values.iter().map(|v| Value::String(b64.encode(v))).collect();
-                binary.insert(name.clone(), Value::Array(encoded));
+            Slot::Text => {
+                let texts = attr.values().filter_map(|v| std::str::from_utf8(v).ok()).map(Value::from);
+                attributes.insert(name, Value::Array(texts.collect()));
+            }
+            Slot::Binary => {
+                binary.insert(name, Value::Array(attr.values().map(|v| Value::String(b64.encode(v))).collect()));
             }
         }
     }
