@@ -13,6 +13,8 @@ mod ad_safety;
 mod cli;
 #[path = "e2e/crash.rs"]
 mod crash;
+#[path = "e2e/deltas.rs"]
+mod deltas;
 #[path = "e2e/ldap.rs"]
 mod ldap;
 #[path = "e2e/link.rs"]

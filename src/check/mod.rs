@@ -6,9 +6,10 @@
 //!
 //! Order: config → storage (writable, safe permissions) → lock (no other instance) →
 //! server (DNS, TCP, TLS, token, protocol version) → each directory (TCP, TLS, bind,
-//! base DN, user-filter search, AD protected groups). Only loopback and the configured hosts are contacted.
+//! base DN, user-filter search, AD protected groups, what imports need). Only loopback and the configured hosts are contacted.
 
 mod directory;
+mod imports;
 mod local;
 mod server;
 

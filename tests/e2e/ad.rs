@@ -202,3 +202,50 @@ async fn a_delta_import_reports_changed_and_deleted_users() {
     let full = first["result"]["result"]["total"].as_u64().unwrap_or(0) as usize;
     assert!(records.len() < full / 10, "a delta should not resend the whole OU: {} of {full} records", records.len());
 }
+
+/// Secret-bearing attributes never leave: a user holding `unixUserPassword` (confidential
+/// in AD's schema) and `userPassword` is imported by a Domain Admin (who may read both)
+/// with `*` and with an explicit list; neither value is in a record or anywhere in the
+/// portal's copy, and the result names what it withheld. (A Domain Admin, because an
+/// ordinary account is not even given a confidential attribute: it could not show the
+/// fault.)
+#[tokio::test]
+async fn an_import_never_exports_a_secret_attribute() {
+    let env = servers::samba();
+    let pid = std::process::id();
+    let ou = format!("OU=ic-secrets-{pid},{}", env.get("AD_TEAM_OU_DN"));
+    let dn = format!("CN=Secret Holder,{ou}");
+    let (unix_pw, user_pw) = (format!("Unix-Zebra-{pid}"), format!("User-Zebra-{pid}"));
+    struct Gone(ServerEnv, String);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = Command::new("ldapdelete")
+                .args(["-r", "-x", "-H", self.0.get("AD_LDAPS_URL"), "-D", self.0.get("AD_ADMIN_DN")])
+                .args(["-w", self.0.get("AD_ADMIN_PW"), &self.1])
+                .env("LDAPTLS_CACERT", self.0.get("AD_CA"))
+                .output();
+        }
+    }
+    let _gone = Gone(env.clone(), ou.clone());
+    assert!(admin_ldif(&env, &format!("dn: {ou}\nchangetype: add\nobjectClass: organizationalUnit\n")));
+    assert!(admin_ldif(
+        &env,
+        &format!(
+            "dn: {dn}\nchangetype: add\nobjectClass: user\nsAMAccountName: icsec{}\nunixUserPassword: {unix_pw}\nuserPassword: {user_pw}\n",
+            pid % 100_000
+        )
+    ));
+    let (sim, _c) = setup_with(&servers::samba_directory("ad", &env)).await;
+    let lists = [json!(["*"]), json!(["cn", "unixUserPassword", "userPassword;binary", "sambaNTPassword"])];
+    for attributes in lists {
+        let (view, records) = import(&sim, "ad", json!({"base_dn": ou, "attributes": attributes})).await;
+        let result = &view["result"];
+        assert_eq!(result["status"], "succeeded", "{result}");
+        assert_eq!(records.len(), 1, "{records:?}");
+        let everything = format!("{records:?}{result}");
+        assert!(!everything.contains(&unix_pw) && !everything.contains(&user_pw), "a secret left: {everything}");
+        assert!(records[0]["attributes"].get("unixUserPassword").is_none(), "{}", records[0]);
+        let withheld = result["result"]["withheld"].as_array().cloned().unwrap_or_default();
+        assert!(withheld.iter().any(|w| w == "unixUserPassword"), "withheld {withheld:?} for {attributes}");
+    }
+}

@@ -447,6 +447,7 @@ async fn check_passes_every_check_on_a_good_setup_and_speaks_json() {
         "directory.corp.bind",
         "directory.corp.base_dn",
         "directory.corp.user_filter",
+        "directory.corp.size_limit",
     ] {
         assert!(line(&out, name).starts_with("OK"), "{name}: {out}");
     }
@@ -454,7 +455,7 @@ async fn check_passes_every_check_on_a_good_setup_and_speaks_json() {
     assert_eq!(code, Some(0));
     let v: Value = serde_json::from_str(out.trim()).expect("one JSON document");
     assert_eq!(v["ok"], true);
-    assert_eq!(v["checks"].as_array().unwrap().len(), 13);
+    assert_eq!(v["checks"].as_array().unwrap().len(), 14);
     assert!(v["checks"].as_array().unwrap().iter().all(|c| c["status"] == "ok"));
 }
 
@@ -631,7 +632,7 @@ async fn check_names_the_cause_and_the_fix_of_each_directory_failure() {
         assert!(line(&out, &format!("directory.ok.{name}")).starts_with("OK"), "{out}");
     }
     assert!(!out.contains(slapd.get("SLAPD_SERVICE_PW")) && !out.contains("not-the-password"));
-    assert!(out.ends_with("5 of 38 checks failed\n"), "{out}");
+    assert!(out.ends_with("5 of 40 checks failed\n"), "{out}");
 }
 
 /// AD directories: `check` resolves the scope policy's protected groups as the AD jobs

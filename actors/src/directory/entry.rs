@@ -7,6 +7,10 @@
 use ldap3::{Ldap, ResultEntry, Scope};
 
 use super::codes::{rc, LdapFailure};
+use super::paged::{Paged, Query};
+
+/// The page size of [`RawEntry::search`] below base scope.
+const SEARCH_PAGE: i32 = 500;
 
 mod range;
 pub use range::{plain_name, range_of, ranged, Merged, Range};
@@ -51,6 +55,21 @@ impl RawEntry {
         filter: &str,
         attrs: &[&str],
     ) -> Result<Vec<RawEntry>, LdapFailure> {
+        if scope != Scope::Base {
+            // Paged: a DC caps an unpaged search at MaxPageSize (sizeLimitExceeded past it).
+            let q = Query {
+                base,
+                scope,
+                filter,
+                attributes: attrs.iter().map(|a| (*a).to_owned()).collect(),
+                controls: Vec::new(),
+                page: SEARCH_PAGE,
+                timeout,
+            };
+            let mut out = Vec::new();
+            Paged::collect(&mut ldap, q, |e| out.push(e)).await?;
+            return Ok(out);
+        }
         let res = ldap
             .with_timeout(timeout)
             .search(base, scope, filter, attrs.to_vec())

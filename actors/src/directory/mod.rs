@@ -27,6 +27,7 @@ pub mod entry;
 pub mod escape;
 pub mod import;
 mod messages;
+pub mod paged;
 mod pool;
 pub mod record;
 mod settings;

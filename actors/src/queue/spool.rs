@@ -95,6 +95,12 @@ impl Spool {
         Ok(out)
     }
 
+    /// Where imports keep what outlives one job (who was in scope at each delta token:
+    /// `directory/import/scope.rs`), beside the spool so [`Spool::tidy`] never sees it.
+    pub fn import_state_dir(&self) -> PathBuf {
+        self.root.with_file_name("import-state")
+    }
+
     pub fn remove_job(&self, id: &str) {
         let _ = fs::remove_dir_all(self.job_dir(id));
     }
