@@ -782,7 +782,7 @@ impl HoldingProxy {
                     Ok(n) => n,
                 };
                 pending.extend_from_slice(&buf[..n]);
-                while let Some((len, op)) = ber_message(&pending) {
+                while let Some((len, _, op)) = crate::harness::ber::message(&pending) {
                     if op == 0x66 && *up_phase.borrow() == Phase::Armed {
                         up_phase.send_replace(Phase::Holding(id));
                     }
@@ -811,31 +811,6 @@ impl HoldingProxy {
         }
         up.abort();
     }
-}
-
-/// The length of the first whole LDAPMessage in `b` and its protocolOp tag, if it is all there.
-fn ber_message(b: &[u8]) -> Option<(usize, u8)> {
-    let (content_len, header) = ber_length(b.get(1..)?)?;
-    let total = 1 + header + content_len;
-    if b.len() < total {
-        return None;
-    }
-    // content: messageID INTEGER (0x02, short length), then the protocolOp
-    let content = &b[1 + header..total];
-    let id_len = *content.get(1)? as usize;
-    let op = *content.get(2 + id_len)?;
-    Some((total, op))
-}
-
-/// A BER length at the start of `b`: (length, bytes it took).
-fn ber_length(b: &[u8]) -> Option<(usize, usize)> {
-    let first = *b.first()?;
-    if first < 0x80 {
-        return Some((first as usize, 1));
-    }
-    let n = (first & 0x7f) as usize;
-    let bytes = b.get(1..1 + n)?;
-    Some((bytes.iter().fold(0usize, |acc, x| (acc << 8) | *x as usize), 1 + n))
 }
 
 /// Item 9: a portal cancel that arrives while the write is at the DC (the DC's answer held

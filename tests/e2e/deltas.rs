@@ -227,7 +227,7 @@ impl PageCapProxy {
                     Ok(n) => n,
                 };
                 pending.extend_from_slice(&buf[..n]);
-                while let Some((len, id, _)) = ber_message(&pending) {
+                while let Some((len, id, _)) = crate::harness::ber::message(&pending) {
                     if contains_bytes(&pending[..len], PAGED_RESULTS_OID) {
                         seen.lock().expect("paged ids").insert(id);
                     }
@@ -247,7 +247,7 @@ impl PageCapProxy {
             };
             pending.extend_from_slice(&buf[..n]);
             let mut out = Vec::new();
-            while let Some((len, id, op)) = ber_message(&pending) {
+            while let Some((len, id, op)) = crate::harness::ber::message(&pending) {
                 if paged.lock().expect("paged ids").contains(&id) {
                     out.extend_from_slice(&pending[..len]);
                     pending.drain(..len);
@@ -294,28 +294,6 @@ fn size_limit_done(id: &[u8]) -> Vec<u8> {
     let mut msg = vec![0x30, body.len() as u8];
     msg.extend(body);
     msg
-}
-
-/// The first whole LDAPMessage in `b`: (length, messageID bytes, protocolOp tag).
-fn ber_message(b: &[u8]) -> Option<(usize, Vec<u8>, u8)> {
-    let (content_len, header) = ber_length(b.get(1..)?)?;
-    let total = 1 + header + content_len;
-    if b.len() < total {
-        return None;
-    }
-    let content = &b[1 + header..total];
-    let id_len = *content.get(1)? as usize;
-    let id = content.get(2..2 + id_len)?.to_vec();
-    Some((total, id, *content.get(2 + id_len)?))
-}
-
-fn ber_length(b: &[u8]) -> Option<(usize, usize)> {
-    let first = *b.first()?;
-    if first < 0x80 {
-        return Some((first as usize, 1));
-    }
-    let n = (first & 0x7f) as usize;
-    Some((b.get(1..1 + n)?.iter().fold(0usize, |acc, x| (acc << 8) | *x as usize), 1 + n))
 }
 
 /// Item 4: more deletions than the DC returns to one search (its MaxPageSize, here 20

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod ber;
 pub mod browser;
 pub mod connector;
 pub mod servers;
