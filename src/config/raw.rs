@@ -86,6 +86,7 @@ pub struct RawDirectory {
     pub connect_timeout: Option<Spanned<String>>,
     pub operation_timeout: Option<Spanned<String>>,
     pub policy: Option<Spanned<RawPolicy>>,
+    pub withhold_attributes: Option<Spanned<Vec<String>>>,
 }
 
 /// `[directories.NAME.policy]`: what the portal may change here.

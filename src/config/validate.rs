@@ -339,6 +339,10 @@ impl Validator<'_, '_> {
             self.c.at(d.pool_min.as_ref().map(|s| s.span()), &key("pool_min"), "is larger than pool_max");
         }
         let policy = self.policy(d.policy.map(Spanned::into_inner), &d.base_dn, &key("policy"));
+        let withhold_attributes = d.withhold_attributes.map(Spanned::into_inner).unwrap_or_default();
+        if withhold_attributes.iter().any(|a| a.trim().is_empty()) {
+            self.c.at(None, &key("withhold_attributes"), "holds an empty attribute name");
+        }
         let connect_timeout = self.duration(&d.connect_timeout, &key("connect_timeout"), Duration::from_secs(5));
         let operation_timeout = self.duration(&d.operation_timeout, &key("operation_timeout"), Duration::from_secs(30));
         Some(DirectorySettings {
@@ -356,6 +360,7 @@ impl Validator<'_, '_> {
             connect_timeout,
             operation_timeout,
             policy,
+            withhold_attributes,
         })
     }
 }

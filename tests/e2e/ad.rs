@@ -159,7 +159,9 @@ async fn a_delta_import_reports_changed_and_deleted_users() {
     let env = servers::samba();
     // A Domain Admin: deletions are seen in CN=Deleted Objects, which AD shows only to
     // administrators (an ordinary account's show-deleted search there answers nothing).
-    let (sim, _c) = setup_with(&servers::samba_directory("ad", &env)).await;
+    // The directory's own deny list is withheld like a secret.
+    let config = servers::samba_directory("ad", &env) + "withhold_attributes = [\"description\"]\n";
+    let (sim, _c) = setup_with(&config).await;
     let ou = env.get("AD_STAFF_DN");
     let (first, _) = import(&sim, "ad", json!({"base_dn": ou})).await;
     let token = first["result"]["result"]["delta_token"].as_str().unwrap().to_owned();
@@ -231,12 +233,15 @@ async fn an_import_never_exports_a_secret_attribute() {
     assert!(admin_ldif(
         &env,
         &format!(
-            "dn: {dn}\nchangetype: add\nobjectClass: user\nsAMAccountName: icsec{}\nunixUserPassword: {unix_pw}\nuserPassword: {user_pw}\n",
+            "dn: {dn}\nchangetype: add\nobjectClass: user\nsAMAccountName: icsec{}\nunixUserPassword: {unix_pw}\nuserPassword: {user_pw}\ndescription: badge-{pid}\n",
             pid % 100_000
         )
     ));
-    let (sim, _c) = setup_with(&servers::samba_directory("ad", &env)).await;
-    let lists = [json!(["*"]), json!(["cn", "unixUserPassword", "userPassword;binary", "sambaNTPassword"])];
+    // The directory's own deny list is withheld like a secret.
+    let config = servers::samba_directory("ad", &env) + "withhold_attributes = [\"description\"]\n";
+    let (sim, _c) = setup_with(&config).await;
+    let lists =
+        [json!(["*"]), json!(["cn", "description", "unixUserPassword", "userPassword;binary", "sambaNTPassword"])];
     for attributes in lists {
         let (view, records) = import(&sim, "ad", json!({"base_dn": ou, "attributes": attributes})).await;
         let result = &view["result"];
@@ -247,5 +252,6 @@ async fn an_import_never_exports_a_secret_attribute() {
         assert!(records[0]["attributes"].get("unixUserPassword").is_none(), "{}", records[0]);
         let withheld = result["result"]["withheld"].as_array().cloned().unwrap_or_default();
         assert!(withheld.iter().any(|w| w == "unixUserPassword"), "withheld {withheld:?} for {attributes}");
+        assert!(!everything.contains(&format!("badge-{pid}")), "the deny list's attribute left: {everything}");
     }
 }

@@ -49,6 +49,9 @@ pub struct DirectorySettings {
     pub operation_timeout: Duration,
     /// The local limit on what the portal may change in this directory.
     pub policy: ScopePolicy,
+    /// Attributes an import never exports, besides the built-in secret-bearing ones and
+    /// what the schema marks confidential (`withhold_attributes`; names or OIDs).
+    pub withhold_attributes: Vec<String>,
 }
 
 /// `[directories.NAME.policy]`: enforced by the AD executor on what the directory says

@@ -37,6 +37,7 @@ fn settings(url: url::Url) -> DirectorySettings {
         connect_timeout: Duration::from_secs(1),
         operation_timeout: Duration::from_millis(700),
         policy: ScopePolicy::defaults(&crate::directory::dn::Dn::root()),
+        withhold_attributes: Vec::new(),
     }
 }
 

@@ -37,14 +37,16 @@ impl Withholding {
         attributes: &mut Vec<String>,
     ) -> Result<Withholding, JobError> {
         let s = &lease.settings;
-        let mut withholding = match s.kind {
+        let mut names = match s.kind {
             // Unknown confidential attributes could go out with `*`: no schema, no import.
             DirectoryKind::ActiveDirectory => confidential_attributes(&lease.ldap, s.operation_timeout)
                 .await
-                .map(Withholding::with_confidential)
                 .map_err(|e| e.to_job_error("reading the schema's confidential attributes"))?,
-            DirectoryKind::Ldap => Withholding::default(),
+            DirectoryKind::Ldap => Vec::new(),
         };
+        // The directory's own deny list (`withhold_attributes`) counts as confidential.
+        names.extend(s.withhold_attributes.iter().cloned());
+        let mut withholding = Withholding::with_confidential(names);
         *attributes = withholding.plan(attributes);
         withholding.save(queue, job_id).await?;
         Ok(withholding)
