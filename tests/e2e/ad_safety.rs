@@ -1178,3 +1178,26 @@ async fn review_dns_as_written_primary_groups_and_taken_names_get_plain_answers(
     assert_eq!(code(&r), "already_exists", "{r}");
     assert!(r["error"]["message"].as_str().unwrap_or_default().contains(env.get("AD_USER_OK")), "{r}");
 }
+
+/// Machine-like names on create (noPac, CVE-2021-42278): a sAMAccountName ending in `$`
+/// is the job's error; the name of a computer without its `$` is refused.
+#[tokio::test]
+async fn review_a_user_never_gets_a_machine_like_name() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "rvmach");
+    let t = tag();
+    let computer = format!("CN=icpc{t},{}", ou.dn);
+    assert!(admin_ldif(
+        &env,
+        &format!("dn: {computer}\nchangetype: add\nobjectClass: computer\nsAMAccountName: icpc{t}$\n")
+    ));
+    let config = delegated_with_policy(&env, &[samba_spelled_scope(&env)]);
+    let (sim, _c) = start(&config).await;
+    let parent = samba_spelled(&env, &ou.dn);
+    let dollar = json!({"directory": "ad", "parent_dn": parent, "sam_account_name": format!("icfake{t}$")});
+    assert_eq!(code(&run(&sim, "ad.create_user", dollar).await), "invalid_job");
+    let shadow = json!({"directory": "ad", "parent_dn": parent, "sam_account_name": format!("icpc{t}"), "cn": format!("Shadow {t}")});
+    let r = run(&sim, "ad.create_user", shadow).await;
+    assert_eq!(code(&r), "constraint_violation", "{r}");
+    assert!(users_under(&env, &ou.dn, &format!("(sAMAccountName=icpc{t})")).is_empty(), "created anyway");
+}

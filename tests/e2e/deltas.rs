@@ -556,3 +556,47 @@ async fn item9_a_size_limited_paged_search_fails_clearly_and_check_warns() {
         "no check warning:\n{text}"
     );
 }
+
+// === found by review ===
+
+/// A filter on an attribute imports never export would reveal its value one guess at a
+/// time (`(unixUserPassword=Un*)` matching or not): refused, in every spelling, before
+/// any search; an import group `object: groups` (not built yet) is refused, not answered
+/// with users; a delta token this connector never gave is refused, and a delta that
+/// could not run as one says `"mode": "full"`.
+#[tokio::test]
+async fn review_filters_on_secrets_unknown_objects_and_unusable_tokens_are_refused() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "rvfilter");
+    let t = tag();
+    add(
+        &env,
+        &format!("CN=Filter Secret,{}", ou.dn),
+        &format!("objectClass: user\nsAMAccountName: icfs{t}\nunixUserPassword: UnixSecret-{t}\n"),
+    );
+    let (sim, _c) = start(&admin_config(&env, env.get("AD_BASE_DN"), env.get("AD_LDAPS_URL"), "")).await;
+    for filter in [
+        format!("(&(sAMAccountName=icfs{t})(unixUserPassword=UnixSe*))"),
+        format!("(&(sAMAccountName=icfs{t})(userPassword=x*))"),
+        format!("(&(sAMAccountName=icfs{t})(1.2.840.113556.1.4.1910=U*))"),
+        "(msFVE-RecoveryPassword=1*)".to_owned(),
+    ] {
+        let (view, records) =
+            import(&sim, "ad", json!({"base_dn": ou.dn, "filter": filter, "attributes": ["1.1"]})).await;
+        assert_eq!(view["result"]["error"]["code"], "forbidden_by_policy", "{filter}: {}", view["result"]);
+        assert!(records.is_empty(), "{filter}: {records:?}");
+    }
+    let (view, _) = import(&sim, "ad", json!({"base_dn": ou.dn, "object": "groups"})).await;
+    assert_eq!(view["result"]["error"]["code"], "invalid_job", "{}", view["result"]);
+    for bad in ["garbage", "ad-usn:x:notanumber", "ldap-ts:20200101000000Z"] {
+        let (view, _) = import(&sim, "ad", json!({"base_dn": ou.dn, "mode": "delta", "delta_token": bad})).await;
+        assert_eq!(view["result"]["error"]["code"], "invalid_job", "{bad}: {}", view["result"]);
+    }
+    let (full, _) = import_ok(&sim, json!({"base_dn": ou.dn})).await;
+    assert_eq!(full["mode"], "full", "{full}");
+    let other_dc = "ad-usn:00000000-0000-0000-0000-000000000000:1";
+    let (result, _) = import_ok(&sim, json!({"base_dn": ou.dn, "mode": "delta", "delta_token": other_dc})).await;
+    assert_eq!(result["mode"], "full", "a token of another DC ran a full import and must say so: {result}");
+    let (result, _) = import_ok(&sim, json!({"base_dn": ou.dn, "mode": "delta", "delta_token": token(&full)})).await;
+    assert_eq!(result["mode"], "delta", "{result}");
+}

@@ -98,6 +98,17 @@ pub const SECURITY_ATTRIBUTES: &[&str] = &[
     "msTSHomeDrive",
     // Legacy Terminal Services blob: initial program and profile path in one value.
     "userParameters",
+    // Identity anchors elsewhere: the Entra Connect source anchor (writing it takes over
+    // the cloud account), Unix logon names and homes of RFC 2307 clients, certificates
+    // (weak certificate mapping), the primary-computer and hidden-object flags.
+    "mS-DS-ConsistencyGuid",
+    "uid",
+    "msSFU30Name",
+    "unixHomeDirectory",
+    "gecos",
+    "userCertificate",
+    "msDS-PrimaryComputer",
+    "showInAdvancedViewOnly",
     "loginShell",
     "gPLink",
     "gPCFileSysPath",

@@ -296,7 +296,10 @@ async fn resolve_configured(ctx: &Reader, domain: &str, written: &str) -> Result
     let found = match (Sid::parse(written.trim()), Dn::parse(written)) {
         (Some(sid), _) => {
             // A SID that names nothing here protects nothing: it fails closed like a name.
-            let filter = format!("(objectSid={})", filter_bytes(sid.as_bytes()));
+            // Only a group or an account: a SID of the domain itself or of a well-known
+            // identity (Authenticated Users) would resolve and protect nothing.
+            let filter =
+                format!("(&(objectSid={})(|(objectClass=group)(objectClass=user)))", filter_bytes(sid.as_bytes()));
             one_sid(ctx, domain, Scope::Subtree, &filter).await?
         }
         (_, Ok(dn)) if !dn.is_root() && written.contains('=') => {

@@ -222,5 +222,25 @@ impl Withholding {
     }
 }
 
+/// The attribute descriptions a search filter tests (RFC 4515 §3: the `attr` of each
+/// `(attr=…)`, `(attr>=…)`, `(attr~=…)`, `(attr:rule:=…)` item). Parentheses inside
+/// values are always escaped (`\28`, `\29`), so a scan for `(` finds every item.
+pub fn filter_attributes(filter: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = filter;
+    while let Some(i) = rest.find('(') {
+        rest = &rest[i + 1..];
+        if rest.starts_with(['&', '|', '!', '(']) {
+            continue;
+        }
+        let end = rest.find(['=', '~', '<', '>', ':', ')']).unwrap_or(rest.len());
+        let attr = rest[..end].trim();
+        if !attr.is_empty() {
+            out.push(attr.to_owned());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

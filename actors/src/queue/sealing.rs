@@ -22,6 +22,13 @@ pub const KEY_FILE: &str = "connector.key";
 const NONCE_LEN: usize = 12;
 /// Payload fields that are `{attribute: [values]}` maps (`ad.create_user`, `ad.update_user`).
 const ATTRIBUTE_MAPS: [&str; 4] = ["attributes", "replace", "add", "delete"];
+/// Whether a payload field's name says it holds a secret (`password`, `pwd`, `secret`,
+/// in any case or spelling around them).
+fn sounds_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k != "must_change_password" && ["passw", "pwd", "secret"].iter().any(|s| k.contains(s))
+}
+
 /// Sealed attribute values are kept under `@<field>` (no payload field starts with `@`).
 const ATTRIBUTE_MAP_PREFIX: &str = "@";
 
@@ -87,7 +94,22 @@ impl Sealer {
                 secrets.insert(field.to_owned(), v);
             }
         }
+        // Any other field that sounds like a secret (a portal's typo of `password`, say).
+        let named: Vec<String> = payload.keys().filter(|k| sounds_secret(k)).cloned().collect();
+        for key in named {
+            if let Some(v) = payload.remove(&key) {
+                secrets.insert(key, v);
+            }
+        }
         for field in ATTRIBUTE_MAPS {
+            // A map of the wrong JSON type is refused when the job runs; until then it is
+            // sealed whole, since it may hold a password in any shape.
+            if payload.get(field).is_some_and(|v| !v.is_object()) {
+                if let Some(v) = payload.remove(field) {
+                    secrets.insert(field.to_owned(), v);
+                }
+                continue;
+            }
             let Some(Value::Object(map)) = payload.get_mut(field) else { continue };
             let names: Vec<String> = map.keys().filter(|k| is_secret_attribute(k)).cloned().collect();
             let moved: Map<String, Value> = names.into_iter().filter_map(|k| map.remove(&k).map(|v| (k, v))).collect();

@@ -126,6 +126,7 @@ pub async fn create(ctx: &AdContext, p: &CreateUser) -> Result<Value, JobError> 
     let parent = parse_dn(&p.parent_dn, "`parent_dn`")?;
     within_scope(policy, &p.parent_dn)?;
     let cn = p.cn.clone().or_else(|| p.display_name.clone()).unwrap_or_else(|| p.sam_account_name.clone());
+    refuse_machine_like(ctx, &p.sam_account_name).await?;
     if cn.chars().any(char::is_control) {
         return Err(JobError::invalid_job("the user's name (cn, display_name) holds a control character"));
     }
@@ -215,6 +216,33 @@ async fn own_entry(ctx: &AdContext, p: &CreateUser, dn: &str, intent: &Value) ->
         Ok(()) // added by this job before a crash, between the add and its GUID's journal line
     } else {
         Err(exists("it cannot be shown to be this job's own: created before this job, or on another DC"))
+    }
+}
+
+/// A user's sAMAccountName never ends in `$` (machine accounts do), nor names a
+/// computer without its `$`: such a name is the first step of noPac (CVE-2021-42278,
+/// CVE-2021-42287), where a DC confuses the user with a computer.
+async fn refuse_machine_like(ctx: &AdContext, sam: &str) -> Result<(), JobError> {
+    if sam.ends_with('$') {
+        return Err(JobError::invalid_job(format!(
+            "sam_account_name `{sam}` ends in `$`, which only machine accounts do"
+        )));
+    }
+    let filter = format!("(&(sAMAccountName={}$)(objectClass=computer))", filter_value(sam));
+    let root = ctx.search("", Scope::Base, "(objectClass=*)", &["defaultNamingContext"]).await;
+    let domain =
+        root.ok().and_then(|r| r.first().and_then(|e| e.first_text("defaultNamingContext")).map(str::to_owned));
+    let domain = domain.unwrap_or_else(|| ctx.lease.settings.base_dn.clone());
+    let found = ctx
+        .search(&domain, Scope::Subtree, &filter, &["1.1"])
+        .await
+        .map_err(|e| e.to_job_error("checking computer names"))?;
+    match found.first() {
+        Some(computer) => Err(JobError::new(
+            ErrorCode::ConstraintViolation,
+            format!("sam_account_name `{sam}` is the name of the computer {} without its `$`", computer.dn),
+        )),
+        None => Ok(()),
     }
 }
 

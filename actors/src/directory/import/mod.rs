@@ -97,13 +97,16 @@ pub async fn run(job: ImportJob) -> Result<Value, JobError> {
     plan.keep_scope(&job, &store, &token).await;
     let progress = job.queue.send(GetProgress { id: job.job_id.clone() }).await.map_err(qerr)?.map_err(qerr)?;
     let withheld = Withholding::load(&job.queue, &job.job_id).await?;
-    Ok(result(progress.records_stored, progress.records_deleted, &token, withheld.withheld()))
+    let mode = if plan.delta.is_some() { "delta" } else { "full" };
+    Ok(result(progress.records_stored, progress.records_deleted, &token, withheld.withheld(), mode))
 }
 
 /// The job's result (PROTOCOL.md §3 `ldap.import`): `withheld` names the requested (or,
-/// with `*`, returned) secret-bearing attributes that were not exported.
-fn result(total: u64, deleted: u64, token: &str, withheld: &[String]) -> Value {
-    json!({"total": total, "deleted": deleted, "delta_token": token, "withheld": withheld})
+/// with `*`, returned) secret-bearing attributes that were not exported; `mode` says
+/// what ran: `full` also for a delta asked without a token or with a token of another DC
+/// (the portal must then reconcile: what the import did not send is gone).
+fn result(total: u64, deleted: u64, token: &str, withheld: &[String], mode: &str) -> Value {
+    json!({"total": total, "deleted": deleted, "delta_token": token, "withheld": withheld, "mode": mode})
 }
 
 async fn read_step(job: &ImportJob, step: &str) -> Result<Option<Value>, JobError> {

@@ -31,26 +31,38 @@ pub struct AdPosition {
     pub domain: Option<String>,
 }
 
-/// The USN a delta import starts after, if the token is from this DC.
-pub fn delta_usn(p: &Import, invocation: &str) -> Option<u64> {
-    if p.mode != ImportMode::Delta {
-        return None;
-    }
-    let token = p.delta_token.as_deref()?;
-    let rest = token.strip_prefix("ad-usn:")?;
-    let (inv, usn) = rest.rsplit_once(':')?;
-    if inv != invocation {
-        tracing::info!("delta token is from another domain controller; running a full import");
-        return None;
-    }
-    usn.parse().ok()
+/// A delta's token that is not one this connector hands out (or not for this kind of
+/// directory): the job's error, never a silent full import.
+fn unusable(token: &str) -> JobError {
+    JobError::invalid_job(format!(
+        "delta_token `{token}` is not a token this connector gave for this directory: run a full import and use its token"
+    ))
 }
 
-/// The time a delta on another LDAP server starts at (`YYYYMMDDHHMMSSZ`).
-pub fn delta_time(p: &Import) -> Option<String> {
-    match (p.mode, p.delta_token.as_deref().and_then(|t| t.strip_prefix("ldap-ts:"))) {
-        (ImportMode::Delta, Some(ts)) if ts.len() == 15 && ts.ends_with('Z') => Some(ts.to_owned()),
-        _ => None,
+/// The USN a delta import starts after: `None` for a full import, a delta without a
+/// token, or a token from another DC (a USN means nothing elsewhere: the import then runs
+/// full, and its result says `"mode": "full"`). A token that does not parse is an error.
+pub fn delta_usn(p: &Import, invocation: &str) -> Result<Option<u64>, JobError> {
+    let Some(token) = p.delta_token.as_deref().filter(|_| p.mode == ImportMode::Delta) else { return Ok(None) };
+    let parsed = token.strip_prefix("ad-usn:").and_then(|rest| rest.rsplit_once(':'));
+    let Some((inv, usn)) = parsed else { return Err(unusable(token)) };
+    let usn: u64 = usn.parse().map_err(|_| unusable(token))?;
+    if inv != invocation {
+        tracing::warn!("delta token is from another domain controller; running a full import");
+        return Ok(None);
+    }
+    Ok(Some(usn))
+}
+
+/// The time a delta on another LDAP server starts at (`YYYYMMDDHHMMSSZ`); `None` for a
+/// full import or a delta without a token; a token that does not parse is an error.
+pub fn delta_time(p: &Import) -> Result<Option<String>, JobError> {
+    let Some(token) = p.delta_token.as_deref().filter(|_| p.mode == ImportMode::Delta) else { return Ok(None) };
+    match token.strip_prefix("ldap-ts:") {
+        Some(ts) if ts.len() == 15 && ts.ends_with('Z') && ts[..14].bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Some(ts.to_owned()))
+        }
+        _ => Err(unusable(token)),
     }
 }
 

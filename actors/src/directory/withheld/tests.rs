@@ -74,3 +74,14 @@ fn a_withholding_knows_the_schema_s_confidential_attributes_and_what_it_dropped(
     let journaled: Withholding = serde_json::from_value(serde_json::to_value(&w).unwrap()).unwrap();
     assert_eq!((journaled.withheld(), journaled.confidential.len()), (w.withheld(), 2));
 }
+
+#[test]
+fn every_attribute_a_filter_tests_is_found() {
+    let f = "(&(sAMAccountName=rv\\28x\\29)(|(unixUserPassword=Unix*)(!(OID.2.5.4.35;binary>=a)))(msFVE-RecoveryPassword:caseExactMatch:=1)(:dn:2.4.6:=x))";
+    assert_eq!(
+        filter_attributes(f),
+        vec!["sAMAccountName", "unixUserPassword", "OID.2.5.4.35;binary", "msFVE-RecoveryPassword"]
+    );
+    let mut w = Withholding::default();
+    assert!(filter_attributes(f).iter().filter(|a| w.withholds(a)).count() >= 3);
+}

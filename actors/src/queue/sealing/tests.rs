@@ -43,3 +43,18 @@ fn password_like_attribute_values_are_sealed_in_every_attribute_map() {
     sealer.unseal_into("j-1", &sealed, &mut payload).unwrap();
     assert_eq!(Value::Object(payload), original);
 }
+
+#[test]
+fn maps_of_the_wrong_type_and_secret_sounding_fields_are_sealed_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = Sealer::open(dir.path()).unwrap();
+    let original = json!({"directory": "ad", "must_change_password": true,
+        "attributes": [{"userPassword": ["Kiwi-1"]}], "replace": [["unicodePwd", "Kiwi-2"]], "Password": "Kiwi-3"});
+    let mut payload = original.as_object().unwrap().clone();
+    let sealed = sealer.seal_secrets("j-1", &mut payload).unwrap();
+    let stored = Value::Object(payload.clone()).to_string();
+    assert!(!stored.contains("Kiwi"), "{stored}");
+    assert!(stored.contains("must_change_password"), "{stored}");
+    sealer.unseal_into("j-1", &sealed, &mut payload).unwrap();
+    assert_eq!(Value::Object(payload), original);
+}
