@@ -49,8 +49,9 @@ pub const IN_SCOPE: Key = [0; 16];
 pub const LEFT: Key = [0xff; 16];
 /// Scope files kept per scope.
 pub const KEEP: usize = 4;
-/// Records sorted in memory at once while building (4 MiB).
-pub const RUN: usize = 131_072;
+/// Records sorted in memory at once while building (1 MiB: at 4 MiB the 1M-user import's
+/// peak RSS grew from 29 to 35 MiB, measured).
+pub const RUN: usize = 32_768;
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()

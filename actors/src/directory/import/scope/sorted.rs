@@ -68,7 +68,7 @@ pub fn build(records: &Path, old: Option<&Path>, target: &Path) -> io::Result<()
     if records.exists() {
         let mut input = Reader::open(records)?;
         loop {
-            let mut run: Vec<Record> = Vec::with_capacity(RUN.min(4096));
+            let mut run: Vec<Record> = Vec::with_capacity(RUN);
             while run.len() < RUN {
                 match input.next()? {
                     Some(r) => run.push(r),
