@@ -226,9 +226,13 @@ async fn deleted_phase(run: &mut Run<'_>, container: &str, usn: u64) -> Result<(
         .map_err(|e| e.to_job_error("deleted-objects search"))?;
     run.deleted_groups = found.groups();
     for t in &found.of_class {
+        // Without this host's record of the token's scope, a user that moved out and was
+        // then deleted cannot be told from one never in scope: every deletion of the class
+        // is sent (more, never fewer; the portal ignores GUIDs it does not hold).
         let known = match (&run.old_scope, &t.key) {
             (Some(f), Some(k)) => f.contains(k).map_err(|e| JobError::internal(format!("reading the scope: {e}")))?,
-            _ => false,
+            (None, _) => true,
+            (Some(_), None) => false,
         };
         if known || found.was_within(t, &run.base) {
             run.push_gone(&t.dn, t.guid.clone(), t.key, "deleted").await?;
