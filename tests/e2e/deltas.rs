@@ -599,3 +599,26 @@ async fn review_filters_on_secrets_unknown_objects_and_unusable_tokens_are_refus
     let (result, _) = import_ok(&sim, json!({"base_dn": ou.dn, "mode": "delta", "delta_token": token(&full)})).await;
     assert_eq!(result["mode"], "delta", "{result}");
 }
+
+/// A user still under the base that stops matching the job's filter (the common
+/// "enabled users only" filter, and a user disabled since the token) left the import's
+/// scope: it arrives as `moved_out`, as a user moved out of the base does.
+#[tokio::test]
+async fn review_a_user_who_stops_matching_the_filter_leaves_the_scope() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "rvunmatch");
+    let t = tag();
+    let dn = format!("CN=Unmatched,{}", ou.dn);
+    add(&env, &dn, &format!("objectClass: user\nsAMAccountName: icum{t}\nuserAccountControl: 544\n"));
+    let id = guid(&env, &dn);
+    let (sim, _c) = start(&admin_config(&env, env.get("AD_BASE_DN"), env.get("AD_LDAPS_URL"), "")).await;
+    let enabled = "(&(objectCategory=person)(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))";
+    let (first, records) = import_ok(&sim, json!({"base_dn": ou.dn, "filter": enabled})).await;
+    assert!(records.iter().any(|r| r["guid"] == id.as_str()), "{records:?}");
+    modify(&env, &dn, "replace: userAccountControl\nuserAccountControl: 546\n");
+    let (_, records) =
+        import_ok(&sim, json!({"base_dn": ou.dn, "filter": enabled, "mode": "delta", "delta_token": token(&first)}))
+            .await;
+    let r = records.iter().find(|r| r["guid"] == id.as_str()).unwrap_or_else(|| panic!("not sent: {records:?}"));
+    assert_eq!((r["deleted"].as_bool(), r["reason"].as_str()), (Some(true), Some("moved_out")), "{r}");
+}

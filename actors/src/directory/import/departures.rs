@@ -4,7 +4,8 @@
 //! A move (modrdn, RFC 4511 §4.9) changes the entry, so it shows among the entries of
 //! the class changed since the token anywhere in the naming context (AD `uSNChanged`,
 //! [MS-ADTS] 3.1.1.1.9; elsewhere `modifyTimestamp`); of those, the ones now outside the
-//! base (compared as [`Dn`]s) that the token's scope file lists left it. Without that
+//! base (compared as [`Dn`]s), or under it but no longer matching the job's filter, that
+//! the token's scope file lists left it. Without that
 //! file (a new host, or an old token) nobody can tell which of them were ever in scope,
 //! so every one is reported: a departure of an entry the portal never had is harmless,
 //! one missed would keep a user the portal should drop.
@@ -54,6 +55,21 @@ pub async fn phase(run: &mut Run<'_>, delta: &Delta) -> Result<(), JobError> {
     })
     .await
     .map_err(|e| e.to_job_error("departures search"))?;
+    // Still under the base, but no longer matching the job's filter (an "enabled users"
+    // filter and a user disabled since): it left the scope too.
+    let unmatched = format!("(&{}{}(!{}))", run.plan.class.class_filter(kind), delta.changed, run.plan.entry_filter());
+    let q = Query {
+        base: &run.plan.base,
+        scope: Scope::Subtree,
+        filter: &unmatched,
+        attributes: vec![guid.to_owned()],
+        controls: Vec::new(),
+        page: run.page,
+        timeout,
+    };
+    Paged::collect(&mut ldap, q, |e| gone.push((e.dn.clone(), entry_guid(kind, &e), member_key(kind, &e))))
+        .await
+        .map_err(|e| e.to_job_error("departures search (filter)"))?;
     for (dn, guid, member) in gone {
         let was_in = match (&run.old_scope, &member) {
             (Some(f), Some(m)) => f.contains(m).map_err(|e| JobError::internal(format!("reading the scope: {e}")))?,
