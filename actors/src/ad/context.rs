@@ -93,6 +93,15 @@ impl AdContext {
         RawEntry::search(self.ldap(), self.timeout(), base, scope, filter, attrs).await
     }
 
+    /// The domain's DN (the root DSE's `defaultNamingContext`), where names must be
+    /// unique; the directory's `base_dn` when the root DSE does not say.
+    pub async fn domain(&self) -> String {
+        let root = self.search("", Scope::Base, "(objectClass=*)", &["defaultNamingContext"]).await;
+        let named =
+            root.ok().and_then(|r| r.first().and_then(|e| e.first_text("defaultNamingContext")).map(str::to_owned));
+        named.unwrap_or_else(|| self.lease.settings.base_dn.clone())
+    }
+
     /// The directory's attribute schema, read at the first need.
     pub async fn schema(&self) -> Result<Arc<Schema>, JobError> {
         self.knowledge.schema(&self.lease).await

@@ -208,6 +208,17 @@ pub struct Resolved<'a> {
     pub options: Vec<String>,
 }
 
+impl Resolved<'_> {
+    /// The attribute description to send the DC: lDAPDisplayName plus the options as
+    /// written (RFC 4512 §2.5: `name;option;…`).
+    pub fn description(&self) -> String {
+        std::iter::once(self.def.name.as_str())
+            .chain(self.options.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{written}` is not an attribute of the directory's schema")]
 pub struct UnknownAttribute {

@@ -82,9 +82,7 @@ async fn requested(ctx: &AdContext, p: &CreateUser, fixed: &Attrs) -> Result<Att
             )));
         }
         if !values.is_empty() {
-            let name =
-                std::iter::once(r.def.name.clone()).chain(r.options.iter().cloned()).collect::<Vec<_>>().join(";");
-            out.push((name.into_bytes(), values.iter().map(|v| v.as_bytes().to_vec()).collect()));
+            out.push((r.description().into_bytes(), values.iter().map(|v| v.as_bytes().to_vec()).collect()));
         }
     }
     Ok(out)
@@ -229,10 +227,7 @@ async fn refuse_machine_like(ctx: &AdContext, sam: &str) -> Result<(), JobError>
         )));
     }
     let filter = format!("(&(sAMAccountName={}$)(objectClass=computer))", filter_value(sam));
-    let root = ctx.search("", Scope::Base, "(objectClass=*)", &["defaultNamingContext"]).await;
-    let domain =
-        root.ok().and_then(|r| r.first().and_then(|e| e.first_text("defaultNamingContext")).map(str::to_owned));
-    let domain = domain.unwrap_or_else(|| ctx.lease.settings.base_dn.clone());
+    let domain = ctx.domain().await;
     let found = ctx
         .search(&domain, Scope::Subtree, &filter, &["1.1"])
         .await
@@ -258,11 +253,7 @@ async fn taken(ctx: &AdContext, p: &CreateUser, dn: &str) -> JobError {
     if let Some(upn) = &p.user_principal_name {
         terms.push_str(&format!("(userPrincipalName={})", filter_value(upn)));
     }
-    let base = ctx.lease.settings.base_dn.clone();
-    let root = ctx.search("", Scope::Base, "(objectClass=*)", &["defaultNamingContext"]).await;
-    let domain =
-        root.ok().and_then(|r| r.first().and_then(|e| e.first_text("defaultNamingContext")).map(str::to_owned));
-    let clash = ctx.search(&domain.unwrap_or(base), Scope::Subtree, &format!("(|{terms})"), &["1.1"]).await;
+    let clash = ctx.search(&ctx.domain().await, Scope::Subtree, &format!("(|{terms})"), &["1.1"]).await;
     match clash.ok().and_then(|found| found.into_iter().next()) {
         Some(other) => exists(format!(
             "the sAMAccountName `{}` or the userPrincipalName is already used by {}",

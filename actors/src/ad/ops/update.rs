@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::ad::attributes::{check_writable, AttributePolicy};
 use crate::ad::context::{texts, AdContext, Write};
-use crate::ad::schema::{AttributeDef, Resolved};
+use crate::ad::schema::AttributeDef;
 use crate::ad::target::{resolve, Kind};
 use crate::audit::Change;
 use crate::directory::entry::RawEntry;
@@ -33,10 +33,6 @@ struct Planned<'a> {
     name: String,
     def: &'a AttributeDef,
     values: &'a [String],
-}
-
-fn described(r: &Resolved<'_>) -> String {
-    std::iter::once(r.def.name.as_str()).chain(r.options.iter().map(String::as_str)).collect::<Vec<_>>().join(";")
 }
 
 /// The stored values of one attribute description.
@@ -96,7 +92,7 @@ pub async fn update(ctx: &AdContext, p: &UpdateUser) -> Result<Value, JobError> 
     for (op, list) in lists {
         for (written, values) in list.as_ref().unwrap_or(&empty) {
             let r = check_writable(&schema, &policy, written)?;
-            plan.push(Planned { op, written, name: described(&r), def: r.def, values });
+            plan.push(Planned { op, written, name: r.description(), def: r.def, values });
         }
     }
     let names: Vec<&str> = plan.iter().map(|p| p.name.as_str()).collect();
