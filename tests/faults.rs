@@ -1,0 +1,31 @@
+//! The fault suite: the faults an unattended connector meets in its first year (a full
+//! or read-only disk, torn files, a hostile or broken server, a skewed clock, a
+//! half-open connection), each run as a scenario against the real connector binary.
+//!
+//! It has its own `main` (`harness = false` in `Cargo.toml`) so that it can say, at the
+//! end, how many scenarios ran and that nothing was lost or duplicated in any: each
+//! scenario returns a [`Tally`] of the jobs it sent and what became of them.
+//!
+//! Run it alone: `cargo test --features test-jobs --test faults [NAME…]` (a name runs
+//! the scenarios whose name contains it). Flags such as `--test-threads` that
+//! `cargo test` passes to every test binary are ignored.
+
+#[allow(unused_imports)] // each scenario file uses its own part of the harness
+mod harness;
+
+#[path = "faults/suite.rs"]
+mod suite;
+
+use suite::Scenario;
+
+/// Every scenario of the suite, by area. A new area adds its file and one line here.
+fn scenarios() -> Vec<Scenario> {
+    let mut all = Vec::new();
+    all.extend(suite::self_check());
+    all
+}
+
+fn main() -> std::process::ExitCode {
+    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    suite::run(scenarios(), &filters)
+}
