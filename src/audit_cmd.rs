@@ -12,8 +12,15 @@ pub fn run(settings: &Settings, action: AuditAction) -> u8 {
     let path = settings.queue.path.join(FILE_NAME);
     match action {
         AuditAction::Verify => match verify(&path) {
-            Ok((n, last)) => {
-                println!("OK   {}: {n} line(s), chain intact (last hash {last})", path.display());
+            Ok(v) => {
+                println!("OK   {}: {} line(s), chain intact (last hash {})", path.display(), v.lines, v.last_hash);
+                if v.torn_tail > 0 {
+                    println!(
+                        "WARN {} torn byte(s) after line {} (a crash or a full disk during a write): not part of \
+                         the chain; the connector moves them aside at its next start",
+                        v.torn_tail, v.lines
+                    );
+                }
                 exit::OK
             }
             Err(e) => {

@@ -136,3 +136,17 @@ fn summarize(outcomes: &[(&'static str, Result<Tally, String>)]) -> ExitCode {
         ExitCode::FAILURE
     }
 }
+
+/// The tally of `ids` at the simulator: a job is accounted for once its result arrived
+/// (`state: done`), lost otherwise; duplicated counts the protocol violations the
+/// simulator caught (a second, different result; a record delivered twice; …).
+pub async fn tally(sim: &crate::harness::Sim, ids: &[String]) -> Tally {
+    let mut results = 0;
+    for id in ids {
+        if sim.job(id).await["state"] == "done" {
+            results += 1;
+        }
+    }
+    let duplicated = sim.violations().await as usize;
+    Tally { jobs: ids.len(), results, lost: ids.len() - results, duplicated }
+}

@@ -6,8 +6,10 @@ use std::path::PathBuf;
 
 use actix::prelude::*;
 
-use super::chain::{append, verify, AuditEntry, AuditError, FILE_NAME};
+use super::chain::{append, AuditEntry, AuditError, FILE_NAME};
+use super::tail::recover;
 use crate::status::{ComponentPublisher, ComponentState};
+use crate::time::now_ms;
 
 #[derive(Message)]
 #[rtype(result = "Result<(), AuditError>")]
@@ -19,23 +21,27 @@ pub struct AuditActor {
     path: PathBuf,
     file: Option<File>,
     last_hash: String,
+    /// What opening found (a torn tail moved aside), shown with the `running` state.
+    notice: Option<String>,
     /// `failing` after a line could not be written, `running` after one was.
     status: Option<ComponentPublisher>,
 }
 
 impl AuditActor {
-    /// Opens the journal in `dir`, checking the chain so far.
+    /// Opens the journal in `dir`, checking the chain so far; a torn tail is moved
+    /// aside ([`recover`]) and said in a warning and the component's detail.
+    ///
+    /// Errors: a broken chain or an unreadable journal ([`AuditError`]).
     pub fn open(dir: &std::path::Path) -> Result<AuditActor, AuditError> {
-        let path = dir.join(FILE_NAME);
-        let (_, last_hash) = verify(&path)?;
-        let mut actor = AuditActor { path, file: None, last_hash, status: None };
+        let mut actor =
+            AuditActor { path: dir.join(FILE_NAME), file: None, last_hash: String::new(), notice: None, status: None };
         actor.reopen()?;
         Ok(actor)
     }
 
     /// Publishes the journal's health as component `audit`.
     pub fn with_status(mut self, status: ComponentPublisher) -> Self {
-        status.set(ComponentState::Running, None);
+        status.set(ComponentState::Running, self.notice.clone());
         self.status = Some(status);
         self
     }
@@ -43,7 +49,7 @@ impl AuditActor {
     fn publish(&self, failure: Option<String>) {
         if let Some(s) = &self.status {
             match failure {
-                None => s.set(ComponentState::Running, None),
+                None => s.set(ComponentState::Running, self.notice.clone()),
                 Some(e) => s.set(
                     ComponentState::Failing,
                     Some(format!("{e}: AD writes are refused until a line can be written")),
@@ -52,7 +58,14 @@ impl AuditActor {
         }
     }
 
+    /// Re-reads the chain (moving a torn tail aside) and opens the journal for appends.
     fn reopen(&mut self) -> Result<(), AuditError> {
+        let recovered = recover(&self.path, now_ms())?;
+        if let Some(notice) = recovered.notice() {
+            tracing::warn!(journal = %self.path.display(), "audit journal: {notice}");
+            self.notice = Some(notice);
+        }
+        self.last_hash = recovered.verified.last_hash;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -70,11 +83,10 @@ impl Actor for AuditActor {
 
 impl Supervised for AuditActor {
     fn restarting(&mut self, _: &mut Context<Self>) {
-        match verify(&self.path) {
-            Ok((_, hash)) => self.last_hash = hash,
-            Err(e) => tracing::error!(error = %e, "audit journal chain is broken"),
+        self.file = None;
+        if let Err(e) = self.reopen() {
+            tracing::error!(error = %e, "audit journal cannot be reopened");
         }
-        let _ = self.reopen();
     }
 }
 
@@ -98,12 +110,17 @@ impl AuditActor {
         }
         let io = |source| AuditError::Io { path: self.path.display().to_string(), source };
         let file = self.file.as_mut().ok_or_else(|| io(std::io::Error::other("journal not open")))?;
+        let before = file.metadata().map_err(io)?.len();
         match append(file, &self.last_hash, entry) {
             Ok(hash) => {
                 self.last_hash = hash;
                 Ok(())
             }
             Err(e) => {
+                // A line cut short (ENOSPC, EIO) would break the chain under the next
+                // one: cut it off now; if even that fails, the reopen before the next
+                // append moves the torn tail aside.
+                let _ = file.set_len(before);
                 self.file = None;
                 Err(io(e))
             }

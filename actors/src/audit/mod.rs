@@ -4,7 +4,12 @@
 //! - **Receives** [`AppendAudit`] from the AD executor (replies once the line is on disk).
 //! - **Sends** nothing.
 //! - **Failure policy**: a write error is returned to the job (a write we cannot audit
-//!   is reported, not hidden); the chain is re-read from the file after a restart.
+//!   is reported, not hidden) and the half-written line is cut off; the chain is re-read
+//!   from the file before the next write and after a restart. A torn tail (the bytes
+//!   after the last newline, left by a crash or a full disk) is moved to
+//!   `audit.jsonl.torn-{ms}` and said in a warning; the chain goes on from the last
+//!   whole line. A broken chain (a whole line edited, removed or reordered) still stops
+//!   the start: that is tampering for an administrator to read.
 //! - **On shutdown**: nothing buffered: each line is synced when written.
 //!
 //! Each line is a JSON object with `prev` (the previous line's hash) and `hash`:
@@ -14,6 +19,8 @@
 
 mod actor;
 mod chain;
+mod tail;
 
 pub use actor::{AppendAudit, AuditActor};
-pub use chain::{verify, AuditEntry, AuditError, Change, FILE_NAME};
+pub use chain::{append, verify, AuditEntry, AuditError, Change, Verified, FILE_NAME, GENESIS};
+pub use tail::{recover, Recovered};
