@@ -121,6 +121,8 @@ pub fn start(
         dir: settings.logging.dir.clone(),
         host: settings.link.hostname.clone(),
         audit_journal: Some(settings.queue.path.join(connector_actors::audit::FILE_NAME)),
+        scratch: settings.queue.path.clone(),
+        upload_max_bytes: settings.logging.upload_max_bytes,
     };
     let session = Supervisor::start(move |ctx: &mut Context<Session>| {
         let session_addr = ctx.address();

@@ -1,7 +1,6 @@
 //! `integration-connector logs bundle`: the same ZIP an `upload_logs` command sends
 //! (log files overlapping the range, plus `manifest.json`), written to a file offline.
 
-use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 
 use connector_actors::logship::bundle::{self, BundleInfo};
@@ -30,36 +29,38 @@ pub fn run(settings: &Settings, action: LogsAction) -> u8 {
     let connector_id = DurableQueue::open(settings.queue.clone()).ok().and_then(|q| q.connector_id().ok().flatten());
     let audit_journal = Some(settings.queue.path.join(connector_actors::audit::FILE_NAME));
     let info = BundleInfo { connector_id, host: settings.link.hostname.clone(), since, until, audit_journal };
-    let made = bundle::list(&settings.logging.dir).and_then(|files| {
-        let (keep, left) = bundle::select(files, range.0, range.1);
-        bundle::build(&info, &keep, &left).map(|zip| (zip, keep.len()))
-    });
-    let (zip, files) = match made {
-        Ok(v) => v,
+    let mut out = match std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&output) {
+        Ok(f) => f,
         Err(e) => {
-            eprintln!("cannot make the log bundle: {e}");
+            eprintln!("cannot write {}: {e}", output.display());
             return exit::FAILURE;
         }
     };
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&output)
-        .and_then(|mut f| f.write_all(&zip));
-    match written {
-        Ok(()) => {
+    let journal_bytes = info.audit_journal.as_ref().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
+    let made = bundle::list(&settings.logging.dir).and_then(|files| {
+        let (keep, mut left) = bundle::select(files, range.0, range.1);
+        let (keep, journal, cut) = bundle::fit(keep, journal_bytes, settings.logging.upload_max_bytes);
+        left.extend(cut);
+        bundle::build(&info, &keep, journal, &left, &mut out)
+    });
+    match made {
+        Ok(built) => {
             println!(
-                "{}: {files} log file(s) from {}, {} bytes",
+                "{}: {} log file(s) from {}, {} bytes{}",
                 output.display(),
+                built.files,
                 settings.logging.dir.display(),
-                zip.len()
+                built.bytes,
+                if built.left_out.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} left out (see manifest.json)", built.left_out.len())
+                }
             );
             exit::OK
         }
         Err(e) => {
-            eprintln!("cannot write {}: {e}", output.display());
+            eprintln!("cannot make the log bundle: {e}");
             exit::FAILURE
         }
     }

@@ -15,6 +15,8 @@ mod harness;
 
 #[path = "faults/audit.rs"]
 mod audit;
+#[path = "faults/logs.rs"]
+mod logs;
 #[path = "faults/suite.rs"]
 mod suite;
 
@@ -25,6 +27,7 @@ fn scenarios() -> Vec<Scenario> {
     let mut all = Vec::new();
     all.extend(suite::self_check());
     all.extend(audit::scenarios());
+    all.extend(logs::scenarios());
     all
 }
 

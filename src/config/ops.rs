@@ -86,6 +86,16 @@ impl Validator<'_, '_> {
                 ),
             }
         }
+        if let Some(mb) = &raw.upload_max_size_mb {
+            match *mb.get_ref() {
+                n @ 1..=4096 => s.upload_max_bytes = (n as u64) << 20,
+                n => self.c.at(
+                    Some(mb.span()),
+                    "logging.upload_max_size_mb",
+                    format!("{n} is out of range: expected 1 to 4096 (MiB of log content in one upload)"),
+                ),
+            }
+        }
         if let Some(r) = &raw.retention {
             match humantime::parse_duration(r.get_ref()) {
                 Ok(d) if d >= Duration::from_secs(3600) => s.retention = d,

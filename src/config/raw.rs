@@ -65,6 +65,7 @@ pub struct RawUi {
 pub struct RawLogging {
     pub dir: Option<Spanned<String>>,
     pub max_file_size_mb: Option<Spanned<i64>>,
+    pub upload_max_size_mb: Option<Spanned<i64>>,
     pub retention: Option<Spanned<String>>,
     pub json: Option<Spanned<bool>>,
 }

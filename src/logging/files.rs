@@ -22,6 +22,9 @@ pub struct LogSettings {
     pub retention: Duration,
     /// JSON lines instead of text.
     pub json: bool,
+    /// The most uncompressed content one `upload_logs` bundle carries, bytes
+    /// (`logging.upload_max_size_mb`, default 100 MiB).
+    pub upload_max_bytes: u64,
 }
 
 impl LogSettings {
@@ -31,6 +34,7 @@ impl LogSettings {
             max_file_bytes: 10 << 20,
             retention: Duration::from_secs(14 * 86_400),
             json: false,
+            upload_max_bytes: 100 << 20,
         }
     }
 

@@ -125,6 +125,10 @@ impl PortalClient {
             Some(RequestBody::Json(v)) => req.header(header::CONTENT_TYPE, "application/json").body(v.to_string()),
             Some(RequestBody::RawJson(bytes)) => req.header(header::CONTENT_TYPE, "application/json").body(bytes),
             Some(RequestBody::Zip(bytes)) => req.header(header::CONTENT_TYPE, "application/zip").body(bytes),
+            Some(RequestBody::ZipFile { file, len }) => req
+                .header(header::CONTENT_TYPE, "application/zip")
+                .header(header::CONTENT_LENGTH, len)
+                .body(reqwest::Body::from(file)),
             None => req,
         };
         let resp = req.send().await.map_err(|e| classify_transport(&e))?;
@@ -151,6 +155,11 @@ pub enum RequestBody {
     /// JSON already serialized (outbox parcels).
     RawJson(Vec<u8>),
     Zip(Vec<u8>),
+    /// A ZIP streamed from a file (a log bundle) of `len` bytes, never read into memory.
+    ZipFile {
+        file: tokio::fs::File,
+        len: u64,
+    },
 }
 
 async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, LinkError> {

@@ -1,6 +1,6 @@
 //! The log shipper actor (see `mod.rs`): only the actix impls.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -12,10 +12,16 @@ use super::bundle::BundleInfo;
 use super::line::LogLine;
 use super::settings::LogShipSettings;
 use super::stream;
-use super::upload::{upload, UploadAsk};
+use super::upload::{remove_stale_bundles, upload, UploadAsk};
 use crate::link::{CommandDone, LinkState, LogCommand, PortalClient, RequestBody};
 use crate::protocol::wire::Command;
 use crate::status::{ComponentPublisher, ComponentState};
+
+/// Live log streams at once; a further `stream_logs` is refused (each holds a
+/// subscription to every log line).
+const MAX_STREAMS: usize = 2;
+/// Uploads that may wait behind the one in progress; each costs only its command.
+const MAX_WAITING_UPLOADS: usize = 8;
 
 pub struct LogShipper {
     settings: LogShipSettings,
@@ -28,6 +34,14 @@ pub struct LogShipper {
     tap: broadcast::Sender<LogLine>,
     /// Command ids in progress.
     busy: HashSet<String>,
+    /// The one upload in progress: a bundle is built and sent one at a time, so memory
+    /// and scratch space stay bounded whatever the portal asks.
+    uploading: Option<String>,
+    /// Uploads asked while one was in progress, oldest first (at most
+    /// [`MAX_WAITING_UPLOADS`]): the session passes a command on once, so they wait here.
+    waiting: VecDeque<Command>,
+    /// Streams in progress (at most [`MAX_STREAMS`]).
+    streams: usize,
     status: ComponentPublisher,
 }
 
@@ -40,11 +54,25 @@ impl LogShipper {
         tap: broadcast::Sender<LogLine>,
         status: ComponentPublisher,
     ) -> Self {
-        LogShipper { settings, client, link, done, tap, busy: HashSet::new(), status }
+        LogShipper {
+            settings,
+            client,
+            link,
+            done,
+            tap,
+            busy: HashSet::new(),
+            uploading: None,
+            waiting: VecDeque::new(),
+            streams: 0,
+            status,
+        }
     }
 
     fn finish(&mut self, id: String) {
         self.busy.remove(&id);
+        if self.uploading.as_deref() == Some(&id) {
+            self.uploading = None;
+        }
         self.done.do_send(CommandDone { id });
     }
 }
@@ -52,8 +80,10 @@ impl LogShipper {
 impl Actor for LogShipper {
     type Context = Context<Self>;
 
-    fn started(&mut self, _: &mut Context<Self>) {
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        remove_stale_bundles(&self.settings.scratch);
         self.status.set(ComponentState::Running, None);
+        self.next_upload(ctx);
     }
 }
 
@@ -62,6 +92,8 @@ impl Supervised for LogShipper {
         let n = self.status.restarted("restarted after a failure".into());
         tracing::warn!(restarts = n, "log shipper restarting");
         self.busy.clear();
+        self.uploading = None;
+        self.streams = 0;
     }
 }
 
@@ -69,16 +101,37 @@ impl Handler<LogCommand> for LogShipper {
     type Result = ();
 
     fn handle(&mut self, msg: LogCommand, ctx: &mut Context<Self>) {
-        let id = msg.command.id().to_owned();
+        let id = msg.command.id();
+        if self.busy.contains(id) || self.waiting.iter().any(|w| w.id() == id) {
+            return;
+        }
+        match &msg.command {
+            Command::UploadLogs { .. } if self.uploading.is_some() => {
+                if self.waiting.len() < MAX_WAITING_UPLOADS {
+                    tracing::info!(command = %id, "log upload waits for the one in progress");
+                    self.waiting.push_back(msg.command);
+                } else {
+                    tracing::warn!(command = %id, waiting = MAX_WAITING_UPLOADS, "too many log uploads asked at once: this one is dropped; ask again later");
+                }
+            }
+            Command::StreamLogs { .. } if self.streams >= MAX_STREAMS => {
+                tracing::warn!(command = %id, streams = MAX_STREAMS, "too many live log streams at once: this one is refused; ask again when one ends");
+            }
+            _ => self.start(msg.command, ctx),
+        }
+    }
+}
+
+impl LogShipper {
+    fn start(&mut self, command: Command, ctx: &mut Context<Self>) {
+        let id = command.id().to_owned();
         let Some(connector_id) = self.link.borrow().connector_id.clone() else {
             tracing::warn!(command = %id, "log command before registration; ignored");
             return;
         };
-        if !self.busy.insert(id.clone()) {
-            return;
-        }
+        self.busy.insert(id.clone());
         let client = self.client.clone();
-        match msg.command {
+        match command {
             Command::UploadLogs { request_id, since, until, .. } => {
                 tracing::info!(command = %id, request_id, ?since, ?until, "log upload requested");
                 let info = BundleInfo {
@@ -88,11 +141,18 @@ impl Handler<LogCommand> for LogShipper {
                     until,
                     audit_journal: self.settings.audit_journal.clone(),
                 };
-                let ask =
-                    UploadAsk { request_id: request_id.clone(), connector_id, dir: self.settings.dir.clone(), info };
+                let ask = UploadAsk {
+                    request_id: request_id.clone(),
+                    connector_id,
+                    dir: self.settings.dir.clone(),
+                    info,
+                    scratch: self.settings.scratch.clone(),
+                    max_bytes: self.settings.upload_max_bytes,
+                };
+                self.uploading = Some(id.clone());
                 async move { upload(&client, ask).await }
                     .into_actor(self)
-                    .map(move |res, act, _| {
+                    .map(move |res, act, ctx| {
                         match res {
                             Ok(r) => tracing::info!(
                                 request_id,
@@ -104,12 +164,14 @@ impl Handler<LogCommand> for LogShipper {
                             Err(e) => tracing::error!(request_id, error = %e, "log upload given up"),
                         }
                         act.finish(id);
+                        act.next_upload(ctx);
                     })
                     .spawn(ctx);
             }
             Command::StreamLogs { request_id, duration_s, level, .. } => {
                 tracing::info!(command = %id, request_id, duration_s, level, "log stream requested");
                 let rx = self.tap.subscribe();
+                self.streams += 1;
                 let path = format!("/log-streams/{request_id}");
                 let post = move |lines: Vec<LogLine>| {
                     let (client, path, cid) = (client.clone(), path.clone(), connector_id.clone());
@@ -123,12 +185,22 @@ impl Handler<LogCommand> for LogShipper {
                     .into_actor(self)
                     .map(move |report, act, _| {
                         tracing::info!(request_id, requests = report.requests, lines = report.lines, dropped = report.dropped, stopped = ?report.stopped, "log stream ended");
+                        act.streams = act.streams.saturating_sub(1);
                         act.finish(id);
                     })
                     .spawn(ctx);
             }
             Command::CancelJob { .. } | Command::Unknown { .. } => {
                 self.busy.remove(&id);
+            }
+        }
+    }
+
+    /// Starts the oldest waiting upload, if none is in progress.
+    fn next_upload(&mut self, ctx: &mut Context<Self>) {
+        if self.uploading.is_none() {
+            if let Some(next) = self.waiting.pop_front() {
+                self.start(next, ctx);
             }
         }
     }

@@ -1,17 +1,21 @@
 //! The log bundle: the log files that overlap a time range, zipped with a
 //! `manifest.json` (connector id, version, host, files, time range, and what was left
 //! out and why). Plain functions: the actor and `integration-connector logs bundle`
-//! both call them.
+//! both call them. A bundle is written to a file, never held in memory, and capped in
+//! size ([`fit`]): the newest files go in first, the manifest names the rest.
 //!
 //! Files are named `connector-YYYYMMDDTHHMMSSZ[-n].log` (or `.jsonl`) after the moment
 //! they were opened; a file covers its name's time up to its last modification.
 
-use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::time::{now_ms, rfc3339, unix_ms};
+use crate::time::unix_ms;
+
+mod zip_file;
+
+pub use zip_file::{build, fit, Built, MANIFEST_ALLOWANCE};
 
 pub const PREFIX: &str = "connector-";
 
@@ -51,31 +55,6 @@ pub struct BundleInfo {
     pub until: Option<String>,
     /// The AD audit journal, added whole (as `audit.jsonl`) when it exists.
     pub audit_journal: Option<std::path::PathBuf>,
-}
-
-#[derive(Serialize)]
-struct ManifestFile<'a> {
-    name: &'a str,
-    bytes: u64,
-    first: String,
-    last: String,
-}
-
-#[derive(Serialize)]
-struct Manifest<'a> {
-    connector_id: Option<&'a str>,
-    version: &'static str,
-    host: &'a str,
-    created_at: String,
-    time_range: TimeRange<'a>,
-    files: Vec<ManifestFile<'a>>,
-    left_out: &'a [LeftOut],
-}
-
-#[derive(Serialize)]
-struct TimeRange<'a> {
-    since: Option<&'a str>,
-    until: Option<&'a str>,
 }
 
 /// The name of a file opened at `start_ms`, `extension` without the dot.
@@ -150,58 +129,4 @@ pub fn select(files: Vec<LogFile>, since_ms: Option<u64>, until_ms: Option<u64>)
         }
     }
     (keep, left)
-}
-
-/// Zips `files` and the manifest into memory.
-pub fn build(info: &BundleInfo, files: &[LogFile], left_out: &[LeftOut]) -> Result<Vec<u8>, BundleError> {
-    let zip_err = |e: zip::result::ZipError| BundleError::Zip(e.to_string());
-    let io_err = |e: std::io::Error| BundleError::Zip(e.to_string());
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let mut listed = Vec::new();
-    let mut skipped = left_out.to_vec();
-    for f in files {
-        let mut data = Vec::new();
-        match std::fs::File::open(&f.path).and_then(|mut h| h.read_to_end(&mut data)) {
-            Ok(_) => {}
-            // Removed by retention between listing and reading.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                skipped.push(LeftOut { name: f.name.clone(), reason: "removed by log retention meanwhile".into() });
-                continue;
-            }
-            Err(source) => return Err(BundleError::File { path: f.path.display().to_string(), source }),
-        }
-        zip.start_file(format!("logs/{}", f.name), options).map_err(zip_err)?;
-        zip.write_all(&data).map_err(io_err)?;
-        listed.push((f, data.len() as u64));
-    }
-    if let Some(journal) = &info.audit_journal {
-        if let Ok(data) = std::fs::read(journal) {
-            zip.start_file("audit.jsonl", options).map_err(zip_err)?;
-            zip.write_all(&data).map_err(io_err)?;
-        }
-    }
-    let manifest = Manifest {
-        connector_id: info.connector_id.as_deref(),
-        version: env!("CARGO_PKG_VERSION"),
-        host: &info.host,
-        created_at: rfc3339(now_ms()),
-        time_range: TimeRange { since: info.since.as_deref(), until: info.until.as_deref() },
-        files: listed
-            .iter()
-            .map(|(f, bytes)| ManifestFile {
-                name: &f.name,
-                bytes: *bytes,
-                first: rfc3339(f.start_ms),
-                last: rfc3339(f.end_ms),
-            })
-            .collect(),
-        left_out: &skipped,
-    };
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| BundleError::Zip(e.to_string()))?;
-    zip.start_file("manifest.json", options).map_err(zip_err)?;
-    zip.write_all(&json).map_err(io_err)?;
-    let cursor = zip.finish().map_err(zip_err)?;
-    Ok(cursor.into_inner())
 }

@@ -7,6 +7,9 @@
 //! - **Sends** the ZIP (`POST /log-requests/{id}/upload`, [`bundle`]) and batches of log
 //!   lines (`POST /log-streams/{id}`, [`stream`], at most one request per second), then
 //!   [`CommandDone`](crate::link::CommandDone) to the session.
+//! - **Limits**: a bundle carries at most `upload_max_bytes` of content (the audit journal
+//!   and the newest files first), is written to a scratch file and streamed, never held
+//!   in memory; one upload runs at a time (up to 8 more wait), two streams at most.
 //! - **Failure policy**: an upload answered 413 drops the oldest file and tries again,
 //!   naming what was left out in `manifest.json`; transient errors are retried with
 //!   backoff (5 tries), then the command is given up and logged. A stream whose request

@@ -10,4 +10,10 @@ pub struct LogShipSettings {
     pub host: String,
     /// The AD audit journal, added to every bundle when it exists.
     pub audit_journal: Option<PathBuf>,
+    /// Where a bundle is written while it is uploaded (the storage path): one file at a
+    /// time, removed after; a killed process's leftovers are removed at start.
+    pub scratch: PathBuf,
+    /// The most uncompressed content one bundle carries, bytes (`logging.upload_max_size_mb`):
+    /// the newest files go in first, the manifest names what was cut.
+    pub upload_max_bytes: u64,
 }

@@ -54,8 +54,10 @@ fn the_time_range_selects_overlapping_files_and_the_manifest_says_what_was_left_
         until: None,
         audit_journal: Some(journal),
     };
-    let zip = bundle::build(&info, &keep, &left).unwrap();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut out = tempfile::tempfile().unwrap();
+    let built = bundle::build(&info, &keep, true, &left, &mut out).unwrap();
+    assert_eq!((built.files, built.bytes), (1, out.metadata().unwrap().len()));
+    let mut archive = zip::ZipArchive::new(out).unwrap();
     assert!(archive.by_name("audit.jsonl").is_ok(), "the audit journal is not in the bundle");
     let mut manifest = String::new();
     archive.by_name("manifest.json").unwrap().read_to_string(&mut manifest).unwrap();
@@ -66,6 +68,35 @@ fn the_time_range_selects_overlapping_files_and_the_manifest_says_what_was_left_
     let mut body = String::new();
     archive.by_name(&format!("logs/{b}")).unwrap().read_to_string(&mut body).unwrap();
     assert_eq!(body, "middle line\n");
+}
+
+#[test]
+fn a_bundle_is_capped_newest_first_and_the_manifest_names_what_was_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = "x".repeat(100 * 1024);
+    let names: Vec<String> = (0..4).map(|i| write_log(dir.path(), T0 + i * H, T0 + (i + 1) * H, &line)).collect();
+    let journal = dir.path().join("audit.jsonl");
+    std::fs::write(&journal, "{}\n").unwrap();
+    let files = bundle::list(dir.path()).unwrap();
+    // Room for the journal and two of the four 100 KiB files.
+    let cap = bundle::MANIFEST_ALLOWANCE + 3 + 250 * 1024;
+    let (keep, journal_in, cut) = bundle::fit(files, 3, cap);
+    assert!(journal_in, "the audit journal goes in first");
+    assert_eq!(keep.iter().map(|f| f.name.clone()).collect::<Vec<_>>(), names[2..].to_vec(), "the newest files");
+    assert_eq!(cut.iter().map(|c| c.name.clone()).collect::<Vec<_>>(), names[..2].to_vec());
+    assert!(cut[0].reason.contains("logging.upload_max_size_mb"), "{}", cut[0].reason);
+    let info =
+        BundleInfo { connector_id: None, host: "h".into(), since: None, until: None, audit_journal: Some(journal) };
+    let mut out = tempfile::tempfile().unwrap();
+    let built = bundle::build(&info, &keep, journal_in, &cut, &mut out).unwrap();
+    assert!(built.bytes <= cap, "{} bytes over the cap of {cap}", built.bytes);
+    let mut manifest = String::new();
+    zip::ZipArchive::new(out).unwrap().by_name("manifest.json").unwrap().read_to_string(&mut manifest).unwrap();
+    let m: Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(m["left_out"].as_array().unwrap().len(), 2, "{m}");
+    // A journal larger than the cap is named, not sent.
+    let (_, journal_in, cut) = bundle::fit(Vec::new(), cap, cap);
+    assert!(!journal_in && cut[0].name == "audit.jsonl");
 }
 
 /// One request seen by the probe: when, and its lines.

@@ -1,0 +1,102 @@
+//! Faults of the log upload: a portal that asks for more logs than memory holds.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::suite::{Scenario, Tally};
+use crate::harness::{Connector, Sim};
+
+const LIMIT: Duration = Duration::from_secs(30);
+const CAP_MB: u64 = 8;
+
+pub fn scenarios() -> Vec<Scenario> {
+    vec![Scenario::new("logs: uploads are capped, streamed from a file and one at a time", capped_uploads)]
+}
+
+/// An old log file of `mb` MiB of incompressible text, named and dated `start_ms`.
+fn old_log(dir: &Path, start_ms: u64, mb: usize) -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut raw = vec![0u8; mb * 768 * 1024];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let name = connector_actors::logship::bundle::file_name(start_ms, "log");
+    let path = dir.join(&name);
+    std::fs::write(&path, base64::engine::general_purpose::STANDARD.encode(raw)).expect("old log");
+    let f = std::fs::File::options().write(true).open(&path).expect("open");
+    f.set_modified(connector_actors::time::from_unix_ms(start_ms + 3_600_000)).expect("mtime");
+    name
+}
+
+/// The connector's peak resident memory so far (`VmHWM`), KiB.
+fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+/// Issue #14 item 6: `upload_logs` built the whole bundle in memory, with no cap and no
+/// limit on concurrent commands. 18 MiB of logs and four uploads asked at once: each
+/// bundle stays under the cap (the newest files, the manifest naming the rest), the
+/// uploads go one at a time, and the connector's peak memory grows by far less than
+/// one bundle.
+async fn capped_uploads() -> Tally {
+    let sim = Sim::start_with(false, &["--heartbeat-interval-s", "1", "--max-upload-bytes", "104857600"]).await;
+    let logs = sim.dir.path().join("c1/data/logs");
+    std::fs::create_dir_all(&logs).expect("log dir");
+    let now = connector_actors::time::now_ms();
+    let old: Vec<String> = (1..=6).rev().map(|d| old_log(&logs, now - d * 86_400_000, 3)).collect();
+    let c = Connector::for_sim(&sim, "c1", &format!("[logging]\nupload_max_size_mb = {CAP_MB}\n"));
+    let cid = sim.wait_online(LIMIT).await["connector_id"].as_str().expect("connector id").to_owned();
+    let pid = c.pid().expect("connector pid");
+    let before = peak_kib(pid);
+
+    let mut asked = Vec::new();
+    for _ in 0..4 {
+        let ask = sim.post("/admin/log-requests", json!({"connector_id": cid})).await;
+        asked.push(ask["request_id"].as_str().expect("request id").to_owned());
+    }
+    let mut arrived = Vec::new();
+    for rid in &asked {
+        let start = std::time::Instant::now();
+        while sim.get(&format!("/admin/log-requests/{rid}")).await["received"] != true {
+            let said: Vec<String> = c.log_text().lines().filter(|l| l.contains("upload")).map(str::to_owned).collect();
+            assert!(
+                start.elapsed() < LIMIT,
+                "log upload {rid} did not arrive; the connector said:\n{}",
+                said.join("\n")
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let zip = reqwest::get(format!("{}/admin/log-requests/{rid}/download", sim.url))
+            .await
+            .expect("download")
+            .bytes()
+            .await
+            .expect("zip")
+            .to_vec();
+        let cap = (CAP_MB << 20) + connector_actors::logship::bundle::MANIFEST_ALLOWANCE;
+        assert!(zip.len() as u64 <= cap, "a {}-byte bundle passed the cap of {cap}", zip.len());
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip)).expect("a zip");
+        let names: Vec<String> = z.file_names().map(|n| n.expect("entry name").into_owned()).collect();
+        let mut text = String::new();
+        z.by_name("manifest.json").expect("manifest").read_to_string(&mut text).expect("manifest text");
+        let m: Value = serde_json::from_str(&text).expect("manifest JSON");
+        let cut: Vec<&str> =
+            m["left_out"].as_array().expect("left_out").iter().filter_map(|l| l["name"].as_str()).collect();
+        assert!(names.contains(&format!("logs/{}", old[5])), "the newest old file is in: {names:?}");
+        assert!(cut.contains(&old[0].as_str()), "the oldest file is named as cut: {m}");
+        assert!(text.contains("upload_max_size_mb"), "the manifest says why: {m}");
+        arrived.push(rid.clone());
+    }
+    let grown_mib = peak_kib(pid).saturating_sub(before) / 1024;
+    println!("  logs: the connector's peak memory grew by {grown_mib} MiB over four {CAP_MB} MiB uploads");
+    assert!(grown_mib < CAP_MB, "peak memory grew by {grown_mib} MiB for {CAP_MB} MiB bundles: not streamed");
+    assert!(c.log_text().matches("log upload delivered").count() >= 4);
+    Tally::from_results(&asked, &arrived)
+}
