@@ -15,6 +15,8 @@ mod harness;
 
 #[path = "faults/audit.rs"]
 mod audit;
+#[path = "faults/directory.rs"]
+mod directory;
 #[path = "faults/logs.rs"]
 mod logs;
 #[path = "faults/suite.rs"]
@@ -28,6 +30,7 @@ fn scenarios() -> Vec<Scenario> {
     all.extend(suite::self_check());
     all.extend(audit::scenarios());
     all.extend(logs::scenarios());
+    all.extend(directory::scenarios());
     all
 }
 

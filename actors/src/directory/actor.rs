@@ -181,6 +181,7 @@ impl Handler<ReturnUserConnection> for DirectoryActor {
 
     fn handle(&mut self, mut msg: ReturnUserConnection, _: &mut Context<Self>) {
         if msg.0.usable() && self.spares.len() < SPARES_MAX {
+            msg.0.used();
             self.spares.push(msg.0);
         }
     }

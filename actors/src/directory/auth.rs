@@ -118,8 +118,20 @@ async fn user_bind(
         }
         res
     };
-    // A stocked connection the server closed meanwhile fails before any bind: open a fresh one.
-    let res = match directory.send(TakeUserConnection).await.ok().flatten() {
+    // A stocked connection the server closed meanwhile fails before any bind, and one
+    // left half-open does not answer its probe: either way a fresh one carries the bind,
+    // which is sent once only (a second try could count twice against the lockout).
+    let spare = match directory.send(TakeUserConnection).await.ok().flatten() {
+        Some(mut conn) => {
+            let alive = conn.alive().await;
+            if !alive {
+                tracing::warn!(directory = %s.name, "a spare bind connection did not answer its probe (half-open): a fresh one is used");
+            }
+            alive.then_some(conn)
+        }
+        None => None,
+    };
+    let res = match spare {
         Some(conn) => match bind_on(conn).await {
             Err(e) if !matches!(e, ldap3::LdapError::LdapResult { .. }) => None,
             other => Some(other),

@@ -76,3 +76,11 @@ pub async fn open_bound(ep: &Endpoint<'_>, dn: &str, password: &str, timeout: Du
 pub async fn bind(ldap: &mut Ldap, dn: &str, password: &str, timeout: Duration) -> Result<(), LdapFailure> {
     LdapFailure::checked(ldap.with_timeout(timeout).simple_bind(dn, password).await)
 }
+
+/// Whether the server answers a root DSE read (RFC 4512 §5.1) within `timeout`: the
+/// cheapest request every directory answers, to any identity. A connection a firewall
+/// dropped without a reset, or a hung server, does not.
+pub async fn answers(ldap: &mut Ldap, timeout: Duration) -> bool {
+    let read = ldap.with_timeout(timeout).search("", ldap3::Scope::Base, "(objectClass=*)", vec!["1.1"]);
+    matches!(read.await, Ok(ldap3::SearchResult(_, ref r)) if r.rc == 0)
+}

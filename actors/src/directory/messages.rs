@@ -39,6 +39,9 @@ pub struct ReturnUserConnection(pub BindConnection);
 pub struct BindConnection {
     ldap: ldap3::Ldap,
     retire_at: std::time::Instant,
+    /// When it last carried a bind (or was opened): a spare idle longer than
+    /// [`BindConnection::PROBE_WHEN_IDLE`] is probed before a login trusts it.
+    idle_since: std::time::Instant,
 }
 
 impl BindConnection {
@@ -49,7 +52,28 @@ impl BindConnection {
     pub fn new(ldap: ldap3::Ldap) -> BindConnection {
         use rand::Rng;
         let life = std::time::Duration::from_millis(rand::thread_rng().gen_range(30_000..50_000));
-        BindConnection { ldap, retire_at: std::time::Instant::now() + life }
+        let now = std::time::Instant::now();
+        BindConnection { ldap, retire_at: now + life, idle_since: now }
+    }
+
+    /// A spare unused this long may have been dropped by a firewall or a DC without a
+    /// reset (half-open): nothing would tell until a bind on it waited out the whole
+    /// operation timeout. Busier spares were just answered, so they skip the probe.
+    pub const PROBE_WHEN_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+    /// How long a probed spare has to answer; past it a fresh connection carries the
+    /// login, so a half-open spare costs a login about this much.
+    pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// Whether the spare can be trusted with a bind: used within [`Self::PROBE_WHEN_IDLE`],
+    /// or it answers a root DSE read within [`Self::PROBE_TIMEOUT`].
+    pub async fn alive(&mut self) -> bool {
+        self.idle_since.elapsed() < Self::PROBE_WHEN_IDLE
+            || super::connect::answers(&mut self.ldap, Self::PROBE_TIMEOUT).await
+    }
+
+    /// Marks the connection as just used (when it goes back to the stock).
+    pub fn used(&mut self) {
+        self.idle_since = std::time::Instant::now();
     }
 
     pub fn ldap(&mut self) -> &mut ldap3::Ldap {

@@ -68,10 +68,7 @@ impl DirectoryActor {
     fn probe(&mut self, ctx: &mut Context<Self>) {
         let timeout = self.settings.operation_timeout.min(HEALTH_EVERY);
         for (number, mut ldap) in self.pool.probes() {
-            async move {
-                let read = ldap.with_timeout(timeout).search("", ldap3::Scope::Base, "(objectClass=*)", vec!["1.1"]);
-                matches!(read.await, Ok(ldap3::SearchResult(_, ref r)) if r.rc == 0)
-            }
+            async move { super::super::connect::answers(&mut ldap, timeout).await }
             .into_actor(self)
             .map(move |answered, act, _| {
                 if !answered && act.pool.remove(number) {
