@@ -61,8 +61,8 @@ fn a_good_config_loads_with_defaults() {
 #[test]
 fn unknown_key_names_line_and_key() {
     let e = one_error(&GOOD.replace("host =", "hots = \"x\"\nhost ="));
-    assert_eq!((e.line, e.key.as_str()), (Some(4), "hots"));
-    assert!(e.to_string().starts_with("/etc/ic.toml:4: hots: unknown field"), "{e}");
+    assert_eq!((e.line, e.key.as_str()), (Some(4), "server.hots"));
+    assert!(e.to_string().starts_with("/etc/ic.toml:4: server.hots: unknown field"), "{e}");
 }
 
 #[test]
@@ -202,4 +202,37 @@ fn policy_dns_and_durations_are_checked_when_read() {
     assert_eq!(p.protected_groups, vec!["R&D, Lab #1", "S-1-5-32-544"]);
     assert_eq!(p.writable_attributes.as_deref(), Some(&["description".to_owned()][..]));
     assert_eq!(p.protected_refresh, std::time::Duration::from_secs(3600));
+}
+
+#[test]
+fn a_wrong_type_in_every_section_names_its_dotted_key() {
+    let with_section = |extra: &str| format!("{GOOD}\n{extra}\n");
+    let cases: Vec<(String, &str)> = vec![
+        (GOOD.replace("host =", "port = \"eighty\"\nhost ="), "server.port"),
+        (GOOD.replace("host = \"servicedesk.example.com\"", "host = 443"), "server.host"),
+        (GOOD.replace("path = \"/var/lib/ic\"", "path = 7"), "storage.path"),
+        (with_section("[connector]\nmax_concurrency = \"many\""), "connector.max_concurrency"),
+        (with_section("[ui]\nlisten = 8086"), "ui.listen"),
+        (with_section("[logging]\njson = \"yes\""), "logging.json"),
+        (GOOD.replace("bind_password = \"pw\"", "bind_password = 123456"), "directories.corp.bind_password"),
+        (GOOD.replace("urls = [\"ldaps://dc1.example.test:636\"]", "urls = \"ldaps://dc1\""), "directories.corp.urls"),
+        (
+            with_section("[directories.corp.policy]\nallowed_ous = \"OU=Staff,DC=example,DC=test\""),
+            "directories.corp.policy.allowed_ous",
+        ),
+    ];
+    for (text, key) in cases {
+        let e = one_error(&text);
+        assert_eq!(e.key, key, "{e}");
+        assert!(e.line.is_some(), "{e}");
+        assert!(e.message.contains("invalid type"), "{e}");
+    }
+}
+
+#[test]
+fn a_missing_or_unknown_key_is_named_with_its_table() {
+    let e = one_error(&GOOD.replace("host = \"servicedesk.example.com\"\n", ""));
+    assert_eq!(e.key, "server.host", "{e}");
+    let e = one_error(&GOOD.replace("bind_dn =", "bind_dnn = \"x\"\nbind_dn ="));
+    assert_eq!(e.key, "directories.corp.bind_dnn", "{e}");
 }
