@@ -4,6 +4,7 @@
 mod errors;
 mod ops;
 mod raw;
+mod secrets;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -13,8 +14,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 pub use errors::{ConfigError, ConfigErrors};
+pub use secrets::{bind_password_env, ProcessEnv, SecretSource, TOKEN_ENV};
 pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, Settings};
-pub use validate::{bind_password_env, ProcessEnv, SecretSource, TOKEN_ENV};
 
 use errors::Collector;
 use validate::Validator;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use connector_actors::secret::Secret;
 
 use super::raw::{RawLogging, RawUi};
+use super::secrets::{Presence, SecretKeys};
 use super::validate::Validator;
 use crate::logging::LogSettings;
 
@@ -16,35 +17,14 @@ pub const UI_TOKEN_ENV: &str = "IC_UI_ADMIN_TOKEN";
 impl Validator<'_, '_> {
     /// The admin token, required when the UI listens beyond loopback.
     pub(super) fn ui_token(&mut self, ui: &RawUi, listen: SocketAddr) -> Option<Secret> {
-        let token = if let Some(v) = self.env.var(UI_TOKEN_ENV) {
-            Some(Secret::new(v.trim().to_owned()))
-        } else {
-            match (&ui.admin_token, &ui.admin_token_file) {
-                (Some(_), Some(f)) => {
-                    self.c.at(
-                        Some(f.span()),
-                        "ui.admin_token_file",
-                        "both `ui.admin_token` and `ui.admin_token_file` are set: keep one",
-                    );
-                    None
-                }
-                (Some(t), None) => {
-                    self.holds_secret = true;
-                    Some(Secret::new(t.get_ref().trim().to_owned()))
-                }
-                (None, Some(f)) => match std::fs::read_to_string(f.get_ref()) {
-                    Ok(text) => {
-                        self.warn_if_readable(Path::new(f.get_ref()), "ui.admin_token_file");
-                        Some(Secret::new(text.trim().to_owned()))
-                    }
-                    Err(e) => {
-                        self.c.at(Some(f.span()), "ui.admin_token_file", format!("cannot read {}: {e}", f.get_ref()));
-                        None
-                    }
-                },
-                (None, None) => None,
-            }
+        let keys = SecretKeys {
+            key: "ui.admin_token",
+            env: UI_TOKEN_ENV,
+            inline: ui.admin_token.clone(),
+            file: ui.admin_token_file.clone(),
         };
+        let table = 0..0; // only locates a missing secret, and this one is optional
+        let token = self.secret(keys, Presence::Optional, table);
         if let Some(t) = &token {
             if t.expose().len() < 16 {
                 let span = ui.admin_token.as_ref().or(ui.admin_token_file.as_ref()).map(|s| s.span());

@@ -236,3 +236,62 @@ fn a_missing_or_unknown_key_is_named_with_its_table() {
     let e = one_error(&GOOD.replace("bind_dn =", "bind_dnn = \"x\"\nbind_dn ="));
     assert_eq!(e.key, "directories.corp.bind_dnn", "{e}");
 }
+
+/// Every source of every secret: an empty or whitespace-only value is refused, naming the
+/// key and the source (an empty bind password is an unauthenticated bind, RFC 4513 §5.1.2).
+#[test]
+fn an_empty_or_blank_secret_is_refused_from_every_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let blank_file = dir.path().join("blank");
+    std::fs::write(&blank_file, " \n\t\n").unwrap();
+    std::fs::set_permissions(&blank_file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let blank = blank_file.display().to_string();
+    let no_token = GOOD.replace("token = \"dG9rZW4=\"\n", "");
+    let no_pw = GOOD.replace("bind_password = \"pw\"\n", "");
+    let ui = |extra: &str| format!("{GOOD}\n[ui]\n{extra}\n");
+    let pw_env = bind_password_env("corp");
+    // (config text, environment, key, source named)
+    let cases: Vec<(String, Vec<(&str, &str)>, &str, String)> = vec![
+        (GOOD.replace("\"dG9rZW4=\"", "\"\""), vec![], "server.token", "inline".into()),
+        (GOOD.replace("\"dG9rZW4=\"", "\"  \\t \""), vec![], "server.token", "inline".into()),
+        (
+            no_token.replace("[storage]", &format!("token_file = \"{blank}\"\n[storage]")),
+            vec![],
+            "server.token",
+            blank.clone(),
+        ),
+        (no_token.clone(), vec![(TOKEN_ENV, "")], "server.token", TOKEN_ENV.into()),
+        (GOOD.to_owned(), vec![(TOKEN_ENV, " \n")], "server.token", TOKEN_ENV.into()),
+        (GOOD.replace("\"pw\"", "\"\""), vec![], "directories.corp.bind_password", "inline".into()),
+        (GOOD.replace("\"pw\"", "\"   \""), vec![], "directories.corp.bind_password", "inline".into()),
+        (
+            no_pw.replace("base_dn =", &format!("bind_password_file = \"{blank}\"\nbase_dn =")),
+            vec![],
+            "directories.corp.bind_password",
+            blank.clone(),
+        ),
+        (no_pw.clone(), vec![(pw_env.as_str(), "")], "directories.corp.bind_password", pw_env.clone()),
+        (GOOD.to_owned(), vec![(pw_env.as_str(), "\t")], "directories.corp.bind_password", pw_env.clone()),
+        (ui("admin_token = \" \""), vec![], "ui.admin_token", "inline".into()),
+        (ui(&format!("admin_token_file = \"{blank}\"")), vec![], "ui.admin_token", blank.clone()),
+        (GOOD.to_owned(), vec![("IC_UI_ADMIN_TOKEN", "  ")], "ui.admin_token", "IC_UI_ADMIN_TOKEN".into()),
+    ];
+    for (text, env, key, source) in cases {
+        let env = Env(env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect());
+        let errs = match parse(Path::new("/etc/ic.toml"), &text, &env) {
+            Ok(_) => panic!("an empty {key} ({source}) was accepted"),
+            Err(ConfigErrors(list)) => list,
+        };
+        let e = errs.iter().find(|e| e.key == key).unwrap_or_else(|| panic!("{key} not named: {errs:?}"));
+        assert!(e.message.contains(&source), "{e}");
+        assert!(e.message.contains("empty") || e.message.contains("whitespace"), "{e}");
+        assert!(e.message.contains("set ") || e.message.contains("write "), "no fix in: {e}");
+    }
+}
+
+#[test]
+fn a_secret_with_surrounding_whitespace_is_trimmed_not_refused() {
+    let env = Env(HashMap::from([(bind_password_env("corp"), " s3cret\n".to_owned())]));
+    let s = parse(Path::new("/etc/ic.toml"), GOOD, &env).unwrap();
+    assert_eq!(s.directories[0].bind_password.expose(), "s3cret");
+}
