@@ -2,6 +2,7 @@
 //! raw config after start-up. Every error names the file, line and key.
 
 mod errors;
+mod get;
 mod ops;
 mod raw;
 mod secrets;
@@ -14,6 +15,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 pub use errors::{ConfigError, ConfigErrors};
+pub use get::{get, without_credentials, GetError};
 pub use secrets::{bind_password_env, ProcessEnv, SecretSource, TOKEN_ENV};
 pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, Settings};
 
