@@ -14,6 +14,14 @@ use crate::logging::LogSettings;
 /// Environment variable that overrides `ui.admin_token`.
 pub const UI_TOKEN_ENV: &str = "IC_UI_ADMIN_TOKEN";
 
+/// The warning for a UI reachable beyond loopback: it serves plain HTTP only.
+fn ui_without_tls_warning(listen: SocketAddr) -> String {
+    format!(
+        "ui.listen {listen} is not loopback and the web UI has no TLS: the admin token and every page cross the network in clear; \
+         listen on 127.0.0.1 and reach it through a TLS reverse proxy or an SSH tunnel"
+    )
+}
+
 impl Validator<'_, '_> {
     /// The admin token, required when the UI listens beyond loopback.
     pub(super) fn ui_token(&mut self, ui: &RawUi, listen: SocketAddr) -> Option<Secret> {
@@ -34,6 +42,9 @@ impl Validator<'_, '_> {
                     "is shorter than 16 characters: use a long random value (e.g. `openssl rand -hex 24`)",
                 );
             }
+        }
+        if !listen.ip().is_loopback() {
+            self.warnings.push(ui_without_tls_warning(listen));
         }
         if !listen.ip().is_loopback() && token.is_none() {
             let span = ui.listen.as_ref().map(|s| s.span());

@@ -295,3 +295,12 @@ fn a_secret_with_surrounding_whitespace_is_trimmed_not_refused() {
     let s = parse(Path::new("/etc/ic.toml"), GOOD, &env).unwrap();
     assert_eq!(s.directories[0].bind_password.expose(), "s3cret");
 }
+
+#[test]
+fn a_ui_beyond_loopback_is_warned_about_having_no_tls() {
+    let text = format!("{GOOD}\n[ui]\nlisten = \"0.0.0.0:8086\"\nadmin_token = \"0123456789abcdef0123\"\n");
+    let s = parse(Path::new("/etc/ic.toml"), &text, &no_env()).unwrap();
+    assert!(s.warnings.iter().any(|w| w.contains("ui.listen") && w.contains("no TLS")), "{:?}", s.warnings);
+    let s = parse(Path::new("/etc/ic.toml"), GOOD, &no_env()).unwrap();
+    assert!(!s.warnings.iter().any(|w| w.contains("ui.listen")), "{:?}", s.warnings);
+}
