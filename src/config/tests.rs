@@ -251,7 +251,8 @@ fn an_empty_or_blank_secret_is_refused_from_every_source() {
     let ui = |extra: &str| format!("{GOOD}\n[ui]\n{extra}\n");
     let pw_env = bind_password_env("corp");
     // (config text, environment, key, source named)
-    let cases: Vec<(String, Vec<(&str, &str)>, &str, String)> = vec![
+    type Case<'a> = (String, Vec<(&'a str, &'a str)>, &'a str, String);
+    let cases: Vec<Case> = vec![
         (GOOD.replace("\"dG9rZW4=\"", "\"\""), vec![], "server.token", "inline".into()),
         (GOOD.replace("\"dG9rZW4=\"", "\"  \\t \""), vec![], "server.token", "inline".into()),
         (

@@ -33,7 +33,7 @@ impl Secrets {
         }
         if let Ok(mut list) = self.values.write() {
             for form in forms(v) {
-                if !list.iter().any(|s| *s == form) {
+                if !list.contains(&form) {
                     list.push(form);
                 }
             }
