@@ -25,6 +25,10 @@ impl SecretSource for NoSecrets {
 
 /// Prints the value of `key`; exit 0, or 64 (invalid config, secret or unknown key).
 pub fn get(path: &Path, key: &str) -> u8 {
+    if let Err(e) = config::refuse_secret(key) {
+        eprintln!("{}: {e}", path.display());
+        return exit::CONFIG;
+    }
     let settings = match config::load(path, &NoSecrets) {
         Ok(s) => s,
         Err(errors) => {

@@ -47,10 +47,7 @@ const DIRECTORY_KEYS: [&str; 8] =
 /// The value of `key` as one line (lists: one item per line), e.g. `storage.path` →
 /// `/srv/ic data`, `directories` → each directory name.
 pub fn get(s: &Settings, key: &str) -> Result<String, GetError> {
-    let last = key.rsplit('.').next().unwrap_or(key);
-    if SECRET_KEYS.contains(&last) {
-        return Err(GetError::Secret { key: key.to_owned() });
-    }
+    refuse_secret(key)?;
     let url = url::Url::parse(&s.link.base_url).ok();
     let value = match key {
         "storage.path" => s.queue.path.display().to_string(),
@@ -75,6 +72,16 @@ pub fn get(s: &Settings, key: &str) -> Result<String, GetError> {
         other => return directory_key(s, other),
     };
     Ok(value)
+}
+
+/// `Err` when `key` names a secret or the file holding one (checked before the config is
+/// even read, so the answer does not depend on the config being valid).
+pub fn refuse_secret(key: &str) -> Result<(), GetError> {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    if SECRET_KEYS.contains(&last) {
+        return Err(GetError::Secret { key: key.to_owned() });
+    }
+    Ok(())
 }
 
 fn directory_key(s: &Settings, key: &str) -> Result<String, GetError> {

@@ -15,7 +15,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 pub use errors::{ConfigError, ConfigErrors};
-pub use get::{get, without_credentials, GetError};
+pub use get::{get, refuse_secret, without_credentials, GetError};
 pub use secrets::{bind_password_env, ProcessEnv, SecretSource, TOKEN_ENV};
 pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, Settings};
 
