@@ -1,6 +1,7 @@
 //! The config file: parsed and validated once into typed [`Settings`]; nothing reads
 //! raw config after start-up. Every error names the file, line and key.
 
+mod ca;
 mod errors;
 mod get;
 mod ops;

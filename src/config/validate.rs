@@ -106,28 +106,6 @@ impl Validator<'_, '_> {
         })
     }
 
-    pub fn ca_file(&mut self, v: &Option<Spanned<String>>, key: &str) -> Option<Vec<u8>> {
-        let f = v.as_ref()?;
-        match std::fs::read(f.get_ref()) {
-            Ok(pem) => {
-                let certs = rustls_pemfile_count(&pem);
-                if certs == 0 {
-                    self.c.at(
-                        span(f),
-                        key,
-                        format!("{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", f.get_ref()),
-                    );
-                    return None;
-                }
-                Some(pem)
-            }
-            Err(e) => {
-                self.c.at(span(f), key, format!("cannot read {}: {e}", f.get_ref()));
-                None
-            }
-        }
-    }
-
     fn server(
         &mut self,
         s: RawServer,
@@ -383,11 +361,6 @@ fn host_name() -> String {
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "localhost".into())
-}
-
-fn rustls_pemfile_count(pem: &[u8]) -> usize {
-    let text = String::from_utf8_lossy(pem);
-    text.matches("-----BEGIN CERTIFICATE-----").count()
 }
 
 /// Checks a filter template by substituting a harmless user name.
