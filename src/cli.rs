@@ -1,4 +1,4 @@
-//! Command line: `run`, `check`, `queue`, `--version`. Exit codes are in `exit.rs`.
+//! Command line: `run`, `check`, `config`, `logs`, `audit`, `queue`, `--version`. Exit codes are in `exit.rs`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,12 +49,33 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Read the config as the install scripts need it: `get KEY` prints one resolved value.
+    Config {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Inspect the durable job queue while the service is stopped.
     Queue {
         #[arg(long, short)]
         config: PathBuf,
         #[command(subcommand)]
         action: QueueAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ConfigAction {
+    /// Print the value of KEY (e.g. storage.path), defaults included; never a secret.
+    Get { key: String },
+    /// Write a copy of the config whose absolute paths lie under --root (install.sh --root).
+    #[command(hide = true)]
+    Rebase {
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long, short)]
+        output: PathBuf,
     },
 }
 
@@ -110,6 +131,10 @@ pub fn main() -> ExitCode {
         Command::Check { config, json } => crate::check::run(&config, json),
         Command::Logs { config, action } => load(&config).map_or_else(|c| c, |s| crate::logs_cmd::run(&s, action)),
         Command::Audit { config, action } => load(&config).map_or_else(|c| c, |s| crate::audit_cmd::run(&s, action)),
+        Command::Config { config, action: ConfigAction::Get { key } } => crate::config_cmd::get(&config, &key),
+        Command::Config { config, action: ConfigAction::Rebase { root, output } } => {
+            crate::config_cmd::rebase(&config, &root, &output)
+        }
         Command::Queue { config, action } => load(&config).map_or_else(|c| c, |s| crate::queue_cmd::run(&s, action)),
     };
     ExitCode::from(code)

@@ -6,6 +6,7 @@ pub mod audit_cmd;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod config_cmd;
 pub mod exit;
 pub mod lifecycle;
 pub mod logging;

@@ -15,6 +15,8 @@ mod harness;
 
 #[path = "faults/audit.rs"]
 mod audit;
+#[path = "faults/config.rs"]
+mod config;
 #[path = "faults/directory.rs"]
 mod directory;
 #[path = "faults/logs.rs"]
@@ -29,8 +31,9 @@ fn scenarios() -> Vec<Scenario> {
     let mut all = Vec::new();
     all.extend(suite::self_check());
     all.extend(audit::scenarios());
-    all.extend(logs::scenarios());
+    all.extend(config::scenarios());
     all.extend(directory::scenarios());
+    all.extend(logs::scenarios());
     all
 }
 

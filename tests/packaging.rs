@@ -420,8 +420,77 @@ async fn install_and_uninstall_into_a_scratch_root() {
     assert_ok("install.sh --storage-path", &out);
     let dropin = std::fs::read_to_string(format!("{}/etc/systemd/system/{UNIT}.d/10-storage.conf", other.display()))
         .expect("drop-in");
-    assert!(dropin.contains("ReadWritePaths=\nReadWritePaths=/srv/ic/data\n"), "{dropin}");
+    assert!(dropin.contains("ReadWritePaths=\nReadWritePaths=\"/srv/ic/data\"\n"), "{dropin}");
     assert!(other.join("srv/ic/data/connector.key").exists());
+}
+
+/// The scripts ask the binary for the storage path (`config get`) instead of matching the
+/// TOML: a literal string holding a space, and a comment after `[storage]`, keep the
+/// storage path writable on upgrade, and a purge removes its key and queue.
+#[tokio::test]
+async fn a_storage_path_in_a_literal_string_after_a_comment_survives_upgrade_and_purge() {
+    require_root();
+    require_tool("systemd-sysusers", "apt-get install systemd");
+    require_tool("strace", "apt-get install strace");
+    let sim = Sim::start(false).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path().join("root");
+    let at = |p: &str| format!("{}{p}", root.display());
+    let storage = "/srv/ic data";
+    let (out, _) = scratch_install(&root, &sim, &["--storage-path", storage]);
+    assert_ok("install.sh --storage-path '/srv/ic data'", &out);
+    let written = std::fs::read_to_string(at(CONFIG)).expect("config");
+    let tricky = written.replace(
+        "[storage]\npath = \"/srv/ic data\"\n",
+        "[storage] # where the queue lives\n# path = \"/var/tmp/elsewhere\"\npath = '/srv/ic data' # literal: no escapes\n",
+    );
+    assert_ne!(tricky, written, "the installed config changed shape:\n{written}");
+    std::fs::write(at(CONFIG), &tricky).expect("rewrite config");
+    assert!(Path::new(&at("/srv/ic data/connector.key")).exists(), "no key after the install");
+
+    let (out, _) = scratch_install(&root, &sim, &[]);
+    assert_ok("install.sh (upgrade)", &out);
+    assert!(text(&out).contains(&format!("storage {storage} kept")), "{}", text(&out));
+    let dropin = std::fs::read_to_string(at(&format!("/etc/systemd/system/{UNIT}.d/10-storage.conf")))
+        .unwrap_or_else(|e| panic!("the drop-in making {storage} writable is gone ({e}):\n{}", text(&out)));
+    assert!(dropin.contains("ReadWritePaths=\nReadWritePaths=\"/srv/ic data\"\n"), "{dropin}");
+    let uid = uid_of(USER, Path::new(&at("/etc/passwd"))).expect("user");
+    assert_eq!(std::fs::metadata(at(storage)).expect("storage").uid(), uid);
+    assert_eq!(mode(&at(storage)), 0o700);
+    assert_eq!(std::fs::read_to_string(at(CONFIG)).expect("config"), tricky, "the upgrade changed the config");
+
+    let out = Command::new(script("uninstall.sh")).arg("--root").arg(&root).arg("-y").output().expect("uninstall");
+    assert_ok("uninstall.sh (purge)", &out);
+    assert!(!Path::new(&at(storage)).exists(), "the storage path, its key and queue were left:\n{}", text(&out));
+    let left: Vec<String> = tree(&[root.to_str().expect("utf-8")])
+        .into_iter()
+        .filter(|p| p.contains("flotomate") || p.contains("integration-connector") || p.contains("ic data"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// `config get` reads what the scripts need and refuses secrets, from the real binary.
+#[test]
+fn config_get_prints_values_and_refuses_secrets() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("c.toml");
+    let body = "[server]\nprotocol = \"https\"\nhost = \"sd.example.com\"\ntoken_file = \"/not/readable/here\"\n\n[storage] # comment\npath = '/srv/ic data' # literal\n";
+    std::fs::write(&config, body).expect("config");
+    let get = |key: &str| {
+        Command::new(binary("integration-connector"))
+            .arg("config")
+            .arg("--config")
+            .arg(&config)
+            .args(["get", key])
+            .output()
+            .expect("config get")
+    };
+    let out = get("storage.path");
+    assert_ok("config get storage.path", &out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/srv/ic data\n");
+    let out = get("server.token");
+    assert_eq!(out.status.code(), Some(64), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never prints secrets"), "{}", text(&out));
 }
 
 #[tokio::test]

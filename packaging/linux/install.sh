@@ -283,11 +283,35 @@ render_config() { # render_config STORAGE CA_PATH > file (built-ins only: the to
   [ -z "$ui_listen" ] || printf '\n[ui]\nlisten = %s\n' "$(toml_str "$ui_listen")"
 }
 
-# The storage path in an existing config ([storage] path = "…").
+# A value of the installed config as the binary resolves it (defaults included): no
+# shell reads TOML, where a literal string, an escape or a comment fools any pattern.
+# config_value BINARY KEY; in a scratch root, from a copy whose paths lie under it.
+config_value() {
+  local config tmpdir='' value rc=0
+  config=$(at "$CONFIG")
+  if [ -n "$root" ]; then
+    tmpdir=$(mktemp -d)
+    "$1" config --config "$config" rebase --root "$root" --output "$tmpdir/connector.toml" || rc=$?
+    config=$tmpdir/connector.toml
+  fi
+  [ "$rc" != 0 ] || value=$("$1" config --config "$config" get "$2") || rc=$?
+  [ -z "$tmpdir" ] || rm -rf "$tmpdir"
+  [ "$rc" = 0 ] || return "$rc"
+  [ -z "$root" ] || value=${value#"$root"}
+  printf '%s' "$value"
+}
+
+# The storage path of the installed config: read by the new binary, else by the
+# installed one (the new one may not understand an old config; an old one may lack
+# `config get`). Stops the upgrade before any change when neither can read it.
 config_storage() {
-  awk '/^[[:space:]]*\[/ { s = $0; gsub(/[[:space:]]/, "", s); next }
-       s == "[storage]" && /^[[:space:]]*path[[:space:]]*=/ {
-         sub(/^[^=]*=[[:space:]]*"/, ""); sub(/"[[:space:]]*(#.*)?$/, ""); print; exit }' "$1"
+  local old=$1 errors
+  errors=$(mktemp)
+  if config_value "$bin" storage.path 2>"$errors"; then rm -f "$errors"; return 0; fi
+  if [ -x "$old" ] && config_value "$old" storage.path 2>/dev/null; then rm -f "$errors"; return 0; fi
+  sed 's/^/    /' "$errors" >&2
+  rm -f "$errors"
+  die "cannot read storage.path from $CONFIG (above): fix the config, then run install.sh again; nothing was changed"
 }
 
 create_user() {
@@ -360,13 +384,14 @@ install_program() { # binary, scripts, docs and unit (not the package's own file
     install -m 0644 "$HERE/$UNIT" "$(at "$ETC_UNITS/$UNIT")"
   fi
   # Only the storage path is writable (ProtectSystem=strict): another path needs a drop-in.
+  # Quoted (a space would split it in two) and with % doubled (a systemd specifier).
   if [ "$storage" = "$DEFAULT_STORAGE" ]; then
     rm -f "$(at "$DROPIN")"
     rmdir "$(at "$(dirname "$DROPIN")")" 2>/dev/null || true
   else
     mkdir -p "$(at "$(dirname "$DROPIN")")"
     printf '%s\n' "# Written by install.sh: the storage path is the one writable path." "[Service]" \
-      "ReadWritePaths=" "ReadWritePaths=$storage" >"$(at "$DROPIN")"
+      "ReadWritePaths=" "ReadWritePaths=\"${storage//%/%%}\"" >"$(at "$DROPIN")"
   fi
 }
 
@@ -390,20 +415,16 @@ write_config() {
 # `integration-connector check` as the service user; in a scratch root against a copy of
 # the config whose paths point into that root.
 run_check() { # run_check BINARY
-  local config rc=0 out tmpdir=''
+  local config rc=0 out='' tmpdir=''
   config=$(at "$CONFIG")
   if [ -n "$root" ]; then
-    # The installed config, its storage path and CA file moved under the scratch root.
+    # The installed config with its paths (storage, CA file, …) moved under the scratch root.
     tmpdir=$(mktemp -d)
-    (umask 077 && awk -v r="$root" '
-      /^[[:space:]]*\[/ { s = $0; gsub(/[[:space:]]/, "", s) }
-      (s == "[storage]" && /^[[:space:]]*path[[:space:]]*=[[:space:]]*"\//) ||
-        (s == "[server]" && /^[[:space:]]*ca_file[[:space:]]*=[[:space:]]*"\//) { sub(/"\//, "\"" r "/") }
-      { print }' "$config" >"$tmpdir/connector.toml")
+    "$1" config --config "$config" rebase --root "$root" --output "$tmpdir/connector.toml" || rc=$?
     config=$tmpdir/connector.toml
   fi
   step "checking the settings: $BIN_NAME check"
-  out=$(as_service_user "$1" check --config "$config" 2>&1) || rc=$?
+  [ "$rc" != 0 ] || out=$(as_service_user "$1" check --config "$config" 2>&1) || rc=$?
   [ -z "$tmpdir" ] || rm -rf "$tmpdir"
   printf '%s\n' "$out" | sed 's/^/    /'
   [ -z "$root" ] || own -R "$(at "$storage")"
@@ -448,12 +469,11 @@ version=$("$bin" --version 2>/dev/null) || die "$bin does not run here (wrong ar
 
 if [ -f "$(at "$CONFIG")" ]; then
   # === upgrade in place ===
-  storage=$(config_storage "$(at "$CONFIG")")
-  [ -n "$storage" ] || storage=$DEFAULT_STORAGE
+  old=$(at "$PREFIX/$BIN_NAME")
+  storage=$(config_storage "$old")
   if [ -n "$server$port$token_file$ca_file$ui_listen" ] || [ -n "${IC_SERVER_TOKEN:-}" ]; then
     warn "$CONFIG exists: it is kept as it is and the settings given are ignored (edit it, or uninstall first)"
   fi
-  old=$(at "$PREFIX/$BIN_NAME")
   old_version=$([ -x "$old" ] && "$old" --version 2>/dev/null || echo "none")
   step "upgrading in place: $old_version -> $version (config, storage and queue are kept)"
   create_user

@@ -40,7 +40,7 @@ die() {
   exit 1
 }
 
-keep_data=0 yes=0 root='' package=0
+keep_data=0 yes=0 root='' package=0 keep_storage=0
 [ "${IC_KEEP_DATA:-0}" = 0 ] || keep_data=1
 while [ $# -gt 0 ]; do
   case $1 in
@@ -83,27 +83,43 @@ if [ "$package" = 0 ] && [ -z "$root" ] &&
   die "the .deb package is installed: remove it with  sudo dpkg -r integration-connector  (IC_KEEP_DATA=1 keeps the storage path)"
 fi
 
-storage=$DEFAULT_STORAGE
+# The storage path as the installed binary resolves the config (no shell reads TOML: a
+# literal string or a comment fools any pattern). When it cannot be read, the storage
+# path is left in place rather than guessed.
+storage=$DEFAULT_STORAGE storage_known=1
 if [ -f "$(at "$CONFIG")" ]; then
-  from_config=$(awk '/^[[:space:]]*\[/ { s = $0; gsub(/[[:space:]]/, "", s); next }
-       s == "[storage]" && /^[[:space:]]*path[[:space:]]*=/ {
-         sub(/^[^=]*=[[:space:]]*"/, ""); sub(/"[[:space:]]*(#.*)?$/, ""); print; exit }' "$(at "$CONFIG")")
-  storage=${from_config:-$DEFAULT_STORAGE}
+  bin=$(at "$PREFIX/$BIN_NAME") config=$(at "$CONFIG") tmpdir=''
+  if [ -n "$root" ]; then
+    tmpdir=$(mktemp -d)
+    "$bin" config --config "$config" rebase --root "$root" --output "$tmpdir/connector.toml" 2>/dev/null || true
+    config=$tmpdir/connector.toml
+  fi
+  if [ -x "$bin" ] && storage=$("$bin" config --config "$config" get storage.path); then
+    [ -z "$root" ] || storage=${storage#"$root"}
+  else
+    storage_known=0 storage="(unknown)"
+    warn "cannot read storage.path from $CONFIG with $PREFIX/$BIN_NAME: the storage path is left in place (remove it by hand)"
+  fi
+  [ -z "$tmpdir" ] || rm -rf "$tmpdir"
 fi
+[ "$storage_known" = 1 ] || keep_storage=1
 
 user_exists() {
   if [ -n "$root" ]; then grep -q "^$SERVICE_USER:" "$(at /etc/passwd)" 2>/dev/null; else getent passwd "$SERVICE_USER" >/dev/null; fi
 }
 
 if ! [ -e "$(at "$PREFIX")" ] && ! [ -e "$(at "$CONF_DIR")" ] && ! [ -e "$(at "$ETC_UNITS/$UNIT")" ] &&
-  ! [ -e "$(at "$DROPIN_DIR")" ] && ! user_exists && { [ "$keep_data" = 1 ] || ! [ -e "$(at "$storage")" ]; }; then
+  ! [ -e "$(at "$DROPIN_DIR")" ] && ! user_exists &&
+  { [ "$keep_data" = 1 ] || [ "$keep_storage" = 1 ] || ! [ -e "$(at "$storage")" ]; }; then
   say "Nothing to remove: the Integration Connector is not installed$([ -z "$root" ] || printf ' in %s' "$root")."
   exit 0
 fi
 
 if [ "$yes" = 0 ] && [ -t 0 ]; then
   what="the Integration Connector ($PREFIX, $CONFIG, the unit, the user $SERVICE_USER)"
-  if [ "$keep_data" = 0 ]; then what="$what and its storage path $storage (unsent results, connector id)"; fi
+  if [ "$keep_data" = 0 ] && [ "$keep_storage" = 0 ]; then
+    what="$what and its storage path $storage (unsent results, connector id)"
+  fi
   read -r -p "Remove $what? [y/N] " answer
   case $answer in [yY] | [yY][eE][sS]) ;; *) die "nothing removed" ;; esac
 fi
@@ -134,6 +150,9 @@ if [ "$keep_data" = 1 ]; then
     keep_top=${keep_top%%/*}
     ;;
   esac
+elif [ "$keep_storage" = 1 ]; then
+  # Where it is is unknown: the default one (under $PREFIX) is kept too.
+  keep_top=${DEFAULT_STORAGE#"$PREFIX"/}
 elif [ -d "$(at "$storage")" ]; then
   dir=$(at "$storage")
   if [ -e "$dir/connector.key" ] || [ -e "$dir/queue.sled" ] || [ -z "$(ls -A "$dir")" ]; then
@@ -163,7 +182,7 @@ rmdir -- "$(at /opt/flotomate)" 2>/dev/null || true
 [ "$package" = 1 ] || rm -f -- "$(at "$ETC_UNITS/$UNIT")"
 rm -rf -- "$(at "$DROPIN_DIR")"
 ! manager_live || sctl daemon-reload
-if [ "$keep_data" = 0 ] && user_exists; then
+if [ "$keep_data" = 0 ] && [ "$keep_storage" = 0 ] && user_exists; then
   step "removing the user $SERVICE_USER"
   if [ -n "$root" ]; then
     for f in passwd group shadow gshadow; do

@@ -1,9 +1,12 @@
 //! The config file: parsed and validated once into typed [`Settings`]; nothing reads
 //! raw config after start-up. Every error names the file, line and key.
 
+mod ca;
 mod errors;
+mod get;
 mod ops;
 mod raw;
+mod secrets;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -13,8 +16,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 pub use errors::{ConfigError, ConfigErrors};
+pub use get::{get, refuse_secret, without_credentials, GetError};
+pub use secrets::{bind_password_env, ProcessEnv, SecretSource, TOKEN_ENV};
 pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, Settings};
-pub use validate::{bind_password_env, ProcessEnv, SecretSource, TOKEN_ENV};
 
 use errors::Collector;
 use validate::Validator;
@@ -34,10 +38,11 @@ pub fn load(path: &Path, env: &dyn SecretSource) -> Result<Settings, ConfigError
 
 pub fn parse(path: &Path, text: &str, env: &dyn SecretSource) -> Result<Settings, ConfigErrors> {
     let mut c = Collector::new(path, text);
-    let raw: raw::RawConfig = match toml::from_str(text) {
+    let raw: raw::RawConfig = match serde_path_to_error::deserialize(toml::Deserializer::new(text)) {
         Ok(raw) => raw,
         Err(e) => {
-            let key = e.message().split('`').nth(1).unwrap_or("(syntax)").to_owned();
+            let key = error_key(e.path(), e.inner().message());
+            let e = e.into_inner();
             let message = e.message().trim().to_owned();
             c.at(e.span(), &key, explain(&message));
             return Err(ConfigErrors(c.errors));
@@ -54,6 +59,26 @@ pub fn parse(path: &Path, text: &str, env: &dyn SecretSource) -> Result<Settings
             Ok(s)
         }
         _ => Err(ConfigErrors(v.c.errors)),
+    }
+}
+
+/// The dotted key a parse error is about (`server.port`), from the path serde walked.
+/// `toml::Spanned` adds private segments (`$__serde_spanned_private_value`), skipped;
+/// a missing field is named only in backticks by the message, so it is added to its table.
+fn error_key(path: &serde_path_to_error::Path, message: &str) -> String {
+    let mut parts: Vec<String> =
+        path.iter().map(ToString::to_string).filter(|p| !p.starts_with("$__") && p != "?" && !p.is_empty()).collect();
+    let named = message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"));
+    if let Some(field) = named.filter(|f| parts.last().map(String::as_str) != Some(*f)) {
+        parts.push(field.to_owned());
+    }
+    if parts.is_empty() {
+        "(syntax)".to_owned()
+    } else {
+        parts.join(".")
     }
 }
 

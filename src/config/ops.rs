@@ -7,44 +7,32 @@ use std::time::Duration;
 use connector_actors::secret::Secret;
 
 use super::raw::{RawLogging, RawUi};
+use super::secrets::{Presence, SecretKeys};
 use super::validate::Validator;
 use crate::logging::LogSettings;
 
 /// Environment variable that overrides `ui.admin_token`.
 pub const UI_TOKEN_ENV: &str = "IC_UI_ADMIN_TOKEN";
 
+/// The warning for a UI reachable beyond loopback: it serves plain HTTP only.
+fn ui_without_tls_warning(listen: SocketAddr) -> String {
+    format!(
+        "ui.listen {listen} is not loopback and the web UI has no TLS: the admin token and every page cross the network in clear; \
+         listen on 127.0.0.1 and reach it through a TLS reverse proxy or an SSH tunnel"
+    )
+}
+
 impl Validator<'_, '_> {
     /// The admin token, required when the UI listens beyond loopback.
     pub(super) fn ui_token(&mut self, ui: &RawUi, listen: SocketAddr) -> Option<Secret> {
-        let token = if let Some(v) = self.env.var(UI_TOKEN_ENV) {
-            Some(Secret::new(v.trim().to_owned()))
-        } else {
-            match (&ui.admin_token, &ui.admin_token_file) {
-                (Some(_), Some(f)) => {
-                    self.c.at(
-                        Some(f.span()),
-                        "ui.admin_token_file",
-                        "both `ui.admin_token` and `ui.admin_token_file` are set: keep one",
-                    );
-                    None
-                }
-                (Some(t), None) => {
-                    self.holds_secret = true;
-                    Some(Secret::new(t.get_ref().trim().to_owned()))
-                }
-                (None, Some(f)) => match std::fs::read_to_string(f.get_ref()) {
-                    Ok(text) => {
-                        self.warn_if_readable(Path::new(f.get_ref()), "ui.admin_token_file");
-                        Some(Secret::new(text.trim().to_owned()))
-                    }
-                    Err(e) => {
-                        self.c.at(Some(f.span()), "ui.admin_token_file", format!("cannot read {}: {e}", f.get_ref()));
-                        None
-                    }
-                },
-                (None, None) => None,
-            }
+        let keys = SecretKeys {
+            key: "ui.admin_token",
+            env: UI_TOKEN_ENV,
+            inline: ui.admin_token.clone(),
+            file: ui.admin_token_file.clone(),
         };
+        let table = 0..0; // only locates a missing secret, and this one is optional
+        let token = self.secret(keys, Presence::Optional, table);
         if let Some(t) = &token {
             if t.expose().len() < 16 {
                 let span = ui.admin_token.as_ref().or(ui.admin_token_file.as_ref()).map(|s| s.span());
@@ -54,6 +42,9 @@ impl Validator<'_, '_> {
                     "is shorter than 16 characters: use a long random value (e.g. `openssl rand -hex 24`)",
                 );
             }
+        }
+        if !listen.ip().is_loopback() {
+            self.warnings.push(ui_without_tls_warning(listen));
         }
         if !listen.ip().is_loopback() && token.is_none() {
             let span = ui.listen.as_ref().map(|s| s.span());

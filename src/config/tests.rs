@@ -61,8 +61,8 @@ fn a_good_config_loads_with_defaults() {
 #[test]
 fn unknown_key_names_line_and_key() {
     let e = one_error(&GOOD.replace("host =", "hots = \"x\"\nhost ="));
-    assert_eq!((e.line, e.key.as_str()), (Some(4), "hots"));
-    assert!(e.to_string().starts_with("/etc/ic.toml:4: hots: unknown field"), "{e}");
+    assert_eq!((e.line, e.key.as_str()), (Some(4), "server.hots"));
+    assert!(e.to_string().starts_with("/etc/ic.toml:4: server.hots: unknown field"), "{e}");
 }
 
 #[test]
@@ -202,4 +202,106 @@ fn policy_dns_and_durations_are_checked_when_read() {
     assert_eq!(p.protected_groups, vec!["R&D, Lab #1", "S-1-5-32-544"]);
     assert_eq!(p.writable_attributes.as_deref(), Some(&["description".to_owned()][..]));
     assert_eq!(p.protected_refresh, std::time::Duration::from_secs(3600));
+}
+
+#[test]
+fn a_wrong_type_in_every_section_names_its_dotted_key() {
+    let with_section = |extra: &str| format!("{GOOD}\n{extra}\n");
+    let cases: Vec<(String, &str)> = vec![
+        (GOOD.replace("host =", "port = \"eighty\"\nhost ="), "server.port"),
+        (GOOD.replace("host = \"servicedesk.example.com\"", "host = 443"), "server.host"),
+        (GOOD.replace("path = \"/var/lib/ic\"", "path = 7"), "storage.path"),
+        (with_section("[connector]\nmax_concurrency = \"many\""), "connector.max_concurrency"),
+        (with_section("[ui]\nlisten = 8086"), "ui.listen"),
+        (with_section("[logging]\njson = \"yes\""), "logging.json"),
+        (GOOD.replace("bind_password = \"pw\"", "bind_password = 123456"), "directories.corp.bind_password"),
+        (GOOD.replace("urls = [\"ldaps://dc1.example.test:636\"]", "urls = \"ldaps://dc1\""), "directories.corp.urls"),
+        (
+            with_section("[directories.corp.policy]\nallowed_ous = \"OU=Staff,DC=example,DC=test\""),
+            "directories.corp.policy.allowed_ous",
+        ),
+    ];
+    for (text, key) in cases {
+        let e = one_error(&text);
+        assert_eq!(e.key, key, "{e}");
+        assert!(e.line.is_some(), "{e}");
+        assert!(e.message.contains("invalid type"), "{e}");
+    }
+}
+
+#[test]
+fn a_missing_or_unknown_key_is_named_with_its_table() {
+    let e = one_error(&GOOD.replace("host = \"servicedesk.example.com\"\n", ""));
+    assert_eq!(e.key, "server.host", "{e}");
+    let e = one_error(&GOOD.replace("bind_dn =", "bind_dnn = \"x\"\nbind_dn ="));
+    assert_eq!(e.key, "directories.corp.bind_dnn", "{e}");
+}
+
+/// Every source of every secret: an empty or whitespace-only value is refused, naming the
+/// key and the source (an empty bind password is an unauthenticated bind, RFC 4513 §5.1.2).
+#[test]
+fn an_empty_or_blank_secret_is_refused_from_every_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let blank_file = dir.path().join("blank");
+    std::fs::write(&blank_file, " \n\t\n").unwrap();
+    std::fs::set_permissions(&blank_file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let blank = blank_file.display().to_string();
+    let no_token = GOOD.replace("token = \"dG9rZW4=\"\n", "");
+    let no_pw = GOOD.replace("bind_password = \"pw\"\n", "");
+    let ui = |extra: &str| format!("{GOOD}\n[ui]\n{extra}\n");
+    let pw_env = bind_password_env("corp");
+    // (config text, environment, key, source named)
+    type Case<'a> = (String, Vec<(&'a str, &'a str)>, &'a str, String);
+    let cases: Vec<Case> = vec![
+        (GOOD.replace("\"dG9rZW4=\"", "\"\""), vec![], "server.token", "inline".into()),
+        (GOOD.replace("\"dG9rZW4=\"", "\"  \\t \""), vec![], "server.token", "inline".into()),
+        (
+            no_token.replace("[storage]", &format!("token_file = \"{blank}\"\n[storage]")),
+            vec![],
+            "server.token",
+            blank.clone(),
+        ),
+        (no_token.clone(), vec![(TOKEN_ENV, "")], "server.token", TOKEN_ENV.into()),
+        (GOOD.to_owned(), vec![(TOKEN_ENV, " \n")], "server.token", TOKEN_ENV.into()),
+        (GOOD.replace("\"pw\"", "\"\""), vec![], "directories.corp.bind_password", "inline".into()),
+        (GOOD.replace("\"pw\"", "\"   \""), vec![], "directories.corp.bind_password", "inline".into()),
+        (
+            no_pw.replace("base_dn =", &format!("bind_password_file = \"{blank}\"\nbase_dn =")),
+            vec![],
+            "directories.corp.bind_password",
+            blank.clone(),
+        ),
+        (no_pw.clone(), vec![(pw_env.as_str(), "")], "directories.corp.bind_password", pw_env.clone()),
+        (GOOD.to_owned(), vec![(pw_env.as_str(), "\t")], "directories.corp.bind_password", pw_env.clone()),
+        (ui("admin_token = \" \""), vec![], "ui.admin_token", "inline".into()),
+        (ui(&format!("admin_token_file = \"{blank}\"")), vec![], "ui.admin_token", blank.clone()),
+        (GOOD.to_owned(), vec![("IC_UI_ADMIN_TOKEN", "  ")], "ui.admin_token", "IC_UI_ADMIN_TOKEN".into()),
+    ];
+    for (text, env, key, source) in cases {
+        let env = Env(env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect());
+        let errs = match parse(Path::new("/etc/ic.toml"), &text, &env) {
+            Ok(_) => panic!("an empty {key} ({source}) was accepted"),
+            Err(ConfigErrors(list)) => list,
+        };
+        let e = errs.iter().find(|e| e.key == key).unwrap_or_else(|| panic!("{key} not named: {errs:?}"));
+        assert!(e.message.contains(&source), "{e}");
+        assert!(e.message.contains("empty") || e.message.contains("whitespace"), "{e}");
+        assert!(e.message.contains("set ") || e.message.contains("write "), "no fix in: {e}");
+    }
+}
+
+#[test]
+fn a_secret_with_surrounding_whitespace_is_trimmed_not_refused() {
+    let env = Env(HashMap::from([(bind_password_env("corp"), " s3cret\n".to_owned())]));
+    let s = parse(Path::new("/etc/ic.toml"), GOOD, &env).unwrap();
+    assert_eq!(s.directories[0].bind_password.expose(), "s3cret");
+}
+
+#[test]
+fn a_ui_beyond_loopback_is_warned_about_having_no_tls() {
+    let text = format!("{GOOD}\n[ui]\nlisten = \"0.0.0.0:8086\"\nadmin_token = \"0123456789abcdef0123\"\n");
+    let s = parse(Path::new("/etc/ic.toml"), &text, &no_env()).unwrap();
+    assert!(s.warnings.iter().any(|w| w.contains("ui.listen") && w.contains("no TLS")), "{:?}", s.warnings);
+    let s = parse(Path::new("/etc/ic.toml"), GOOD, &no_env()).unwrap();
+    assert!(!s.warnings.iter().any(|w| w.contains("ui.listen")), "{:?}", s.warnings);
 }

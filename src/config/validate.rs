@@ -1,8 +1,7 @@
 //! Raw config → [`Settings`], collecting every error with its line and key.
 
 use std::net::{IpAddr, SocketAddr};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use connector_actors::directory::dn::Dn;
@@ -10,33 +9,12 @@ use connector_actors::dispatcher::DispatcherSettings;
 use connector_actors::link::LinkSettings;
 use connector_actors::protocol::wire::{DirectorySummary, API_PATH};
 use connector_actors::queue::{LaneCaps, QueueSettings};
-use connector_actors::secret::Secret;
 use toml::Spanned;
 
 use super::errors::Collector;
 use super::raw::{RawConfig, RawConnector, RawDirectory, RawPolicy, RawServer};
+use super::secrets::{bind_password_env, Presence, SecretKeys, SecretSource, TOKEN_ENV};
 use super::settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy, Settings};
-
-/// Where secrets may come from besides the file (environment variables).
-pub trait SecretSource {
-    fn var(&self, name: &str) -> Option<String>;
-}
-
-/// Reads the process environment.
-pub struct ProcessEnv;
-
-impl SecretSource for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
-}
-
-pub const TOKEN_ENV: &str = "IC_SERVER_TOKEN";
-
-/// `IC_DIRECTORY_<NAME>_BIND_PASSWORD`, the name upper-cased with `-` as `_`.
-pub fn bind_password_env(directory: &str) -> String {
-    format!("IC_DIRECTORY_{}_BIND_PASSWORD", directory.to_uppercase().replace('-', "_"))
-}
 
 pub(super) struct Validator<'a, 'e> {
     pub c: Collector<'a>,
@@ -128,85 +106,6 @@ impl Validator<'_, '_> {
         })
     }
 
-    /// Exactly one of an inline secret and a file holding it, unless the environment has it.
-    pub fn secret(
-        &mut self,
-        inline: Option<Spanned<String>>,
-        file: Option<Spanned<String>>,
-        key: &str,
-        env_name: &str,
-        table_span: std::ops::Range<usize>,
-    ) -> Option<Secret> {
-        if let Some(v) = self.env.var(env_name) {
-            return Some(Secret::new(v.trim().to_owned()));
-        }
-        let value = match (inline, file) {
-            (Some(i), Some(f)) => {
-                let msg = format!("both `{key}` and `{key}_file` are set: keep one");
-                self.c.at(span(&f).or(span(&i)), &format!("{key}_file"), msg);
-                return None;
-            }
-            (None, None) => {
-                let msg = format!("missing: set `{key}` or `{key}_file` (or the environment variable {env_name})");
-                self.c.at(Some(table_span), key, msg);
-                return None;
-            }
-            (Some(i), None) => {
-                self.holds_secret = true;
-                (i.get_ref().trim().to_owned(), span(&i))
-            }
-            (None, Some(f)) => match std::fs::read_to_string(f.get_ref()) {
-                Ok(text) => {
-                    self.warn_if_readable(Path::new(f.get_ref()), &format!("{key}_file"));
-                    (text.trim().to_owned(), span(&f))
-                }
-                Err(e) => {
-                    self.c.at(span(&f), &format!("{key}_file"), format!("cannot read {}: {e}", f.get_ref()));
-                    return None;
-                }
-            },
-        };
-        if value.0.is_empty() {
-            self.c.at(value.1, key, "is empty");
-            return None;
-        }
-        Some(Secret::new(value.0))
-    }
-
-    pub fn warn_if_readable(&mut self, path: &Path, what: &str) {
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                self.warnings.push(format!(
-                    "{} ({what}) holds a secret and is readable by other users: run `chmod 600 {}`",
-                    path.display(),
-                    path.display()
-                ));
-            }
-        }
-    }
-
-    pub fn ca_file(&mut self, v: &Option<Spanned<String>>, key: &str) -> Option<Vec<u8>> {
-        let f = v.as_ref()?;
-        match std::fs::read(f.get_ref()) {
-            Ok(pem) => {
-                let certs = rustls_pemfile_count(&pem);
-                if certs == 0 {
-                    self.c.at(
-                        span(f),
-                        key,
-                        format!("{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", f.get_ref()),
-                    );
-                    return None;
-                }
-                Some(pem)
-            }
-            Err(e) => {
-                self.c.at(span(f), key, format!("cannot read {}: {e}", f.get_ref()));
-                None
-            }
-        }
-    }
-
     fn server(
         &mut self,
         s: RawServer,
@@ -246,7 +145,8 @@ impl Validator<'_, '_> {
         });
         let connect_timeout = self.duration(&s.connect_timeout, "server.connect_timeout", Duration::from_secs(10));
         let request_timeout = self.duration(&s.request_timeout, "server.request_timeout", Duration::from_secs(60));
-        let token = self.secret(s.token, s.token_file, "server.token", TOKEN_ENV, table);
+        let keys = SecretKeys { key: "server.token", env: TOKEN_ENV, inline: s.token, file: s.token_file };
+        let token = self.secret(keys, Presence::Required, table);
         let connector = connector.as_ref()?;
         let base_url = format!("{protocol}://{host}:{port}{API_PATH}");
         if url::Url::parse(&base_url).is_err() && host_ok {
@@ -316,7 +216,9 @@ impl Validator<'_, '_> {
         }
         let ca_pem = self.ca_file(&d.ca_file, &key("ca_file"));
         let env = bind_password_env(&name);
-        let password = self.secret(d.bind_password, d.bind_password_file, &key("bind_password"), &env, table.clone());
+        let pw_key = key("bind_password");
+        let keys = SecretKeys { key: &pw_key, env: &env, inline: d.bind_password, file: d.bind_password_file };
+        let password = self.secret(keys, Presence::Required, table.clone());
         let kind = kind?;
         let user_filter = d.user_filter.map(|f| f.into_inner()).unwrap_or_else(|| default_user_filter(kind).to_owned());
         if !user_filter.contains("{username}") || ldap3_filter_ok(&user_filter).is_err() {
@@ -459,11 +361,6 @@ fn host_name() -> String {
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "localhost".into())
-}
-
-fn rustls_pemfile_count(pem: &[u8]) -> usize {
-    let text = String::from_utf8_lossy(pem);
-    text.matches("-----BEGIN CERTIFICATE-----").count()
 }
 
 /// Checks a filter template by substituting a harmless user name.

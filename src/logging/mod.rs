@@ -137,7 +137,8 @@ pub fn add_secret(value: &str) {
     hub().secrets.add(value);
 }
 
-/// Registers every secret of the config (server token, bind passwords, UI admin token).
+/// Registers every secret of the config (server token, bind passwords, UI admin token,
+/// proxy password).
 pub fn protect(settings: &crate::config::Settings) {
     add_secret(settings.link.token.expose());
     for d in &settings.directories {
@@ -145,6 +146,15 @@ pub fn protect(settings: &crate::config::Settings) {
     }
     if let Some(t) = &settings.ui_admin_token {
         add_secret(t.expose());
+    }
+    // A proxy password (`http://user:pw@proxy:3128`), as written and percent-decoded.
+    let proxy_password =
+        settings.link.proxy.as_deref().and_then(|p| url::Url::parse(p).ok()?.password().map(str::to_owned));
+    if let Some(pw) = proxy_password {
+        add_secret(&pw);
+        add_secret(
+            &url::form_urlencoded::parse(format!("p={pw}").as_bytes()).map(|(_, v)| v.into_owned()).collect::<String>(),
+        );
     }
 }
 

@@ -20,18 +20,25 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    /// Values shorter than 4 characters are not registered (they would mask ordinary words).
+    /// Registers a secret in every form a line may carry it: raw, JSON-escaped (the JSON
+    /// log file, a payload quoted in a message), JSON-escaped twice (JSON quoted inside a
+    /// JSON line), `Debug`-escaped (`{:?}`) and percent-encoded (a URL). Redaction runs
+    /// on the formatted line, so a `"`, `\`, `%`, newline or non-ASCII character in the
+    /// secret would otherwise change its text there and let it through. Values shorter
+    /// than 4 characters are not registered (they would mask ordinary words).
     pub fn add(&self, value: &str) {
         let v = value.trim();
         if v.len() < 4 {
             return;
         }
         if let Ok(mut list) = self.values.write() {
-            if !list.iter().any(|s| s == v) {
-                list.push(v.to_owned());
-                // Longest first, so a secret containing another is masked whole.
-                list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            for form in forms(v) {
+                if !list.contains(&form) {
+                    list.push(form);
+                }
             }
+            // Longest first, so a secret containing another is masked whole.
+            list.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
     }
 
@@ -46,6 +53,26 @@ impl Secrets {
         }
         redact_keys(&out)
     }
+}
+
+/// The forms of one secret that formatting can produce (see [`Secrets::add`]).
+fn forms(v: &str) -> Vec<String> {
+    let json = |s: &str| serde_json::to_string(s).map(|q| q[1..q.len() - 1].to_owned()).unwrap_or_default();
+    let debug = |s: &str| {
+        let q = format!("{s:?}");
+        q[1..q.len() - 1].to_owned()
+    };
+    let percent: String = v
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let mut out = vec![v.to_owned(), json(v), json(&json(v)), debug(v), debug(&debug(v)), percent];
+    out.retain(|f| !f.is_empty());
+    out.dedup();
+    out
 }
 
 fn is_value_end(b: u8) -> bool {
@@ -188,6 +215,32 @@ mod tests {
             assert!(out.contains(MASK), "{out}");
         }
         assert!(s.redact("job payload password=hunter2 user=alice").contains("user=alice"));
+    }
+
+    /// A secret holding a quote, a backslash, `%`, a newline or non-ASCII text is masked
+    /// in every escaping a line can give it (JSON, JSON twice, Debug, percent-encoding).
+    #[test]
+    fn a_secret_is_masked_in_every_escaping() {
+        for secret in ["Pa\"ss\\w0rd", "100%-sure-pw", "two\nlines-pw", "pässwörd-ü", "12345678"] {
+            let s = Secrets::default();
+            s.add(secret);
+            let json = serde_json::to_string(secret).unwrap();
+            let twice = serde_json::to_string(&json).unwrap();
+            let url = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>().replace('+', "%20");
+            for line in [
+                format!("bind failed with {secret} here"),
+                format!("{{\"message\":\"bind failed with {}\"}}", &json[1..json.len() - 1]),
+                format!("{{\"message\":{twice}}}"),
+                format!("error: {secret:?} refused"),
+                format!("proxy http://u:{url}@proxy:3128"),
+            ] {
+                let out = s.redact(&line);
+                assert!(out.contains(MASK), "{line} → {out}");
+                for form in forms(secret) {
+                    assert!(!out.contains(&form), "{form:?} left in {out}");
+                }
+            }
+        }
     }
 
     #[test]

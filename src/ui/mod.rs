@@ -5,8 +5,11 @@
 //! registry, the log tap): a busy actor never delays it. It runs on its own actix-web
 //! worker thread with signals disabled (the lifecycle owner has them). Beyond loopback
 //! it needs the admin token (config validation refuses such a listen address without
-//! one); when a token is set every page but `/healthz` and `/readyz` asks for it.
+//! one); when a token is set every page but `/healthz` and `/readyz` asks for it. On
+//! loopback every request must name loopback in `Host` (DNS rebinding, `guard.rs`).
+//! It has no TLS: beyond loopback a config warning says so (logged at start, shown by `check`).
 
+mod guard;
 mod metrics;
 mod page;
 mod routes;
@@ -46,9 +49,12 @@ pub enum UiError {
 pub fn start(listen: SocketAddr, state: UiState) -> Result<SocketAddr, UiError> {
     let state = Arc::new(state);
     let data = web::Data::from(state);
+    let hosts = web::Data::new(guard::HostPolicy::for_listen(listen));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(hosts.clone())
+            .wrap(actix_web::middleware::from_fn(guard::check_host))
             .route("/", web::get().to(routes::index))
             .route("/panel", web::get().to(routes::panel))
             .route("/api/status", web::get().to(routes::status_json))

@@ -12,7 +12,7 @@ fn a_bad_config_exits_64_naming_file_line_and_key() {
     let out = Command::new(binary("integration-connector")).args(["run", "--config"]).arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(64));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("{}:3: hots: unknown field", path.display())), "{err}");
+    assert!(err.contains(&format!("{}:3: server.hots: unknown field", path.display())), "{err}");
 }
 
 #[test]

@@ -244,6 +244,19 @@ fn check_ref(field: &str, r: &ObjectRef) -> Result<(), JobError> {
     })
 }
 
+/// An AD password field that is empty or only whitespace is refused before any bind or
+/// write: an empty `old_password` would make the change a guess, and a blank new one is
+/// never what a portal meant. (`ldap.authenticate` is different: an empty password there
+/// is a failed login, `invalid_credentials` without a bind, PROTOCOL.md §3.)
+fn check_password(field: &str, password: &Secret) -> Result<(), JobError> {
+    if password.expose().trim().is_empty() {
+        return Err(JobError::invalid_job(format!(
+            "field `{field}` is empty or only whitespace: the portal must send the password (no bind or write was tried)"
+        )));
+    }
+    Ok(())
+}
+
 impl JobKind {
     pub fn parse(job_type: &str, payload: &Map<String, Value>) -> Result<JobKind, JobError> {
         let kind = match job_type {
@@ -273,16 +286,25 @@ impl JobKind {
             JobKind::EnableUser(p) | JobKind::DisableUser(p) | JobKind::UnlockUser(p) | JobKind::DeleteUser(p) => {
                 check_ref("user", &p.user)
             }
-            JobKind::ResetPassword(p) => check_ref("user", &p.user),
-            JobKind::ChangePassword(p) => check_ref("user", &p.user),
+            JobKind::ResetPassword(p) => {
+                check_ref("user", &p.user)?;
+                check_password("new_password", &p.new_password)
+            }
+            JobKind::ChangePassword(p) => {
+                check_ref("user", &p.user)?;
+                check_password("old_password", &p.old_password)?;
+                check_password("new_password", &p.new_password)
+            }
             JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => {
                 check_ref("user", &p.user)?;
                 check_ref("group", &p.group)
             }
-            JobKind::CreateUser(p) => match &p.groups {
-                Some(groups) => groups.iter().try_for_each(|g| check_ref("groups[]", g)),
-                None => Ok(()),
-            },
+            JobKind::CreateUser(p) => {
+                if let Some(pw) = &p.password {
+                    check_password("password", pw)?;
+                }
+                p.groups.iter().flatten().try_for_each(|g| check_ref("groups[]", g))
+            }
             JobKind::Import(p) if p.mode == ImportMode::Delta && p.delta_token.is_none() => Ok(()),
             _ => Ok(()),
         }

@@ -62,3 +62,57 @@ fn a_secret_of_the_wrong_type_is_not_quoted_in_the_error() {
         assert!(e.message.contains("invalid type: a "), "{}", e.message);
     }
 }
+
+#[test]
+fn an_empty_or_blank_ad_password_field_is_an_invalid_job() {
+    let user = json!({"sam_account_name": "alice"});
+    let cases = [
+        (
+            "ad.change_password",
+            json!({"directory": "ad", "user": user, "old_password": "", "new_password": "N-1x!"}),
+            "old_password",
+        ),
+        (
+            "ad.change_password",
+            json!({"directory": "ad", "user": user, "old_password": " \t", "new_password": "N-1x!"}),
+            "old_password",
+        ),
+        (
+            "ad.change_password",
+            json!({"directory": "ad", "user": user, "old_password": "O-1x!", "new_password": "\n"}),
+            "new_password",
+        ),
+        ("ad.reset_password", json!({"directory": "ad", "user": user, "new_password": ""}), "new_password"),
+        (
+            "ad.create_user",
+            json!({"directory": "ad", "parent_dn": "OU=x", "sam_account_name": "a", "password": "  "}),
+            "password",
+        ),
+    ];
+    for (t, v, field) in cases {
+        let e = parse(t, v).unwrap_err();
+        assert_eq!(e.code, crate::errors::ErrorCode::InvalidJob, "{t}");
+        assert!(e.message.contains(&format!("`{field}`")) && e.message.contains("empty"), "{}", e.message);
+    }
+    let ok = json!({"directory": "ad", "user": user, "old_password": "O-1x!", "new_password": "N-1x!"});
+    assert!(parse("ad.change_password", ok).is_ok());
+    // A login with an empty password is a failed login, not a bad job (PROTOCOL.md §3).
+    assert!(parse("ldap.authenticate", json!({"directory": "ad", "username": "u", "password": ""})).is_ok());
+}
+
+#[test]
+fn a_secret_of_any_json_type_is_not_quoted_in_the_error() {
+    let values = [json!(123456), json!(1234.5), json!(true), json!(["Zebra-1"]), json!({"Zebra": "Zebra-2"})];
+    for v in values {
+        for (t, field) in [("ldap.authenticate", "password"), ("ad.reset_password", "new_password")] {
+            let mut p = json!({"directory": "ad", "username": "u", "user": {"dn": "CN=a"}});
+            p[field] = v.clone();
+            let e = parse(t, p).unwrap_err();
+            let m = &e.message;
+            assert!(
+                !m.contains("123456") && !m.contains("1234.5") && !m.contains("Zebra") && !m.contains("true"),
+                "{m}"
+            );
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Who may reach the UI. On loopback, only requests naming loopback in `Host`: a web page
+//! the administrator opens elsewhere could otherwise point its own DNS name at 127.0.0.1
+//! (DNS rebinding) and read the status page and log tail through the browser. And the
+//! admin token, compared in constant time so its bytes cannot be guessed by timing.
+
+use std::net::SocketAddr;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpResponse};
+use connector_actors::secret::Secret;
+use subtle::ConstantTimeEq;
+
+/// Which `Host` values the UI answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostPolicy {
+    /// Listening on loopback: `127.0.0.1[:port]`, `localhost[:port]`, `[::1][:port]` only.
+    Loopback,
+    /// Listening beyond loopback (the admin token guards it): any host name.
+    Any,
+}
+
+impl HostPolicy {
+    pub fn for_listen(addr: SocketAddr) -> HostPolicy {
+        if addr.ip().is_loopback() {
+            HostPolicy::Loopback
+        } else {
+            HostPolicy::Any
+        }
+    }
+}
+
+/// Whether `host` (a `Host` header or an HTTP/2 authority) names loopback.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    let (name, port) = match host.strip_prefix("[::1]") {
+        Some(rest) => ("[::1]", rest),
+        None => match host.split_once(':') {
+            Some((name, port)) => (name, &host[name.len()..][..port.len() + 1]),
+            None => (host.as_str(), ""),
+        },
+    };
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    port_ok && matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// Middleware: 421 Misdirected Request for a `Host` the policy refuses (or none).
+pub async fn check_host(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let policy = req.app_data::<web::Data<HostPolicy>>().map_or(HostPolicy::Loopback, |p| *p.get_ref());
+    if policy == HostPolicy::Loopback {
+        let host = match req.headers().get(header::HOST) {
+            Some(h) => h.to_str().ok().map(str::to_owned),
+            None => req.uri().authority().map(|a| a.as_str().to_owned()),
+        };
+        if !host.as_deref().is_some_and(is_loopback_host) {
+            let body = "this web UI listens on loopback and answers only Host 127.0.0.1, localhost or [::1] \
+                        (protection against DNS rebinding): open it as http://127.0.0.1:PORT/\n";
+            return Ok(req.into_response(HttpResponse::MisdirectedRequest().content_type("text/plain").body(body)));
+        }
+    }
+    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+}
+
+/// Whether `given` is the admin token; the time taken does not depend on where they differ.
+pub fn token_matches(given: &str, token: &Secret) -> bool {
+    given.as_bytes().ct_eq(token.expose().as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_names_pass_the_host_check() {
+        for ok in ["127.0.0.1", "127.0.0.1:8086", "localhost", "LOCALHOST:80", "[::1]", "[::1]:8086"] {
+            assert!(is_loopback_host(ok), "{ok}");
+        }
+        for bad in [
+            "attacker.example",
+            "attacker.example:8086",
+            "127.0.0.1.attacker.example",
+            "localhost.attacker.example:80",
+            "127.0.0.1:",
+            "127.0.0.1:80:80",
+            "127.0.0.1:http",
+            "[::1]x",
+            "[::2]:80",
+            "",
+            "10.0.0.1:8086",
+        ] {
+            assert!(!is_loopback_host(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_token_comparison_needs_every_byte() {
+        let t = Secret::new("0123456789abcdef-token");
+        assert!(token_matches("0123456789abcdef-token", &t));
+        for wrong in ["", "0123456789abcdef-toke", "0123456789abcdef-tokeN", "0123456789abcdef-token!"] {
+            assert!(!token_matches(wrong, &t), "{wrong}");
+        }
+    }
+}
