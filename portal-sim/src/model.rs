@@ -55,6 +55,9 @@ pub enum Command {
 #[derive(Debug, Serialize)]
 pub struct HeartbeatResponse {
     pub commands: Vec<Command>,
+    /// Not in PROTOCOL.md's heartbeat answer (extra fields are allowed): the server's
+    /// clock, as in the register answer, so a connector can follow its offset.
+    pub server_time: String,
 }
 
 /// `GET /jobs` query (§2.3); both optional.
