@@ -16,12 +16,16 @@ mod harness;
 #[path = "faults/suite.rs"]
 mod suite;
 
+#[path = "faults/server.rs"]
+mod server;
+
 use suite::Scenario;
 
 /// Every scenario of the suite, by area. A new area adds its file and one line here.
 fn scenarios() -> Vec<Scenario> {
     let mut all = Vec::new();
     all.extend(suite::self_check());
+    all.extend(server::scenarios());
     all
 }
 

@@ -40,6 +40,8 @@ pub struct HeartbeatRequest {
     pub queue: Value,
     pub components: Value,
     pub directories: Value,
+    /// Not in PROTOCOL.md: the connector's measured offset to this server's clock.
+    pub clock_offset_s: Option<i64>,
 }
 
 /// A command in a heartbeat answer, repeated until it is done (§2.2).

@@ -106,6 +106,7 @@ pub async fn connector(sim: web::Data<Sim>, id: web::Path<String>) -> Result<Htt
         map.insert("components".into(), json!(hb.map(|h| &h.components)));
         map.insert("directories".into(), json!(hb.map(|h| &h.directories)));
         map.insert("heartbeat_at".into(), json!(hb.map(|h| rfc3339(h.at))));
+        map.insert("clock_offset_s".into(), json!(hb.and_then(|h| h.clock_offset_s)));
         map.insert("pending_commands".into(), json!(pending));
     }
     Ok(HttpResponse::Ok().json(row))
