@@ -22,6 +22,7 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario::new("server: 413 on records batches while the import streams: every record once", split_streaming),
         Scenario::new("server: a portal clock 30 s behind: logins succeed, offset in heartbeat, UI, check", clock_skew),
         Scenario::new("server: polls answered empty at once are backed off, not a hot loop", early_empty_polls),
+        Scenario::new("server: absurd numbers and times from the server are clamped or refused", absurd_numbers),
     ]
 }
 
@@ -164,5 +165,33 @@ async fn early_empty_polls() -> Tally {
     assert!(per_s < 2.0, "{polls} polls in {window:?} ({per_s:.1}/s): a hot loop");
     let ids = sim.submit(json!([noop(0), noop(0)])).await;
     let views = sim.wait_done(&ids, LIMIT).await;
+    Tally::from_results(&ids, &with_result(&views))
+}
+
+async fn absurd_numbers() -> Tally {
+    let sim = Sim::start_with(false, &["--heartbeat-interval-s", "1000000000", "--poll-timeout-s", "0"]).await;
+    let c = Connector::for_sim(&sim, "c1", "");
+    sim.wait_online(LIMIT).await;
+    let mut specs = vec![noop(0), noop(0), noop(0), noop(0)];
+    specs[0]["deadline"] = json!("9999-12-31T23:59:59Z");
+    specs[1]["created_at"] = json!("1970-01-01T00:00:00Z");
+    specs[2]["deadline"] = json!("1970-01-01T00:00:00Z");
+    specs[3]["lease_s"] = json!(1_000_000_000u64);
+    let ids = sim.submit(Value::Array(specs)).await;
+    let views = sim.wait_done(&ids, LIMIT).await;
+    for (v, field) in views.iter().zip(["deadline", "created_at", "deadline"]) {
+        let error = &v["result"]["error"];
+        assert_eq!(error["code"], "invalid_job", "{field}: {}", v["result"]);
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&format!("`{field}`")), "the error does not name {field}: {message}");
+    }
+    assert_eq!(views[3]["result"]["status"], "succeeded", "{}", views[3]["result"]);
+    assert!(c.log_text().contains("out of range"), "the clamped intervals are not logged");
+    // Polls wait the clamped second, not zero: no hot loop.
+    let before = sim.summary().await["polls"].as_u64().expect("polls");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let polls = sim.summary().await["polls"].as_u64().expect("polls") - before;
+    assert!(polls <= 10, "{polls} polls in 5 s with poll_timeout_s 0");
+    assert_eq!(sim.violations().await, 0, "{}", sim.log());
     Tally::from_results(&ids, &with_result(&views))
 }

@@ -40,3 +40,12 @@ fn http_dates_are_read_in_imf_fixdate_only() {
     assert_eq!(httpdate_ms("Sun, 06 Foo 1994 08:49:37 GMT"), None);
     assert_eq!(httpdate_ms(""), None);
 }
+
+#[test]
+fn an_absurd_retry_after_waits_ten_minutes_at_most() {
+    let retry_after = crate::protocol::bounds::retry_after("1000000000000");
+    let e = LinkError::Overloaded { status: 503, retry_after };
+    for attempt in [0, 5, 40] {
+        assert_eq!(wait_before_retry(&e, attempt), Duration::from_secs(600));
+    }
+}
