@@ -247,7 +247,10 @@ async fn register(s: &Settings, client: &PortalClient, lock: Lock, r: &mut Repor
 fn clock_check(offset_ms: Option<i64>, r: &mut Report) {
     match offset_ms {
         Some(ms) if clock::offset_is_large(ms) => r.add(Check::warn("server.clock", clock::describe(ms))),
-        Some(ms) => r.add(Check::ok("server.clock", format!("this machine's clock agrees with the portal's: {}", clock::describe(ms)))),
+        Some(ms) => r.add(Check::ok(
+            "server.clock",
+            format!("this machine's clock agrees with the portal's: {}", clock::describe(ms)),
+        )),
         None => r.add(Check::skip("server.clock", "the portal sent neither server_time nor a Date header")),
     }
 }

@@ -121,7 +121,8 @@ async fn clock_skew() -> Tally {
     let mut c = Connector::for_sim(&sim, "c1", &extra);
     let row = sim.wait_online(LIMIT).await;
     let (user, pw) = (env.get("SLAPD_USER_OK"), env.get("SLAPD_USER_OK_PW"));
-    let login = json!({"type": "ldap.authenticate", "payload": {"directory": "corp", "username": user, "password": pw}});
+    let login =
+        json!({"type": "ldap.authenticate", "payload": {"directory": "corp", "username": user, "password": pw}});
     let ids = sim.submit(json!([login, login, login, login, login])).await;
     let views = sim.wait_done(&ids, LIMIT).await;
     for v in &views {

@@ -151,7 +151,11 @@ impl Poller {
             }
             if jobs.len() as u64 > want {
                 // Not acknowledged: the server offers them again after their lease.
-                tracing::warn!(offered = jobs.len(), asked = want, "the server offered more jobs than asked for; taking the first ones");
+                tracing::warn!(
+                    offered = jobs.len(),
+                    asked = want,
+                    "the server offered more jobs than asked for; taking the first ones"
+                );
                 jobs.truncate(want as usize);
             }
             let accepted = match store(&queue, jobs, link.clock_offset_ms.unwrap_or(0)).await {
@@ -188,7 +192,9 @@ impl Poller {
                     act.early_empty = act.early_empty.saturating_add(1);
                     let wait = backoff(act.early_empty, EARLY_EMPTY_CAP).max(Duration::from_millis(200));
                     if act.early_empty == 3 {
-                        tracing::warn!("the server answers polls at once with no jobs (it ignores `wait`); polling with backoff");
+                        tracing::warn!(
+                            "the server answers polls at once with no jobs (it ignores `wait`); polling with backoff"
+                        );
                     }
                     ctx.notify_later(Poll, wait);
                 }

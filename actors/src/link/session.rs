@@ -158,8 +158,13 @@ impl Session {
                     let heartbeat_s = bounds::HEARTBEAT_INTERVAL_S.clamp(reg.heartbeat_interval_s);
                     let poll_s = bounds::POLL_TIMEOUT_S.clamp(reg.poll_timeout_s);
                     if (heartbeat_s, poll_s) != (reg.heartbeat_interval_s, reg.poll_timeout_s) {
-                        tracing::warn!(heartbeat_interval_s = reg.heartbeat_interval_s, poll_timeout_s = reg.poll_timeout_s,
-                            heartbeat_s, poll_s, "the server's intervals are out of range; using the nearest sane ones");
+                        tracing::warn!(
+                            heartbeat_interval_s = reg.heartbeat_interval_s,
+                            poll_timeout_s = reg.poll_timeout_s,
+                            heartbeat_s,
+                            poll_s,
+                            "the server's intervals are out of range; using the nearest sane ones"
+                        );
                     }
                     tracing::info!(connector_id = %reg.connector_id, heartbeat_s, "registered with the portal");
                     act.failures = 0;
@@ -239,7 +244,10 @@ impl Session {
                     act.publish(Connection::Online, None);
                 }
                 if resp.commands.len() > bounds::MAX_COMMANDS_PER_HEARTBEAT {
-                    tracing::warn!(commands = resp.commands.len(), "heartbeat answer with too many commands; reading the first ones (the rest repeat)");
+                    tracing::warn!(
+                        commands = resp.commands.len(),
+                        "heartbeat answer with too many commands; reading the first ones (the rest repeat)"
+                    );
                 }
                 for raw in resp.commands.iter().take(bounds::MAX_COMMANDS_PER_HEARTBEAT) {
                     act.command(raw);
@@ -260,7 +268,10 @@ impl Session {
         if large && !before.is_some_and(clock::offset_is_large) {
             tracing::warn!(clock_offset_s = clock::offset_s(offset), "{}", clock::describe(offset));
         } else if !large && before.is_some_and(clock::offset_is_large) {
-            tracing::info!(clock_offset_s = clock::offset_s(offset), "the clocks of this machine and the portal agree again");
+            tracing::info!(
+                clock_offset_s = clock::offset_s(offset),
+                "the clocks of this machine and the portal agree again"
+            );
         }
         self.state.send_modify(|s| s.clock_offset_ms = Some(offset));
     }

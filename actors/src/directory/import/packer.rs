@@ -159,7 +159,9 @@ async fn commit(p: Packed) -> Result<ImportProgress, JobError> {
                 if let Some((store, records)) = once {
                     store.append(&id2, &records).map_err(|e| format!("writing the import's scope records: {e}"))?;
                 }
-                batch.spool(&spool, &id2, seq, seen).map_err(|e| format!("writing batch {seq} to the queue's spool: {e}"))
+                batch
+                    .spool(&spool, &id2, seq, seen)
+                    .map_err(|e| format!("writing batch {seq} to the queue's spool: {e}"))
             })();
             (batch, written)
         })

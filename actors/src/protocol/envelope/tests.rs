@@ -59,7 +59,11 @@ fn absurd_numbers_and_times_are_clamped_or_refused() {
         "payload": {"directory": "corp", "username": "a", "password": "b"}});
     let e = Envelope::parse(&base, NOW).unwrap();
     assert_eq!((e.lease_s, e.attempt), (1, 1_000_000));
-    for (field, when) in [("deadline", "9999-12-31T23:59:59Z"), ("deadline", "1970-01-01T00:00:00Z"), ("created_at", "1970-01-01T00:00:01Z")] {
+    for (field, when) in [
+        ("deadline", "9999-12-31T23:59:59Z"),
+        ("deadline", "1970-01-01T00:00:00Z"),
+        ("created_at", "1970-01-01T00:00:01Z"),
+    ] {
         let mut raw = base.clone();
         raw[field] = json!(when);
         let e = Envelope::parse(&raw, NOW).unwrap();
