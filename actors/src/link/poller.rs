@@ -26,6 +26,7 @@ use super::messages::{ConnectorDisabled, StartDraining, TokenRejected};
 use super::session::Session;
 use super::state::LinkState;
 use crate::dispatcher::{Dispatcher, JobsArrived};
+use crate::protocol::bounds;
 use crate::protocol::wire::{JobsResponse, QueueFigures};
 use crate::protocol::Envelope;
 use crate::queue::{AcceptJobs, Accepted, DropJob, JobState, ListUnacknowledged, MarkAcknowledged, QueueActor};
@@ -149,14 +150,9 @@ impl Poller {
             if jobs.is_empty() {
                 return early_empty(asked.elapsed(), wait);
             }
-            if jobs.len() as u64 > want {
-                // Not acknowledged: the server offers them again after their lease.
-                tracing::warn!(
-                    offered = jobs.len(),
-                    asked = want,
-                    "the server offered more jobs than asked for; taking the first ones"
-                );
-                jobs.truncate(want as usize);
+            let extra = bounds::jobs_to_take(&mut jobs, want);
+            if extra > 0 {
+                tracing::warn!(extra, asked = want, "the server offered more jobs than asked for; taking the first ones (the rest come back after their lease)");
             }
             let accepted = match store(&queue, jobs, link.clock_offset_ms.unwrap_or(0)).await {
                 Some(a) => a,

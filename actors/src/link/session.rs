@@ -243,13 +243,14 @@ impl Session {
                 if act.state.borrow().connection != Connection::Online {
                     act.publish(Connection::Online, None);
                 }
-                if resp.commands.len() > bounds::MAX_COMMANDS_PER_HEARTBEAT {
+                let (now, later) = bounds::commands_to_read(&resp.commands);
+                if later > 0 {
                     tracing::warn!(
-                        commands = resp.commands.len(),
+                        later,
                         "heartbeat answer with too many commands; reading the first ones (the rest repeat)"
                     );
                 }
-                for raw in resp.commands.iter().take(bounds::MAX_COMMANDS_PER_HEARTBEAT) {
+                for raw in now {
                     act.command(raw);
                 }
                 act.schedule(ctx, interval, false);

@@ -99,5 +99,21 @@ pub fn deadline_within_horizon(deadline_ms: u64, from_ms: u64) -> u64 {
     deadline_ms.min(from_ms.saturating_add(DEADLINE_HORIZON.as_millis() as u64))
 }
 
+/// The commands of one heartbeat answer to read now (at most
+/// [`MAX_COMMANDS_PER_HEARTBEAT`]), and how many are left for later answers.
+pub fn commands_to_read<T>(commands: &[T]) -> (&[T], usize) {
+    let n = commands.len().min(MAX_COMMANDS_PER_HEARTBEAT);
+    (&commands[..n], commands.len() - n)
+}
+
+/// Keeps the first `asked` of the jobs a poll answered (a server must not offer more
+/// than `max`); returns how many were left unacknowledged (offered again after their lease).
+pub fn jobs_to_take<T>(jobs: &mut Vec<T>, asked: u64) -> usize {
+    let keep = usize::try_from(asked).unwrap_or(usize::MAX).min(jobs.len());
+    let extra = jobs.len() - keep;
+    jobs.truncate(keep);
+    extra
+}
+
 #[cfg(test)]
 mod tests;

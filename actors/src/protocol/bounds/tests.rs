@@ -51,3 +51,21 @@ fn deadlines_are_kept_at_most_thirty_days_ahead() {
     assert_eq!(deadline_within_horizon(253_402_300_799_000, now), now + month);
     assert_eq!(deadline_within_horizon(u64::MAX, u64::MAX - 5), u64::MAX);
 }
+
+#[test]
+fn a_heartbeat_answer_is_read_for_256_commands_at_most() {
+    let many = vec![0u8; 1_000_000];
+    let (now, later) = commands_to_read(&many);
+    assert_eq!((now.len(), later), (256, 999_744));
+    let (now, later) = commands_to_read(&many[..3]);
+    assert_eq!((now.len(), later), (3, 0));
+}
+
+#[test]
+fn no_more_jobs_are_taken_than_asked_for() {
+    let mut jobs: Vec<u32> = (0..10_000).collect();
+    assert_eq!(jobs_to_take(&mut jobs, 32), 9_968);
+    assert_eq!(jobs, (0..32).collect::<Vec<_>>());
+    assert_eq!(jobs_to_take(&mut jobs, u64::MAX), 0);
+    assert_eq!(jobs.len(), 32);
+}
