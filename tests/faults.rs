@@ -21,6 +21,8 @@ mod config;
 mod directory;
 #[path = "faults/logs.rs"]
 mod logs;
+#[path = "faults/server.rs"]
+mod server;
 #[path = "faults/suite.rs"]
 mod suite;
 
@@ -34,6 +36,7 @@ fn scenarios() -> Vec<Scenario> {
     all.extend(config::scenarios());
     all.extend(directory::scenarios());
     all.extend(logs::scenarios());
+    all.extend(server::scenarios());
     all
 }
 

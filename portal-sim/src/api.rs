@@ -65,8 +65,12 @@ async fn poll_jobs(sim: web::Data<Sim>, req: HttpRequest) -> HttpResponse {
         let query = web::Query::<PollQuery>::from_query(req.query_string())
             .map_err(|e| ApiError::BadRequest(format!("invalid query: {e}")))?
             .into_inner();
-        let default_wait = sim.lock().config.poll_timeout_s;
-        let wait = query.wait.unwrap_or(default_wait).min(MAX_WAIT_S);
+        let (default_wait, ignore_wait) = {
+            let mut state = sim.lock();
+            state.polls += 1;
+            (state.config.poll_timeout_s, state.faults.poll_wait_s())
+        };
+        let wait = ignore_wait.unwrap_or(query.wait.unwrap_or(default_wait)).min(MAX_WAIT_S);
         let max = query.max.unwrap_or(DEFAULT_MAX).clamp(1, MAX_MAX);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
         loop {
@@ -132,7 +136,8 @@ async fn records(
             .map_err(|e| ApiError::Internal(format!("records body not parsed: {e}")))??;
         let mut state = sim.lock();
         let state = &mut *state;
-        state.jobs.post_records(&mut state.violations, &id, &path, batch)?;
+        let max_records = state.config.max_records;
+        state.jobs.post_records(&mut state.violations, &id, &path, batch, max_records)?;
         Ok(HttpResponse::NoContent().finish())
     })
     .await

@@ -41,7 +41,15 @@ pub struct Cli {
     /// HTTP worker threads.
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// Seconds added to the clock this simulator tells connectors (`server_time`, the
+    /// `created_at` of jobs whose spec has none); `-30` is a server 30 s behind the
+    /// connector, as if the connector's clock ran 30 s fast.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    clock_skew_s: i64,
 }
+
+/// Largest `--clock-skew-s` (a day): more is not a skewed clock but a broken one.
+const MAX_SKEW_S: u64 = 86_400;
 
 /// Whether the server speaks TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +71,7 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub max_upload_bytes: usize,
     pub workers: usize,
+    pub clock_skew_s: i64,
 }
 
 impl Cli {
@@ -90,6 +99,9 @@ impl Cli {
         if self.max_body_bytes == 0 || self.max_upload_bytes == 0 {
             errors.push("--max-body-bytes / --max-upload-bytes: must be at least 1".to_owned());
         }
+        if self.clock_skew_s.unsigned_abs() > MAX_SKEW_S {
+            errors.push(format!("--clock-skew-s {}: at most {MAX_SKEW_S} either way", self.clock_skew_s));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -104,6 +116,7 @@ impl Cli {
             max_body_bytes: self.max_body_bytes,
             max_upload_bytes: self.max_upload_bytes,
             workers: self.workers,
+            clock_skew_s: self.clock_skew_s,
         })
     }
 }

@@ -20,6 +20,8 @@ pub struct Heartbeat {
     pub queue: Value,
     pub components: Value,
     pub directories: Value,
+    /// The connector's offset to this server's clock, when it reported one.
+    pub clock_offset_s: Option<i64>,
 }
 
 /// A command queued for one connector, repeated in each heartbeat answer until done.
@@ -69,6 +71,7 @@ impl Connector {
             queue: req.queue,
             components: req.components,
             directories: req.directories,
+            clock_offset_s: req.clock_offset_s,
         });
     }
 }

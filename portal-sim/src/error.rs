@@ -31,7 +31,7 @@ pub enum ApiError {
     Internal(String),
     /// A status injected by `POST /admin/faults`, optionally with `Retry-After`.
     #[error("injected fault: {status}")]
-    Injected { status: StatusCode, retry_after_s: Option<u64> },
+    Injected { status: StatusCode, retry_after_s: Option<u64>, location: Option<String> },
 }
 
 impl ApiError {
@@ -68,6 +68,9 @@ impl ResponseError for ApiError {
         let mut builder = HttpResponse::build(self.status_code());
         if let ApiError::Injected { retry_after_s: Some(secs), .. } = self {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let ApiError::Injected { location: Some(to), .. } = self {
+            builder.insert_header((header::LOCATION, to.as_str()));
         }
         builder.json(json!({"error": {"code": self.code(), "message": self.to_string()}}))
     }

@@ -46,6 +46,14 @@ pub struct FaultSpec {
     pub status_rate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_s: Option<u64>,
+    /// The `Location` of an injected 3xx `status` (required with one): a portal behind a
+    /// misconfigured proxy or load balancer that redirects API calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Answer every poll after this many seconds, whatever its `wait` (0: at once, as a
+    /// broken server that ignores `wait` does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll_wait_s: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drop_after_process_rate: Option<f64>,
     /// The endpoints faults apply to; all when absent.
@@ -63,8 +71,12 @@ impl FaultSpec {
     /// Refuse settings that cannot mean anything.
     pub fn validate(&self) -> Result<(), ApiError> {
         if let Some(status) = self.status {
-            if StatusCode::from_u16(status).map_or(true, |s| !(400..=599).contains(&s.as_u16())) {
-                return Err(ApiError::BadRequest(format!("status {status} is not a 4xx or 5xx code")));
+            let redirect = (300..=399).contains(&status);
+            if StatusCode::from_u16(status).map_or(true, |s| !(300..=599).contains(&s.as_u16())) {
+                return Err(ApiError::BadRequest(format!("status {status} is not a 3xx, 4xx or 5xx code")));
+            }
+            if redirect != self.location.is_some() {
+                return Err(ApiError::BadRequest("`location` goes with a 3xx status, and only with one".to_owned()));
             }
         }
         for (name, rate) in
@@ -109,6 +121,11 @@ impl Faults {
         self.spec.clone().unwrap_or_default()
     }
 
+    /// The `wait` override of polls (see [`FaultSpec::poll_wait_s`]).
+    pub fn poll_wait_s(&self) -> Option<u64> {
+        self.spec.as_ref().and_then(|s| s.poll_wait_s)
+    }
+
     /// The lease override for newly offered jobs.
     pub fn lease_override(&self) -> Option<u64> {
         self.spec.as_ref().and_then(|s| s.lease_s)
@@ -128,7 +145,11 @@ impl Faults {
             .status
             .and_then(|code| StatusCode::from_u16(code).ok())
             .filter(|_| chance(spec.status_rate.unwrap_or(1.0)))
-            .map(|status| ApiError::Injected { status, retry_after_s: spec.retry_after_s });
+            .map(|status| ApiError::Injected {
+                status,
+                retry_after_s: spec.retry_after_s,
+                location: spec.location.clone(),
+            });
         let drop_after = spec.drop_after_process_rate.is_some_and(&mut chance);
         let decision = Decision { latency: spec.latency_ms.map(Duration::from_millis), reject, drop_after };
         if let Some(count) = spec.count.as_mut() {
@@ -184,5 +205,21 @@ mod tests {
         let mut faults = Faults::default();
         faults.set(FaultSpec { drop_after_process_rate: Some(1.0), ..FaultSpec::default() });
         assert!(faults.decide(Route::Register).drop_after);
+    }
+
+    #[test]
+    fn a_redirect_needs_its_location_and_carries_it() {
+        let bare = FaultSpec { status: Some(302), ..FaultSpec::default() };
+        assert!(bare.validate().is_err(), "a 3xx without a location");
+        let stray = FaultSpec { status: Some(503), location: Some("/x".into()), ..FaultSpec::default() };
+        assert!(stray.validate().is_err(), "a location without a 3xx");
+        let spec = FaultSpec { status: Some(302), location: Some("/elsewhere".into()), ..FaultSpec::default() };
+        assert!(spec.validate().is_ok());
+        let mut faults = Faults::default();
+        faults.set(spec);
+        let reject = faults.decide(Route::Result).reject.map(|e| actix_web::ResponseError::error_response(&e));
+        let location = reject.as_ref().and_then(|r| r.headers().get("location")).and_then(|v| v.to_str().ok());
+        assert_eq!(location, Some("/elsewhere"));
+        assert_eq!(reject.map(|r| r.status().as_u16()), Some(302));
     }
 }

@@ -40,6 +40,8 @@ pub struct HeartbeatRequest {
     pub queue: Value,
     pub components: Value,
     pub directories: Value,
+    /// Not in PROTOCOL.md: the connector's measured offset to this server's clock.
+    pub clock_offset_s: Option<i64>,
 }
 
 /// A command in a heartbeat answer, repeated until it is done (§2.2).
@@ -55,6 +57,9 @@ pub enum Command {
 #[derive(Debug, Serialize)]
 pub struct HeartbeatResponse {
     pub commands: Vec<Command>,
+    /// Not in PROTOCOL.md's heartbeat answer (extra fields are allowed): the server's
+    /// clock, as in the register answer, so a connector can follow its offset.
+    pub server_time: String,
 }
 
 /// `GET /jobs` query (§2.3); both optional.

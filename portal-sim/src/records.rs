@@ -55,18 +55,18 @@ impl RecordLog {
 
     /// Store `batch` once, or accept an identical repeat. `job_done` says the job's result
     /// is already kept, so no new batch may follow.
+    /// `max_records` is the most one batch may carry (413 past it; at most [`MAX_RECORDS`]).
     pub fn accept(
         &mut self,
         violations: &mut Violations,
         job_id: &str,
         batch: RecordsBatch,
         job_done: bool,
+        max_records: usize,
     ) -> Result<(), ApiError> {
-        if batch.records.len() > MAX_RECORDS {
-            return Err(ApiError::TooLarge(format!(
-                "{} records in one batch; at most {MAX_RECORDS}",
-                batch.records.len()
-            )));
+        let max = max_records.min(MAX_RECORDS);
+        if batch.records.len() > max {
+            return Err(ApiError::TooLarge(format!("{} records in one batch; at most {max}", batch.records.len())));
         }
         let next = self.batches.len() as u64;
         let seq = batch.seq;

@@ -45,6 +45,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         poll_timeout_s: settings.poll_timeout_s,
         max_body_bytes: settings.max_body_bytes,
         max_upload_bytes: settings.max_upload_bytes,
+        max_records: crate::records::MAX_RECORDS,
+        clock_skew_s: settings.clock_skew_s,
     };
     let sim = web::Data::new(Sim::new(State::new(config, Logs::new(dir))));
     let listener =

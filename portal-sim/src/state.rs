@@ -29,6 +29,26 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest log upload.
     pub max_upload_bytes: usize,
+    /// Most records one batch may carry (413 past it; `POST /admin/limits` lowers it to
+    /// make the connector split batches).
+    pub max_records: usize,
+    /// Seconds added to this simulator's clock in everything it tells the connector
+    /// (`server_time`, the `created_at` of jobs whose spec has none): a negative skew is a
+    /// server behind the connector, as if the connector's clock ran fast.
+    pub clock_skew_s: i64,
+}
+
+impl Config {
+    /// This simulator's now, skewed by [`Config::clock_skew_s`].
+    pub fn server_now(&self) -> SystemTime {
+        let skew = std::time::Duration::from_secs(self.clock_skew_s.unsigned_abs());
+        let now = SystemTime::now();
+        if self.clock_skew_s < 0 {
+            now.checked_sub(skew).unwrap_or(now)
+        } else {
+            now.checked_add(skew).unwrap_or(now)
+        }
+    }
 }
 
 /// Who a connector request must come from.
@@ -54,6 +74,8 @@ pub struct State {
     pub faults: Faults,
     /// Connector API requests seen, faulted and refused ones included.
     pub requests: u64,
+    /// Of those, `GET /jobs` polls.
+    pub polls: u64,
     /// Counter behind the `c-<n>`, `lr-<n>` and `ls-<n>` ids.
     issued: u64,
 }
@@ -87,6 +109,7 @@ impl State {
             violations: Violations::default(),
             faults: Faults::default(),
             requests: 0,
+            polls: 0,
             issued: 0,
         }
     }
@@ -156,7 +179,7 @@ impl State {
             connector_id,
             heartbeat_interval_s: self.config.heartbeat_interval_s,
             poll_timeout_s: self.config.poll_timeout_s,
-            server_time: rfc3339(SystemTime::now()),
+            server_time: rfc3339(self.config.server_now()),
         })
     }
 
@@ -187,7 +210,7 @@ impl State {
                 commands.push(entry.command.clone());
             }
         }
-        Ok(HeartbeatResponse { commands })
+        Ok(HeartbeatResponse { commands, server_time: rfc3339(self.config.server_now()) })
     }
 
     /// Queue a command for a connector; `make` gets the new command id.

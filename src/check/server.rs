@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use connector_actors::link::{LinkError, PortalClient, RequestBody};
+use connector_actors::link::{clock, LinkError, PortalClient, RequestBody};
 use connector_actors::protocol::wire::{RegisterRequest, RegisterResponse, PROTOCOL_VERSION};
 use reqwest::Method;
 
@@ -184,6 +184,7 @@ async fn register(s: &Settings, client: &PortalClient, lock: Lock, r: &mut Repor
         max_concurrency: s.link.max_concurrency,
     };
     let json = serde_json::to_value(&body).unwrap_or_default();
+    let watch = clock::Stopwatch::start();
     let answer = client.call(Method::POST, "/register", None, Some(RequestBody::Json(json)), None).await;
     let not_portal = "check that server.host and server.port point at the ServiceOps portal itself (not another site or a proxy's page), and that the portal is recent enough";
     match answer {
@@ -204,6 +205,14 @@ async fn register(s: &Settings, client: &PortalClient, lock: Lock, r: &mut Repor
             r.add(Check::ok("server.token", "the server did not refuse the token"));
             r.add(Check::fail("server.protocol", format!("the server does not speak the Integration Connector protocol version {PROTOCOL_VERSION} at {}: {e}", s.link.base_url), not_portal));
         }
+        Err(e @ LinkError::Redirected { .. }) => {
+            r.add(Check::skip("server.token", format!("the server redirected the registration: {e}")));
+            r.add(Check::fail(
+                "server.protocol",
+                e.to_string(),
+                "use the portal's own address (the one the redirect names, if that is the portal); a proxy or load balancer in front of it must pass API calls through, not redirect them",
+            ));
+        }
         Err(e) => {
             r.add(Check::skip("server.token", format!("the server did not answer the registration: {e}")));
             r.add(Check::fail("server.protocol", e.to_string(), "look at the portal's health; retry later"));
@@ -221,6 +230,7 @@ async fn register(s: &Settings, client: &PortalClient, lock: Lock, r: &mut Repor
                         reg.connector_id, reg.heartbeat_interval_s
                     ),
                 ));
+                clock_check(watch.offset_ms(reg.server_time.as_deref(), a.date_ms), r);
             }
             Err(e) => {
                 r.add(Check::ok("server.token", "the server did not refuse the token"));
@@ -231,5 +241,18 @@ async fn register(s: &Settings, client: &PortalClient, lock: Lock, r: &mut Repor
                 ));
             }
         },
+    }
+}
+
+/// `server.clock`: the offset to the portal's clock (deadlines are judged on the
+/// portal's clock, but a large offset is a machine to fix).
+fn clock_check(offset_ms: Option<i64>, r: &mut Report) {
+    match offset_ms {
+        Some(ms) if clock::offset_is_large(ms) => r.add(Check::warn("server.clock", clock::describe(ms))),
+        Some(ms) => r.add(Check::ok(
+            "server.clock",
+            format!("this machine's clock agrees with the portal's: {}", clock::describe(ms)),
+        )),
+        None => r.add(Check::skip("server.clock", "the portal sent neither server_time nor a Date header")),
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use connector_actors::link::Connection;
+use connector_actors::link::{clock, Connection};
 use connector_actors::protocol::Lane;
 use connector_actors::time::{now_ms, rfc3339};
 use serde_json::{json, Value};
@@ -40,7 +40,8 @@ pub fn status_value(s: &UiState) -> Value {
     let m = s.metrics.snapshot();
     json!({
         "connection": {"state": link.connection.as_str(), "reason": link.reason, "connector_id": link.connector_id,
-            "last_heartbeat": link.last_heartbeat_ms.map(rfc3339), "server_url": s.server_url},
+            "last_heartbeat": link.last_heartbeat_ms.map(rfc3339), "server_url": s.server_url,
+            "clock_offset_s": link.clock_offset_ms.map(clock::offset_s)},
         "directories": s.board.directories().iter().map(|d| json!({"name": d.name, "reachable": d.reachable,
             "url": d.url, "pool_size": d.pool_size, "in_use": d.in_use, "last_error": d.last_error})).collect::<Vec<_>>(),
         "queue": {"pending": q.pending, "running": q.running, "awaiting_delivery": q.awaiting_delivery, "dead": q.dead,
@@ -65,12 +66,15 @@ pub fn panel(s: &UiState) -> String {
          <tr><th>Reason</th><td id=\"conn-reason\">{}</td></tr>\
          <tr><th>Connector id</th><td id=\"connector-id\">{}</td></tr>\
          <tr><th>Last heartbeat</th><td id=\"last-heartbeat\">{}</td></tr>\
-         <tr><th>Server</th><td id=\"server-url\">{}</td></tr></table></section>",
+         <tr><th>Server</th><td id=\"server-url\">{}</td></tr>\
+         <tr><th>Clock offset</th><td id=\"clock-offset\" class=\"{}\">{}</td></tr></table></section>",
         link.connection.as_str(),
         esc(link.reason.as_deref().unwrap_or("—")),
         esc(link.connector_id.as_deref().unwrap_or("not registered yet")),
         esc(&ago(link.last_heartbeat_ms)),
         esc(&s.server_url),
+        if link.clock_offset_ms.is_some_and(clock::offset_is_large) { "bad" } else { "ok" },
+        esc(&link.clock_offset_ms.map_or_else(|| "not measured yet".to_owned(), clock::describe)),
     );
     h.push_str("<section><h2>Directories</h2><table id=\"directories\"><tr><th>Name</th><th>Reachable</th><th>URL</th><th>Pool in use / size</th><th>Last error</th></tr>");
     let dirs = s.board.directories();

@@ -46,6 +46,8 @@ pub enum ClientBuildError {
 pub struct Answer {
     pub status: StatusCode,
     pub body: Vec<u8>,
+    /// The `Date` header (unix ms), when the server sent a readable one.
+    pub date_ms: Option<u64>,
 }
 
 impl Answer {
@@ -62,6 +64,8 @@ impl PortalClient {
             .timeout(settings.request_timeout)
             .user_agent(concat!("integration-connector/", env!("CARGO_PKG_VERSION")))
             .tcp_nodelay(true)
+            // Redirects are errors, never followed (see `LinkError::Redirected`).
+            .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(50));
         if let Some(pem) = &settings.extra_ca_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ClientBuildError::Ca(e.to_string()))?;
@@ -133,15 +137,17 @@ impl PortalClient {
         };
         let resp = req.send().await.map_err(|e| classify_transport(&e))?;
         let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let header_text = |name| resp.headers().get(name).and_then(|v: &header::HeaderValue| v.to_str().ok());
+        let retry_after = header_text(header::RETRY_AFTER).and_then(crate::protocol::bounds::retry_after);
+        let date = header_text(header::DATE).and_then(httpdate_ms);
+        if status.is_redirection() {
+            let location = header_text(header::LOCATION).unwrap_or("(no Location header)");
+            let location: String = location.chars().take(512).collect();
+            return Err(LinkError::Redirected { status: status.as_u16(), location });
+        }
         let body = read_capped(resp).await?;
         if status.is_success() {
-            return Ok(Answer { status, body });
+            return Ok(Answer { status, body, date_ms: date });
         }
         let detail = serde_json::from_slice::<ErrorBody>(&body)
             .map(|b| format!("{}: {}", b.error.code, b.error.message))
@@ -160,6 +166,19 @@ pub enum RequestBody {
         file: tokio::fs::File,
         len: u64,
     },
+}
+
+/// An HTTP-date in its only current form, IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`,
+/// RFC 9110 §5.6.7), as unix ms; `None` for anything else.
+pub fn httpdate_ms(text: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let mut parts = text.split_once(", ")?.1.split(' ');
+    let (day, month, year, time, zone) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    if zone != "GMT" || parts.next().is_some() || day.len() != 2 || year.len() != 4 || time.len() != 8 {
+        return None;
+    }
+    crate::time::parse_rfc3339(&format!("{year}-{month:02}-{day}T{time}Z"))
 }
 
 async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, LinkError> {

@@ -26,6 +26,10 @@ pub enum LinkError {
     Overloaded { status: u16, retry_after: Option<Duration> },
     #[error("server error {0}: {1}")]
     Server(u16, String),
+    /// Any 3xx. Never followed: a redirected POST becomes a GET, whose 2xx would count a
+    /// result as delivered that the portal never got.
+    #[error("the server answered {status} redirecting to {location}; the connector does not follow redirects (a result or batch would be lost): set server.protocol, server.host and server.port to the address the portal answers on itself")]
+    Redirected { status: u16, location: String },
     #[error("TLS certificate of the server is not trusted: {0} (set server.ca_file to the CA that signed it, or fix the server's certificate)")]
     Certificate(String),
     #[error("TLS: the server's certificate is not valid for this host name: {0} (server.host must match a name in the certificate)")]
@@ -84,6 +88,9 @@ impl LinkError {
             LinkError::NotFound(_) | LinkError::Conflict(_) => Recovery::GiveUp,
             // The caller splits or trims and sends again.
             LinkError::TooLarge => Recovery::GiveUp,
+            // Not delivered: kept and retried until an administrator fixes the URL (or the
+            // server stops redirecting).
+            LinkError::Redirected { .. } => Recovery::Transient,
             // Certificates and DNS get fixed by an administrator while we keep trying.
             _ => Recovery::Transient,
         }
@@ -105,7 +112,9 @@ impl LinkError {
             LinkError::NotFound(_) => "404".into(),
             LinkError::Conflict(_) => "409".into(),
             LinkError::TooLarge => "413".into(),
-            LinkError::Overloaded { status, .. } | LinkError::Server(status, _) => status.to_string(),
+            LinkError::Overloaded { status, .. }
+            | LinkError::Server(status, _)
+            | LinkError::Redirected { status, .. } => status.to_string(),
             LinkError::Timeout(_) => "timeout".into(),
             LinkError::BadResponse(_) => "bad_response".into(),
             other => other.state_name().into(),

@@ -5,6 +5,7 @@
 //! (long poll, store, ack) and the [`Courier`] (outbox to server).
 
 mod client;
+pub mod clock;
 mod courier;
 pub mod errors;
 mod messages;

@@ -21,11 +21,12 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use super::client::{PortalClient, RequestBody};
-use super::errors::{wait_before_retry, LinkError, Recovery};
+use super::errors::{backoff, wait_before_retry, LinkError, Recovery};
 use super::messages::{ConnectorDisabled, StartDraining, TokenRejected};
 use super::session::Session;
 use super::state::LinkState;
 use crate::dispatcher::{Dispatcher, JobsArrived};
+use crate::protocol::bounds;
 use crate::protocol::wire::{JobsResponse, QueueFigures};
 use crate::protocol::Envelope;
 use crate::queue::{AcceptJobs, Accepted, DropJob, JobState, ListUnacknowledged, MarkAcknowledged, QueueActor};
@@ -49,6 +50,8 @@ pub struct Poller {
     max_concurrency: u64,
     draining: bool,
     failures: u32,
+    /// Empty answers in a row that came back long before `wait` (see [`Round::EarlyEmpty`]).
+    early_empty: u32,
     in_flight: Option<SpawnHandle>,
     status: ComponentPublisher,
 }
@@ -73,7 +76,25 @@ enum Round {
     /// Something failed; `progressed` when an earlier request of the round got through
     /// (the server is answering again: the backoff starts over).
     Failed { error: LinkError, progressed: bool },
+    /// An empty answer long before `wait` ran out: a server that ignores `wait` would
+    /// make the long poll a hot loop, so the next poll waits (backoff with jitter).
+    EarlyEmpty,
 }
+
+/// An empty answer within a second (or half the `wait`, when that is shorter) is
+/// [`Round::EarlyEmpty`]; a later one is taken as the normal end of a long poll (a
+/// server answering empty every few seconds costs little).
+fn early_empty(took: Duration, wait_s: u64) -> Round {
+    let enough = (Duration::from_secs(wait_s) / 2).min(Duration::from_secs(1));
+    if took < enough {
+        Round::EarlyEmpty
+    } else {
+        Round::Again
+    }
+}
+
+/// Longest pause after empty answers that came back at once.
+const EARLY_EMPTY_CAP: Duration = Duration::from_secs(10);
 
 impl Poller {
     pub fn new(p: PollerParts) -> Self {
@@ -87,6 +108,7 @@ impl Poller {
             max_concurrency: p.max_concurrency as u64,
             draining: false,
             failures: 0,
+            early_empty: 0,
             in_flight: None,
             status: p.status,
         }
@@ -116,18 +138,23 @@ impl Poller {
             let wait = link.poll_timeout_s;
             let path = format!("/jobs?wait={wait}&max={want}");
             let timeout = Some(Duration::from_secs(wait + 15));
+            let asked = tokio::time::Instant::now();
             let answer = match client.call(Method::GET, &path, Some(&id), None, timeout).await {
                 Ok(a) => a,
                 Err(error) => return Round::Failed { error, progressed },
             };
-            let jobs = match answer.json::<JobsResponse>() {
+            let mut jobs = match answer.json::<JobsResponse>() {
                 Ok(r) => r.jobs,
                 Err(error) => return Round::Failed { error, progressed },
             };
             if jobs.is_empty() {
-                return Round::Again;
+                return early_empty(asked.elapsed(), wait);
             }
-            let accepted = match store(&queue, jobs).await {
+            let extra = bounds::jobs_to_take(&mut jobs, want);
+            if extra > 0 {
+                tracing::warn!(extra, asked = want, "the server offered more jobs than asked for; taking the first ones (the rest come back after their lease)");
+            }
+            let accepted = match store(&queue, jobs, link.clock_offset_ms.unwrap_or(0)).await {
                 Some(a) => a,
                 None => {
                     let error = LinkError::BadResponse("the queue could not store the jobs".into());
@@ -153,7 +180,19 @@ impl Poller {
             match round {
                 Round::Again => {
                     act.failures = 0;
+                    act.early_empty = 0;
                     ctx.notify(Poll);
+                }
+                Round::EarlyEmpty => {
+                    act.failures = 0;
+                    act.early_empty = act.early_empty.saturating_add(1);
+                    let wait = backoff(act.early_empty, EARLY_EMPTY_CAP).max(Duration::from_millis(200));
+                    if act.early_empty == 3 {
+                        tracing::warn!(
+                            "the server answers polls at once with no jobs (it ignores `wait`); polling with backoff"
+                        );
+                    }
+                    ctx.notify_later(Poll, wait);
                 }
                 Round::Idle => {
                     ctx.notify_later(Poll, Duration::from_millis(100));
@@ -183,12 +222,14 @@ impl Poller {
 }
 
 /// Parses and stores offered jobs; `None` when the queue failed (nothing acknowledged).
-async fn store(queue: &Addr<QueueActor>, jobs: Vec<Value>) -> Option<Vec<(String, Accepted)>> {
-    let now = now_ms();
+/// `clock_offset_ms` (server minus local) puts the jobs' times on the local clock.
+async fn store(queue: &Addr<QueueActor>, jobs: Vec<Value>, clock_offset_ms: i64) -> Option<Vec<(String, Accepted)>> {
+    let server_now = now_ms().saturating_add_signed(clock_offset_ms);
     let mut envelopes = Vec::new();
     for raw in &jobs {
-        match Envelope::parse(raw, now) {
-            Ok(env) => {
+        match Envelope::parse(raw, server_now) {
+            Ok(mut env) => {
+                env.to_local_clock(clock_offset_ms);
                 if let Some(e) = &env.invalid {
                     tracing::warn!(job_id = %env.id, error = %e.message, "invalid job; it will fail with invalid_job");
                 }

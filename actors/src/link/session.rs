@@ -20,11 +20,13 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use super::client::{PortalClient, RequestBody};
+use super::clock::{self, Stopwatch};
 use super::errors::{backoff, wait_before_retry, LinkError, Recovery};
 use super::messages::*;
 use super::settings::LinkSettings;
 use super::state::{Connection, LinkState};
 use crate::dispatcher::{CancelRunning, Dispatcher};
+use crate::protocol::bounds;
 use crate::protocol::wire::{
     Command, HeartbeatRequest, HeartbeatResponse, RegisterRequest, RegisterResponse, PROTOCOL_VERSION,
 };
@@ -137,8 +139,10 @@ impl Session {
         let work = async move {
             body.connector_id = queue.send(GetConnectorId).await.ok().and_then(Result::ok).flatten();
             let json = serde_json::to_value(&body).unwrap_or(Value::Null);
+            let watch = Stopwatch::start();
             let answer = client.call(Method::POST, "/register", None, Some(RequestBody::Json(json)), None).await?;
             let reg: RegisterResponse = answer.json()?;
+            let offset = watch.offset_ms(reg.server_time.as_deref(), answer.date_ms);
             if body.connector_id.as_deref() != Some(reg.connector_id.as_str()) {
                 queue
                     .send(SetConnectorId { id: reg.connector_id.clone() })
@@ -146,17 +150,29 @@ impl Session {
                     .map_err(|e| LinkError::BadResponse(format!("cannot store the connector id: {e}")))?
                     .map_err(|e| LinkError::BadResponse(format!("cannot store the connector id: {e}")))?;
             }
-            Ok::<_, LinkError>(reg)
+            Ok::<_, LinkError>((reg, offset))
         };
         work.into_actor(self)
             .map(|outcome, act, ctx| match outcome {
-                Ok(reg) => {
-                    tracing::info!(connector_id = %reg.connector_id, heartbeat_s = reg.heartbeat_interval_s, "registered with the portal");
+                Ok((reg, offset)) => {
+                    let heartbeat_s = bounds::HEARTBEAT_INTERVAL_S.clamp(reg.heartbeat_interval_s);
+                    let poll_s = bounds::POLL_TIMEOUT_S.clamp(reg.poll_timeout_s);
+                    if (heartbeat_s, poll_s) != (reg.heartbeat_interval_s, reg.poll_timeout_s) {
+                        tracing::warn!(
+                            heartbeat_interval_s = reg.heartbeat_interval_s,
+                            poll_timeout_s = reg.poll_timeout_s,
+                            heartbeat_s,
+                            poll_s,
+                            "the server's intervals are out of range; using the nearest sane ones"
+                        );
+                    }
+                    tracing::info!(connector_id = %reg.connector_id, heartbeat_s, "registered with the portal");
                     act.failures = 0;
+                    act.clock(offset);
                     act.state.send_modify(|s| {
                         s.connector_id = Some(reg.connector_id.clone());
-                        s.heartbeat_interval_s = reg.heartbeat_interval_s.max(1);
-                        s.poll_timeout_s = reg.poll_timeout_s.clamp(1, 300);
+                        s.heartbeat_interval_s = heartbeat_s;
+                        s.poll_timeout_s = poll_s;
                     });
                     act.publish(Connection::Online, None);
                     act.status.set(ComponentState::Running, None);
@@ -205,24 +221,36 @@ impl Session {
             queue: self.board.queue(),
             components: self.board.component_reports(),
             directories: self.board.directories(),
+            clock_offset_s: state.clock_offset_ms.map(clock::offset_s),
         };
         let client = self.client.clone();
         let json = serde_json::to_value(&body).unwrap_or(Value::Null);
         let interval = Duration::from_secs(state.heartbeat_interval_s);
         async move {
+            let watch = Stopwatch::start();
             let answer =
                 client.call(Method::POST, "/heartbeat", Some(&id), Some(RequestBody::Json(json)), None).await?;
-            answer.json::<HeartbeatResponse>()
+            let resp = answer.json::<HeartbeatResponse>()?;
+            let offset = watch.offset_ms(resp.server_time.as_deref(), answer.date_ms);
+            Ok::<_, LinkError>((resp, offset))
         }
         .into_actor(self)
         .map(move |outcome, act, ctx| match outcome {
-            Ok(resp) => {
+            Ok((resp, offset)) => {
                 act.failures = 0;
+                act.clock(offset);
                 act.state.send_modify(|s| s.last_heartbeat_ms = Some(now_ms()));
                 if act.state.borrow().connection != Connection::Online {
                     act.publish(Connection::Online, None);
                 }
-                for raw in &resp.commands {
+                let (now, later) = bounds::commands_to_read(&resp.commands);
+                if later > 0 {
+                    tracing::warn!(
+                        later,
+                        "heartbeat answer with too many commands; reading the first ones (the rest repeat)"
+                    );
+                }
+                for raw in now {
                     act.command(raw);
                 }
                 act.schedule(ctx, interval, false);
@@ -231,6 +259,22 @@ impl Session {
             Err(e) => act.failed(ctx, e, false),
         })
         .spawn(ctx);
+    }
+
+    /// Publishes a measured clock offset; logs when it crosses the warning line.
+    fn clock(&mut self, offset_ms: Option<i64>) {
+        let Some(offset) = offset_ms else { return };
+        let before = self.state.borrow().clock_offset_ms;
+        let large = clock::offset_is_large(offset);
+        if large && !before.is_some_and(clock::offset_is_large) {
+            tracing::warn!(clock_offset_s = clock::offset_s(offset), "{}", clock::describe(offset));
+        } else if !large && before.is_some_and(clock::offset_is_large) {
+            tracing::info!(
+                clock_offset_s = clock::offset_s(offset),
+                "the clocks of this machine and the portal agree again"
+            );
+        }
+        self.state.send_modify(|s| s.clock_offset_ms = Some(offset));
     }
 
     fn remember(&mut self, id: &str) -> bool {

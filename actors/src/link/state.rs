@@ -38,6 +38,9 @@ pub struct LinkState {
     pub last_heartbeat_ms: Option<u64>,
     pub heartbeat_interval_s: u64,
     pub poll_timeout_s: u64,
+    /// Server clock minus local clock (ms), from the last answer that told
+    /// (`link/clock.rs`); `None` until one did. Job times are moved by it on arrival.
+    pub clock_offset_ms: Option<i64>,
 }
 
 impl Default for LinkState {
@@ -49,6 +52,7 @@ impl Default for LinkState {
             last_heartbeat_ms: None,
             heartbeat_interval_s: 30,
             poll_timeout_s: 25,
+            clock_offset_ms: None,
         }
     }
 }

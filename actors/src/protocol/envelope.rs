@@ -7,11 +7,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::bounds::{self, deadline_within_horizon, plausible_time};
 use super::payload::JobKind;
 use crate::errors::JobError;
 use crate::time::parse_rfc3339;
 
-pub const MAX_ID_LEN: usize = 128;
+pub use super::bounds::MAX_ID_LEN;
 /// Largest job accepted; a bigger one fails with `invalid_job` (payloads are small by nature).
 pub const MAX_JOB_BYTES: usize = 1 << 20;
 
@@ -67,7 +68,10 @@ pub struct RejectedJob {
 const MINUTE_MS: u64 = 60_000;
 
 impl Envelope {
-    /// Parses one offered job. `now_ms` stands in for a missing or bad `created_at`.
+    /// Parses one offered job. `now_ms` is the server's now (the local clock plus the
+    /// measured offset): it stands in for a missing or bad `created_at`, and timestamps
+    /// are bounded around it ([`bounds::TIMESTAMP_WINDOW`], [`bounds::DEADLINE_HORIZON`]).
+    /// The times come back on the server's clock; see [`Envelope::to_local_clock`].
     pub fn parse(raw: &Value, now_ms: u64) -> Result<Envelope, RejectedJob> {
         let obj = raw.as_object().ok_or_else(|| RejectedJob { reason: "job is not a JSON object".into() })?;
         let id = match obj.get("id") {
@@ -118,24 +122,21 @@ impl Envelope {
             },
         };
         let created_at_ms = match obj.get("created_at").and_then(Value::as_str) {
-            Some(s) => parse_rfc3339(s).unwrap_or_else(|| {
-                problems.push("field `created_at` is not an RFC 3339 timestamp".to_owned());
-                now_ms
-            }),
+            Some(s) => timestamp("created_at", s, now_ms, &mut problems).unwrap_or(now_ms),
             None => now_ms,
         };
+        let default_deadline = created_at_ms.saturating_add(default_deadline_ms(&job_type));
         let deadline_ms = match obj.get("deadline") {
-            None | Some(Value::Null) => created_at_ms + default_deadline_ms(&job_type),
-            Some(v) => match v.as_str().and_then(parse_rfc3339) {
-                Some(ms) => ms,
-                None => {
-                    problems.push("field `deadline` is not an RFC 3339 timestamp".to_owned());
-                    created_at_ms + default_deadline_ms(&job_type)
-                }
-            },
+            None | Some(Value::Null) => default_deadline,
+            Some(Value::String(s)) => timestamp("deadline", s, now_ms, &mut problems).unwrap_or(default_deadline),
+            Some(_) => {
+                problems.push("field `deadline` is not an RFC 3339 timestamp".to_owned());
+                default_deadline
+            }
         };
-        let lease_s = obj.get("lease_s").and_then(Value::as_u64).unwrap_or(60);
-        let attempt = obj.get("attempt").and_then(Value::as_u64).unwrap_or(1);
+        let deadline_ms = deadline_within_horizon(deadline_ms, now_ms.max(created_at_ms));
+        let lease_s = bounds::LEASE_S.clamp(obj.get("lease_s").and_then(Value::as_u64).unwrap_or(60));
+        let attempt = bounds::ATTEMPT.clamp(obj.get("attempt").and_then(Value::as_u64).unwrap_or(1));
         let kind = if problems.is_empty() { Some(JobKind::parse(&job_type, &payload)) } else { None };
         let ordering_key = match obj.get("ordering_key").and_then(Value::as_str) {
             Some(k) if !k.is_empty() => format!("k:{k}"),
@@ -161,6 +162,36 @@ impl Envelope {
             payload,
             invalid,
         })
+    }
+}
+
+impl Envelope {
+    /// Moves the job's times from the server's clock to the local one (`offset_ms` is
+    /// server minus local), so the queue and the dispatcher, which compare them with the
+    /// local clock, judge deadlines on server time: a connector whose clock runs 30 s
+    /// fast does not fail every login `deadline_exceeded` (issue #14).
+    pub fn to_local_clock(&mut self, offset_ms: i64) {
+        let shift = |ms: u64| ms.saturating_add_signed(offset_ms.saturating_neg());
+        self.created_at_ms = shift(self.created_at_ms);
+        self.deadline_ms = shift(self.deadline_ms);
+    }
+}
+
+/// A timestamp field: RFC 3339 and within [`bounds::TIMESTAMP_WINDOW`] of the server's
+/// now, else a problem naming the field (and `None`).
+fn timestamp(field: &str, text: &str, now_ms: u64, problems: &mut Vec<String>) -> Option<u64> {
+    match parse_rfc3339(text) {
+        Some(ms) if plausible_time(ms, now_ms) => Some(ms),
+        Some(_) => {
+            problems.push(format!(
+                "field `{field}` ({text}) is more than a year away from the server's time; it cannot be a job's"
+            ));
+            None
+        }
+        None => {
+            problems.push(format!("field `{field}` is not an RFC 3339 timestamp"));
+            None
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! envelope with its derived defaults ([`envelope`]) and the typed payload of each job
 //! type ([`payload`]). Parsing here is the only place server input becomes typed data.
 
+pub mod bounds;
 pub mod envelope;
 pub mod payload;
 pub mod wire;

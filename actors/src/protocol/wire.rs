@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::bounds;
 use crate::errors::JobError;
 
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -32,12 +33,27 @@ pub struct DirectorySummary {
 #[derive(Debug, Clone, Deserialize)]
 pub struct RegisterResponse {
     pub connector_id: String,
-    #[serde(default = "default_heartbeat_s")]
+    /// Any JSON number (negative → 0, fractions cut, huge → `u64::MAX`); the session bounds
+    /// it with [`bounds::HEARTBEAT_INTERVAL_S`].
+    #[serde(default = "default_heartbeat_s", deserialize_with = "lenient_u64")]
     pub heartbeat_interval_s: u64,
-    #[serde(default = "default_poll_s")]
+    /// As `heartbeat_interval_s`, bounded with [`bounds::POLL_TIMEOUT_S`].
+    #[serde(default = "default_poll_s", deserialize_with = "lenient_u64")]
     pub poll_timeout_s: u64,
     #[serde(default)]
     pub server_time: Option<String>,
+}
+
+/// A whole number of seconds from any JSON number, so an absurd one is bounded by the
+/// caller instead of failing the whole answer.
+fn lenient_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = serde_json::Number::deserialize(d)?;
+    Ok(match (v.as_u64(), v.as_i64(), v.as_f64()) {
+        (Some(n), _, _) => n,
+        (None, Some(_), _) => 0,
+        (None, None, Some(f)) if f > 0.0 => f as u64, // saturating cast
+        _ => 0,
+    })
 }
 
 fn default_heartbeat_s() -> u64 {
@@ -97,12 +113,20 @@ pub struct HeartbeatRequest {
     pub queue: QueueFigures,
     pub components: Vec<ComponentReport>,
     pub directories: Vec<DirectoryReport>,
+    /// Server minus local clock, whole seconds, as last measured (an extra field:
+    /// servers ignore unknown ones; issue #14).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_offset_s: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct HeartbeatResponse {
     #[serde(default)]
     pub commands: Vec<Value>,
+    /// Not in PROTOCOL.md's heartbeat answer, but read when a server sends it (it is in
+    /// the register answer); the `Date` header stands in otherwise.
+    #[serde(default)]
+    pub server_time: Option<String>,
 }
 
 /// A command from a heartbeat response, parsed. Unknown types are kept by id so the
@@ -125,9 +149,15 @@ impl Command {
         }
     }
 
-    /// `None` when the value has no string `id` (nothing to dedupe it by: ignored).
+    /// `None` when the value has no string `id` (nothing to dedupe it by: ignored), or
+    /// an id or reference longer than [`bounds::MAX_ID_LEN`].
     pub fn parse(value: &Value) -> Option<Command> {
-        let id = value.get("id")?.as_str()?.to_owned();
+        let id = value.get("id")?.as_str().filter(|s| s.len() <= bounds::MAX_ID_LEN)?.to_owned();
+        for key in ["request_id", "job_id"] {
+            if value.get(key).and_then(Value::as_str).is_some_and(|s| s.len() > bounds::MAX_ID_LEN) {
+                return None;
+            }
+        }
         let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
         let kind = text("type").unwrap_or_default();
         let parsed = match kind.as_str() {
@@ -140,7 +170,8 @@ impl Command {
             "stream_logs" => text("request_id").map(|request_id| Command::StreamLogs {
                 id: id.clone(),
                 request_id,
-                duration_s: value.get("duration_s").and_then(Value::as_u64).unwrap_or(300),
+                duration_s: bounds::STREAM_DURATION_S
+                    .clamp(value.get("duration_s").and_then(Value::as_u64).unwrap_or(300)),
                 level: text("level").unwrap_or_else(|| "info".into()),
             }),
             "cancel_job" => text("job_id").map(|job_id| Command::CancelJob { id: id.clone(), job_id }),

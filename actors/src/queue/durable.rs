@@ -33,6 +33,10 @@ pub enum QueueError {
     Corrupt { key: String, reason: String },
     #[error("no job with id {0}")]
     NotFound(String),
+    /// A 413 split renumbered the job's unsent batches after the import chose `seq` for
+    /// its next one: it belongs at `due` now (the import spools it there and commits again).
+    #[error("batch {seq} of job {id} is due as batch {due}: a split renumbered the batches under it")]
+    Renumbered { id: String, seq: u64, due: u64 },
     #[error("job {id} cannot be retried: {reason}")]
     NotRetryable { id: String, reason: String },
     #[error("import spool (queue folder `spool`): {0}")]

@@ -133,6 +133,10 @@ impl DurableQueue {
     pub fn commit_batch(&mut self, id: &str, b: SpooledBatch) -> Result<(), QueueError> {
         let Some(mut job) = self.load(id)? else { return Err(QueueError::NotFound(id.to_owned())) };
         let seq = job.batches_stored;
+        if b.seq < seq {
+            // Only a split moves `batches_stored` on under an import (see `split_batch`).
+            return Err(QueueError::Renumbered { id: id.to_owned(), seq: b.seq, due: seq });
+        }
         if b.seq != seq {
             let reason = format!("batch {} committed where batch {seq} was due", b.seq);
             return Err(QueueError::Corrupt { key: format!("j/{id}"), reason });

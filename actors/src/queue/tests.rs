@@ -508,3 +508,34 @@ fn a_job_with_two_keys_waits_for_both_lines_and_holds_both() {
     assert_eq!(next, vec!["after".to_owned(), "other-create".to_owned()]);
     assert!(!s.remove_waiting("nobody", "sam=x"));
 }
+
+#[test]
+fn a_batch_spooled_before_a_split_is_told_where_it_is_due_and_commits_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut q = DurableQueue::open(settings(dir.path())).unwrap();
+    accept_ack(&mut q, vec![job("j-imp", "ldap.import", json!({"payload": {"directory": "corp", "mode": "full"}}))]);
+    q.take_runnable(T0, 8).unwrap();
+    let batch = |names: &[&str]| NewBatch {
+        records: names.iter().map(|n| json!({"dn": n}).to_string()).collect(),
+        keys: names.iter().map(|n| n.to_string()).collect(),
+        deleted: 0,
+        last: false,
+    };
+    q.store_batch("j-imp", batch(&["a", "b"])).unwrap();
+    // The import spools its next batch as seq 1 while the courier's 413 splits seq 0.
+    let next = batch(&["c"]);
+    let seen_bytes = next.spool(&q.spool(), "j-imp", 1, 32).unwrap();
+    assert_eq!(q.split_batch("j-imp", 0).unwrap(), Split::Halved);
+    let spooled = SpooledBatch { seq: 1, records: 1, deleted: 0, last: false, seen_bytes };
+    match q.commit_batch("j-imp", spooled) {
+        Err(QueueError::Renumbered { seq: 1, due: 2, .. }) => {}
+        other => panic!("expected Renumbered to 2, got {other:?}"),
+    }
+    let seen_bytes = next.spool(&q.spool(), "j-imp", 2, 32).unwrap();
+    q.commit_batch("j-imp", SpooledBatch { seq: 2, seen_bytes, ..spooled }).unwrap();
+    let bodies: Vec<Value> = q.outbox(10).unwrap().iter().map(body).collect();
+    let seqs: Vec<&Value> = bodies.iter().map(|b| &b["seq"]).collect();
+    assert_eq!(seqs, [&json!(0), &json!(1), &json!(2)]);
+    assert_eq!(bodies[2]["records"], json!([{"dn": "c"}]), "the late batch went out whole, as seq 2");
+    assert_eq!(bodies[1]["records"], json!([{"dn": "b"}]));
+}

@@ -40,6 +40,7 @@ pub async fn clear_faults(sim: web::Data<Sim>) -> HttpResponse {
 struct Limits {
     max_body_bytes: Option<usize>,
     max_upload_bytes: Option<usize>,
+    max_records: Option<usize>,
 }
 
 fn limits_body(sim: &Sim) -> serde_json::Value {
@@ -47,6 +48,7 @@ fn limits_body(sim: &Sim) -> serde_json::Value {
     json!({
         "max_body_bytes": state.config.max_body_bytes,
         "max_upload_bytes": state.config.max_upload_bytes,
+        "max_records": state.config.max_records,
     })
 }
 
@@ -55,7 +57,7 @@ pub async fn get_limits(sim: web::Data<Sim>) -> HttpResponse {
     HttpResponse::Ok().json(limits_body(&sim))
 }
 
-/// `POST /admin/limits` `{"max_body_bytes"?, "max_upload_bytes"?}`.
+/// `POST /admin/limits` `{"max_body_bytes"?, "max_upload_bytes"?, "max_records"?}`.
 pub async fn set_limits(sim: web::Data<Sim>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let limits: Limits = parse_json(&body)?;
     {
@@ -65,6 +67,9 @@ pub async fn set_limits(sim: web::Data<Sim>, body: web::Bytes) -> Result<HttpRes
         }
         if let Some(n) = limits.max_upload_bytes {
             state.config.max_upload_bytes = n;
+        }
+        if let Some(n) = limits.max_records {
+            state.config.max_records = n.clamp(1, crate::records::MAX_RECORDS);
         }
     }
     Ok(HttpResponse::Ok().json(limits_body(&sim)))
@@ -101,6 +106,7 @@ pub async fn connector(sim: web::Data<Sim>, id: web::Path<String>) -> Result<Htt
         map.insert("components".into(), json!(hb.map(|h| &h.components)));
         map.insert("directories".into(), json!(hb.map(|h| &h.directories)));
         map.insert("heartbeat_at".into(), json!(hb.map(|h| rfc3339(h.at))));
+        map.insert("clock_offset_s".into(), json!(hb.and_then(|h| h.clock_offset_s)));
         map.insert("pending_commands".into(), json!(pending));
     }
     Ok(HttpResponse::Ok().json(row))

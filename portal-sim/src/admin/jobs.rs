@@ -5,15 +5,29 @@ use serde_json::{json, Value};
 
 use crate::body::parse_json;
 use crate::error::ApiError;
-use crate::jobs::Job;
+use crate::jobs::{Job, WireForm};
+use crate::model::rfc3339;
 use crate::spec::parse_specs;
 use crate::state::Sim;
 
-/// `POST /admin/jobs`: one spec or an array → `{"ids": [..]}`; wakes the long polls.
+/// `POST /admin/jobs`: one spec or an array → `{"ids": [..]}`; wakes the long polls. With
+/// `--clock-skew-s`, a spec without `created_at` gets the skewed now.
 pub async fn submit(sim: web::Data<Sim>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let value: Value = parse_json(&body)?;
-    let default_lease = sim.lock().config.lease_s;
-    let new = parse_specs(value, default_lease)?;
+    let (default_lease, skew, now) = {
+        let state = sim.lock();
+        (state.config.lease_s, state.config.clock_skew_s, state.config.server_now())
+    };
+    let mut new = parse_specs(value, default_lease)?;
+    if skew != 0 {
+        // A skewed server stamps its jobs with its own clock (the connector's defaults
+        // for a missing `created_at` would hide the skew).
+        for job in new.iter_mut().filter(|j| j.form == WireForm::Spec) {
+            if let Some(wire) = job.wire.as_object_mut() {
+                wire.entry("created_at").or_insert_with(|| Value::String(rfc3339(now)));
+            }
+        }
+    }
     let ids = sim.lock().jobs.enqueue(new)?;
     sim.jobs_ready.notify_waiters();
     Ok(HttpResponse::Ok().json(json!({ "ids": ids })))

@@ -54,6 +54,7 @@ pub fn summary_of(state: &mut State) -> Value {
         },
         "violations": state.violations.total(),
         "requests": state.requests,
+        "polls": state.polls,
         "connectors": connectors,
     })
 }

@@ -91,6 +91,7 @@ impl Jobs {
         connector: &str,
         id: &str,
         batch: RecordsBatch,
+        max_records: usize,
     ) -> Result<(), ApiError> {
         let index = self.index(id)?;
         let Some(job) = self.list.get_mut(index) else {
@@ -108,6 +109,6 @@ impl Jobs {
             return Err(ApiError::Conflict(format!("job {id} is not acknowledged by this connector")));
         }
         let done = job.result.is_some();
-        job.records.accept(violations, id, batch, done)
+        job.records.accept(violations, id, batch, done, max_records)
     }
 }

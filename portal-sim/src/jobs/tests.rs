@@ -136,17 +136,17 @@ fn result_from_a_connector_that_never_acked_is_a_violation() {
 fn records_store_each_seq_once_and_check_gaps_and_repeats() {
     let (mut jobs, _) = acked();
     let mut v = Violations::default();
-    jobs.post_records(&mut v, "a", "j", batch(0, &["g1", "g2"], false)).expect("seq 0");
-    jobs.post_records(&mut v, "a", "j", batch(0, &["g1", "g2"], false)).expect("same repeat");
+    jobs.post_records(&mut v, "a", "j", batch(0, &["g1", "g2"], false), 1000).expect("seq 0");
+    jobs.post_records(&mut v, "a", "j", batch(0, &["g1", "g2"], false), 1000).expect("same repeat");
     assert_eq!(v.total(), 0);
-    jobs.post_records(&mut v, "a", "j", batch(0, &["g9"], false)).expect("repeat is ignored");
+    jobs.post_records(&mut v, "a", "j", batch(0, &["g9"], false), 1000).expect("repeat is ignored");
     assert_eq!(v.count(ViolationKind::RepeatSeqDiffers), 1);
-    let gap = jobs.post_records(&mut v, "a", "j", batch(2, &["g3"], false));
+    let gap = jobs.post_records(&mut v, "a", "j", batch(2, &["g3"], false), 1000);
     assert!(matches!(gap, Err(ApiError::BadRequest(_))));
     assert_eq!(v.count(ViolationKind::SeqGap), 1);
-    jobs.post_records(&mut v, "a", "j", batch(1, &["g3", "g1"], true)).expect("seq 1");
+    jobs.post_records(&mut v, "a", "j", batch(1, &["g3", "g1"], true), 1000).expect("seq 1");
     assert_eq!(v.count(ViolationKind::RecordDeliveredTwice), 1);
-    let after = jobs.post_records(&mut v, "a", "j", batch(2, &["g4"], false));
+    let after = jobs.post_records(&mut v, "a", "j", batch(2, &["g4"], false), 1000);
     assert!(matches!(after, Err(ApiError::Conflict(_))));
     let job = jobs.get("j").expect("job");
     assert_eq!(job.records.batches().len(), 2);
@@ -158,8 +158,8 @@ fn entries_without_guid_are_keyed_by_dn() {
     let (mut jobs, _) = acked();
     let mut v = Violations::default();
     let one = |seq| RecordsBatch { seq, records: vec![raw(json!({"dn": "CN=x", "guid": null}))], last: false };
-    jobs.post_records(&mut v, "a", "j", one(0)).expect("seq 0");
-    jobs.post_records(&mut v, "a", "j", one(1)).expect("seq 1");
+    jobs.post_records(&mut v, "a", "j", one(0), 1000).expect("seq 0");
+    jobs.post_records(&mut v, "a", "j", one(1), 1000).expect("seq 1");
     assert_eq!(v.count(ViolationKind::RecordDeliveredTwice), 1);
 }
 
@@ -169,12 +169,12 @@ fn records_limits_and_ownership() {
     let mut v = Violations::default();
     let guids: Vec<String> = (0..1001).map(|i| format!("g{i}")).collect();
     let refs: Vec<&str> = guids.iter().map(String::as_str).collect();
-    let big = jobs.post_records(&mut v, "a", "j", batch(0, &refs, false));
+    let big = jobs.post_records(&mut v, "a", "j", batch(0, &refs, false), 1000);
     assert!(matches!(big, Err(ApiError::TooLarge(_))));
-    let other = jobs.post_records(&mut v, "b", "j", batch(0, &["g"], false));
+    let other = jobs.post_records(&mut v, "b", "j", batch(0, &["g"], false), 1000);
     assert!(matches!(other, Err(ApiError::Conflict(_))));
     assert_eq!(v.count(ViolationKind::RecordsWithoutAck), 1);
-    let unknown = jobs.post_records(&mut v, "a", "zz", batch(0, &["g"], false));
+    let unknown = jobs.post_records(&mut v, "a", "zz", batch(0, &["g"], false), 1000);
     assert!(matches!(unknown, Err(ApiError::NotFound(_))));
 }
 

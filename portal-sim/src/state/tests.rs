@@ -20,6 +20,8 @@ fn state() -> State {
         poll_timeout_s: 25,
         max_body_bytes: 1024,
         max_upload_bytes: 1024,
+        max_records: 1000,
+        clock_skew_s: 0,
     };
     State::new(config, Logs::new(Path::new("/nonexistent")))
 }

@@ -9,7 +9,11 @@ use super::scope::ScopeStore;
 use super::{qerr, ImportJob, MAX_UNSENT_BATCHES};
 use crate::errors::JobError;
 use crate::queue::spool::Spool;
-use crate::queue::{record_digest, CommitBatch, GetProgress, ImportProgress, NewBatch, RecordDigest, SpooledBatch};
+use crate::queue::{
+    record_digest, CommitBatch, GetProgress, ImportProgress, NewBatch, QueueActor, QueueError, RecordDigest,
+    SpooledBatch,
+};
+use actix::Addr;
 
 /// The protocol's cap is 4 MiB per batch; leave room for the envelope.
 const MAX_BATCH_BYTES: usize = 3_500_000;
@@ -89,26 +93,11 @@ impl Packer {
         let (seq, seen) = (self.next_seq, self.seen_bytes);
         (self.next_seq, self.seen_bytes) = (seq + 1, seen + 16 * batch.keys.len() as u64);
         let (spool, queue, id) = (self.spool.clone(), job.queue.clone(), job.job_id.clone());
-        let scope = self.scope.clone();
+        let scope = self.scope.clone().filter(|_| !records.is_empty()).map(|s| (s, records));
         let spooled =
-            SpooledBatch { seq, records: batch.records.len() as u64, deleted: batch.deleted, last, seen_bytes: 0 };
+            SpooledBatch { seq, records: batch.records.len() as u64, deleted: batch.deleted, last, seen_bytes: seen };
         // The spool's writes and fsyncs go to the blocking pool while this thread reads on.
-        let storing = tokio::spawn(async move {
-            let on_disk = tokio::task::spawn_blocking({
-                let id = id.clone();
-                move || -> Result<u64, String> {
-                    if let (Some(scope), false) = (scope, records.is_empty()) {
-                        scope.append(&id, &records).map_err(|e| format!("writing the import's scope records: {e}"))?;
-                    }
-                    batch
-                        .spool(&spool, &id, seq, seen)
-                        .map_err(|e| format!("writing batch {seq} to the queue's spool: {e}"))
-                }
-            });
-            let seen_bytes = on_disk.await.map_err(qerr)?.map_err(JobError::internal)?;
-            let batch = SpooledBatch { seen_bytes, ..spooled };
-            queue.send(CommitBatch { id, batch }).await.map_err(qerr)?.map_err(qerr)
-        });
+        let storing = tokio::spawn(commit(Packed { spool, queue, id, batch, scope, spooled }));
         if last {
             storing.await.map_err(qerr)??;
         } else {
@@ -117,7 +106,8 @@ impl Packer {
         Ok(())
     }
 
-    /// Waits for the batch in flight, and while too many are unsent.
+    /// Waits for the batch in flight, and while too many are unsent. The next batch goes
+    /// where the queue says: a 413 split may have renumbered the unsent ones meanwhile.
     async fn settle(&mut self, job: &ImportJob) -> Result<(), JobError> {
         if let Some(previous) = self.storing.take() {
             let mut p = previous.await.map_err(qerr)??;
@@ -125,6 +115,7 @@ impl Packer {
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 p = job.queue.send(GetProgress { id: job.job_id.clone() }).await.map_err(qerr)?.map_err(qerr)?;
             }
+            self.next_seq = p.batches_stored;
         }
         Ok(())
     }
@@ -135,4 +126,57 @@ impl Packer {
         self.store(job, false).await?;
         self.settle(job).await
     }
+}
+
+/// Most times one batch is spooled again because splits kept renumbering under it (each
+/// split needs a 413 round trip, so a handful is already unlikely).
+const MAX_RENUMBERS: u32 = 64;
+
+/// A packed batch on its way to the queue.
+struct Packed {
+    spool: Arc<Spool>,
+    queue: Addr<QueueActor>,
+    id: String,
+    batch: NewBatch,
+    /// Scope records to append first (once), and where.
+    scope: Option<(ScopeStore, Vec<u8>)>,
+    /// Where it goes (`seq`) and the committed digest length it appends after (`seen_bytes`).
+    spooled: SpooledBatch,
+}
+
+/// Spools the batch and commits it. When a 413 split renumbered the job's unsent batches
+/// since its `seq` was chosen (the courier splits while the import streams), the queue
+/// names the `seq` now due: the batch is spooled again there (its body carries its
+/// `seq`) and committed again, so the import never dies on its own numbering.
+async fn commit(p: Packed) -> Result<ImportProgress, JobError> {
+    let Packed { spool, queue, id, mut batch, mut scope, spooled } = p;
+    let (mut seq, seen) = (spooled.seq, spooled.seen_bytes);
+    for _ in 0..MAX_RENUMBERS {
+        let once = scope.take();
+        let (spool, id2) = (spool.clone(), id.clone());
+        let (back, on_disk) = tokio::task::spawn_blocking(move || {
+            let written = (|| {
+                if let Some((store, records)) = once {
+                    store.append(&id2, &records).map_err(|e| format!("writing the import's scope records: {e}"))?;
+                }
+                batch
+                    .spool(&spool, &id2, seq, seen)
+                    .map_err(|e| format!("writing batch {seq} to the queue's spool: {e}"))
+            })();
+            (batch, written)
+        })
+        .await
+        .map_err(qerr)?;
+        batch = back;
+        let seen_bytes = on_disk.map_err(JobError::internal)?;
+        let next = SpooledBatch { seq, seen_bytes, ..spooled };
+        match queue.send(CommitBatch { id: id.clone(), batch: next }).await.map_err(qerr)? {
+            Err(QueueError::Renumbered { due, .. }) => {
+                tracing::info!(job_id = %id, seq, due, "a split renumbered the unsent batches; storing this one as {due}");
+                seq = due;
+            }
+            other => return other.map_err(qerr),
+        }
+    }
+    Err(JobError::internal(format!("batch {seq} was renumbered {MAX_RENUMBERS} times by splits; giving up")))
 }

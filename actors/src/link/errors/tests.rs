@@ -21,3 +21,31 @@ fn retry_after_is_a_floor_and_backoff_is_capped() {
         assert!(backoff(attempt, Duration::from_secs(60)) <= Duration::from_secs(60));
     }
 }
+
+#[test]
+fn a_redirect_is_kept_and_retried_and_names_where_it_pointed() {
+    let e = LinkError::Redirected { status: 302, location: "https://login.example.test/sso".into() };
+    assert_eq!(e.recovery(), Recovery::Transient, "not delivered: retried");
+    assert_eq!(e.metric_kind(), "302");
+    let text = e.to_string();
+    assert!(text.contains("https://login.example.test/sso") && text.contains("server.host"), "{text}");
+}
+
+#[test]
+fn http_dates_are_read_in_imf_fixdate_only() {
+    use crate::link::client::httpdate_ms;
+    assert_eq!(httpdate_ms("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777_000));
+    assert_eq!(httpdate_ms("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+    assert_eq!(httpdate_ms("Sun, 06 Nov 1994 08:49:37 CET"), None);
+    assert_eq!(httpdate_ms("Sun, 06 Foo 1994 08:49:37 GMT"), None);
+    assert_eq!(httpdate_ms(""), None);
+}
+
+#[test]
+fn an_absurd_retry_after_waits_ten_minutes_at_most() {
+    let retry_after = crate::protocol::bounds::retry_after("1000000000000");
+    let e = LinkError::Overloaded { status: 503, retry_after };
+    for attempt in [0, 5, 40] {
+        assert_eq!(wait_before_retry(&e, attempt), Duration::from_secs(600));
+    }
+}

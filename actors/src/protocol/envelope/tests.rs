@@ -52,3 +52,48 @@ fn an_oversized_job_is_invalid_and_its_payload_is_not_kept() {
     assert!(e.invalid.unwrap().message.contains("bytes"));
     assert!(e.payload.is_empty());
 }
+
+#[test]
+fn absurd_numbers_and_times_are_clamped_or_refused() {
+    let base = json!({"id": "j", "type": "ldap.authenticate", "lease_s": 0, "attempt": u64::MAX,
+        "payload": {"directory": "corp", "username": "a", "password": "b"}});
+    let e = Envelope::parse(&base, NOW).unwrap();
+    assert_eq!((e.lease_s, e.attempt), (1, 1_000_000));
+    for (field, when) in [
+        ("deadline", "9999-12-31T23:59:59Z"),
+        ("deadline", "1970-01-01T00:00:00Z"),
+        ("created_at", "1970-01-01T00:00:01Z"),
+    ] {
+        let mut raw = base.clone();
+        raw[field] = json!(when);
+        let e = Envelope::parse(&raw, NOW).unwrap();
+        let why = e.invalid.map(|i| i.message).unwrap_or_default();
+        assert!(why.contains(&format!("`{field}`")) && why.contains("year"), "{field} {when}: {why}");
+    }
+    let mut far = base.clone();
+    far["deadline"] = json!(crate::time::rfc3339(NOW + 200 * 24 * 3_600_000));
+    let e = Envelope::parse(&far, NOW).unwrap();
+    assert!(e.invalid.is_none(), "{:?}", e.invalid);
+    assert_eq!(e.deadline_ms, NOW + 30 * 24 * 3_600_000, "kept at most 30 days");
+    let mut huge_id = base.clone();
+    huge_id["id"] = json!("i".repeat(1 << 20));
+    assert!(Envelope::parse(&huge_id, NOW).unwrap_err().reason.contains("longer than 128"));
+}
+
+#[test]
+fn times_move_to_the_local_clock_by_the_measured_offset() {
+    // The server's clock is 30 s behind the local one: a login offered now has a
+    // deadline 30 s after the server's now, which is the local now + 0 s unconverted.
+    let server_now = NOW - 30_000;
+    let raw = json!({"id": "j", "type": "ldap.authenticate", "created_at": crate::time::rfc3339(server_now),
+        "payload": {"directory": "corp", "username": "a", "password": "b"}});
+    let mut e = Envelope::parse(&raw, server_now).unwrap();
+    assert_eq!(e.deadline_ms, NOW, "on the server's clock");
+    e.to_local_clock(-30_000);
+    assert_eq!((e.created_at_ms, e.deadline_ms), (NOW, NOW + 30_000), "30 s left on the local clock");
+    e.to_local_clock(i64::MIN);
+    assert!(e.deadline_ms > NOW + 30_000, "saturates, never panics");
+    e.to_local_clock(i64::MAX);
+    e.to_local_clock(i64::MAX);
+    assert_eq!(e.created_at_ms, 0, "saturates at the epoch");
+}

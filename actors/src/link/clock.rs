@@ -1,0 +1,80 @@
+//! The offset between the server's clock and the local one, measured from each register
+//! and heartbeat answer (`server_time` in the body, else the HTTP `Date` header), so job
+//! deadlines are judged on server time (issue #14: a connector 30 s fast failed every
+//! login `deadline_exceeded`).
+
+use std::time::Duration;
+
+use crate::protocol::bounds::{CLOCK_OFFSET_WARNING, TIMESTAMP_WINDOW};
+use crate::time::{now_ms, parse_rfc3339};
+
+/// When a request left, to pair with its answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Stopwatch {
+    sent_ms: u64,
+}
+
+impl Stopwatch {
+    pub fn start() -> Stopwatch {
+        Stopwatch { sent_ms: now_ms() }
+    }
+
+    /// Server minus local clock in ms, from the answer's `server_time` (RFC 3339) or else
+    /// its `Date` header (unix ms), taken as read at the middle of the round trip. `None`
+    /// when the answer carries neither, or the offset is more than a year (a broken
+    /// server clock: judging deadlines on it would be worse than on the local one).
+    pub fn offset_ms(self, server_time: Option<&str>, date_ms: Option<u64>) -> Option<i64> {
+        offset_ms(server_time.and_then(parse_rfc3339).or(date_ms)?, self.sent_ms, now_ms())
+    }
+}
+
+/// See [`Stopwatch::offset_ms`].
+pub fn offset_ms(server_ms: u64, sent_ms: u64, received_ms: u64) -> Option<i64> {
+    let middle = sent_ms / 2 + received_ms / 2;
+    let offset = i64::try_from(server_ms).ok()?.checked_sub(i64::try_from(middle).ok()?)?;
+    (offset.unsigned_abs() <= TIMESTAMP_WINDOW.as_millis() as u64).then_some(offset)
+}
+
+/// Whether an offset is large enough to warn an administrator about.
+pub fn offset_is_large(offset_ms: i64) -> bool {
+    Duration::from_millis(offset_ms.unsigned_abs()) > CLOCK_OFFSET_WARNING
+}
+
+/// The offset in whole seconds, rounded, for heartbeats, the UI and `check`.
+pub fn offset_s(offset_ms: i64) -> i64 {
+    (offset_ms as f64 / 1000.0).round() as i64
+}
+
+/// Plain words for an offset, with what to do when it is large.
+pub fn describe(offset_ms: i64) -> String {
+    let s = offset_s(offset_ms);
+    let side = if s > 0 { "behind" } else { "ahead of" };
+    if offset_is_large(offset_ms) {
+        format!("this machine's clock is {} s {side} the portal's; deadlines are judged on the portal's clock, but fix the time of this machine (NTP: `timedatectl status`)", s.abs())
+    } else {
+        format!("{s:+} s (portal minus this machine)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offset_is_taken_at_the_middle_of_the_round_trip() {
+        assert_eq!(offset_ms(10_000, 1_000, 3_000), Some(8_000));
+        assert_eq!(offset_ms(1_000, 30_000, 32_000), Some(-30_000));
+        assert_eq!(offset_ms(0, 1_795_000_000_000, 1_795_000_000_000), None, "1970: refused");
+        assert_eq!(offset_ms(u64::MAX, 0, 0), None);
+    }
+
+    #[test]
+    fn thirty_seconds_is_the_warning_line() {
+        assert!(!offset_is_large(30_000) && !offset_is_large(-30_000));
+        assert!(offset_is_large(30_001) && offset_is_large(-31_000));
+        assert!(describe(-31_000).contains("31 s ahead of the portal's"));
+        assert!(describe(45_000).contains("45 s behind"));
+        assert_eq!(describe(1_400), "+1 s (portal minus this machine)");
+        assert_eq!((offset_s(-1_600), offset_s(-1_400)), (-2, -1));
+    }
+}
