@@ -14,7 +14,8 @@ need_apt=()
 # chromium: the status page is tested in headless Chromium (tests/e2e/ops.rs).
 # systemd (systemd-analyze, systemd-sysusers), shellcheck, strace, lintian, python3 (the
 # fake systemctl) and musl-tools (the static .deb build): tests/packaging.rs.
-for pkg in ca-certificates procps curl chromium systemd shellcheck strace lintian python3 musl-tools; do
+# iproute2: the fault suite brings up loopback in a network namespace of its own.
+for pkg in ca-certificates procps curl chromium systemd shellcheck strace lintian python3 musl-tools iproute2; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -12,7 +12,8 @@
 # with `slapadd -q`), then starts slapd in the background and writes DIR/slapd.env.
 # On an initialized DIR it only starts slapd again, on the same ports, with the same
 # data. --seed-only initializes DIR (and writes slapd.env) without starting slapd.
-# Only 127.0.0.1 is ever listened on or contacted.
+# Only 127.0.0.1 is ever listened on or contacted (and [::1] with SLAPD_LISTEN_IPV6=1,
+# which a test sets only inside a network namespace it made).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -257,7 +258,7 @@ make_tls() { # $1=DIR/tls
   openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
     -keyout "$t/server.key" -out "$t/server.csr" 2>/dev/null
   printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
-    "extendedKeyUsage=serverAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1" > "$t/server.ext"
+    "extendedKeyUsage=serverAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" > "$t/server.ext"
   openssl x509 -req -in "$t/server.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial \
     -days 3650 -extfile "$t/server.ext" -out "$t/server.crt" 2>/dev/null
   chmod 600 "$t"/*.key
@@ -334,7 +335,11 @@ launch() { # $1=DIR ; starts slapd, waits until it answers; echoes pid
     for fd in /proc/self/fd/*; do
       fd=${fd##*/}; [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
     done
-    exec "$SLAPD_BIN" -d 0 -F "$dir/slapd.d" -h "ldap://127.0.0.1:$PORT/ ldaps://127.0.0.1:$TLS_PORT/"
+    listen="ldap://127.0.0.1:$PORT/ ldaps://127.0.0.1:$TLS_PORT/"
+    # [::1] too, for the IPv6 literal URL test, which sets this only inside a network
+    # namespace of its own (tests/faults/directory.rs).
+    [ "${SLAPD_LISTEN_IPV6:-0}" = 1 ] && listen="$listen ldap://[::1]:$PORT/ ldaps://[::1]:$TLS_PORT/"
+    exec "$SLAPD_BIN" -d 0 -F "$dir/slapd.d" -h "$listen"
   ) >> "$dir/slapd.log" 2>&1 < /dev/null &
   pid=$!
   echo "$pid" > "$dir/slapd.pid.launcher"

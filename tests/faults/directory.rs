@@ -14,7 +14,10 @@ use crate::harness::{eventually, servers, Connector, Sim};
 const LIMIT: Duration = Duration::from_secs(60);
 
 pub fn scenarios() -> Vec<Scenario> {
-    vec![Scenario::new("directory: a half-open spare bind connection costs a login about a second", half_open_spare)]
+    vec![
+        Scenario::new("directory: a half-open spare bind connection costs a login about a second", half_open_spare),
+        Scenario::new("directory: IPv6 literal URLs work over LDAPS and StartTLS", ipv6_literal_urls),
+    ]
 }
 
 /// A TCP relay to a directory that can black-hole every flow open at a moment: their
@@ -113,4 +116,60 @@ async fn half_open_spare() -> Tally {
     // A functional bound, not a speed figure: the bind did not wait out the 4 s timeout.
     assert!(took < Duration::from_millis(2500), "the login took {took:?}: it waited on the half-open spare");
     super::suite::tally(&sim, &[first, second]).await
+}
+
+/// Issue #14 item 12: `ldaps://[::1]:636` failed before any certificate check (the
+/// bracketed host is not a TLS server name) and `check` blamed the port. A private slapd
+/// listens on `[::1]` inside a network namespace this test makes (nothing leaves it);
+/// `check` there connects, verifies the certificate against the address and binds, over
+/// LDAPS and over StartTLS.
+async fn ipv6_literal_urls() -> Tally {
+    tokio::task::spawn_blocking(ipv6_in_namespace).await.expect("the IPv6 scenario")
+}
+
+fn ipv6_in_namespace() -> Tally {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let area = dir.path().join("slapd");
+    let seeded = std::process::Command::new("bash")
+        .arg(servers::script("slapd.sh"))
+        .args(["start"])
+        .arg(&area)
+        .args(["--users", "5", "--seed-only"])
+        .output()
+        .expect("slapd.sh");
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let _stop = servers::StopOnDrop(area.clone());
+    let env = servers::ServerEnv::read(&area.join("slapd.env"));
+    let table = |name: &str, url: String| {
+        servers::slapd_directory(name, &env, false)
+            .replace(&format!("\"{}\"", env.get("SLAPD_URL")), &format!("\"{url}\""))
+    };
+    let config = dir.path().join("connector.toml");
+    let text = format!(
+        "[server]\nprotocol = \"http\"\nhost = \"127.0.0.1\"\nport = 9\ntoken = \"dG9rZW4=\"\n[storage]\npath = \"{}\"\n{}{}",
+        dir.path().join("data").display(),
+        table("v6s", format!("ldaps://[::1]:{}", env.get("SLAPD_LDAPS_PORT"))),
+        table("v6t", format!("ldap://[::1]:{}", env.get("SLAPD_PORT"))),
+    );
+    assert!(text.contains("[::1]"), "{text}");
+    std::fs::write(&config, text).expect("config");
+    let script = format!(
+        "ip link set lo up || exit 90\nSLAPD_LISTEN_IPV6=1 bash {slapd} start {area} >/dev/null || exit 91\n{bin} check --config {config}\nbash {slapd} stop {area} >/dev/null\nexit 0\n",
+        slapd = servers::script("slapd.sh").display(),
+        area = area.display(),
+        bin = crate::harness::binary("integration-connector").display(),
+        config = config.display(),
+    );
+    let out = std::process::Command::new("unshare").args(["--net", "bash", "-c", &script]).output().expect("unshare");
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "in the namespace: {said}{}", String::from_utf8_lossy(&out.stderr));
+    let mut checked = Vec::new();
+    for name in ["v6s", "v6t"] {
+        for what in ["tls", "bind"] {
+            let line = said.lines().find(|l| l.contains(&format!("directory.{name}.{what}:"))).unwrap_or("(none)");
+            assert!(line.starts_with("OK"), "directory.{name}.{what}: {line}\n{said}");
+            checked.push(format!("{name}.{what}"));
+        }
+    }
+    Tally::from_results(&checked, &checked)
 }

@@ -49,7 +49,7 @@ pub async fn open(ep: &Endpoint<'_>) -> Result<Ldap, LdapFailure> {
         .set_config(ep.tls.clone())
         .set_starttls(!ldaps && ep.plain == PlainUrlSecurity::StartTls)
         .set_std_stream(StdStream::Tcp(stream));
-    let (conn, ldap) = LdapConnAsync::from_url_with_settings(settings, ep.url)
+    let (conn, ldap) = LdapConnAsync::from_url_with_settings(settings, &super::tls::ip_literal::url_for_ldap3(ep.url))
         .await
         .map_err(|e| LdapFailure::Connect(format!("{}: {e}", ep.url)))?;
     tokio::spawn(async move {
