@@ -31,11 +31,21 @@ fn create_dir(dir: &Path) -> io::Result<()> {
     fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
+/// Appends whole 32-byte records, synced. A tail that is not a whole record is what a
+/// crash or a full disk left of an earlier append: it is cut off first, or every record
+/// after it would be read shifted (a resumed import appends to the same file).
 pub fn append(path: &Path, records: &[u8]) -> io::Result<()> {
     if let Some(dir) = path.parent() {
         create_dir(dir)?;
     }
-    let mut f = OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+    let mut f = OpenOptions::new().create(true).truncate(false).read(true).write(true).mode(0o600).open(path)?;
+    let len = f.metadata()?.len();
+    let whole = len - len % 32;
+    if whole != len {
+        tracing::warn!(file = %path.display(), torn = len - whole, "import record file: a torn record at its end was cut off");
+        f.set_len(whole)?;
+    }
+    io::Seek::seek(&mut f, io::SeekFrom::Start(whole))?;
     f.write_all(records)?;
     f.sync_data()
 }

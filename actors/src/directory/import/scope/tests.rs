@@ -75,3 +75,22 @@ fn runs_larger_than_memory_are_merged_in_order() {
     assert!(f.contains(&probe).unwrap());
     assert_eq!(f.members_of(&IN_SCOPE).unwrap().len(), RUN + 500);
 }
+
+#[test]
+fn a_torn_record_left_by_a_crash_is_cut_off_before_the_next_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ScopeStore::new(dir.path().to_path_buf());
+    store.append("job", &rec(IN_SCOPE, k(1))).unwrap();
+    // A crash or a full disk during the next append: 20 of its 32 bytes reached the file.
+    let pairs = dir.path().join("jobs").join(format!("{}.pairs", hex(b"job")));
+    let mut torn = std::fs::read(&pairs).unwrap();
+    torn.extend_from_slice(&rec(IN_SCOPE, k(9))[..20]);
+    std::fs::write(&pairs, torn).unwrap();
+    // The resumed import appends again; every record stays aligned.
+    store.append("job", &rec(IN_SCOPE, k(2))).unwrap();
+    assert_eq!(std::fs::metadata(&pairs).unwrap().len(), 64);
+    store.build("job", "s", None, "t1").unwrap();
+    let f = store.open("s", "t1").unwrap().unwrap();
+    assert!(f.contains(&k(1)).unwrap() && f.contains(&k(2)).unwrap());
+    assert!(!f.contains(&k(9)).unwrap(), "the torn record is not read");
+}
