@@ -442,6 +442,7 @@ async fn check_passes_every_check_on_a_good_setup_and_speaks_json() {
         "server.tls",
         "server.token",
         "server.protocol",
+        "server.clock",
         "directory.corp.tcp",
         "directory.corp.tls",
         "directory.corp.bind",
@@ -455,7 +456,7 @@ async fn check_passes_every_check_on_a_good_setup_and_speaks_json() {
     assert_eq!(code, Some(0));
     let v: Value = serde_json::from_str(out.trim()).expect("one JSON document");
     assert_eq!(v["ok"], true);
-    assert_eq!(v["checks"].as_array().unwrap().len(), 14);
+    assert_eq!(v["checks"].as_array().unwrap().len(), 15, "server.clock is one of them");
     assert!(v["checks"].as_array().unwrap().iter().all(|c| c["status"] == "ok"));
 }
 
@@ -632,7 +633,7 @@ async fn check_names_the_cause_and_the_fix_of_each_directory_failure() {
         assert!(line(&out, &format!("directory.ok.{name}")).starts_with("OK"), "{out}");
     }
     assert!(!out.contains(slapd.get("SLAPD_SERVICE_PW")) && !out.contains("not-the-password"));
-    assert!(out.ends_with("5 of 40 checks failed\n"), "{out}");
+    assert!(out.ends_with("5 of 41 checks failed\n"), "{out}");
 }
 
 /// AD directories: `check` resolves the scope policy's protected groups as the AD jobs
