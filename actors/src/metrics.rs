@@ -15,6 +15,10 @@ use serde_json::{Map, Value};
 
 use crate::errors::JobError;
 
+pub mod history;
+
+pub use history::{History, Minute, Sample};
+
 /// Upper bounds (seconds) of the job duration histogram buckets.
 pub const DURATION_BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0, 300.0];
 /// Jobs kept for the UI's "last jobs".
@@ -60,6 +64,8 @@ struct Inner {
     recent: VecDeque<JobSummary>,
     /// Kind of failure talking to the portal → count.
     http_errors: BTreeMap<String, u64>,
+    /// The last hour, per minute.
+    history: History,
 }
 
 /// Cheap to clone; every clone is the same registry.
@@ -97,8 +103,26 @@ impl Metrics {
         if let Ok(mut m) = self.inner.lock() {
             *m.jobs.entry((started.job_type.clone(), label)).or_default() += 1;
             m.durations.entry(started.job_type.clone()).or_default().observe(took.as_secs_f64());
+            let login =
+                (started.job_type == crate::protocol::payload::AUTHENTICATE).then(|| took.as_secs_f64() * 1000.0);
+            m.history.job(summary.finished_ms, label == "succeeded", login);
             m.recent.push_front(summary);
             m.recent.truncate(RECENT_JOBS);
+        }
+    }
+
+    /// Files a sample of the queue and directories in the history (the UI's sampler).
+    pub fn sample(&self, sample: &Sample) {
+        if let Ok(mut m) = self.inner.lock() {
+            m.history.sample(crate::time::now_ms(), sample);
+        }
+    }
+
+    /// The last hour, oldest minute first.
+    pub fn history(&self) -> Vec<Minute> {
+        match self.inner.lock() {
+            Ok(mut m) => m.history.minutes(crate::time::now_ms()),
+            Err(_) => Vec::new(),
         }
     }
 
@@ -106,6 +130,7 @@ impl Metrics {
     pub fn http_error(&self, kind: &str) {
         if let Ok(mut m) = self.inner.lock() {
             *m.http_errors.entry(kind.to_owned()).or_default() += 1;
+            m.history.link_error(crate::time::now_ms());
         }
     }
 

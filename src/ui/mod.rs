@@ -1,5 +1,6 @@
 //! The local web UI (actix-web): the status page an administrator opens in a browser,
-//! `/metrics` (Prometheus text), `/healthz`, `/readyz`, and a live log tail (SSE).
+//! `/metrics` (Prometheus text), `/healthz`, `/readyz`, a live log tail (SSE), and the
+//! last hour per minute (`/api/history`, drawn on the page by `charts.rs`).
 //!
 //! It only reads published snapshots (the status board, the link state, the metrics
 //! registry, the log tap): a busy actor never delays it. It runs on its own actix-web
@@ -9,7 +10,9 @@
 //! loopback every request must name loopback in `Host` (DNS rebinding, `guard.rs`).
 //! It has no TLS: beyond loopback a config warning says so (logged at start, shown by `check`).
 
+mod charts;
 mod guard;
+mod history;
 mod metrics;
 mod page;
 mod routes;
@@ -47,6 +50,7 @@ pub enum UiError {
 
 /// Binds and starts serving (inside the actix System); returns the bound address.
 pub fn start(listen: SocketAddr, state: UiState) -> Result<SocketAddr, UiError> {
+    history::start_sampler(state.board.clone(), state.metrics.clone());
     let state = Arc::new(state);
     let data = web::Data::from(state);
     let hosts = web::Data::new(guard::HostPolicy::for_listen(listen));
@@ -58,6 +62,7 @@ pub fn start(listen: SocketAddr, state: UiState) -> Result<SocketAddr, UiError> 
             .route("/", web::get().to(routes::index))
             .route("/panel", web::get().to(routes::panel))
             .route("/api/status", web::get().to(routes::status_json))
+            .route("/api/history", web::get().to(routes::history_json))
             .route("/logs/tail", web::get().to(routes::tail))
             .route("/metrics", web::get().to(routes::metrics))
             .route("/healthz", web::get().to(routes::healthz))

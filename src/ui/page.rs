@@ -57,7 +57,7 @@ pub fn status_value(s: &UiState) -> Value {
 /// The part of the page that refreshes.
 pub fn panel(s: &UiState) -> String {
     let link = s.link.borrow().clone();
-    let mut h = String::new();
+    let mut h = super::charts::section(&s.metrics.history());
     let class = if link.connection == Connection::Online { "ok" } else { "bad" };
     let _ = write!(
         h,
@@ -147,7 +147,8 @@ h2{font-size:1.1em;margin:1.2em 0 .4em}table{border-collapse:collapse;margin-bot
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;font-size:.9em}.ok{color:#070;font-weight:bold}\
 .bad{color:#b00;font-weight:bold}#tail{background:#111;color:#ddd;font:12px monospace;height:18em;overflow:auto;\
 padding:.5em;white-space:pre-wrap}#jobs td:first-child{white-space:nowrap}.WARN{color:#fc3}.ERROR{color:#f66}#panel{display:grid;\
-grid-template-columns:repeat(auto-fit,minmax(28em,1fr));gap:0 2em}";
+grid-template-columns:repeat(auto-fit,minmax(28em,1fr));gap:0 2em}#history{grid-column:1/-1}\
+.charts{display:flex;flex-wrap:wrap;gap:.5em 1.5em}figure{margin:0}figcaption{font-size:.85em}";
 
 const SCRIPT: &str = "const panel=document.getElementById('panel'),tail=document.getElementById('tail');\
 function line(l){const d=document.createElement('div');d.className='l '+l.level;\

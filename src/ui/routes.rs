@@ -55,6 +55,14 @@ pub async fn status_json(req: HttpRequest, state: Data<UiState>) -> HttpResponse
     HttpResponse::Ok().json(page::status_value(&state))
 }
 
+/// `/api/history`: the last hour, one entry per minute, oldest first (the charts' figures).
+pub async fn history_json(req: HttpRequest, state: Data<UiState>) -> HttpResponse {
+    if let Some(d) = deny(&req, &state) {
+        return d;
+    }
+    HttpResponse::Ok().json(serde_json::json!({"minutes": state.metrics.history()}))
+}
+
 pub async fn metrics(req: HttpRequest, state: Data<UiState>) -> HttpResponse {
     if let Some(d) = deny(&req, &state) {
         return d;

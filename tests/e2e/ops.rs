@@ -160,6 +160,25 @@ async fn the_status_page_in_headless_chromium_shows_link_directory_queue_compone
     );
     let bad = text(&mut b, "tr.job[data-id=bad-dir]");
     assert!(bad.contains("failed") && bad.contains("unknown_directory") && bad.contains(" ms"), "{bad}");
+    // The last hour at a glance: five charts; this minute's jobs as bars (the failed one
+    // red), the login's time as a point, the same figures in /api/history.
+    let charts = b.eval("[...document.querySelectorAll('svg[data-chart]')].map(s => s.dataset.chart).join(',')");
+    assert_eq!(charts.as_str(), Some("jobs,logins,queue,directories,link"), "{charts}");
+    let failed_bars = b.eval("document.querySelectorAll('svg[data-chart=jobs] rect.bar[data-series=failed]').length");
+    assert!(failed_bars.as_u64() >= Some(1), "no failed-jobs bar: {failed_bars}");
+    let title = text(&mut b, "svg[data-chart=logins] title");
+    assert!(title.contains("p50") && title.contains(" ms"), "{title}");
+    let ui = ui_url(&c).await;
+    let history: Value = reqwest::get(format!("{}/api/history", ui.trim_end_matches('/')))
+        .await
+        .expect("history")
+        .json()
+        .await
+        .expect("JSON");
+    let minutes = history["minutes"].as_array().expect("minutes");
+    let sum = |key: &str| minutes.iter().filter_map(|m| m[key].as_u64()).sum::<u64>();
+    assert!(sum("succeeded") >= 2 && sum("failed") >= 1, "{history}");
+    assert!(minutes.iter().any(|m| m["logins"].as_u64() >= Some(1) && m["login_p50_ms"].is_number()), "{history}");
     let html = b.eval("document.documentElement.outerHTML").as_str().unwrap_or("").to_owned();
     for secret in ["Wrong-Passw0rd-77", "hunter2-secret-9", slapd.get("SLAPD_SERVICE_PW"), sim.token.as_str()] {
         assert!(!html.contains(secret), "the page shows a secret");

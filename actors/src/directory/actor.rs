@@ -71,6 +71,8 @@ pub struct DirectoryActor {
     /// How many bind connections to keep ready: one more each time a login finds none
     /// (a burst of logins teaches the size of its bursts), one less per quiet minute.
     spares_wanted: usize,
+    /// The last health probe's round trip, ms (published for the status page's chart).
+    rtt_ms: Option<f64>,
     last_miss: Option<std::time::Instant>,
 }
 
@@ -87,6 +89,7 @@ impl DirectoryActor {
             in_use: 0,
             url: None,
             last_error: None,
+            rtt_ms: None,
         });
         (
             DirectoryActor {
@@ -100,6 +103,7 @@ impl DirectoryActor {
                 spares: Vec::new(),
                 refilling: false,
                 spares_wanted: SPARES,
+                rtt_ms: None,
                 last_miss: None,
             },
             rx,
@@ -120,6 +124,7 @@ impl DirectoryActor {
                 in_use,
                 url: url.clone(),
                 last_error: last_error.clone(),
+                rtt_ms: self.rtt_ms,
             };
             let changed = *r != next;
             *r = next;

@@ -195,10 +195,13 @@ pub enum JobKind {
     TestTouch(TestJob),
 }
 
+/// The login job type (PROTOCOL.md §3), whose latency the status page charts.
+pub const AUTHENTICATE: &str = "ldap.authenticate";
+
 /// Every job type this build accepts, as announced in `capabilities`.
 pub fn job_types() -> Vec<&'static str> {
     let mut types = vec![
-        "ldap.authenticate",
+        AUTHENTICATE,
         "ldap.import",
         "ad.create_user",
         "ad.update_user",

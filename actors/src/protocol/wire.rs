@@ -103,6 +103,10 @@ pub struct DirectoryReport {
     /// The last connect or bind failure, in plain words (local UI only).
     #[serde(skip)]
     pub last_error: Option<String>,
+    /// The last health probe's round trip (a root DSE read on a pooled connection), ms
+    /// (local UI only).
+    #[serde(skip)]
+    pub rtt_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -68,13 +68,19 @@ impl DirectoryActor {
     fn probe(&mut self, ctx: &mut Context<Self>) {
         let timeout = self.settings.operation_timeout.min(HEALTH_EVERY);
         for (number, mut ldap) in self.pool.probes() {
-            async move { super::super::connect::answers(&mut ldap, timeout).await }
+            async move {
+                let started = std::time::Instant::now();
+                let answered = super::super::connect::answers(&mut ldap, timeout).await;
+                (answered, started.elapsed())
+            }
             .into_actor(self)
-            .map(move |answered, act, _| {
-                if !answered && act.pool.remove(number) {
+            .map(move |(answered, took), act, _| {
+                if answered {
+                    act.rtt_ms = Some(took.as_secs_f64() * 1000.0);
+                } else if act.pool.remove(number) {
                     tracing::warn!(directory = %act.settings.name, "a pooled connection did not answer its health probe: dropped");
-                    act.publish();
                 }
+                act.publish();
             })
             .spawn(ctx);
         }
