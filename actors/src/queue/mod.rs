@@ -50,9 +50,11 @@
 mod actor;
 mod durable;
 mod keys;
+mod lifecycle;
 mod maintenance;
 mod messages;
 mod outbox;
+mod rebuild;
 mod record;
 mod scheduler;
 pub mod sealing;
@@ -61,10 +63,12 @@ pub mod spool;
 pub mod store;
 #[cfg(test)]
 mod tests;
+mod tx;
 
 pub use actor::QueueActor;
 pub use durable::{Accepted, CancelOutcome, DurableQueue, QueueError, Runnable};
 pub use messages::*;
+pub use rebuild::Quarantined;
 pub use outbox::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 pub use scheduler::{LaneCaps, KEY_SEPARATOR};
