@@ -49,6 +49,8 @@
 
 mod actor;
 mod durable;
+#[cfg(test)]
+mod fault_tests;
 mod keys;
 mod lifecycle;
 mod maintenance;
