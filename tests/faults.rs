@@ -13,6 +13,8 @@
 #[allow(unused_imports)] // each scenario file uses its own part of the harness
 mod harness;
 
+#[path = "faults/storage.rs"]
+mod storage;
 #[path = "faults/suite.rs"]
 mod suite;
 
@@ -22,6 +24,7 @@ use suite::Scenario;
 fn scenarios() -> Vec<Scenario> {
     let mut all = Vec::new();
     all.extend(suite::self_check());
+    all.extend(storage::scenarios());
     all
 }
 

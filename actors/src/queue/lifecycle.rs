@@ -73,12 +73,13 @@ impl DurableQueue {
     /// again once the storage works (the result must not be lost).
     pub fn complete(&mut self, id: &str, outcome: Result<Value, JobError>, now_ms: u64) -> Result<(), QueueError> {
         self.writable()?;
-        let Some(mut job) = self.load(id)? else {
+        let job = self.load(id)?;
+        let Some(mut job) = job.filter(|j| j.state == JobState::Running) else {
+            // A late answer for a job already finished, or whose record the disk lost:
+            // nothing to write, but its running slot is free.
+            self.scheduler.finished(id);
             return Ok(());
         };
-        if job.state != JobState::Running {
-            return Ok(()); // a late answer for a job already cancelled or finished
-        }
         let mut tx = self.tx(Durability::Flushed);
         tx.effect(Effect::Finished(id.to_owned()));
         match outcome {

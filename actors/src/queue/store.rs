@@ -64,6 +64,8 @@ pub struct SledStore {
     cache_bytes: u64,
     /// `None` only between dropping the engine and opening it again in [`Store::reopen`].
     open: Option<(sled::Db, sled::Tree)>,
+    /// sled's log file, for the `fdatasync` its own flush leaves out (see [`Store::flush`]).
+    log: Option<std::fs::File>,
 }
 
 fn engine(e: sled::Error) -> StoreError {
@@ -81,7 +83,12 @@ impl SledStore {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
-                other => return other.map(|(db, tree)| SledStore { dir: dir.to_path_buf(), cache_bytes, open: Some((db, tree)) }),
+                other => {
+                    let (db, tree) = other?;
+                    let log = std::fs::File::open(dir.join("queue.sled").join("db"))
+                        .map_err(|e| StoreError::Engine(format!("cannot open the queue's log file: {e}")))?;
+                    return Ok(SledStore { dir: dir.to_path_buf(), cache_bytes, open: Some((db, tree)), log: Some(log) });
+                }
             }
         }
     }
@@ -167,8 +174,16 @@ impl Store for SledStore {
         self.tree()?.apply_batch(sled_batch).map_err(engine)
     }
 
+    /// sled's flush on Linux ends in `sync_file_range`, which writes the data but not the
+    /// file's size and extents: after a crash or a file system error a "flushed" write
+    /// can vanish (measured: an ext4 volume turned read-only lost the last seconds of
+    /// flushed jobs). `fdatasync` on the log file makes the flush mean what it says.
     fn flush(&self) -> Result<(), StoreError> {
-        self.db()?.flush().map(|_| ()).map_err(engine)
+        self.db()?.flush().map_err(engine)?;
+        match &self.log {
+            Some(f) => f.sync_data().map_err(|e| StoreError::Engine(format!("IO error: {e}"))),
+            None => Err(closed()),
+        }
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
@@ -178,6 +193,7 @@ impl Store for SledStore {
     fn reopen(&mut self) -> Result<(), StoreError> {
         // Dropped first: the new handle needs sled's file lock.
         self.open = None;
+        self.log = None;
         // A database that was open is not there any more: the storage path now shows
         // something else (an unmounted volume); opening would start an empty queue.
         let file = self.dir.join("queue.sled").join("db");
@@ -189,6 +205,7 @@ impl Store for SledStore {
         }
         let reopened = SledStore::open(&self.dir, self.cache_bytes)?;
         self.open = reopened.open;
+        self.log = reopened.log;
         Ok(())
     }
 }
