@@ -62,7 +62,9 @@ impl Volume {
 
     fn break_it(self, data: &Path) -> String {
         match self {
-            Volume::FullTmpfs => format!("dd if=/dev/zero of='{}/filler' bs=64k 2>/dev/null; sync; true", data.display()),
+            Volume::FullTmpfs => {
+                format!("dd if=/dev/zero of='{}/filler' bs=64k 2>/dev/null; sync; true", data.display())
+            }
             Volume::ReadOnlyExt4 => format!(
                 "echo 1 > /sys/fs/ext4/$(basename $(findmnt -n -o SOURCE '{}'))/trigger_fs_error",
                 data.display()
@@ -135,7 +137,10 @@ impl Drop for Confined {
         if std::thread::panicking() {
             let log = self.log_text();
             let tail: Vec<&str> = log.lines().rev().take(60).collect();
-            eprintln!("--- the connector's log, last lines ---\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            eprintln!(
+                "--- the connector's log, last lines ---\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -227,19 +232,22 @@ async fn run(volume: Volume) -> Tally {
     c.inside(&volume.repair(&root, &data));
     let all: Vec<String> = before.iter().chain(&running).chain(&during).cloned().collect();
     let views = sim.wait_done(&all, LIMIT).await;
-    eventually(LIMIT, "/readyz to be ready again", || async { (get(&format!("{url}readyz")).await.0 == 200).then_some(()) })
-        .await;
+    eventually(LIMIT, "/readyz to be ready again", || async {
+        (get(&format!("{url}readyz")).await.0 == 200).then_some(())
+    })
+    .await;
     let (_, metrics) = get(&format!("{url}metrics")).await;
     assert!(metrics.lines().any(|l| l == "ic_storage_available 1"), "metrics after recovery:\n{metrics}");
     assert_eq!(sim.violations().await, 0, "the simulator saw protocol violations:\n{}", sim.log());
     assert!(c.log_text().contains("storage is writable again"), "the recovery is logged");
 
     // One result per job (the simulator keeps the first), and each job's side effect at most once.
-    let mut results: Vec<String> = views.iter().filter(|v| !v["result"].is_null()).filter_map(|v| v["id"].as_str().map(str::to_owned)).collect();
+    let mut results: Vec<String> =
+        views.iter().filter(|v| !v["result"].is_null()).filter_map(|v| v["id"].as_str().map(str::to_owned)).collect();
     let written = std::fs::read_to_string(&effects).unwrap_or_default();
     for id in &all {
         let n = written.lines().filter(|l| l == id).count();
-        results.extend(std::iter::repeat(id.clone()).take(n.saturating_sub(1)));
+        results.extend(std::iter::repeat_n(id.clone(), n.saturating_sub(1)));
     }
     Tally::from_results(&all, &results)
 }

@@ -14,9 +14,9 @@ use crate::errors::{ErrorCode, JobError};
 use crate::metrics::{JobStarted, Metrics};
 use crate::protocol::Lane;
 use crate::queue::{CompleteJob, QueueActor, QueueError, TakeRunnable};
-use serde_json::Value;
 use crate::status::{ComponentPublisher, ComponentState};
 use crate::system::restart_backoff;
+use serde_json::Value;
 
 /// Look for due retries this often even when nothing else wakes the dispatcher.
 const TICK: Duration = Duration::from_millis(250);
@@ -215,7 +215,13 @@ impl Dispatcher {
     /// unavailable, queue actor restarting) it is kept here and offered again with backoff
     /// (`retry` is the last wait): a result is never dropped, and the job keeps its
     /// running slot until its result is stored.
-    fn store_result(&mut self, id: String, outcome: Result<Value, JobError>, retry: Option<Duration>, ctx: &mut Context<Self>) {
+    fn store_result(
+        &mut self,
+        id: String,
+        outcome: Result<Value, JobError>,
+        retry: Option<Duration>,
+        ctx: &mut Context<Self>,
+    ) {
         let courier = self.courier.clone();
         self.queue
             .send(CompleteJob { id: id.clone(), outcome: outcome.clone() })

@@ -57,6 +57,8 @@ impl QueueActor {
     fn compact(&mut self, ctx: &mut Context<Self>) {
         match guarded::<Self, _>(ctx, "queue", || self.queue.compact(now_ms())) {
             Some(Ok(n)) if n > 0 => tracing::debug!(removed = n, "compacted finished jobs"),
+            // Reported once, as the queue's status; the probe brings compaction back.
+            Some(Err(QueueError::StorageUnavailable { .. })) => {}
             Some(Err(e)) => tracing::error!(error = %e, "queue compaction failed"),
             _ => {}
         }
@@ -70,7 +72,8 @@ impl QueueActor {
         if self.probing.is_some() {
             return;
         }
-        let detail = format!("{reason}; free space on the storage path or make it writable: the queue resumes by itself");
+        let detail =
+            format!("{reason}; free space on the storage path or make it writable: the queue resumes by itself");
         self.status.set(ComponentState::StorageUnavailable, Some(detail));
         self.probing = Some(PROBE_FIRST);
         ctx.run_later(PROBE_FIRST, |act, ctx| act.probe(ctx));
@@ -106,6 +109,8 @@ impl Supervised for QueueActor {
     fn restarting(&mut self, ctx: &mut Context<Self>) {
         let n = self.status.restarted("restarted after a failure".into());
         tracing::warn!(restarts = n, "queue actor restarting");
+        // A restart drops the scheduled probe: the next message schedules it again.
+        self.probing = None;
         // The mailbox keeps its messages; hold them back for the backoff.
         ctx.wait(actix::clock::sleep(restart_backoff(n)).into_actor(self));
     }

@@ -341,7 +341,10 @@ fn a_delivered_batch_file_is_removed_only_once_its_removal_from_the_outbox_is_on
     }
     let mut q = DurableQueue::open(settings(dir.path())).unwrap();
     assert!(!body_file(dir.path(), "j-imp", 0).exists(), "an orphan body file is removed at open");
-    assert!(!body_file(dir.path(), "j-imp", 1).parent().unwrap().exists(), "a delivered job's spool is removed at open");
+    assert!(
+        !body_file(dir.path(), "j-imp", 1).parent().unwrap().exists(),
+        "a delivered job's spool is removed at open"
+    );
     assert!(q.outbox(10).unwrap().is_empty());
 }
 

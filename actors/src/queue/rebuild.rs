@@ -147,7 +147,5 @@ fn readable<T: serde::de::DeserializeOwned>(batch: &mut WriteBatch, k: &[u8], v:
 
 /// A key as text, bytes that are not printable ASCII as `\xNN` (outbox positions are binary).
 fn show_key(k: &[u8]) -> String {
-    k.iter()
-        .map(|b| if b.is_ascii_graphic() { (*b as char).to_string() } else { format!("\\x{b:02x}") })
-        .collect()
+    k.iter().map(|b| if b.is_ascii_graphic() { (*b as char).to_string() } else { format!("\\x{b:02x}") }).collect()
 }

@@ -87,7 +87,12 @@ impl SledStore {
                     let (db, tree) = other?;
                     let log = std::fs::File::open(dir.join("queue.sled").join("db"))
                         .map_err(|e| StoreError::Engine(format!("cannot open the queue's log file: {e}")))?;
-                    return Ok(SledStore { dir: dir.to_path_buf(), cache_bytes, open: Some((db, tree)), log: Some(log) });
+                    return Ok(SledStore {
+                        dir: dir.to_path_buf(),
+                        cache_bytes,
+                        open: Some((db, tree)),
+                        log: Some(log),
+                    });
                 }
             }
         }
@@ -117,7 +122,9 @@ impl SledStore {
 }
 
 fn closed() -> StoreError {
-    StoreError::Engine("the queue database is closed after a failed write; it is reopened when storage works again".into())
+    StoreError::Engine(
+        "the queue database is closed after a failed write; it is reopened when storage works again".into(),
+    )
 }
 
 /// sled 0.34 writes each snapshot to `snap.*.generating`, renamed when complete; but on
