@@ -15,6 +15,8 @@ use crate::system::{guarded, restart_backoff};
 use crate::time::now_ms;
 
 const COMPACT_EVERY: Duration = Duration::from_secs(60);
+/// Deferred writes (acks, deliveries) reach the disk at least this often.
+const FLUSH_DEFERRED_EVERY: Duration = Duration::from_secs(1);
 /// First wait before probing storage that failed a write; it doubles up to [`PROBE_MAX`].
 const PROBE_FIRST: Duration = Duration::from_secs(1);
 const PROBE_MAX: Duration = Duration::from_secs(8);
@@ -101,6 +103,11 @@ impl Actor for QueueActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(COMPACT_EVERY, |act, ctx| act.compact(ctx));
+        ctx.run_interval(FLUSH_DEFERRED_EVERY, |act, ctx| {
+            // A failure makes the storage unavailable; `publish` reports it and probes.
+            let _ = guarded::<Self, _>(ctx, "queue", || act.queue.flush_deferred());
+            act.publish(ctx);
+        });
         self.status.set(ComponentState::Running, None);
     }
 }

@@ -86,9 +86,12 @@ pub struct DurableQueue {
     pub(super) live: HashMap<String, JobState>,
     pub(super) dead: u64,
     pub(super) results_pending: u64,
-    /// Deferred writes applied but not yet flushed (`tx.rs`); [`DurableQueue::outbox`]
-    /// flushes before anything is handed out for sending, so one flush covers many.
+    /// Deferred writes applied but not yet flushed (`tx.rs`), to write again after a
+    /// failed flush; flushed by the next flushed write or [`DurableQueue::flush_deferred`].
     pub(super) unflushed: Vec<WriteBatch>,
+    /// Some of them put results in the outbox: [`DurableQueue::outbox`] flushes before
+    /// anything is handed out for sending, so one flush covers many.
+    pub(super) outbox_unflushed: bool,
     /// Spool files deferred writes freed, removed once those writes are on disk.
     pub(super) after_flush: Vec<Effect>,
     /// Why the storage is unavailable, since a write failed and until a probe succeeds.

@@ -201,7 +201,7 @@ fn a_failed_write_of_any_mutation_leaves_the_queue_as_it_was_and_it_proceeds_aft
                 // stands, and the flush that must follow fails instead.
                 Ok(()) => {
                     assert_eq!(fault, Fault::Flush, "{name} succeeded with writes refused");
-                    assert!(storage_unavailable(q.outbox(10)), "{name}: the flush before sending must fail");
+                    assert!(storage_unavailable(q.flush_deferred()), "{name}: the flush that follows must fail");
                     healthy_after(op)
                 }
                 failed => {
@@ -322,7 +322,7 @@ fn a_delivered_batch_file_is_removed_only_once_its_removal_from_the_outbox_is_on
         q.delivered(&first, Verdict::Accepted, T0).unwrap();
         assert!(body_file(dir.path(), "j-imp", 0).exists(), "removed before the delivery's write was on disk");
         *switch.lock().unwrap() = Fault::Flush;
-        assert!(storage_unavailable(q.outbox(10)));
+        assert!(storage_unavailable(q.flush_deferred()));
         assert!(body_file(dir.path(), "j-imp", 0).exists(), "removed though the flush failed");
         *switch.lock().unwrap() = Fault::None;
         q.probe(T0).unwrap();
@@ -335,7 +335,7 @@ fn a_delivered_batch_file_is_removed_only_once_its_removal_from_the_outbox_is_on
         for p in &parcels {
             q.delivered(&p.item, Verdict::Accepted, T0).unwrap();
         }
-        q.outbox(10).unwrap();
+        q.flush_deferred().unwrap();
         // Again a kill before the removal: the delivered job's folder stays.
         q.spool().write_body("j-imp", 1, b"{\"seq\":1}").unwrap();
     }

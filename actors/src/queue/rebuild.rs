@@ -58,6 +58,7 @@ impl DurableQueue {
             dead: 0,
             results_pending: 0,
             unflushed: Vec::new(),
+            outbox_unflushed: false,
             after_flush: Vec::new(),
             unavailable: None,
             undo: None,

@@ -135,7 +135,10 @@ impl DurableQueue {
                 return Err(self.lost_storage(Some(undo), e));
             }
             match redo {
-                Some(b) => self.unflushed.push(b),
+                Some(b) => {
+                    self.outbox_unflushed |= next_position != self.next_position;
+                    self.unflushed.push(b);
+                }
                 None => self.flushed(),
             }
         }
@@ -146,8 +149,19 @@ impl DurableQueue {
         Ok(())
     }
 
-    /// Flushes deferred writes (before anything is handed out for sending).
+    /// Flushes deferred writes that put something in the outbox (before anything is
+    /// handed out for sending).
     pub(super) fn flush_pending(&mut self) -> Result<(), QueueError> {
+        self.writable()?;
+        if !self.outbox_unflushed {
+            return Ok(());
+        }
+        self.flush_deferred()
+    }
+
+    /// Flushes every deferred write (the actor calls it every second, so an ack or a
+    /// delivery is on disk soon, and the spool files deliveries freed are removed).
+    pub fn flush_deferred(&mut self) -> Result<(), QueueError> {
         self.writable()?;
         if self.unflushed.is_empty() {
             return Ok(());
@@ -193,6 +207,7 @@ impl DurableQueue {
     /// Everything applied so far is on disk: remove the files deferred writes freed.
     fn flushed(&mut self) {
         self.unflushed.clear();
+        self.outbox_unflushed = false;
         for e in std::mem::take(&mut self.after_flush) {
             self.apply_effect(e, Durability::Flushed);
         }
