@@ -239,7 +239,12 @@ async fn run(volume: Volume) -> Tally {
     let (_, metrics) = get(&format!("{url}metrics")).await;
     assert!(metrics.lines().any(|l| l == "ic_storage_available 1"), "metrics after recovery:\n{metrics}");
     assert_eq!(sim.violations().await, 0, "the simulator saw protocol violations:\n{}", sim.log());
-    assert!(c.log_text().contains("storage is writable again"), "the recovery is logged");
+    let log = c.log_text();
+    assert!(log.contains("storage is writable again"), "the recovery is logged");
+    assert!(
+        log.contains("result cannot be stored now"),
+        "the slow job finished while the storage was unavailable: its result was kept and stored later"
+    );
 
     // One result per job (the simulator keeps the first), and each job's side effect at most once.
     let mut results: Vec<String> =
