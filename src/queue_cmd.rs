@@ -60,6 +60,9 @@ fn list(queue: &DurableQueue) -> Result<(), QueueError> {
         f.awaiting_delivery,
         f.dead
     );
+    for q in queue.quarantined()? {
+        println!("unreadable record moved aside: {} ({} bytes, kept under q/{})", q.key, q.bytes, q.key);
+    }
     Ok(())
 }
 

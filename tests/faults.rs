@@ -23,6 +23,8 @@ mod directory;
 mod logs;
 #[path = "faults/server.rs"]
 mod server;
+#[path = "faults/storage.rs"]
+mod storage;
 #[path = "faults/suite.rs"]
 mod suite;
 
@@ -37,6 +39,7 @@ fn scenarios() -> Vec<Scenario> {
     all.extend(directory::scenarios());
     all.extend(logs::scenarios());
     all.extend(server::scenarios());
+    all.extend(storage::scenarios());
     all
 }
 

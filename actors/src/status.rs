@@ -15,6 +15,9 @@ pub enum ComponentState {
     /// Running, but its last operation failed (e.g. the audit journal could not be
     /// written): the connector is `degraded` until one succeeds.
     Failing,
+    /// The queue cannot write to its storage path (disk full, I/O error, read-only):
+    /// nothing is taken or acknowledged until a write succeeds; `detail` says why.
+    StorageUnavailable,
 }
 
 impl ComponentState {
@@ -25,6 +28,7 @@ impl ComponentState {
             ComponentState::Restarting => "restarting",
             ComponentState::Stopped => "stopped",
             ComponentState::Failing => "failing",
+            ComponentState::StorageUnavailable => "storage_unavailable",
         }
     }
 }
@@ -128,7 +132,16 @@ impl StatusBoard {
         self.queue.as_ref().map(|rx| rx.borrow().clone()).unwrap_or_default()
     }
 
-    /// Any component restarting or stopped makes the connector `degraded`.
+    /// Why the storage is unavailable (the component's detail), while it is.
+    pub fn storage_problem(&self) -> Option<String> {
+        self.components()
+            .into_iter()
+            .find(|c| c.state == ComponentState::StorageUnavailable)
+            .map(|c| c.detail.unwrap_or_else(|| "storage_unavailable".into()))
+    }
+
+    /// Any component not running (restarting, stopped, failing, storage unavailable)
+    /// makes the connector `degraded`.
     pub fn degraded(&self) -> bool {
         self.components().iter().any(|c| c.state != ComponentState::Running)
             || self.directories().iter().any(|d| !d.reachable)

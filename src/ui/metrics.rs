@@ -43,6 +43,8 @@ pub fn render(s: &UiState) -> String {
         let _ = writeln!(o, "ic_job_duration_seconds_count{{type=\"{t}\"}} {}", h.count);
     }
     let q = s.board.queue();
+    head(&mut o, "ic_storage_available", "gauge", "0 while the queue cannot write to its storage path, else 1.");
+    let _ = writeln!(o, "ic_storage_available {}", u8::from(s.board.storage_problem().is_none()));
     head(&mut o, "ic_queue_jobs", "gauge", "Jobs in the durable queue by state.");
     for (state, n) in
         [("pending", q.pending), ("running", q.running), ("awaiting_delivery", q.awaiting_delivery), ("dead", q.dead)]

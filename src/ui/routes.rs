@@ -81,8 +81,14 @@ pub async fn healthz(state: Data<UiState>) -> HttpResponse {
     }
 }
 
-/// 200 when the link to the portal is online (jobs can flow); else 503 with the reason.
+/// 200 when the link to the portal is online and the queue can write (jobs can flow);
+/// else 503 with the reason (`storage_unavailable: …` when the storage path failed a write).
 pub async fn readyz(state: Data<UiState>) -> HttpResponse {
+    if let Some(why) = state.board.storage_problem() {
+        return HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body(format!("not ready: storage_unavailable {why}\n"));
+    }
     let link = state.link.borrow().clone();
     if link.connection == Connection::Online {
         HttpResponse::Ok().content_type("text/plain").body("ready\n")

@@ -13,12 +13,16 @@ use super::run::{run_job, Executors, JobContext};
 use crate::errors::{ErrorCode, JobError};
 use crate::metrics::{JobStarted, Metrics};
 use crate::protocol::Lane;
-use crate::queue::{CompleteJob, QueueActor, TakeRunnable};
+use crate::queue::{CompleteJob, QueueActor, QueueError, TakeRunnable};
 use crate::status::{ComponentPublisher, ComponentState};
 use crate::system::restart_backoff;
+use serde_json::Value;
 
 /// Look for due retries this often even when nothing else wakes the dispatcher.
 const TICK: Duration = Duration::from_millis(250);
+/// First wait before offering again a result the queue could not store; doubles up to the max.
+const RESULT_RETRY_FIRST: Duration = Duration::from_millis(500);
+const RESULT_RETRY_MAX: Duration = Duration::from_secs(8);
 
 #[derive(Debug, Clone)]
 pub struct DispatcherSettings {
@@ -110,6 +114,8 @@ impl Dispatcher {
                             act.fill(ctx);
                         }
                     }
+                    // The queue reported it (its status says storage_unavailable) and resumes itself.
+                    Ok(Err(QueueError::StorageUnavailable { .. })) => {}
                     Ok(Err(e)) => tracing::error!(error = %e, "cannot take jobs from the queue"),
                     Err(e) => tracing::error!(error = %e, "queue actor unreachable"),
                 }
@@ -200,21 +206,55 @@ impl Handler<RunFinished> for Dispatcher {
             Ok(_) => tracing::info!(job_id = %msg.id, "job succeeded"),
             Err(e) => tracing::info!(job_id = %msg.id, code = e.code.as_str(), "job failed"),
         }
+        self.store_result(msg.id, msg.outcome, None, ctx);
+    }
+}
+
+impl Dispatcher {
+    /// Stores a finished job's result. While the queue cannot store it (storage
+    /// unavailable, queue actor restarting) it is kept here and offered again with backoff
+    /// (`retry` is the last wait): a result is never dropped, and the job keeps its
+    /// running slot until its result is stored.
+    fn store_result(
+        &mut self,
+        id: String,
+        outcome: Result<Value, JobError>,
+        retry: Option<Duration>,
+        ctx: &mut Context<Self>,
+    ) {
         let courier = self.courier.clone();
         self.queue
-            .send(CompleteJob { id: msg.id.clone(), outcome: msg.outcome.clone() })
+            .send(CompleteJob { id: id.clone(), outcome: outcome.clone() })
             .into_actor(self)
             .map(move |answer, act, ctx| {
-                match answer {
+                let kept = match answer {
                     Ok(Ok(())) => {
                         if let Some(c) = courier {
                             c.do_send(OutboxChanged);
                         }
+                        false
                     }
-                    Ok(Err(e)) => tracing::error!(job_id = %msg.id, error = %e, "cannot store the job's result"),
-                    Err(e) => tracing::error!(job_id = %msg.id, error = %e, "queue actor unreachable"),
+                    Ok(Err(e @ (QueueError::StorageUnavailable { .. } | QueueError::Store(_)))) => {
+                        if retry.is_none() {
+                            tracing::warn!(job_id = %id, error = %e, "the job's result cannot be stored now; it is kept and stored once the queue can write");
+                        }
+                        true
+                    }
+                    Ok(Err(e)) => {
+                        tracing::error!(job_id = %id, error = %e, "cannot store the job's result");
+                        false
+                    }
+                    Err(e) => {
+                        tracing::warn!(job_id = %id, error = %e, "queue actor unreachable; the job's result is offered again");
+                        true
+                    }
+                };
+                if kept {
+                    let wait = retry.map_or(RESULT_RETRY_FIRST, |w| (w * 2).min(RESULT_RETRY_MAX));
+                    ctx.run_later(wait, move |act, ctx| act.store_result(id, outcome, Some(wait), ctx));
+                    return;
                 }
-                act.running.remove(&msg.id);
+                act.running.remove(&id);
                 act.notify_drained();
                 act.fill(ctx);
             })

@@ -9,7 +9,8 @@
 //!   and not at all when that is zero.
 //! - **Failure policy**: transient errors back off (full jitter, cap 60 s, at least
 //!   `Retry-After`); a job with no usable id is logged as a server bug and skipped; stored
-//!   jobs whose ack got no answer are acknowledged again on the next round.
+//!   jobs whose ack got no answer are acknowledged again on the next round; while the
+//!   queue's storage is unavailable it pauses (no ack, no fetch) until the queue works.
 //! - **On shutdown**: [`StartDraining`] stops it; a poll in flight is abandoned (its jobs
 //!   were not acknowledged, so the server offers them again after the lease).
 
@@ -125,12 +126,18 @@ impl Poller {
             };
             // Acks that got no answer before (or before a restart) go out again first.
             let mut progressed = false;
-            if let Ok(unacked) = queue.send(ListUnacknowledged).await {
-                let any = !unacked.is_empty();
-                if let Err(error) = acknowledge(&client, &queue, &id, unacked).await {
-                    return Round::Failed { error, progressed };
+            match queue.send(ListUnacknowledged).await {
+                Ok(Ok(unacked)) => {
+                    let any = !unacked.is_empty();
+                    if let Err(error) = acknowledge(&client, &queue, &id, unacked).await {
+                        return Round::Failed { error, progressed };
+                    }
+                    progressed = any;
                 }
-                progressed = any;
+                // The queue cannot write (storage unavailable): acknowledge and fetch
+                // nothing until it can; the queue reports why and resumes by itself.
+                Ok(Err(_)) => return Round::Idle,
+                Err(_) => {}
             }
             if want == 0 {
                 return Round::Idle;

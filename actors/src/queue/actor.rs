@@ -15,6 +15,11 @@ use crate::system::{guarded, restart_backoff};
 use crate::time::now_ms;
 
 const COMPACT_EVERY: Duration = Duration::from_secs(60);
+/// Deferred writes (acks, deliveries) reach the disk at least this often.
+const FLUSH_DEFERRED_EVERY: Duration = Duration::from_secs(1);
+/// First wait before probing storage that failed a write; it doubles up to [`PROBE_MAX`].
+const PROBE_FIRST: Duration = Duration::from_secs(1);
+const PROBE_MAX: Duration = Duration::from_secs(8);
 
 pub struct QueueActor {
     queue: DurableQueue,
@@ -23,13 +28,15 @@ pub struct QueueActor {
     /// so the courier wakes at once instead of on its tick.
     outbox_head: watch::Sender<u64>,
     status: ComponentPublisher,
+    /// Set while a probe of unavailable storage is scheduled: the wait before it.
+    probing: Option<Duration>,
 }
 
 impl QueueActor {
     pub fn new(queue: DurableQueue, status: ComponentPublisher) -> (Self, watch::Receiver<QueueFigures>) {
         let (figures, rx) = watch::channel(queue.figures());
         let (outbox_head, _) = watch::channel(queue.outbox_head());
-        (QueueActor { queue, figures, outbox_head, status }, rx)
+        (QueueActor { queue, figures, outbox_head, status, probing: None }, rx)
     }
 
     /// A receiver that changes whenever the outbox grows.
@@ -37,7 +44,8 @@ impl QueueActor {
         self.outbox_head.subscribe()
     }
 
-    fn publish(&self) {
+    fn publish(&mut self, ctx: &mut Context<Self>) {
+        self.watch_storage(ctx);
         let head = self.queue.outbox_head();
         self.outbox_head.send_if_modified(|h| std::mem::replace(h, head) != head);
         let now = self.queue.figures();
@@ -51,10 +59,42 @@ impl QueueActor {
     fn compact(&mut self, ctx: &mut Context<Self>) {
         match guarded::<Self, _>(ctx, "queue", || self.queue.compact(now_ms())) {
             Some(Ok(n)) if n > 0 => tracing::debug!(removed = n, "compacted finished jobs"),
+            // Reported once, as the queue's status; the probe brings compaction back.
+            Some(Err(QueueError::StorageUnavailable { .. })) => {}
             Some(Err(e)) => tracing::error!(error = %e, "queue compaction failed"),
             _ => {}
         }
-        self.publish();
+        self.publish(ctx);
+    }
+
+    /// After a failed write: reports `storage_unavailable` and probes the storage with
+    /// backoff until a write succeeds, then reports `running` again.
+    fn watch_storage(&mut self, ctx: &mut Context<Self>) {
+        let Some(reason) = self.queue.storage_problem() else { return };
+        if self.probing.is_some() {
+            return;
+        }
+        let detail =
+            format!("{reason}; free space on the storage path or make it writable: the queue resumes by itself");
+        self.status.set(ComponentState::StorageUnavailable, Some(detail));
+        self.probing = Some(PROBE_FIRST);
+        ctx.run_later(PROBE_FIRST, |act, ctx| act.probe(ctx));
+    }
+
+    fn probe(&mut self, ctx: &mut Context<Self>) {
+        match self.queue.probe(now_ms()) {
+            Ok(()) => {
+                self.probing = None;
+                self.status.set(ComponentState::Running, None);
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "queue storage still unavailable");
+                let wait = self.probing.map_or(PROBE_FIRST, |w| (w * 2).min(PROBE_MAX));
+                self.probing = Some(wait);
+                ctx.run_later(wait, |act, ctx| act.probe(ctx));
+            }
+        }
+        self.publish(ctx);
     }
 }
 
@@ -63,6 +103,11 @@ impl Actor for QueueActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(COMPACT_EVERY, |act, ctx| act.compact(ctx));
+        ctx.run_interval(FLUSH_DEFERRED_EVERY, |act, ctx| {
+            // A failure makes the storage unavailable; `publish` reports it and probes.
+            let _ = guarded::<Self, _>(ctx, "queue", || act.queue.flush_deferred());
+            act.publish(ctx);
+        });
         self.status.set(ComponentState::Running, None);
     }
 }
@@ -71,6 +116,8 @@ impl Supervised for QueueActor {
     fn restarting(&mut self, ctx: &mut Context<Self>) {
         let n = self.status.restarted("restarted after a failure".into());
         tracing::warn!(restarts = n, "queue actor restarting");
+        // A restart drops the scheduled probe: the next message schedules it again.
+        self.probing = None;
         // The mailbox keeps its messages; hold them back for the backoff.
         ctx.wait(actix::clock::sleep(restart_backoff(n)).into_actor(self));
     }
@@ -81,7 +128,7 @@ macro_rules! queue_call {
     ($self:ident, $ctx:ident, $body:expr) => {{
         let out = guarded::<Self, _>($ctx, "queue", || $body)
             .unwrap_or_else(|| Err(QueueError::Corrupt { key: "-".into(), reason: "the queue actor panicked".into() }));
-        $self.publish();
+        $self.publish($ctx);
         out
     }};
 }
@@ -108,7 +155,7 @@ impl Handler<DropJob> for QueueActor {
 }
 
 impl Handler<ListUnacknowledged> for QueueActor {
-    type Result = Vec<String>;
+    type Result = Result<Vec<String>, QueueError>;
     fn handle(&mut self, _: ListUnacknowledged, _: &mut Context<Self>) -> Self::Result {
         self.queue.unacknowledged()
     }

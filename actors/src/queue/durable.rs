@@ -1,23 +1,22 @@
-//! [`DurableQueue`]: the queue's logic over a [`Store`]: intake, acknowledgement,
-//! scheduling, completion and retries. Outbox and maintenance are in sibling files.
+//! [`DurableQueue`]: the queue's logic over a [`Store`]: intake and acknowledgement.
+//! Opening is in `rebuild.rs`, running and completion in `lifecycle.rs`, the outbox and
+//! maintenance in their files; every change goes through a `Tx` (`tx.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rand::Rng;
 use serde_json::{Map, Value};
 
 use super::keys;
-use super::record::{Delivery, JobRecord, JobState, OutboxKind};
+use super::record::{Delivery, JobRecord, JobState};
 use super::scheduler::Scheduler;
 use super::sealing::{SealError, Sealer};
 use super::settings::QueueSettings;
 use super::spool::Spool;
-use super::store::{SledStore, Store, StoreError, WriteBatch};
-use crate::errors::{ErrorCode, JobError};
-use crate::protocol::wire::{QueueFigures, ResultBody, ResultStatus};
+use super::store::{Store, StoreError, WriteBatch};
+use super::tx::{Durability, Effect, Slot};
+use crate::protocol::wire::QueueFigures;
 use crate::protocol::{Envelope, Lane};
-use crate::time::rfc3339;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -41,6 +40,10 @@ pub enum QueueError {
     NotRetryable { id: String, reason: String },
     #[error("import spool (queue folder `spool`): {0}")]
     Spool(#[from] std::io::Error),
+    /// A write to the storage path failed (disk full, I/O error, read-only): nothing is
+    /// changed, taken or acknowledged until a write succeeds again ([`DurableQueue::probe`]).
+    #[error("storage_unavailable: the queue cannot write to its storage path ({reason}); free space there or make it writable: the queue resumes by itself")]
+    StorageUnavailable { reason: String },
 }
 
 /// What [`DurableQueue::accept`] did with an offered job.
@@ -87,9 +90,18 @@ pub struct DurableQueue {
     pub(super) live: HashMap<String, JobState>,
     pub(super) dead: u64,
     pub(super) results_pending: u64,
-    /// Results written but not yet flushed; [`DurableQueue::outbox`] flushes before
-    /// anything is handed out for sending, so one flush covers many completions.
-    pub(super) dirty: bool,
+    /// Deferred writes applied but not yet flushed (`tx.rs`), to write again after a
+    /// failed flush; flushed by the next flushed write or [`DurableQueue::flush_deferred`].
+    pub(super) unflushed: Vec<WriteBatch>,
+    /// Some of them put results in the outbox: [`DurableQueue::outbox`] flushes before
+    /// anything is handed out for sending, so one flush covers many.
+    pub(super) outbox_unflushed: bool,
+    /// Spool files deferred writes freed, removed once those writes are on disk.
+    pub(super) after_flush: Vec<Effect>,
+    /// Why the storage is unavailable, since a write failed and until a probe succeeds.
+    pub(super) unavailable: Option<String>,
+    /// What puts back the keys the failed write touched.
+    pub(super) undo: Option<WriteBatch>,
 }
 
 impl std::fmt::Debug for DurableQueue {
@@ -109,100 +121,6 @@ pub(super) fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
 }
 
 impl DurableQueue {
-    /// Opens (or creates) the queue in `settings.path` and rebuilds the in-memory index.
-    pub fn open(settings: QueueSettings) -> Result<DurableQueue, QueueError> {
-        std::fs::create_dir_all(&settings.path)
-            .map_err(|source| QueueError::StoragePath { path: settings.path.display().to_string(), source })?;
-        let store = SledStore::open(&settings.path, settings.cache_bytes)?;
-        Self::open_with(Box::new(store), settings)
-    }
-
-    pub fn open_with(store: Box<dyn Store>, settings: QueueSettings) -> Result<DurableQueue, QueueError> {
-        match store.get(keys::FORMAT)? {
-            None => {
-                let mut b = WriteBatch::default();
-                b.put(keys::FORMAT.to_vec(), keys::FORMAT_VERSION.to_vec());
-                store.apply(b)?;
-            }
-            Some(v) if v == keys::FORMAT_VERSION => {}
-            Some(v) => return Err(QueueError::Format { found: String::from_utf8_lossy(&v).into_owned() }),
-        }
-        let sealer = Sealer::open(&settings.path)?;
-        let spool = Arc::new(Spool::open(&settings.path)?);
-        let mut queue = DurableQueue {
-            store,
-            sealer,
-            spool,
-            scheduler: Scheduler::new(settings.caps),
-            settings,
-            next_arrival: 0,
-            next_position: 0,
-            live: HashMap::new(),
-            dead: 0,
-            results_pending: 0,
-            dirty: false,
-        };
-        queue.rebuild()?;
-        Ok(queue)
-    }
-
-    fn rebuild(&mut self) -> Result<(), QueueError> {
-        let mut resumed = WriteBatch::default();
-        for (k, v) in self.store.scan(keys::JOBS)? {
-            let mut job: JobRecord = decode(&k, &v)?;
-            self.next_arrival = self.next_arrival.max(job.arrival + 1);
-            if job.delivery == Delivery::Pending {
-                self.results_pending += 1;
-            }
-            if job.state == JobState::Running && job.batches_stored > job.batches_at_start {
-                // It was making progress when the process died (a kill, a reboot): not its fault.
-                job.attempts = job.attempts.saturating_sub(1);
-            }
-            match job.state {
-                JobState::Dead => self.dead += 1,
-                JobState::Running if job.attempts >= self.settings.max_attempts => {
-                    // It crashed the process every time it ran: stop feeding it.
-                    let err = JobError::internal(format!(
-                        "the connector stopped {} times while running this job; it was given up",
-                        job.attempts
-                    ));
-                    self.finish_in(&mut resumed, &mut job, Err(err), crate::time::now_ms(), JobState::Dead);
-                }
-                JobState::Running | JobState::Acknowledged => {
-                    job.state = JobState::Acknowledged;
-                    self.schedule(&job);
-                    resumed.put(k.clone(), encode(&job));
-                }
-                // Stored, not acknowledged yet: it holds its place in its key's line.
-                JobState::Received if job.invalid.is_none() => self.hold_place(&job),
-                _ => {}
-            }
-            if !job.state.is_final() {
-                self.live.insert(job.id.clone(), job.state);
-            }
-        }
-        if let Some((k, _)) = self.store.scan(keys::OUTBOX)?.last() {
-            self.next_position = keys::outbox_position(k).map_or(0, |p| p + 1);
-        }
-        self.store.apply(resumed)?;
-        self.store.flush()?;
-        let delivered = |id: &str| self.load(id).ok().flatten().map(|j| j.batches_delivered);
-        self.spool.tidy(delivered)?;
-        Ok(())
-    }
-
-    /// Puts a stored but unacknowledged job in its key's line, not yet due, so a later
-    /// job of the same key cannot overtake it.
-    pub(super) fn hold_place(&mut self, job: &JobRecord) {
-        let place = (job.created_at_ms, job.arrival);
-        self.scheduler.insert(&job.id, &job.ordering_key, job.lane, place, u64::MAX);
-    }
-
-    pub(super) fn schedule(&mut self, job: &JobRecord) {
-        let place = (job.created_at_ms, job.arrival);
-        self.scheduler.insert(&job.id, &job.ordering_key, job.lane, place, job.not_before_ms);
-    }
-
     pub(super) fn load(&self, id: &str) -> Result<Option<JobRecord>, QueueError> {
         let key = keys::job(id);
         self.store.get(&key)?.map(|v| decode(&key, &v)).transpose()
@@ -212,9 +130,12 @@ impl DurableQueue {
         self.load(id)
     }
 
-    /// Stores offered jobs durably (one flush for all) before the caller acknowledges them.
+    /// Stores offered jobs durably (one flush for all) before the caller acknowledges
+    /// them; only then are they counted, listed as unacknowledged and given their place.
     pub fn accept(&mut self, offered: Vec<Envelope>, now_ms: u64) -> Result<Vec<(String, Accepted)>, QueueError> {
-        let mut batch = WriteBatch::default();
+        self.writable()?;
+        let mut tx = self.tx(Durability::Flushed);
+        let mut arrival = self.next_arrival;
         let mut answers = Vec::with_capacity(offered.len());
         for mut env in offered {
             match self.load(&env.id)? {
@@ -233,7 +154,7 @@ impl DurableQueue {
                 job_type: env.job_type,
                 lane: env.lane,
                 ordering_key: env.ordering_key,
-                arrival: self.next_arrival,
+                arrival,
                 created_at_ms: env.created_at_ms,
                 deadline_ms: env.deadline_ms,
                 lease_s: env.lease_s,
@@ -256,210 +177,66 @@ impl DurableQueue {
                 seen_bytes: 0,
                 batches_at_start: 0,
             };
-            self.next_arrival += 1;
-            batch.put(keys::job(&job.id), encode(&job));
+            arrival += 1;
+            tx.batch.put(keys::job(&job.id), encode(&job));
             if job.invalid.is_none() {
-                self.hold_place(&job);
+                tx.effect(Effect::Schedule(Slot::holding(&job)));
             }
-            self.live.insert(job.id.clone(), JobState::Received);
+            tx.effect(Effect::Live(job.id.clone(), JobState::Received));
             answers.push((env.id, Accepted::New));
         }
-        self.store.apply(batch)?;
-        self.store.flush()?;
+        tx.effect(Effect::NextArrival(arrival));
+        self.commit(tx)?;
         Ok(answers)
     }
 
-    /// Jobs stored but never seen acknowledged: acknowledge them again at start-up.
-    pub fn unacknowledged(&self) -> Vec<String> {
-        self.live.iter().filter(|(_, s)| **s == JobState::Received).map(|(id, _)| id.clone()).collect()
+    /// Jobs stored but never seen acknowledged: acknowledge them again. Refused while the
+    /// storage is unavailable, so the poller pauses (it neither acknowledges nor fetches).
+    pub fn unacknowledged(&self) -> Result<Vec<String>, QueueError> {
+        self.writable()?;
+        Ok(self.live.iter().filter(|(_, s)| **s == JobState::Received).map(|(id, _)| id.clone()).collect())
     }
 
     /// The server confirmed the job is ours. An invalid job gets its `invalid_job` result now.
     pub fn acknowledged(&mut self, id: &str, now_ms: u64) -> Result<(), QueueError> {
+        self.writable()?;
         let Some(mut job) = self.load(id)? else {
             return Err(QueueError::NotFound(id.to_owned()));
         };
         if job.state != JobState::Received {
             return Ok(());
         }
-        let mut batch = WriteBatch::default();
         if let Some(err) = job.invalid.clone() {
-            self.finish_in(&mut batch, &mut job, Err(err), now_ms, JobState::AwaitingDelivery);
-            self.store.apply(batch)?;
-            return Ok(self.store.flush()?);
+            let mut tx = self.tx(Durability::Flushed);
+            self.finish_in(&mut tx, &mut job, Err(err), now_ms, JobState::AwaitingDelivery);
+            return self.commit(tx);
         }
+        // Not flushed: lost in a crash, the job is acknowledged again at the next start.
+        let mut tx = self.tx(Durability::Deferred);
         job.state = JobState::Acknowledged;
-        batch.put(keys::job(id), encode(&job));
-        self.store.apply(batch)?;
-        self.live.insert(id.to_owned(), JobState::Acknowledged);
-        self.scheduler.release(id);
-        Ok(())
+        tx.batch.put(keys::job(id), encode(&job));
+        tx.effect(Effect::Live(id.to_owned(), JobState::Acknowledged));
+        tx.effect(Effect::Release(id.to_owned()));
+        self.commit(tx)
     }
 
     /// The server said the job is not ours (ack 404/409): forget it, never run it.
     pub fn drop_job(&mut self, id: &str, now_ms: u64) -> Result<(), QueueError> {
+        self.writable()?;
         let Some(mut job) = self.load(id)? else {
             return Ok(());
         };
         if job.state != JobState::Received {
             return Ok(());
         }
-        self.scheduler.remove_waiting(id, &job.ordering_key);
+        let mut tx = self.tx(Durability::Deferred);
         job.state = JobState::Dropped;
         job.finished_ms = Some(now_ms);
-        let mut batch = WriteBatch::default();
-        batch.put(keys::job(id), encode(&job));
-        batch.put(keys::retention(now_ms, id), Vec::new());
-        self.store.apply(batch)?;
-        self.live.remove(id);
-        Ok(())
-    }
-
-    /// Starts up to `free` jobs: marks them running (flushed, so a crash counts as an
-    /// attempt) and returns them with secrets unsealed. Jobs past their deadline are
-    /// failed here instead of started.
-    pub fn take_runnable(&mut self, now_ms: u64, free: usize) -> Result<Vec<Runnable>, QueueError> {
-        let mut out = Vec::new();
-        let mut batch = WriteBatch::default();
-        for id in self.scheduler.take(now_ms, free) {
-            let Some(mut job) = self.load(&id)? else {
-                self.scheduler.finished(&id);
-                continue;
-            };
-            if now_ms > job.deadline_ms {
-                self.scheduler.finished(&id);
-                let err = JobError::new(ErrorCode::DeadlineExceeded, "the job's deadline passed before it could run");
-                self.finish_in(&mut batch, &mut job, Err(err), now_ms, JobState::Dead);
-                continue;
-            }
-            let mut payload = job.payload.clone();
-            if let Some(sealed) = &job.sealed {
-                if let Err(e) = self.sealer.unseal_into(&id, sealed, &mut payload) {
-                    self.scheduler.finished(&id);
-                    self.finish_in(
-                        &mut batch,
-                        &mut job,
-                        Err(JobError::internal(e.to_string())),
-                        now_ms,
-                        JobState::Dead,
-                    );
-                    continue;
-                }
-            }
-            job.state = JobState::Running;
-            job.attempts += 1;
-            job.batches_at_start = job.batches_stored;
-            job.started_ms.get_or_insert(now_ms);
-            batch.put(keys::job(&id), encode(&job));
-            self.live.insert(id.clone(), JobState::Running);
-            out.push(Runnable {
-                id,
-                job_type: job.job_type,
-                lane: job.lane,
-                payload,
-                deadline_ms: job.deadline_ms,
-                attempts: job.attempts,
-            });
-        }
-        if !batch.writes.is_empty() {
-            self.store.apply(batch)?;
-            // The flush makes a crash count as an attempt (crash-loop detection). Logins
-            // skip it: they are read-only, and their 30 s deadline already bounds a job
-            // that would crash the process each time; the interactive path saves an fsync.
-            if out.iter().any(|r| r.lane != Lane::Interactive) || out.is_empty() {
-                self.store.flush()?;
-            } else {
-                self.dirty = true;
-            }
-        }
-        Ok(out)
-    }
-
-    /// A run ended. Retryable failures wait with backoff (full jitter, base 1 s, cap
-    /// 60 s) unless attempts are used up; everything else gets its result.
-    pub fn complete(&mut self, id: &str, outcome: Result<Value, JobError>, now_ms: u64) -> Result<(), QueueError> {
-        let Some(mut job) = self.load(id)? else {
-            return Ok(());
-        };
-        if job.state != JobState::Running {
-            return Ok(()); // a late answer for a job already cancelled or finished
-        }
-        self.scheduler.finished(id);
-        let mut batch = WriteBatch::default();
-        match outcome {
-            Err(e) if e.retryable && job.attempts < self.settings.max_attempts => {
-                let cap_ms = 60_000u64.min(1_000u64 << job.attempts.min(6));
-                job.not_before_ms = now_ms + rand::thread_rng().gen_range(0..=cap_ms);
-                job.state = JobState::Acknowledged;
-                tracing::info!(job_id = id, code = e.code.as_str(), attempt = job.attempts, "job will be retried");
-                batch.put(keys::job(id), encode(&job));
-                self.live.insert(id.to_owned(), JobState::Acknowledged);
-                self.schedule(&job);
-            }
-            Err(mut e) if e.retryable => {
-                e.message = format!("gave up after {} attempts: {}", job.attempts, e.message);
-                e.retryable = false;
-                self.finish_in(&mut batch, &mut job, Err(e), now_ms, JobState::Dead);
-            }
-            other => self.finish_in(&mut batch, &mut job, other, now_ms, JobState::AwaitingDelivery),
-        }
-        self.store.apply(batch)?;
-        Ok(self.store.flush()?)
-    }
-
-    /// Writes the job's result and puts it in the outbox; `state` is AwaitingDelivery or Dead.
-    pub(super) fn finish_in(
-        &mut self,
-        batch: &mut WriteBatch,
-        job: &mut JobRecord,
-        outcome: Result<Value, JobError>,
-        now_ms: u64,
-        state: JobState,
-    ) {
-        let (status, result, error) = match outcome {
-            Ok(v) => (ResultStatus::Succeeded, Some(v), None),
-            Err(e) => (ResultStatus::Failed, None, Some(e)),
-        };
-        job.outcome = Some(ResultBody {
-            status,
-            result,
-            error,
-            started_at: job.started_ms.map(rfc3339),
-            finished_at: rfc3339(now_ms),
-            attempts: job.attempts,
-        });
-        job.state = state;
-        job.finished_ms = Some(now_ms);
-        job.delivery = Delivery::Pending;
-        self.results_pending += 1;
-        if state == JobState::Dead {
-            self.dead += 1;
-            self.live.remove(&job.id);
-        } else {
-            self.live.insert(job.id.clone(), state);
-        }
-        self.push_outbox(batch, &job.id, OutboxKind::Result);
-        batch.put(keys::job(&job.id), encode(&*job));
-    }
-
-    /// Cancels a job by the server's `cancel_job` command.
-    pub fn cancel(&mut self, id: &str, now_ms: u64) -> Result<CancelOutcome, QueueError> {
-        let Some(mut job) = self.load(id)? else {
-            return Ok(CancelOutcome::Nothing);
-        };
-        match job.state {
-            JobState::Running => Ok(CancelOutcome::Running),
-            JobState::Received | JobState::Acknowledged => {
-                self.scheduler.remove_waiting(id, &job.ordering_key);
-                let mut batch = WriteBatch::default();
-                let err = JobError::new(ErrorCode::Cancelled, "cancelled by the server before it ran");
-                self.finish_in(&mut batch, &mut job, Err(err), now_ms, JobState::AwaitingDelivery);
-                self.store.apply(batch)?;
-                self.store.flush()?;
-                Ok(CancelOutcome::Cancelled)
-            }
-            _ => Ok(CancelOutcome::Nothing),
-        }
+        tx.batch.put(keys::job(id), encode(&job));
+        tx.batch.put(keys::retention(now_ms, id), Vec::new());
+        tx.effect(Effect::Unschedule(id.to_owned()));
+        tx.effect(Effect::Forget(id.to_owned()));
+        self.commit(tx)
     }
 
     pub fn figures(&self) -> QueueFigures {
@@ -483,10 +260,9 @@ impl DurableQueue {
     }
 
     pub fn set_connector_id(&mut self, id: &str) -> Result<(), QueueError> {
-        let mut batch = WriteBatch::default();
-        batch.put(keys::CONNECTOR_ID.to_vec(), id.as_bytes().to_vec());
-        self.store.apply(batch)?;
-        Ok(self.store.flush()?)
+        let mut tx = self.tx(Durability::Flushed);
+        tx.batch.put(keys::CONNECTOR_ID.to_vec(), id.as_bytes().to_vec());
+        self.commit(tx)
     }
 
     /// Reads a step of a job's journal (see `mod.rs`).
@@ -497,9 +273,8 @@ impl DurableQueue {
 
     /// Writes a step of a job's journal, flushed before the caller acts on it.
     pub fn record_step(&mut self, id: &str, step: &str, value: &Value) -> Result<(), QueueError> {
-        let mut batch = WriteBatch::default();
-        batch.put(keys::step(id, step), encode(value));
-        self.store.apply(batch)?;
-        Ok(self.store.flush()?)
+        let mut tx = self.tx(Durability::Flushed);
+        tx.batch.put(keys::step(id, step), encode(value));
+        self.commit(tx)
     }
 }

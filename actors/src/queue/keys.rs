@@ -6,6 +6,10 @@ pub const CONNECTOR_ID: &[u8] = b"m/connector_id";
 pub const JOBS: &[u8] = b"j/";
 pub const OUTBOX: &[u8] = b"o/";
 pub const RETENTION: &[u8] = b"r/";
+/// Records an open could not read, each under `q/` + its original key.
+pub const QUARANTINE: &[u8] = b"q/";
+/// Written and flushed to find out whether the storage works again after a failed write.
+pub const PROBE: &[u8] = b"m/probe";
 
 pub fn job(id: &str) -> Vec<u8> {
     [JOBS, id.as_bytes()].concat()

@@ -4,6 +4,7 @@ use super::durable::{decode, encode, DurableQueue, QueueError};
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState, OutboxItem};
 use super::store::WriteBatch;
+use super::tx::{Durability, Effect, Slot};
 
 impl DurableQueue {
     /// Every stored job, in arrival order.
@@ -21,6 +22,7 @@ impl DurableQueue {
     /// Puts a dead job whose result the server has not taken back to run again, with a
     /// fresh window of 15 minutes if its deadline has passed.
     pub fn retry(&mut self, id: &str, now_ms: u64) -> Result<(), QueueError> {
+        self.writable()?;
         let Some(mut job) = self.load(id)? else {
             return Err(QueueError::NotFound(id.to_owned()));
         };
@@ -31,13 +33,13 @@ impl DurableQueue {
         if job.delivery == Delivery::Delivered {
             return refuse("the portal already has its result; submit the job again from the portal");
         }
-        let mut batch = WriteBatch::default();
-        self.remove_outbox_of(&mut batch, id)?;
+        let mut tx = self.tx(Durability::Flushed);
+        self.remove_outbox_of(&mut tx.batch, id)?;
         if job.delivery == Delivery::Pending {
-            self.results_pending = self.results_pending.saturating_sub(1);
+            tx.effect(Effect::ResultsSettled(1));
         }
         if let Some(ms) = job.finished_ms {
-            batch.delete(keys::retention(ms, id));
+            tx.batch.delete(keys::retention(ms, id));
         }
         job.state = JobState::Acknowledged;
         job.attempts = 0;
@@ -46,40 +48,37 @@ impl DurableQueue {
         job.finished_ms = None;
         job.delivery = Delivery::None;
         job.deadline_ms = job.deadline_ms.max(now_ms + 15 * 60_000);
-        batch.put(keys::job(id), encode(&job));
-        self.store.apply(batch)?;
-        self.store.flush()?;
-        self.dead = self.dead.saturating_sub(1);
-        self.live.insert(id.to_owned(), JobState::Acknowledged);
-        self.schedule(&job);
-        Ok(())
+        tx.batch.put(keys::job(id), encode(&job));
+        tx.effect(Effect::DeadRemoved(1));
+        tx.effect(Effect::Live(id.to_owned(), JobState::Acknowledged));
+        tx.effect(Effect::Schedule(Slot::of(&job)));
+        self.commit(tx)
     }
 
     /// Removes every dead job and all it left behind. Returns how many.
     pub fn purge_dead(&mut self) -> Result<usize, QueueError> {
+        self.writable()?;
         let dead: Vec<JobRecord> = self.list()?.into_iter().filter(|j| j.state == JobState::Dead).collect();
-        let mut batch = WriteBatch::default();
+        let mut tx = self.tx(Durability::Flushed);
         for job in &dead {
-            self.remove_outbox_of(&mut batch, &job.id)?;
+            self.remove_outbox_of(&mut tx.batch, &job.id)?;
             if job.delivery == Delivery::Pending {
-                self.results_pending = self.results_pending.saturating_sub(1);
+                tx.effect(Effect::ResultsSettled(1));
             }
-            self.remove_job_in(&mut batch, job)?;
+            self.remove_job_in(&mut tx.batch, job)?;
+            tx.effect(Effect::SpoolJob(job.id.clone()));
         }
-        self.store.apply(batch)?;
-        self.store.flush()?;
-        for job in &dead {
-            self.spool.remove_job(&job.id);
-        }
-        self.dead = self.dead.saturating_sub(dead.len() as u64);
+        tx.effect(Effect::DeadRemoved(dead.len() as u64));
+        self.commit(tx)?;
         Ok(dead.len())
     }
 
     /// Removes finished jobs older than the retention. Returns how many.
     pub fn compact(&mut self, now_ms: u64) -> Result<usize, QueueError> {
+        self.writable()?;
         let cutoff = now_ms.saturating_sub(self.settings.retention.as_millis() as u64);
-        let mut batch = WriteBatch::default();
-        let mut removed = Vec::new();
+        let mut tx = self.tx(Durability::Flushed);
+        let mut removed = 0;
         for (k, _) in self.store.scan(keys::RETENTION)? {
             let Some((finished, id)) = keys::parse_retention(&k) else {
                 continue;
@@ -87,20 +86,18 @@ impl DurableQueue {
             if finished > cutoff {
                 break;
             }
-            batch.delete(k);
+            tx.batch.delete(k);
             if let Some(job) = self.load(&id)? {
                 if job.state == JobState::Dead {
-                    self.dead = self.dead.saturating_sub(1);
+                    tx.effect(Effect::DeadRemoved(1));
                 }
-                self.remove_job_in(&mut batch, &job)?;
-                removed.push(id);
+                self.remove_job_in(&mut tx.batch, &job)?;
+                tx.effect(Effect::SpoolJob(id));
+                removed += 1;
             }
         }
-        self.store.apply(batch)?;
-        for id in &removed {
-            self.spool.remove_job(id);
-        }
-        Ok(removed.len())
+        self.commit(tx)?;
+        Ok(removed)
     }
 
     /// Bytes on disk, for the bounded-disk checks.

@@ -29,8 +29,10 @@ pub struct DropJob {
     pub id: String,
 }
 
+/// Jobs stored but not seen acknowledged. `Err(StorageUnavailable)` while the queue
+/// cannot write: the poller then pauses (acknowledges nothing, fetches nothing).
 #[derive(Message)]
-#[rtype(result = "Vec<String>")]
+#[rtype(result = "Result<Vec<String>, QueueError>")]
 pub struct ListUnacknowledged;
 
 #[derive(Message)]

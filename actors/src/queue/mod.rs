@@ -16,6 +16,8 @@
 //! | `r/{u64 finished ms}/{job id}` | empty | retention index of finished jobs |
 //! | `s/{job id}\0{step}` | JSON | the job's step journal (intent before each write) |
 //! | `d/{job id}\0{u64 seq}` | 16-byte digests | identities of a split batch's records (others: spool) |
+//! | `q/{original key}` | the unreadable value | a record an open could not read, moved aside |
+//! | `m/probe` | unix ms, text | written to find out whether storage works again after a failed write |
 //!
 //! A transition touches several keys in one `sled::Batch`, so it is atomic. Import data
 //! lives beside sled in `spool/{hex job id}/` (`spool.rs`): `{seq}.batch` bodies until
@@ -33,6 +35,27 @@
 //! ```
 //!
 //! ## Invariants
+//! - **Durable first, memory after** (`tx.rs`): every change is a `Tx`, its writes and the
+//!   memory changes they stand for (scheduler, figures, unacknowledged set, outbox head,
+//!   running slots). The writes are applied and flushed (or, for a change a crash may undo
+//!   safely — an ack, a delivery, a login's start — applied and flushed by the next flush
+//!   before anything is sent); only then does memory change. A flush is `fdatasync`ed:
+//!   sled's own flush leaves a file's size unsynced (`store.rs`).
+//! - **A failed write** (disk full, I/O error, read-only) leaves the queue exactly as it
+//!   was and makes the storage *unavailable*: every change is refused with
+//!   [`QueueError::StorageUnavailable`] without touching the store, nothing is listed for
+//!   acknowledgement (the poller pauses), taken, or handed out for sending, and the queue
+//!   component reports `storage_unavailable` (heartbeat `degraded`, `/readyz` 503,
+//!   `ic_storage_available 0`). The actor probes every 1 s → 8 s: it reopens the store
+//!   (sled refuses all writes after one I/O error), writes again what was applied but not
+//!   flushed, undoes the failed write, flushes a probe key, and everything resumes. A
+//!   result that could not be stored stays with the dispatcher, which offers it again
+//!   (its job keeps its running slot meanwhile): none is dropped.
+//! - An unreadable `j/` or `o/` record found at open is moved to `q/{key}` with one
+//!   warning (`queue list` names it); the rest of the queue opens.
+//! - A spool file is removed only once the write that frees it is on disk; a file no job
+//!   needs is removed at open, and an outbox entry whose body is gone is dropped once
+//!   (one warning naming job and seq), never left to take a place in the window.
 //! - A job is written and **flushed** before the server is told it is ours (ack).
 //! - A job id seen before is never stored twice; [`DurableQueue::accept`] reports it
 //!   as known so the caller acknowledges again without running it.
@@ -49,10 +72,14 @@
 
 mod actor;
 mod durable;
+#[cfg(test)]
+mod fault_tests;
 mod keys;
+mod lifecycle;
 mod maintenance;
 mod messages;
 mod outbox;
+mod rebuild;
 mod record;
 mod scheduler;
 pub mod sealing;
@@ -61,11 +88,13 @@ pub mod spool;
 pub mod store;
 #[cfg(test)]
 mod tests;
+mod tx;
 
 pub use actor::QueueActor;
 pub use durable::{Accepted, CancelOutcome, DurableQueue, QueueError, Runnable};
 pub use messages::*;
 pub use outbox::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
+pub use rebuild::Quarantined;
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 pub use scheduler::{LaneCaps, KEY_SEPARATOR};
 pub use settings::QueueSettings;

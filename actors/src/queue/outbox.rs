@@ -6,7 +6,7 @@ use super::durable::{decode, encode, DurableQueue, QueueError};
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 use super::spool::Spool;
-use super::store::WriteBatch;
+use super::tx::{Durability, Effect, Tx};
 use std::sync::Arc;
 
 /// How the server answered a delivery.
@@ -101,14 +101,6 @@ impl DurableQueue {
         self.next_position
     }
 
-    pub(super) fn push_outbox(&mut self, batch: &mut WriteBatch, job_id: &str, kind: OutboxKind) -> u64 {
-        let position = self.next_position;
-        self.next_position += 1;
-        let item = OutboxItem { position, job_id: job_id.to_owned(), kind };
-        batch.put(keys::outbox(position), encode(&item));
-        position
-    }
-
     /// Stores the next records batch of a running import and queues it for delivery,
     /// with the identity of each record (`keys`) so a resumed import skips them, and for
     /// the last batch the journal step `import.done`, all in one atomic write. Flushed
@@ -131,6 +123,7 @@ impl DurableQueue {
     /// so these writes never hold up the queue's other work): counts it, queues it for
     /// delivery and, for the last one, journals `import.done`, in one atomic write.
     pub fn commit_batch(&mut self, id: &str, b: SpooledBatch) -> Result<(), QueueError> {
+        self.writable()?;
         let Some(mut job) = self.load(id)? else { return Err(QueueError::NotFound(id.to_owned())) };
         let seq = job.batches_stored;
         if b.seq < seq {
@@ -144,16 +137,14 @@ impl DurableQueue {
         job.records_stored += b.records;
         job.records_deleted += b.deleted;
         job.seen_bytes = b.seen_bytes;
-        let mut batch = WriteBatch::default();
+        let mut tx = self.tx(Durability::Flushed);
         if b.last {
-            batch.put(keys::step(id, "import.done"), encode(&Value::Bool(true)));
+            tx.batch.put(keys::step(id, "import.done"), encode(&Value::Bool(true)));
         }
         job.batches_stored += 1;
-        batch.put(keys::job(id), encode(&job));
-        self.push_outbox(&mut batch, id, OutboxKind::Batch { seq });
-        self.store.apply(batch)?;
-        self.store.flush()?;
-        Ok(())
+        tx.batch.put(keys::job(id), encode(&job));
+        tx.push_outbox(id, OutboxKind::Batch { seq });
+        self.commit(tx)
     }
 
     /// The spool, for an import to write its batches into before committing them.
@@ -188,76 +179,77 @@ impl DurableQueue {
         })
     }
 
-    /// The first `limit` parcels of the outbox, oldest first.
-    /// Flushes first: nothing leaves before it is on disk.
+    /// The first `limit` parcels of the outbox, oldest first. Flushes first: nothing
+    /// leaves before it is on disk. An entry whose body is gone (its batch file removed
+    /// after a delivery whose own write a kill undid, or its job purged) is resolved:
+    /// dropped with one warning naming job and seq, so it neither warns again nor takes a
+    /// place in the window. Errors: the storage is unavailable (nothing is sent until it
+    /// works: what it holds may include a write that failed).
     pub fn outbox(&mut self, limit: usize) -> Result<Vec<Parcel>, QueueError> {
-        if self.dirty {
-            self.store.flush()?;
-            self.dirty = false;
-        }
-        let mut out = Vec::new();
-        for (k, v) in self.store.scan_limit(keys::OUTBOX, limit)? {
-            let item: OutboxItem = decode(&k, &v)?;
-            let body = match item.kind {
-                OutboxKind::Result => self.load(&item.job_id)?.and_then(|j| j.outcome).map(|o| encode(&o)),
-                OutboxKind::Batch { seq } => self.batch_body(&item.job_id, seq)?,
-            };
-            match body {
-                Some(body) => out.push(Parcel { item, body }),
-                // Its job was purged by an operator: the entry is an orphan.
-                None => {
-                    tracing::warn!(job_id = %item.job_id, "outbox entry without a body; skipped")
+        self.flush_pending()?;
+        loop {
+            let mut out = Vec::new();
+            let mut orphans = self.tx(Durability::Deferred);
+            for (k, v) in self.store.scan_limit(keys::OUTBOX, limit)? {
+                let item: OutboxItem = decode(&k, &v)?;
+                let body = match item.kind {
+                    OutboxKind::Result => self.load(&item.job_id)?.and_then(|j| j.outcome).map(|o| encode(&o)),
+                    OutboxKind::Batch { seq } => self.batch_body(&item.job_id, seq)?,
+                };
+                match body {
+                    Some(body) => out.push(Parcel { item, body }),
+                    None => self.resolve_orphan(&mut orphans, &item)?,
                 }
             }
+            if orphans.batch.writes.is_empty() {
+                return Ok(out);
+            }
+            self.commit(orphans)?;
         }
-        Ok(out)
     }
 
-    /// The server answered a parcel. Results delivered erase the job's sealed secrets.
-    pub fn delivered(&mut self, item: &OutboxItem, verdict: Verdict, now_ms: u64) -> Result<(), QueueError> {
-        let mut batch = WriteBatch::default();
-        batch.delete(keys::outbox(item.position));
+    /// Drops an outbox entry that has no body, counting a batch as delivered (the one
+    /// way a body goes missing without an operator is a delivery a kill cut short).
+    fn resolve_orphan(&self, tx: &mut Tx, item: &OutboxItem) -> Result<(), QueueError> {
+        tx.batch.delete(keys::outbox(item.position));
         let job = self.load(&item.job_id)?;
         match (item.kind, job) {
             (OutboxKind::Batch { seq }, Some(mut job)) => {
-                batch.delete(keys::batch(&item.job_id, seq));
+                tracing::warn!(job_id = %item.job_id, seq, "records batch in the outbox has no body (its spool file is gone: delivered before a restart, or removed by hand); dropped from the outbox");
                 job.batches_delivered = job.batches_delivered.max(seq + 1);
-                batch.put(keys::job(&job.id), encode(&job));
-                self.store.apply(batch)?;
-                self.spool.remove_body(&item.job_id, seq);
-                return Ok(());
+                tx.batch.put(keys::job(&job.id), encode(&job));
+            }
+            (kind, _) => {
+                tracing::warn!(job_id = %item.job_id, ?kind, "outbox entry whose job or result is gone (purged?); dropped from the outbox")
+            }
+        }
+        Ok(())
+    }
+
+    /// The server answered a parcel. Results delivered erase the job's sealed secrets.
+    /// The spool files the parcel frees are removed only once this is on disk.
+    pub fn delivered(&mut self, item: &OutboxItem, verdict: Verdict, now_ms: u64) -> Result<(), QueueError> {
+        self.writable()?;
+        // Not flushed: lost in a crash, the parcel is sent again and answered 2xx/409.
+        let mut tx = self.tx(Durability::Deferred);
+        tx.batch.delete(keys::outbox(item.position));
+        let job = self.load(&item.job_id)?;
+        match (item.kind, job) {
+            (OutboxKind::Batch { seq }, Some(mut job)) => {
+                tx.batch.delete(keys::batch(&item.job_id, seq));
+                job.batches_delivered = job.batches_delivered.max(seq + 1);
+                tx.batch.put(keys::job(&job.id), encode(&job));
+                tx.effect(Effect::SpoolBody(item.job_id.clone(), seq));
             }
             (OutboxKind::Result, Some(job)) if job.delivery == Delivery::Pending => {
                 // A job's parcels go in order: its batches are all answered by now, and its
                 // digests were only needed to resume it.
-                self.spool.remove_job(&job.id);
-                self.result_delivered(&mut batch, job, verdict, now_ms);
+                tx.effect(Effect::SpoolJob(job.id.clone()));
+                result_delivered(&mut tx, job, verdict, now_ms);
             }
             _ => {}
         }
-        self.store.apply(batch)?;
-        Ok(())
-    }
-
-    fn result_delivered(&mut self, batch: &mut WriteBatch, mut job: JobRecord, verdict: Verdict, now_ms: u64) {
-        self.results_pending = self.results_pending.saturating_sub(1);
-        job.sealed = None;
-        job.delivery = match verdict {
-            Verdict::Accepted => Delivery::Delivered,
-            Verdict::Refused => Delivery::Refused,
-        };
-        if job.state == JobState::AwaitingDelivery {
-            job.state = match verdict {
-                Verdict::Accepted => JobState::Delivered,
-                Verdict::Refused => {
-                    self.dead += 1;
-                    JobState::Dead
-                }
-            };
-        }
-        self.live.remove(&job.id);
-        batch.put(keys::retention(*job.finished_ms.get_or_insert(now_ms), &job.id), Vec::new());
-        batch.put(keys::job(&job.id), encode(&job));
+        self.commit(tx)
     }
 
     /// Batch `seq`'s body: in sled when a 413 split rewrote it, else in the spool.
@@ -284,6 +276,7 @@ impl DurableQueue {
     /// are rewritten: the refused one as two halves, the later ones one `seq` higher, and
     /// the job's remaining outbox entries queued again in order.
     pub fn split_batch(&mut self, id: &str, seq: u64) -> Result<Split, QueueError> {
+        self.writable()?;
         let Some(mut job) = self.load(id)? else { return Err(QueueError::NotFound(id.to_owned())) };
         let mut bodies: Vec<(Vec<String>, bool)> = Vec::new();
         let mut digests: Vec<Vec<u8>> = Vec::new();
@@ -306,12 +299,12 @@ impl DurableQueue {
         new_bodies.extend(bodies.into_iter().skip(1));
         let mut new_digests = vec![first_digests[..cut].to_vec(), first_digests[cut..].to_vec()];
         new_digests.extend(digests.into_iter().skip(1));
-        let mut batch = WriteBatch::default();
+        let mut tx = self.tx(Durability::Flushed);
         let mut requeue = Vec::new();
         for (k, v) in self.store.scan(keys::OUTBOX)? {
             let item: OutboxItem = decode(&k, &v)?;
             if item.job_id == id && !matches!(item.kind, OutboxKind::Batch { seq: s } if s < seq) {
-                batch.delete(k);
+                tx.batch.delete(k);
                 if item.kind == OutboxKind::Result {
                     requeue.push(OutboxKind::Result);
                 }
@@ -320,21 +313,42 @@ impl DurableQueue {
         for (i, ((records, last), d)) in new_bodies.into_iter().zip(new_digests).enumerate() {
             let s = seq + i as u64;
             let nb = NewBatch { records, keys: Vec::new(), deleted: 0, last };
-            batch.put(keys::batch(id, s), nb.body(s));
+            tx.batch.put(keys::batch(id, s), nb.body(s));
             if d.is_empty() {
-                batch.delete(keys::seen(id, s));
+                tx.batch.delete(keys::seen(id, s));
             } else {
-                batch.put(keys::seen(id, s), d);
+                tx.batch.put(keys::seen(id, s), d);
             }
-            self.push_outbox(&mut batch, id, OutboxKind::Batch { seq: s });
+            tx.push_outbox(id, OutboxKind::Batch { seq: s });
         }
         for kind in requeue {
-            self.push_outbox(&mut batch, id, kind);
+            tx.push_outbox(id, kind);
         }
         job.batches_stored += 1;
-        batch.put(keys::job(id), encode(&job));
-        self.store.apply(batch)?;
-        self.store.flush()?;
+        tx.batch.put(keys::job(id), encode(&job));
+        self.commit(tx)?;
         Ok(Split::Halved)
     }
+}
+
+/// The result of `job` was answered: settle it (memory changes when `tx` is committed).
+fn result_delivered(tx: &mut Tx, mut job: JobRecord, verdict: Verdict, now_ms: u64) {
+    tx.effect(Effect::ResultsSettled(1));
+    job.sealed = None;
+    job.delivery = match verdict {
+        Verdict::Accepted => Delivery::Delivered,
+        Verdict::Refused => Delivery::Refused,
+    };
+    if job.state == JobState::AwaitingDelivery {
+        job.state = match verdict {
+            Verdict::Accepted => JobState::Delivered,
+            Verdict::Refused => {
+                tx.effect(Effect::DeadAdded);
+                JobState::Dead
+            }
+        };
+    }
+    tx.effect(Effect::Forget(job.id.clone()));
+    tx.batch.put(keys::retention(*job.finished_ms.get_or_insert(now_ms), &job.id), Vec::new());
+    tx.batch.put(keys::job(&job.id), encode(&job));
 }

@@ -114,7 +114,7 @@ impl Scheduler {
     }
 
     /// Removes a waiting job (cancelled, or failed before it ran). Returns whether it was there.
-    pub fn remove_waiting(&mut self, id: &str, _key: &str) -> bool {
+    pub fn remove_waiting(&mut self, id: &str) -> bool {
         let Some(keys) = self.waiting.get(id).map(|w| w.keys.clone()) else {
             return false;
         };
@@ -125,17 +125,53 @@ impl Scheduler {
     }
 
     /// Takes up to `free` jobs to start now, highest lane first, within the caps.
+    #[cfg(test)]
     pub fn take(&mut self, now_ms: u64, free: usize) -> Vec<String> {
+        let taken = self.due(now_ms, free);
+        for id in &taken {
+            self.start(id);
+        }
+        taken
+    }
+
+    /// The jobs [`Scheduler::take`] would start now, without starting them (the queue
+    /// starts them with [`Scheduler::start`] once their new state is stored). Eligible
+    /// jobs share no key (each heads all its lines), so starting one never makes
+    /// another ineligible: only the caps are counted here.
+    pub fn due(&self, now_ms: u64, free: usize) -> Vec<String> {
         let mut taken = Vec::new();
+        let mut running = self.running.len();
+        let mut per_lane = self.running_per_lane;
         for lane in Lane::ALL {
-            while taken.len() < free && self.has_room(lane) {
-                let Some(id) = self.take_one(lane, now_ms) else {
+            let i = lane.index();
+            for (_, id) in &self.eligible[i] {
+                if taken.len() >= free || running >= self.caps.max_concurrency || per_lane[i] >= self.caps.per_lane[i] {
                     break;
-                };
-                taken.push(id);
+                }
+                if self.waiting.get(id).is_some_and(|w| w.not_before_ms <= now_ms) {
+                    taken.push(id.clone());
+                    running += 1;
+                    per_lane[i] += 1;
+                }
             }
         }
         taken
+    }
+
+    /// Moves a waiting job to the running set (its keys busy until [`Scheduler::finished`]).
+    pub fn start(&mut self, id: &str) {
+        let Some((lane, place)) = self.waiting.get(id).map(|w| (w.lane, w.place)) else {
+            return;
+        };
+        self.eligible[lane.index()].remove(&(place, id.to_owned()));
+        let Some(keys) = self.remove_from_lines(id) else {
+            return;
+        };
+        for k in &keys {
+            self.busy_keys.insert(k.clone());
+        }
+        self.running.insert(id.to_owned(), (lane, keys));
+        self.running_per_lane[lane.index()] += 1;
     }
 
     /// The job left the running set (finished, or going back to wait for a retry).
@@ -158,27 +194,6 @@ impl Scheduler {
             .map(|w| w.not_before_ms)
             .filter(|t| *t != u64::MAX)
             .min()
-    }
-
-    fn has_room(&self, lane: Lane) -> bool {
-        self.running.len() < self.caps.max_concurrency
-            && self.running_per_lane[lane.index()] < self.caps.per_lane[lane.index()]
-    }
-
-    fn take_one(&mut self, lane: Lane, now_ms: u64) -> Option<String> {
-        let pick = self.eligible[lane.index()]
-            .iter()
-            .find(|(_, id)| self.waiting.get(id).is_some_and(|w| w.not_before_ms <= now_ms))
-            .cloned()?;
-        self.eligible[lane.index()].remove(&pick);
-        let (_, id) = pick;
-        let keys = self.remove_from_lines(&id)?;
-        for k in &keys {
-            self.busy_keys.insert(k.clone());
-        }
-        self.running.insert(id.clone(), (lane, keys));
-        self.running_per_lane[lane.index()] += 1;
-        Some(id)
     }
 
     /// Takes a waiting job out of every line it is in; returns its keys.

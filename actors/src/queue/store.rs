@@ -17,14 +17,14 @@ pub enum StoreError {
 pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// One write of a batch.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
     Put(Vec<u8>, Vec<u8>),
     Delete(Vec<u8>),
 }
 
 /// Writes of one state transition; applied atomically.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct WriteBatch {
     pub writes: Vec<Write>,
 }
@@ -50,11 +50,22 @@ pub trait Store: Send {
     fn flush(&self) -> Result<(), StoreError>;
     /// Bytes the database occupies on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
+    /// Drops the engine's in-memory state and opens the database from disk again: after
+    /// a failed write sled refuses every later write until it is reopened (its "global
+    /// error"), and what it holds in memory may include the failed write. Errors: the
+    /// database cannot be opened (still full or read-only, or gone from the path).
+    fn reopen(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 pub struct SledStore {
-    db: sled::Db,
-    tree: sled::Tree,
+    dir: std::path::PathBuf,
+    cache_bytes: u64,
+    /// `None` only between dropping the engine and opening it again in [`Store::reopen`].
+    open: Option<(sled::Db, sled::Tree)>,
+    /// sled's log file, for the `fdatasync` its own flush leaves out (see [`Store::flush`]).
+    log: Option<std::fs::File>,
 }
 
 fn engine(e: sled::Error) -> StoreError {
@@ -72,12 +83,22 @@ impl SledStore {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
-                other => return other,
+                other => {
+                    let (db, tree) = other?;
+                    let log = std::fs::File::open(dir.join("queue.sled").join("db"))
+                        .map_err(|e| StoreError::Engine(format!("cannot open the queue's log file: {e}")))?;
+                    return Ok(SledStore {
+                        dir: dir.to_path_buf(),
+                        cache_bytes,
+                        open: Some((db, tree)),
+                        log: Some(log),
+                    });
+                }
             }
         }
     }
 
-    fn open_once(dir: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
+    fn open_once(dir: &Path, cache_bytes: u64) -> Result<(sled::Db, sled::Tree), StoreError> {
         drop_unfinished_snapshots(&dir.join("queue.sled"))?;
         let db =
             sled::Config::new().path(dir.join("queue.sled")).cache_capacity(cache_bytes).open().map_err(
@@ -88,8 +109,22 @@ impl SledStore {
                 },
             )?;
         let tree = db.open_tree("queue").map_err(engine)?;
-        Ok(SledStore { db, tree })
+        Ok((db, tree))
     }
+
+    fn tree(&self) -> Result<&sled::Tree, StoreError> {
+        self.open.as_ref().map(|(_, t)| t).ok_or_else(closed)
+    }
+
+    fn db(&self) -> Result<&sled::Db, StoreError> {
+        self.open.as_ref().map(|(d, _)| d).ok_or_else(closed)
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Engine(
+        "the queue database is closed after a failed write; it is reopened when storage works again".into(),
+    )
 }
 
 /// sled 0.34 writes each snapshot to `snap.*.generating`, renamed when complete; but on
@@ -124,15 +159,15 @@ fn collect(iter: sled::Iter, limit: usize) -> Result<Pairs, StoreError> {
 
 impl Store for SledStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree.get(key).map_err(engine)?.map(|v| v.to_vec()))
+        Ok(self.tree()?.get(key).map_err(engine)?.map(|v| v.to_vec()))
     }
 
     fn scan(&self, prefix: &[u8]) -> Result<Pairs, StoreError> {
-        collect(self.tree.scan_prefix(prefix), usize::MAX)
+        collect(self.tree()?.scan_prefix(prefix), usize::MAX)
     }
 
     fn scan_limit(&self, prefix: &[u8], limit: usize) -> Result<Pairs, StoreError> {
-        collect(self.tree.scan_prefix(prefix), limit)
+        collect(self.tree()?.scan_prefix(prefix), limit)
     }
 
     fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
@@ -143,14 +178,41 @@ impl Store for SledStore {
                 Write::Delete(k) => sled_batch.remove(k),
             }
         }
-        self.tree.apply_batch(sled_batch).map_err(engine)
+        self.tree()?.apply_batch(sled_batch).map_err(engine)
     }
 
+    /// sled's flush on Linux ends in `sync_file_range`, which writes the data but not the
+    /// file's size and extents: after a crash or a file system error a "flushed" write
+    /// can vanish (measured: an ext4 volume turned read-only lost the last seconds of
+    /// flushed jobs). `fdatasync` on the log file makes the flush mean what it says.
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(|_| ()).map_err(engine)
+        self.db()?.flush().map_err(engine)?;
+        match &self.log {
+            Some(f) => f.sync_data().map_err(|e| StoreError::Engine(format!("IO error: {e}"))),
+            None => Err(closed()),
+        }
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.db.size_on_disk().map_err(engine)
+        self.db()?.size_on_disk().map_err(engine)
+    }
+
+    fn reopen(&mut self) -> Result<(), StoreError> {
+        // Dropped first: the new handle needs sled's file lock.
+        self.open = None;
+        self.log = None;
+        // A database that was open is not there any more: the storage path now shows
+        // something else (an unmounted volume); opening would start an empty queue.
+        let file = self.dir.join("queue.sled").join("db");
+        if !file.exists() {
+            return Err(StoreError::Engine(format!(
+                "{} is missing: is the storage volume mounted? (not created again, so no job is forgotten)",
+                file.display()
+            )));
+        }
+        let reopened = SledStore::open(&self.dir, self.cache_bytes)?;
+        self.open = reopened.open;
+        self.log = reopened.log;
+        Ok(())
     }
 }

@@ -1,0 +1,160 @@
+//! A job's run: started, completed (or put back for a retry), cancelled, and its result
+//! written to the outbox. Each is one `Tx` (`tx.rs`): stored first, then reflected in
+//! the scheduler and the figures.
+
+use rand::Rng;
+use serde_json::Value;
+
+use super::durable::{encode, CancelOutcome, DurableQueue, QueueError, Runnable};
+use super::keys;
+use super::record::{Delivery, JobRecord, JobState, OutboxKind};
+use super::tx::{Durability, Effect, Slot, Tx};
+use crate::errors::{ErrorCode, JobError};
+use crate::protocol::wire::{ResultBody, ResultStatus};
+use crate::protocol::Lane;
+use crate::time::rfc3339;
+
+impl DurableQueue {
+    /// Starts up to `free` jobs: marks them running (flushed, so a crash counts as an
+    /// attempt) and returns them with secrets unsealed. Jobs past their deadline are
+    /// failed here instead of started. Errors: the storage is unavailable (nothing starts).
+    pub fn take_runnable(&mut self, now_ms: u64, free: usize) -> Result<Vec<Runnable>, QueueError> {
+        self.writable()?;
+        let mut out = Vec::new();
+        let mut tx = self.tx(Durability::Flushed);
+        for id in self.scheduler.due(now_ms, free) {
+            let Some(mut job) = self.load(&id)? else {
+                tx.effect(Effect::Unschedule(id));
+                continue;
+            };
+            if now_ms > job.deadline_ms {
+                tx.effect(Effect::Unschedule(id));
+                let err = JobError::new(ErrorCode::DeadlineExceeded, "the job's deadline passed before it could run");
+                self.finish_in(&mut tx, &mut job, Err(err), now_ms, JobState::Dead);
+                continue;
+            }
+            let mut payload = job.payload.clone();
+            if let Some(sealed) = &job.sealed {
+                if let Err(e) = self.sealer.unseal_into(&id, sealed, &mut payload) {
+                    tx.effect(Effect::Unschedule(id));
+                    self.finish_in(&mut tx, &mut job, Err(JobError::internal(e.to_string())), now_ms, JobState::Dead);
+                    continue;
+                }
+            }
+            job.state = JobState::Running;
+            job.attempts += 1;
+            job.batches_at_start = job.batches_stored;
+            job.started_ms.get_or_insert(now_ms);
+            tx.batch.put(keys::job(&id), encode(&job));
+            tx.effect(Effect::Start(id.clone()));
+            tx.effect(Effect::Live(id.clone(), JobState::Running));
+            out.push(Runnable {
+                id,
+                job_type: job.job_type,
+                lane: job.lane,
+                payload,
+                deadline_ms: job.deadline_ms,
+                attempts: job.attempts,
+            });
+        }
+        // The flush makes a crash count as an attempt (crash-loop detection). Logins skip
+        // it: they are read-only, and their 30 s deadline already bounds a job that would
+        // crash the process each time; the interactive path saves an fsync.
+        if !out.is_empty() && out.iter().all(|r| r.lane == Lane::Interactive) {
+            tx.durability = Durability::Deferred;
+        }
+        self.commit(tx)?;
+        Ok(out)
+    }
+
+    /// A run ended. Retryable failures wait with backoff (full jitter, base 1 s, cap
+    /// 60 s) unless attempts are used up; everything else gets its result. Errors: the
+    /// storage is unavailable: the job stays running, and the caller must complete it
+    /// again once the storage works (the result must not be lost).
+    pub fn complete(&mut self, id: &str, outcome: Result<Value, JobError>, now_ms: u64) -> Result<(), QueueError> {
+        self.writable()?;
+        let job = self.load(id)?;
+        let Some(mut job) = job.filter(|j| j.state == JobState::Running) else {
+            // A late answer for a job already finished, or whose record the disk lost:
+            // nothing to write, but its running slot is free.
+            self.scheduler.finished(id);
+            return Ok(());
+        };
+        let mut tx = self.tx(Durability::Flushed);
+        tx.effect(Effect::Finished(id.to_owned()));
+        match outcome {
+            Err(e) if e.retryable && job.attempts < self.settings.max_attempts => {
+                let cap_ms = 60_000u64.min(1_000u64 << job.attempts.min(6));
+                job.not_before_ms = now_ms + rand::thread_rng().gen_range(0..=cap_ms);
+                job.state = JobState::Acknowledged;
+                tracing::info!(job_id = id, code = e.code.as_str(), attempt = job.attempts, "job will be retried");
+                tx.batch.put(keys::job(id), encode(&job));
+                tx.effect(Effect::Live(id.to_owned(), JobState::Acknowledged));
+                tx.effect(Effect::Schedule(Slot::of(&job)));
+            }
+            Err(mut e) if e.retryable => {
+                e.message = format!("gave up after {} attempts: {}", job.attempts, e.message);
+                e.retryable = false;
+                self.finish_in(&mut tx, &mut job, Err(e), now_ms, JobState::Dead);
+            }
+            other => self.finish_in(&mut tx, &mut job, other, now_ms, JobState::AwaitingDelivery),
+        }
+        self.commit(tx)
+    }
+
+    /// Writes the job's result into `tx` and puts it in the outbox; `state` is
+    /// AwaitingDelivery or Dead. Memory changes when `tx` is committed.
+    pub(super) fn finish_in(
+        &self,
+        tx: &mut Tx,
+        job: &mut JobRecord,
+        outcome: Result<Value, JobError>,
+        now_ms: u64,
+        state: JobState,
+    ) {
+        let (status, result, error) = match outcome {
+            Ok(v) => (ResultStatus::Succeeded, Some(v), None),
+            Err(e) => (ResultStatus::Failed, None, Some(e)),
+        };
+        job.outcome = Some(ResultBody {
+            status,
+            result,
+            error,
+            started_at: job.started_ms.map(rfc3339),
+            finished_at: rfc3339(now_ms),
+            attempts: job.attempts,
+        });
+        job.state = state;
+        job.finished_ms = Some(now_ms);
+        job.delivery = Delivery::Pending;
+        tx.effect(Effect::ResultPending);
+        if state == JobState::Dead {
+            tx.effect(Effect::DeadAdded);
+            tx.effect(Effect::Forget(job.id.clone()));
+        } else {
+            tx.effect(Effect::Live(job.id.clone(), state));
+        }
+        tx.push_outbox(&job.id, OutboxKind::Result);
+        tx.batch.put(keys::job(&job.id), encode(&*job));
+    }
+
+    /// Cancels a job by the server's `cancel_job` command.
+    pub fn cancel(&mut self, id: &str, now_ms: u64) -> Result<CancelOutcome, QueueError> {
+        self.writable()?;
+        let Some(mut job) = self.load(id)? else {
+            return Ok(CancelOutcome::Nothing);
+        };
+        match job.state {
+            JobState::Running => Ok(CancelOutcome::Running),
+            JobState::Received | JobState::Acknowledged => {
+                let mut tx = self.tx(Durability::Flushed);
+                tx.effect(Effect::Unschedule(id.to_owned()));
+                let err = JobError::new(ErrorCode::Cancelled, "cancelled by the server before it ran");
+                self.finish_in(&mut tx, &mut job, Err(err), now_ms, JobState::AwaitingDelivery);
+                self.commit(tx)?;
+                Ok(CancelOutcome::Cancelled)
+            }
+            _ => Ok(CancelOutcome::Nothing),
+        }
+    }
+}
