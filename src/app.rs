@@ -1,9 +1,7 @@
 //! Wiring: builds the actors in start order and hands each its collaborators.
 //! Start order: queue → courier/dispatcher/session → poller. Drain runs in reverse.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use actix::prelude::*;
 use connector_actors::audit::AuditActor;
@@ -64,8 +62,6 @@ pub enum WiringError {
     DirectoryTls(String, tls::TlsSetupError),
     #[error("cannot open the audit journal: {0}")]
     Audit(connector_actors::audit::AuditError),
-    #[error("internal wiring error: {0}")]
-    Internal(&'static str),
 }
 
 /// Starts every actor. Must run inside the actix System. `tap` carries the process's
@@ -109,14 +105,13 @@ pub fn start(
     let executors = Executors { directories, audit: Some(audit.recipient()), members, knowledge };
     let capabilities = executors.capabilities();
 
-    // The session, courier and dispatcher refer to each other: build them inside the
-    // session's constructor, where its address already exists.
-    let dispatcher_slot: Rc<RefCell<Option<Addr<Dispatcher>>>> = Rc::default();
-    let slot = dispatcher_slot.clone();
-    let (s_settings, s_client, s_queue, s_board) =
-        (settings.link.clone(), client.clone(), queue.clone(), board.clone());
-    let (d_settings, c_link) = (settings.dispatcher.clone(), link_rx.clone());
-    let (l_link, d_metrics) = (link_rx.clone(), metrics.clone());
+    let dispatcher_status = board.component("dispatcher");
+    let d_settings = settings.dispatcher.clone();
+    let dq = queue.clone();
+    let d_metrics = metrics.clone();
+    let dispatcher = Supervisor::start(move |_| {
+        Dispatcher::new(d_settings, dq, executors, dispatcher_status).with_metrics(d_metrics).with_bulk_arbiter(bulk)
+    });
     let ship_settings = LogShipSettings {
         dir: settings.logging.dir.clone(),
         host: settings.link.hostname.clone(),
@@ -124,30 +119,27 @@ pub fn start(
         scratch: settings.queue.path.clone(),
         upload_max_bytes: settings.logging.upload_max_bytes,
     };
+    // The courier and the log shipper answer to the session (401/403, command done) and
+    // the session hands commands to the shipper: both are built in the session's
+    // constructor, where its address exists.
+    let (s_settings, s_client, s_queue, s_board) =
+        (settings.link.clone(), client.clone(), queue.clone(), board.clone());
+    let (c_link, l_link, s_dispatcher) = (link_rx.clone(), link_rx.clone(), dispatcher.clone());
     let session = Supervisor::start(move |ctx: &mut Context<Session>| {
         let session_addr = ctx.address();
         let courier_status = s_board.component("courier");
         let (cc, cq) = (s_client.clone(), s_queue.clone());
-        let courier =
-            Supervisor::start(move |_| Courier::new(cc, cq, session_addr, c_link, courier_status, outbox_watch));
-        let dispatcher_status = s_board.component("dispatcher");
-        let dq = s_queue.clone();
-        let dispatcher = Supervisor::start(move |_| {
-            Dispatcher::new(d_settings, dq, Some(courier.recipient()), executors, dispatcher_status)
-                .with_metrics(d_metrics)
-                .with_bulk_arbiter(bulk)
-        });
+        Supervisor::start(move |_| Courier::new(cc, cq, session_addr, c_link, courier_status, outbox_watch));
         let (ship_client, ship_status, done) = (s_client.clone(), s_board.component("log_shipper"), ctx.address());
         let shipper = Supervisor::start(move |_| {
             LogShipper::new(ship_settings, ship_client, l_link, done.recipient(), tap, ship_status)
         });
-        *slot.borrow_mut() = Some(dispatcher.clone());
         let status = s_board.component("session");
         Session::new(SessionParts {
             settings: s_settings,
             client: s_client,
             queue: s_queue,
-            dispatcher,
+            dispatcher: s_dispatcher,
             logs: Some(shipper.recipient()),
             board: s_board,
             state: link_tx,
@@ -155,7 +147,6 @@ pub fn start(
             capabilities,
         })
     });
-    let dispatcher = dispatcher_slot.borrow_mut().take().ok_or(WiringError::Internal("dispatcher not built"))?;
     let parts = PollerParts {
         client,
         queue: queue.clone(),

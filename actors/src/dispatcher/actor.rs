@@ -13,13 +13,14 @@ use super::run::{run_job, Executors, JobContext};
 use crate::errors::{ErrorCode, JobError};
 use crate::metrics::{JobStarted, Metrics};
 use crate::protocol::Lane;
-use crate::queue::{CompleteJob, QueueActor, QueueError, TakeRunnable};
+use crate::queue::{CompleteJob, NextWakeup, QueueActor, QueueError, TakeRunnable};
 use crate::status::{ComponentPublisher, ComponentState};
 use crate::system::restart_backoff;
 use serde_json::Value;
 
-/// Look for due retries this often even when nothing else wakes the dispatcher.
-const TICK: Duration = Duration::from_millis(250);
+/// Asked again this long after the queue could not answer (storage unavailable, actor
+/// restarting): the only timed look, and only during such a fault.
+const QUEUE_RETRY: Duration = Duration::from_secs(1);
 /// First wait before offering again a result the queue could not store; doubles up to the max.
 const RESULT_RETRY_FIRST: Duration = Duration::from_millis(500);
 const RESULT_RETRY_MAX: Duration = Duration::from_secs(8);
@@ -38,13 +39,17 @@ enum Mode {
 pub struct Dispatcher {
     settings: DispatcherSettings,
     queue: Addr<QueueActor>,
-    courier: Option<Recipient<OutboxChanged>>,
     executors: Executors,
     /// Running jobs by id, with the handle that stops them on cancel and the point after
     /// which they may no longer be stopped.
     running: HashMap<String, (AbortHandle, PointOfNoReturn)>,
-    /// A `TakeRunnable` is in flight: don't send another until it answers.
+    /// A `TakeRunnable` is in flight: don't send another until it answers; `again`: an
+    /// event came meanwhile, so take once more when it answers.
     taking: bool,
+    again: bool,
+    /// The one timer armed for the queue's next due job (a retry's backoff ending): every
+    /// other wake-up is an event (jobs arrived, a job finished, a restart).
+    wakeup: Option<SpawnHandle>,
     mode: Mode,
     drained: Vec<oneshot::Sender<()>>,
     status: ComponentPublisher,
@@ -59,17 +64,17 @@ impl Dispatcher {
     pub fn new(
         settings: DispatcherSettings,
         queue: Addr<QueueActor>,
-        courier: Option<Recipient<OutboxChanged>>,
         executors: Executors,
         status: ComponentPublisher,
     ) -> Self {
         Dispatcher {
             settings,
             queue,
-            courier,
             executors,
             running: HashMap::new(),
             taking: false,
+            again: false,
+            wakeup: None,
             mode: Mode::Running,
             drained: Vec::new(),
             status,
@@ -91,7 +96,11 @@ impl Dispatcher {
     }
 
     fn fill(&mut self, ctx: &mut Context<Self>) {
-        if self.taking || self.mode == Mode::Draining {
+        if self.mode == Mode::Draining {
+            return;
+        }
+        if self.taking {
+            self.again = true;
             return;
         }
         let free = self.settings.max_concurrency.saturating_sub(self.running.len());
@@ -99,28 +108,64 @@ impl Dispatcher {
             return;
         }
         self.taking = true;
+        self.again = false;
         self.queue
             .send(TakeRunnable { free })
             .into_actor(self)
             .map(|answer, act, ctx| {
                 act.taking = false;
                 match answer {
+                    Ok(Ok(jobs)) if jobs.is_empty() && act.again => act.fill(ctx),
+                    Ok(Ok(jobs)) if jobs.is_empty() => act.arm_wakeup(ctx),
                     Ok(Ok(jobs)) => {
-                        let got = !jobs.is_empty();
                         for job in jobs {
                             act.start(job, ctx);
                         }
-                        if got {
-                            act.fill(ctx);
-                        }
+                        act.fill(ctx);
                     }
                     // The queue reported it (its status says storage_unavailable) and resumes itself.
-                    Ok(Err(QueueError::StorageUnavailable { .. })) => {}
-                    Ok(Err(e)) => tracing::error!(error = %e, "cannot take jobs from the queue"),
-                    Err(e) => tracing::error!(error = %e, "queue actor unreachable"),
+                    Ok(Err(QueueError::StorageUnavailable { .. })) => act.retry_later(ctx),
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "cannot take jobs from the queue");
+                        act.retry_later(ctx);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "queue actor unreachable");
+                        act.retry_later(ctx);
+                    }
                 }
             })
             .spawn(ctx);
+    }
+
+    /// Arms the one timer for the queue's next due job, replacing the one armed before.
+    fn arm_wakeup(&mut self, ctx: &mut Context<Self>) {
+        self.queue
+            .send(NextWakeup)
+            .into_actor(self)
+            .map(|answer, act, ctx| {
+                if let Some(old) = act.wakeup.take() {
+                    ctx.cancel_future(old);
+                }
+                if let Ok(Some(due_ms)) = answer {
+                    let wait = Duration::from_millis(due_ms.saturating_sub(crate::time::now_ms()).max(1));
+                    act.wakeup = Some(ctx.run_later(wait, |act, ctx| {
+                        act.wakeup = None;
+                        act.fill(ctx);
+                    }));
+                }
+            })
+            .spawn(ctx);
+    }
+
+    fn retry_later(&mut self, ctx: &mut Context<Self>) {
+        if let Some(old) = self.wakeup.take() {
+            ctx.cancel_future(old);
+        }
+        self.wakeup = Some(ctx.run_later(QUEUE_RETRY, |act, ctx| {
+            act.wakeup = None;
+            act.fill(ctx);
+        }));
     }
 
     fn start(&mut self, job: crate::queue::Runnable, ctx: &mut Context<Self>) {
@@ -176,7 +221,6 @@ impl Actor for Dispatcher {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.run_interval(TICK, |act, ctx| act.fill(ctx));
         self.status.set(ComponentState::Running, None);
         self.fill(ctx);
     }
@@ -187,6 +231,7 @@ impl Supervised for Dispatcher {
         let n = self.status.restarted("restarted after a failure".into());
         tracing::warn!(restarts = n, "dispatcher restarting");
         self.taking = false;
+        self.wakeup = None;
         ctx.wait(actix::clock::sleep(restart_backoff(n)).into_actor(self));
     }
 }
@@ -222,18 +267,13 @@ impl Dispatcher {
         retry: Option<Duration>,
         ctx: &mut Context<Self>,
     ) {
-        let courier = self.courier.clone();
         self.queue
             .send(CompleteJob { id: id.clone(), outcome: outcome.clone() })
             .into_actor(self)
             .map(move |answer, act, ctx| {
                 let kept = match answer {
-                    Ok(Ok(())) => {
-                        if let Some(c) = courier {
-                            c.do_send(OutboxChanged);
-                        }
-                        false
-                    }
+                    // The queue's outbox head moved: that wakes the courier.
+                    Ok(Ok(())) => false,
                     Ok(Err(e @ (QueueError::StorageUnavailable { .. } | QueueError::Store(_)))) => {
                         if retry.is_none() {
                             tracing::warn!(job_id = %id, error = %e, "the job's result cannot be stored now; it is kept and stored once the queue can write");

@@ -28,11 +28,6 @@ pub struct RunFinished {
     pub outcome: Result<Value, JobError>,
 }
 
-/// Sent to the courier: the outbox has something new.
-#[derive(Message, Clone, Copy)]
-#[rtype(result = "()")]
-pub struct OutboxChanged;
-
 /// How many jobs run now (for the UI and tests).
 #[derive(Message)]
 #[rtype(result = "usize")]

@@ -5,8 +5,10 @@
 //! - **Receives** [`JobsArrived`] (the poller stored and acknowledged jobs),
 //!   [`CancelRunning`] (the server's `cancel_job` for a running job), [`Drain`] (stop
 //!   starting jobs; answered when none runs) and its own [`RunFinished`].
-//! - **Sends** `TakeRunnable`/`CompleteJob` to the queue, the job to its executor, and
-//!   [`OutboxChanged`] to the courier after each result.
+//! - **Sends** `TakeRunnable`/`CompleteJob`/`NextWakeup` to the queue and the job to its
+//!   executor (a stored result moves the queue's outbox head, which wakes the courier).
+//! - **Wakes** on events only: jobs arrived, a job finished, a restart; one timer for the
+//!   queue's next due retry (`NextWakeup`), and a 1 s look while the queue cannot answer.
 //! - **Failure policy**: a job's executor that panics fails that job with `internal`;
 //!   a job that outlives its deadline is stopped with `deadline_exceeded`, and a cancel
 //!   stops it, both only before its first directory write ([`PointOfNoReturn`]). The

@@ -2,7 +2,8 @@
 //! PROTOCOL.md §1 (results §2.5, import batches §2.6).
 //!
 //! - **Owns** the drain loop; the queue owns the outbox.
-//! - **Receives** [`OutboxChanged`] (something new) and its own ticks.
+//! - **Receives** [`OutboxChanged`], which it sends itself when the queue's outbox head
+//!   or the link state changes (one wake-up per event), and when a backoff ends.
 //! - **Sends** `PeekOutbox`/`MarkDelivered` to the queue; 401/403 news to the session.
 //! - **Order**: parcels of one job go one at a time in outbox order (batches before the
 //!   result); different jobs go in parallel, each job's chain on its own, so a login's
@@ -21,16 +22,17 @@ use tokio::sync::watch;
 
 use super::client::{PortalClient, RequestBody};
 use super::errors::{wait_before_retry, LinkError, Recovery};
-use super::messages::{ConnectorDisabled, TokenRejected};
+use super::messages::{ConnectorDisabled, OutboxChanged, TokenRejected};
 use super::poller::encode_segment;
 use super::session::Session;
 use super::state::LinkState;
-use crate::dispatcher::OutboxChanged;
 use crate::queue::{MarkDelivered, OutboxKind, Parcel, PeekOutbox, QueueActor, Split, SplitBatch, Verdict};
 use crate::status::{ComponentPublisher, ComponentState};
 
 const PARCELS_PER_ROUND: usize = 256;
-const TICK: Duration = Duration::from_secs(1);
+/// Looked again this long after the queue could not answer (storage unavailable, actor
+/// restarting): the only timed look besides a failure's backoff.
+const QUEUE_RETRY: Duration = Duration::from_secs(1);
 
 pub struct Courier {
     client: PortalClient,
@@ -101,8 +103,9 @@ impl Courier {
             .into_actor(self)
             .map(move |answer, act, ctx| {
                 act.peeking = false;
-                if let Ok(Ok(parcels)) = answer {
-                    act.start_chains(parcels, ctx);
+                match answer {
+                    Ok(Ok(parcels)) => act.start_chains(parcels, ctx),
+                    _ => act.look_again(QUEUE_RETRY, ctx),
                 }
                 // Chains that ended before this peek was asked are not in its answer.
                 act.handled.retain(|_, ended| *ended >= asked);
@@ -140,18 +143,31 @@ impl Courier {
                     let ended = act.peeks;
                     act.handled.extend(handled.into_iter().map(|position| (position, ended)));
                     match error {
-                        Some(e) => act.failed(e),
+                        Some(e) => act.failed(e, ctx),
                         None => act.failures = 0,
                     }
                     if sent > 0 && act.quiet_until.is_none() {
                         act.round(ctx);
+                    } else if sent == 0 && act.quiet_until.is_none() {
+                        // The queue did not take a verdict (restarting): look again.
+                        act.look_again(QUEUE_RETRY, ctx);
                     }
                 })
                 .spawn(ctx);
         }
     }
 
-    fn failed(&mut self, e: LinkError) {
+    /// One round after `wait` (a backoff, or a queue that could not answer).
+    fn look_again(&mut self, wait: Duration, ctx: &mut Context<Self>) {
+        ctx.run_later(wait, |act, ctx| {
+            if act.quiet_until.is_some_and(|t| tokio::time::Instant::now() >= t) {
+                act.quiet_until = None;
+            }
+            act.round(ctx);
+        });
+    }
+
+    fn failed(&mut self, e: LinkError, ctx: &mut Context<Self>) {
         self.failures = self.failures.saturating_add(1);
         match e.recovery() {
             Recovery::Reauthenticate => self.session.do_send(TokenRejected),
@@ -162,6 +178,7 @@ impl Courier {
         }
         let wait = wait_before_retry(&e, self.failures).max(Duration::from_millis(100));
         self.quiet_until = Some(tokio::time::Instant::now() + wait);
+        self.look_again(wait, ctx);
     }
 }
 
@@ -226,19 +243,20 @@ impl Actor for Courier {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.status.set(ComponentState::Running, None);
-        let mut outbox = self.outbox.clone();
+        let (mut outbox, mut link) = (self.outbox.clone(), self.link.clone());
         let me = ctx.address();
         actix::spawn(async move {
-            while outbox.changed().await.is_ok() {
-                me.do_send(OutboxChanged);
+            loop {
+                let alive = tokio::select! {
+                    o = outbox.changed() => o.is_ok(),
+                    l = link.changed() => l.is_ok(),
+                };
+                if !alive || me.try_send(OutboxChanged).is_err() && !me.connected() {
+                    return;
+                }
             }
         });
-        ctx.run_interval(TICK, |act, ctx| {
-            if act.quiet_until.is_some_and(|t| tokio::time::Instant::now() >= t) {
-                act.quiet_until = None;
-            }
-            act.round(ctx);
-        });
+        self.round(ctx);
     }
 }
 

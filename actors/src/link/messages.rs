@@ -32,3 +32,9 @@ pub struct LogCommand {
 pub struct CommandDone {
     pub id: String,
 }
+
+/// To the courier, from its own watch of the queue's outbox head and of the link state:
+/// something may be deliverable now.
+#[derive(Message, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct OutboxChanged;

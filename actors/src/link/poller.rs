@@ -72,8 +72,8 @@ pub struct PollerParts {
 enum Round {
     /// Jobs came (or none in `wait` seconds): poll again now.
     Again,
-    /// Not online, or no room: look again shortly.
-    Idle,
+    /// Nothing to do until something changes: look again when it does.
+    Idle(Waiting),
     /// Something failed; `progressed` when an earlier request of the round got through
     /// (the server is answering again: the backoff starts over).
     Failed { error: LinkError, progressed: bool },
@@ -81,6 +81,21 @@ enum Round {
     /// make the long poll a hot loop, so the next poll waits (backoff with jitter).
     EarlyEmpty,
 }
+
+/// What an idle poller waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waiting {
+    /// Not registered or not online: the link state changes when it is.
+    Online,
+    /// The queue holds as many jobs as it should: its figures change when one finishes.
+    Room,
+    /// The queue cannot write: it probes and resumes by itself, and nothing publishes
+    /// that, so this one is a timed look ([`STORAGE_LOOK`]).
+    Storage,
+}
+
+/// How often an idle poller looks at a queue whose storage is unavailable.
+const STORAGE_LOOK: Duration = Duration::from_secs(1);
 
 /// An empty answer within a second (or half the `wait`, when that is shorter) is
 /// [`Round::EarlyEmpty`]; a later one is taken as the normal end of a long poll (a
@@ -122,7 +137,7 @@ impl Poller {
         let (client, queue, dispatcher) = (self.client.clone(), self.queue.clone(), self.dispatcher.clone());
         async move {
             let Some(id) = link.ready_id().map(str::to_owned) else {
-                return Round::Idle;
+                return Round::Idle(Waiting::Online);
             };
             // Acks that got no answer before (or before a restart) go out again first.
             let mut progressed = false;
@@ -132,15 +147,19 @@ impl Poller {
                     if let Err(error) = acknowledge(&client, &queue, &id, unacked).await {
                         return Round::Failed { error, progressed };
                     }
+                    if any {
+                        // Acknowledged now: runnable, and nothing else tells the dispatcher.
+                        dispatcher.do_send(JobsArrived);
+                    }
                     progressed = any;
                 }
                 // The queue cannot write (storage unavailable): acknowledge and fetch
                 // nothing until it can; the queue reports why and resumes by itself.
-                Ok(Err(_)) => return Round::Idle,
+                Ok(Err(_)) => return Round::Idle(Waiting::Storage),
                 Err(_) => {}
             }
             if want == 0 {
-                return Round::Idle;
+                return Round::Idle(Waiting::Room);
             }
             let wait = link.poll_timeout_s;
             let path = format!("/jobs?wait={wait}&max={want}");
@@ -178,6 +197,37 @@ impl Poller {
         }
     }
 
+    /// Polls again once `waiting` changes: one wake-up per change, no timer (but storage).
+    /// Each receiver marks what it has seen first and looks again, so a change between
+    /// the round and this wait is not missed.
+    fn wait_for(&mut self, waiting: Waiting, ctx: &mut Context<Self>) {
+        let (mut link, mut figures) = (self.link.clone(), self.figures.clone());
+        let max = self.max_concurrency;
+        let changed = async move {
+            match waiting {
+                Waiting::Online => {
+                    while link.borrow_and_update().ready_id().is_none() {
+                        if link.changed().await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Waiting::Room => loop {
+                    let f = figures.borrow_and_update().clone();
+                    if f.pending + f.running < 2 * max || figures.changed().await.is_err() {
+                        return;
+                    }
+                },
+                Waiting::Storage => tokio::time::sleep(STORAGE_LOOK).await,
+            }
+        };
+        let wake = changed.into_actor(self).map(|_, act, ctx| {
+            act.in_flight = None;
+            ctx.notify(Poll);
+        });
+        self.in_flight = Some(ctx.spawn(wake));
+    }
+
     fn next(&mut self, ctx: &mut Context<Self>) {
         if self.draining {
             return;
@@ -201,9 +251,7 @@ impl Poller {
                     }
                     ctx.notify_later(Poll, wait);
                 }
-                Round::Idle => {
-                    ctx.notify_later(Poll, Duration::from_millis(100));
-                }
+                Round::Idle(waiting) => act.wait_for(waiting, ctx),
                 Round::Failed { error, progressed } => {
                     if progressed {
                         act.failures = 0;
