@@ -86,9 +86,15 @@ async fn wait_and_drain(settings: &Settings, running: Running, notifier: Notifie
     };
     // READY only once a SIGTERM would be handled (systemd may send one right away).
     notify::announce_ready(&notifier, running.link.clone(), settings.link.base_url.to_string());
+    let mut escalations = running.board.escalations();
+    let mut code = exit::OK;
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM: draining"),
         _ = int.recv() => tracing::info!("SIGINT: draining"),
+        why = escalated(&mut escalations) => {
+            tracing::error!(reason = %why, "a component is past its restart budget: draining, then exiting 70 so that a fresh process starts");
+            code = exit::INTERNAL;
+        }
     }
     // A second signal ends the drain at once.
     tokio::spawn(async move {
@@ -132,5 +138,17 @@ async fn wait_and_drain(settings: &Settings, running: Running, notifier: Notifie
     running.bulk_arbiter.stop();
     actix::System::current().stop();
     tracing::info!("integration connector stopped");
-    exit::OK
+    code
+}
+
+/// The first escalation's reason (waits for ever when none comes).
+async fn escalated(rx: &mut tokio::sync::watch::Receiver<Option<String>>) -> String {
+    loop {
+        if let Some(why) = rx.borrow_and_update().clone() {
+            return why;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }

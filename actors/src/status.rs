@@ -45,6 +45,20 @@ pub struct ComponentStatus {
 #[derive(Debug)]
 pub struct ComponentPublisher {
     tx: watch::Sender<ComponentStatus>,
+    /// When its recent restarts happened (for the restart budget, `system.rs`).
+    recent: std::sync::Mutex<std::collections::VecDeque<std::time::Instant>>,
+    escalation: Escalation,
+}
+
+/// The one channel through which a component past its restart budget tells the
+/// lifecycle owner, which drains and exits so that systemd starts a fresh process.
+#[derive(Debug, Clone)]
+pub struct Escalation(Arc<watch::Sender<Option<String>>>);
+
+impl Default for Escalation {
+    fn default() -> Self {
+        Escalation(Arc::new(watch::channel(None).0))
+    }
 }
 
 impl ComponentPublisher {
@@ -70,12 +84,34 @@ impl ComponentPublisher {
     pub fn restarts(&self) -> u64 {
         self.tx.borrow().restarts
     }
+
+    /// Restarts counted within the last `window`, this one included (call after
+    /// [`ComponentPublisher::restarted`]).
+    pub fn restarts_within(&self, window: std::time::Duration) -> usize {
+        let now = std::time::Instant::now();
+        match self.recent.lock() {
+            Ok(mut recent) => {
+                recent.push_back(now);
+                while recent.front().is_some_and(|t| now.duration_since(*t) > window) {
+                    recent.pop_front();
+                }
+                recent.len()
+            }
+            Err(_) => 0,
+        }
+    }
+
+    /// Tells the lifecycle owner this component cannot go on (`why` in plain words).
+    pub fn escalate(&self, why: String) {
+        self.escalation.0.send_replace(Some(why));
+    }
 }
 
 /// Read ends of everything published. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct StatusBoard {
     components: Arc<std::sync::Mutex<Vec<watch::Receiver<ComponentStatus>>>>,
+    escalation: Escalation,
     queue: Option<watch::Receiver<QueueFigures>>,
     directories: Vec<watch::Receiver<DirectoryReport>>,
 }
@@ -92,7 +128,12 @@ impl StatusBoard {
         if let Ok(mut list) = self.components.lock() {
             list.push(rx);
         }
-        ComponentPublisher { tx }
+        ComponentPublisher { tx, recent: Default::default(), escalation: self.escalation.clone() }
+    }
+
+    /// Changes to `Some(why)` once a component escalated (see [`ComponentPublisher::escalate`]).
+    pub fn escalations(&self) -> watch::Receiver<Option<String>> {
+        self.escalation.0.subscribe()
     }
 
     pub fn with_queue(mut self, rx: watch::Receiver<QueueFigures>) -> Self {

@@ -5,14 +5,42 @@
 //! - A panic in a handler is not seen by `Supervisor` (actix issues #158, #204): handlers
 //!   that call into logic run it through [`guarded`], which catches the panic, logs it,
 //!   and stops the actor so the supervisor restarts it.
-//! - A restart waits [`restart_backoff`] before the actor resumes work and is counted on
-//!   the status board (reported in heartbeats). State is in sled, so a restart loses
-//!   nothing; the process itself is the last resort (systemd restarts it).
+//! - A restart ([`on_restart`], the one place every actor's `restarting` calls) is
+//!   counted on the status board (reported in heartbeats) and waits [`restart_backoff`]
+//!   before the actor resumes work (its mailbox is kept). State is in sled, so a restart
+//!   loses nothing.
+//! - Past [`RESTART_BUDGET`] restarts within [`BUDGET_WINDOW`] the actor escalates: the
+//!   lifecycle owner drains and exits with 70, and systemd (`Restart=on-failure`) starts
+//!   a fresh process. The process is the last resort.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use actix::{Actor, ActorContext};
+use actix::{Actor, ActorContext, AsyncContext, Context, WrapFuture};
+
+use crate::status::ComponentPublisher;
+
+/// Restarts of one actor allowed within [`BUDGET_WINDOW`] before it escalates: more is
+/// a loop a restart does not mend (a fault that comes back at once).
+pub const RESTART_BUDGET: usize = 10;
+pub const BUDGET_WINDOW: Duration = Duration::from_secs(600);
+
+/// What every supervised actor does when it restarts, written once: counts and logs the
+/// restart, escalates past the budget, and holds its mailbox back for the backoff.
+pub fn on_restart<A>(act: &A, ctx: &mut Context<A>, name: &str, status: &ComponentPublisher)
+where
+    A: Actor<Context = Context<A>>,
+{
+    let n = status.restarted("restarted after a failure".into());
+    tracing::warn!(actor = name, restarts = n, "actor restarting");
+    let recent = status.restarts_within(BUDGET_WINDOW);
+    if recent > RESTART_BUDGET {
+        let why = format!("{name} restarted {recent} times within {} s", BUDGET_WINDOW.as_secs());
+        tracing::error!(actor = name, recent, "{why}: past the restart budget; the process will drain and exit");
+        status.escalate(why);
+    }
+    ctx.wait(actix::clock::sleep(restart_backoff(n)).into_actor(act));
+}
 
 /// Exponential backoff for the n-th restart (1-based): 100 ms doubling, capped at 30 s.
 pub fn restart_backoff(restarts: u64) -> Duration {
@@ -50,6 +78,64 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_component_past_its_restart_budget_escalates_once_the_window_holds_too_many() {
+        let board = crate::status::StatusBoard::default();
+        let publisher = board.component("poller");
+        let escalations = board.escalations();
+        for _ in 0..RESTART_BUDGET {
+            publisher.restarted("x".into());
+            assert!(publisher.restarts_within(BUDGET_WINDOW) <= RESTART_BUDGET);
+        }
+        assert!(escalations.borrow().is_none());
+        assert_eq!(publisher.restarts_within(BUDGET_WINDOW), RESTART_BUDGET + 1);
+        // Restarts older than the window no longer count.
+        assert_eq!(publisher.restarts_within(Duration::ZERO), 1);
+    }
+
+    /// An actor that stops on every message, as a failing one would.
+    struct Flaky(crate::status::ComponentPublisher);
+
+    impl Actor for Flaky {
+        type Context = Context<Self>;
+    }
+
+    impl actix::Supervised for Flaky {
+        fn restarting(&mut self, ctx: &mut Context<Self>) {
+            on_restart(self, ctx, "flaky", &self.0);
+        }
+    }
+
+    #[derive(actix::Message)]
+    #[rtype(result = "()")]
+    struct Fail;
+
+    impl actix::Handler<Fail> for Flaky {
+        type Result = ();
+        fn handle(&mut self, _: Fail, ctx: &mut Context<Self>) {
+            ctx.stop();
+        }
+    }
+
+    #[actix::test]
+    async fn restarts_back_off_and_past_the_budget_reach_the_lifecycle_owner() {
+        tokio::time::pause();
+        let board = crate::status::StatusBoard::default();
+        let mut escalations = board.escalations();
+        let publisher = board.component("flaky");
+        let addr = actix::Supervisor::start(|_| Flaky(publisher));
+        let started = tokio::time::Instant::now();
+        for _ in 0..=RESTART_BUDGET {
+            let _ = addr.send(Fail).await;
+        }
+        let waited = tokio::time::timeout(Duration::from_secs(3600), escalations.changed()).await;
+        assert!(waited.is_ok(), "no escalation after {} restarts", RESTART_BUDGET + 1);
+        let why = escalations.borrow().clone().unwrap_or_default();
+        assert!(why.contains("flaky restarted 11 times"), "{why}");
+        // Each restart held the mailbox back: 100 ms doubling (capped at 30 s).
+        assert!(started.elapsed() >= Duration::from_millis(100 + 200 + 400 + 800), "{:?}", started.elapsed());
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

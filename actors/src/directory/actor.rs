@@ -205,11 +205,10 @@ impl Actor for DirectoryActor {
 }
 
 impl Supervised for DirectoryActor {
-    fn restarting(&mut self, _: &mut Context<Self>) {
-        let n = self.status.restarted("restarted after a failure".into());
-        tracing::warn!(directory = %self.settings.name, restarts = n, "directory actor restarting");
+    fn restarting(&mut self, ctx: &mut Context<Self>) {
         self.pool.clear();
         self.opening = None;
+        crate::system::on_restart(self, ctx, "directory", &self.status);
     }
 }
 

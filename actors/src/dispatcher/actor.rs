@@ -15,7 +15,6 @@ use crate::metrics::{JobStarted, Metrics};
 use crate::protocol::Lane;
 use crate::queue::{CompleteJob, NextWakeup, QueueActor, QueueError, TakeRunnable};
 use crate::status::{ComponentPublisher, ComponentState};
-use crate::system::restart_backoff;
 use serde_json::Value;
 
 /// Asked again this long after the queue could not answer (storage unavailable, actor
@@ -228,11 +227,9 @@ impl Actor for Dispatcher {
 
 impl Supervised for Dispatcher {
     fn restarting(&mut self, ctx: &mut Context<Self>) {
-        let n = self.status.restarted("restarted after a failure".into());
-        tracing::warn!(restarts = n, "dispatcher restarting");
         self.taking = false;
         self.wakeup = None;
-        ctx.wait(actix::clock::sleep(restart_backoff(n)).into_actor(self));
+        crate::system::on_restart(self, ctx, "dispatcher", &self.status);
     }
 }
 

@@ -261,12 +261,11 @@ impl Actor for Courier {
 }
 
 impl Supervised for Courier {
-    fn restarting(&mut self, _: &mut Context<Self>) {
-        let n = self.status.restarted("restarted after a failure".into());
-        tracing::warn!(restarts = n, "courier restarting");
+    fn restarting(&mut self, ctx: &mut Context<Self>) {
         self.peeking = false;
         self.in_flight.clear();
         self.handled.clear();
+        crate::system::on_restart(self, ctx, "courier", &self.status);
     }
 }
 

@@ -386,10 +386,9 @@ impl Actor for Poller {
 }
 
 impl Supervised for Poller {
-    fn restarting(&mut self, _: &mut Context<Self>) {
-        let n = self.status.restarted("restarted after a failure".into());
-        tracing::warn!(restarts = n, "poller restarting");
+    fn restarting(&mut self, ctx: &mut Context<Self>) {
         self.in_flight = None;
+        crate::system::on_restart(self, ctx, "poller", &self.status);
     }
 }
 

@@ -330,10 +330,9 @@ impl Actor for Session {
 }
 
 impl Supervised for Session {
-    fn restarting(&mut self, _: &mut Context<Self>) {
-        let n = self.status.restarted("restarted after a failure".into());
-        tracing::warn!(restarts = n, "session restarting");
+    fn restarting(&mut self, ctx: &mut Context<Self>) {
         self.pending = None;
+        crate::system::on_restart(self, ctx, "session", &self.status);
     }
 }
 

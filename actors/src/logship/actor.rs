@@ -88,12 +88,11 @@ impl Actor for LogShipper {
 }
 
 impl Supervised for LogShipper {
-    fn restarting(&mut self, _: &mut Context<Self>) {
-        let n = self.status.restarted("restarted after a failure".into());
-        tracing::warn!(restarts = n, "log shipper restarting");
+    fn restarting(&mut self, ctx: &mut Context<Self>) {
         self.busy.clear();
         self.uploading = None;
         self.streams = 0;
+        crate::system::on_restart(self, ctx, "log_shipper", &self.status);
     }
 }
 

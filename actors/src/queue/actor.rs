@@ -11,7 +11,7 @@ use super::durable::{DurableQueue, QueueError};
 use super::messages::*;
 use crate::protocol::wire::QueueFigures;
 use crate::status::{ComponentPublisher, ComponentState};
-use crate::system::{guarded, restart_backoff};
+use crate::system::guarded;
 use crate::time::now_ms;
 
 const COMPACT_EVERY: Duration = Duration::from_secs(60);
@@ -114,12 +114,9 @@ impl Actor for QueueActor {
 
 impl Supervised for QueueActor {
     fn restarting(&mut self, ctx: &mut Context<Self>) {
-        let n = self.status.restarted("restarted after a failure".into());
-        tracing::warn!(restarts = n, "queue actor restarting");
         // A restart drops the scheduled probe: the next message schedules it again.
         self.probing = None;
-        // The mailbox keeps its messages; hold them back for the backoff.
-        ctx.wait(actix::clock::sleep(restart_backoff(n)).into_actor(self));
+        crate::system::on_restart(self, ctx, "queue", &self.status);
     }
 }
 
