@@ -11,7 +11,7 @@ use actix::Addr;
 
 use super::actor::Lease;
 use super::codes::{
-    ad_data_code, ad_login_reason, ppolicy_error, ppolicy_login_reason, LdapFailure, LoginReason, PPOLICY_OID,
+    ad_data_code, ad_login_reason, ppolicy_error, ppolicy_login_reason, rc, LdapFailure, LoginReason, PPOLICY_OID,
 };
 use super::connect::open;
 use super::entry::RawEntry;
@@ -62,8 +62,8 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
         .search(&s.base_dn, Scope::Subtree, &filter, attrs.clone())
         .await
         .map_err(|e| LdapFailure::from_ldap(e).to_job_error("user search"))?;
-    // rc 4 (sizeLimitExceeded) with 2 entries: the name is ambiguous.
-    if search.1.rc != 0 && search.1.rc != 4 {
+    // sizeLimitExceeded with 2 entries: the name is ambiguous.
+    if !rc::is_complete_or_size_limited(search.1.rc) {
         return Err(LdapFailure::Result { rc: search.1.rc, text: search.1.text.clone() }.to_job_error("user search"));
     }
     let entries: Vec<RawEntry> = search
@@ -155,16 +155,16 @@ async fn user_bind(
         .and_then(ppolicy_login_reason);
     match res.rc {
         // Bound, but OpenLDAP's ppolicy may still say the password must be changed first.
-        0 => Ok(policy.filter(|r| *r == LoginReason::PasswordMustChange)),
-        49 => Ok(Some(match (s.kind, ad_data_code(&res.text)) {
+        rc::SUCCESS => Ok(policy.filter(|r| *r == LoginReason::PasswordMustChange)),
+        rc::INVALID_CREDENTIALS => Ok(Some(match (s.kind, ad_data_code(&res.text)) {
             (DirectoryKind::ActiveDirectory, Some(data)) => ad_login_reason(&data),
             _ => policy.unwrap_or(LoginReason::InvalidCredentials),
         })),
-        rc => Err(JobError::new(
-            if rc == 51 || rc == 52 { ErrorCode::DirectoryUnavailable } else { ErrorCode::Internal },
-            format!("user bind: result code {rc}: {}", res.text),
+        code => Err(JobError::new(
+            if rc::is_unavailable(code) { ErrorCode::DirectoryUnavailable } else { ErrorCode::Internal },
+            format!("user bind: result code {code}: {}", res.text),
         )
-        .with_detail("ldap_result_code", rc)),
+        .with_detail("ldap_result_code", code)),
     }
 }
 

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use super::entry::{Merged, RawEntry};
 use super::settings::DirectoryKind;
 use super::withheld::Withholding;
+use crate::ad::uac::ACCOUNTDISABLE;
 
 /// Attributes whose values are binary even when they happen to be valid UTF-8.
 const BINARY: [&str; 8] = [
@@ -26,7 +27,6 @@ const BINARY: [&str; 8] = [
     "mS-DS-ConsistencyGuid",
     "objectsid",
 ];
-const UAC_ACCOUNTDISABLE: u32 = 0x2;
 
 /// objectGUID bytes → canonical string (the first three fields are little-endian).
 pub fn guid_string(b: &[u8]) -> Option<String> {
@@ -175,7 +175,7 @@ impl serde::Serialize for RecordView<'_> {
                 .entry
                 .first_text("userAccountControl")
                 .and_then(|s| s.parse::<u32>().ok())
-                .map(|uac| uac & UAC_ACCOUNTDISABLE == 0),
+                .map(|uac| uac & ACCOUNTDISABLE == 0),
             DirectoryKind::Ldap => None,
         };
         let (entry, attrs, slots) = (self.entry, self.attrs, self.slots);
@@ -221,7 +221,7 @@ pub fn build_with(kind: DirectoryKind, entry: &RawEntry, withholding: &mut Withh
         DirectoryKind::ActiveDirectory => entry
             .first_text("userAccountControl")
             .and_then(|s| s.parse::<u32>().ok())
-            .map(|uac| Value::Bool(uac & UAC_ACCOUNTDISABLE == 0))
+            .map(|uac| Value::Bool(uac & ACCOUNTDISABLE == 0))
             .unwrap_or(Value::Null),
         DirectoryKind::Ldap => Value::Null,
     };

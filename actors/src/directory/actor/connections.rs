@@ -35,7 +35,7 @@ impl DirectoryActor {
                 match open_bound(&ep, &settings.bind_dn, pw, settings.operation_timeout).await {
                     Ok(ldap) => return Ok((idx, ldap)),
                     // A wrong service password is the same on every URL.
-                    Err(e) if e.rc() == Some(49) => return Err(e),
+                    Err(e) if e.is_invalid_credentials() => return Err(e),
                     Err(e) => last = e,
                 }
                 tracing::warn!(directory = %settings.name, url = %settings.urls[idx], error = %last, "directory URL failed");
@@ -123,7 +123,7 @@ impl DirectoryActor {
                     Some(taken) => Ok(act.lease(taken)),
                     None => {
                         let mut err = e.to_job_error(&format!("directory `{name}`"));
-                        if e.rc() == Some(49) {
+                        if e.is_invalid_credentials() {
                             err = JobError::new(
                                 ErrorCode::InvalidCredentials,
                                 format!("directory `{name}`: the connector's service account was refused (bind_dn / bind_password)"),

@@ -11,7 +11,7 @@ use super::position::{timestamp, watermark};
 use super::ranges::complete_ranges;
 use super::scope::{records_of, ScopeFile, ScopeStore};
 use super::{deleted, departures, membership, qerr, ImportJob};
-use crate::directory::codes::LdapFailure;
+use crate::directory::codes::{rc, LdapFailure};
 use crate::directory::dn::Dn;
 use crate::directory::entry::{ranged, RawEntry};
 use crate::directory::paged::{Paged, Query};
@@ -187,7 +187,7 @@ async fn main_search(run: &mut Run<'_>) -> Result<Option<String>, JobError> {
     let _ = ldap.unbind().await;
     match res {
         Ok(()) => Ok(largest),
-        Err(LdapFailure::Result { rc: 4, text }) => Err(size_limited(s.kind, &s.bind_dn, &text)),
+        Err(LdapFailure::Result { rc: rc::SIZE_LIMIT_EXCEEDED, text }) => Err(size_limited(s.kind, &s.bind_dn, &text)),
         Err(e) => Err(failed(e)),
     }
 }
