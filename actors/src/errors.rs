@@ -106,5 +106,8 @@ impl std::fmt::Display for JobError {
 
 impl std::error::Error for JobError {}
 
+pub mod tls;
+pub use tls::TlsProblem;
+
 #[cfg(test)]
 mod tests;

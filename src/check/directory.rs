@@ -11,6 +11,7 @@ use connector_actors::ad::schema::Schema;
 use connector_actors::directory::codes::{rc, LdapFailure};
 use connector_actors::directory::connect::{bind, open, Endpoint};
 use connector_actors::directory::{escape, tls, DirectoryKind, DirectorySettings, PlainUrlSecurity};
+use connector_actors::errors::TlsProblem;
 use ldap3::{Scope, SearchOptions};
 
 use super::{Check, Report};
@@ -53,19 +54,16 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
         Ok(l) => l,
         Err(e) => {
             let text = e.to_string();
-            let lower = text.to_lowercase();
-            let fix = if lower.contains("notvalidforname") || lower.contains("not valid for name") {
-                format!(
+            let fix = match TlsProblem::classify(&text) {
+                Some(TlsProblem::HostName) => format!(
                     "use a host name in directories.{}.urls that the directory's certificate was issued for",
                     d.name
-                )
-            } else if lower.contains("unknownissuer") || lower.contains("certificate") {
-                format!(
+                ),
+                Some(TlsProblem::Untrusted) => format!(
                     "set directories.{}.ca_file to the PEM of the CA that signed the directory's certificate",
                     d.name
-                )
-            } else {
-                "check that the URL's port speaks LDAP (389, StartTLS) or LDAPS (636)".to_owned()
+                ),
+                None => "check that the URL's port speaks LDAP (389, StartTLS) or LDAPS (636)".to_owned(),
             };
             r.add(Check::fail(n("tls"), format!("{url}: {text}"), fix));
             for what in ["bind", "base_dn", "user_filter"] {
