@@ -26,6 +26,15 @@ pub struct Query<'q> {
     pub timeout: Duration,
 }
 
+/// What a search whose base DN does not exist (`noSuchObject`) means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingBase {
+    /// No entries: the container was deleted, or a side phase looks where nothing may be.
+    Empty,
+    /// A failure: the job's own base DN must exist.
+    Fails,
+}
+
 pub struct Paged(SearchStream<'static, String, Vec<String>>);
 
 impl Paged {
@@ -49,13 +58,13 @@ impl Paged {
         }
     }
 
-    /// The search's outcome: `Ok` for result code 0, and for 32 (noSuchObject: a base
-    /// that is gone holds no entries) when `missing_base_is_empty`.
-    pub async fn finish(mut self, missing_base_is_empty: bool) -> Result<(), LdapFailure> {
+    /// The search's outcome: `Ok` for `success`, and for `noSuchObject` (a base that is
+    /// gone holds no entries) under [`MissingBase::Empty`].
+    pub async fn finish(mut self, missing: MissingBase) -> Result<(), LdapFailure> {
         let res = self.0.finish().await;
         match res.rc {
-            0 => Ok(()),
-            rc::NO_SUCH_OBJECT if missing_base_is_empty => Ok(()),
+            rc::SUCCESS => Ok(()),
+            rc::NO_SUCH_OBJECT if missing == MissingBase::Empty => Ok(()),
             rc => Err(LdapFailure::Result { rc, text: res.text }),
         }
     }
@@ -66,6 +75,6 @@ impl Paged {
         while let Some(e) = search.next().await? {
             each(e);
         }
-        search.finish(true).await
+        search.finish(MissingBase::Empty).await
     }
 }

@@ -30,7 +30,7 @@ use super::class::ObjectClass;
 use crate::directory::codes::LdapFailure;
 use crate::directory::dn::Dn;
 use crate::directory::entry::RawEntry;
-use crate::directory::paged::{Paged, Query};
+use crate::directory::paged::{MissingBase, Paged, Query};
 use crate::directory::DirectoryKind;
 use crate::errors::{ErrorCode, JobError};
 
@@ -141,7 +141,7 @@ pub async fn read(
             }
         }
     }
-    search.finish(true).await?;
+    search.finish(MissingBase::Empty).await?;
     Ok(out)
 }
 

@@ -29,6 +29,22 @@ impl Seen {
     }
 }
 
+/// What a record tells of its entry: present in the scope, or gone from it (a
+/// `"deleted": true` record, counted in the batch's `deleted`; PROTOCOL.md §2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Told {
+    Present,
+    Gone,
+}
+
+/// Whether a stored batch is followed by more, or is the import's last (`"last": true`,
+/// after which the result is posted; PROTOCOL.md §2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchEnd {
+    More,
+    Last,
+}
+
 /// The records of a batch in the making, the commit of the one before, and where the
 /// next one goes in the spool.
 pub struct Packer {
@@ -65,13 +81,13 @@ impl Packer {
     }
 
     /// Adds a record (JSON text) whose identity is `key`; stores the batch when full.
-    pub async fn push(&mut self, job: &ImportJob, text: String, key: String, deleted: bool) -> Result<(), JobError> {
-        self.batch.deleted += u64::from(deleted);
+    pub async fn push(&mut self, job: &ImportJob, text: String, key: String, kind: Told) -> Result<(), JobError> {
+        self.batch.deleted += u64::from(kind == Told::Gone);
         self.bytes += text.len() + 1;
         self.batch.records.push(text);
         self.batch.keys.push(key);
         if self.batch.records.len() >= self.per_batch || self.bytes >= MAX_BATCH_BYTES {
-            self.store(job, false).await?;
+            self.store(job, BatchEnd::More).await?;
         }
         Ok(())
     }
@@ -80,11 +96,12 @@ impl Packer {
     /// queue actor, which also serves logins, only commits it), then goes back to reading
     /// while the queue commits it (one batch in flight: the previous one is waited for
     /// first, so a failed commit stops the import one batch later at most). Waits while
-    /// too many batches are unsent. `last` waits for its own commit too.
-    pub async fn store(&mut self, job: &ImportJob, last: bool) -> Result<(), JobError> {
+    /// too many batches are unsent. [`BatchEnd::Last`] waits for its own commit too.
+    pub async fn store(&mut self, job: &ImportJob, end: BatchEnd) -> Result<(), JobError> {
         let mut batch = std::mem::take(&mut self.batch);
         let records = std::mem::take(&mut self.scope_records);
         self.bytes = 0;
+        let last = end == BatchEnd::Last;
         batch.last = last;
         self.settle(job).await?;
         if batch.records.is_empty() && !last {
@@ -123,7 +140,7 @@ impl Packer {
     /// Stores what is packed (not as the last batch) and waits until it is committed, so
     /// the queue's digests cover every record pushed so far.
     pub async fn flush(&mut self, job: &ImportJob) -> Result<(), JobError> {
-        self.store(job, false).await?;
+        self.store(job, BatchEnd::More).await?;
         self.settle(job).await
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::class::ObjectClass;
 use super::deleted::{self, SHOW_DELETED_OID};
 use super::position::{ad_position, delta_time, delta_usn};
-use super::scope::{scope_id, ScopeStore};
+use super::scope::{scope_id, Memberships, ScopeStore};
 use super::{qerr, read_step, ImportJob};
 use crate::directory::dn::Dn;
 use crate::directory::entry::RawEntry;
@@ -68,7 +68,7 @@ pub struct Delta {
 pub struct ScopePlan {
     pub id: String,
     /// The records' `memberOf` is tracked (AD, and the job asks for it).
-    pub memberships: bool,
+    pub memberships: Memberships,
     /// The delta token whose file is read and updated; `None` for a full import.
     pub old_token: Option<String>,
     /// Whether this import writes a scope file at all (a delta without the token's file
@@ -166,8 +166,10 @@ pub async fn plan(job: &ImportJob, lease: &Lease, store: &ScopeStore) -> Result<
             ),
         ));
     }
-    let memberships = kind == DirectoryKind::ActiveDirectory
-        && attributes.iter().any(|a| a == "*" || a.eq_ignore_ascii_case("memberOf"));
+    let memberships = Memberships::from(
+        kind == DirectoryKind::ActiveDirectory
+            && attributes.iter().any(|a| a == "*" || a.eq_ignore_ascii_case("memberOf")),
+    );
     let id = scope_id(&p.directory, kind, &base_dn, class.class_filter(kind), &filter, memberships);
     let old_token = p.delta_token.clone();
     let mut ldap = lease.ldap.clone();
@@ -219,7 +221,7 @@ pub async fn plan(job: &ImportJob, lease: &Lease, store: &ScopeStore) -> Result<
         if d.known_scope {
             scope.old_token = old_token;
             scope.write = true;
-        } else if memberships && groups_changed(&ldap, timeout, d).await? {
+        } else if memberships == Memberships::Tracked && groups_changed(&ldap, timeout, d).await? {
             // Without the token's scope nobody can tell who left a changed group (Samba
             // keeps no per-value history): send every entry in scope again, once; this
             // import then writes the scope file the next delta compares with.

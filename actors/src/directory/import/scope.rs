@@ -34,6 +34,8 @@ use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use crate::directory::dn::Dn;
 use crate::directory::entry::RawEntry;
 use crate::directory::DirectoryKind;
@@ -57,9 +59,44 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Whether an import tracks its records' `memberOf` in the scope file (AD, when the job
+/// asks for `memberOf`), so a delta can tell who joined or left a group. Stored in the
+/// plan as the `bool` it was before it had a name (`true` = tracked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "bool", into = "bool")]
+pub enum Memberships {
+    Tracked,
+    Untracked,
+}
+
+impl From<bool> for Memberships {
+    fn from(tracked: bool) -> Memberships {
+        if tracked {
+            Memberships::Tracked
+        } else {
+            Memberships::Untracked
+        }
+    }
+}
+
+impl From<Memberships> for bool {
+    fn from(m: Memberships) -> bool {
+        m == Memberships::Tracked
+    }
+}
+
 /// The scope an import's entries were chosen by, as a directory name.
-pub fn scope_id(directory: &str, kind: DirectoryKind, base: &Dn, class: &str, filter: &str, members: bool) -> String {
+pub fn scope_id(
+    directory: &str,
+    kind: DirectoryKind,
+    base: &Dn,
+    class: &str,
+    filter: &str,
+    members: Memberships,
+) -> String {
     let base = dn_key(base);
+    // `true`/`false`, as before the enum: the id names scope files already on disk.
+    let members = bool::from(members);
     let text = format!("v1\0{directory}\0{kind:?}\0{}\0{class}\0{filter}\0{members}", hex(&base));
     hex(&record_digest(&text))
 }
@@ -99,11 +136,11 @@ pub fn member_key(kind: DirectoryKind, entry: &RawEntry) -> Option<Key> {
 }
 
 /// The records of an entry delivered in scope: in scope, and in each group of `memberOf`.
-pub fn records_of(kind: DirectoryKind, entry: &RawEntry, memberships: bool, out: &mut Vec<u8>) {
+pub fn records_of(kind: DirectoryKind, entry: &RawEntry, memberships: Memberships, out: &mut Vec<u8>) {
     let Some(member) = member_key(kind, entry) else { return };
     out.extend_from_slice(&IN_SCOPE);
     out.extend_from_slice(&member);
-    if !memberships {
+    if memberships == Memberships::Untracked {
         return;
     }
     for (_, values) in entry.attributes.iter().filter(|(n, _)| is_member_of(n)) {

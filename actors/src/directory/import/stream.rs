@@ -5,16 +5,16 @@ use ldap3::controls::RawControl;
 use ldap3::Scope;
 use serde_json::Value;
 
-use super::packer::{Packer, Seen};
+use super::packer::{BatchEnd, Packer, Seen, Told};
 use super::plan::Plan;
 use super::position::{timestamp, watermark};
 use super::ranges::complete_ranges;
-use super::scope::{records_of, ScopeFile, ScopeStore};
+use super::scope::{records_of, Memberships, ScopeFile, ScopeStore};
 use super::{deleted, departures, membership, qerr, ImportJob};
 use crate::directory::codes::{rc, LdapFailure};
 use crate::directory::dn::Dn;
 use crate::directory::entry::{ranged, RawEntry};
-use crate::directory::paged::{Paged, Query};
+use crate::directory::paged::{MissingBase, Paged, Query};
 use crate::directory::record::{entry_guid, to_json_with};
 use crate::directory::withheld::Withholding;
 use crate::directory::{DirectoryKind, Lease};
@@ -55,7 +55,7 @@ impl Run<'_> {
             return Ok(());
         }
         if self.packer.tracks_scope() {
-            let memberships = self.plan.scope.as_ref().is_some_and(|s| s.memberships);
+            let memberships = self.plan.scope.as_ref().map_or(Memberships::Untracked, |s| s.memberships);
             records_of(kind, &entry, memberships, &mut self.packer.scope_records);
         }
         if !self.plan.strip.is_empty() {
@@ -64,7 +64,7 @@ impl Run<'_> {
         let text = to_json_with(kind, &entry, &mut self.withholding);
         // A newly withheld name is journaled before the batch holding its record is stored.
         self.withholding.save_if_grown(&self.job.queue, &self.job.job_id).await?;
-        self.packer.push(self.job, text, key, false).await
+        self.packer.push(self.job, text, key, Told::Present).await
     }
 
     /// `{"dn", "guid", "deleted": true, "reason"}` of an entry that left the scope.
@@ -84,7 +84,7 @@ impl Run<'_> {
             self.packer.scope_records.extend_from_slice(&m);
         }
         let text = serde_json::json!({"dn": dn, "guid": guid, "deleted": true, "reason": reason}).to_string();
-        self.packer.push(self.job, text, key, true).await
+        self.packer.push(self.job, text, key, Told::Gone).await
     }
 
     /// Stores everything packed so far and reads back the digests of every record this
@@ -126,7 +126,7 @@ pub async fn stream(job: &ImportJob, lease: &Lease, plan: &Plan, store: &ScopeSt
             deleted_phase(&mut run, container, usn).await?;
         }
         departures::phase(&mut run, delta).await?;
-        if plan.scope.as_ref().is_some_and(|s| s.memberships) && !delta.resend_all {
+        if plan.scope.as_ref().is_some_and(|s| s.memberships == Memberships::Tracked) && !delta.resend_all {
             membership::phase(&mut run, delta).await?;
         }
     }
@@ -139,7 +139,7 @@ pub async fn stream(job: &ImportJob, lease: &Lease, plan: &Plan, store: &ScopeSt
         let step = RecordStep { id: job.job_id.clone(), step: "import.token".into(), value: Value::String(token) };
         job.queue.send(step).await.map_err(qerr)?.map_err(qerr)?;
     }
-    run.packer.store(job, true).await
+    run.packer.store(job, BatchEnd::Last).await
 }
 
 /// The token after an import on an LDAP server other than AD (see `position.rs`): never
@@ -183,7 +183,7 @@ async fn main_search(run: &mut Run<'_>) -> Result<Option<String>, JobError> {
         }
         run.push_entry(entry).await?;
     }
-    let res = search.finish(false).await;
+    let res = search.finish(MissingBase::Fails).await;
     let _ = ldap.unbind().await;
     match res {
         Ok(()) => Ok(largest),

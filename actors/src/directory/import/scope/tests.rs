@@ -75,3 +75,10 @@ fn runs_larger_than_memory_are_merged_in_order() {
     assert!(f.contains(&probe).unwrap());
     assert_eq!(f.members_of(&IN_SCOPE).unwrap().len(), RUN + 500);
 }
+
+#[test]
+fn memberships_are_stored_as_the_bool_they_were() {
+    // Plans stored by a connector before the enum hold `"memberships": true`.
+    assert_eq!(serde_json::to_string(&Memberships::Tracked).ok().as_deref(), Some("true"));
+    assert_eq!(serde_json::from_str::<Memberships>("false").ok(), Some(Memberships::Untracked));
+}
