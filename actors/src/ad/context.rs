@@ -20,7 +20,7 @@ use crate::directory::codes::LdapFailure;
 use crate::directory::entry::RawEntry;
 use crate::directory::Lease;
 use crate::dispatcher::PointOfNoReturn;
-use crate::errors::{ErrorCode, JobError};
+use crate::errors::{ErrorCode, JobError, Reply};
 use crate::queue::{QueueActor, ReadStep, RecordStep};
 use crate::time::{now_ms, rfc3339};
 
@@ -38,10 +38,6 @@ pub struct AdContext {
     pub knowledge: Arc<Knowledge>,
 }
 
-fn qerr(e: impl std::fmt::Display) -> JobError {
-    JobError::internal(format!("journal: {e}"))
-}
-
 impl AdContext {
     pub fn ldap(&self) -> Ldap {
         self.lease.ldap.clone()
@@ -53,13 +49,13 @@ impl AdContext {
 
     pub async fn step(&self, name: &str) -> Result<Option<Value>, JobError> {
         let msg = ReadStep { id: self.job_id.clone(), step: name.into() };
-        self.queue.send(msg).await.map_err(qerr)?.map_err(qerr)
+        self.queue.send(msg).await.or_internal("journal")
     }
 
     /// Journals a step; flushed before it returns (an intent precedes its write).
     pub async fn record(&self, name: &str, value: Value) -> Result<(), JobError> {
         let msg = RecordStep { id: self.job_id.clone(), step: name.into(), value };
-        self.queue.send(msg).await.map_err(qerr)?.map_err(qerr)
+        self.queue.send(msg).await.or_internal("journal")
     }
 
     /// Refuses the job unless the policy allows its operation.

@@ -48,7 +48,7 @@ pub use packer::MAX_RECORDS_PER_BATCH;
 use scope::ScopeStore;
 
 use super::{Checkout, DirectoryActor};
-use crate::errors::JobError;
+use crate::errors::{JobError, Reply};
 use crate::protocol::payload::Import;
 use crate::queue::{GetProgress, GetSpool, QueueActor, ReadStep};
 
@@ -95,7 +95,7 @@ pub async fn run(job: ImportJob) -> Result<Value, JobError> {
         _ => plan.next_token.clone(),
     };
     plan.keep_scope(&job, &store, &token).await;
-    let progress = job.queue.send(GetProgress { id: job.job_id.clone() }).await.map_err(qerr)?.map_err(qerr)?;
+    let progress = job.queue.send(GetProgress { id: job.job_id.clone() }).await.or_internal("queue")?;
     let withheld = Withholding::load(&job.queue, &job.job_id).await?;
     let mode = if plan.delta.is_some() { "delta" } else { "full" };
     Ok(result(progress.records_stored, progress.records_deleted, &token, withheld.withheld(), mode))
@@ -110,5 +110,5 @@ fn result(total: u64, deleted: u64, token: &str, withheld: &[String], mode: &str
 }
 
 async fn read_step(job: &ImportJob, step: &str) -> Result<Option<Value>, JobError> {
-    job.queue.send(ReadStep { id: job.job_id.clone(), step: step.into() }).await.map_err(qerr)?.map_err(qerr)
+    job.queue.send(ReadStep { id: job.job_id.clone(), step: step.into() }).await.or_internal("queue")
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::scope::ScopeStore;
 use super::{qerr, ImportJob, MAX_UNSENT_BATCHES};
-use crate::errors::JobError;
+use crate::errors::{JobError, Reply};
 use crate::queue::spool::Spool;
 use crate::queue::{
     record_digest, CommitBatch, GetProgress, ImportProgress, NewBatch, QueueActor, QueueError, RecordDigest,
@@ -130,7 +130,7 @@ impl Packer {
             let mut p = previous.await.map_err(qerr)??;
             while p.batches_stored.saturating_sub(p.batches_delivered) > MAX_UNSENT_BATCHES {
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                p = job.queue.send(GetProgress { id: job.job_id.clone() }).await.map_err(qerr)?.map_err(qerr)?;
+                p = job.queue.send(GetProgress { id: job.job_id.clone() }).await.or_internal("queue")?;
             }
             self.next_seq = p.batches_stored;
         }

@@ -10,12 +10,12 @@ use super::class::ObjectClass;
 use super::deleted::{self, SHOW_DELETED_OID};
 use super::position::{ad_position, delta_time, delta_usn};
 use super::scope::{scope_id, Memberships, ScopeStore};
-use super::{qerr, read_step, ImportJob};
+use super::{read_step, ImportJob};
 use crate::directory::dn::Dn;
 use crate::directory::entry::RawEntry;
 use crate::directory::withheld::{filter_attributes, Withholding};
 use crate::directory::{DirectoryKind, Lease};
-use crate::errors::{ErrorCode, JobError};
+use crate::errors::{ErrorCode, JobError, Reply};
 use crate::protocol::payload::Import;
 use crate::protocol::payload::ImportObject;
 use crate::queue::RecordStep;
@@ -243,8 +243,7 @@ pub async fn plan(job: &ImportJob, lease: &Lease, store: &ScopeStore) -> Result<
     job.queue
         .send(RecordStep { id: job.job_id.clone(), step: "import.plan".into(), value })
         .await
-        .map_err(qerr)?
-        .map_err(qerr)?;
+        .or_internal("queue")?;
     Ok(plan)
 }
 

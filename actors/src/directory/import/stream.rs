@@ -18,7 +18,7 @@ use crate::directory::paged::{MissingBase, Paged, Query};
 use crate::directory::record::{entry_guid, to_json_with};
 use crate::directory::withheld::Withholding;
 use crate::directory::{DirectoryKind, Lease};
-use crate::errors::{ErrorCode, JobError};
+use crate::errors::{ErrorCode, JobError, Reply};
 use crate::queue::{GetProgress, GetSpool, LoadSeen, RecordStep};
 
 pub const DOMAIN_SCOPE_OID: &str = "1.2.840.113556.1.4.1339";
@@ -92,15 +92,15 @@ impl Run<'_> {
     pub async fn stored(&mut self) -> Result<Seen, JobError> {
         self.packer.flush(self.job).await?;
         let id = self.job.job_id.clone();
-        Ok(Seen(self.job.queue.send(LoadSeen { id }).await.map_err(qerr)?.map_err(qerr)?))
+        Ok(Seen(self.job.queue.send(LoadSeen { id }).await.or_internal("queue")?))
     }
 }
 
 pub async fn stream(job: &ImportJob, lease: &Lease, plan: &Plan, store: &ScopeStore) -> Result<(), JobError> {
     let s = &lease.settings;
-    let progress = job.queue.send(GetProgress { id: job.job_id.clone() }).await.map_err(qerr)?.map_err(qerr)?;
+    let progress = job.queue.send(GetProgress { id: job.job_id.clone() }).await.or_internal("queue")?;
     let resumed = if progress.batches_stored > 0 {
-        Seen(job.queue.send(LoadSeen { id: job.job_id.clone() }).await.map_err(qerr)?.map_err(qerr)?)
+        Seen(job.queue.send(LoadSeen { id: job.job_id.clone() }).await.or_internal("queue")?)
     } else {
         Seen(Vec::new())
     };
@@ -137,7 +137,7 @@ pub async fn stream(job: &ImportJob, lease: &Lease, plan: &Plan, store: &ScopeSt
             .saturating_sub(plan.started_ms);
         let token = next_ldap_token(plan, largest.as_deref(), std::time::Duration::from_millis(took));
         let step = RecordStep { id: job.job_id.clone(), step: "import.token".into(), value: Value::String(token) };
-        job.queue.send(step).await.map_err(qerr)?.map_err(qerr)?;
+        job.queue.send(step).await.or_internal("queue")?;
     }
     run.packer.store(job, BatchEnd::Last).await
 }

@@ -14,7 +14,7 @@ use crate::ad::schema::AttributeDef;
 use crate::directory::codes::LdapFailure;
 use crate::directory::entry::RawEntry;
 use crate::directory::{DirectoryKind, Lease};
-use crate::errors::JobError;
+use crate::errors::{JobError, Reply};
 use crate::queue::{QueueActor, ReadStep, RecordStep};
 
 const STEP: &str = "import.withheld";
@@ -22,10 +22,6 @@ const STEP: &str = "import.withheld";
 const BIT_AND: &str = "1.2.840.113556.1.4.803";
 /// fCONFIDENTIAL of searchFlags ([MS-ADTS] 2.2.9 "Search Flags").
 const FCONFIDENTIAL: u32 = 0x80;
-
-fn qerr(e: impl std::fmt::Display) -> JobError {
-    JobError::internal(format!("queue: {e}"))
-}
 
 impl Withholding {
     /// For a new import: reads the AD schema's confidential attributes, takes the
@@ -56,7 +52,7 @@ impl Withholding {
     /// planned before this step existed.
     pub async fn load(queue: &Addr<QueueActor>, job_id: &str) -> Result<Withholding, JobError> {
         let step = ReadStep { id: job_id.to_owned(), step: STEP.into() };
-        let Some(value) = queue.send(step).await.map_err(qerr)?.map_err(qerr)? else {
+        let Some(value) = queue.send(step).await.or_internal("queue")? else {
             return Ok(Withholding::default());
         };
         let mut withholding: Withholding = serde_json::from_value(value)
@@ -76,7 +72,7 @@ impl Withholding {
     async fn save(&mut self, queue: &Addr<QueueActor>, job_id: &str) -> Result<(), JobError> {
         let value = serde_json::to_value(&*self).map_err(|e| JobError::internal(e.to_string()))?;
         let step = RecordStep { id: job_id.to_owned(), step: STEP.into(), value };
-        queue.send(step).await.map_err(qerr)?.map_err(qerr)?;
+        queue.send(step).await.or_internal("queue")?;
         self.saved = self.withheld.len();
         Ok(())
     }
