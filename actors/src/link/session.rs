@@ -26,6 +26,7 @@ use super::messages::*;
 use super::settings::LinkSettings;
 use super::state::{Connection, LinkState};
 use crate::dispatcher::{CancelRunning, Dispatcher};
+use crate::logship::LogCommand;
 use crate::protocol::bounds;
 use crate::protocol::wire::{
     Command, HeartbeatRequest, HeartbeatResponse, RegisterRequest, RegisterResponse, PROTOCOL_VERSION,
