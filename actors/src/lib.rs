@@ -20,9 +20,9 @@
 //! | `AuditActor` | [`audit`] | `audit.jsonl` and its hash chain | `AppendAudit` |
 //! | `LogShipper` | [`logship`] | log commands in progress | `LogCommand` |
 //!
-//! Job work is not an actor: the executors (`directory::auth`, `directory::import`,
-//! [`ad`]) are plain async code that the dispatcher runs in a task per job, holding a
-//! `Lease` of a directory connection. Every actor publishes its state into the
+//! Job work is not an actor: the executors ([`ldap::auth`], [`ldap::import`], [`ad`])
+//! are plain async code that the dispatcher runs in a task per job, holding a `Lease` of
+//! a directory connection. Every actor publishes its state into the
 //! [`status`] board (a `watch` channel), which the UI and the heartbeat read without
 //! asking a mailbox.
 //!
@@ -70,6 +70,7 @@ pub mod audit;
 pub mod directory;
 pub mod dispatcher;
 pub mod errors;
+pub mod ldap;
 pub mod link;
 pub mod logship;
 pub mod metrics;

@@ -8,10 +8,11 @@ use std::time::Duration;
 use connector_actors::ad::attributes::{check_writable, AttributePolicy};
 use connector_actors::ad::protected::Protected;
 use connector_actors::ad::schema::Schema;
-use connector_actors::directory::codes::{rc, LdapFailure};
 use connector_actors::directory::connect::{bind, open, Endpoint};
-use connector_actors::directory::{escape, tls, DirectoryKind, DirectorySettings, PlainUrlSecurity};
+use connector_actors::directory::{tls, DirectoryKind, DirectorySettings, PlainUrlSecurity};
 use connector_actors::errors::TlsProblem;
+use connector_actors::ldap::codes::{rc, LdapFailure};
+use connector_actors::ldap::escape;
 use ldap3::{Scope, SearchOptions};
 
 use super::{Check, Report};

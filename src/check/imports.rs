@@ -3,10 +3,10 @@
 //! deletions); on other LDAP servers, paged searches not cut by a size limit (a
 //! `sizelimit`/`olcSizeLimit` without `size.prtotal` stops them, and the import fails).
 
-use connector_actors::directory::codes::{rc, LdapFailure};
-use connector_actors::directory::entry::RawEntry;
-use connector_actors::directory::import::deleted_objects_container;
 use connector_actors::directory::{DirectoryKind, DirectorySettings};
+use connector_actors::ldap::codes::{rc, LdapFailure};
+use connector_actors::ldap::entry::RawEntry;
+use connector_actors::ldap::import::deleted_objects_container;
 use ldap3::controls::{Control, ControlType, PagedResults};
 use ldap3::{Ldap, Scope};
 

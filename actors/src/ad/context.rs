@@ -16,11 +16,11 @@ use super::protected::Protected;
 use super::schema::Schema;
 use super::target::Target;
 use crate::audit::{AppendAudit, AuditEntry, Change};
-use crate::directory::codes::LdapFailure;
-use crate::directory::entry::RawEntry;
 use crate::directory::Lease;
 use crate::dispatcher::PointOfNoReturn;
 use crate::errors::{ErrorCode, JobError, Reply};
+use crate::ldap::codes::LdapFailure;
+use crate::ldap::entry::RawEntry;
 use crate::queue::{QueueActor, ReadStep, RecordStep};
 use crate::time::{now_ms, rfc3339};
 
@@ -137,7 +137,7 @@ impl AdContext {
         let id = found
             .first()
             .and_then(|e| e.first("invocationId"))
-            .and_then(crate::directory::record::guid_string)
+            .and_then(crate::ldap::record::guid_string)
             .ok_or_else(|| JobError::internal(format!("{ds_service_name} has no readable invocationId")))?;
         if let Ok(mut m) = self.knowledge.invocation_ids.lock() {
             m.insert(ds_service_name.to_owned(), id.clone());

@@ -18,10 +18,10 @@ use ldap3::{Ldap, Scope};
 use super::context::AdContext;
 use super::sid::Sid;
 use super::target::Target;
-use crate::directory::dn::Dn;
-use crate::directory::entry::RawEntry;
-use crate::directory::escape::{filter_bytes, filter_value};
 use crate::errors::{ErrorCode, JobError};
+use crate::ldap::dn::Dn;
+use crate::ldap::entry::RawEntry;
+use crate::ldap::escape::{filter_bytes, filter_value};
 
 /// Principals of the account domain protected by RID; `false`: guarded only (the portal
 /// may not change it or its membership, but its members are not protected for being in

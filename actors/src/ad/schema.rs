@@ -14,9 +14,9 @@ use std::time::Duration;
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::{Ldap, Scope};
 
-use crate::directory::codes::LdapFailure;
-use crate::directory::dn::Dn;
-use crate::directory::entry::RawEntry;
+use crate::ldap::codes::LdapFailure;
+use crate::ldap::dn::Dn;
+use crate::ldap::entry::RawEntry;
 
 /// Entries a page: below the MaxPageSize policy of a DC, 1000 by default
 /// ([MS-ADTS] 3.1.1.3.4.6 "LDAP Policies").

@@ -4,10 +4,10 @@
 use ldap3::Scope;
 
 use super::context::AdContext;
-use crate::directory::entry::RawEntry;
-use crate::directory::escape::{filter_bytes, filter_value, user_filter};
-use crate::directory::record::{guid_bytes, guid_string};
 use crate::errors::{ErrorCode, JobError};
+use crate::ldap::entry::RawEntry;
+use crate::ldap::escape::{filter_bytes, filter_value, user_filter};
+use crate::ldap::record::{guid_bytes, guid_string};
 use crate::protocol::payload::ObjectRef;
 
 /// Attributes read about every target: enough for policy checks and idempotent writes.

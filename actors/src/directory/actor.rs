@@ -8,12 +8,12 @@ use ldap3::Ldap;
 use rustls::ClientConfig;
 use tokio::sync::watch;
 
-use super::codes::LdapFailure;
 use super::connect::{open, open_bound, Endpoint};
 use super::messages::{BindConnection, Checkout, CheckoutWrites, ReturnUserConnection, TakeUserConnection};
 use super::pool::{InUse, Pool};
 use super::settings::DirectorySettings;
 use crate::errors::JobError;
+use crate::ldap::codes::LdapFailure;
 use crate::protocol::wire::DirectoryReport;
 use crate::status::{ComponentPublisher, ComponentState};
 use connections::Opening;

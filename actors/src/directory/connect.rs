@@ -10,8 +10,8 @@ use std::time::Duration;
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, StdStream};
 use rustls::ClientConfig;
 
-use super::codes::{rc, LdapFailure};
 use super::settings::PlainUrlSecurity;
+use crate::ldap::codes::{rc, LdapFailure};
 
 pub struct Endpoint<'a> {
     pub url: &'a url::Url,

@@ -26,9 +26,9 @@ use crate::ad::policy::{parse_dn, within_scope};
 use crate::ad::target::{resolve, Kind, Target};
 use crate::ad::uac::{ACCOUNTDISABLE, NORMAL_ACCOUNT};
 use crate::audit::Change;
-use crate::directory::codes::rc;
-use crate::directory::escape::filter_value;
 use crate::errors::{ErrorCode, JobError};
+use crate::ldap::codes::rc;
+use crate::ldap::escape::filter_value;
 use crate::protocol::payload::{CreateUser, ObjectRef};
 
 type Attrs = Vec<(Vec<u8>, HashSet<Vec<u8>>)>;

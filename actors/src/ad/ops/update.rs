@@ -15,8 +15,8 @@ use crate::ad::context::{texts, AdContext, Write};
 use crate::ad::schema::AttributeDef;
 use crate::ad::target::{resolve, Kind};
 use crate::audit::Change;
-use crate::directory::entry::RawEntry;
 use crate::errors::JobError;
+use crate::ldap::entry::RawEntry;
 use crate::protocol::payload::UpdateUser;
 
 #[derive(Clone, Copy, PartialEq, Eq)]

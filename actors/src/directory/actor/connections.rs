@@ -6,10 +6,10 @@ use futures_util::future::{BoxFuture, FutureExt, Shared};
 use ldap3::Ldap;
 
 use super::{DirectoryActor, Lease, HEALTH_EVERY};
-use crate::directory::codes::LdapFailure;
 use crate::directory::connect::{open_bound, Endpoint};
 use crate::directory::pool::InUse;
 use crate::errors::{ErrorCode, JobError};
+use crate::ldap::codes::LdapFailure;
 
 /// A connect-and-bind that several checkouts may wait for.
 pub(super) type Opening = Shared<BoxFuture<'static, Result<(usize, Ldap), LdapFailure>>>;

@@ -26,13 +26,13 @@ use super::plan::Delta;
 use super::ranges::complete_ranges;
 use super::scope::{dn_key, member_key, Key};
 use super::stream::{Run, DOMAIN_SCOPE_OID};
-use crate::directory::codes::LdapFailure;
-use crate::directory::dn::Dn;
-use crate::directory::entry::ranged;
-use crate::directory::escape::{filter_bytes, filter_value};
-use crate::directory::paged::{Paged, Query};
 use crate::directory::DirectoryKind;
 use crate::errors::JobError;
+use crate::ldap::codes::LdapFailure;
+use crate::ldap::dn::Dn;
+use crate::ldap::entry::ranged;
+use crate::ldap::escape::{filter_bytes, filter_value};
+use crate::ldap::paged::{Paged, Query};
 
 /// GUIDs asked for in one re-read search.
 const PER_SEARCH: usize = 50;
@@ -108,7 +108,7 @@ pub async fn phase(run: &mut Run<'_>, delta: &Delta) -> Result<(), JobError> {
         let mut entries = Vec::new();
         Paged::collect(&mut ldap, q, |e| entries.push(e)).await.map_err(failed("changed members search"))?;
         for mut entry in entries {
-            let key = crate::directory::record::entry_guid(kind, &entry).unwrap_or_else(|| entry.dn.clone());
+            let key = crate::ldap::record::entry_guid(kind, &entry).unwrap_or_else(|| entry.dn.clone());
             if stored.contains(&key) {
                 continue;
             }

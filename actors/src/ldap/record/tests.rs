@@ -1,5 +1,5 @@
 use super::*;
-use crate::directory::withheld::Withholding;
+use crate::ldap::withheld::Withholding;
 
 fn entry(attrs: Vec<(&str, Vec<&[u8]>)>) -> RawEntry {
     RawEntry {

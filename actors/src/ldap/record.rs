@@ -12,9 +12,9 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 
 use super::entry::{Merged, RawEntry};
-use super::settings::DirectoryKind;
 use super::withheld::Withholding;
 use crate::ad::uac::ACCOUNTDISABLE;
+use crate::directory::DirectoryKind;
 
 /// Attributes whose values are binary even when they happen to be valid UTF-8.
 const BINARY: [&str; 8] = [

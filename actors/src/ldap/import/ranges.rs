@@ -6,9 +6,9 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use ldap3::{Ldap, Scope};
 
-use crate::directory::codes::LdapFailure;
-use crate::directory::entry::{ranged, RawEntry};
 use crate::errors::JobError;
+use crate::ldap::codes::LdapFailure;
+use crate::ldap::entry::{ranged, RawEntry};
 
 /// Follows AD ranged values (`member;range=0-1499`) to the end and merges them.
 pub fn complete_ranges<'a>(

@@ -16,11 +16,11 @@ use ldap3::Scope;
 use super::plan::Delta;
 use super::scope::member_key;
 use super::stream::{Run, DOMAIN_SCOPE_OID};
-use crate::directory::dn::Dn;
-use crate::directory::paged::{Paged, Query};
-use crate::directory::record::entry_guid;
 use crate::directory::DirectoryKind;
 use crate::errors::JobError;
+use crate::ldap::dn::Dn;
+use crate::ldap::paged::{Paged, Query};
+use crate::ldap::record::entry_guid;
 
 pub async fn phase(run: &mut Run<'_>, delta: &Delta) -> Result<(), JobError> {
     let kind = run.kind();

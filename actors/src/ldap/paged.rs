@@ -9,8 +9,8 @@ use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::controls::RawControl;
 use ldap3::{Ldap, Scope, SearchStream};
 
-use crate::directory::codes::{rc, LdapFailure};
-use crate::directory::entry::RawEntry;
+use crate::ldap::codes::{rc, LdapFailure};
+use crate::ldap::entry::RawEntry;
 
 /// The largest page any search asks for: AD's default MaxPageSize.
 pub const MAX_PAGE: i32 = 1000;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use ldap3::{Ldap, Scope};
 
 use super::RawEntry;
-use crate::directory::codes::LdapFailure;
+use crate::ldap::codes::LdapFailure;
 
 /// The range option of an attribute description: `member;range=0-1499` is
 /// `{ base: "member", low: 0, high: Some(1499) }`; `high` is `None` for `*` (the last part).

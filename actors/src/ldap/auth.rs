@@ -9,16 +9,16 @@ use serde_json::{json, Map, Value};
 
 use actix::Addr;
 
-use super::actor::Lease;
 use super::codes::{
     ad_data_code, ad_login_reason, ppolicy_error, ppolicy_login_reason, rc, LdapFailure, LoginReason, PPOLICY_OID,
 };
-use super::connect::open;
 use super::entry::RawEntry;
 use super::escape::{user_filter, MAX_USERNAME_BYTES};
 use super::record::entry_guid;
-use super::settings::DirectoryKind;
-use super::{BindConnection, DirectoryActor, ReturnUserConnection, TakeUserConnection};
+use crate::directory::connect::open;
+use crate::directory::{
+    BindConnection, DirectoryActor, DirectoryKind, Lease, ReturnUserConnection, TakeUserConnection,
+};
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::Authenticate;
 

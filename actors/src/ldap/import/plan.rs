@@ -11,11 +11,11 @@ use super::deleted::{self, SHOW_DELETED_OID};
 use super::position::{ad_position, delta_time, delta_usn};
 use super::scope::{scope_id, Memberships, ScopeStore};
 use super::{read_step, ImportJob};
-use crate::directory::dn::Dn;
-use crate::directory::entry::RawEntry;
-use crate::directory::withheld::{filter_attributes, Withholding};
 use crate::directory::{DirectoryKind, Lease};
 use crate::errors::{ErrorCode, JobError, Reply};
+use crate::ldap::dn::Dn;
+use crate::ldap::entry::RawEntry;
+use crate::ldap::withheld::{filter_attributes, Withholding};
 use crate::protocol::payload::Import;
 use crate::protocol::payload::ImportObject;
 use crate::queue::RecordStep;
@@ -258,7 +258,7 @@ async fn groups_changed(ldap: &Ldap, timeout: std::time::Duration, d: &Delta) ->
         .with_timeout(timeout)
         .search(&d.naming_context, Scope::Subtree, &filter, vec!["1.1"])
         .await
-        .map_err(|e| crate::directory::codes::LdapFailure::from_ldap(e).to_job_error("searching changed groups"))?;
+        .map_err(|e| crate::ldap::codes::LdapFailure::from_ldap(e).to_job_error("searching changed groups"))?;
     Ok(res.0.iter().any(|e| !e.is_ref()))
 }
 

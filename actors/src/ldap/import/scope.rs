@@ -36,9 +36,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::directory::dn::Dn;
-use crate::directory::entry::RawEntry;
 use crate::directory::DirectoryKind;
+use crate::ldap::dn::Dn;
+use crate::ldap::entry::RawEntry;
 use crate::queue::record_digest;
 
 pub use sorted::ScopeFile;

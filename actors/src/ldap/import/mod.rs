@@ -37,17 +37,17 @@ mod stream;
 
 use std::time::Duration;
 
-use crate::directory::withheld::Withholding;
+use crate::ldap::withheld::Withholding;
 use actix::Addr;
 use serde_json::{json, Value};
 
-pub use crate::directory::paged::{Paged, Query};
+pub use crate::ldap::paged::{Paged, Query};
 pub use class::ObjectClass;
 pub use deleted::{cannot_see, container as deleted_objects_container, Container};
 pub use packer::MAX_RECORDS_PER_BATCH;
 use scope::ScopeStore;
 
-use super::{Checkout, DirectoryActor};
+use crate::directory::{Checkout, DirectoryActor};
 use crate::errors::{JobError, Reply};
 use crate::protocol::payload::Import;
 use crate::queue::{GetProgress, GetSpool, QueueActor, ReadStep};

@@ -11,10 +11,10 @@ use ldap3::{Ldap, Scope};
 
 use super::Withholding;
 use crate::ad::schema::AttributeDef;
-use crate::directory::codes::LdapFailure;
-use crate::directory::entry::RawEntry;
 use crate::directory::{DirectoryKind, Lease};
 use crate::errors::{JobError, Reply};
+use crate::ldap::codes::LdapFailure;
+use crate::ldap::entry::RawEntry;
 use crate::queue::{QueueActor, ReadStep, RecordStep};
 
 const STEP: &str = "import.withheld";

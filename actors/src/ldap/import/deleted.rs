@@ -27,12 +27,12 @@ use ldap3::controls::RawControl;
 use ldap3::{Ldap, Scope};
 
 use super::class::ObjectClass;
-use crate::directory::codes::LdapFailure;
-use crate::directory::dn::Dn;
-use crate::directory::entry::RawEntry;
-use crate::directory::paged::{MissingBase, Paged, Query};
 use crate::directory::DirectoryKind;
 use crate::errors::{ErrorCode, JobError};
+use crate::ldap::codes::LdapFailure;
+use crate::ldap::dn::Dn;
+use crate::ldap::entry::RawEntry;
+use crate::ldap::paged::{MissingBase, Paged, Query};
 
 pub const SHOW_DELETED_OID: &str = "1.2.840.113556.1.4.417";
 const DELETED_OBJECTS_WKGUID: &str = "18e2ea80684f11d2b9aa00c04f79f805";
@@ -126,7 +126,7 @@ pub async fn read(
     while let Some(e) = search.next().await? {
         let last_parent = e.first_text("lastKnownParent").and_then(|p| Dn::parse(p).ok());
         if is_of(class, &e) {
-            let guid = crate::directory::record::entry_guid(kind, &e);
+            let guid = crate::ldap::record::entry_guid(kind, &e);
             let key = super::scope::member_key(kind, &e);
             out.of_class.push(Tombstone { dn: e.dn, guid, key, last_parent });
         } else if let (Ok(dn), Some(parent)) = (Dn::parse(&e.dn), last_parent) {

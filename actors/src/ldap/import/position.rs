@@ -17,10 +17,10 @@ use std::time::{Duration, SystemTime};
 
 use ldap3::{Ldap, Scope};
 
-use crate::directory::codes::LdapFailure;
-use crate::directory::entry::RawEntry;
-use crate::directory::record::guid_string;
 use crate::errors::JobError;
+use crate::ldap::codes::LdapFailure;
+use crate::ldap::entry::RawEntry;
+use crate::ldap::record::guid_string;
 use crate::protocol::payload::{Import, ImportMode};
 
 /// What the rootDSE and the DC's NTDS settings say about an AD DC.
