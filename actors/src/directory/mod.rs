@@ -22,6 +22,7 @@
 
 mod actor;
 pub mod connect;
+mod lease;
 mod messages;
 mod pool;
 mod settings;
@@ -31,6 +32,7 @@ pub mod tls;
 /// `crate::ldap` itself.
 pub use crate::ldap::{auth, import};
 
-pub use actor::{DirectoryActor, Lease};
+pub use actor::DirectoryActor;
+pub use lease::Lease;
 pub use messages::{BindConnection, Checkout, CheckoutWrites, ReturnUserConnection, TakeUserConnection};
 pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy};
