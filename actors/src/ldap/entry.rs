@@ -2,17 +2,14 @@
 //! `SearchEntry::construct` panics on malformed input) and without guessing which values
 //! are text: every value stays bytes until the record builder decides. Ranged values
 //! ([MS-ADTS] 3.1.1.3.1.3.3) are followed and merged by [`RawEntry::complete_ranges`]
-//! and [`RawEntry::merged`] (see `range.rs`).
+//! (in `search.rs`) and [`RawEntry::merged`] (see `range.rs`).
 
-use ldap3::{Ldap, ResultEntry, Scope};
+use ldap3::ResultEntry;
 
-use super::codes::{rc, LdapFailure};
-use super::paged::{Paged, Query};
-
-/// The page size of [`RawEntry::search`] below base scope.
-const SEARCH_PAGE: i32 = 500;
+use super::codes::LdapFailure;
 
 mod range;
+pub(crate) use range::next_part;
 pub use range::{plain_name, range_of, ranged, Merged, Range};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,43 +40,6 @@ impl RawEntry {
             attributes.push((name, values));
         }
         Ok(RawEntry { dn, attributes })
-    }
-
-    /// Entries matching `filter` under `base`, read with `ldap` within `timeout`;
-    /// referrals dropped, a missing base (noSuchObject) is no entries.
-    pub async fn search(
-        mut ldap: Ldap,
-        timeout: std::time::Duration,
-        base: &str,
-        scope: Scope,
-        filter: &str,
-        attrs: &[&str],
-    ) -> Result<Vec<RawEntry>, LdapFailure> {
-        if scope != Scope::Base {
-            // Paged: a DC caps an unpaged search at MaxPageSize (sizeLimitExceeded past it).
-            let q = Query {
-                base,
-                scope,
-                filter,
-                attributes: attrs.iter().map(|a| (*a).to_owned()).collect(),
-                controls: Vec::new(),
-                page: SEARCH_PAGE,
-                timeout,
-            };
-            let mut out = Vec::new();
-            Paged::collect(&mut ldap, q, |e| out.push(e)).await?;
-            return Ok(out);
-        }
-        let res = ldap
-            .with_timeout(timeout)
-            .search(base, scope, filter, attrs.to_vec())
-            .await
-            .map_err(LdapFailure::from_ldap)?;
-        match res.1.rc {
-            rc::SUCCESS => res.0.into_iter().filter(|e| !e.is_ref()).map(RawEntry::parse).collect(),
-            rc::NO_SUCH_OBJECT => Ok(Vec::new()),
-            code => Err(LdapFailure::Result { rc: code, text: res.1.text }),
-        }
     }
 
     pub fn first(&self, name: &str) -> Option<&[u8]> {

@@ -5,7 +5,8 @@
 //! - Executors: [`auth`] (`ldap.authenticate`: user search, then a bind on a connection
 //!   that carries only user binds) and [`import`] (`ldap.import`: plan, paged stream,
 //!   delta phases, batches into the queue's spool).
-//! - Searches: [`paged`] (RFC 2696 paged search, entry by entry).
+//! - Searches: [`paged`] (RFC 2696 paged search, entry by entry), [`search`] (a few
+//!   entries, and the follow-up reads of ranged values).
 //! - Data: [`entry`] (a search result entry, ranged attributes merged), [`record`] (an
 //!   entry as the protocol's JSON record), [`withheld`] (secret attributes never
 //!   exported, and the journal of those withheld), [`dn`] (DNs parsed and compared as
@@ -23,4 +24,5 @@ pub mod escape;
 pub mod import;
 pub mod paged;
 pub mod record;
+pub mod search;
 pub mod withheld;

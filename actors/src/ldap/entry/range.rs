@@ -13,12 +13,7 @@
 //! the order of their low bound; a ranged part that starts inside a range already taken
 //! repeats it and is dropped.
 
-use std::time::Duration;
-
-use ldap3::{Ldap, Scope};
-
 use super::RawEntry;
-use crate::ldap::codes::LdapFailure;
 
 /// The range option of an attribute description: `member;range=0-1499` is
 /// `{ base: "member", low: 0, high: Some(1499) }`; `high` is `None` for `*` (the last part).
@@ -167,50 +162,12 @@ impl RawEntry {
             self.attributes = merged;
         }
     }
-
-    /// Reads the remaining values of every attribute that came as a part with a finite
-    /// end, one read of `name;range=<end+1>-*` per part, then merges them
-    /// ([`RawEntry::merge_ranges`]). Without ranged parts it reads nothing.
-    pub async fn complete_ranges(&mut self, ldap: &Ldap, timeout: Duration) -> Result<(), LdapFailure> {
-        let open: Vec<(String, u64)> = self
-            .attributes
-            .iter()
-            .filter_map(|(n, _)| range_of(n))
-            .filter_map(|r| r.high.map(|high| (r.base.to_owned(), high)))
-            .collect();
-        for (base, mut high) in open {
-            loop {
-                let want = format!("{base};range={}-*", high.saturating_add(1));
-                let found =
-                    RawEntry::search(ldap.clone(), timeout, &self.dn, Scope::Base, "(objectClass=*)", &[want.as_str()])
-                        .await?;
-                let part = found.into_iter().next().and_then(|e| next_part(e, &base, high));
-                let Some((name, values)) = part else {
-                    let dn = &self.dn;
-                    tracing::warn!(%dn, attribute = %base, after = high, "ranged values ended without a last part");
-                    break;
-                };
-                let next = range_of(&name).and_then(|r| r.high);
-                self.attributes.push((name, values));
-                match next {
-                    None => break,
-                    Some(end) if end > high => high = end,
-                    Some(_) => {
-                        tracing::warn!(dn = %self.dn, attribute = %base, after = high, "ranged values did not advance");
-                        break;
-                    }
-                }
-            }
-        }
-        self.merge_ranges();
-        Ok(())
-    }
 }
 
 /// The part of `base` that continues after `high` in a follow-up answer: one that starts
 /// right after it, the fullest if the DC sent more than one (it has been seen to send
 /// `member;range=4500-5999` next to `member;range=4500-*`).
-fn next_part(entry: RawEntry, base: &str, high: u64) -> Option<(String, Vec<Vec<u8>>)> {
+pub(crate) fn next_part(entry: RawEntry, base: &str, high: u64) -> Option<(String, Vec<Vec<u8>>)> {
     entry
         .attributes
         .into_iter()
