@@ -14,8 +14,8 @@ use ldap3::controls::RawControl;
 use ldap3::Scope;
 
 use super::plan::Delta;
+use super::run::{Run, DOMAIN_SCOPE_OID};
 use super::scope::member_key;
-use super::stream::{Run, DOMAIN_SCOPE_OID};
 use crate::directory::DirectoryKind;
 use crate::errors::JobError;
 use crate::ldap::dn::Dn;

@@ -24,8 +24,8 @@ use ldap3::Scope;
 
 use super::plan::Delta;
 use super::ranges::complete_ranges;
+use super::run::{Run, DOMAIN_SCOPE_OID};
 use super::scope::{dn_key, member_key, Key};
-use super::stream::{Run, DOMAIN_SCOPE_OID};
 use crate::directory::DirectoryKind;
 use crate::errors::JobError;
 use crate::ldap::codes::LdapFailure;

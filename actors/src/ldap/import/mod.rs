@@ -22,7 +22,7 @@
 //!   conservative when this host does not have that (they send more, never less).
 //!   The result's `deleted` counts every `"deleted": true` record, of either reason.
 //! - Hooks: the attributes asked for are chosen in `plan::attributes`, each record's
-//!   JSON is made in `stream::Run::push_entry`, the result in [`result`].
+//!   JSON is made in `run::Run::push_entry`, the result in [`result`].
 
 mod class;
 mod deleted;
@@ -32,6 +32,7 @@ mod packer;
 mod plan;
 mod position;
 mod ranges;
+mod run;
 pub mod scope;
 mod stream;
 

@@ -5,96 +5,21 @@ use ldap3::controls::RawControl;
 use ldap3::Scope;
 use serde_json::Value;
 
-use super::packer::{BatchEnd, Packer, Seen, Told};
+use super::packer::{BatchEnd, Packer, Seen};
 use super::plan::Plan;
 use super::position::{timestamp, watermark};
 use super::ranges::complete_ranges;
-use super::scope::{records_of, Memberships, ScopeFile, ScopeStore};
+use super::run::{Run, DOMAIN_SCOPE_OID};
+use super::scope::{Memberships, ScopeStore};
 use super::{deleted, departures, membership, qerr, ImportJob};
 use crate::directory::{DirectoryKind, Lease};
 use crate::errors::{ErrorCode, JobError, Reply};
 use crate::ldap::codes::{rc, LdapFailure};
 use crate::ldap::dn::Dn;
-use crate::ldap::entry::{ranged, RawEntry};
+use crate::ldap::entry::ranged;
 use crate::ldap::paged::{MissingBase, Paged, Query};
-use crate::ldap::record::{entry_guid, to_json_with};
 use crate::ldap::withheld::Withholding;
 use crate::queue::{GetProgress, GetSpool, LoadSeen, RecordStep};
-
-pub const DOMAIN_SCOPE_OID: &str = "1.2.840.113556.1.4.1339";
-
-/// What every phase of one run shares.
-pub struct Run<'a> {
-    pub job: &'a ImportJob,
-    pub lease: &'a Lease,
-    pub plan: &'a Plan,
-    pub base: Dn,
-    pub page: i32,
-    /// Digests of the records stored by earlier runs of this import.
-    pub resumed: Seen,
-    pub packer: Packer,
-    /// Who was in scope at the delta's token, when this host kept it.
-    pub old_scope: Option<ScopeFile>,
-    /// The DNs of the groups deleted since the token (their members' `memberOf` changed).
-    pub deleted_groups: Vec<Dn>,
-    /// Which secret attributes this import withholds, and which it has withheld so far.
-    pub withholding: Withholding,
-}
-
-impl Run<'_> {
-    pub fn kind(&self) -> DirectoryKind {
-        self.lease.settings.kind
-    }
-
-    /// A record of an entry in scope: skipped when an earlier run stored it, else packed
-    /// with its scope records.
-    pub async fn push_entry(&mut self, mut entry: RawEntry) -> Result<(), JobError> {
-        let kind = self.kind();
-        let key = entry_guid(kind, &entry).unwrap_or_else(|| entry.dn.clone());
-        if self.resumed.contains(&key) {
-            return Ok(());
-        }
-        if self.packer.tracks_scope() {
-            let memberships = self.plan.scope.as_ref().map_or(Memberships::Untracked, |s| s.memberships);
-            records_of(kind, &entry, memberships, &mut self.packer.scope_records);
-        }
-        if !self.plan.strip.is_empty() {
-            entry.attributes.retain(|(n, _)| !self.plan.strip.iter().any(|s| s.eq_ignore_ascii_case(n)));
-        }
-        let text = to_json_with(kind, &entry, &mut self.withholding);
-        // A newly withheld name is journaled before the batch holding its record is stored.
-        self.withholding.save_if_grown(&self.job.queue, &self.job.job_id).await?;
-        self.packer.push(self.job, text, key, Told::Present).await
-    }
-
-    /// `{"dn", "guid", "deleted": true, "reason"}` of an entry that left the scope.
-    pub async fn push_gone(
-        &mut self,
-        dn: &str,
-        guid: Option<String>,
-        member: Option<[u8; 16]>,
-        reason: &str,
-    ) -> Result<(), JobError> {
-        let key = guid.clone().unwrap_or_else(|| dn.to_owned());
-        if self.resumed.contains(&key) {
-            return Ok(());
-        }
-        if let (Some(m), true) = (member, self.packer.tracks_scope()) {
-            self.packer.scope_records.extend_from_slice(&super::scope::LEFT);
-            self.packer.scope_records.extend_from_slice(&m);
-        }
-        let text = serde_json::json!({"dn": dn, "guid": guid, "deleted": true, "reason": reason}).to_string();
-        self.packer.push(self.job, text, key, Told::Gone).await
-    }
-
-    /// Stores everything packed so far and reads back the digests of every record this
-    /// import stored, for a phase that may meet an entry again.
-    pub async fn stored(&mut self) -> Result<Seen, JobError> {
-        self.packer.flush(self.job).await?;
-        let id = self.job.job_id.clone();
-        Ok(Seen(self.job.queue.send(LoadSeen { id }).await.or_internal("queue")?))
-    }
-}
 
 pub async fn stream(job: &ImportJob, lease: &Lease, plan: &Plan, store: &ScopeStore) -> Result<(), JobError> {
     let s = &lease.settings;
