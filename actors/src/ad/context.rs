@@ -12,7 +12,7 @@ use super::attributes::is_secret_attribute;
 use super::knowledge::Knowledge;
 use super::members::{AddMember, MemberWriter};
 use super::policy;
-use super::protected::Protected;
+use super::protected::{Protected, Reader};
 use super::schema::Schema;
 use super::target::Target;
 use crate::audit::{AppendAudit, AuditEntry, Change};
@@ -45,6 +45,11 @@ impl AdContext {
 
     pub fn timeout(&self) -> std::time::Duration {
         self.lease.settings.operation_timeout
+    }
+
+    /// The lease's connection and timeout, for the protected-group checks.
+    fn reader(&self) -> Reader {
+        Reader { ldap: self.ldap(), timeout: self.timeout() }
     }
 
     pub async fn step(&self, name: &str) -> Result<Option<Value>, JobError> {
@@ -112,14 +117,14 @@ impl AdContext {
     /// privileged or an effective member of a protected group (see [`Protected`]).
     pub async fn writable_account(&self, user: &Target) -> Result<(), JobError> {
         // Protection first: it is the refusal that tells the most.
-        self.protected().await?.check_account(self, user).await?;
+        self.protected().await?.check_account(&self.reader(), user).await?;
         policy::within_scope(&self.lease.settings.policy, &user.dn)
     }
 
     /// A change of this group's membership: refused outside `allowed_ous`, and when it is
     /// protected or nested into a protected group.
     pub async fn changeable_group(&self, group: &Target) -> Result<(), JobError> {
-        self.protected().await?.check_group(self, group).await?;
+        self.protected().await?.check_group(&self.reader(), group).await?;
         policy::within_scope(&self.lease.settings.policy, &group.dn)
     }
 
@@ -246,15 +251,5 @@ fn redacted(changes: Vec<Change>) -> Vec<Change> {
                 c
             }
         })
-        .collect()
-}
-
-/// Text values of an attribute, for before/after records.
-pub fn texts(entry: &RawEntry, name: &str) -> Vec<String> {
-    entry
-        .attributes
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .flat_map(|(_, v)| v.iter().map(|b| String::from_utf8_lossy(b).into_owned()))
         .collect()
 }
