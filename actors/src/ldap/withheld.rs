@@ -8,7 +8,7 @@
 //! - AD's password, hash, trust, LAPS, BitLocker and credential-roaming attributes
 //!   ([`is_secret_attribute`]: [MS-ADTS] 3.1.1.1.4 "Secret Attributes" and the rest);
 //! - every attribute of the `msLAPS-` family (Windows LAPS, whatever a newer schema adds);
-//! - the secrets of other schemas ([`OTHER_SECRETS`]: RFC 3112, RFC 2798, Samba, OpenLDAP
+//! - the secrets of other schemas (`OTHER_SECRETS`: RFC 3112, RFC 2798, Samba, OpenLDAP
 //!   ppolicy and cn=config, Kerberos back ends);
 //! - on AD, whatever the schema marks confidential (fCONFIDENTIAL, searchFlags 0x80,
 //!   [MS-ADTS] 2.2.9 and 3.1.1.4.3 "Confidential attributes"), passed in as

@@ -22,7 +22,7 @@
 //!   conservative when this host does not have that (they send more, never less).
 //!   The result's `deleted` counts every `"deleted": true` record, of either reason.
 //! - Hooks: the attributes asked for are chosen in `plan::attributes`, each record's
-//!   JSON is made in `run::Run::push_entry`, the result in [`result`].
+//!   JSON is made in `run::Run::push_entry`, the result in `result()` (below).
 
 mod class;
 mod deleted;
