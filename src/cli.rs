@@ -128,7 +128,9 @@ pub fn main() -> ExitCode {
     crate::logging::init();
     let code = match cli.command {
         Command::Run { config } => load(&config).map_or_else(|c| c, crate::lifecycle::run),
-        Command::Check { config, json } => crate::check::run(&config, json),
+        Command::Check { config, json } => {
+            crate::check::run(&config, if json { crate::check::Output::Json } else { crate::check::Output::Text })
+        }
         Command::Logs { config, action } => load(&config).map_or_else(|c| c, |s| crate::logs_cmd::run(&s, action)),
         Command::Audit { config, action } => load(&config).map_or_else(|c| c, |s| crate::audit_cmd::run(&s, action)),
         Command::Config { config, action: ConfigAction::Get { key } } => crate::config_cmd::get(&config, &key),

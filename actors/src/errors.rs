@@ -106,5 +106,10 @@ impl std::fmt::Display for JobError {
 
 impl std::error::Error for JobError {}
 
+pub mod reply;
+pub mod tls;
+pub use reply::Reply;
+pub use tls::TlsProblem;
+
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,68 @@
 //! The integration connector's working parts: the durable job queue, the server link,
-//! the dispatcher that runs jobs, and the typed errors they exchange.
+//! the dispatcher that runs jobs, the directories and the LDAP/AD work done on them, and
+//! the typed errors they exchange.
 //!
 //! This crate knows nothing of files other than its storage path, environment
 //! variables, signals, the CLI or HTTP serving: `src/` of the root package wires it.
 //! Handlers never panic on input: `unwrap`/`expect`/`panic!` are denied outside tests.
+//!
+//! # The actors
+//!
+//! | actor | folder | owns | receives |
+//! |---|---|---|---|
+//! | `Session` | [`link`] | registration, link state, commands seen | `TokenRejected`, `ConnectorDisabled`, `StartDraining`, `CommandDone` |
+//! | `Poller` | [`link`] | the long poll | `Poll` (its own tick), `StartDraining` |
+//! | `Courier` | [`link`] | the outbox drain loop | `OutboxChanged`, its 1 s tick |
+//! | `QueueActor` | [`queue`] | sled: jobs, outbox, step journal, spool | `AcceptJobs`, `MarkAcknowledged`, `DropJob`, `ListUnacknowledged`, `TakeRunnable`, `CompleteJob`, `CancelJob`, `CommitBatch`, `PeekOutbox`, `MarkDelivered`, `SplitBatch`, `ReadStep`, `RecordStep`, `GetProgress`, `LoadSeen`, `GetSpool`, `GetConnectorId`, `SetConnectorId` |
+//! | `Dispatcher` | [`dispatcher`] | the running jobs | `JobsArrived`, `CancelRunning`, `Drain`, `RunningCount`, `RunFinished` (its own), its 250 ms tick |
+//! | `DirectoryActor` (one per directory) | [`directory`] | the connection pool, the user-bind connections | `Checkout`, `CheckoutWrites`, `TakeUserConnection`, `ReturnUserConnection`, its 10 s health tick |
+//! | `MemberWriter` | [`ad`] (`members.rs`) | group adds in flight, per group | `AddMember` |
+//! | `AuditActor` | [`audit`] | `audit.jsonl` and its hash chain | `AppendAudit` |
+//! | `LogShipper` | [`logship`] | log commands in progress | `LogCommand` |
+//!
+//! Job work is not an actor: the executors ([`ldap::auth`], [`ldap::import`], [`ad`])
+//! are plain async code that the dispatcher runs in a task per job, holding a `Lease` of
+//! a directory connection. Every actor publishes its state into the
+//! [`status`] board (a `watch` channel), which the UI and the heartbeat read without
+//! asking a mailbox.
+//!
+//! # A job, from poll to portal
+//!
+//! Each arrow names the message (or HTTP call) that carries it.
+//!
+//! ```text
+//!  portal ──GET /jobs──▶ Poller ──AcceptJobs──▶ QueueActor   (stored and flushed)
+//!  portal ◀─POST /jobs/{id}/ack── Poller ──MarkAcknowledged / DropJob──▶ QueueActor
+//!                         Poller ──JobsArrived──▶ Dispatcher
+//!  Dispatcher ──TakeRunnable──▶ QueueActor   (answers the jobs it marked Running)
+//!  Dispatcher task ──Checkout / CheckoutWrites──▶ DirectoryActor   (answers a Lease)
+//!  task ──LDAP bind / search / modify (ldap3, on the Lease)──▶ directory server
+//!     ldap.authenticate: ──TakeUserConnection / ReturnUserConnection──▶ DirectoryActor
+//!     ldap.import:       ──ReadStep / RecordStep / GetProgress / LoadSeen / GetSpool──▶ QueueActor
+//!                        writes each batch into the spool, then ──CommitBatch──▶ QueueActor
+//!                          (the batch joins the outbox)
+//!     ad.*:              ──ReadStep / RecordStep (intent before write)──▶ QueueActor
+//!                        ──AddMember──▶ MemberWriter      ──AppendAudit──▶ AuditActor
+//!  task ends ──RunFinished──▶ Dispatcher ──CompleteJob (result into the outbox)──▶ QueueActor
+//!                            Dispatcher ──OutboxChanged──▶ Courier
+//!  Courier ──PeekOutbox──▶ QueueActor
+//!  Courier ──POST /jobs/{id}/records, POST /jobs/{id}/result──▶ portal
+//!  Courier ──MarkDelivered (2xx, 409) / SplitBatch (413)──▶ QueueActor
+//! ```
+//!
+//! # Beside the jobs
+//!
+//! ```text
+//!  Session ──POST /register, POST /heartbeat──▶ portal
+//!  Session ──GetConnectorId / SetConnectorId──▶ QueueActor
+//!  portal command cancel_job ─▶ Session ──CancelJob──▶ QueueActor, ──CancelRunning──▶ Dispatcher
+//!  portal command upload_logs / stream_logs ─▶ Session ──LogCommand──▶ LogShipper
+//!  LogShipper ──POST /log-requests/{id}/upload, POST /log-streams/{id}──▶ portal
+//!  LogShipper ──CommandDone──▶ Session
+//!  Poller, Courier ──TokenRejected (401) / ConnectorDisabled (403)──▶ Session
+//!  lifecycle (src/) ──StartDraining──▶ Poller, Session; ──Drain, RunningCount──▶ Dispatcher
+//! ```
+
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod ad;
@@ -11,6 +70,7 @@ pub mod audit;
 pub mod directory;
 pub mod dispatcher;
 pub mod errors;
+pub mod ldap;
 pub mod link;
 pub mod logship;
 pub mod metrics;

@@ -8,9 +8,11 @@ use std::time::Duration;
 use connector_actors::ad::attributes::{check_writable, AttributePolicy};
 use connector_actors::ad::protected::Protected;
 use connector_actors::ad::schema::Schema;
-use connector_actors::directory::codes::LdapFailure;
 use connector_actors::directory::connect::{bind, open, Endpoint};
-use connector_actors::directory::{escape, tls, DirectoryKind, DirectorySettings, PlainUrlSecurity};
+use connector_actors::directory::{tls, DirectoryKind, DirectorySettings, PlainUrlSecurity};
+use connector_actors::errors::TlsProblem;
+use connector_actors::ldap::codes::{rc, LdapFailure};
+use connector_actors::ldap::escape;
 use ldap3::{Scope, SearchOptions};
 
 use super::{Check, Report};
@@ -53,19 +55,16 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
         Ok(l) => l,
         Err(e) => {
             let text = e.to_string();
-            let lower = text.to_lowercase();
-            let fix = if lower.contains("notvalidforname") || lower.contains("not valid for name") {
-                format!(
+            let fix = match TlsProblem::classify(&text) {
+                Some(TlsProblem::HostName) => format!(
                     "use a host name in directories.{}.urls that the directory's certificate was issued for",
                     d.name
-                )
-            } else if lower.contains("unknownissuer") || lower.contains("certificate") {
-                format!(
+                ),
+                Some(TlsProblem::Untrusted) => format!(
                     "set directories.{}.ca_file to the PEM of the CA that signed the directory's certificate",
                     d.name
-                )
-            } else {
-                "check that the URL's port speaks LDAP (389, StartTLS) or LDAPS (636)".to_owned()
+                ),
+                None => "check that the URL's port speaks LDAP (389, StartTLS) or LDAPS (636)".to_owned(),
             };
             r.add(Check::fail(n("tls"), format!("{url}: {text}"), fix));
             for what in ["bind", "base_dn", "user_filter"] {
@@ -82,12 +81,12 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
     r.add(Check::ok(n("tls"), format!("{url}: {how}")));
     let timeout = d.operation_timeout;
     if let Err(e) = bind(&mut ldap, &d.bind_dn, d.bind_password.expose(), timeout).await {
-        let fix = if e.rc() == Some(49) {
+        let fix = if e.is_invalid_credentials() {
             format!("set directories.{0}.bind_password (or {1}) to the service account's current password, and check bind_dn", d.name, crate::config::bind_password_env(&d.name))
         } else {
             "check bind_dn and that the service account is allowed to bind".to_owned()
         };
-        let cause = if e.rc() == Some(49) {
+        let cause = if e.is_invalid_credentials() {
             format!("the directory refused {} (invalid credentials, LDAP 49): {e}", d.bind_dn)
         } else {
             format!("binding as {} failed: {e}", d.bind_dn)
@@ -100,10 +99,10 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
     }
     r.add(Check::ok(n("bind"), format!("bound as {}", d.bind_dn)));
     let base = ldap.with_timeout(timeout).search(&d.base_dn, Scope::Base, "(objectClass=*)", vec!["1.1"]).await;
-    let base_ok = matches!(&base, Ok(res) if res.1.rc == 0);
+    let base_ok = matches!(&base, Ok(res) if res.1.rc == rc::SUCCESS);
     match base.map_err(LdapFailure::from_ldap).map(|res| res.1) {
-        Ok(res) if res.rc == 0 => r.add(Check::ok(n("base_dn"), format!("{} exists", d.base_dn))),
-        Ok(res) if res.rc == 32 => r.add(Check::fail(
+        Ok(res) if res.rc == rc::SUCCESS => r.add(Check::ok(n("base_dn"), format!("{} exists", d.base_dn))),
+        Ok(res) if res.rc == rc::NO_SUCH_OBJECT => r.add(Check::fail(
             n("base_dn"),
             format!("{} does not exist (LDAP 32, noSuchObject)", d.base_dn),
             format!("set directories.{}.base_dn to an existing entry, e.g. the domain's DC=… root", d.name),
@@ -131,8 +130,8 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
         .search(&d.base_dn, Scope::Subtree, &filter, vec!["1.1"])
         .await;
     match search {
-        // 4: sizeLimitExceeded — the filter works.
-        Ok(res) if res.1.rc == 0 || res.1.rc == 4 => {
+        // sizeLimitExceeded: the filter works.
+        Ok(res) if rc::is_complete_or_size_limited(res.1.rc) => {
             r.add(Check::ok(n("user_filter"), format!("searching {filter} works")))
         }
         Ok(res) => r.add(Check::fail(

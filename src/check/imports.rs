@@ -3,10 +3,10 @@
 //! deletions); on other LDAP servers, paged searches not cut by a size limit (a
 //! `sizelimit`/`olcSizeLimit` without `size.prtotal` stops them, and the import fails).
 
-use connector_actors::directory::codes::LdapFailure;
-use connector_actors::directory::entry::RawEntry;
-use connector_actors::directory::import::deleted_objects_container;
 use connector_actors::directory::{DirectoryKind, DirectorySettings};
+use connector_actors::ldap::codes::{rc, LdapFailure};
+use connector_actors::ldap::entry::RawEntry;
+use connector_actors::ldap::import::deleted_objects_container;
 use ldap3::controls::{Control, ControlType, PagedResults};
 use ldap3::{Ldap, Scope};
 
@@ -57,7 +57,7 @@ async fn paged_size_limit(d: &DirectorySettings, ldap: &Ldap, r: &mut Report) {
     match outcome {
         Ok(true) => r.add(Check::ok(name, format!("a paged search read {read} entries without a limit"))),
         Ok(false) => r.add(Check::ok(name, format!("a paged search read all {read} entries under {}", d.base_dn))),
-        Err(LdapFailure::Result { rc: 4, .. }) => r.add(Check {
+        Err(LdapFailure::Result { rc: rc::SIZE_LIMIT_EXCEEDED, .. }) => r.add(Check {
             fix: Some(format!(
                 "in the database's cn=config entry add olcLimits: dn.exact=\"{}\" size=unlimited (or size.prtotal=unlimited to olcSizeLimit)",
                 d.bind_dn
@@ -92,7 +92,7 @@ async fn probe_paged(d: &DirectorySettings, ldap: &Ldap) -> (usize, Result<bool,
             Err(e) => return (read, Err(LdapFailure::from_ldap(e))),
         };
         read += entries.iter().filter(|e| !e.is_ref()).count();
-        if result.rc != 0 {
+        if result.rc != rc::SUCCESS {
             return (read, Err(LdapFailure::Result { rc: result.rc, text: result.text }));
         }
         cookie = result

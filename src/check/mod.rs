@@ -72,15 +72,24 @@ impl Check {
     }
 }
 
+/// How `check` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// One line a check, printed as it completes, then "n of m checks failed".
+    Text,
+    /// One JSON document at the end: `{"ok": bool, "checks": [Check, …]}` (`--json`).
+    Json,
+}
+
 /// The checks, printed as they complete (text) or at the end (JSON).
 pub struct Report {
-    json: bool,
+    output: Output,
     pub checks: Vec<Check>,
 }
 
 impl Report {
     pub fn add(&mut self, c: Check) {
-        if !self.json {
+        if self.output == Output::Text {
             println!("{}", c.line());
         }
         self.checks.push(c);
@@ -88,7 +97,7 @@ impl Report {
 
     fn finish(self, code_on_failure: u8) -> u8 {
         let ok = self.checks.iter().all(Check::passed);
-        if self.json {
+        if self.output == Output::Json {
             println!("{}", json!({"ok": ok, "checks": self.checks}));
         } else {
             let failed = self.checks.iter().filter(|c| !c.passed()).count();
@@ -102,8 +111,8 @@ impl Report {
     }
 }
 
-pub fn run(path: &Path, json: bool) -> u8 {
-    let mut r = Report { json, checks: Vec::new() };
+pub fn run(path: &Path, output: Output) -> u8 {
+    let mut r = Report { output, checks: Vec::new() };
     let settings = match config::load(path, &ProcessEnv) {
         Ok(s) => s,
         Err(errors) => {

@@ -28,11 +28,11 @@ pub async fn checks(s: &Settings, lock: Lock, r: &mut Report) {
     } else {
         let Some(addrs) = dns(&host, port, r).await else {
             r.add(Check::skip("server.tcp", "server.dns failed"));
-            skip_rest(r, url.scheme() == "https", "server.dns failed");
+            skip_rest(r, &url, "server.dns failed");
             return;
         };
         if !tcp(&addrs, s.link.connect_timeout, r).await {
-            skip_rest(r, url.scheme() == "https", "server.tcp failed");
+            skip_rest(r, &url, "server.tcp failed");
             return;
         }
     }
@@ -54,8 +54,9 @@ pub async fn checks(s: &Settings, lock: Lock, r: &mut Report) {
     register(s, &client, lock, r).await;
 }
 
-fn skip_rest(r: &mut Report, https: bool, why: &str) {
-    if https {
+/// Skips the checks after a failed DNS or TCP step (`server.tls` only for `https`).
+fn skip_rest(r: &mut Report, url: &url::Url, why: &str) {
+    if url.scheme() == "https" {
         r.add(Check::skip("server.tls", why));
     }
     r.add(Check::skip("server.token", why));

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::Settings;
+use crate::logging::LogFormat;
 
 /// Why a key cannot be printed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,7 +55,7 @@ pub fn get(s: &Settings, key: &str) -> Result<String, GetError> {
         "logging.dir" => s.logging.dir.display().to_string(),
         "logging.max_file_size_mb" => (s.logging.max_file_bytes >> 20).to_string(),
         "logging.retention" => duration(s.logging.retention),
-        "logging.json" => s.logging.json.to_string(),
+        "logging.json" => (s.logging.format == LogFormat::Json).to_string(),
         "ui.listen" => s.ui_listen.to_string(),
         "server.protocol" => url.as_ref().map(|u| u.scheme().to_owned()).unwrap_or_default(),
         "server.host" => url.as_ref().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default(),

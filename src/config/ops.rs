@@ -9,7 +9,7 @@ use connector_actors::secret::Secret;
 use super::raw::{RawLogging, RawUi};
 use super::secrets::{Presence, SecretKeys};
 use super::validate::Validator;
-use crate::logging::LogSettings;
+use crate::logging::{LogFormat, LogSettings};
 
 /// Environment variable that overrides `ui.admin_token`.
 pub const UI_TOKEN_ENV: &str = "IC_UI_ADMIN_TOKEN";
@@ -97,7 +97,7 @@ impl Validator<'_, '_> {
             }
         }
         if let Some(j) = &raw.json {
-            s.json = *j.get_ref();
+            s.format = LogFormat::from(*j.get_ref());
         }
         s
     }

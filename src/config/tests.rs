@@ -180,7 +180,7 @@ fn a_scope_policy_is_read_and_checked() {
     let s = parse(Path::new("/etc/ic.toml"), &ok, &no_env()).unwrap();
     let p = &s.directories[0].policy;
     assert_eq!(p.allowed_operations, vec!["ad.enable_user"]);
-    let staff = connector_actors::directory::dn::Dn::parse("ou=staff, dc=Example,dc=test").unwrap();
+    let staff = connector_actors::ldap::dn::Dn::parse("ou=staff, dc=Example,dc=test").unwrap();
     assert_eq!(p.allowed_ous, vec![staff]);
     // The built-in privileged groups are resolved by SID at run time, not listed here.
     assert!(p.protected_groups.is_empty());
@@ -197,7 +197,7 @@ fn policy_dns_and_durations_are_checked_when_read() {
     let ok = text.replace(", \"Staff OU\"", "").replace("\"soon\"", "\"1h\"");
     let s = parse(Path::new("/etc/ic.toml"), &ok, &no_env()).unwrap();
     let p = &s.directories[0].policy;
-    let team = connector_actors::directory::dn::Dn::parse("OU=Team \\#2,DC=example,DC=test").unwrap();
+    let team = connector_actors::ldap::dn::Dn::parse("OU=Team \\#2,DC=example,DC=test").unwrap();
     assert_eq!(p.allowed_ous, vec![team]);
     assert_eq!(p.protected_groups, vec!["R&D, Lab #1", "S-1-5-32-544"]);
     assert_eq!(p.writable_attributes.as_deref(), Some(&["description".to_owned()][..]));

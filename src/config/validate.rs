@@ -4,8 +4,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use connector_actors::directory::dn::Dn;
 use connector_actors::dispatcher::DispatcherSettings;
+use connector_actors::ldap::dn::Dn;
 use connector_actors::link::LinkSettings;
 use connector_actors::protocol::wire::{DirectorySummary, API_PATH};
 use connector_actors::queue::{LaneCaps, QueueSettings};

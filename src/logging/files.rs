@@ -14,14 +14,33 @@ use connector_actors::time::now_ms;
 
 const DAY_MS: u64 = 86_400_000;
 
+/// The format of the rolling log files (`logging.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Text lines, in `*.log` files (`logging.json = false`, the default).
+    Text,
+    /// JSON lines, in `*.jsonl` files (`logging.json = true`).
+    Json,
+}
+
+impl From<bool> for LogFormat {
+    /// The value of `logging.json`.
+    fn from(json: bool) -> LogFormat {
+        if json {
+            LogFormat::Json
+        } else {
+            LogFormat::Text
+        }
+    }
+}
+
 /// How the files are written, from `[logging]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogSettings {
     pub dir: PathBuf,
     pub max_file_bytes: u64,
     pub retention: Duration,
-    /// JSON lines instead of text.
-    pub json: bool,
+    pub format: LogFormat,
     /// The most uncompressed content one `upload_logs` bundle carries, bytes
     /// (`logging.upload_max_size_mb`, default 100 MiB).
     pub upload_max_bytes: u64,
@@ -33,16 +52,15 @@ impl LogSettings {
             dir: storage.join("logs"),
             max_file_bytes: 10 << 20,
             retention: Duration::from_secs(14 * 86_400),
-            json: false,
+            format: LogFormat::Text,
             upload_max_bytes: 100 << 20,
         }
     }
 
     pub fn extension(&self) -> &'static str {
-        if self.json {
-            "jsonl"
-        } else {
-            "log"
+        match self.format {
+            LogFormat::Json => "jsonl",
+            LogFormat::Text => "log",
         }
     }
 }

@@ -20,7 +20,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
-pub use files::{LogSettings, RollingFile};
+pub use files::{LogFormat, LogSettings, RollingFile};
 pub use redact::Secrets;
 pub use tap::Tap;
 
@@ -29,7 +29,7 @@ const TAP_CAPACITY: usize = 4096;
 
 struct Hub {
     secrets: Arc<Secrets>,
-    file: Arc<Mutex<Option<(RollingFile, bool)>>>,
+    file: Arc<Mutex<Option<(RollingFile, LogFormat)>>>,
     tap: Tap,
 }
 
@@ -51,8 +51,8 @@ fn hub() -> &'static Hub {
 #[derive(Clone, Copy, PartialEq)]
 enum Sink {
     Stderr,
-    /// The rolling file, when it is in this format (`true` = JSON).
-    File(bool),
+    /// The rolling file, when it is in this format.
+    File(LogFormat),
 }
 
 /// A `MakeWriter` whose writers buffer one event, then redact and write it on drop.
@@ -86,10 +86,10 @@ impl Drop for LineWriter {
             Sink::Stderr => {
                 let _ = std::io::stderr().lock().write_all(line.as_bytes());
             }
-            Sink::File(json) => {
+            Sink::File(format) => {
                 if let Ok(mut slot) = h.file.lock() {
-                    if let Some((file, mode)) = slot.as_mut() {
-                        if *mode == json {
+                    if let Some((file, written)) = slot.as_mut() {
+                        if *written == format {
                             file.write_line(line.as_bytes());
                         }
                     }
@@ -112,8 +112,8 @@ pub fn init() {
     let h = hub();
     let stderr =
         tracing_subscriber::fmt::layer().with_ansi(false).with_target(false).with_writer(Redacting(Sink::Stderr));
-    let text = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(Redacting(Sink::File(false)));
-    let json = tracing_subscriber::fmt::layer().json().with_writer(Redacting(Sink::File(true)));
+    let text = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(Redacting(Sink::File(LogFormat::Text)));
+    let json = tracing_subscriber::fmt::layer().json().with_writer(Redacting(Sink::File(LogFormat::Json)));
     let _ = tracing_subscriber::registry()
         .with(EnvFilter::new(filter))
         .with(stderr)
@@ -127,7 +127,7 @@ pub fn init() {
 pub fn attach_files(settings: &LogSettings) -> std::io::Result<()> {
     let file = RollingFile::open(settings.clone())?;
     if let Ok(mut slot) = hub().file.lock() {
-        *slot = Some((file, settings.json));
+        *slot = Some((file, settings.format));
     }
     Ok(())
 }
@@ -173,7 +173,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         init();
         add_secret("tok-3f9a8b7c");
-        let settings = LogSettings { json: true, ..LogSettings::defaults(dir.path()) };
+        let settings = LogSettings { format: LogFormat::Json, ..LogSettings::defaults(dir.path()) };
         attach_files(&settings).unwrap();
         let mut rx = tap().tx.subscribe();
         tracing::warn!(password = "hunter2-x", user = "alice", "sending tok-3f9a8b7c by mistake");

@@ -12,15 +12,15 @@ use super::attributes::is_secret_attribute;
 use super::knowledge::Knowledge;
 use super::members::{AddMember, MemberWriter};
 use super::policy;
-use super::protected::Protected;
+use super::protected::{Protected, Reader};
 use super::schema::Schema;
 use super::target::Target;
 use crate::audit::{AppendAudit, AuditEntry, Change};
-use crate::directory::codes::LdapFailure;
-use crate::directory::entry::RawEntry;
 use crate::directory::Lease;
 use crate::dispatcher::PointOfNoReturn;
-use crate::errors::{ErrorCode, JobError};
+use crate::errors::{ErrorCode, JobError, Reply};
+use crate::ldap::codes::LdapFailure;
+use crate::ldap::entry::RawEntry;
 use crate::queue::{QueueActor, ReadStep, RecordStep};
 use crate::time::{now_ms, rfc3339};
 
@@ -38,10 +38,6 @@ pub struct AdContext {
     pub knowledge: Arc<Knowledge>,
 }
 
-fn qerr(e: impl std::fmt::Display) -> JobError {
-    JobError::internal(format!("journal: {e}"))
-}
-
 impl AdContext {
     pub fn ldap(&self) -> Ldap {
         self.lease.ldap.clone()
@@ -51,15 +47,20 @@ impl AdContext {
         self.lease.settings.operation_timeout
     }
 
+    /// The lease's connection and timeout, for the protected-group checks.
+    fn reader(&self) -> Reader {
+        Reader { ldap: self.ldap(), timeout: self.timeout() }
+    }
+
     pub async fn step(&self, name: &str) -> Result<Option<Value>, JobError> {
         let msg = ReadStep { id: self.job_id.clone(), step: name.into() };
-        self.queue.send(msg).await.map_err(qerr)?.map_err(qerr)
+        self.queue.send(msg).await.or_internal("journal")
     }
 
     /// Journals a step; flushed before it returns (an intent precedes its write).
     pub async fn record(&self, name: &str, value: Value) -> Result<(), JobError> {
         let msg = RecordStep { id: self.job_id.clone(), step: name.into(), value };
-        self.queue.send(msg).await.map_err(qerr)?.map_err(qerr)
+        self.queue.send(msg).await.or_internal("journal")
     }
 
     /// Refuses the job unless the policy allows its operation.
@@ -116,14 +117,14 @@ impl AdContext {
     /// privileged or an effective member of a protected group (see [`Protected`]).
     pub async fn writable_account(&self, user: &Target) -> Result<(), JobError> {
         // Protection first: it is the refusal that tells the most.
-        self.protected().await?.check_account(self, user).await?;
+        self.protected().await?.check_account(&self.reader(), user).await?;
         policy::within_scope(&self.lease.settings.policy, &user.dn)
     }
 
     /// A change of this group's membership: refused outside `allowed_ous`, and when it is
     /// protected or nested into a protected group.
     pub async fn changeable_group(&self, group: &Target) -> Result<(), JobError> {
-        self.protected().await?.check_group(self, group).await?;
+        self.protected().await?.check_group(&self.reader(), group).await?;
         policy::within_scope(&self.lease.settings.policy, &group.dn)
     }
 
@@ -141,7 +142,7 @@ impl AdContext {
         let id = found
             .first()
             .and_then(|e| e.first("invocationId"))
-            .and_then(crate::directory::record::guid_string)
+            .and_then(crate::ldap::record::guid_string)
             .ok_or_else(|| JobError::internal(format!("{ds_service_name} has no readable invocationId")))?;
         if let Ok(mut m) = self.knowledge.invocation_ids.lock() {
             m.insert(ds_service_name.to_owned(), id.clone());
@@ -250,15 +251,5 @@ fn redacted(changes: Vec<Change>) -> Vec<Change> {
                 c
             }
         })
-        .collect()
-}
-
-/// Text values of an attribute, for before/after records.
-pub fn texts(entry: &RawEntry, name: &str) -> Vec<String> {
-    entry
-        .attributes
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .flat_map(|(_, v)| v.iter().map(|b| String::from_utf8_lossy(b).into_owned()))
         .collect()
 }

@@ -24,8 +24,8 @@ use actix::prelude::*;
 use ldap3::{Ldap, Mod};
 use tokio::sync::oneshot;
 
-use crate::directory::codes::LdapFailure;
-use crate::directory::dn::Dn;
+use crate::ldap::codes::LdapFailure;
+use crate::ldap::dn::Dn;
 
 type Reply = oneshot::Sender<Result<(), LdapFailure>>;
 

@@ -29,6 +29,7 @@ mod ops;
 pub mod password;
 pub mod policy;
 pub mod protected;
+mod resolve;
 mod run;
 pub mod schema;
 pub mod sid;

@@ -2,9 +2,9 @@
 //! compared as a [`Dn`] (RFC 4514, as AD compares names), never as a string: Samba
 //! answers `OU=Team \#2,…` for the `OU=Team #2,…` an administrator writes.
 
-use crate::directory::dn::Dn;
 use crate::directory::ScopePolicy;
 use crate::errors::{ErrorCode, JobError};
+use crate::ldap::dn::Dn;
 
 fn refuse(message: String) -> JobError {
     JobError::new(ErrorCode::ForbiddenByPolicy, message)

@@ -15,13 +15,12 @@ use std::time::Duration;
 
 use ldap3::{Ldap, Scope};
 
-use super::context::AdContext;
 use super::sid::Sid;
 use super::target::Target;
-use crate::directory::dn::Dn;
-use crate::directory::entry::RawEntry;
-use crate::directory::escape::{filter_bytes, filter_value};
 use crate::errors::{ErrorCode, JobError};
+use crate::ldap::dn::Dn;
+use crate::ldap::entry::RawEntry;
+use crate::ldap::escape::{filter_bytes, filter_value};
 
 /// Principals of the account domain protected by RID; `false`: guarded only (the portal
 /// may not change it or its membership, but its members are not protected for being in
@@ -191,8 +190,7 @@ impl Protected {
     /// protected principal itself) or an effective member of a protected group, read
     /// from its `tokenGroups` ([MS-ADTS] 3.1.1.4.5.19: every group in the user's token,
     /// transitive, with the primary group).
-    pub async fn check_account(&self, ad: &AdContext, user: &Target) -> Result<(), JobError> {
-        let ctx = &Reader { ldap: ad.ldap(), timeout: ad.timeout() };
+    pub async fn check_account(&self, ctx: &Reader, user: &Target) -> Result<(), JobError> {
         if user.number("adminCount") == Some(1) {
             return Err(refuse(format!("{} is a privileged account (adminCount=1)", user.dn)));
         }
@@ -231,8 +229,7 @@ impl Protected {
 
     /// A change of this group's membership (or to the group): refused when it is
     /// protected or nested, transitively, into a protected group.
-    pub async fn check_group(&self, ad: &AdContext, group: &Target) -> Result<(), JobError> {
-        let ctx = &Reader { ldap: ad.ldap(), timeout: ad.timeout() };
+    pub async fn check_group(&self, ctx: &Reader, group: &Target) -> Result<(), JobError> {
         if let Some(r) = group.sid().as_ref().and_then(|s| self.reason(s)) {
             return Err(refuse(format!(
                 "{} is a protected group ({}: {}): its membership cannot be changed by the portal",

@@ -14,9 +14,9 @@ use std::time::Duration;
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::{Ldap, Scope};
 
-use crate::directory::codes::LdapFailure;
-use crate::directory::dn::Dn;
-use crate::directory::entry::RawEntry;
+use crate::ldap::codes::LdapFailure;
+use crate::ldap::dn::Dn;
+use crate::ldap::entry::RawEntry;
 
 /// Entries a page: below the MaxPageSize policy of a DC, 1000 by default
 /// ([MS-ADTS] 3.1.1.3.4.6 "LDAP Policies").
@@ -266,9 +266,7 @@ impl Schema {
             .search("", Scope::Base, "(objectClass=*)", vec!["schemaNamingContext"])
             .await
             .map_err(LdapFailure::from_ldap)?;
-        if root.1.rc != 0 {
-            return Err(LdapFailure::Result { rc: root.1.rc, text: root.1.text });
-        }
+        LdapFailure::success(root.1)?;
         let mut nc = None;
         for raw in root.0.into_iter().filter(|e| !e.is_ref()) {
             nc = nc.or(RawEntry::parse(raw)?.first_text("schemaNamingContext").map(str::to_owned));
@@ -292,9 +290,7 @@ impl Schema {
             entries.push(RawEntry::parse(raw)?);
         }
         let done = search.finish().await;
-        if done.rc != 0 {
-            return Err(LdapFailure::Result { rc: done.rc, text: done.text });
-        }
+        LdapFailure::success(done)?;
         Ok(Schema::from_entries(entries))
     }
 

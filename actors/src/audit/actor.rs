@@ -7,15 +7,10 @@ use std::path::PathBuf;
 use actix::prelude::*;
 
 use super::chain::{append, AuditEntry, AuditError, FILE_NAME};
+use super::messages::AppendAudit;
 use super::tail::recover;
 use crate::status::{ComponentPublisher, ComponentState};
 use crate::time::now_ms;
-
-#[derive(Message)]
-#[rtype(result = "Result<(), AuditError>")]
-pub struct AppendAudit {
-    pub entry: AuditEntry,
-}
 
 pub struct AuditActor {
     path: PathBuf,

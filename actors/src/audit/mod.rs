@@ -19,8 +19,10 @@
 
 mod actor;
 mod chain;
+mod messages;
 mod tail;
 
-pub use actor::{AppendAudit, AuditActor};
+pub use actor::AuditActor;
 pub use chain::{append, verify, AuditEntry, AuditError, Change, Verified, FILE_NAME, GENESIS};
+pub use messages::AppendAudit;
 pub use tail::{recover, Recovered};

@@ -4,14 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use ldap3::Ldap;
 use rustls::ClientConfig;
 use tokio::sync::watch;
 
-use super::codes::LdapFailure;
-use super::connect::{open, open_bound, Endpoint};
+use super::connect::{open, Endpoint};
+use super::lease::Lease;
 use super::messages::{BindConnection, Checkout, CheckoutWrites, ReturnUserConnection, TakeUserConnection};
-use super::pool::{InUse, Pool};
+use super::pool::Pool;
 use super::settings::DirectorySettings;
 use crate::errors::JobError;
 use crate::protocol::wire::DirectoryReport;
@@ -24,35 +23,6 @@ const HEALTH_EVERY: Duration = Duration::from_secs(10);
 const SPARES: usize = 4;
 const SPARES_MAX: usize = 32;
 const SPARES_QUIET: Duration = Duration::from_secs(60);
-
-/// A connection lent to a job, and what the job needs to open user connections.
-pub struct Lease {
-    pub ldap: Ldap,
-    pub settings: Arc<DirectorySettings>,
-    pub tls: Arc<ClientConfig>,
-    pub url_index: usize,
-    pub _in_use: InUse,
-}
-
-impl Lease {
-    pub fn endpoint(&self) -> Endpoint<'_> {
-        let url =
-            self.settings.urls.get(self.url_index).or(self.settings.urls.first()).unwrap_or(&self.settings.urls[0]);
-        Endpoint {
-            url,
-            tls: self.tls.clone(),
-            plain: self.settings.plain_urls,
-            connect_timeout: self.settings.connect_timeout,
-        }
-    }
-
-    /// A connection of the job's own, bound as the service account: a long stream (an
-    /// import) on it never delays the pooled connections' logins and writes.
-    pub async fn dedicated(&self) -> Result<Ldap, LdapFailure> {
-        let s = &self.settings;
-        open_bound(&self.endpoint(), &s.bind_dn, s.bind_password.expose(), s.operation_timeout).await
-    }
-}
 
 pub struct DirectoryActor {
     settings: Arc<DirectorySettings>,

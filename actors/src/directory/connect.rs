@@ -10,8 +10,8 @@ use std::time::Duration;
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, StdStream};
 use rustls::ClientConfig;
 
-use super::codes::LdapFailure;
 use super::settings::PlainUrlSecurity;
+use crate::ldap::codes::{rc, LdapFailure};
 
 pub struct Endpoint<'a> {
     pub url: &'a url::Url,
@@ -82,5 +82,5 @@ pub async fn bind(ldap: &mut Ldap, dn: &str, password: &str, timeout: Duration) 
 /// dropped without a reset, or a hung server, does not.
 pub async fn answers(ldap: &mut Ldap, timeout: Duration) -> bool {
     let read = ldap.with_timeout(timeout).search("", ldap3::Scope::Base, "(objectClass=*)", vec!["1.1"]);
-    matches!(read.await, Ok(ldap3::SearchResult(_, ref r)) if r.rc == 0)
+    matches!(read.await, Ok(ldap3::SearchResult(_, ref r)) if r.rc == rc::SUCCESS)
 }

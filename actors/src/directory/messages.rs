@@ -2,7 +2,7 @@
 
 use actix::Message;
 
-use super::actor::Lease;
+use super::lease::Lease;
 use crate::errors::JobError;
 
 /// A service-account connection for one job's operations; reconnects (with failover

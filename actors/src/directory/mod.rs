@@ -1,5 +1,7 @@
-//! Directories: one actor per configured directory, owning its connection pool, and the
-//! plain logic of the LDAP jobs (`ldap.authenticate`, `ldap.import`) that use it.
+//! Directories: one actor per configured directory, owning its connection pool, with
+//! what it takes to open a connection ([`connect`], [`tls`]) and its settings. The LDAP
+//! work done on its connections (logins, imports, the entry and DN types) is in
+//! [`crate::ldap`].
 //!
 //! - **Owns** the service-account connections of its directory (bounded `pool_min`..
 //!   `pool_max`, each probed every 10 s with a root DSE read and dropped when it does not
@@ -19,21 +21,18 @@
 //! - **On shutdown**: nothing to save; connections close with the process.
 
 mod actor;
-pub mod auth;
-pub mod codes;
 pub mod connect;
-pub mod dn;
-pub mod entry;
-pub mod escape;
-pub mod import;
+mod lease;
 mod messages;
-pub mod paged;
 mod pool;
-pub mod record;
 mod settings;
 pub mod tls;
-pub mod withheld;
 
-pub use actor::{DirectoryActor, Lease};
+/// The executors the dispatcher runs, at their old path until `dispatcher/run.rs` names
+/// `crate::ldap` itself.
+pub use crate::ldap::{auth, import};
+
+pub use actor::DirectoryActor;
+pub use lease::Lease;
 pub use messages::{BindConnection, Checkout, CheckoutWrites, ReturnUserConnection, TakeUserConnection};
 pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy};

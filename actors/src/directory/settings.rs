@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::dn::Dn;
+use crate::ldap::dn::Dn;
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

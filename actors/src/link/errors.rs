@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use crate::errors::TlsProblem;
+
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum LinkError {
     #[error("the server rejected the request as malformed (400): {0}")]
@@ -140,13 +142,11 @@ pub fn classify_transport(e: &reqwest::Error) -> LinkError {
     let lower = chain.to_lowercase();
     if e.is_timeout() {
         LinkError::Timeout(chain)
-    } else if lower.contains("notvalidforname")
-        || lower.contains("not valid for name")
-        || lower.contains("certificate is not valid for")
-    {
-        LinkError::HostName(chain)
-    } else if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("invalid peer") {
-        LinkError::Certificate(chain)
+    } else if let Some(problem) = TlsProblem::classify(&chain) {
+        match problem {
+            TlsProblem::HostName => LinkError::HostName(chain),
+            TlsProblem::Untrusted => LinkError::Certificate(chain),
+        }
     } else if lower.contains("dns error")
         || lower.contains("failed to lookup")
         || lower.contains("name or service not known")

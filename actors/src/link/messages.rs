@@ -19,13 +19,6 @@ pub struct ConnectorDisabled {
 #[rtype(result = "()")]
 pub struct StartDraining;
 
-/// A log command for the log shipper (a later component); the session forwards it.
-#[derive(Message, Clone, Debug)]
-#[rtype(result = "()")]
-pub struct LogCommand {
-    pub command: crate::protocol::wire::Command,
-}
-
 /// Sent to the session by the log shipper when a command is finished.
 #[derive(Message)]
 #[rtype(result = "()")]

@@ -26,6 +26,7 @@ use super::messages::*;
 use super::settings::LinkSettings;
 use super::state::{Connection, LinkState};
 use crate::dispatcher::{CancelRunning, Dispatcher};
+use crate::logship::LogCommand;
 use crate::protocol::bounds;
 use crate::protocol::wire::{
     Command, HeartbeatRequest, HeartbeatResponse, RegisterRequest, RegisterResponse, PROTOCOL_VERSION,
@@ -38,6 +39,16 @@ const DISABLED_HEARTBEAT: Duration = Duration::from_secs(300);
 const MAX_REGISTER_BACKOFF: Duration = Duration::from_secs(300);
 /// Remembered handled command ids; older ones are forgotten.
 const COMMAND_MEMORY: usize = 1024;
+
+/// The session's two calls to the portal: which one runs next, or which one failed (and
+/// is tried again, unless the failure asks for a new registration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    /// `POST /register` (PROTOCOL.md §2.1).
+    Register,
+    /// `POST /heartbeat` (PROTOCOL.md §2.2).
+    Heartbeat,
+}
 
 pub struct Session {
     settings: LinkSettings,
@@ -106,16 +117,15 @@ impl Session {
         });
     }
 
-    fn schedule(&mut self, ctx: &mut Context<Self>, after: Duration, register: bool) {
+    fn schedule(&mut self, ctx: &mut Context<Self>, after: Duration, call: Call) {
         if let Some(h) = self.pending.take() {
             ctx.cancel_future(h);
         }
         self.pending = Some(ctx.run_later(after, move |act, ctx| {
             act.pending = None;
-            if register {
-                act.register(ctx);
-            } else {
-                act.heartbeat(ctx);
+            match call {
+                Call::Register => act.register(ctx),
+                Call::Heartbeat => act.heartbeat(ctx),
             }
         }));
     }
@@ -178,26 +188,26 @@ impl Session {
                     act.status.set(ComponentState::Running, None);
                     act.heartbeat(ctx);
                 }
-                Err(e) => act.failed(ctx, e, true),
+                Err(e) => act.failed(ctx, e, Call::Register),
             })
             .spawn(ctx);
     }
 
-    fn failed(&mut self, ctx: &mut Context<Self>, e: LinkError, registering: bool) {
+    fn failed(&mut self, ctx: &mut Context<Self>, e: LinkError, failed: Call) {
         self.failures = self.failures.saturating_add(1);
         match e.recovery() {
             Recovery::Reauthenticate => {
                 self.publish(Connection::Unauthorized, Some(e.to_string()));
                 let wait = backoff(self.failures, MAX_REGISTER_BACKOFF).max(Duration::from_millis(500));
-                self.schedule(ctx, wait, true);
+                self.schedule(ctx, wait, Call::Register);
             }
             Recovery::Disabled => {
                 self.publish(Connection::Disabled, Some(e.to_string()));
-                self.schedule(ctx, DISABLED_HEARTBEAT, registering);
+                self.schedule(ctx, DISABLED_HEARTBEAT, failed);
             }
             Recovery::Transient | Recovery::GiveUp => {
                 self.publish(Connection::Unreachable, Some(e.to_string()));
-                self.schedule(ctx, wait_before_retry(&e, self.failures), registering);
+                self.schedule(ctx, wait_before_retry(&e, self.failures), failed);
             }
         }
     }
@@ -253,10 +263,10 @@ impl Session {
                 for raw in now {
                     act.command(raw);
                 }
-                act.schedule(ctx, interval, false);
+                act.schedule(ctx, interval, Call::Heartbeat);
             }
-            Err(LinkError::Unauthorized) => act.failed(ctx, LinkError::Unauthorized, true),
-            Err(e) => act.failed(ctx, e, false),
+            Err(LinkError::Unauthorized) => act.failed(ctx, LinkError::Unauthorized, Call::Register),
+            Err(e) => act.failed(ctx, e, Call::Heartbeat),
         })
         .spawn(ctx);
     }
@@ -340,7 +350,7 @@ impl Handler<TokenRejected> for Session {
     type Result = ();
     fn handle(&mut self, _: TokenRejected, ctx: &mut Context<Self>) {
         if self.state.borrow().connection == Connection::Online {
-            self.failed(ctx, LinkError::Unauthorized, true);
+            self.failed(ctx, LinkError::Unauthorized, Call::Register);
         }
     }
 }
@@ -349,7 +359,7 @@ impl Handler<ConnectorDisabled> for Session {
     type Result = ();
     fn handle(&mut self, msg: ConnectorDisabled, ctx: &mut Context<Self>) {
         if self.state.borrow().connection == Connection::Online {
-            self.failed(ctx, LinkError::Disabled(msg.detail), false);
+            self.failed(ctx, LinkError::Disabled(msg.detail), Call::Heartbeat);
         }
     }
 }

@@ -10,10 +10,11 @@ use tokio::sync::{broadcast, watch};
 
 use super::bundle::BundleInfo;
 use super::line::LogLine;
+use super::messages::{CommandDone, LogCommand};
 use super::settings::LogShipSettings;
 use super::stream;
 use super::upload::{remove_stale_bundles, upload, UploadAsk};
-use crate::link::{CommandDone, LinkState, LogCommand, PortalClient, RequestBody};
+use crate::link::{LinkState, PortalClient, RequestBody};
 use crate::protocol::wire::Command;
 use crate::status::{ComponentPublisher, ComponentState};
 

@@ -1,5 +1,14 @@
-//! The shipper's messages live beside the session that sends them (`link::messages`):
-//! [`LogCommand`] comes in (an `upload_logs` or `stream_logs` command from a heartbeat
-//! answer), [`CommandDone`] goes back when the command is finished.
+//! The shipper's messages: [`LogCommand`] comes in from the session (an `upload_logs` or
+//! `stream_logs` command of a heartbeat answer); [`CommandDone`], the session's own
+//! message, goes back when the command is finished.
 
-pub use crate::link::{CommandDone, LogCommand};
+use actix::Message;
+
+pub use crate::link::CommandDone;
+
+/// From the session: a log command to carry out (PROTOCOL.md §2.7).
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub struct LogCommand {
+    pub command: crate::protocol::wire::Command,
+}

@@ -3,7 +3,7 @@
 //! - **Owns** the log commands in progress (by command id) and nothing durable: the log
 //!   files belong to the process's logging (`src/logging/`), which writes them under the
 //!   storage path; this actor only reads them.
-//! - **Receives** [`LogCommand`](crate::link::LogCommand) from the session.
+//! - **Receives** [`LogCommand`] from the session.
 //! - **Sends** the ZIP (`POST /log-requests/{id}/upload`, [`bundle`]) and batches of log
 //!   lines (`POST /log-streams/{id}`, [`stream`], at most one request per second), then
 //!   [`CommandDone`](crate::link::CommandDone) to the session.
@@ -29,5 +29,6 @@ mod upload;
 
 pub use actor::LogShipper;
 pub use line::{level_rank, LogLine};
+pub use messages::LogCommand;
 pub use settings::LogShipSettings;
 pub use upload::{upload, UploadAsk};

@@ -367,7 +367,7 @@ impl JobKind {
 /// ordering key; `None` when the parent does not parse (the job then fails on its own).
 fn create_target(p: &CreateUser) -> Option<String> {
     let cn = p.cn.as_deref().or(p.display_name.as_deref()).unwrap_or(&p.sam_account_name);
-    let parent = crate::directory::dn::Dn::parse(&p.parent_dn).ok()?;
+    let parent = crate::ldap::dn::Dn::parse(&p.parent_dn).ok()?;
     Some(parent.child("CN", cn).to_string().to_lowercase())
 }
 

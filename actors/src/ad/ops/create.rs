@@ -23,12 +23,13 @@ use crate::ad::attributes::{check_writable, AttributePolicy};
 use crate::ad::context::{AdContext, Write};
 use crate::ad::password::{unguessable, unicode_pwd};
 use crate::ad::policy::{parse_dn, within_scope};
-use crate::ad::target::{resolve, Kind, Target};
+use crate::ad::resolve::resolve;
+use crate::ad::target::{Kind, Target};
 use crate::ad::uac::{ACCOUNTDISABLE, NORMAL_ACCOUNT};
 use crate::audit::Change;
-use crate::directory::codes::rc;
-use crate::directory::escape::filter_value;
 use crate::errors::{ErrorCode, JobError};
+use crate::ldap::codes::rc;
+use crate::ldap::escape::filter_value;
 use crate::protocol::payload::{CreateUser, ObjectRef};
 
 type Attrs = Vec<(Vec<u8>, HashSet<Vec<u8>>)>;

@@ -4,9 +4,10 @@
 use serde_json::{json, Value};
 
 use crate::ad::context::{AdContext, Write};
-use crate::ad::target::{resolve, Kind};
-use crate::directory::codes::rc;
+use crate::ad::resolve::resolve;
+use crate::ad::target::Kind;
 use crate::errors::{ErrorCode, JobError};
+use crate::ldap::codes::rc;
 use crate::protocol::payload::UserTarget;
 
 pub async fn delete(ctx: &AdContext, p: &UserTarget) -> Result<Value, JobError> {

@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 
 use super::replace;
 use crate::ad::context::{AdContext, Write};
-use crate::ad::target::{resolve, Kind};
+use crate::ad::resolve::resolve;
+use crate::ad::target::Kind;
 use crate::ad::uac::{ACCOUNTDISABLE, PASSWD_NOTREQD};
 use crate::audit::Change;
 use crate::errors::{ErrorCode, JobError};

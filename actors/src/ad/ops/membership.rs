@@ -9,10 +9,11 @@ use serde_json::{json, Value};
 
 use crate::ad::context::{AdContext, Write};
 use crate::ad::policy::same_dn;
-use crate::ad::target::{resolve, Kind};
+use crate::ad::resolve::resolve;
+use crate::ad::target::Kind;
 use crate::audit::Change;
-use crate::directory::codes::rc;
 use crate::errors::{ErrorCode, JobError};
+use crate::ldap::codes::rc;
 use crate::protocol::payload::Membership;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

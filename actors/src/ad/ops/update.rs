@@ -11,12 +11,13 @@ use ldap3::Mod;
 use serde_json::{json, Value};
 
 use crate::ad::attributes::{check_writable, AttributePolicy};
-use crate::ad::context::{texts, AdContext, Write};
+use crate::ad::context::{AdContext, Write};
+use crate::ad::resolve::resolve;
 use crate::ad::schema::AttributeDef;
-use crate::ad::target::{resolve, Kind};
+use crate::ad::target::{texts, Kind};
 use crate::audit::Change;
-use crate::directory::entry::RawEntry;
 use crate::errors::JobError;
+use crate::ldap::entry::RawEntry;
 use crate::protocol::payload::UpdateUser;
 
 #[derive(Clone, Copy, PartialEq, Eq)]

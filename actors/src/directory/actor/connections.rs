@@ -6,10 +6,10 @@ use futures_util::future::{BoxFuture, FutureExt, Shared};
 use ldap3::Ldap;
 
 use super::{DirectoryActor, Lease, HEALTH_EVERY};
-use crate::directory::codes::LdapFailure;
 use crate::directory::connect::{open_bound, Endpoint};
 use crate::directory::pool::InUse;
 use crate::errors::{ErrorCode, JobError};
+use crate::ldap::codes::LdapFailure;
 
 /// A connect-and-bind that several checkouts may wait for.
 pub(super) type Opening = Shared<BoxFuture<'static, Result<(usize, Ldap), LdapFailure>>>;
@@ -35,7 +35,7 @@ impl DirectoryActor {
                 match open_bound(&ep, &settings.bind_dn, pw, settings.operation_timeout).await {
                     Ok(ldap) => return Ok((idx, ldap)),
                     // A wrong service password is the same on every URL.
-                    Err(e) if e.rc() == Some(49) => return Err(e),
+                    Err(e) if e.is_invalid_credentials() => return Err(e),
                     Err(e) => last = e,
                 }
                 tracing::warn!(directory = %settings.name, url = %settings.urls[idx], error = %last, "directory URL failed");
@@ -129,7 +129,7 @@ impl DirectoryActor {
                     Some(taken) => Ok(act.lease(taken)),
                     None => {
                         let mut err = e.to_job_error(&format!("directory `{name}`"));
-                        if e.rc() == Some(49) {
+                        if e.is_invalid_credentials() {
                             err = JobError::new(
                                 ErrorCode::InvalidCredentials,
                                 format!("directory `{name}`: the connector's service account was refused (bind_dn / bind_password)"),

@@ -36,7 +36,7 @@ fn settings(url: url::Url) -> DirectorySettings {
         pool_max: 4,
         connect_timeout: Duration::from_secs(1),
         operation_timeout: Duration::from_millis(700),
-        policy: ScopePolicy::defaults(&crate::directory::dn::Dn::root()),
+        policy: ScopePolicy::defaults(&crate::ldap::dn::Dn::root()),
         withhold_attributes: Vec::new(),
     }
 }

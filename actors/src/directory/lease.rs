@@ -1,0 +1,41 @@
+//! The lease: a pooled connection lent to a job, and what the job needs to open
+//! connections of its own on the same directory.
+
+use std::sync::Arc;
+
+use ldap3::Ldap;
+use rustls::ClientConfig;
+
+use super::connect::{open_bound, Endpoint};
+use super::pool::InUse;
+use super::settings::DirectorySettings;
+use crate::ldap::codes::LdapFailure;
+
+/// A connection lent to a job, and what the job needs to open user connections.
+pub struct Lease {
+    pub ldap: Ldap,
+    pub settings: Arc<DirectorySettings>,
+    pub tls: Arc<ClientConfig>,
+    pub url_index: usize,
+    pub _in_use: InUse,
+}
+
+impl Lease {
+    pub fn endpoint(&self) -> Endpoint<'_> {
+        let url =
+            self.settings.urls.get(self.url_index).or(self.settings.urls.first()).unwrap_or(&self.settings.urls[0]);
+        Endpoint {
+            url,
+            tls: self.tls.clone(),
+            plain: self.settings.plain_urls,
+            connect_timeout: self.settings.connect_timeout,
+        }
+    }
+
+    /// A connection of the job's own, bound as the service account: a long stream (an
+    /// import) on it never delays the pooled connections' logins and writes.
+    pub async fn dedicated(&self) -> Result<Ldap, LdapFailure> {
+        let s = &self.settings;
+        open_bound(&self.endpoint(), &s.bind_dn, s.bind_password.expose(), s.operation_timeout).await
+    }
+}
