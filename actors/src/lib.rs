@@ -11,10 +11,10 @@
 //! | actor | folder | owns | receives |
 //! |---|---|---|---|
 //! | `Session` | [`link`] | registration, link state, commands seen | `TokenRejected`, `ConnectorDisabled`, `StartDraining`, `CommandDone` |
-//! | `Poller` | [`link`] | the long poll | `Poll` (its own tick), `StartDraining` |
-//! | `Courier` | [`link`] | the outbox drain loop | `OutboxChanged`, its 1 s tick |
-//! | `QueueActor` | [`queue`] | sled: jobs, outbox, step journal, spool | `AcceptJobs`, `MarkAcknowledged`, `DropJob`, `ListUnacknowledged`, `TakeRunnable`, `CompleteJob`, `CancelJob`, `CommitBatch`, `PeekOutbox`, `MarkDelivered`, `SplitBatch`, `ReadStep`, `RecordStep`, `GetProgress`, `LoadSeen`, `GetSpool`, `GetConnectorId`, `SetConnectorId` |
-//! | `Dispatcher` | [`dispatcher`] | the running jobs | `JobsArrived`, `CancelRunning`, `Drain`, `RunningCount`, `RunFinished` (its own), its 250 ms tick |
+//! | `Poller` | [`link`] | the long poll | `Poll` (its own, after a round or when the link or queue figures it waits on change), `StartDraining` |
+//! | `Courier` | [`link`] | the outbox drain loop | `OutboxChanged` (sent by its own watch of the queue's outbox head and of the link state, and when a backoff ends) |
+//! | `QueueActor` | [`queue`] | sled: jobs, outbox, step journal, spool | `AcceptJobs`, `MarkAcknowledged`, `DropJob`, `ListUnacknowledged`, `TakeRunnable`, `CompleteJob`, `CancelJob`, `CommitBatch`, `PeekOutbox`, `MarkDelivered`, `SplitBatch`, `ReadStep`, `RecordStep`, `GetProgress`, `LoadSeen`, `GetSpool`, `GetConnectorId`, `SetConnectorId`, `NextWakeup` |
+//! | `Dispatcher` | [`dispatcher`] | the running jobs | `JobsArrived`, `CancelRunning`, `Drain`, `RunningCount`, `RunFinished` (its own), one timer for the queue's next due retry |
 //! | `DirectoryActor` (one per directory) | [`directory`] | the connection pool, the user-bind connections | `Checkout`, `CheckoutWrites`, `TakeUserConnection`, `ReturnUserConnection`, its 10 s health tick |
 //! | `MemberWriter` | [`ad`] (`members.rs`) | group adds in flight, per group | `AddMember` |
 //! | `AuditActor` | [`audit`] | `audit.jsonl` and its hash chain | `AppendAudit` |
@@ -44,7 +44,8 @@
 //!     ad.*:              ──ReadStep / RecordStep (intent before write)──▶ QueueActor
 //!                        ──AddMember──▶ MemberWriter      ──AppendAudit──▶ AuditActor
 //!  task ends ──RunFinished──▶ Dispatcher ──CompleteJob (result into the outbox)──▶ QueueActor
-//!                            Dispatcher ──OutboxChanged──▶ Courier
+//!  Dispatcher ──NextWakeup──▶ QueueActor   (when nothing is runnable: one timer to the next due retry)
+//!  QueueActor ──outbox head (watch)──▶ Courier ──OutboxChanged (to itself)
 //!  Courier ──PeekOutbox──▶ QueueActor
 //!  Courier ──POST /jobs/{id}/records, POST /jobs/{id}/result──▶ portal
 //!  Courier ──MarkDelivered (2xx, 409) / SplitBatch (413)──▶ QueueActor
@@ -61,6 +62,7 @@
 //!  LogShipper ──CommandDone──▶ Session
 //!  Poller, Courier ──TokenRejected (401) / ConnectorDisabled (403)──▶ Session
 //!  lifecycle (src/) ──StartDraining──▶ Poller, Session; ──Drain, RunningCount──▶ Dispatcher
+//!  any actor past its restart budget ──escalation (status board watch)──▶ lifecycle (drain, exit 70)
 //! ```
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]

@@ -28,10 +28,6 @@ mod pool;
 mod settings;
 pub mod tls;
 
-/// The executors the dispatcher runs, at their old path until `dispatcher/run.rs` names
-/// `crate::ldap` itself.
-pub use crate::ldap::{auth, import};
-
 pub use actor::DirectoryActor;
 pub use lease::Lease;
 pub use messages::{BindConnection, Checkout, CheckoutWrites, ReturnUserConnection, TakeUserConnection};

@@ -11,8 +11,9 @@ use serde_json::Value;
 
 use crate::ad::{self, AdContext};
 use crate::audit::AppendAudit;
-use crate::directory::{auth, import, Checkout, CheckoutWrites, DirectoryActor};
+use crate::directory::{Checkout, CheckoutWrites, DirectoryActor};
 use crate::errors::{ErrorCode, JobError};
+use crate::ldap::{auth, import};
 use crate::protocol::JobKind;
 use crate::queue::{QueueActor, Runnable};
 use crate::system::panic_message;

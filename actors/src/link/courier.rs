@@ -22,8 +22,8 @@ use tokio::sync::watch;
 
 use super::client::{PortalClient, RequestBody};
 use super::errors::{wait_before_retry, LinkError, Recovery};
+use super::intake::encode_segment;
 use super::messages::{ConnectorDisabled, OutboxChanged, TokenRejected};
-use super::poller::encode_segment;
 use super::session::Session;
 use super::state::LinkState;
 use crate::queue::{MarkDelivered, OutboxKind, Parcel, PeekOutbox, QueueActor, Split, SplitBatch, Verdict};

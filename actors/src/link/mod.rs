@@ -8,6 +8,7 @@ mod client;
 pub mod clock;
 mod courier;
 pub mod errors;
+mod intake;
 mod messages;
 mod poller;
 mod session;

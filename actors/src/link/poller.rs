@@ -18,21 +18,19 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use reqwest::Method;
-use serde_json::Value;
 use tokio::sync::watch;
 
-use super::client::{PortalClient, RequestBody};
+use super::client::PortalClient;
 use super::errors::{backoff, wait_before_retry, LinkError, Recovery};
+use super::intake::{acknowledge, store};
 use super::messages::{ConnectorDisabled, StartDraining, TokenRejected};
 use super::session::Session;
 use super::state::LinkState;
 use crate::dispatcher::{Dispatcher, JobsArrived};
 use crate::protocol::bounds;
 use crate::protocol::wire::{JobsResponse, QueueFigures};
-use crate::protocol::Envelope;
-use crate::queue::{AcceptJobs, Accepted, DropJob, JobState, ListUnacknowledged, MarkAcknowledged, QueueActor};
+use crate::queue::{ListUnacknowledged, QueueActor};
 use crate::status::{ComponentPublisher, ComponentState};
-use crate::time::now_ms;
 
 /// Most jobs asked for in one poll.
 const MAX_PER_POLL: u64 = 32;
@@ -274,106 +272,6 @@ impl Poller {
         tracing::debug!(failures = self.failures, ?wait, "next poll after a failure");
         ctx.notify_later(Poll, wait);
     }
-}
-
-/// Parses and stores offered jobs; `None` when the queue failed (nothing acknowledged).
-/// `clock_offset_ms` (server minus local) puts the jobs' times on the local clock.
-async fn store(queue: &Addr<QueueActor>, jobs: Vec<Value>, clock_offset_ms: i64) -> Option<Vec<(String, Accepted)>> {
-    let server_now = now_ms().saturating_add_signed(clock_offset_ms);
-    let mut envelopes = Vec::new();
-    for raw in &jobs {
-        match Envelope::parse(raw, server_now) {
-            Ok(mut env) => {
-                env.to_local_clock(clock_offset_ms);
-                if let Some(e) = &env.invalid {
-                    tracing::warn!(job_id = %env.id, error = %e.message, "invalid job; it will fail with invalid_job");
-                }
-                envelopes.push(env);
-            }
-            Err(rejected) => {
-                tracing::error!(reason = %rejected.reason, "server sent a job that cannot be acknowledged (bug in the server); skipped")
-            }
-        }
-    }
-    match queue.send(AcceptJobs { jobs: envelopes }).await {
-        Ok(Ok(accepted)) => Some(accepted),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "cannot store offered jobs; they are not acknowledged");
-            None
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "queue unreachable");
-            None
-        }
-    }
-    .inspect(|list| {
-        for (id, a) in list {
-            if let Accepted::Known(state) = a {
-                if *state != JobState::Received {
-                    tracing::info!(job_id = %id, state = state.as_str(), "job offered again; acknowledging without running it again");
-                }
-            }
-        }
-    })
-}
-
-/// Acknowledges stored jobs, [`ACKS_IN_FLIGHT`] at a time. A transient error is
-/// returned after the others finished; jobs it hit stay `received` and are
-/// acknowledged again on the next round.
-async fn acknowledge(
-    client: &PortalClient,
-    queue: &Addr<QueueActor>,
-    connector: &str,
-    ids: Vec<String>,
-) -> Result<(), LinkError> {
-    use futures_util::stream::{self, StreamExt};
-    let outcomes: Vec<Result<(), LinkError>> = stream::iter(ids)
-        .map(|id| acknowledge_one(client, queue, connector, id))
-        .buffer_unordered(ACKS_IN_FLIGHT)
-        .collect()
-        .await;
-    outcomes.into_iter().collect()
-}
-
-const ACKS_IN_FLIGHT: usize = 16;
-
-async fn acknowledge_one(
-    client: &PortalClient,
-    queue: &Addr<QueueActor>,
-    connector: &str,
-    id: String,
-) -> Result<(), LinkError> {
-    let path = format!("/jobs/{}/ack", encode_segment(&id));
-    let body = Some(RequestBody::Json(Value::Object(Default::default())));
-    match client.call(Method::POST, &path, Some(connector), body, None).await {
-        Ok(_) => {
-            let _ = queue.send(MarkAcknowledged { id }).await;
-            Ok(())
-        }
-        Err(LinkError::NotFound(_)) | Err(LinkError::Conflict(_)) => {
-            tracing::info!(job_id = %id, "the server took the job back (ack 404/409); dropped without running");
-            let _ = queue.send(DropJob { id }).await;
-            Ok(())
-        }
-        Err(LinkError::BadRequest(body)) => {
-            tracing::error!(job_id = %id, body = %body, "server refused our ack as malformed (bug); not retried this round");
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Percent-encodes a job id for use as one path segment.
-pub fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl Actor for Poller {

@@ -96,7 +96,7 @@ impl Spool {
     }
 
     /// Where imports keep what outlives one job (who was in scope at each delta token:
-    /// `directory/import/scope.rs`), beside the spool so [`Spool::tidy`] never sees it.
+    /// `ldap/import/scope.rs`), beside the spool so [`Spool::tidy`] never sees it.
     pub fn import_state_dir(&self) -> PathBuf {
         self.root.with_file_name("import-state")
     }
