@@ -103,8 +103,9 @@ impl Metrics {
         if let Ok(mut m) = self.inner.lock() {
             *m.jobs.entry((started.job_type.clone(), label)).or_default() += 1;
             m.durations.entry(started.job_type.clone()).or_default().observe(took.as_secs_f64());
-            let login =
-                (started.job_type == crate::protocol::payload::AUTHENTICATE).then_some(took.as_secs_f64() * 1000.0);
+            let login = (crate::protocol::JobType::parse(&started.job_type)
+                == Some(crate::protocol::JobType::Authenticate))
+            .then_some(took.as_secs_f64() * 1000.0);
             m.history.job(summary.finished_ms, label == "succeeded", login);
             m.recent.push_front(summary);
             m.recent.truncate(RECENT_JOBS);

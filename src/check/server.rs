@@ -176,10 +176,9 @@ async fn register(s: &Settings, client: &PortalClient, lock: Lock, r: &mut Repor
         arch: std::env::consts::ARCH.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         protocol_version: PROTOCOL_VERSION,
-        capabilities: connector_actors::protocol::payload::job_types()
-            .into_iter()
-            .filter(|t| t.starts_with("test.") || !s.directories.is_empty())
-            .map(str::to_owned)
+        capabilities: connector_actors::protocol::JobType::available()
+            .filter(|t| t.family() == connector_actors::protocol::Family::Test || !s.directories.is_empty())
+            .map(|t| t.name().to_owned())
             .collect(),
         directories: s.link.directories.clone(),
         max_concurrency: s.link.max_concurrency,

@@ -18,6 +18,12 @@ pub async fn execute(kind: JobKind, ctx: AdContext) -> Result<Value, JobError> {
             ),
         ));
     }
+    // The scope policy's operations and the TLS rule for passwords, checked once for
+    // every ad.* job before anything is read or written.
+    ctx.allowed()?;
+    if kind.has_password() {
+        ctx.encrypted()?;
+    }
     match kind {
         JobKind::CreateUser(p) => create::create(&ctx, &p).await,
         JobKind::UpdateUser(p) => update::update(&ctx, &p).await,

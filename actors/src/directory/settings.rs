@@ -75,10 +75,9 @@ pub struct ScopePolicy {
 impl ScopePolicy {
     pub fn defaults(base_dn: &Dn) -> ScopePolicy {
         ScopePolicy {
-            allowed_operations: crate::protocol::payload::job_types()
-                .into_iter()
-                .filter(|t| t.starts_with("ad."))
-                .map(str::to_owned)
+            allowed_operations: crate::protocol::JobType::available()
+                .filter(|t| t.family() == crate::protocol::Family::Ad)
+                .map(|t| t.name().to_owned())
                 .collect(),
             allowed_ous: vec![base_dn.clone()],
             protected_groups: Vec::new(),

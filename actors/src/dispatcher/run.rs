@@ -14,7 +14,7 @@ use crate::audit::AppendAudit;
 use crate::directory::{Checkout, CheckoutWrites, DirectoryActor};
 use crate::errors::{ErrorCode, JobError};
 use crate::ldap::{auth, import};
-use crate::protocol::JobKind;
+use crate::protocol::{Family, JobKind, JobType};
 use crate::queue::{QueueActor, Runnable};
 use crate::system::panic_message;
 use crate::time::now_ms;
@@ -44,10 +44,9 @@ pub struct Executors {
 impl Executors {
     /// Job types announced in `capabilities`: those something here can run.
     pub fn capabilities(&self) -> Vec<String> {
-        crate::protocol::payload::job_types()
-            .into_iter()
-            .filter(|t| t.starts_with("test.") || !self.directories.is_empty())
-            .map(str::to_owned)
+        JobType::available()
+            .filter(|t| t.family() == Family::Test || !self.directories.is_empty())
+            .map(|t| t.name().to_owned())
             .collect()
     }
 }
@@ -110,7 +109,7 @@ async fn execute(job: Runnable, executors: Executors, ctx: JobContext) -> Result
             })
             .await
         }
-        (kind, Some(d)) if job.job_type.starts_with("ad.") => {
+        (kind, Some(d)) if JobType::parse(&job.job_type).map(JobType::family) == Some(Family::Ad) => {
             let lease =
                 d.send(CheckoutWrites).await.map_err(|e| JobError::internal(format!("directory actor: {e}")))??;
             let knowledge = executors.knowledge.for_directory(&lease.settings.name);

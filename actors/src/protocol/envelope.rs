@@ -195,20 +195,14 @@ fn timestamp(field: &str, text: &str, now_ms: u64, problems: &mut Vec<String>) -
     }
 }
 
+/// §2.3's defaults by type; an unknown type fails later as `invalid_job` (normal lane,
+/// 15 minutes, meanwhile).
 fn default_lane(job_type: &str) -> Lane {
-    match job_type {
-        "ldap.authenticate" => Lane::Interactive,
-        "ldap.import" => Lane::Bulk,
-        _ => Lane::Normal,
-    }
+    super::JobType::parse(job_type).map_or(Lane::Normal, super::JobType::default_lane)
 }
 
 fn default_deadline_ms(job_type: &str) -> u64 {
-    match job_type {
-        "ldap.authenticate" => 30_000,
-        "ldap.import" => 24 * 60 * MINUTE_MS,
-        _ => 15 * MINUTE_MS,
-    }
+    super::JobType::parse(job_type).map_or(15 * MINUTE_MS, super::JobType::default_deadline_ms)
 }
 
 #[cfg(test)]

@@ -4,8 +4,10 @@
 
 pub mod bounds;
 pub mod envelope;
+pub mod job_type;
 pub mod payload;
 pub mod wire;
 
 pub use envelope::{Envelope, Lane, RejectedJob};
+pub use job_type::{Family, JobType};
 pub use payload::JobKind;

@@ -1,6 +1,7 @@
 //! Typed payloads of the job types of PROTOCOL.md §3. Parsing a payload is validation:
 //! a missing or mistyped field becomes `invalid_job` naming it; unknown fields are ignored.
 
+use super::job_type::JobType;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -195,29 +196,9 @@ pub enum JobKind {
     TestTouch(TestJob),
 }
 
-/// The login job type (PROTOCOL.md §3), whose latency the status page charts.
-pub const AUTHENTICATE: &str = "ldap.authenticate";
-
-/// Every job type this build accepts, as announced in `capabilities`.
+/// Every job type this build accepts, as announced in `capabilities` ([`JobType::available`]).
 pub fn job_types() -> Vec<&'static str> {
-    let mut types = vec![
-        AUTHENTICATE,
-        "ldap.import",
-        "ad.create_user",
-        "ad.update_user",
-        "ad.enable_user",
-        "ad.disable_user",
-        "ad.reset_password",
-        "ad.change_password",
-        "ad.unlock_user",
-        "ad.add_to_group",
-        "ad.remove_from_group",
-        "ad.delete_user",
-    ];
-    if cfg!(feature = "test-jobs") {
-        types.extend(["test.noop", "test.touch"]);
-    }
-    types
+    JobType::available().map(JobType::name).collect()
 }
 
 fn typed<T: DeserializeOwned>(job_type: &str, payload: &Map<String, Value>) -> Result<T, JobError> {
@@ -262,25 +243,37 @@ fn check_password(field: &str, password: &Secret) -> Result<(), JobError> {
 
 impl JobKind {
     pub fn parse(job_type: &str, payload: &Map<String, Value>) -> Result<JobKind, JobError> {
-        let kind = match job_type {
-            "ldap.authenticate" => JobKind::Authenticate(typed(job_type, payload)?),
-            "ldap.import" => JobKind::Import(typed(job_type, payload)?),
-            "ad.create_user" => JobKind::CreateUser(typed(job_type, payload)?),
-            "ad.update_user" => JobKind::UpdateUser(typed(job_type, payload)?),
-            "ad.enable_user" => JobKind::EnableUser(typed(job_type, payload)?),
-            "ad.disable_user" => JobKind::DisableUser(typed(job_type, payload)?),
-            "ad.reset_password" => JobKind::ResetPassword(typed(job_type, payload)?),
-            "ad.change_password" => JobKind::ChangePassword(typed(job_type, payload)?),
-            "ad.unlock_user" => JobKind::UnlockUser(typed(job_type, payload)?),
-            "ad.add_to_group" => JobKind::AddToGroup(typed(job_type, payload)?),
-            "ad.remove_from_group" => JobKind::RemoveFromGroup(typed(job_type, payload)?),
-            "ad.delete_user" => JobKind::DeleteUser(typed(job_type, payload)?),
-            "test.noop" if cfg!(feature = "test-jobs") => JobKind::TestNoop(typed(job_type, payload)?),
-            "test.touch" if cfg!(feature = "test-jobs") => JobKind::TestTouch(typed(job_type, payload)?),
-            other => return Err(JobError::invalid_job(format!("unknown job type `{other}`"))),
+        let Some(t) = JobType::parse(job_type) else {
+            return Err(JobError::invalid_job(format!("unknown job type `{job_type}`")));
+        };
+        let kind = match t {
+            JobType::Authenticate => JobKind::Authenticate(typed(job_type, payload)?),
+            JobType::Import => JobKind::Import(typed(job_type, payload)?),
+            JobType::CreateUser => JobKind::CreateUser(typed(job_type, payload)?),
+            JobType::UpdateUser => JobKind::UpdateUser(typed(job_type, payload)?),
+            JobType::EnableUser => JobKind::EnableUser(typed(job_type, payload)?),
+            JobType::DisableUser => JobKind::DisableUser(typed(job_type, payload)?),
+            JobType::ResetPassword => JobKind::ResetPassword(typed(job_type, payload)?),
+            JobType::ChangePassword => JobKind::ChangePassword(typed(job_type, payload)?),
+            JobType::UnlockUser => JobKind::UnlockUser(typed(job_type, payload)?),
+            JobType::AddToGroup => JobKind::AddToGroup(typed(job_type, payload)?),
+            JobType::RemoveFromGroup => JobKind::RemoveFromGroup(typed(job_type, payload)?),
+            JobType::DeleteUser => JobKind::DeleteUser(typed(job_type, payload)?),
+            JobType::TestNoop => JobKind::TestNoop(typed(job_type, payload)?),
+            JobType::TestTouch => JobKind::TestTouch(typed(job_type, payload)?),
         };
         kind.check()?;
         Ok(kind)
+    }
+
+    /// Whether this job sends a password to the directory (a create only when it sets
+    /// one), so it may only run over TLS.
+    pub fn has_password(&self) -> bool {
+        match self {
+            JobKind::CreateUser(p) => p.password.is_some(),
+            JobKind::Authenticate(_) | JobKind::ResetPassword(_) | JobKind::ChangePassword(_) => true,
+            _ => false,
+        }
     }
 
     fn check(&self) -> Result<(), JobError> {

@@ -11,7 +11,6 @@ use crate::ldap::codes::rc;
 use crate::protocol::payload::UserTarget;
 
 pub async fn delete(ctx: &AdContext, p: &UserTarget) -> Result<Value, JobError> {
-    ctx.allowed()?;
     let intent = ctx.step("delete.intent").await?;
     let user = match resolve(ctx, Kind::User, &p.user, &[]).await {
         Ok(u) => u,

@@ -84,7 +84,6 @@ fn modification(p: &Planned<'_>, now: &[&[u8]]) -> Option<Mod<Vec<u8>>> {
 }
 
 pub async fn update(ctx: &AdContext, p: &UpdateUser) -> Result<Value, JobError> {
-    ctx.allowed()?;
     let schema = ctx.schema().await?;
     let policy = AttributePolicy { writable: ctx.lease.settings.policy.writable_attributes.clone() };
     let empty = BTreeMap::new();
