@@ -100,6 +100,19 @@ mod tests {
         }
     }
 
+    /// Review of issue #14: `ui.listen = "127.0.0.2:8086"` (or any 127/8 address but
+    /// .1) is loopback, so it needs no admin token and gets the loopback Host policy;
+    /// but a browser opening the page at its own address sends `Host: 127.0.0.2:8086`,
+    /// which is refused with 421 ("open it as http://127.0.0.1:PORT/", where nothing
+    /// listens): the page cannot be reached at all. An IP literal is never a rebinding
+    /// name, so every loopback literal (127/8, `[::1]` in any spelling) must pass.
+    #[test]
+    fn every_loopback_ip_literal_passes_the_host_check() {
+        for ok in ["127.0.0.2:8086", "127.1.2.3", "[0:0:0:0:0:0:0:1]:8086", "[::0001]"] {
+            assert!(is_loopback_host(ok), "{ok} is a loopback address but is refused");
+        }
+    }
+
     #[test]
     fn the_token_comparison_needs_every_byte() {
         let t = Secret::new("0123456789abcdef-token");
