@@ -113,6 +113,28 @@ mod tests {
         }
     }
 
+    /// Review of issue #14 (minor): an HTTP/1.0 request carries no `Host` (HTTP/1.0 has
+    /// none; monitoring probes such as `check_http` without `-H` send none), and the loopback
+    /// UI answers it 421, `/healthz` and `/readyz` included. A rebinding attack runs in a
+    /// browser, which always sends `Host`, so a request without one is no such attack.
+    #[actix_web::test]
+    async fn an_http_1_0_probe_without_host_reaches_readyz() {
+        use actix_web::{http::Version, test, App};
+        let app = test::init_service(
+            App::new()
+                .app_data(web::Data::new(HostPolicy::Loopback))
+                .wrap(actix_web::middleware::from_fn(check_host))
+                .route("/readyz", web::get().to(|| async { "ready" })),
+        )
+        .await;
+        let req = test::TestRequest::get().uri("/readyz").version(Version::HTTP_10).to_request();
+        assert!(req.headers().get(header::HOST).is_none());
+        let resp = test::call_service(&app, req).await;
+        assert_eq!(resp.status().as_u16(), 200, "HTTP/1.0 without Host refused");
+        let req = test::TestRequest::get().uri("/readyz").insert_header((header::HOST, "rebind.attacker.example")).to_request();
+        assert_eq!(test::call_service(&app, req).await.status().as_u16(), 421, "a foreign Host still refused");
+    }
+
     #[test]
     fn the_token_comparison_needs_every_byte() {
         let t = Secret::new("0123456789abcdef-token");
