@@ -128,7 +128,7 @@ mod tests {
         )
         .await;
         let req = test::TestRequest::get().uri("/readyz").version(Version::HTTP_10).to_request();
-        assert!(req.headers().get(header::HOST).is_none());
+        assert!(actix_web::HttpMessage::headers(&req).get(header::HOST).is_none());
         let resp = test::call_service(&app, req).await;
         assert_eq!(resp.status().as_u16(), 200, "HTTP/1.0 without Host refused");
         let req = test::TestRequest::get().uri("/readyz").insert_header((header::HOST, "rebind.attacker.example")).to_request();
