@@ -250,3 +250,26 @@ async fn oversized_record() -> Tally {
         expected.iter().filter(|u| got.contains(u) || result.contains(u.as_str())).cloned().collect();
     Tally::from_results(&expected, &delivered)
 }
+
+/// Review of issue #14: the backoff after an early answer applies only to an *empty*
+/// list. A server that answers every poll at once with a job the connector cannot take
+/// (here one without an `id`, offered again as soon as its 0 s lease is over; the same
+/// happens with a server that re-offers an already acknowledged job) gets `Round::Again`,
+/// the next poll at once: a hot loop of thousands of polls per second.
+async fn unusable_jobs_at_once() -> Tally {
+    let sim = Sim::start(false).await;
+    let c = Connector::for_sim(&sim, "c1", "");
+    sim.wait_online(LIMIT).await;
+    sim.submit(json!([{"raw": {"type": "test.noop", "payload": {}}, "lease_s": 0}])).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = sim.summary().await["polls"].as_u64().expect("polls");
+    let window = Duration::from_secs(5);
+    tokio::time::sleep(window).await;
+    let polls = sim.summary().await["polls"].as_u64().expect("polls") - before;
+    let per_s = polls as f64 / window.as_secs_f64();
+    assert!(per_s < 5.0, "{polls} polls in {window:?} ({per_s:.0}/s): a hot loop on a job it cannot take");
+    assert!(c.log_text().contains("cannot be acknowledged"), "the rejected job is logged");
+    let ids = sim.submit(json!([noop(0)])).await;
+    let views = sim.wait_done(&ids, LIMIT).await;
+    Tally::from_results(&ids, &with_result(&views))
+}
