@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 /// Which `Host` values the UI answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostPolicy {
-    /// Listening on loopback: `127.0.0.1[:port]`, `localhost[:port]`, `[::1][:port]` only.
+    /// Listening on loopback: a loopback IP literal (`127.0.0.1`, `127.0.0.2`, `[::1]`) or `localhost`, with or without a port.
     Loopback,
     /// Listening beyond loopback (the admin token guards it): any host name.
     Any,
@@ -35,18 +35,26 @@ impl HostPolicy {
 /// Whether `host` (a `Host` header or an HTTP/2 authority) names loopback.
 pub fn is_loopback_host(host: &str) -> bool {
     let host = host.trim().to_ascii_lowercase();
-    let (name, port) = match host.strip_prefix("[::1]") {
-        Some(rest) => ("[::1]", rest),
-        None => match host.split_once(':') {
-            Some((name, port)) => (name, &host[name.len()..][..port.len() + 1]),
-            None => (host.as_str(), ""),
+    // An IP literal is never a rebinding name: any loopback one passes (the UI may listen
+    // on 127.0.0.2, and [::1] has several spellings).
+    let (loopback, port) = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((ip, port)) => (ip.parse::<std::net::Ipv6Addr>().is_ok_and(|ip| ip.is_loopback()), port),
+            None => return false,
         },
+        None => {
+            let (name, port) = match host.split_once(':') {
+                Some((name, port)) => (name, &host[name.len()..][..port.len() + 1]),
+                None => (host.as_str(), ""),
+            };
+            (name == "localhost" || name.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback()), port)
+        }
     };
     let port_ok = port.is_empty()
         || port
             .strip_prefix(':')
             .is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
-    port_ok && matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+    port_ok && loopback
 }
 
 /// Middleware: 421 Misdirected Request for a `Host` the policy refuses (or none).
