@@ -27,6 +27,8 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario::new("server: polls answered empty at once are backed off, not a hot loop", early_empty_polls),
         Scenario::new("server: absurd numbers and times from the server are clamped or refused", absurd_numbers),
         Scenario::new("server: a poll answered at once with only unusable jobs is backed off, not a hot loop", unusable_jobs_at_once),
+        Scenario::new("server: a portal clock a day behind: jobs run, not deadline_exceeded", clock_a_day_behind),
+        Scenario::new("server: redirected register and heartbeats are refused, then it goes online by itself", redirected_lifecycle),
         Scenario::new("server: one record larger than the server takes leaves no seq gap and loses no other", oversized_record),
     ]
 }
@@ -271,5 +273,43 @@ async fn unusable_jobs_at_once() -> Tally {
     assert!(c.log_text().contains("cannot be acknowledged"), "the rejected job is logged");
     let ids = sim.submit(json!([noop(0)])).await;
     let views = sim.wait_done(&ids, LIMIT).await;
+    Tally::from_results(&ids, &with_result(&views))
+}
+
+/// Review of issue #14 (probe): the portal's clock a day behind the connector's. The
+/// jobs' `created_at` (stamped by the portal) is a day old on the local clock, so their
+/// default deadline (15 min after it) has passed unless deadlines are judged on the
+/// portal's clock.
+async fn clock_a_day_behind() -> Tally {
+    let sim = Sim::start_with(false, &["--clock-skew-s", "-86400", "--heartbeat-interval-s", "1"]).await;
+    let c = Connector::for_sim(&sim, "c1", "");
+    sim.wait_online(LIMIT).await;
+    let ids = sim.submit(json!([noop(0), noop(0), noop(0)])).await;
+    let views = sim.wait_done(&ids, LIMIT).await;
+    for v in &views {
+        assert_eq!(v["result"]["status"], "succeeded", "a job failed on a clock a day off: {}", v["result"]);
+    }
+    assert!(c.log_text().contains("ahead of the portal"), "no warning about the clock");
+    Tally::from_results(&ids, &with_result(&views))
+}
+
+/// Review of issue #14 (probe): a redirect on `/register` at start and on `/heartbeat`
+/// later: neither is followed, the log names the Location, and once the redirects stop
+/// the connector is online and takes jobs without a restart.
+async fn redirected_lifecycle() -> Tally {
+    let sim = Sim::start_with(false, &["--heartbeat-interval-s", "1"]).await;
+    let elsewhere = "https://sso.example.test/login?next=/register";
+    sim.faults(json!({"status": 307, "location": elsewhere, "paths": ["register"], "count": 3})).await;
+    let c = Connector::for_sim(&sim, "c1", "");
+    sim.wait_online(LIMIT).await;
+    assert!(c.log_text().contains(elsewhere), "the log does not name the register redirect");
+    let beat = "https://sso.example.test/login?next=/heartbeat";
+    sim.faults(json!({"status": 308, "location": beat, "paths": ["heartbeat"], "count": 4})).await;
+    eventually(LIMIT, "the heartbeat redirect to be logged", || async { c.log_text().contains(beat).then_some(()) }).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let ids = sim.submit(json!([noop(0), noop(0)])).await;
+    let views = sim.wait_done(&ids, LIMIT).await;
+    sim.wait_online(LIMIT).await;
+    assert_eq!(sim.violations().await, 0, "{}", sim.log());
     Tally::from_results(&ids, &with_result(&views))
 }
