@@ -305,3 +305,15 @@ fn a_ui_beyond_loopback_is_warned_about_having_no_tls() {
     let s = parse(Path::new("/etc/ic.toml"), GOOD, &no_env()).unwrap();
     assert!(!s.warnings.iter().any(|w| w.contains("ui.listen")), "{:?}", s.warnings);
 }
+
+/// Review of issue #14: every secret is `trim()`med, whatever its source. A quoted TOML
+/// string is exact, and Active Directory accepts passwords that begin or end with a
+/// space; such a service account's password is silently changed, the bind fails with
+/// LDAP 49 and `check` tells the administrator the password is wrong. Only a file's (or
+/// variable's) line ending should go; an inline value is the secret as written.
+#[test]
+fn an_inline_secret_keeps_its_spaces() {
+    let text = GOOD.replace("bind_password = \"pw\"", "bind_password = \" correct horse \"");
+    let s = parse(Path::new("/etc/ic.toml"), &text, &no_env()).unwrap();
+    assert_eq!(s.directories[0].bind_password.expose(), " correct horse ");
+}

@@ -192,4 +192,23 @@ mod tests {
             assert!(!text.contains(secret), "{text}");
         }
     }
+
+    /// Review of issue #14: a secret-keyed value that holds a space is masked only up to
+    /// the space, in the tap (UI tail, `stream_logs`) and in plain-text files, where a
+    /// field given with `%` is written unquoted (`password=correct horse-battery`): the
+    /// rest of the password is shown. In the tap the field's value is known whole, so it
+    /// can be masked whole.
+    #[test]
+    fn a_secret_field_with_a_space_is_masked_whole() {
+        init();
+        let mut rx = tap().tx.subscribe();
+        let pw = "correct horse-battery";
+        tracing::warn!(password = %pw, "review: a login payload logged by mistake");
+        let line = std::iter::from_fn(|| rx.try_recv().ok())
+            .find(|l| l.message.contains("review: a login payload"))
+            .expect("the warning reached the tap");
+        assert_eq!(line.fields["password"], redact::MASK, "tap field: {:?}", line.fields["password"]);
+        let file_line = hub().secrets.redact(&format!("WARN review: a login payload logged by mistake password={pw}"));
+        assert!(!file_line.contains("horse"), "plain-text file line: {file_line}");
+    }
 }

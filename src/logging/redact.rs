@@ -243,6 +243,25 @@ mod tests {
         }
     }
 
+    /// Review of issue #14: the value after a secret-sounding key is masked only up to the
+    /// first quote when it does not start with one. A `Debug`-formatted `Option`
+    /// (`password: Some("…")`) or an attribute list as payloads carry them
+    /// (`"userPassword": ["…"]`, PROTOCOL.md §3 `replace`/`attributes`) keeps the secret:
+    /// `password: [REDACTED]"S3cret-pw")`.
+    #[test]
+    fn a_secret_inside_some_or_a_list_is_masked() {
+        let s = Secrets::default();
+        for line in [
+            r#"payload AuthPayload { username: "alice", password: Some("S3cret-pw") }"#,
+            r#"{"replace":{"userPassword":["S3cret-pw"]},"user":{"dn":"cn=alice"}}"#,
+            r#"attributes {"unicodePwd": ["S3cret-pw"], "mail": ["a@example.test"]}"#,
+            r#"new_password=("S3cret-pw")"#,
+        ] {
+            let out = s.redact(line);
+            assert!(!out.contains("S3cret-pw"), "{line} → {out}");
+        }
+    }
+
     #[test]
     fn ordinary_lines_are_left_alone() {
         let s = Secrets::default();

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 /// Which `Host` values the UI answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostPolicy {
-    /// Listening on loopback: `127.0.0.1[:port]`, `localhost[:port]`, `[::1][:port]` only.
+    /// Listening on loopback: a loopback IP literal (`127.0.0.1`, `127.0.0.2`, `[::1]`) or `localhost`, with or without a port.
     Loopback,
     /// Listening beyond loopback (the admin token guards it): any host name.
     Any,
@@ -35,18 +35,26 @@ impl HostPolicy {
 /// Whether `host` (a `Host` header or an HTTP/2 authority) names loopback.
 pub fn is_loopback_host(host: &str) -> bool {
     let host = host.trim().to_ascii_lowercase();
-    let (name, port) = match host.strip_prefix("[::1]") {
-        Some(rest) => ("[::1]", rest),
-        None => match host.split_once(':') {
-            Some((name, port)) => (name, &host[name.len()..][..port.len() + 1]),
-            None => (host.as_str(), ""),
+    // An IP literal is never a rebinding name: any loopback one passes (the UI may listen
+    // on 127.0.0.2, and [::1] has several spellings).
+    let (loopback, port) = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((ip, port)) => (ip.parse::<std::net::Ipv6Addr>().is_ok_and(|ip| ip.is_loopback()), port),
+            None => return false,
         },
+        None => {
+            let (name, port) = match host.split_once(':') {
+                Some((name, port)) => (name, &host[name.len()..][..port.len() + 1]),
+                None => (host.as_str(), ""),
+            };
+            (name == "localhost" || name.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback()), port)
+        }
     };
     let port_ok = port.is_empty()
         || port
             .strip_prefix(':')
             .is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
-    port_ok && matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+    port_ok && loopback
 }
 
 /// Middleware: 421 Misdirected Request for a `Host` the policy refuses (or none).
@@ -98,6 +106,41 @@ mod tests {
         ] {
             assert!(!is_loopback_host(bad), "{bad}");
         }
+    }
+
+    /// Review of issue #14: `ui.listen = "127.0.0.2:8086"` (or any 127/8 address but
+    /// .1) is loopback, so it needs no admin token and gets the loopback Host policy;
+    /// but a browser opening the page at its own address sends `Host: 127.0.0.2:8086`,
+    /// which is refused with 421 ("open it as http://127.0.0.1:PORT/", where nothing
+    /// listens): the page cannot be reached at all. An IP literal is never a rebinding
+    /// name, so every loopback literal (127/8, `[::1]` in any spelling) must pass.
+    #[test]
+    fn every_loopback_ip_literal_passes_the_host_check() {
+        for ok in ["127.0.0.2:8086", "127.1.2.3", "[0:0:0:0:0:0:0:1]:8086", "[::0001]"] {
+            assert!(is_loopback_host(ok), "{ok} is a loopback address but is refused");
+        }
+    }
+
+    /// Review of issue #14 (minor): an HTTP/1.0 request carries no `Host` (HTTP/1.0 has
+    /// none; monitoring probes such as `check_http` without `-H` send none), and the loopback
+    /// UI answers it 421, `/healthz` and `/readyz` included. A rebinding attack runs in a
+    /// browser, which always sends `Host`, so a request without one is no such attack.
+    #[actix_web::test]
+    async fn an_http_1_0_probe_without_host_reaches_readyz() {
+        use actix_web::{http::Version, test, App};
+        let app = test::init_service(
+            App::new()
+                .app_data(web::Data::new(HostPolicy::Loopback))
+                .wrap(actix_web::middleware::from_fn(check_host))
+                .route("/readyz", web::get().to(|| async { "ready" })),
+        )
+        .await;
+        let req = test::TestRequest::get().uri("/readyz").version(Version::HTTP_10).to_request();
+        assert!(actix_web::HttpMessage::headers(&req).get(header::HOST).is_none());
+        let resp = test::call_service(&app, req).await;
+        assert_eq!(resp.status().as_u16(), 200, "HTTP/1.0 without Host refused");
+        let req = test::TestRequest::get().uri("/readyz").insert_header((header::HOST, "rebind.attacker.example")).to_request();
+        assert_eq!(test::call_service(&app, req).await.status().as_u16(), 421, "a foreign Host still refused");
     }
 
     #[test]

@@ -9,7 +9,10 @@ use super::suite::{tally, Scenario};
 use crate::harness::{servers, Connector, Sim};
 
 pub fn scenarios() -> Vec<Scenario> {
-    vec![Scenario::new("audit: a torn last line is moved aside and the connector starts", torn_tail)]
+    vec![
+        Scenario::new("audit: a torn last line is moved aside and the connector starts", torn_tail),
+        Scenario::new("audit: a torn line before the last one does not keep the connector down", torn_middle),
+    ]
 }
 
 fn entry(n: u32) -> AuditEntry {
@@ -66,5 +69,43 @@ async fn torn_tail() -> super::suite::Tally {
     assert_eq!(aside.len(), 1, "one file keeps the torn bytes");
     assert_eq!(std::fs::read(aside[0].path()).expect("aside"), torn);
     assert!(c.log_text().contains("torn byte(s) after line 2"), "the start says what it did");
+    tally(&sim, &ids).await
+}
+
+/// Review of issue #14: a journal torn *before* its last line (a line cut short, then
+/// later lines appended after it: a crash under a version without recovery, a restored
+/// backup, a disk error). `AuditActor::open` fails on the broken chain and `app::start`
+/// turns every wiring error into exit 64, which the unit does not restart
+/// (`RestartPreventExitStatus=64`): the connector stays down for good, logins and imports
+/// included, over a journal only AD writes need (the same exit 64 follows a torn tail
+/// that cannot be moved aside on a full disk). Expected: the connector runs, the `audit`
+/// component says what is wrong, and only AD writes are refused.
+async fn torn_middle() -> super::suite::Tally {
+    let sim = Sim::start(false).await;
+    let data = sim.dir.path().join("c1").join("data");
+    std::fs::create_dir_all(&data).expect("storage dir");
+    let journal = data.join(FILE_NAME);
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&journal).expect("journal");
+    let prev = connector_actors::audit::append(&mut file, connector_actors::audit::GENESIS, entry(0)).expect("append");
+    std::io::Write::write_all(&mut file, b"{\"ts\":\"2026-11-30T01:02:03Z\",\"job_id\":\"cut-sh").expect("torn");
+    std::io::Write::write_all(&mut file, b"\n").expect("newline");
+    connector_actors::audit::append(&mut file, &prev, entry(2)).expect("append after the torn line");
+    drop(file);
+
+    let c = Connector::for_sim(&sim, "c1", "");
+    let started = std::time::Instant::now();
+    loop {
+        if sim.summary().await["connectors"][0]["online"] == true {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the connector never came online over a torn audit line; it said:\n{}",
+            c.log_text().lines().rev().take(15).collect::<Vec<_>>().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let ids = sim.submit(json!([crate::harness::sim::noop(0), crate::harness::sim::noop(0)])).await;
+    sim.wait_done(&ids, Duration::from_secs(30)).await;
     tally(&sim, &ids).await
 }

@@ -13,7 +13,10 @@ const LIMIT: Duration = Duration::from_secs(30);
 const CAP_MB: u64 = 8;
 
 pub fn scenarios() -> Vec<Scenario> {
-    vec![Scenario::new("logs: uploads are capped, streamed from a file and one at a time", capped_uploads)]
+    vec![
+        Scenario::new("logs: uploads are capped, streamed from a file and one at a time", capped_uploads),
+        Scenario::new("logs: twenty upload_logs at once are all answered, one at a time", twenty_uploads),
+    ]
 }
 
 /// An old log file of `mb` MiB of incompressible text, named and dated `start_ms`.
@@ -98,5 +101,46 @@ async fn capped_uploads() -> Tally {
     println!("  logs: the connector's peak memory grew by {grown_mib} MiB over four {CAP_MB} MiB uploads");
     assert!(grown_mib < CAP_MB, "peak memory grew by {grown_mib} MiB for {CAP_MB} MiB bundles: not streamed");
     assert!(c.log_text().matches("log upload delivered").count() >= 4);
+    Tally::from_results(&asked, &arrived)
+}
+
+/// Review of issue #14: a portal that asks for 20 uploads at once (an impatient operator
+/// clicking "Request logs"). The log shipper keeps one upload running and 8 waiting and
+/// drops the rest with "ask again later", but the session has already remembered their
+/// command ids as handled, so the portal's repeats of the same commands in every
+/// heartbeat are ignored: the dropped requests are never uploaded and stay pending in
+/// the portal for good. Every request the portal keeps asking for must arrive.
+async fn twenty_uploads() -> Tally {
+    let sim = Sim::start_with(false, &["--heartbeat-interval-s", "1"]).await;
+    let c = Connector::for_sim(&sim, "c1", "");
+    let cid = sim.wait_online(LIMIT).await["connector_id"].as_str().expect("connector id").to_owned();
+    // Each upload takes a second at the portal, so the requests pile up behind the first.
+    sim.faults(json!({"latency_ms": 1000, "paths": ["logs"]})).await;
+    let mut asked = Vec::new();
+    for _ in 0..20 {
+        let ask = sim.post("/admin/log-requests", json!({"connector_id": cid})).await;
+        asked.push(ask["request_id"].as_str().expect("request id").to_owned());
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut arrived = Vec::new();
+    loop {
+        arrived.clear();
+        for rid in &asked {
+            if sim.get(&format!("/admin/log-requests/{rid}")).await["received"] == true {
+                arrived.push(rid.clone());
+            }
+        }
+        if arrived.len() == asked.len() || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let missing: Vec<&String> = asked.iter().filter(|r| !arrived.contains(r)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of 20 log requests never arrived although the portal kept asking: {missing:?}; the connector said:\n{}",
+        missing.len(),
+        c.log_text().lines().filter(|l| l.contains("upload")).take(40).collect::<Vec<_>>().join("\n")
+    );
     Tally::from_results(&asked, &arrived)
 }

@@ -26,6 +26,10 @@ pub fn scenarios() -> Vec<Scenario> {
         ),
         Scenario::new("server: polls answered empty at once are backed off, not a hot loop", early_empty_polls),
         Scenario::new("server: absurd numbers and times from the server are clamped or refused", absurd_numbers),
+        Scenario::new("server: a poll answered at once with only unusable jobs is backed off, not a hot loop", unusable_jobs_at_once),
+        Scenario::new("server: a portal clock a day behind: jobs run, not deadline_exceeded", clock_a_day_behind),
+        Scenario::new("server: redirected register and heartbeats are refused, then it goes online by itself", redirected_lifecycle),
+        Scenario::new("server: one record larger than the server takes leaves no seq gap and loses no other", oversized_record),
     ]
 }
 
@@ -198,6 +202,114 @@ async fn absurd_numbers() -> Tally {
     tokio::time::sleep(Duration::from_secs(5)).await;
     let polls = sim.summary().await["polls"].as_u64().expect("polls") - before;
     assert!(polls <= 10, "{polls} polls in 5 s with poll_timeout_s 0");
+    assert_eq!(sim.violations().await, 0, "{}", sim.log());
+    Tally::from_results(&ids, &with_result(&views))
+}
+
+/// Review of issue #14: a 413 on a batch that holds one record (a record larger than the
+/// portal, or a proxy in front of it, takes: here the first batch of an import with
+/// `batch_size` 1 is answered 413) cannot be halved; the courier then drops that batch
+/// as delivered, and the next batch goes out one `seq` later: a gap (PROTOCOL.md §2.6
+/// "no gaps"). The simulator answers the gap 400, which the courier takes as "never send
+/// this body again", so every later batch is dropped the same way, and the job still
+/// reports success. Expected: no seq gap, every other record delivered, and the one that
+/// could not be sent delivered or named in the result.
+async fn oversized_record() -> Tally {
+    let env = servers::slapd();
+    let sim = Sim::start(false).await;
+    let _c = Connector::for_sim(&sim, "c1", &servers::slapd_directory("corp", &env, false));
+    sim.wait_online(LIMIT).await;
+    sim.faults(json!({"status": 413, "paths": ["records"], "count": 1})).await;
+    // employeeNumber is 100000 + n: users 29510 to 29519.
+    let payload = json!({"directory": "corp", "mode": "full", "batch_size": 1,
+        "filter": "(&(objectClass=inetOrgPerson)(employeeNumber=12951*))"});
+    let ids = sim.submit(json!([{"type": "ldap.import", "payload": payload}])).await;
+    let view = sim.wait_done(&ids, Duration::from_secs(120)).await.remove(0);
+    let records = sim.get(&format!("/admin/jobs/{}/records", ids[0])).await;
+    let got: Vec<String> = records["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["attributes"]["uid"][0].as_str().map(str::to_owned))
+        .collect();
+    let manifest = std::fs::read_to_string(env.get("SLAPD_MANIFEST")).expect("slapd manifest");
+    let expected: Vec<String> = manifest
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["attributes"]["employeeNumber"][0].as_str().is_some_and(|n| n.starts_with("12951")))
+        .filter_map(|m| m["attributes"]["uid"][0].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(expected.len(), 10, "the filter selects {expected:?}");
+    let violations = sim.get("/admin/violations").await;
+    assert_eq!(sim.violations().await, 0, "protocol violations: {violations}; result {}", view["result"]);
+    let result = view["result"].to_string();
+    let missing: Vec<&String> = expected.iter().filter(|u| !got.contains(u)).collect();
+    assert!(
+        missing.len() <= 1 && missing.iter().all(|u| result.contains(u.as_str())),
+        "records lost after a 413 on a one-record batch: {missing:?}; result {result}"
+    );
+    let delivered: Vec<String> =
+        expected.iter().filter(|u| got.contains(u) || result.contains(u.as_str())).cloned().collect();
+    Tally::from_results(&expected, &delivered)
+}
+
+/// Review of issue #14: the backoff after an early answer applies only to an *empty*
+/// list. A server that answers every poll at once with a job the connector cannot take
+/// (here one without an `id`, offered again as soon as its 0 s lease is over; the same
+/// happens with a server that re-offers an already acknowledged job) gets `Round::Again`,
+/// the next poll at once: a hot loop of thousands of polls per second.
+async fn unusable_jobs_at_once() -> Tally {
+    let sim = Sim::start(false).await;
+    let c = Connector::for_sim(&sim, "c1", "");
+    sim.wait_online(LIMIT).await;
+    sim.submit(json!([{"raw": {"type": "test.noop", "payload": {}}, "lease_s": 0}])).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = sim.summary().await["polls"].as_u64().expect("polls");
+    let window = Duration::from_secs(5);
+    tokio::time::sleep(window).await;
+    let polls = sim.summary().await["polls"].as_u64().expect("polls") - before;
+    let per_s = polls as f64 / window.as_secs_f64();
+    assert!(per_s < 5.0, "{polls} polls in {window:?} ({per_s:.0}/s): a hot loop on a job it cannot take");
+    assert!(c.log_text().contains("cannot be acknowledged"), "the rejected job is logged");
+    let ids = sim.submit(json!([noop(0)])).await;
+    let views = sim.wait_done(&ids, LIMIT).await;
+    Tally::from_results(&ids, &with_result(&views))
+}
+
+/// Review of issue #14 (probe): the portal's clock a day behind the connector's. The
+/// jobs' `created_at` (stamped by the portal) is a day old on the local clock, so their
+/// default deadline (15 min after it) has passed unless deadlines are judged on the
+/// portal's clock.
+async fn clock_a_day_behind() -> Tally {
+    let sim = Sim::start_with(false, &["--clock-skew-s", "-86400", "--heartbeat-interval-s", "1"]).await;
+    let c = Connector::for_sim(&sim, "c1", "");
+    sim.wait_online(LIMIT).await;
+    let ids = sim.submit(json!([noop(0), noop(0), noop(0)])).await;
+    let views = sim.wait_done(&ids, LIMIT).await;
+    for v in &views {
+        assert_eq!(v["result"]["status"], "succeeded", "a job failed on a clock a day off: {}", v["result"]);
+    }
+    assert!(c.log_text().contains("ahead of the portal"), "no warning about the clock");
+    Tally::from_results(&ids, &with_result(&views))
+}
+
+/// Review of issue #14 (probe): a redirect on `/register` at start and on `/heartbeat`
+/// later: neither is followed, the log names the Location, and once the redirects stop
+/// the connector is online and takes jobs without a restart.
+async fn redirected_lifecycle() -> Tally {
+    let sim = Sim::start_with(false, &["--heartbeat-interval-s", "1"]).await;
+    let elsewhere = "https://sso.example.test/login?next=/register";
+    sim.faults(json!({"status": 307, "location": elsewhere, "paths": ["register"], "count": 3})).await;
+    let c = Connector::for_sim(&sim, "c1", "");
+    sim.wait_online(LIMIT).await;
+    assert!(c.log_text().contains(elsewhere), "the log does not name the register redirect");
+    let beat = "https://sso.example.test/login?next=/heartbeat";
+    sim.faults(json!({"status": 308, "location": beat, "paths": ["heartbeat"], "count": 4})).await;
+    eventually(LIMIT, "the heartbeat redirect to be logged", || async { c.log_text().contains(beat).then_some(()) }).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let ids = sim.submit(json!([noop(0), noop(0)])).await;
+    let views = sim.wait_done(&ids, LIMIT).await;
+    sim.wait_online(LIMIT).await;
     assert_eq!(sim.violations().await, 0, "{}", sim.log());
     Tally::from_results(&ids, &with_result(&views))
 }

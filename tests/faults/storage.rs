@@ -29,6 +29,7 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario::new("storage: a read-only remount acknowledges nothing and resumes once writable again", || {
             run(Volume::ReadOnlyExt4)
         }),
+        Scenario::new("storage: a disk that fills up in the middle of an import: the import pauses and completes, every record once", import_on_full_disk),
     ]
 }
 
@@ -98,10 +99,15 @@ struct Confined {
 
 impl Confined {
     fn start(sim: &Sim, root: &Path, volume: Volume) -> Confined {
+        Confined::start_extra(sim, root, volume, "")
+    }
+
+    /// [`Confined::start`] with `extra` config text (a directory, say).
+    fn start_extra(sim: &Sim, root: &Path, volume: Volume, extra: &str) -> Confined {
         let data = root.join("data");
         std::fs::create_dir_all(&data).expect("storage mount point");
         let config = root.join("connector.toml");
-        std::fs::write(&config, config_for(sim, &data, "")).expect("config");
+        std::fs::write(&config, config_for(sim, &data, extra)).expect("config");
         std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
         let log = root.join("connector.log");
         let script = format!("{} && exec \"$0\" run --config \"$1\"", volume.mount(root, &data));
@@ -255,4 +261,52 @@ async fn run(volume: Volume) -> Tally {
         results.extend(std::iter::repeat_n(id.clone(), n.saturating_sub(1)));
     }
     Tally::from_results(&all, &results)
+}
+
+/// Review of issue #14: the storage path fills up while an import streams. Writing the
+/// next batch to the spool fails with ENOSPC, which the import turns into
+/// `JobError::internal` (not retryable): the import fails `internal` and its scope is
+/// discarded, instead of pausing like every other queue write and going on once space
+/// is freed. Expected: the import succeeds, every entry exactly once, without a restart.
+async fn import_on_full_disk() -> Tally {
+    let env = crate::harness::servers::slapd();
+    let sim = Sim::start_with(false, &["--heartbeat-interval-s", "1", "--poll-timeout-s", "2"]).await;
+    let root = sim.dir.path().join("connector");
+    let directory = crate::harness::servers::slapd_directory("corp", &env, false);
+    let c = Confined::start_extra(&sim, &root, Volume::FullTmpfs, &directory);
+    sim.wait_online(LIMIT).await;
+    let data = root.join("data");
+    // Each batch takes 300 ms at the portal, so the import is still streaming when the disk fills.
+    sim.faults(json!({"latency_ms": 300, "paths": ["records"]})).await;
+    let payload = json!({"directory": "corp", "mode": "full", "batch_size": 100,
+        "filter": "(&(objectClass=inetOrgPerson)(uid=*1))"});
+    let ids = sim.submit(json!([{"type": "ldap.import", "payload": payload}])).await;
+    eventually(LIMIT, "the import to deliver a few batches", || async {
+        (sim.job(&ids[0]).await["records_batches"].as_u64()? >= 3).then_some(())
+    })
+    .await;
+    c.inside(&Volume::FullTmpfs.break_it(&data));
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    c.inside(&Volume::FullTmpfs.repair(&root, &data));
+    sim.clear_faults().await;
+    let view = sim.wait_done(&ids, Duration::from_secs(240)).await.remove(0);
+    assert_eq!(view["result"]["status"], "succeeded", "the import died on the full disk: {}", view["result"]);
+    let records = sim.get(&format!("/admin/jobs/{}/records", ids[0])).await;
+    let got: Vec<String> = records["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["attributes"]["uid"][0].as_str().map(str::to_owned))
+        .collect();
+    let manifest = std::fs::read_to_string(env.get("SLAPD_MANIFEST")).expect("slapd manifest");
+    let expected: Vec<String> = manifest
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|m| m["attributes"]["uid"][0].as_str().map(str::to_owned))
+        .filter(|uid| uid.ends_with('1'))
+        .collect();
+    assert_eq!(sim.violations().await, 0, "the simulator saw protocol violations:\n{}", sim.log());
+    let mut results = got.clone();
+    results.retain(|u| expected.contains(u));
+    Tally::from_results(&expected, &results)
 }

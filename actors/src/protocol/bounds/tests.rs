@@ -69,3 +69,21 @@ fn no_more_jobs_are_taken_than_asked_for() {
     assert_eq!(jobs_to_take(&mut jobs, u64::MAX), 0);
     assert_eq!(jobs.len(), 32);
 }
+
+/// Review of issue #14: RFC 9110 §10.2.3 allows `Retry-After` as an HTTP-date, and load
+/// balancers and proxies in front of a portal send one with their 503. It is ignored, so
+/// the connector retries after the plain backoff (0 to 2 s on the first failure) instead
+/// of waiting at least until the date the server named (PROTOCOL.md §1 "wait at least
+/// Retry-After"). The client already reads IMF-fixdate (`httpdate_ms`, for `Date`).
+#[test]
+fn retry_after_as_an_http_date_waits_until_that_date() {
+    let at_ms = crate::time::now_ms() + 120_000;
+    let iso = crate::time::rfc3339(at_ms); // 2026-12-01T00:10:00Z (maybe with .mmm)
+    let days = at_ms / 86_400_000;
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = months[iso[5..7].parse::<usize>().unwrap() - 1];
+    let date = format!("{weekday}, {} {month} {} {} GMT", &iso[8..10], &iso[0..4], &iso[11..19]);
+    let wait = retry_after(&date).unwrap_or_else(|| panic!("Retry-After: {date} was ignored"));
+    assert!(wait >= Duration::from_secs(115) && wait <= Duration::from_secs(121), "{date} → {wait:?}");
+}
