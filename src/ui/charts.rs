@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use connector_actors::metrics::Minute;
 
-use super::page::esc;
+use super::html::esc;
 
 const W: f64 = 360.0;
 const H: f64 = 110.0;

@@ -13,6 +13,7 @@
 mod charts;
 mod guard;
 mod history;
+mod html;
 mod metrics;
 mod page;
 mod routes;

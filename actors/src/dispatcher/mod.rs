@@ -19,6 +19,7 @@
 
 mod actor;
 mod commit;
+mod context;
 mod messages;
 mod run;
 #[cfg(feature = "test-jobs")]

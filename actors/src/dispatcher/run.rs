@@ -15,19 +15,11 @@ use crate::directory::{Checkout, CheckoutWrites, DirectoryActor};
 use crate::errors::{ErrorCode, JobError};
 use crate::ldap::{auth, import};
 use crate::protocol::{Family, JobKind, JobType};
-use crate::queue::{QueueActor, Runnable};
+use crate::queue::Runnable;
 use crate::system::panic_message;
 use crate::time::now_ms;
 
-/// What a job can reach while it runs: its journal (through the queue).
-#[derive(Clone)]
-pub struct JobContext {
-    pub queue: Addr<QueueActor>,
-    pub job_id: String,
-    pub attempts: u32,
-    /// Set by the job before its first directory write; checked before stopping it.
-    pub no_return: super::PointOfNoReturn,
-}
+pub use super::context::JobContext;
 
 /// The executors this build has: one directory actor per configured directory.
 #[derive(Clone)]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::run::JobContext;
+use super::context::JobContext;
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::TestJob;
 use crate::queue::{ReadStep, RecordStep};

@@ -4,7 +4,7 @@
 //! A job whose id is unusable cannot be acknowledged or answered; one whose other fields
 //! are wrong is acknowledged and failed with `invalid_job` naming the field.
 
-use serde::{Deserialize, Serialize};
+pub use super::lane::Lane;
 use serde_json::{Map, Value};
 
 use super::bounds::{self, deadline_within_horizon, plausible_time};
@@ -15,31 +15,6 @@ use crate::time::parse_rfc3339;
 pub use super::bounds::MAX_ID_LEN;
 /// Largest job accepted; a bigger one fails with `invalid_job` (payloads are small by nature).
 pub const MAX_JOB_BYTES: usize = 1 << 20;
-
-/// Priority lanes, highest first. The derive order is the scheduling order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Lane {
-    Interactive,
-    Normal,
-    Bulk,
-}
-
-impl Lane {
-    pub const ALL: [Lane; 3] = [Lane::Interactive, Lane::Normal, Lane::Bulk];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lane::Interactive => "interactive",
-            Lane::Normal => "normal",
-            Lane::Bulk => "bulk",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
 
 /// A job as offered by the server, with defaults applied. `payload` still holds its
 /// secrets; the queue seals them before anything reaches disk.

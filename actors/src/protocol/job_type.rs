@@ -3,7 +3,7 @@
 //! lane and deadline (§2.3) all ask it. Whether a job sends a password (the TLS rule)
 //! depends on its payload: [`super::JobKind::has_password`].
 
-use super::envelope::Lane;
+use super::lane::Lane;
 
 const MINUTE_MS: u64 = 60_000;
 

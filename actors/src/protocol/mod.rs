@@ -5,6 +5,7 @@
 pub mod bounds;
 pub mod envelope;
 pub mod job_type;
+pub mod lane;
 pub mod payload;
 pub mod wire;
 
