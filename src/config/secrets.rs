@@ -117,8 +117,13 @@ impl Validator<'_, '_> {
                 },
             }
         };
-        let value = raw.trim();
-        if value.is_empty() {
+        // A secret is exact: Active Directory accepts passwords that begin or end with a
+        // space. Only the line ending a file or variable gets from an editor or `echo` goes.
+        let value = match origin {
+            Origin::Inline => raw.as_str(),
+            _ => raw.strip_suffix('\n').map(|r| r.strip_suffix('\r').unwrap_or(r)).unwrap_or(&raw),
+        };
+        if value.trim().is_empty() {
             let what = if raw.is_empty() { "empty" } else { "only whitespace" };
             let msg = format!(
                 "({}) is {what}: an empty secret is never sent (for a bind password it would be an unauthenticated bind that proves nothing); {}",

@@ -291,10 +291,10 @@ fn an_empty_or_blank_secret_is_refused_from_every_source() {
 }
 
 #[test]
-fn a_secret_with_surrounding_whitespace_is_trimmed_not_refused() {
-    let env = Env(HashMap::from([(bind_password_env("corp"), " s3cret\n".to_owned())]));
+fn a_secret_from_a_variable_or_file_loses_only_its_line_ending() {
+    let env = Env(HashMap::from([(bind_password_env("corp"), " s3cret \r\n".to_owned())]));
     let s = parse(Path::new("/etc/ic.toml"), GOOD, &env).unwrap();
-    assert_eq!(s.directories[0].bind_password.expose(), "s3cret");
+    assert_eq!(s.directories[0].bind_password.expose(), " s3cret ");
 }
 
 #[test]

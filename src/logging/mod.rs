@@ -106,13 +106,33 @@ impl<'a> MakeWriter<'a> for Redacting {
     }
 }
 
+/// The text lines' fields as the default formatter writes them (`message` bare, the rest
+/// `name=value`), except that a secret-sounding field is masked whole, on the structured
+/// value: an unquoted value (`password=correct horse`) has no end a later textual pass
+/// could find. (JSON lines quote every value, so the line redaction finds its end.)
+fn masked_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + 'static {
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|w, field, value| match field.name() {
+        "message" => write!(w, "{value:?}"),
+        name if redact::is_secret_key(name) => write!(w, "{name}={}", redact::MASK),
+        name => write!(w, "{name}={value:?}"),
+    })
+    .delimited(" ")
+}
+
 /// Installs the global subscriber (stderr now, files once attached). Idempotent.
 pub fn init() {
     let filter = std::env::var("IC_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info".to_owned());
     let h = hub();
-    let stderr =
-        tracing_subscriber::fmt::layer().with_ansi(false).with_target(false).with_writer(Redacting(Sink::Stderr));
-    let text = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(Redacting(Sink::File(LogFormat::Text)));
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_target(false)
+        .fmt_fields(masked_fields())
+        .with_writer(Redacting(Sink::Stderr));
+    let text = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .fmt_fields(masked_fields())
+        .with_writer(Redacting(Sink::File(LogFormat::Text)));
     let json = tracing_subscriber::fmt::layer().json().with_writer(Redacting(Sink::File(LogFormat::Json)));
     let _ = tracing_subscriber::registry()
         .with(EnvFilter::new(filter))
@@ -200,15 +220,37 @@ mod tests {
     /// can be masked whole.
     #[test]
     fn a_secret_field_with_a_space_is_masked_whole() {
+        struct SharedBuf(std::sync::Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for SharedBuf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                if let Ok(mut v) = self.0.lock() {
+                    v.extend_from_slice(b);
+                }
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
         init();
         let mut rx = tap().tx.subscribe();
         let pw = "correct horse-battery";
-        tracing::warn!(password = %pw, "review: a login payload logged by mistake");
+        tracing::warn!(password = %pw, "review: a login payload logged in error");
         let line = std::iter::from_fn(|| rx.try_recv().ok())
-            .find(|l| l.message.contains("review: a login payload"))
+            .find(|l| l.message.contains("review: a login payload logged in error"))
             .expect("the warning reached the tap");
         assert_eq!(line.fields["password"], redact::MASK, "tap field: {:?}", line.fields["password"]);
-        let file_line = hub().secrets.redact(&format!("WARN review: a login payload logged by mistake password={pw}"));
-        assert!(!file_line.contains("horse"), "plain-text file line: {file_line}");
+        // The text lines (stderr, files) format the structured field masked.
+        let buf = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let layer = tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .fmt_fields(masked_fields())
+            .with_writer(move || -> Box<dyn std::io::Write> { Box::new(SharedBuf(sink.clone())) });
+        let local = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(local, || tracing::warn!(password = %pw, user = "alice", "logged in error"));
+        let text = String::from_utf8_lossy(&buf.lock().map(|b| b.clone()).unwrap_or_default()).into_owned();
+        assert!(text.contains("logged in error") && text.contains("user=\"alice\""), "{text}");
+        assert!(!text.contains("horse") && text.contains(redact::MASK), "plain-text line: {text}");
     }
 }

@@ -13,6 +13,13 @@ pub const MASK: &str = "[REDACTED]";
 /// the key: `new_password`, `bind_password`, `unicodePwd`).
 const KEYS: [&str; 8] = ["password", "passwd", "pwd", "secret", "token", "authorization", "api_key", "cookie"];
 
+/// Whether a field or key name sounds secret (`password`, `new_password`, `token`, …):
+/// its whole value is masked, whatever it holds.
+pub fn is_secret_key(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    KEYS.iter().any(|k| lower.contains(k))
+}
+
 /// The known secret values of this process.
 #[derive(Debug, Default)]
 pub struct Secrets {
@@ -165,6 +172,11 @@ fn value_span(bytes: &[u8], mut i: usize, scheme: bool) -> Option<(usize, usize)
         }
         return Some((start, j.min(bytes.len())));
     }
+    // A value inside a wrapper (`Some("…")`, `["…"]`, `("…")`, `{…}`): the whole group,
+    // or the mask would stop at its first quote and leave the secret after it.
+    if let Some(end) = bracketed(bytes, i) {
+        return Some((i, end));
+    }
     if scheme {
         // "Authorization: Basic xyz": the Basic/Bearer rule masks the credential.
         let word_end = (i..bytes.len()).find(|&j| is_value_end(bytes[j])).unwrap_or(bytes.len());
@@ -176,6 +188,42 @@ fn value_span(bytes: &[u8], mut i: usize, scheme: bool) -> Option<(usize, usize)
     }
     let end = (i..bytes.len()).find(|&j| is_value_end(bytes[j]) || bytes[j] == b'"').unwrap_or(bytes.len());
     (end > i).then_some((i, end))
+}
+
+/// The end (exclusive) of a bracket group starting at `i`, optionally after a name
+/// (`Some(`): brackets counted, quoted text skipped with its escapes.
+fn bracketed(bytes: &[u8], i: usize) -> Option<usize> {
+    let mut j = i;
+    while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+        j += 1;
+    }
+    let open = *bytes.get(j)?;
+    if !matches!(open, b'(' | b'[' | b'{') || (j > i && open != b'(') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut k = j;
+    while k < bytes.len() {
+        match bytes[k] {
+            b'"' | b'\'' => {
+                let quote = bytes[k];
+                k += 1;
+                while k < bytes.len() && bytes[k] != quote {
+                    k += if bytes[k] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(k + 1);
+                }
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    Some(bytes.len())
 }
 
 #[cfg(test)]

@@ -81,6 +81,10 @@ impl<S: Subscriber> Layer<S> for Tap {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
+            if super::redact::is_secret_key(&k) {
+                fields.insert(k, Value::String(super::redact::MASK.to_owned()));
+                continue;
+            }
             let masked = secrets.redact(&format!("{k}={text}"));
             let value = match masked.strip_prefix(&format!("{k}=")) {
                 Some(rest) if rest == text => v,

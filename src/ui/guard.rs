@@ -139,7 +139,10 @@ mod tests {
         assert!(actix_web::HttpMessage::headers(&req).get(header::HOST).is_none());
         let resp = test::call_service(&app, req).await;
         assert_eq!(resp.status().as_u16(), 200, "HTTP/1.0 without Host refused");
-        let req = test::TestRequest::get().uri("/readyz").insert_header((header::HOST, "rebind.attacker.example")).to_request();
+        let req = test::TestRequest::get()
+            .uri("/readyz")
+            .insert_header((header::HOST, "rebind.attacker.example"))
+            .to_request();
         assert_eq!(test::call_service(&app, req).await.status().as_u16(), 421, "a foreign Host still refused");
     }
 
