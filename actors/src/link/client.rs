@@ -168,17 +168,10 @@ pub enum RequestBody {
     },
 }
 
-/// An HTTP-date in its only current form, IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`,
-/// RFC 9110 §5.6.7), as unix ms; `None` for anything else.
+/// An HTTP-date (RFC 9110 §5.6.7, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`) as unix ms;
+/// `None` for anything else (parsed by the `httpdate` crate).
 pub fn httpdate_ms(text: &str) -> Option<u64> {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let mut parts = text.split_once(", ")?.1.split(' ');
-    let (day, month, year, time, zone) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let month = MONTHS.iter().position(|m| *m == month)? + 1;
-    if zone != "GMT" || parts.next().is_some() || day.len() != 2 || year.len() != 4 || time.len() != 8 {
-        return None;
-    }
-    crate::time::parse_rfc3339(&format!("{year}-{month:02}-{day}T{time}Z"))
+    httpdate::parse_http_date(text.trim()).ok().map(crate::time::unix_ms)
 }
 
 async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, LinkError> {

@@ -82,10 +82,18 @@ pub const DEADLINE_HORIZON: Duration = Duration::from_secs(30 * 24 * 3600);
 /// administrator must fix (NTP), even though deadlines are judged on server time.
 pub const CLOCK_OFFSET_WARNING: Duration = Duration::from_secs(30);
 
-/// A `Retry-After` header value as a bounded wait; `None` when it is not a number of
-/// seconds.
+/// A `Retry-After` header value (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) as a
+/// bounded wait; `None` when it is neither. A date in the past waits nothing.
 pub fn retry_after(header: &str) -> Option<Duration> {
-    header.trim().parse::<u64>().ok().map(|s| Duration::from_secs(RETRY_AFTER_S.clamp(s)))
+    let text = header.trim();
+    let seconds = match text.parse::<u64>() {
+        Ok(s) => s,
+        Err(_) => {
+            let at = httpdate::parse_http_date(text).ok()?;
+            at.duration_since(std::time::SystemTime::now()).map_or(0, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+        }
+    };
+    Some(Duration::from_secs(RETRY_AFTER_S.clamp(seconds)))
 }
 
 /// Whether a server timestamp (unix ms) lies within [`TIMESTAMP_WINDOW`] of `server_now_ms`.

@@ -32,10 +32,12 @@ fn a_redirect_is_kept_and_retried_and_names_where_it_pointed() {
 }
 
 #[test]
-fn http_dates_are_read_in_imf_fixdate_only() {
+fn http_dates_are_read_in_the_three_forms_rfc_9110_names() {
     use crate::link::client::httpdate_ms;
     assert_eq!(httpdate_ms("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777_000));
-    assert_eq!(httpdate_ms("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+    // The obsolete forms recipients must still read (RFC 9110 §5.6.7).
+    assert_eq!(httpdate_ms("Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777_000));
+    assert_eq!(httpdate_ms("Sun Nov  6 08:49:37 1994"), Some(784_111_777_000));
     assert_eq!(httpdate_ms("Sun, 06 Nov 1994 08:49:37 CET"), None);
     assert_eq!(httpdate_ms("Sun, 06 Foo 1994 08:49:37 GMT"), None);
     assert_eq!(httpdate_ms(""), None);

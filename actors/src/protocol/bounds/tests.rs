@@ -1,13 +1,15 @@
 use super::*;
 
 #[test]
-fn retry_after_is_capped_at_ten_minutes_and_non_numbers_are_ignored() {
+fn retry_after_is_capped_at_ten_minutes_and_other_text_is_ignored() {
     assert_eq!(retry_after("7"), Some(Duration::from_secs(7)));
     assert_eq!(retry_after(" 0 "), Some(Duration::ZERO));
     assert_eq!(retry_after("1000000000000"), Some(Duration::from_secs(600)));
     assert_eq!(retry_after("18446744073709551615"), Some(Duration::from_secs(600)));
     assert_eq!(retry_after("-5"), None);
-    assert_eq!(retry_after("Wed, 21 Oct 2026 07:28:00 GMT"), None);
+    // An HTTP-date already past: retry now.
+    assert_eq!(retry_after("Wed, 21 Oct 2026 07:28:00 GMT"), Some(Duration::ZERO));
+    assert_eq!(retry_after("soon"), None);
     assert_eq!(retry_after("99999999999999999999999"), None);
 }
 
