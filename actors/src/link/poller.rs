@@ -29,7 +29,7 @@ use super::state::LinkState;
 use crate::dispatcher::{Dispatcher, JobsArrived};
 use crate::protocol::bounds;
 use crate::protocol::wire::{JobsResponse, QueueFigures};
-use crate::queue::{ListUnacknowledged, QueueActor};
+use crate::queue::{Accepted, ListUnacknowledged, QueueActor};
 use crate::status::{ComponentPublisher, ComponentState};
 
 /// Most jobs asked for in one poll.
@@ -178,17 +178,20 @@ impl Poller {
             if extra > 0 {
                 tracing::warn!(extra, asked = want, "the server offered more jobs than asked for; taking the first ones (the rest come back after their lease)");
             }
-            let accepted = match store(&queue, jobs, link.clock_offset_ms.unwrap_or(0)).await {
-                Some(a) => a,
-                None => {
-                    let error = LinkError::BadResponse("the queue could not store the jobs".into());
-                    return Round::Failed { error, progressed: true };
-                }
+            // The queue could not store them (it says why): nothing acknowledged; the
+            // server offers them again after their lease.
+            let Some(accepted) = store(&queue, jobs, link.clock_offset_ms.unwrap_or(0)).await else {
+                return Round::Idle(Waiting::Storage);
             };
+            let new = accepted.iter().filter(|(_, a)| matches!(a, Accepted::New)).count();
             let ids = accepted.into_iter().map(|(id, _)| id).collect();
             let outcome = acknowledge(&client, &queue, &id, ids).await;
             dispatcher.do_send(JobsArrived);
             match outcome {
+                // Only jobs it could not take, or had taken before: an answer that brings
+                // nothing new is backed off like an empty one, or a server that re-offers
+                // them at once would make a hot loop.
+                Ok(()) if new == 0 => early_empty(asked.elapsed(), wait),
                 Ok(()) => Round::Again,
                 Err(error) => Round::Failed { error, progressed: true },
             }
