@@ -19,11 +19,22 @@ pub struct ConnectorDisabled {
 #[rtype(result = "()")]
 pub struct StartDraining;
 
-/// Sent to the session by the log shipper when a command is finished.
+/// Sent to the session by the log shipper when it is through with a command.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct CommandDone {
     pub id: String,
+    pub outcome: CommandOutcome,
+}
+
+/// What became of a command handed to its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandOutcome {
+    /// Carried out (or given up for good): the portal's repeats are ignored.
+    Done,
+    /// Not taken now (no room, or a failure worth another try): the session forgets the
+    /// id, so the portal's next repeat of it is handed over again.
+    NotTaken,
 }
 
 /// To the courier, from its own watch of the queue's outbox head and of the link state:

@@ -377,6 +377,13 @@ impl Handler<StartDraining> for Session {
 impl Handler<CommandDone> for Session {
     type Result = ();
     fn handle(&mut self, msg: CommandDone, _: &mut Context<Self>) {
-        tracing::debug!(command = msg.id, "command finished");
+        match msg.outcome {
+            CommandOutcome::Done => tracing::debug!(command = msg.id, "command finished"),
+            CommandOutcome::NotTaken => {
+                tracing::debug!(command = msg.id, "command not taken now; taken again when the portal repeats it");
+                self.handled.0.remove(&msg.id);
+                self.handled.1.retain(|h| *h != msg.id);
+            }
+        }
     }
 }

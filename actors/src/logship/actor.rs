@@ -10,7 +10,7 @@ use tokio::sync::{broadcast, watch};
 
 use super::bundle::BundleInfo;
 use super::line::LogLine;
-use super::messages::{CommandDone, LogCommand};
+use super::messages::{CommandDone, CommandOutcome, LogCommand};
 use super::settings::LogShipSettings;
 use super::stream;
 use super::upload::{remove_stale_bundles, upload, UploadAsk};
@@ -69,12 +69,12 @@ impl LogShipper {
         }
     }
 
-    fn finish(&mut self, id: String) {
+    fn finish(&mut self, id: String, outcome: CommandOutcome) {
         self.busy.remove(&id);
         if self.uploading.as_deref() == Some(&id) {
             self.uploading = None;
         }
-        self.done.do_send(CommandDone { id });
+        self.done.do_send(CommandDone { id, outcome });
     }
 }
 
@@ -111,11 +111,13 @@ impl Handler<LogCommand> for LogShipper {
                     tracing::info!(command = %id, "log upload waits for the one in progress");
                     self.waiting.push_back(msg.command);
                 } else {
-                    tracing::warn!(command = %id, waiting = MAX_WAITING_UPLOADS, "too many log uploads asked at once: this one is dropped; ask again later");
+                    tracing::warn!(command = %id, waiting = MAX_WAITING_UPLOADS, "many log uploads asked at once: this one is taken when the portal repeats it");
+                    self.done.do_send(CommandDone { id: id.to_owned(), outcome: CommandOutcome::NotTaken });
                 }
             }
             Command::StreamLogs { .. } if self.streams >= MAX_STREAMS => {
-                tracing::warn!(command = %id, streams = MAX_STREAMS, "too many live log streams at once: this one is refused; ask again when one ends");
+                tracing::warn!(command = %id, streams = MAX_STREAMS, "too many live log streams at once: this one starts when the portal repeats it after one ended");
+                self.done.do_send(CommandDone { id: id.to_owned(), outcome: CommandOutcome::NotTaken });
             }
             _ => self.start(msg.command, ctx),
         }
@@ -153,17 +155,27 @@ impl LogShipper {
                 async move { upload(&client, ask).await }
                     .into_actor(self)
                     .map(move |res, act, ctx| {
-                        match res {
-                            Ok(r) => tracing::info!(
-                                request_id,
-                                files = r.files,
-                                bytes = r.bytes,
-                                left_out = r.left_out.len(),
-                                "log upload delivered"
-                            ),
-                            Err(e) => tracing::error!(request_id, error = %e, "log upload given up"),
-                        }
-                        act.finish(id);
+                        let outcome = match res {
+                            Ok(r) => {
+                                tracing::info!(
+                                    request_id,
+                                    files = r.files,
+                                    bytes = r.bytes,
+                                    left_out = r.left_out.len(),
+                                    "log upload delivered"
+                                );
+                                CommandOutcome::Done
+                            }
+                            Err(e) if e.worth_retrying() => {
+                                tracing::error!(request_id, error = %e, "log upload failed; tried again when the portal repeats the command");
+                                CommandOutcome::NotTaken
+                            }
+                            Err(e) => {
+                                tracing::error!(request_id, error = %e, "log upload given up");
+                                CommandOutcome::Done
+                            }
+                        };
+                        act.finish(id, outcome);
                         act.next_upload(ctx);
                     })
                     .spawn(ctx);
@@ -186,7 +198,7 @@ impl LogShipper {
                     .map(move |report, act, _| {
                         tracing::info!(request_id, requests = report.requests, lines = report.lines, dropped = report.dropped, stopped = ?report.stopped, "log stream ended");
                         act.streams = act.streams.saturating_sub(1);
-                        act.finish(id);
+                        act.finish(id, CommandOutcome::Done);
                     })
                     .spawn(ctx);
             }

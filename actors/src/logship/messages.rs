@@ -4,7 +4,7 @@
 
 use actix::Message;
 
-pub use crate::link::CommandDone;
+pub use crate::link::{CommandDone, CommandOutcome};
 
 /// From the session: a log command to carry out (PROTOCOL.md §2.7).
 #[derive(Message, Clone, Debug)]

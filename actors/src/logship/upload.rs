@@ -51,6 +51,18 @@ pub enum UploadError {
     Scratch { path: String, source: std::io::Error },
 }
 
+impl UploadError {
+    /// Whether the portal's next repeat of the command should be tried again: the
+    /// failures of this machine or of a server that may answer later, not a refusal.
+    pub fn worth_retrying(&self) -> bool {
+        match self {
+            UploadError::Link(e) => e.recovery() == crate::link::errors::Recovery::Transient,
+            UploadError::TooLargeEvenEmpty => false,
+            UploadError::Bundle(_) | UploadError::Task(_) | UploadError::Scratch { .. } => true,
+        }
+    }
+}
+
 /// Removes bundles a killed process left in `scratch` (best effort; called at start).
 pub fn remove_stale_bundles(scratch: &std::path::Path) {
     let Ok(entries) = std::fs::read_dir(scratch) else { return };
