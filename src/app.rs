@@ -60,8 +60,6 @@ pub enum WiringError {
     Client(#[from] link::ClientBuildError),
     #[error("directory `{0}`: {1}")]
     DirectoryTls(String, tls::TlsSetupError),
-    #[error("cannot open the audit journal: {0}")]
-    Audit(connector_actors::audit::AuditError),
 }
 
 /// Starts every actor. Must run inside the actix System. `tap` carries the process's
@@ -93,8 +91,7 @@ pub fn start(
         board = board.with_directory(report);
         directories.insert(d.name.clone(), Supervisor::start_in_arbiter(&directory_arbiter.handle(), move |_| actor));
     }
-    let audit =
-        AuditActor::open(&settings.queue.path).map_err(WiringError::Audit)?.with_status(board.component("audit"));
+    let audit = AuditActor::open(&settings.queue.path).with_status(board.component("audit"));
     let audit = Supervisor::start(move |_| audit);
     let members = Supervisor::start(|_| connector_actors::ad::MemberWriter::default());
     let knowledge = connector_actors::ad::KnowledgeCache::default();

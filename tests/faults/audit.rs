@@ -107,5 +107,15 @@ async fn torn_middle() -> super::suite::Tally {
     }
     let ids = sim.submit(json!([crate::harness::sim::noop(0), crate::harness::sim::noop(0)])).await;
     sim.wait_done(&ids, Duration::from_secs(30)).await;
+    // It says so, and the heartbeat shows the journal failing (AD writes refused).
+    assert!(c.log_text().contains("the audit journal cannot be used"), "{}", c.log_text());
+    let summary = sim.summary().await;
+    assert_eq!(summary["connectors"][0]["status"], "degraded", "{summary}");
+    let cid = summary["connectors"][0]["connector_id"].as_str().unwrap_or_default().to_owned();
+    let detail = sim.get(&format!("/admin/connectors/{cid}")).await.to_string();
+    assert!(
+        detail.contains("\"audit\"") && detail.contains("\"failing\""),
+        "the audit component is not reported failing: {detail}"
+    );
     tally(&sim, &ids).await
 }

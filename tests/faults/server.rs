@@ -26,10 +26,19 @@ pub fn scenarios() -> Vec<Scenario> {
         ),
         Scenario::new("server: polls answered empty at once are backed off, not a hot loop", early_empty_polls),
         Scenario::new("server: absurd numbers and times from the server are clamped or refused", absurd_numbers),
-        Scenario::new("server: a poll answered at once with only unusable jobs is backed off, not a hot loop", unusable_jobs_at_once),
+        Scenario::new(
+            "server: a poll answered at once with only unusable jobs is backed off, not a hot loop",
+            unusable_jobs_at_once,
+        ),
         Scenario::new("server: a portal clock a day behind: jobs run, not deadline_exceeded", clock_a_day_behind),
-        Scenario::new("server: redirected register and heartbeats are refused, then it goes online by itself", redirected_lifecycle),
-        Scenario::new("server: one record larger than the server takes leaves no seq gap and loses no other", oversized_record),
+        Scenario::new(
+            "server: redirected register and heartbeats are refused, then it goes online by itself",
+            redirected_lifecycle,
+        ),
+        Scenario::new(
+            "server: one record larger than the server takes leaves no seq gap and loses no other",
+            oversized_record,
+        ),
     ]
 }
 
@@ -305,7 +314,8 @@ async fn redirected_lifecycle() -> Tally {
     assert!(c.log_text().contains(elsewhere), "the log does not name the register redirect");
     let beat = "https://sso.example.test/login?next=/heartbeat";
     sim.faults(json!({"status": 308, "location": beat, "paths": ["heartbeat"], "count": 4})).await;
-    eventually(LIMIT, "the heartbeat redirect to be logged", || async { c.log_text().contains(beat).then_some(()) }).await;
+    eventually(LIMIT, "the heartbeat redirect to be logged", || async { c.log_text().contains(beat).then_some(()) })
+        .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let ids = sim.submit(json!([noop(0), noop(0)])).await;
     let views = sim.wait_done(&ids, LIMIT).await;

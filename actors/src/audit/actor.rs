@@ -18,6 +18,8 @@ pub struct AuditActor {
     last_hash: String,
     /// What opening found (a torn tail moved aside), shown with the `running` state.
     notice: Option<String>,
+    /// Why the journal could not be opened at start, until it is.
+    problem: Option<String>,
     /// `failing` after a line could not be written, `running` after one was.
     status: Option<ComponentPublisher>,
 }
@@ -26,18 +28,32 @@ impl AuditActor {
     /// Opens the journal in `dir`, checking the chain so far; a torn tail is moved
     /// aside ([`recover`]) and said in a warning and the component's detail.
     ///
-    /// Errors: a broken chain or an unreadable journal ([`AuditError`]).
-    pub fn open(dir: &std::path::Path) -> Result<AuditActor, AuditError> {
-        let mut actor =
-            AuditActor { path: dir.join(FILE_NAME), file: None, last_hash: String::new(), notice: None, status: None };
-        actor.reopen()?;
-        Ok(actor)
+    /// A journal that cannot be opened or whose chain is broken (a whole line edited,
+    /// removed, or cut short in the middle) does not stop the connector: logins and
+    /// imports need no journal. The component says `failing` with the problem, and every
+    /// AD write is refused (its intent cannot be journaled) until the journal opens again,
+    /// which is tried before each write: an administrator keeps the broken file as
+    /// evidence and moves it aside (`audit verify` names the line).
+    pub fn open(dir: &std::path::Path) -> AuditActor {
+        let mut actor = AuditActor {
+            path: dir.join(FILE_NAME),
+            file: None,
+            last_hash: String::new(),
+            notice: None,
+            problem: None,
+            status: None,
+        };
+        if let Err(e) = actor.reopen() {
+            tracing::error!(error = %e, "the audit journal cannot be used: AD writes are refused until it can (logins and imports go on)");
+            actor.problem = Some(e.to_string());
+        }
+        actor
     }
 
     /// Publishes the journal's health as component `audit`.
     pub fn with_status(mut self, status: ComponentPublisher) -> Self {
-        status.set(ComponentState::Running, self.notice.clone());
         self.status = Some(status);
+        self.publish(self.problem.clone());
         self
     }
 
@@ -102,6 +118,7 @@ impl AuditActor {
     fn append(&mut self, entry: AuditEntry) -> Result<(), AuditError> {
         if self.file.is_none() {
             self.reopen()?;
+            self.problem = None;
         }
         let io = |source| AuditError::Io { path: self.path.display().to_string(), source };
         let file = self.file.as_mut().ok_or_else(|| io(std::io::Error::other("journal not open")))?;

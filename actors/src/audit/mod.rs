@@ -8,8 +8,10 @@
 //!   from the file before the next write and after a restart. A torn tail (the bytes
 //!   after the last newline, left by a crash or a full disk) is moved to
 //!   `audit.jsonl.torn-{ms}` and said in a warning; the chain goes on from the last
-//!   whole line. A broken chain (a whole line edited, removed or reordered) still stops
-//!   the start: that is tampering for an administrator to read.
+//!   whole line. A broken chain (a whole line edited, removed, reordered or cut short)
+//!   is evidence for an administrator: the file is left as it is, the component says
+//!   `failing`, and AD writes are refused until the journal opens again; logins and
+//!   imports go on.
 //! - **On shutdown**: nothing buffered: each line is synced when written.
 //!
 //! Each line is a JSON object with `prev` (the previous line's hash) and `hash`:
