@@ -57,7 +57,7 @@ pub fn is_loopback_host(host: &str) -> bool {
     port_ok && loopback
 }
 
-/// Middleware: 421 Misdirected Request for a `Host` the policy refuses (or none).
+/// Middleware: 421 Misdirected Request for a `Host` the policy refuses.
 pub async fn check_host(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -68,7 +68,9 @@ pub async fn check_host(
             Some(h) => h.to_str().ok().map(str::to_owned),
             None => req.uri().authority().map(|a| a.as_str().to_owned()),
         };
-        if !host.as_deref().is_some_and(is_loopback_host) {
+        // A request naming no host at all (an HTTP/1.0 monitoring probe) cannot come
+        // from a rebinding browser, which always sends the name it resolved.
+        if host.as_deref().is_some_and(|h| !is_loopback_host(h)) {
             let body = "this web UI listens on loopback and answers only Host 127.0.0.1, localhost or [::1] \
                         (protection against DNS rebinding): open it as http://127.0.0.1:PORT/\n";
             return Ok(req.into_response(HttpResponse::MisdirectedRequest().content_type("text/plain").body(body)));

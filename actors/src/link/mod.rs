@@ -18,6 +18,7 @@ mod state;
 pub use client::{ClientBuildError, PortalClient, RequestBody};
 pub use courier::Courier;
 pub use errors::LinkError;
+pub use intake::encode_segment;
 pub use messages::*;
 pub use poller::{Poller, PollerParts};
 pub use session::{Session, SessionParts};

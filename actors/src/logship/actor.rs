@@ -184,7 +184,7 @@ impl LogShipper {
                 tracing::info!(command = %id, request_id, duration_s, level, "log stream requested");
                 let rx = self.tap.subscribe();
                 self.streams += 1;
-                let path = format!("/log-streams/{request_id}");
+                let path = format!("/log-streams/{}", crate::link::encode_segment(&request_id));
                 let post = move |lines: Vec<LogLine>| {
                     let (client, path, cid) = (client.clone(), path.clone(), connector_id.clone());
                     async move {

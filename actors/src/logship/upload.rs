@@ -88,7 +88,7 @@ pub async fn upload(client: &PortalClient, ask: UploadAsk) -> Result<UploadRepor
         .suffix(".zip")
         .tempfile_in(&ask.scratch)
         .map_err(scratch_err)?;
-    let path = format!("/log-requests/{}/upload", ask.request_id);
+    let path = format!("/log-requests/{}/upload", crate::link::encode_segment(&ask.request_id));
     let mut failures = 0;
     loop {
         let built;
