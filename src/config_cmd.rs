@@ -6,7 +6,7 @@
 //!   for `install.sh --root DIR` to check an installation made into a scratch root.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use connector_actors::platform::OpenOptionsExt;
 use std::path::Path;
 
 use crate::config::{self, SecretSource};

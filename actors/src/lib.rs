@@ -14,6 +14,7 @@ pub mod errors;
 pub mod link;
 pub mod logship;
 pub mod metrics;
+pub mod platform;
 pub mod protocol;
 pub mod queue;
 pub mod secret;

@@ -2,7 +2,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom};
-use std::os::unix::fs::OpenOptionsExt;
+use crate::platform::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::chain::{verify, AuditError, Verified};
