@@ -1,0 +1,122 @@
+//! A fresh WINEPREFIX with a persistent wineserver (Wine stops services when no ordinary
+//! program runs), and the Windows commands the test uses: msiexec, reg, sc, net.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const EXE_WIN: &str = r"C:\Program Files\Flotomate\Integration Connector\integration-connector.exe";
+pub const CONFIG_WIN: &str = r"C:\ProgramData\Flotomate\IntegrationConnector\connector.toml";
+
+pub struct Prefix {
+    dir: tempfile::TempDir,
+}
+
+pub fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// A Linux path as Wine's Z: drive sees it.
+pub fn z_path(path: &Path) -> String {
+    format!("Z:{}", path.display()).replace('/', "\\")
+}
+
+impl Prefix {
+    pub fn create() -> Prefix {
+        for tool in ["wine", "wineserver", "wixl"] {
+            let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().expect("sh");
+            assert!(found.status.success(), "{tool} is missing: apt-get install wine64 wine msitools wixl (scripts/test.sh does)");
+        }
+        let p = Prefix { dir: tempfile::tempdir().expect("prefix dir") };
+        let boot = p.command("wineboot").arg("-i").output().expect("wineboot");
+        assert!(boot.status.success(), "wineboot failed:\n{}", text(&boot));
+        let server = p.command("wineserver").arg("-p").status().expect("wineserver -p");
+        assert!(server.success(), "wineserver -p failed");
+        p
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn drive_c(&self) -> PathBuf {
+        self.dir.path().join("drive_c")
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env("WINEPREFIX", self.dir.path()).env("WINEDEBUG", "-all").env("WINEDLLOVERRIDES", "mscoree,mshtml=");
+        c
+    }
+
+    /// `wine ARGS…`
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command("wine").args(args).output().expect("run wine")
+    }
+
+    /// `msiexec ACTION MSI /qn /l*v LOG PROPS…`; asserts success; returns the log.
+    pub fn msiexec(&self, action: &str, msi: &Path, props: &[&str]) -> String {
+        let log = self.drive_c().join("msiexec.log");
+        let _ = std::fs::remove_file(&log);
+        let msi = z_path(msi);
+        let mut args = vec!["msiexec", action, &msi, "/qn", "/l*v", r"C:\msiexec.log"];
+        args.extend_from_slice(props);
+        let out = self.run(&args);
+        let text = std::fs::read(&log).map(|b| decode(&b)).unwrap_or_default();
+        assert!(out.status.success(), "msiexec {action} failed ({:?}):\n{}\n{}", out.status, self::text(&out), tail(&text));
+        text
+    }
+
+    pub fn reg_query(&self, key: &str) -> String {
+        let out = self.run(&["reg", "query", key]);
+        assert!(out.status.success(), "reg query {key} failed:\n{}", text(&out));
+        text(&out)
+    }
+
+    pub fn reg_exists(&self, key: &str) -> bool {
+        self.run(&["reg", "query", key]).status.success()
+    }
+
+    /// The display names under the Uninstall key (Programs and Features).
+    pub fn uninstall_entries(&self) -> String {
+        text(&self.run(&["reg", "query", r"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall", "/s"]))
+    }
+
+    pub fn sc_query(&self) -> String {
+        text(&self.run(&["sc", "query", "integration-connector"]))
+    }
+
+    /// `net start|stop integration-connector`; asserts success.
+    pub fn net(&self, action: &str) {
+        let out = self.run(&["net", action, "integration-connector"]);
+        assert!(out.status.success(), "net {action} failed:\n{}", text(&out));
+    }
+
+    /// Every log file of the service, oldest first.
+    pub fn service_log(&self, storage: &Path) -> String {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(storage.join("logs"))
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.sort();
+        files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect()
+    }
+}
+
+/// MSI logs are UTF-16 on Windows; Wine writes them as the ANSI code page.
+fn decode(bytes: &[u8]) -> String {
+    if bytes.len() >= 2 && bytes[0] == 0xff && bytes[1] == 0xfe {
+        let units: Vec<u16> = bytes[2..].chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        return String::from_utf16_lossy(&units);
+    }
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(60)..].join("\n")
+}
+
+impl Drop for Prefix {
+    fn drop(&mut self) {
+        let _ = self.command("wineserver").arg("-k").status();
+    }
+}
