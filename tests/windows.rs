@@ -113,7 +113,7 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     let check = prefix.run(&[EXE_WIN, "check", "--config", CONFIG_WIN]);
     assert!(check.status.success(), "check failed:\n{}", wine::text(&check));
     let out = wine::text(&check);
-    assert!(out.contains("SYSTEM and Administrators only"), "storage ACL not verified:\n{out}");
+    assert!(out.contains("ACL: SYSTEM, Administrators and the service's account only"), "storage ACL not verified:\n{out}");
     assert!(out.contains("directory.corp.bind"), "{out}");
 
     prefix.net("start");

@@ -36,6 +36,28 @@ pub fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
     }
 }
 
+/// Opens `path` so that no other process has it, or can open it, while the returned file
+/// lives: an error when another process holds it; `Ok(None)` when it cannot be opened
+/// for another reason (a new database: whoever opens it next reports the rest).
+/// Unix: fs2's exclusive `flock` (sled's own lock on its `db` file), released on close.
+/// Windows: no sharing at all, so nothing but this handle may have it open; a byte-range
+/// lock would do too, but closing its handle does not release it under Wine 8.
+pub fn lock_exclusive(path: &std::path::Path) -> std::io::Result<Option<std::fs::File>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true);
+    #[cfg(windows)]
+    std::os::windows::fs::OpenOptionsExt::share_mode(&mut options, 0);
+    let file = match options.open(path) {
+        Ok(f) => f,
+        // ERROR_SHARING_VIOLATION: another process has it open.
+        Err(e) if cfg!(windows) && e.raw_os_error() == Some(32) => return Err(e),
+        Err(_) => return Ok(None),
+    };
+    #[cfg(unix)]
+    fs2::FileExt::try_lock_exclusive(&file)?;
+    Ok(Some(file))
+}
+
 #[cfg(windows)]
 mod windows {
     use std::io;

@@ -122,7 +122,9 @@ fn service_main(_arguments: Vec<OsString>) {
 }
 
 /// Restart 5 s after each of the first three failures in a day, also after a stop with
-/// an error code (not only after a crash).
+/// an error code (not only after a crash). A step the service manager refuses is
+/// reported and the install goes on (Wine's refuses failure actions): verify with
+/// `sc qfailure integration-connector` (packaging/windows/README.md).
 pub fn set_recovery() -> anyhow::Result<()> {
     let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)?;
     let service = match manager.open_service(SERVICE_NAME, ServiceAccess::CHANGE_CONFIG | ServiceAccess::QUERY_CONFIG) {
@@ -130,16 +132,28 @@ pub fn set_recovery() -> anyhow::Result<()> {
         // Not installed as a service (configure run by hand): nothing to set.
         Err(_) => return Ok(()),
     };
-    service.set_description(DESCRIPTION)?;
     let restart = ServiceAction { action_type: ServiceActionType::Restart, delay: Duration::from_secs(5) };
-    service.update_failure_actions(ServiceFailureActions {
-        reset_period: ServiceFailureResetPeriod::After(Duration::from_secs(24 * 3600)),
-        reboot_msg: None,
-        command: None,
-        actions: Some(vec![restart.clone(), restart.clone(), restart]),
-    })?;
-    service.set_failure_actions_on_non_crash_failures(true)?;
-    println!("configure: {SERVICE_NAME} restarts 5 s after a failure (3 times a day)");
+    let steps: [(&str, windows_service::Result<()>); 3] = [
+        ("description", service.set_description(DESCRIPTION)),
+        (
+            "failure actions",
+            service.update_failure_actions(ServiceFailureActions {
+                reset_period: ServiceFailureResetPeriod::After(Duration::from_secs(24 * 3600)),
+                reboot_msg: None,
+                command: None,
+                actions: Some(vec![restart.clone(), restart.clone(), restart]),
+            }),
+        ),
+        ("failure actions on non-crash failures", service.set_failure_actions_on_non_crash_failures(true)),
+    ];
+    for (step, result) in steps {
+        match result {
+            Ok(()) => println!("configure: {SERVICE_NAME}: {step} set"),
+            Err(e) => eprintln!(
+                "configure: WARNING: {SERVICE_NAME}: the service manager refused the {step} ({e}); set them with `sc failure {SERVICE_NAME} reset= 86400 actions= restart/5000/restart/5000/restart/5000`"
+            ),
+        }
+    }
     Ok(())
 }
 
@@ -174,7 +188,11 @@ fn try_install(config: &Path) -> anyhow::Result<()> {
     };
     let service = manager.create_service(&info, ServiceAccess::START | ServiceAccess::QUERY_STATUS)?;
     set_recovery()?;
-    service.start::<&str>(&[])?;
+    if let Err(e) = service.start::<&str>(&[]) {
+        // Started already (Wine's manager starts an auto-start service on its own).
+        let state = service.query_status()?.current_state;
+        anyhow::ensure!(matches!(state, ServiceState::Running | ServiceState::StartPending), "cannot start {SERVICE_NAME}: {e}");
+    }
     println!("service install: {SERVICE_NAME} installed and started");
     Ok(())
 }

@@ -2,8 +2,9 @@
 //!
 //! Unix: mode bits (folders 0700, secret files 0600, owned by the service user).
 //! Windows: the DACL, which must allow SYSTEM and Administrators only (the service runs
-//! as LocalSystem), protected from inheriting anything wider; what is created below a
-//! protected folder inherits it. The rule is the same on both: nobody but the service
+//! as LocalSystem; the account running `check` counts as the owner, as on Unix),
+//! protected from inheriting anything wider; what is created below a protected folder
+//! inherits it. `protect` reads the ACL back and fails when it did not take. The rule is the same on both: nobody but the service
 //! and the machine's administrators can read a secret or change a queued job.
 
 mod sddl;
@@ -46,7 +47,7 @@ pub fn exposure(path: &Path, kind: Kind) -> io::Result<Option<Exposure>> {
     imp::exposure(path, kind)
 }
 
-/// The protection in words for an OK line: "mode 0700" or "ACL: SYSTEM and Administrators only".
+/// The protection in words for an OK line: "mode 0700" or "ACL: SYSTEM, Administrators and the service's account only".
 pub fn describe(path: &Path) -> String {
     imp::describe(path)
 }

@@ -6,15 +6,17 @@ use std::os::windows::ffi::OsStrExt;
 use std::path::Path;
 use std::ptr::{null, null_mut};
 
-use windows_sys::Win32::Foundation::{LocalFree, ERROR_SUCCESS};
+use windows_sys::Win32::Foundation::{CloseHandle, LocalFree, ERROR_SUCCESS, HANDLE};
 use windows_sys::Win32::Security::Authorization::{
-    ConvertSecurityDescriptorToStringSecurityDescriptorW, ConvertStringSecurityDescriptorToSecurityDescriptorW,
-    GetNamedSecurityInfoW, SetNamedSecurityInfoW, SDDL_REVISION_1, SE_FILE_OBJECT,
+    ConvertSecurityDescriptorToStringSecurityDescriptorW, ConvertSidToStringSidW,
+    ConvertStringSecurityDescriptorToSecurityDescriptorW, GetNamedSecurityInfoW, SetNamedSecurityInfoW,
+    SDDL_REVISION_1, SE_FILE_OBJECT,
 };
 use windows_sys::Win32::Security::{
-    GetSecurityDescriptorDacl, ACL, DACL_SECURITY_INFORMATION, PROTECTED_DACL_SECURITY_INFORMATION,
-    PSECURITY_DESCRIPTOR,
+    GetSecurityDescriptorDacl, GetTokenInformation, TokenUser, ACL, DACL_SECURITY_INFORMATION,
+    PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, TOKEN_QUERY, TOKEN_USER,
 };
+use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
 
 use super::{Exposure, Kind};
 
@@ -69,9 +71,43 @@ fn dacl_sddl(path: &Path) -> io::Result<String> {
     result
 }
 
+/// The SID of the account this process runs as (`S-1-5-18` for the service), the
+/// Windows "owner": `check` runs as the service's account, as install.sh does on Linux.
+fn own_sid() -> Option<String> {
+    let mut token: HANDLE = null_mut();
+    // SAFETY: the pseudo handle needs no closing; `token` is closed below.
+    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
+        return None;
+    }
+    let mut buf = vec![0u64; 64]; // 512 bytes, aligned for TOKEN_USER
+    let mut len = 0u32;
+    // SAFETY: `buf` is writable for the length given.
+    let ok = unsafe { GetTokenInformation(token, TokenUser, buf.as_mut_ptr().cast(), 512, &mut len) };
+    // SAFETY: `token` came from OpenProcessToken.
+    unsafe { CloseHandle(token) };
+    if ok == 0 {
+        return None;
+    }
+    // SAFETY: GetTokenInformation wrote a TOKEN_USER at the start of `buf`.
+    let sid = unsafe { (*buf.as_ptr().cast::<TOKEN_USER>()).User.Sid };
+    let mut text: *mut u16 = null_mut();
+    // SAFETY: `sid` points into `buf`, alive here; `text` is freed with LocalFree.
+    if unsafe { ConvertSidToStringSidW(sid, &mut text) } == 0 || text.is_null() {
+        return None;
+    }
+    // SAFETY: a NUL-terminated string from the system.
+    let s = unsafe {
+        let n = (0..).take_while(|&i| *text.add(i) != 0).count();
+        String::from_utf16_lossy(std::slice::from_raw_parts(text, n))
+    };
+    // SAFETY: allocated by ConvertSidToStringSidW.
+    unsafe { LocalFree(text.cast()) };
+    Some(s)
+}
+
 pub fn exposure(path: &Path, kind: Kind) -> io::Result<Option<Exposure>> {
     let sddl = dacl_sddl(path)?;
-    let foreign = super::foreign_access(&sddl);
+    let foreign = super::foreign_access(&sddl, own_sid().as_deref());
     if foreign.is_empty() {
         return Ok(None);
     }
@@ -90,7 +126,9 @@ pub fn exposure(path: &Path, kind: Kind) -> io::Result<Option<Exposure>> {
 
 pub fn describe(path: &Path) -> String {
     match dacl_sddl(path) {
-        Ok(sddl) if super::foreign_access(&sddl).is_empty() => "ACL: SYSTEM and Administrators only".to_owned(),
+        Ok(sddl) if super::foreign_access(&sddl, own_sid().as_deref()).is_empty() => {
+            "ACL: SYSTEM, Administrators and the service's account only".to_owned()
+        }
         Ok(sddl) => format!("ACL {sddl}"),
         Err(e) => format!("ACL unreadable: {e}"),
     }
@@ -129,5 +167,10 @@ pub fn protect(path: &Path, kind: Kind) -> io::Result<()> {
     };
     // SAFETY: allocated by ConvertStringSecurityDescriptorToSecurityDescriptorW.
     unsafe { LocalFree(sd) };
-    result
+    result?;
+    // Read back: a file system that keeps no ACL must not pass for protected.
+    match exposure(path, kind)? {
+        None => Ok(()),
+        Some(e) => Err(io::Error::other(format!("the ACL did not take: {} is {}", path.display(), e.what))),
+    }
 }
