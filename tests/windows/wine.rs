@@ -27,10 +27,22 @@ impl Prefix {
             assert!(found.status.success(), "{tool} is missing: apt-get install wine64 wine msitools wixl (scripts/test.sh does)");
         }
         let p = Prefix { dir: tempfile::tempdir().expect("prefix dir") };
-        let boot = p.command("wineboot").arg("-i").output().expect("wineboot");
-        assert!(boot.status.success(), "wineboot failed:\n{}", text(&boot));
+        let mut boot = p.command("wineboot");
+        boot.arg("-i").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        assert!(boot.status().expect("wineboot").success(), "wineboot -i failed");
         let server = p.command("wineserver").arg("-p").status().expect("wineserver -p");
         assert!(server.success(), "wineserver -p failed");
+        // Wine 8.0 lacks bcryptprimitives.dll (Rust's std needs its ProcessPrng): a
+        // test-only stand-in, built from packaging/windows/testing/bcryptprimitives.c.
+        let dll = p.drive_c().join("windows/system32/bcryptprimitives.dll");
+        let built = Command::new("x86_64-w64-mingw32-gcc")
+            .args(["-shared", "-O2", "-o"])
+            .arg(&dll)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/windows/testing/bcryptprimitives.c"))
+            .arg("-ladvapi32")
+            .output()
+            .expect("x86_64-w64-mingw32-gcc (apt-get install mingw-w64)");
+        assert!(built.status.success(), "building bcryptprimitives.dll failed:\n{}", text(&built));
         p
     }
 
@@ -42,15 +54,24 @@ impl Prefix {
         self.dir.path().join("drive_c")
     }
 
+    /// Under umask 077: Wine 8.0 keeps no ACL of its own; it shows a file's DACL from its
+    /// Unix mode (owner, Everyone), so files must be created as private as the ACL that
+    /// `configure` sets (packaging/windows/README.md, "What Wine cannot show").
     fn command(&self, program: &str) -> Command {
-        let mut c = Command::new(program);
+        let mut c = Command::new("sh");
+        c.args(["-c", "umask 077 && exec \"$0\" \"$@\"", program]);
         c.env("WINEPREFIX", self.dir.path()).env("WINEDEBUG", "-all").env("WINEDLLOVERRIDES", "mscoree,mshtml=");
         c
     }
 
-    /// `wine ARGS…`
+    /// `wine ARGS…`. Output goes through files, not pipes: a service that msiexec or
+    /// `net start` starts inherits them, and a pipe would never reach its end.
     pub fn run(&self, args: &[&str]) -> Output {
-        self.command("wine").args(args).output().expect("run wine")
+        let (out, err) = (self.dir.path().join("wine.out"), self.dir.path().join("wine.err"));
+        let file = |p: &Path| std::fs::File::create(p).expect("wine output file");
+        let status = self.command("wine").args(args).stdout(file(&out)).stderr(file(&err)).status().expect("run wine");
+        let read = |p: &Path| std::fs::read(p).unwrap_or_default();
+        Output { status, stdout: read(&out), stderr: read(&err) }
     }
 
     /// `msiexec ACTION MSI /qn /l*v LOG PROPS…`; asserts success; returns the log.
@@ -85,10 +106,17 @@ impl Prefix {
         text(&self.run(&["sc", "query", "integration-connector"]))
     }
 
-    /// `net start|stop integration-connector`; asserts success.
+    /// `net start|stop integration-connector`, then waits for RUNNING or STOPPED (Wine's
+    /// `net stop` returns while the service still drains).
     pub fn net(&self, action: &str) {
         let out = self.run(&["net", action, "integration-connector"]);
         assert!(out.status.success(), "net {action} failed:\n{}", text(&out));
+        let want = if action == "stop" { "STOPPED" } else { "RUNNING" };
+        let start = std::time::Instant::now();
+        while !self.sc_query().contains(want) {
+            assert!(start.elapsed() < std::time::Duration::from_secs(60), "not {want} after net {action}:\n{}", self.sc_query());
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
     }
 
     /// Every log file of the service, oldest first.
