@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use connector_actors::dispatcher::{Drain, RunningCount};
 use connector_actors::link::StartDraining;
-use connector_actors::queue::DurableQueue;
+use connector_actors::queue::store::StoreError;
+use connector_actors::queue::{DurableQueue, QueueError};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::app::{self, Running};
@@ -27,16 +28,21 @@ pub struct Manager {
     /// Stop requests from a service manager that calls instead of signalling (the SCM).
     pub stops: Option<UnboundedReceiver<&'static str>>,
     pub notifier: Notifier,
+    /// How long to wait for the storage lock: zero from a shell or systemd (another
+    /// instance runs: exit 69 at once); the Windows service waits, since the process
+    /// that held it a moment ago (the MSI's `configure`, the version being upgraded) may
+    /// still be exiting.
+    pub lock_patience: Duration,
 }
 
 /// `run` from a shell or systemd: signals, and `NOTIFY_SOCKET` when set.
 pub fn run(settings: Settings) -> u8 {
-    run_managed(settings, Manager { stops: None, notifier: Notifier::from_env() })
+    run_managed(settings, Manager { stops: None, notifier: Notifier::from_env(), lock_patience: Duration::ZERO })
 }
 
 /// Runs until a stop request has been drained; returns the exit code (`exit.rs`).
 pub fn run_managed(settings: Settings, manager: Manager) -> u8 {
-    let queue = match DurableQueue::open(settings.queue.clone()) {
+    let queue = match open_queue(&settings, manager.lock_patience) {
         Ok(q) => q,
         Err(e) => {
             tracing::error!(path = %settings.queue.path.display(), error = %e, "cannot open the job queue");
@@ -92,8 +98,21 @@ pub fn run_managed(settings: Settings, manager: Manager) -> u8 {
     })
 }
 
+/// Opens the queue, retrying a held lock for up to `patience`.
+fn open_queue(settings: &Settings, patience: Duration) -> Result<DurableQueue, QueueError> {
+    let start = std::time::Instant::now();
+    loop {
+        match DurableQueue::open(settings.queue.clone()) {
+            Err(QueueError::Store(StoreError::Locked(_))) if start.elapsed() < patience => {
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            other => return other,
+        }
+    }
+}
+
 async fn wait_and_drain(settings: &Settings, running: Running, manager: Manager) -> u8 {
-    let Manager { stops, notifier } = manager;
+    let Manager { stops, notifier, .. } = manager;
     let mut stops = match StopRequests::listen(stops) {
         Ok(s) => s,
         Err(e) => {

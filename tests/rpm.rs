@@ -57,14 +57,19 @@ fn the_rpm_carries_the_debs_files_unit_and_install_logic() {
     let root = scratch.path().to_str().expect("utf-8 path");
     let out = run("rpm", &["--root", root, "--dbpath", "/var/lib/rpm", "--nodeps", "--noscripts", "-i", rpm]);
     assert!(out.status.success(), "rpm -i into a scratch root failed:\n{}", text(&out));
-    let unit = std::fs::read(scratch.path().join("usr/lib/systemd/system/integration-connector.service")).expect("unit");
-    let ours = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("packaging/linux/integration-connector.service"));
+    let unit =
+        std::fs::read(scratch.path().join("usr/lib/systemd/system/integration-connector.service")).expect("unit");
+    let ours =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("packaging/linux/integration-connector.service"));
     assert_eq!(unit, ours.expect("packaging unit"));
     let bin = scratch.path().join(PREFIX).join("integration-connector");
     assert_eq!(std::fs::metadata(&bin).expect("binary").permissions().mode() & 0o777, 0o755);
     let version = run(bin.to_str().expect("path"), &["--version"]);
     assert_eq!(text(&version).trim(), format!("integration-connector {}", env!("CARGO_PKG_VERSION")));
-    let erase = run("rpm", &["--root", root, "--dbpath", "/var/lib/rpm", "--nodeps", "--noscripts", "-e", "integration-connector"]);
+    let erase = run(
+        "rpm",
+        &["--root", root, "--dbpath", "/var/lib/rpm", "--nodeps", "--noscripts", "-e", "integration-connector"],
+    );
     assert!(erase.status.success(), "rpm -e failed:\n{}", text(&erase));
     assert!(!bin.exists(), "rpm -e left the binary");
 }
@@ -72,7 +77,8 @@ fn the_rpm_carries_the_debs_files_unit_and_install_logic() {
 #[test]
 fn rpmlint_finds_no_error() {
     let rpm = rpm_file();
-    let out = run("rpmlint", &[rpm.to_str().expect("utf-8 path")]);
+    let rc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("packaging/linux/rpm/rpmlintrc");
+    let out = run("rpmlint", &["-r", rc.to_str().expect("utf-8 path"), rpm.to_str().expect("utf-8 path")]);
     let report = text(&out);
     assert!(report.contains(" 0 errors"), "rpmlint:\n{report}");
 }
@@ -82,7 +88,10 @@ async fn the_installed_binary_passes_check_against_the_simulator() {
     let rpm = rpm_file();
     let scratch = tempfile::tempdir().expect("scratch root");
     let root = scratch.path().to_str().expect("utf-8 path");
-    let out = run("rpm", &["--root", root, "--dbpath", "/var/lib/rpm", "--nodeps", "--noscripts", "-i", rpm.to_str().expect("path")]);
+    let out = run(
+        "rpm",
+        &["--root", root, "--dbpath", "/var/lib/rpm", "--nodeps", "--noscripts", "-i", rpm.to_str().expect("path")],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let sim = Sim::start(true).await;
     let config = scratch.path().join("connector.toml");

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use harness::servers::{self, ServerEnv};
 use harness::Sim;
-use wine::{Prefix, CONFIG_WIN, EXE_WIN};
+use wine::{Prefix, CONFIG_WIN, EXE_WIN, INSTALL_WIN};
 
 const LIMIT: Duration = Duration::from_secs(90);
 
@@ -42,7 +42,14 @@ fn next_msi(dir: &Path) -> PathBuf {
     let out = dir.join(format!("integration-connector-{next}-x64.msi"));
     let status = std::process::Command::new("wixl")
         .current_dir(repo())
-        .args(["-a", "x64", "-D", &format!("Version={next}"), "-D", "Exe=target/windows/stage/integration-connector.exe"])
+        .args([
+            "-a",
+            "x64",
+            "-D",
+            &format!("Version={next}"),
+            "-D",
+            "Exe=target/windows/stage/integration-connector.exe",
+        ])
         .args(["-D", "Readme=packaging/windows/README.md", "-D", "Example=config/connector.example.toml", "-o"])
         .arg(&out)
         .arg("packaging/windows/integration-connector.wxs")
@@ -76,13 +83,14 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
 
     // Silent install with the installer's answers; the token from a file, never a property.
     let port = sim.port().to_string();
-    let props = ["PROTOCOL=http", "SERVER_URL=127.0.0.1", &format!("PORT={port}"), r"TOKEN_FILE=C:\token.txt"];
+    let folder = format!("INSTALLFOLDER={INSTALL_WIN}");
+    let props = ["PROTOCOL=http", "SERVER_URL=127.0.0.1", &format!("PORT={port}"), r"TOKEN_FILE=C:\token.txt", &folder];
     let log = prefix.msiexec("/i", &msi, &props);
     assert!(!log.contains(&sim.token), "the token reached the MSI log");
 
     // Files, registry entries, the service, the config with its ACL.
-    assert!(prefix.drive_c().join("Program Files/Flotomate/Integration Connector/integration-connector.exe").exists());
-    assert!(prefix.drive_c().join("Program Files/Flotomate/Integration Connector/connector.example.toml").exists());
+    assert!(prefix.drive_c().join("IntegrationConnector/integration-connector.exe").exists());
+    assert!(prefix.drive_c().join("IntegrationConnector/connector.example.toml").exists());
     let config = prefix.drive_c().join("ProgramData/Flotomate/IntegrationConnector/connector.toml");
     let text = std::fs::read_to_string(&config).expect("the installed config");
     assert!(text.contains("host = \"127.0.0.1\"") && text.contains(&format!("port = {port}")), "{text}");
@@ -90,7 +98,7 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     let storage = prefix.drive_c().join("ProgramData/Flotomate/IntegrationConnector/storage");
     assert!(storage.is_dir(), "the default storage path was not created");
     let ours = prefix.reg_query(r"HKLM\Software\Flotomate\IntegrationConnector");
-    assert!(ours.contains("InstallFolder") && ours.contains("ConfigFile"), "{ours}");
+    assert!(ours.contains(INSTALL_WIN) && ours.contains("ConfigFile"), "{ours}");
     let service = prefix.reg_query(r"HKLM\System\CurrentControlSet\Services\integration-connector");
     assert!(service.contains("service run --config"), "{service}");
     assert!(service.contains("Integration Connector"), "{service}");
@@ -113,7 +121,10 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     let check = prefix.run(&[EXE_WIN, "check", "--config", CONFIG_WIN]);
     assert!(check.status.success(), "check failed:\n{}", wine::text(&check));
     let out = wine::text(&check);
-    assert!(out.contains("ACL: SYSTEM, Administrators and the service's account only"), "storage ACL not verified:\n{out}");
+    assert!(
+        out.contains("ACL: SYSTEM, Administrators and the service's account only"),
+        "storage ACL not verified:\n{out}"
+    );
     assert!(out.contains("directory.corp.bind"), "{out}");
 
     prefix.net("start");
@@ -128,8 +139,12 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     let key = std::fs::read(storage.join("connector.key")).expect("sealing key");
     let before = std::fs::read_to_string(&config).expect("config");
     let next = next_msi(prefix.dir());
-    prefix.msiexec("/i", &next, &[]);
-    assert_eq!(std::fs::read_to_string(&config).expect("config after upgrade"), before, "the upgrade rewrote the config");
+    prefix.msiexec("/i", &next, &[&folder]);
+    assert_eq!(
+        std::fs::read_to_string(&config).expect("config after upgrade"),
+        before,
+        "the upgrade rewrote the config"
+    );
     assert_eq!(std::fs::read(storage.join("connector.key")).expect("key after upgrade"), key);
     assert!(prefix.reg_query(r"HKLM\Software\Flotomate\IntegrationConnector").contains(&next_version()));
     assert_eq!(online_id(&sim).await, id, "the upgraded service is the same connector");
@@ -137,7 +152,7 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
 
     // Uninstall: binary, service and registry gone; config and storage kept.
     prefix.msiexec("/x", &next, &[]);
-    assert!(!prefix.drive_c().join("Program Files/Flotomate/Integration Connector/integration-connector.exe").exists());
+    assert!(!prefix.drive_c().join("IntegrationConnector/integration-connector.exe").exists());
     assert!(!prefix.reg_exists(r"HKLM\System\CurrentControlSet\Services\integration-connector"), "service left");
     assert!(!prefix.reg_exists(r"HKLM\Software\Flotomate\IntegrationConnector"), "registry key left");
     assert!(config.exists() && storage.join("connector.key").exists(), "data removed without REMOVE_DATA=1");
@@ -145,7 +160,7 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     assert!(log.matches("integration connector stopped").count() >= 3, "every stop drained:\n{log}");
 
     // Installed again over the kept data, then removed with REMOVE_DATA=1: nothing left.
-    prefix.msiexec("/i", &msi, &[]);
+    prefix.msiexec("/i", &msi, &[&folder]);
     assert_eq!(online_id(&sim).await, id, "a reinstall over kept data is the same connector");
     prefix.msiexec("/x", &msi, &["REMOVE_DATA=1"]);
     assert!(!config.exists() && !storage.exists(), "REMOVE_DATA=1 left data behind");

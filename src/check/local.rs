@@ -8,8 +8,8 @@ use connector_actors::queue::{DurableQueue, QueueError};
 use std::path::Path;
 
 use super::{Check, Report};
-use crate::platform::perms::{self, Exposure, Kind};
 use crate::config::Settings;
+use crate::platform::perms::{self, Exposure, Kind};
 
 /// What the lock check left for the server checks.
 pub enum Lock {

@@ -3,9 +3,9 @@
 //! deleted. Named after their start time (see `connector_actors::logship::bundle`), so
 //! the log shipper can pick files by time range. Directory 0700, files 0600.
 
+use connector_actors::platform::OpenOptionsExt;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use connector_actors::platform::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

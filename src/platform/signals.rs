@@ -72,7 +72,9 @@ mod imp {
 mod imp {
     use std::io;
 
-    use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close, ctrl_shutdown, CtrlBreak, CtrlC, CtrlClose, CtrlShutdown};
+    use tokio::signal::windows::{
+        ctrl_break, ctrl_c, ctrl_close, ctrl_shutdown, CtrlBreak, CtrlC, CtrlClose, CtrlShutdown,
+    };
 
     pub struct OsSignals {
         c: Option<CtrlC>,
@@ -81,7 +83,10 @@ mod imp {
         shutdown: Option<CtrlShutdown>,
     }
 
-    async fn wait<T>(signal: &mut Option<T>, recv: impl FnOnce(&mut T) -> futures_util::future::BoxFuture<'_, Option<()>>) {
+    async fn wait<T>(
+        signal: &mut Option<T>,
+        recv: impl FnOnce(&mut T) -> futures_util::future::BoxFuture<'_, Option<()>>,
+    ) {
         match signal.as_mut() {
             Some(s) => {
                 if recv(s).await.is_none() {
@@ -94,7 +99,12 @@ mod imp {
 
     impl OsSignals {
         pub fn listen() -> io::Result<OsSignals> {
-            Ok(OsSignals { c: ctrl_c().ok(), brk: ctrl_break().ok(), close: ctrl_close().ok(), shutdown: ctrl_shutdown().ok() })
+            Ok(OsSignals {
+                c: ctrl_c().ok(),
+                brk: ctrl_break().ok(),
+                close: ctrl_close().ok(),
+                shutdown: ctrl_shutdown().ok(),
+            })
         }
 
         pub async fn next(&mut self) -> &'static str {

@@ -3,7 +3,7 @@
 //! Given the installer's answers (Protocol, Server URL, Port, Storage Path, Token or a
 //! token file) it writes the config (the token inside: the file gets the private ACL or
 //! 0600 first), protects the storage path, runs `check` and, on Windows, sets the
-//! service's description and recovery actions. Without a server URL it keeps an existing
+//! service's description and recovery actions and starts it once `check` passed. Without a server URL it keeps an existing
 //! config (an upgrade). `--remove-data` deletes config and storage (MSI `REMOVE_DATA=1`).
 //! The token never appears in an output line: errors name the option, not the value.
 
@@ -117,7 +117,12 @@ impl Answers {
 
     fn token(&self) -> Result<String, AnswerError> {
         let token = match (self.token.trim(), self.token_file.trim()) {
-            ("", "") => return Err(refuse("TOKEN", "give TOKEN or TOKEN_FILE (the Credential Profile's Basic Authorization token)")),
+            ("", "") => {
+                return Err(refuse(
+                    "TOKEN",
+                    "give TOKEN or TOKEN_FILE (the Credential Profile's Basic Authorization token)",
+                ))
+            }
             (t, "") => t.to_owned(),
             ("", f) => std::fs::read_to_string(f)
                 .map_err(|e| refuse("TOKEN_FILE", format!("{f} cannot be read: {e}")))?
@@ -132,7 +137,10 @@ impl Answers {
             return Err(refuse("TOKEN_FILE", "the token file is empty"));
         }
         if token.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\') {
-            return Err(refuse("TOKEN", "must not contain spaces, quotes or backslashes: copy it exactly as the portal shows it"));
+            return Err(refuse(
+                "TOKEN",
+                "must not contain spaces, quotes or backslashes: copy it exactly as the portal shows it",
+            ));
         }
         Ok(token)
     }
@@ -193,11 +201,14 @@ fn install(config: &Path, answers: &Answers) -> anyhow::Result<u8> {
     perms::protect(&storage, Kind::Folder)?;
     println!("configure: {} protected ({})", storage.display(), perms::describe(&storage));
     #[cfg(windows)]
-    super::windows::set_recovery()?;
+    super::windows::set_recovery(config)?;
     let code = crate::check::run(config, false);
     if code != exit::OK {
         eprintln!("configure: `integration-connector check` failed (above): fix the answer it names and install again");
+        return Ok(code);
     }
+    #[cfg(windows)]
+    super::windows::start_if_registered()?;
     Ok(code)
 }
 

@@ -107,10 +107,21 @@ fn service_main(_arguments: Vec<OsString>) {
         }
     };
     let sink = Arc::new(ScmSink { handle, checkpoint: AtomicU32::new(1) });
-    sink.set(ServiceState::StartPending, ServiceControlAccept::empty(), Duration::from_secs(30), ServiceExitCode::Win32(0));
+    sink.set(
+        ServiceState::StartPending,
+        ServiceControlAccept::empty(),
+        Duration::from_secs(30),
+        ServiceExitCode::Win32(0),
+    );
     let code = match CONFIG.get().map(|c| crate::cli::load(c)) {
         Some(Ok(settings)) => {
-            let manager = Manager { stops: Some(rx), notifier: Notifier::disabled().with_sink(sink.clone()) };
+            // RUNNING as soon as the config is good: Wine's service manager fails a start
+            // that stays START_PENDING for about 3 s, and the queue's lock may take longer
+            // to come free (the MSI's `configure` just held it). Stop is accepted from
+            // here on: a request that comes before the drain can listen waits in `rx`.
+            sink.running();
+            let notifier = Notifier::disabled().with_sink(sink.clone());
+            let manager = Manager { stops: Some(rx), notifier, lock_patience: Duration::from_secs(20) };
             lifecycle::run_managed(settings, manager)
         }
         Some(Err(code)) => code,
@@ -125,13 +136,18 @@ fn service_main(_arguments: Vec<OsString>) {
 /// an error code (not only after a crash). A step the service manager refuses is
 /// reported and the install goes on (Wine's refuses failure actions): verify with
 /// `sc qfailure integration-connector` (packaging/windows/README.md).
-pub fn set_recovery() -> anyhow::Result<()> {
+///
+/// Also rewrites the service's command line as [`service_info`] builds it: Wine's
+/// msiexec registers the program path of a ServiceInstall row without quotes, so a path
+/// with spaces ("C:\Program Files\…") would not start.
+pub fn set_recovery(config: &Path) -> anyhow::Result<()> {
     let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)?;
     let service = match manager.open_service(SERVICE_NAME, ServiceAccess::CHANGE_CONFIG | ServiceAccess::QUERY_CONFIG) {
         Ok(s) => s,
         // Not installed as a service (configure run by hand): nothing to set.
         Err(_) => return Ok(()),
     };
+    service.change_config(&service_info(config)?)?;
     let restart = ServiceAction { action_type: ServiceActionType::Restart, delay: Duration::from_secs(5) };
     let steps: [(&str, windows_service::Result<()>); 3] = [
         ("description", service.set_description(DESCRIPTION)),
@@ -157,6 +173,46 @@ pub fn set_recovery() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The registration: automatic start, LocalSystem, `<this exe> service run --config <config>`.
+fn service_info(config: &Path) -> anyhow::Result<ServiceInfo> {
+    Ok(ServiceInfo {
+        name: SERVICE_NAME.into(),
+        display_name: DISPLAY_NAME.into(),
+        service_type: ServiceType::OWN_PROCESS,
+        start_type: ServiceStartType::AutoStart,
+        error_control: ServiceErrorControl::Normal,
+        executable_path: std::env::current_exe()?,
+        launch_arguments: vec!["service".into(), "run".into(), "--config".into(), std::path::absolute(config)?.into_os_string()],
+        dependencies: vec![],
+        account_name: None,
+        account_password: None,
+    })
+}
+
+/// Starts the registered service (the MSI's `configure`, after `check` passed); nothing
+/// when it is not registered (configure run by hand).
+pub fn start_if_registered() -> anyhow::Result<()> {
+    let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)?;
+    let Ok(service) = manager.open_service(SERVICE_NAME, ServiceAccess::START | ServiceAccess::QUERY_STATUS) else {
+        return Ok(());
+    };
+    start(&service)?;
+    println!("configure: {SERVICE_NAME} started");
+    Ok(())
+}
+
+fn start(service: &windows_service::service::Service) -> anyhow::Result<()> {
+    if let Err(e) = service.start::<&str>(&[]) {
+        // Started already (Wine's manager starts an auto-start service on its own).
+        let state = service.query_status()?.current_state;
+        anyhow::ensure!(
+            matches!(state, ServiceState::Running | ServiceState::StartPending),
+            "cannot start {SERVICE_NAME}: {e}"
+        );
+    }
+    Ok(())
+}
+
 pub fn install(config: &Path) -> u8 {
     match try_install(config) {
         Ok(()) => exit::OK,
@@ -173,26 +229,13 @@ fn try_install(config: &Path) -> anyhow::Result<()> {
     crate::platform::perms::protect(&config, crate::platform::perms::Kind::Secret)?;
     std::fs::create_dir_all(&settings.queue.path)?;
     crate::platform::perms::protect(&settings.queue.path, crate::platform::perms::Kind::Folder)?;
-    let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE)?;
-    let info = ServiceInfo {
-        name: SERVICE_NAME.into(),
-        display_name: DISPLAY_NAME.into(),
-        service_type: ServiceType::OWN_PROCESS,
-        start_type: ServiceStartType::AutoStart,
-        error_control: ServiceErrorControl::Normal,
-        executable_path: std::env::current_exe()?,
-        launch_arguments: vec!["service".into(), "run".into(), "--config".into(), config.into_os_string()],
-        dependencies: vec![],
-        account_name: None,
-        account_password: None,
-    };
-    let service = manager.create_service(&info, ServiceAccess::START | ServiceAccess::QUERY_STATUS)?;
-    set_recovery()?;
-    if let Err(e) = service.start::<&str>(&[]) {
-        // Started already (Wine's manager starts an auto-start service on its own).
-        let state = service.query_status()?.current_state;
-        anyhow::ensure!(matches!(state, ServiceState::Running | ServiceState::StartPending), "cannot start {SERVICE_NAME}: {e}");
-    }
+    let manager = ServiceManager::local_computer(
+        None::<&str>,
+        ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE,
+    )?;
+    let service = manager.create_service(&service_info(&config)?, ServiceAccess::START | ServiceAccess::QUERY_STATUS)?;
+    set_recovery(&config)?;
+    start(&service)?;
     println!("service install: {SERVICE_NAME} installed and started");
     Ok(())
 }
@@ -217,7 +260,10 @@ fn try_uninstall() -> anyhow::Result<()> {
         // The drain reports its own wait hints; this bounds the wait for a default config.
         let deadline = Instant::now() + Duration::from_secs(30) + STOP_MARGIN + STOP_MARGIN;
         while service.query_status()?.current_state != ServiceState::Stopped {
-            anyhow::ensure!(Instant::now() < deadline, "{SERVICE_NAME} did not stop; stop it with `sc stop {SERVICE_NAME}`");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "{SERVICE_NAME} did not stop; stop it with `sc stop {SERVICE_NAME}`"
+            );
             std::thread::sleep(Duration::from_millis(250));
         }
     }

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const EXE_WIN: &str = r"C:\Program Files\Flotomate\Integration Connector\integration-connector.exe";
+/// INSTALLFOLDER: Wine 8's service manager cannot start a service whose program path
+/// holds a space (ERROR_SERVICE_NEVER_STARTED), so not "C:\Program Files\…" here.
+pub const INSTALL_WIN: &str = r"C:\IntegrationConnector\";
+pub const EXE_WIN: &str = r"C:\IntegrationConnector\integration-connector.exe";
 pub const CONFIG_WIN: &str = r"C:\ProgramData\Flotomate\IntegrationConnector\connector.toml";
 
 pub struct Prefix {
@@ -24,14 +27,17 @@ impl Prefix {
     pub fn create() -> Prefix {
         for tool in ["wine", "wineserver", "wixl"] {
             let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().expect("sh");
-            assert!(found.status.success(), "{tool} is missing: apt-get install wine64 wine msitools wixl (scripts/test.sh does)");
+            assert!(
+                found.status.success(),
+                "{tool} is missing: apt-get install wine64 wine msitools wixl (scripts/test.sh does)"
+            );
         }
         let p = Prefix { dir: tempfile::tempdir().expect("prefix dir") };
+        let server = p.command("wineserver").arg("-p").status().expect("wineserver -p");
+        assert!(server.success(), "wineserver -p failed");
         let mut boot = p.command("wineboot");
         boot.arg("-i").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
         assert!(boot.status().expect("wineboot").success(), "wineboot -i failed");
-        let server = p.command("wineserver").arg("-p").status().expect("wineserver -p");
-        assert!(server.success(), "wineserver -p failed");
         // Wine 8.0 lacks bcryptprimitives.dll (Rust's std needs its ProcessPrng): a
         // test-only stand-in, built from packaging/windows/testing/bcryptprimitives.c.
         let dll = p.drive_c().join("windows/system32/bcryptprimitives.dll");
@@ -83,7 +89,13 @@ impl Prefix {
         args.extend_from_slice(props);
         let out = self.run(&args);
         let text = std::fs::read(&log).map(|b| decode(&b)).unwrap_or_default();
-        assert!(out.status.success(), "msiexec {action} failed ({:?}):\n{}\n{}", out.status, self::text(&out), tail(&text));
+        assert!(
+            out.status.success(),
+            "msiexec {action} failed ({:?}):\n{}\n{}",
+            out.status,
+            self::text(&out),
+            tail(&text)
+        );
         text
     }
 
@@ -114,7 +126,11 @@ impl Prefix {
         let want = if action == "stop" { "STOPPED" } else { "RUNNING" };
         let start = std::time::Instant::now();
         while !self.sc_query().contains(want) {
-            assert!(start.elapsed() < std::time::Duration::from_secs(60), "not {want} after net {action}:\n{}", self.sc_query());
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "not {want} after net {action}:\n{}",
+                self.sc_query()
+            );
             std::thread::sleep(std::time::Duration::from_millis(250));
         }
     }

@@ -1,7 +1,7 @@
 //! The audit actor (see `mod.rs`).
 
-use std::fs::{File, OpenOptions};
 use crate::platform::OpenOptionsExt;
+use std::fs::{File, OpenOptions};
 use std::path::PathBuf;
 
 use actix::prelude::*;

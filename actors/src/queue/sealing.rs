@@ -5,9 +5,9 @@
 //! with mode 0600. Losing the key loses the secrets of queued jobs, nothing else: such
 //! jobs fail with `internal` naming the cause.
 
+use crate::platform::OpenOptionsExt;
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
-use crate::platform::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};

@@ -65,7 +65,10 @@ mod tests {
     #[test]
     fn anyone_else_is_named_once() {
         assert_eq!(foreign_access("D:AI(A;OICIID;FA;;;SY)(A;OICIID;0x1200a9;;;BU)(A;ID;FR;;;BU)", None), ["BU"]);
-        assert_eq!(foreign_access("D:(A;;FA;;;WD)(A;;FA;;;S-1-5-21-1-2-3-1001)S:(AU;FA;FA;;;WD)", None), ["WD", "S-1-5-21-1-2-3-1001"]);
+        assert_eq!(
+            foreign_access("D:(A;;FA;;;WD)(A;;FA;;;S-1-5-21-1-2-3-1001)S:(AU;FA;FA;;;WD)", None),
+            ["WD", "S-1-5-21-1-2-3-1001"]
+        );
     }
 
     #[test]

@@ -54,7 +54,13 @@ fn dacl_sddl(path: &Path) -> io::Result<String> {
     let mut len = 0u32;
     // SAFETY: `sd` came from GetNamedSecurityInfoW; `text` is freed with LocalFree.
     let ok = unsafe {
-        ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &mut text, &mut len)
+        ConvertSecurityDescriptorToStringSecurityDescriptorW(
+            sd,
+            SDDL_REVISION_1,
+            DACL_SECURITY_INFORMATION,
+            &mut text,
+            &mut len,
+        )
     };
     let result = if ok == 0 || text.is_null() {
         Err(io::Error::last_os_error())
@@ -141,7 +147,10 @@ pub fn protect(path: &Path, kind: Kind) -> io::Result<()> {
     }));
     let mut sd: PSECURITY_DESCRIPTOR = null_mut();
     // SAFETY: `sddl` is NUL-terminated; `sd` is freed with LocalFree below.
-    if unsafe { ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.as_ptr(), SDDL_REVISION_1, &mut sd, null_mut()) } == 0 {
+    if unsafe {
+        ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.as_ptr(), SDDL_REVISION_1, &mut sd, null_mut())
+    } == 0
+    {
         return Err(io::Error::last_os_error());
     }
     let (mut present, mut defaulted) = (0, 0);
@@ -163,7 +172,11 @@ pub fn protect(path: &Path, kind: Kind) -> io::Result<()> {
                 null(),
             )
         };
-        if rc == ERROR_SUCCESS { Ok(()) } else { Err(io::Error::from_raw_os_error(rc as i32)) }
+        if rc == ERROR_SUCCESS {
+            Ok(())
+        } else {
+            Err(io::Error::from_raw_os_error(rc as i32))
+        }
     };
     // SAFETY: allocated by ConvertStringSecurityDescriptorToSecurityDescriptorW.
     unsafe { LocalFree(sd) };

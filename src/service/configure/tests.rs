@@ -50,10 +50,7 @@ fn the_written_config_loads_with_the_answers_and_is_private() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("conf").join("connector.toml");
     let storage = dir.path().join("storage with space");
-    let a = Answers {
-        storage_path: storage.to_string_lossy().into_owned(),
-        ..answers("http://127.0.0.1:9")
-    };
+    let a = Answers { storage_path: storage.to_string_lossy().into_owned(), ..answers("http://127.0.0.1:9") };
     write_config(&config, &a.resolve().unwrap()).unwrap();
     assert_eq!(crate::platform::perms::exposure(&config, Kind::Secret).unwrap(), None);
     let s = crate::config::load(&config, &crate::config::ProcessEnv).unwrap();
