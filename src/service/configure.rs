@@ -34,6 +34,9 @@ pub struct Answers {
     /// A file whose first line is the token.
     #[arg(long, default_value = "")]
     pub token_file: String,
+    /// Windows: start the registered service once `check` passed ("0": leave it stopped).
+    #[arg(long, default_value = "1")]
+    pub start_service: String,
 }
 
 /// What `configure` should do.
@@ -208,7 +211,9 @@ fn install(config: &Path, answers: &Answers) -> anyhow::Result<u8> {
         return Ok(code);
     }
     #[cfg(windows)]
-    super::windows::start_if_registered()?;
+    if answers.start_service.trim() != "0" {
+        super::windows::start_if_registered()?;
+    }
     Ok(code)
 }
 

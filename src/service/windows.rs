@@ -182,7 +182,12 @@ fn service_info(config: &Path) -> anyhow::Result<ServiceInfo> {
         start_type: ServiceStartType::AutoStart,
         error_control: ServiceErrorControl::Normal,
         executable_path: std::env::current_exe()?,
-        launch_arguments: vec!["service".into(), "run".into(), "--config".into(), std::path::absolute(config)?.into_os_string()],
+        launch_arguments: vec![
+            "service".into(),
+            "run".into(),
+            "--config".into(),
+            std::path::absolute(config)?.into_os_string(),
+        ],
         dependencies: vec![],
         account_name: None,
         account_password: None,
@@ -233,7 +238,8 @@ fn try_install(config: &Path) -> anyhow::Result<()> {
         None::<&str>,
         ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE,
     )?;
-    let service = manager.create_service(&service_info(&config)?, ServiceAccess::START | ServiceAccess::QUERY_STATUS)?;
+    let service =
+        manager.create_service(&service_info(&config)?, ServiceAccess::START | ServiceAccess::QUERY_STATUS)?;
     set_recovery(&config)?;
     start(&service)?;
     println!("service install: {SERVICE_NAME} installed and started");

@@ -120,8 +120,15 @@ impl Prefix {
 
     /// `net start|stop integration-connector`, then waits for RUNNING or STOPPED (Wine's
     /// `net stop` returns while the service still drains).
+    /// Retries while Wine says "Service database locked": its msiexec keeps the service
+    /// database locked for a while after an install.
     pub fn net(&self, action: &str) {
-        let out = self.run(&["net", action, "integration-connector"]);
+        let start = std::time::Instant::now();
+        let mut out = self.run(&["net", action, "integration-connector"]);
+        while !out.status.success() && text(&out).contains("database locked") && start.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            out = self.run(&["net", action, "integration-connector"]);
+        }
         assert!(out.status.success(), "net {action} failed:\n{}", text(&out));
         let want = if action == "stop" { "STOPPED" } else { "RUNNING" };
         let start = std::time::Instant::now();
