@@ -1,4 +1,4 @@
-//! Command line: `run`, `check`, `config`, `logs`, `audit`, `queue`, `--version`. Exit codes are in `exit.rs`.
+//! Command line: `run`, `check`, `config`, `logs`, `audit`, `service`, `configure`, `queue`, `--version`. Exit codes are in `exit.rs`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{self, ProcessEnv, Settings};
 use crate::exit;
+use crate::service::configure::Action;
 
 #[derive(Parser)]
 #[command(
@@ -56,6 +57,23 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// The Windows service: `run` is what the service manager starts; `install` and
+    /// `uninstall` register it by hand (the MSI does both itself).
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
+    /// The install step of the packages: write the config from the installer's answers,
+    /// protect config and storage (ACL / 0600), run `check`; `--remove-data` deletes both.
+    Configure {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(flatten)]
+        answers: crate::service::configure::Answers,
+        /// Delete the config and the storage path instead (uninstall with REMOVE_DATA=1).
+        #[arg(long)]
+        remove_data: bool,
+    },
     /// Inspect the durable job queue while the service is stopped.
     Queue {
         #[arg(long, short)]
@@ -77,6 +95,22 @@ pub enum ConfigAction {
         #[arg(long, short)]
         output: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+pub enum ServiceAction {
+    /// Run as the Windows service (what the service manager starts; drains on Stop).
+    Run {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Register the service (auto start, LocalSystem, restart on failure) and start it.
+    Install {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Stop the service (it drains) and remove its registration; config and storage stay.
+    Uninstall,
 }
 
 #[derive(Subcommand)]
@@ -137,13 +171,20 @@ pub fn main() -> ExitCode {
         Command::Config { config, action: ConfigAction::Rebase { root, output } } => {
             crate::config_cmd::rebase(&config, &root, &output)
         }
+        Command::Service { action: ServiceAction::Run { config } } => crate::service::run(&config),
+        Command::Service { action: ServiceAction::Install { config } } => crate::service::install(&config),
+        Command::Service { action: ServiceAction::Uninstall } => crate::service::uninstall(),
+        Command::Configure { config, answers, remove_data } => {
+            let action = if remove_data { Action::RemoveData } else { Action::Install };
+            crate::service::configure::run(&config, &answers, action)
+        }
         Command::Queue { config, action } => load(&config).map_or_else(|c| c, |s| crate::queue_cmd::run(&s, action)),
     };
     ExitCode::from(code)
 }
 
 /// Loads the config, printing every error (exit 64) or every warning.
-fn load(path: &std::path::Path) -> Result<Settings, u8> {
+pub fn load(path: &std::path::Path) -> Result<Settings, u8> {
     match config::load(path, &ProcessEnv) {
         Ok(s) => {
             for w in &s.warnings {

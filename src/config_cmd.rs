@@ -5,8 +5,8 @@
 //! - `rebase --root DIR --output FILE`: a copy (0600) whose absolute paths lie under DIR,
 //!   for `install.sh --root DIR` to check an installation made into a scratch root.
 
+use connector_actors::platform::OpenOptionsExt;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use crate::config::{self, SecretSource};

@@ -12,5 +12,7 @@ pub mod lifecycle;
 pub mod logging;
 pub mod logs_cmd;
 pub mod notify;
+pub mod platform;
 pub mod queue_cmd;
+pub mod service;
 pub mod ui;

@@ -5,22 +5,44 @@
 //! the queue is flushed and the process exits 0. A second signal exits at once (130);
 //! whatever was running is resumed from sled at the next start.
 //! The service manager hears READY, link STATUS lines, WATCHDOG pings and STOPPING
-//! through `notify.rs` (systemd `Type=notify`).
+//! through `notify.rs` (systemd `Type=notify`, or the Windows SCM: RUNNING and
+//! STOP_PENDING with wait hints). On Windows the SCM's Stop and Shutdown, and Ctrl+C,
+//! take SIGTERM's place (`platform::signals`); the drain is the same.
 
 use std::time::Duration;
 
 use connector_actors::dispatcher::{Drain, RunningCount};
 use connector_actors::link::StartDraining;
-use connector_actors::queue::DurableQueue;
-use tokio::signal::unix::{signal, SignalKind};
+use connector_actors::queue::store::StoreError;
+use connector_actors::queue::{DurableQueue, QueueError};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::app::{self, Running};
 use crate::config::Settings;
 use crate::exit;
 use crate::notify::{self, Notifier};
+use crate::platform::signals::StopRequests;
 
+/// Who asks for the drain besides the OS signals, and who hears about the process's life.
+pub struct Manager {
+    /// Stop requests from a service manager that calls instead of signalling (the SCM).
+    pub stops: Option<UnboundedReceiver<&'static str>>,
+    pub notifier: Notifier,
+    /// How long to wait for the storage lock: zero from a shell or systemd (another
+    /// instance runs: exit 69 at once); the Windows service waits, since the process
+    /// that held it a moment ago (the MSI's `configure`, the version being upgraded) may
+    /// still be exiting.
+    pub lock_patience: Duration,
+}
+
+/// `run` from a shell or systemd: signals, and `NOTIFY_SOCKET` when set.
 pub fn run(settings: Settings) -> u8 {
-    let queue = match DurableQueue::open(settings.queue.clone()) {
+    run_managed(settings, Manager { stops: None, notifier: Notifier::from_env(), lock_patience: Duration::ZERO })
+}
+
+/// Runs until a stop request has been drained; returns the exit code (`exit.rs`).
+pub fn run_managed(settings: Settings, manager: Manager) -> u8 {
+    let queue = match open_queue(&settings, manager.lock_patience) {
         Ok(q) => q,
         Err(e) => {
             tracing::error!(path = %settings.queue.path.display(), error = %e, "cannot open the job queue");
@@ -72,15 +94,29 @@ pub fn run(settings: Settings) -> u8 {
             storage = %settings.queue.path.display(),
             "integration connector started"
         );
-        wait_and_drain(&settings, running, Notifier::from_env()).await
+        wait_and_drain(&settings, running, manager).await
     })
 }
 
-async fn wait_and_drain(settings: &Settings, running: Running, notifier: Notifier) -> u8 {
-    let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-        (Ok(t), Ok(i)) => (t, i),
-        _ => {
-            tracing::error!("cannot install signal handlers");
+/// Opens the queue, retrying a held lock for up to `patience`.
+fn open_queue(settings: &Settings, patience: Duration) -> Result<DurableQueue, QueueError> {
+    let start = std::time::Instant::now();
+    loop {
+        match DurableQueue::open(settings.queue.clone()) {
+            Err(QueueError::Store(StoreError::Locked(_))) if start.elapsed() < patience => {
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn wait_and_drain(settings: &Settings, running: Running, manager: Manager) -> u8 {
+    let Manager { stops, notifier, .. } = manager;
+    let mut stops = match StopRequests::listen(stops) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot install signal handlers");
             return exit::INTERNAL;
         }
     };
@@ -89,20 +125,16 @@ async fn wait_and_drain(settings: &Settings, running: Running, notifier: Notifie
     let mut escalations = running.board.escalations();
     let mut code = exit::OK;
     tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: draining"),
-        _ = int.recv() => tracing::info!("SIGINT: draining"),
+        why = stops.next() => tracing::info!("{why}: draining"),
         why = escalated(&mut escalations) => {
             tracing::error!(reason = %why, "a component is past its restart budget: draining, then exiting 70 so that a fresh process starts");
             code = exit::INTERNAL;
         }
     }
-    // A second signal ends the drain at once.
+    // A second request ends the drain at once.
     tokio::spawn(async move {
-        tokio::select! {
-            _ = term.recv() => {},
-            _ = int.recv() => {},
-        }
-        tracing::warn!("second signal: exiting now; unfinished jobs resume at the next start");
+        let why = stops.next().await;
+        tracing::warn!("second stop request ({why}): exiting now; unfinished jobs resume at the next start");
         std::process::exit(exit::INTERRUPTED as i32);
     });
     notifier.stopping(settings.drain_grace);

@@ -1,7 +1,7 @@
 //! `integration-connector logs bundle`: the same ZIP an `upload_logs` command sends
 //! (log files overlapping the range, plus `manifest.json`), written to a file offline.
 
-use std::os::unix::fs::OpenOptionsExt;
+use connector_actors::platform::OpenOptionsExt;
 
 use connector_actors::logship::bundle::{self, BundleInfo};
 use connector_actors::queue::DurableQueue;

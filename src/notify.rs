@@ -11,12 +11,17 @@
 //! - `STOPPING=1` with `EXTEND_TIMEOUT_USEC` when the drain starts, so systemd's stop
 //!   timeout is at least `drain_grace` + [`STOP_MARGIN`] whatever the config says.
 //!
-//! Without `NOTIFY_SOCKET` every call is a no-op. A failed send is logged once and never
+//! As a Windows service the same calls reach the SCM through a [`StatusSink`]
+//! (`src/service/`): READY → RUNNING, STOPPING and every drain STATUS → STOP_PENDING
+//! with a wait hint of `drain_grace` + [`STOP_MARGIN`] and a new checkpoint.
+//!
+//! Without `NOTIFY_SOCKET` or a sink every call is a no-op. A failed send is logged once and never
 //! stops the service. Sends never block: the socket is non-blocking and a full queue
 //! drops the message.
 
 use std::ffi::OsString;
 use std::io;
+#[cfg(unix)]
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,10 +43,21 @@ enum Target {
     Abstract(Vec<u8>),
 }
 
+/// A service manager told by calls instead of the socket: the Windows SCM.
+pub trait StatusSink: Send + Sync + std::fmt::Debug {
+    /// The service runs (READY).
+    fn running(&self);
+    /// A stop is under way and needs up to `wait` more; each call is progress.
+    fn stop_pending(&self, wait: Duration);
+}
+
 /// A handle on the service manager's notification socket. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Notifier {
     target: Option<Target>,
+    sink: Option<Arc<dyn StatusSink>>,
+    /// `drain_grace` + [`STOP_MARGIN`] once the drain started: the sink's wait hint.
+    stop_wait: Arc<std::sync::Mutex<Duration>>,
     watchdog: Option<Duration>,
     /// Set after the first failed send, so a missing socket is logged once.
     warned: Arc<AtomicBool>,
@@ -69,7 +85,7 @@ impl Notifier {
         own_pid: u32,
     ) -> Notifier {
         let target = socket.filter(|s| !s.is_empty()).map(|s| {
-            let bytes = std::os::unix::ffi::OsStrExt::as_bytes(s.as_os_str()).to_vec();
+            let bytes = os_bytes(&s);
             match bytes.strip_prefix(b"@") {
                 Some(name) => Target::Abstract(name.to_vec()),
                 None => Target::Path(PathBuf::from(s)),
@@ -83,16 +99,29 @@ impl Notifier {
             .and_then(|u| u.trim().parse::<u64>().ok())
             .filter(|&u| u > 0 && for_us && target.is_some())
             .map(Duration::from_micros);
-        Notifier { target, watchdog, warned: Arc::default(), stopping: Arc::default() }
+        Notifier { target, watchdog, ..Notifier::disabled() }
     }
 
     /// A notifier that sends nothing.
     pub fn disabled() -> Notifier {
-        Notifier { target: None, watchdog: None, warned: Arc::default(), stopping: Arc::default() }
+        Notifier {
+            target: None,
+            sink: None,
+            stop_wait: Arc::default(),
+            watchdog: None,
+            warned: Arc::default(),
+            stopping: Arc::default(),
+        }
+    }
+
+    /// Tells `sink` too (the Windows SCM).
+    pub fn with_sink(mut self, sink: Arc<dyn StatusSink>) -> Notifier {
+        self.sink = Some(sink);
+        self
     }
 
     pub fn is_enabled(&self) -> bool {
-        self.target.is_some()
+        self.target.is_some() || self.sink.is_some()
     }
 
     /// How often to send `WATCHDOG=1`: half the service manager's timeout.
@@ -101,10 +130,16 @@ impl Notifier {
     }
 
     pub fn ready(&self, status: &str) {
+        if let Some(sink) = &self.sink {
+            sink.running();
+        }
         self.send(&format!("READY=1\nSTATUS={}\nMAINPID={}", one_line(status), std::process::id()));
     }
 
     pub fn status(&self, status: &str) {
+        if let (Some(sink), true) = (&self.sink, self.stopping.load(Ordering::Relaxed)) {
+            sink.stop_pending(self.stop_wait.lock().map(|w| *w).unwrap_or(STOP_MARGIN));
+        }
         self.send(&format!("STATUS={}", one_line(status)));
     }
 
@@ -115,7 +150,14 @@ impl Notifier {
     /// The drain starts: stop must be allowed `drain_grace` + [`STOP_MARGIN`].
     pub fn stopping(&self, drain_grace: Duration) {
         self.stopping.store(true, Ordering::Relaxed);
-        let usec = (drain_grace + STOP_MARGIN).as_micros();
+        let wait = drain_grace + STOP_MARGIN;
+        if let Ok(mut w) = self.stop_wait.lock() {
+            *w = wait;
+        }
+        if let Some(sink) = &self.sink {
+            sink.stop_pending(wait);
+        }
+        let usec = wait.as_micros();
         self.send(&format!(
             "STOPPING=1\nSTATUS=draining: running jobs get {drain_grace:?} to finish\nEXTEND_TIMEOUT_USEC={usec}"
         ));
@@ -131,6 +173,23 @@ impl Notifier {
     }
 }
 
+#[cfg(unix)]
+fn os_bytes(s: &OsString) -> Vec<u8> {
+    std::os::unix::ffi::OsStrExt::as_bytes(s.as_os_str()).to_vec()
+}
+
+#[cfg(not(unix))]
+fn os_bytes(s: &OsString) -> Vec<u8> {
+    s.to_string_lossy().as_bytes().to_vec()
+}
+
+/// sd_notify exists on Unix only; elsewhere a set `NOTIFY_SOCKET` is reported once.
+#[cfg(not(unix))]
+fn send_to(_: &Target, _: &[u8]) -> io::Result<usize> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "NOTIFY_SOCKET is a Unix socket"))
+}
+
+#[cfg(unix)]
 fn send_to(target: &Target, message: &[u8]) -> io::Result<usize> {
     let socket = UnixDatagram::unbound()?;
     socket.set_nonblocking(true)?;
@@ -147,7 +206,7 @@ fn send_abstract(socket: &UnixDatagram, name: &[u8], message: &[u8]) -> io::Resu
     socket.send_to_addr(message, &addr)
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 fn send_abstract(_: &UnixDatagram, _: &[u8], _: &[u8]) -> io::Result<usize> {
     Err(io::Error::new(io::ErrorKind::Unsupported, "abstract sockets exist only on Linux"))
 }
@@ -201,7 +260,7 @@ pub fn announce_ready(notifier: &Notifier, mut link: watch::Receiver<LinkState>,
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

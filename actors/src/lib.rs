@@ -76,6 +76,7 @@ pub mod ldap;
 pub mod link;
 pub mod logship;
 pub mod metrics;
+pub mod platform;
 pub mod protocol;
 pub mod queue;
 pub mod secret;

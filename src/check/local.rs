@@ -1,12 +1,15 @@
 //! Local checks: the storage path and the single-instance lock.
 
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use connector_actors::platform::DirBuilderExt;
 
 use connector_actors::queue::store::StoreError;
 use connector_actors::queue::{DurableQueue, QueueError};
 
+use std::path::Path;
+
 use super::{Check, Report};
 use crate::config::Settings;
+use crate::platform::perms::{self, Exposure, Kind};
 
 /// What the lock check left for the server checks.
 pub enum Lock {
@@ -42,33 +45,38 @@ pub fn storage(s: &Settings, r: &mut Report) -> bool {
         ));
         return false;
     }
-    let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
-    if mode & 0o022 != 0 {
+    if let Some(exposed) = exposure(path, Kind::Folder) {
         r.add(Check::fail(
             name,
-            format!(
-                "{} is writable by other users (mode {mode:04o}): they could change queued jobs or the sealing key",
-                path.display()
-            ),
-            format!("`chmod 700 {}`", path.display()),
+            format!("{} is {}: they could change queued jobs or the sealing key", path.display(), exposed.what),
+            exposed.fix,
         ));
         return false;
     }
     let key = path.join("connector.key");
-    let key_mode = std::fs::metadata(&key).map(|m| m.permissions().mode() & 0o777).ok();
-    if let Some(m) = key_mode.filter(|m| m & 0o077 != 0) {
-        r.add(Check::fail(
-            name,
-            format!(
-                "{} is readable by other users (mode {m:04o}): it unseals the passwords of queued jobs",
-                key.display()
-            ),
-            format!("`chmod 600 {}`", key.display()),
-        ));
-        return false;
+    if key.exists() {
+        if let Some(exposed) = exposure(&key, Kind::Secret) {
+            r.add(Check::fail(
+                name,
+                format!("{} is {}: it unseals the passwords of queued jobs", key.display(), exposed.what),
+                exposed.fix,
+            ));
+            return false;
+        }
     }
-    r.add(Check::ok(name, format!("{} is writable, mode {mode:04o}", path.display())));
+    r.add(Check::ok(name, format!("{} is writable, {}", path.display(), perms::describe(path))));
     true
+}
+
+/// Who else may touch `path`; an unreadable mode or ACL counts as exposed (and says why).
+fn exposure(path: &Path, kind: Kind) -> Option<Exposure> {
+    match perms::exposure(path, kind) {
+        Ok(e) => e,
+        Err(e) => Some(Exposure {
+            what: format!("of unknown protection (its mode or ACL cannot be read: {e})"),
+            fix: format!("check who may access {}", path.display()),
+        }),
+    }
 }
 
 pub fn lock(s: &Settings, r: &mut Report) -> Lock {

@@ -12,7 +12,6 @@ mod settings;
 mod tests;
 mod validate;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 pub use errors::{ConfigError, ConfigErrors};
@@ -94,6 +93,8 @@ fn explain(message: &str) -> String {
 }
 
 /// Mode bits of a path, for the checks that warn about readable secrets.
+#[cfg(unix)]
 pub fn mode_of(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o777)
 }

@@ -5,7 +5,6 @@
 //! later, at the portal.
 
 use std::ops::Range;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use connector_actors::secret::Secret;
@@ -137,14 +136,13 @@ impl Validator<'_, '_> {
     }
 
     pub fn warn_if_readable(&mut self, path: &Path, what: &str) {
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                self.warnings.push(format!(
-                    "{} ({what}) holds a secret and is readable by other users: run `chmod 600 {}`",
-                    path.display(),
-                    path.display()
-                ));
-            }
+        if let Ok(Some(exposed)) = crate::platform::perms::exposure(path, crate::platform::perms::Kind::Secret) {
+            self.warnings.push(format!(
+                "{} ({what}) holds a secret and is {}: run {}",
+                path.display(),
+                exposed.what,
+                exposed.fix
+            ));
         }
     }
 }

@@ -3,9 +3,9 @@
 //! deleted. Named after their start time (see `connector_actors::logship::bundle`), so
 //! the log shipper can pick files by time range. Directory 0700, files 0600.
 
+use connector_actors::platform::OpenOptionsExt;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -75,7 +75,7 @@ pub struct RollingFile {
 impl RollingFile {
     pub fn open(settings: LogSettings) -> std::io::Result<RollingFile> {
         std::fs::create_dir_all(&settings.dir)?;
-        std::fs::set_permissions(&settings.dir, std::fs::Permissions::from_mode(0o700))?;
+        crate::platform::perms::protect(&settings.dir, crate::platform::perms::Kind::Folder)?;
         let mut r = RollingFile { settings, file: None, start_ms: 0, written: 0 };
         r.rotate()?;
         Ok(r)
@@ -126,6 +126,8 @@ impl RollingFile {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     #[test]

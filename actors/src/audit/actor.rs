@@ -1,7 +1,7 @@
 //! The audit actor (see `mod.rs`).
 
+use crate::platform::OpenOptionsExt;
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use actix::prelude::*;

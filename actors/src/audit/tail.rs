@@ -1,8 +1,8 @@
 //! A torn tail: the bytes a crash or a full disk left after the journal's last whole line.
 
+use crate::platform::OpenOptionsExt;
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::chain::{verify, AuditError, Verified};

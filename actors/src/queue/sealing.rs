@@ -5,9 +5,9 @@
 //! with mode 0600. Losing the key loses the secrets of queued jobs, nothing else: such
 //! jobs fail with `internal` naming the cause.
 
+use crate::platform::OpenOptionsExt;
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -66,10 +66,9 @@ impl Sealer {
             }
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                 let mut file = fs::File::open(&path).map_err(err)?;
-                let mode = file.metadata().map_err(err)?.permissions().mode();
-                if mode & 0o077 != 0 {
+                if crate::platform::readable_by_others(&file.metadata().map_err(err)?) {
                     tracing::warn!(path = %path.display(), "sealing key was readable by others; setting mode 0600");
-                    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(err)?;
+                    crate::platform::owner_only(&path).map_err(err)?;
                 }
                 let mut key = Vec::new();
                 file.read_to_end(&mut key).map_err(err)?;

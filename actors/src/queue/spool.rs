@@ -7,9 +7,9 @@
 //! `seq` the job record does not count yet is simply written again, and the digest file
 //! is read (and appended to) only up to the length the job record has committed.
 
+use crate::platform::{DirBuilderExt, OpenOptionsExt};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 pub struct Spool {

@@ -134,13 +134,11 @@ fn closed() -> StoreError {
 /// so do we, under sled's own file lock (a running process may be writing one). The log
 /// still holds everything an unfinished snapshot would have summarised.
 fn drop_unfinished_snapshots(folder: &Path) -> Result<(), StoreError> {
-    use fs2::FileExt;
-    let Ok(lock) = std::fs::OpenOptions::new().read(true).write(true).open(folder.join("db")) else {
-        return Ok(()); // a new database
+    let lock = match crate::platform::lock_exclusive(&folder.join("db")) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => return Ok(()), // a new database
+        Err(e) => return Err(StoreError::Locked(e.to_string())),
     };
-    if let Err(e) = lock.try_lock_exclusive() {
-        return Err(StoreError::Locked(e.to_string()));
-    }
     let entries = std::fs::read_dir(folder).map_err(|e| StoreError::Engine(format!("{}: {e}", folder.display())))?;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -150,7 +148,8 @@ fn drop_unfinished_snapshots(folder: &Path) -> Result<(), StoreError> {
                 .map_err(|e| StoreError::Engine(format!("cannot remove {}: {e}", entry.path().display())))?;
         }
     }
-    lock.unlock().map_err(|e| StoreError::Engine(format!("cannot release the queue's file lock: {e}")))
+    drop(lock);
+    Ok(())
 }
 
 fn collect(iter: sled::Iter, limit: usize) -> Result<Pairs, StoreError> {

@@ -1,5 +1,6 @@
 use super::*;
 use serde_json::json;
+use std::os::unix::fs::PermissionsExt;
 
 #[test]
 fn seals_round_trip_and_bind_to_the_job_id() {

@@ -2,11 +2,11 @@
 //! then sorted in runs of bounded size and merged (with the previous file, for a delta)
 //! into one sorted file that is searched in place.
 
+use crate::platform::{DirBuilderExt, FileExt, OpenOptionsExt};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::{Key, IN_SCOPE, LEFT, RUN};
