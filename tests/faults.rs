@@ -8,7 +8,8 @@
 //!
 //! Run it alone: `cargo test --features test-jobs --test faults [NAME…]` (a name runs
 //! the scenarios whose name contains it). Flags such as `--test-threads` that
-//! `cargo test` passes to every test binary are ignored.
+//! `cargo test` passes to every test binary are ignored, but `--include-ignored` also
+//! runs the open ones: faults found and not mended yet, each listed with why.
 
 #[allow(unused_imports)] // each scenario file uses its own part of the harness
 mod harness;
@@ -44,6 +45,7 @@ fn scenarios() -> Vec<Scenario> {
 }
 
 fn main() -> std::process::ExitCode {
-    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    suite::run(scenarios(), &filters)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let filters: Vec<String> = args.iter().filter(|a| !a.starts_with('-')).cloned().collect();
+    suite::run(scenarios(), &filters, args.iter().any(|a| a == "--include-ignored" || a == "--ignored"))
 }

@@ -41,6 +41,9 @@ type Run = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Tally> + Send>> + Send + 
 pub struct Scenario {
     pub name: &'static str,
     pub run: Run,
+    /// `Some(why)`: a fault found and not yet mended. It is listed, not run, unless the
+    /// suite is started with `--include-ignored` (as libtest's `#[ignore]`).
+    pub open: Option<&'static str>,
 }
 
 impl Scenario {
@@ -49,7 +52,13 @@ impl Scenario {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Tally> + Send + 'static,
     {
-        Scenario { name, run: Box::new(move || Box::pin(f())) }
+        Scenario { name, run: Box::new(move || Box::pin(f())), open: None }
+    }
+
+    /// A scenario that fails today: a fault found and not mended yet, and why.
+    pub fn open(mut self, why: &'static str) -> Scenario {
+        self.open = Some(why);
+        self
     }
 }
 
@@ -67,9 +76,14 @@ pub fn self_check() -> Vec<Scenario> {
 
 /// Runs the scenarios whose name contains one of `filters` (all when empty), up to
 /// three at a time, prints one line each and the summary, and fails on any failure.
-pub fn run(scenarios: Vec<Scenario>, filters: &[String]) -> ExitCode {
-    let chosen: Vec<Scenario> =
+pub fn run(scenarios: Vec<Scenario>, filters: &[String], include_open: bool) -> ExitCode {
+    let named: Vec<Scenario> =
         scenarios.into_iter().filter(|s| filters.is_empty() || filters.iter().any(|f| s.name.contains(f))).collect();
+    let (chosen, open): (Vec<Scenario>, Vec<Scenario>) =
+        named.into_iter().partition(|s| include_open || s.open.is_none());
+    for s in &open {
+        println!("fault scenario {} ... ignored: open fault: {}", s.name, s.open.unwrap_or_default());
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -78,7 +92,7 @@ pub fn run(scenarios: Vec<Scenario>, filters: &[String]) -> ExitCode {
         }
     };
     let outcomes = runtime.block_on(run_all(chosen));
-    summarize(&outcomes)
+    summarize(&outcomes, open.len())
 }
 
 async fn run_all(scenarios: Vec<Scenario>) -> Vec<(&'static str, Result<Tally, String>)> {
@@ -122,12 +136,12 @@ fn panic_text(e: tokio::task::JoinError) -> String {
     }
 }
 
-fn summarize(outcomes: &[(&'static str, Result<Tally, String>)]) -> ExitCode {
+fn summarize(outcomes: &[(&'static str, Result<Tally, String>)], open: usize) -> ExitCode {
     let failed: Vec<_> = outcomes.iter().filter(|(_, o)| o.is_err()).map(|(n, _)| *n).collect();
     let jobs: usize = outcomes.iter().filter_map(|(_, o)| o.as_ref().ok()).map(|t| t.jobs).sum();
     if failed.is_empty() {
         println!(
-            "\nfaults: {} fault scenarios ran; {jobs} jobs and units sent; nothing lost or duplicated in any",
+            "\nfaults: {} fault scenarios ran; {jobs} jobs and units sent; nothing lost or duplicated in any; {open} open (listed above, not run)",
             outcomes.len()
         );
         ExitCode::SUCCESS
