@@ -21,13 +21,7 @@ const TOKEN_TEXT: &str =
 
 /// The UI address the connector logged.
 async fn ui_url(c: &Connector) -> String {
-    eventually(LIMIT, "the connector to log its web UI address", || async {
-        let log = c.log_text();
-        let at = log.find("web UI listening url=")?;
-        let rest = &log[at + "web UI listening url=".len()..];
-        Some(rest.split_whitespace().next()?.trim_matches('"').to_owned())
-    })
-    .await
+    crate::harness::logged_ui_url(|| c.log_text()).await
 }
 
 async fn get(url: &str, auth: Option<&str>) -> (u16, String) {
@@ -297,16 +291,7 @@ async fn the_ui_asks_for_the_admin_token_when_set_and_a_non_loopback_listen_with
 
 /// Writes an old log file of `kb` KiB of incompressible text, covering [start, start + 1 h].
 fn old_log(dir: &Path, start_ms: u64, kb: usize) -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut raw = vec![0u8; kb * 768];
-    rand::thread_rng().fill_bytes(&mut raw);
-    let name = connector_actors::logship::bundle::file_name(start_ms, "log");
-    let path = dir.join(&name);
-    std::fs::write(&path, base64::engine::general_purpose::STANDARD.encode(raw)).expect("old log");
-    let f = std::fs::File::options().write(true).open(&path).expect("open");
-    f.set_modified(connector_actors::time::from_unix_ms(start_ms + 3_600_000)).expect("mtime");
-    name
+    crate::harness::old_log(dir, start_ms, kb * 768)
 }
 
 async fn upload(sim: &Sim, cid: &str, since: Option<u64>, until: Option<u64>) -> Vec<u8> {

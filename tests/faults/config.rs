@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::harness::servers;
-use crate::harness::{eventually, Connector, Sim};
+use crate::harness::{Connector, Sim};
 use crate::suite::{Scenario, Tally};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -111,13 +111,7 @@ async fn proxy_in_check() -> Tally {
 
 /// The UI address the connector logged.
 async fn ui_url(c: &Connector) -> String {
-    eventually(LIMIT, "the connector to log its web UI address", || async {
-        let log = c.log_text();
-        let at = log.find("web UI listening url=")?;
-        let rest = &log[at + "web UI listening url=".len()..];
-        Some(rest.split_whitespace().next()?.trim_matches('"').to_owned())
-    })
-    .await
+    crate::harness::logged_ui_url(|| c.log_text()).await
 }
 
 async fn ui_host_check() -> Tally {

@@ -1,7 +1,6 @@
 //! Faults of the log upload: a portal that asks for more logs than memory holds.
 
 use std::io::Read;
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -17,20 +16,6 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario::new("logs: uploads are capped, streamed from a file and one at a time", capped_uploads),
         Scenario::new("logs: twenty upload_logs at once are all answered, one at a time", twenty_uploads),
     ]
-}
-
-/// An old log file of `mb` MiB of incompressible text, named and dated `start_ms`.
-fn old_log(dir: &Path, start_ms: u64, mb: usize) -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut raw = vec![0u8; mb * 768 * 1024];
-    rand::thread_rng().fill_bytes(&mut raw);
-    let name = connector_actors::logship::bundle::file_name(start_ms, "log");
-    let path = dir.join(&name);
-    std::fs::write(&path, base64::engine::general_purpose::STANDARD.encode(raw)).expect("old log");
-    let f = std::fs::File::options().write(true).open(&path).expect("open");
-    f.set_modified(connector_actors::time::from_unix_ms(start_ms + 3_600_000)).expect("mtime");
-    name
 }
 
 /// The connector's peak resident memory so far (`VmHWM`), KiB.
@@ -53,7 +38,8 @@ async fn capped_uploads() -> Tally {
     let logs = sim.dir.path().join("c1/data/logs");
     std::fs::create_dir_all(&logs).expect("log dir");
     let now = connector_actors::time::now_ms();
-    let old: Vec<String> = (1..=6).rev().map(|d| old_log(&logs, now - d * 86_400_000, 3)).collect();
+    let old: Vec<String> =
+        (1..=6).rev().map(|d| crate::harness::old_log(&logs, now - d * 86_400_000, 3 * 768 * 1024)).collect();
     let c = Connector::for_sim(&sim, "c1", &format!("[logging]\nupload_max_size_mb = {CAP_MB}\n"));
     let cid = sim.wait_online(LIMIT).await["connector_id"].as_str().expect("connector id").to_owned();
     let pid = c.pid().expect("connector pid");

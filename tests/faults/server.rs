@@ -87,12 +87,7 @@ async fn redirect_check() -> Tally {
 
 /// The uids the generator made that end in `1` (what the import's filter selects).
 fn expected_uids(env: &servers::ServerEnv) -> Vec<String> {
-    let text = std::fs::read_to_string(env.get("SLAPD_MANIFEST")).expect("slapd manifest");
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|m| m["attributes"]["uid"][0].as_str().map(str::to_owned))
-        .filter(|uid| uid.ends_with('1'))
-        .collect()
+    super::suite::manifest_uids(env, |m| m["attributes"]["uid"][0].as_str().is_some_and(|u| u.ends_with('1')))
 }
 
 async fn split_streaming() -> Tally {
@@ -235,20 +230,10 @@ async fn oversized_record() -> Tally {
         "filter": "(&(objectClass=inetOrgPerson)(employeeNumber=12951*))"});
     let ids = sim.submit(json!([{"type": "ldap.import", "payload": payload}])).await;
     let view = sim.wait_done(&ids, Duration::from_secs(120)).await.remove(0);
-    let records = sim.get(&format!("/admin/jobs/{}/records", ids[0])).await;
-    let got: Vec<String> = records["records"]
-        .as_array()
-        .expect("records")
-        .iter()
-        .filter_map(|r| r["attributes"]["uid"][0].as_str().map(str::to_owned))
-        .collect();
-    let manifest = std::fs::read_to_string(env.get("SLAPD_MANIFEST")).expect("slapd manifest");
-    let expected: Vec<String> = manifest
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|m| m["attributes"]["employeeNumber"][0].as_str().is_some_and(|n| n.starts_with("12951")))
-        .filter_map(|m| m["attributes"]["uid"][0].as_str().map(str::to_owned))
-        .collect();
+    let got = super::suite::delivered_uids(&sim, &ids[0]).await;
+    let expected = super::suite::manifest_uids(&env, |m| {
+        m["attributes"]["employeeNumber"][0].as_str().is_some_and(|n| n.starts_with("12951"))
+    });
     assert_eq!(expected.len(), 10, "the filter selects {expected:?}");
     let violations = sim.get("/admin/violations").await;
     assert_eq!(sim.violations().await, 0, "protocol violations: {violations}; result {}", view["result"]);

@@ -178,13 +178,7 @@ async fn get(url: &str) -> (u16, String) {
 }
 
 async fn ui_url(c: &Confined) -> String {
-    eventually(LIMIT, "the connector to log its web UI address", || async {
-        let log = c.log_text();
-        let at = log.find("web UI listening url=")?;
-        let rest = &log[at + "web UI listening url=".len()..];
-        Some(rest.split_whitespace().next()?.trim_matches('"').to_owned())
-    })
-    .await
+    crate::harness::logged_ui_url(|| c.log_text()).await
 }
 
 /// The connector's last heartbeat as the simulator kept it.
@@ -292,20 +286,9 @@ async fn import_on_full_disk() -> Tally {
     sim.clear_faults().await;
     let view = sim.wait_done(&ids, Duration::from_secs(240)).await.remove(0);
     assert_eq!(view["result"]["status"], "succeeded", "the import died on the full disk: {}", view["result"]);
-    let records = sim.get(&format!("/admin/jobs/{}/records", ids[0])).await;
-    let got: Vec<String> = records["records"]
-        .as_array()
-        .expect("records")
-        .iter()
-        .filter_map(|r| r["attributes"]["uid"][0].as_str().map(str::to_owned))
-        .collect();
-    let manifest = std::fs::read_to_string(env.get("SLAPD_MANIFEST")).expect("slapd manifest");
-    let expected: Vec<String> = manifest
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|m| m["attributes"]["uid"][0].as_str().map(str::to_owned))
-        .filter(|uid| uid.ends_with('1'))
-        .collect();
+    let got = crate::suite::delivered_uids(&sim, &ids[0]).await;
+    let expected =
+        crate::suite::manifest_uids(&env, |m| m["attributes"]["uid"][0].as_str().is_some_and(|u| u.ends_with('1')));
     assert_eq!(sim.violations().await, 0, "the simulator saw protocol violations:\n{}", sim.log());
     let mut results = got.clone();
     results.retain(|u| expected.contains(u));

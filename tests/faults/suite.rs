@@ -164,3 +164,28 @@ pub async fn tally(sim: &crate::harness::Sim, ids: &[String]) -> Tally {
     let duplicated = sim.violations().await as usize;
     Tally { jobs: ids.len(), results, lost: ids.len() - results, duplicated }
 }
+
+/// The `uid` of every record the simulator kept for import job `id` (one per delivery,
+/// so a record delivered twice appears twice).
+pub async fn delivered_uids(sim: &crate::harness::Sim, id: &str) -> Vec<String> {
+    let records = sim.get(&format!("/admin/jobs/{id}/records")).await;
+    records["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["attributes"]["uid"][0].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The `uid` of every user the slapd generator made whose manifest entry passes `keep`.
+pub fn manifest_uids(
+    env: &crate::harness::servers::ServerEnv,
+    keep: impl Fn(&serde_json::Value) -> bool,
+) -> Vec<String> {
+    let text = std::fs::read_to_string(env.get("SLAPD_MANIFEST")).expect("slapd manifest");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| keep(m))
+        .filter_map(|m| m["attributes"]["uid"][0].as_str().map(str::to_owned))
+        .collect()
+}

@@ -52,3 +52,30 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The web UI address a connector logged (`web UI listening url=…`), once it has; `log`
+/// reads the connector's log so far.
+pub async fn logged_ui_url(log: impl Fn() -> String) -> String {
+    eventually(Duration::from_secs(60), "the connector to log its web UI address", || async {
+        let text = log();
+        let at = text.find("web UI listening url=")?;
+        let rest = &text[at + "web UI listening url=".len()..];
+        Some(rest.split_whitespace().next()?.trim_matches('"').to_owned())
+    })
+    .await
+}
+
+/// An old log file in `dir` of `raw_bytes` random bytes as base64 (incompressible text),
+/// named and dated as one opened at `start_ms` and last written an hour later.
+pub fn old_log(dir: &std::path::Path, start_ms: u64, raw_bytes: usize) -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut raw = vec![0u8; raw_bytes];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let name = connector_actors::logship::bundle::file_name(start_ms, "log");
+    let path = dir.join(&name);
+    std::fs::write(&path, base64::engine::general_purpose::STANDARD.encode(raw)).expect("old log");
+    let f = std::fs::File::options().write(true).open(&path).expect("open");
+    f.set_modified(connector_actors::time::from_unix_ms(start_ms + 3_600_000)).expect("mtime");
+    name
+}
