@@ -108,7 +108,7 @@ impl std::error::Error for JobError {}
 
 pub mod reply;
 pub mod tls;
-pub use reply::Reply;
+pub use reply::{Reply, Transient};
 pub use tls::TlsProblem;
 
 #[cfg(test)]

@@ -15,11 +15,27 @@ pub trait Reply<T> {
     fn or_internal(self, what: &str) -> Result<T, JobError>;
 }
 
-impl<T, E: Display> Reply<T> for Result<Result<T, E>, MailboxError> {
+/// An answered error that knows whether the same request may succeed later (a queue
+/// whose storage failed: full, read-only): such a job error is `retryable`.
+pub trait Transient {
+    fn transient(&self) -> bool;
+}
+
+impl Transient for String {
+    fn transient(&self) -> bool {
+        false
+    }
+}
+
+impl<T, E: Display + Transient> Reply<T> for Result<Result<T, E>, MailboxError> {
     fn or_internal(self, what: &str) -> Result<T, JobError> {
         match self {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(JobError::internal(format!("{what}: {e}"))),
+            Ok(Err(e)) => {
+                let mut job = JobError::internal(format!("{what}: {e}"));
+                job.retryable = e.transient();
+                Err(job)
+            }
             Err(e) => Err(JobError::internal(format!("{what}: {e}"))),
         }
     }
@@ -38,5 +54,18 @@ mod tests {
         assert_eq!(closed.or_internal("journal").err().map(|e| e.message.starts_with("journal: ")), Some(true));
         let fine: Result<Result<u8, String>, MailboxError> = Ok(Ok(7));
         assert_eq!(fine.or_internal("queue").ok(), Some(7));
+    }
+
+    #[test]
+    fn a_queue_whose_storage_failed_makes_a_retryable_error_and_nothing_else_does() {
+        use crate::queue::QueueError;
+        let full: Result<Result<u8, QueueError>, MailboxError> =
+            Ok(Err(QueueError::StorageUnavailable { reason: "No space left on device".into() }));
+        assert_eq!(full.or_internal("journal").err().map(|e| e.retryable), Some(true));
+        let corrupt: Result<Result<u8, QueueError>, MailboxError> =
+            Ok(Err(QueueError::Corrupt { key: "j/1".into(), reason: "bad JSON".into() }));
+        assert_eq!(corrupt.or_internal("journal").err().map(|e| e.retryable), Some(false));
+        let closed: Result<Result<u8, QueueError>, MailboxError> = Err(MailboxError::Closed);
+        assert_eq!(closed.or_internal("queue").err().map(|e| e.retryable), Some(false));
     }
 }

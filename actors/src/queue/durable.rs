@@ -46,6 +46,13 @@ pub enum QueueError {
     StorageUnavailable { reason: String },
 }
 
+impl crate::errors::Transient for QueueError {
+    /// The store failing (disk full, read-only, I/O) may work again; the rest will not.
+    fn transient(&self) -> bool {
+        matches!(self, QueueError::Store(_) | QueueError::StorageUnavailable { .. })
+    }
+}
+
 /// What [`DurableQueue::accept`] did with an offered job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accepted {

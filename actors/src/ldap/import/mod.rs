@@ -69,6 +69,15 @@ fn qerr(e: impl std::fmt::Display) -> JobError {
     JobError::internal(format!("queue: {e}"))
 }
 
+/// The import's own storage failing (a full disk, a read-only remount, an I/O error on
+/// the spool, the scope records or the queue's commit): worth another try once the
+/// storage works again, resuming from the journal without repeating an entry.
+fn storage_error(what: String) -> JobError {
+    let mut e = JobError::internal(what);
+    e.retryable = true;
+    e
+}
+
 pub async fn run(job: ImportJob) -> Result<Value, JobError> {
     let store = ScopeStore::new(job.queue.send(GetSpool).await.map_err(qerr)?.import_state_dir());
     if read_step(&job, "import.done").await?.is_none() {
@@ -84,7 +93,10 @@ pub async fn run(job: ImportJob) -> Result<Value, JobError> {
                     tokio::time::sleep(Duration::from_secs(1 << failures.min(4))).await;
                 }
                 Err(e) => {
-                    store.discard(&job.job_id);
+                    // Records of a job that will run again are kept for its next run.
+                    if !e.retryable {
+                        store.discard(&job.job_id);
+                    }
                     return Err(e);
                 }
             }

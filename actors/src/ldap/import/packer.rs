@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::scope::ScopeStore;
-use super::{qerr, ImportJob, MAX_UNSENT_BATCHES};
+use super::{qerr, storage_error, ImportJob, MAX_UNSENT_BATCHES};
 use crate::errors::{JobError, Reply};
 use crate::queue::spool::Spool;
 use crate::queue::{
@@ -185,12 +185,15 @@ async fn commit(p: Packed) -> Result<ImportProgress, JobError> {
         .await
         .map_err(qerr)?;
         batch = back;
-        let seen_bytes = on_disk.map_err(JobError::internal)?;
+        let seen_bytes = on_disk.map_err(storage_error)?;
         let next = SpooledBatch { seq, seen_bytes, ..spooled };
         match queue.send(CommitBatch { id: id.clone(), batch: next }).await.map_err(qerr)? {
             Err(QueueError::Renumbered { due, .. }) => {
                 tracing::info!(job_id = %id, seq, due, "a split renumbered the unsent batches; storing this one as {due}");
                 seq = due;
+            }
+            Err(e @ (QueueError::StorageUnavailable { .. } | QueueError::Store(_))) => {
+                return Err(storage_error(format!("queue: {e}")))
             }
             other => return other.map_err(qerr),
         }
