@@ -216,8 +216,10 @@ async fn deliver_chain(
                         handled.push(parcel.item.position);
                         return (handled, None); // the job's parcels were queued again
                     }
+                    // Rewritten without its one record: sent again at the same place.
+                    Ok(Ok(Split::Trimmed)) => return (handled, None),
                     Ok(Ok(Split::Single)) => {
-                        tracing::error!(job_id = %job_id, seq, "one record is larger than the server accepts (413); it is dropped");
+                        tracing::error!(job_id = %job_id, seq, "an empty records batch was refused as too large (413); it is dropped");
                         Verdict::Refused
                     }
                     _ => return (handled, Some(LinkError::TooLarge)),

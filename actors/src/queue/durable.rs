@@ -183,6 +183,7 @@ impl DurableQueue {
                 records_deleted: 0,
                 seen_bytes: 0,
                 batches_at_start: 0,
+                skipped_records: Vec::new(),
             };
             arrival += 1;
             tx.batch.put(keys::job(&job.id), encode(&job));

@@ -88,6 +88,7 @@ pub mod spool;
 pub mod store;
 #[cfg(test)]
 mod tests;
+mod trim;
 mod tx;
 
 pub use actor::QueueActor;

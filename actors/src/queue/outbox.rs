@@ -63,7 +63,7 @@ impl NewBatch {
     }
 
     /// `{"seq": …, "records": […], "last": …}` as bytes.
-    fn body(&self, seq: u64) -> Vec<u8> {
+    pub(super) fn body(&self, seq: u64) -> Vec<u8> {
         let size: usize = self.records.iter().map(|r| r.len() + 1).sum();
         let mut out = Vec::with_capacity(size + 48);
         out.extend_from_slice(format!("{{\"seq\":{seq},\"records\":[").as_bytes());
@@ -193,7 +193,9 @@ impl DurableQueue {
             for (k, v) in self.store.scan_limit(keys::OUTBOX, limit)? {
                 let item: OutboxItem = decode(&k, &v)?;
                 let body = match item.kind {
-                    OutboxKind::Result => self.load(&item.job_id)?.and_then(|j| j.outcome).map(|o| encode(&o)),
+                    OutboxKind::Result => self
+                        .load(&item.job_id)?
+                        .and_then(|j| j.outcome.map(|o| encode(&super::trim::naming_skipped(o, &j.skipped_records)))),
                     OutboxKind::Batch { seq } => self.batch_body(&item.job_id, seq)?,
                 };
                 match body {
@@ -266,8 +268,11 @@ impl DurableQueue {
 pub enum Split {
     /// The batch is now two; it and every later unsent batch of the job moved up one `seq`.
     Halved,
-    /// A single record is too large for the server: it cannot be split.
+    /// A batch with no record at all was refused: nothing to split or trim.
     Single,
+    /// A batch of one record too large for the server: rewritten without it at the same
+    /// `seq` (so the portal sees no gap), the record named in the job's result.
+    Trimmed,
 }
 
 impl DurableQueue {
@@ -289,6 +294,9 @@ impl DurableQueue {
             digests.push(self.store.get(&keys::seen(id, s))?.unwrap_or_default());
         }
         let Some((first, first_last)) = bodies.first().cloned() else { return Ok(Split::Single) };
+        if let [alone] = first.as_slice() {
+            return self.trim_single(job, seq, alone, first_last);
+        }
         if first.len() < 2 {
             return Ok(Split::Single);
         }

@@ -92,6 +92,11 @@ pub struct JobRecord {
     /// Committed length of the job's digest file in the spool (16 bytes per record).
     #[serde(default)]
     pub seen_bytes: u64,
+    /// Records the server refused alone as too large (413 on a batch of one), by DN (or
+    /// GUID): their batch went without them, and the result names them
+    /// (`skipped_records`) so that no record is lost unsaid.
+    #[serde(default)]
+    pub skipped_records: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
