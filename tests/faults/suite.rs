@@ -56,6 +56,7 @@ impl Scenario {
     }
 
     /// A scenario that fails today: a fault found and not mended yet, and why.
+    #[allow(dead_code)] // none is open today; the next fault found and not mended uses it
     pub fn open(mut self, why: &'static str) -> Scenario {
         self.open = Some(why);
         self
