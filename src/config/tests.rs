@@ -317,3 +317,17 @@ fn an_inline_secret_keeps_its_spaces() {
     let s = parse(Path::new("/etc/ic.toml"), &text, &no_env()).unwrap();
     assert_eq!(s.directories[0].bind_password.expose(), " correct horse ");
 }
+
+/// Review of issue #14: `corp-a` and `corp_a` map to one variable,
+/// IC_DIRECTORY_CORP_A_BIND_PASSWORD, so one directory could bind with the other's password.
+#[test]
+fn two_directories_sharing_a_password_variable_are_refused_by_name() {
+    let second = GOOD.replace("[directories.corp]", "[directories.corp_x]");
+    let text = format!(
+        "{}\n{}",
+        GOOD.replace("[directories.corp]", "[directories.corp-x]"),
+        &second[second.find("[directories.corp_x]").unwrap()..]
+    );
+    let errors = parse(Path::new("/etc/ic.toml"), &text, &no_env()).unwrap_err().to_string();
+    assert!(errors.contains("IC_DIRECTORY_CORP_X_BIND_PASSWORD") && errors.contains("rename one"), "{errors}");
+}

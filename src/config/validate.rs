@@ -47,6 +47,7 @@ impl Validator<'_, '_> {
         };
         let ui_admin_token = self.ui_token(&raw.ui, ui_listen);
         let logging = self.logging(&raw.logging, &storage_path);
+        self.distinct_password_variables(raw.directories.keys());
         let directories: Vec<DirectorySettings> =
             raw.directories.into_iter().filter_map(|(name, d)| self.directory(name, d)).collect();
         let link = self.server(server, server_span, &connector, &directories);
@@ -171,6 +172,22 @@ impl Validator<'_, '_> {
                 })
                 .collect(),
         })
+    }
+
+    /// Two directories whose names differ only in case or `-`/`_` (`corp-a`, `corp_a`)
+    /// would read their bind password from one environment variable: refused by name.
+    fn distinct_password_variables<'n>(&mut self, names: impl Iterator<Item = &'n String>) {
+        let mut seen: std::collections::BTreeMap<String, &String> = std::collections::BTreeMap::new();
+        for name in names {
+            let env = bind_password_env(name);
+            if let Some(other) = seen.insert(env.clone(), name) {
+                self.c.at(
+                    None,
+                    &format!("directories.{name}"),
+                    format!("directories `{other}` and `{name}` would both read their bind password from {env}: rename one of them"),
+                );
+            }
+        }
     }
 
     fn directory(&mut self, name: String, raw: Spanned<RawDirectory>) -> Option<DirectorySettings> {

@@ -133,6 +133,10 @@ async fn user_bind(
     };
     let res = match spare {
         Some(conn) => match bind_on(conn).await {
+            // A bind that timed out may have reached the directory: sending it again
+            // could count twice against the account's lockout, so the login fails
+            // `timeout` instead. A connection that was closed never carried it.
+            Err(e @ ldap3::LdapError::Timeout { .. }) => Some(Err(e)),
             Err(e) if !matches!(e, ldap3::LdapError::LdapResult { .. }) => None,
             other => Some(other),
         },

@@ -14,7 +14,13 @@ impl DurableQueue {
     /// Batch `seq` holds one record the server refuses as too large: the batch is kept at
     /// its `seq` without it (its `last` kept too) and the record's DN goes into the job
     /// record, for the result. Its digest stays, so a resumed import does not send it again.
-    pub(super) fn trim_single(&mut self, mut job: JobRecord, seq: u64, record: &str, last: bool) -> Result<Split, QueueError> {
+    pub(super) fn trim_single(
+        &mut self,
+        mut job: JobRecord,
+        seq: u64,
+        record: &str,
+        last: bool,
+    ) -> Result<Split, QueueError> {
         let parsed: Value = serde_json::from_str(record).unwrap_or(Value::Null);
         let name = ["dn", "guid"]
             .iter()
@@ -33,7 +39,10 @@ impl DurableQueue {
 
 /// The result body as sent: the records the server refused alone are named in it
 /// (`skipped_records` in the result, or in the error's details for a failed job).
-pub(super) fn naming_skipped(mut body: crate::protocol::wire::ResultBody, skipped: &[String]) -> crate::protocol::wire::ResultBody {
+pub(super) fn naming_skipped(
+    mut body: crate::protocol::wire::ResultBody,
+    skipped: &[String],
+) -> crate::protocol::wire::ResultBody {
     if skipped.is_empty() {
         return body;
     }
