@@ -42,6 +42,9 @@ pub fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
 /// Unix: fs2's exclusive `flock` (sled's own lock on its `db` file), released on close.
 /// Windows: no sharing at all, so nothing but this handle may have it open; a byte-range
 /// lock would do too, but closing its handle does not release it under Wine 8.
+/// Win32 ERROR_SHARING_VIOLATION: the file is open in another process without sharing.
+const ERROR_SHARING_VIOLATION: i32 = 32;
+
 pub fn lock_exclusive(path: &std::path::Path) -> std::io::Result<Option<std::fs::File>> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true).write(true);
@@ -49,8 +52,8 @@ pub fn lock_exclusive(path: &std::path::Path) -> std::io::Result<Option<std::fs:
     std::os::windows::fs::OpenOptionsExt::share_mode(&mut options, 0);
     let file = match options.open(path) {
         Ok(f) => f,
-        // ERROR_SHARING_VIOLATION: another process has it open.
-        Err(e) if cfg!(windows) && e.raw_os_error() == Some(32) => return Err(e),
+        // Another process has it open.
+        Err(e) if cfg!(windows) && e.raw_os_error() == Some(ERROR_SHARING_VIOLATION) => return Err(e),
         Err(_) => return Ok(None),
     };
     #[cfg(unix)]

@@ -159,5 +159,5 @@ fn percentile(counts: &[u32], p: f64) -> Option<f64> {
 }
 
 #[cfg(test)]
-#[path = "history_tests.rs"]
+#[path = "history/tests.rs"]
 mod tests;

@@ -73,6 +73,7 @@
 mod actor;
 mod durable;
 #[cfg(test)]
+#[path = "fault_tests/tests.rs"]
 mod fault_tests;
 mod keys;
 mod lifecycle;
