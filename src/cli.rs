@@ -1,7 +1,6 @@
 //! Command line: `run`, `check`, `config`, `logs`, `audit`, `service`, `configure`, `queue`, `--version`. Exit codes are in `exit.rs`.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -149,18 +148,19 @@ pub enum QueueAction {
     PurgeDead,
 }
 
-pub fn main() -> ExitCode {
+/// Runs the command line; returns the process exit code (README "Exit codes").
+pub fn main() -> u8 {
     // Must precede any TLS use: reqwest (rustls-no-provider) and ldap3 need one provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return if e.use_stderr() { exit::USAGE } else { exit::OK };
         }
     };
     crate::logging::init();
-    let code = match cli.command {
+    match cli.command {
         Command::Run { config } => load(&config).map_or_else(|c| c, crate::lifecycle::run),
         Command::Check { config, json } => {
             crate::check::run(&config, if json { crate::check::Output::Json } else { crate::check::Output::Text })
@@ -179,8 +179,7 @@ pub fn main() -> ExitCode {
             crate::service::configure::run(&config, &answers, action)
         }
         Command::Queue { config, action } => load(&config).map_or_else(|c| c, |s| crate::queue_cmd::run(&s, action)),
-    };
-    ExitCode::from(code)
+    }
 }
 
 /// Loads the config, printing every error (exit 64) or every warning.

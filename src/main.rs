@@ -7,6 +7,25 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> std::process::ExitCode {
-    integration_connector::cli::main()
+fn main() {
+    let code = integration_connector::cli::main();
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    leave(code)
+}
+
+/// Ends the process without the C library's exit handlers: mimalloc's exit-time heap
+/// collection can spin for ever while sled's I/O threads still run (seen: `queue list`
+/// at 100 % CPU after `main` had returned). Everything durable was flushed and dropped
+/// before this point, and the standard streams were flushed above.
+#[cfg(unix)]
+fn leave(code: u8) -> ! {
+    // SAFETY: `_exit` only ends the process; no Rust state is used after it.
+    unsafe { libc::_exit(i32::from(code)) }
+}
+
+#[cfg(not(unix))]
+fn leave(code: u8) -> ! {
+    std::process::exit(i32::from(code))
 }
