@@ -120,7 +120,12 @@ mod tests {
     fn every_type_reads_back_from_its_name_and_only_test_types_hang_on_the_feature() {
         for t in JobType::ALL {
             assert_eq!(JobType::parse(t.name()).is_some(), t.family() != Family::Test || cfg!(feature = "test-jobs"));
-            assert_eq!(t.name().starts_with("ad."), t.family() == Family::Ad, "{}", t.name());
+            assert_eq!(
+                t.name().split_once('.').map(|(family, _)| family) == Some("ad"),
+                t.family() == Family::Ad,
+                "{}",
+                t.name()
+            );
         }
         assert_eq!(JobType::parse("ad.no_such_thing"), None);
         assert_eq!(JobType::Authenticate.default_lane(), Lane::Interactive);
