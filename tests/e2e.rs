@@ -17,9 +17,9 @@ mod crash;
 mod deltas;
 #[path = "e2e/ldap.rs"]
 mod ldap;
-#[path = "e2e/login.rs"]
-mod login;
 #[path = "e2e/link.rs"]
 mod link;
+#[path = "e2e/login.rs"]
+mod login;
 #[path = "e2e/ops.rs"]
 mod ops;

@@ -150,6 +150,7 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
         writable_attributes(d, &ldap, r).await;
     }
     super::imports::checks(d, &ldap, r).await;
+    super::login::checks(d, &ldap, r).await;
     let _ = ldap.unbind().await;
 }
 

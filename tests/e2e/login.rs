@@ -87,7 +87,10 @@ async fn openldap_groups_direct_and_nested_three_levels_with_a_cycle_and_the_pas
     // a ← b ← c ← a: three levels, then the cycle back to the first.
     for (name, member) in [("a", user.clone()), ("b", g("a")), ("c", g("b"))] {
         let dn = g(name);
-        slapd_ldif(&env, &format!("dn: {dn}\nchangetype: add\nobjectClass: groupOfNames\ncn: {tag}-{name}\nmember: {member}\n"));
+        slapd_ldif(
+            &env,
+            &format!("dn: {dn}\nchangetype: add\nobjectClass: groupOfNames\ncn: {tag}-{name}\nmember: {member}\n"),
+        );
         fx.dns.push(dn);
     }
     slapd_ldif(&env, &format!("dn: {}\nchangetype: modify\nadd: member\nmember: {}\n", g("a"), g("c")));
@@ -114,11 +117,31 @@ async fn openldap_groups_direct_and_nested_three_levels_with_a_cycle_and_the_pas
     let changed = slapd_read(&env, &user, "pwdChangedTime").expect("ppolicy set pwdChangedTime");
     let max_age: u64 = slapd_read(&env, policy, "pwdMaxAge").expect("pwdMaxAge").parse().expect("a number");
     assert!(max_age > 0, "the test's policy must expire passwords");
-    let changed = format!("{}-{}-{}T{}:{}:{}Z", &changed[0..4], &changed[4..6], &changed[6..8], &changed[8..10], &changed[10..12], &changed[12..14]);
+    let changed = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &changed[0..4],
+        &changed[4..6],
+        &changed[6..8],
+        &changed[8..10],
+        &changed[10..12],
+        &changed[12..14]
+    );
     let expected = humantime::parse_rfc3339(&changed).expect("time") + Duration::from_secs(max_age);
     let user_view = &plain["result"]["user"];
-    assert_eq!(user_view["password_expires_at"], json!(humantime::format_rfc3339_seconds(expected).to_string()), "{plain}");
+    assert_eq!(
+        user_view["password_expires_at"],
+        json!(humantime::format_rfc3339_seconds(expected).to_string()),
+        "{plain}"
+    );
     assert_eq!(user_view["account_expires_at"], Value::Null);
+    let (view, records) = crate::ldap::import(&sim, "corp", json!({"filter": format!("(uid={tag})")})).await;
+    assert_eq!((view["result"]["status"].as_str(), records.len()), (Some("succeeded"), 1), "{view}");
+    assert_eq!(
+        records[0]["password_expires_at"], user_view["password_expires_at"],
+        "the record agrees: {}",
+        records[0]
+    );
+    assert!(records[0]["attributes"].get("pwdChangedTime").is_none(), "operational sources stay out: {}", records[0]);
 
     // Deeper than group_nesting_limit: the login fails naming the key, never a partial list.
     let shallow = login_with(&sim, "shallow", &tag, pw, Some("nested")).await;
@@ -148,7 +171,11 @@ async fn samba_groups_through_token_groups_and_the_primary_group_as_the_delegate
     let primary = names(&login_with(&sim, "ad", env.get("AD_TIER0_PRIMARY_MEMBER"), pw, Some("direct")).await);
     assert!(primary.contains(tier0), "{primary:?}");
     let view = &nested["result"]["user"];
-    assert_eq!((&view["password_expires_at"], &view["account_expires_at"]), (&Value::Null, &Value::Null), "never: {view}");
+    assert_eq!(
+        (&view["password_expires_at"], &view["account_expires_at"]),
+        (&Value::Null, &Value::Null),
+        "never: {view}"
+    );
 }
 
 /// 2030-01-01T00:00:00Z as an AD FILETIME.
@@ -161,12 +188,22 @@ async fn a_spray_of_100_wrong_passwords_leaves_ad_bad_pwd_count_below_its_thresh
     let user = format!("icshield{}", std::process::id() % 100_000);
     let pw = "Shield-Pw-1";
     let sim = Sim::start(true).await;
+    // `loose`: the default limit (5), above this domain's threshold (3): `check` warns.
     let config = format!(
-        "{}login_failure_limit = 2\nlogin_failure_window = \"12s\"\n",
-        servers::samba_delegated_directory("ad", &env)
+        "{}login_failure_limit = 2\nlogin_failure_window = \"12s\"\n\n{}",
+        servers::samba_delegated_directory("ad", &env),
+        servers::samba_delegated_directory("loose", &env)
     );
-    let _c = Connector::for_sim(&sim, "c1", &config);
+    let c = Connector::for_sim(&sim, "c1", &config);
     sim.wait_online(LIMIT).await;
+    let out = c.cli(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = |prefix: &str| text.lines().find(|l| l.starts_with(prefix)).map(str::to_owned);
+    let ok_line = line("OK   directory.ad.login_failure_limit").unwrap_or_else(|| panic!("no OK line:\n{text}"));
+    assert!(ok_line.contains("below the directory's lockout threshold"), "{ok_line}");
+    let warn = line("WARN directory.loose.login_failure_limit").unwrap_or_else(|| panic!("no WARN line:\n{text}"));
+    assert!(warn.contains("is not below the directory's lockout threshold"), "{warn}");
+    assert!(line("OK   directory.ad.token_groups").is_some(), "the delegated account reads tokenGroups:\n{text}");
     let create = json!({"directory": "ad", "parent_dn": ou.dn, "sam_account_name": user, "password": pw});
     let dn = ok(&run(&sim, "ad.create_user", create).await)["dn"].as_str().expect("dn").to_owned();
     let threshold: u32 = value(&env, env.get("AD_BASE_DN"), "lockoutThreshold").expect("threshold").parse().expect("n");
@@ -182,7 +219,10 @@ async fn a_spray_of_100_wrong_passwords_leaves_ad_bad_pwd_count_below_its_thresh
     let views = sim.wait_done(&ids, LIMIT).await;
     let shielded = views
         .iter()
-        .filter(|v| v["result"]["result"]["reason"] == "account_locked" && v["result"]["result"]["details"]["source"] == "connector")
+        .filter(|v| {
+            v["result"]["result"]["reason"] == "account_locked"
+                && v["result"]["result"]["details"]["source"] == "connector"
+        })
         .count();
     assert!(shielded >= 98, "{shielded} of 100 answered by the shield");
     let bad: u32 = value(&env, &dn, "badPwdCount").unwrap_or_else(|| "0".into()).parse().expect("n");
@@ -199,9 +239,41 @@ async fn a_spray_of_100_wrong_passwords_leaves_ad_bad_pwd_count_below_its_thresh
     // An account end date set by an administrator comes back in RFC 3339.
     let ldif = format!("dn: {dn}\nchangetype: modify\nreplace: accountExpires\naccountExpires: {FILETIME_2030}\n");
     let mut cmd = as_admin(&env, "ldapmodify");
-    let mut child = cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().expect("ldapmodify");
+    let mut child =
+        cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().expect("ldapmodify");
     std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), ldif.as_bytes()).expect("write");
     assert!(child.wait().expect("ldapmodify").success());
     let dated = login_with(&sim, "ad", &user, pw, None).await;
     assert_eq!(ok(&dated)["user"]["account_expires_at"], "2030-01-01T00:00:00Z", "{dated}");
+}
+
+#[tokio::test]
+async fn user_records_carry_expiry_never_set_and_must_change_on_samba() {
+    let env = servers::samba();
+    let sim = Sim::start(true).await;
+    let _c = Connector::for_sim(&sim, "c1", &servers::samba_delegated_directory("ad", &env));
+    sim.wait_online(LIMIT).await;
+    let (never, expired, must) =
+        (env.get("AD_TEAM_NOEXPIRE"), env.get("AD_TEAM_PW_EXPIRED"), env.get("AD_TEAM_MUST_CHANGE"));
+    let filter = format!("(|(sAMAccountName={never})(sAMAccountName={expired})(sAMAccountName={must}))");
+    // The job names its attributes: the expiry sources are read anyway and not exported.
+    let payload = json!({"filter": filter, "attributes": ["sAMAccountName"]});
+    let (view, records) = crate::ldap::import(&sim, "ad", payload).await;
+    assert_eq!(view["result"]["status"], "succeeded", "{view}");
+    let by_sam = |sam: &str| {
+        records
+            .iter()
+            .find(|r| r["attributes"]["sAMAccountName"][0] == sam)
+            .unwrap_or_else(|| panic!("no record of {sam}: {records:?}"))
+            .clone()
+    };
+    let r = by_sam(never);
+    assert_eq!((&r["password_expires_at"], &r["account_expires_at"]), (&Value::Null, &Value::Null), "{r}");
+    assert!(r["attributes"].get("msDS-UserPasswordExpiryTimeComputed").is_none(), "a source leaked: {r}");
+    assert!(r["attributes"].get("accountExpires").is_none(), "a source leaked: {r}");
+    assert_eq!(by_sam(must)["password_expires_at"], "1970-01-01T00:00:00Z", "must change at next logon");
+    // The PSO of this user expires passwords: a time, already past.
+    let set = by_sam(expired)["password_expires_at"].as_str().map(str::to_owned).expect("a time");
+    let at = humantime::parse_rfc3339(&set).expect("RFC 3339");
+    assert!(at > std::time::UNIX_EPOCH + Duration::from_secs(86_400) && at < std::time::SystemTime::now(), "{set}");
 }

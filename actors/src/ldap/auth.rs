@@ -9,12 +9,12 @@ use serde_json::{json, Map, Value};
 
 use actix::Addr;
 
+mod bind;
 pub mod expiry;
 pub mod groups;
 pub mod memory;
 pub mod ppolicy;
 pub mod shield;
-mod bind;
 
 use super::codes::{rc, LdapFailure, LoginReason};
 use super::entry::RawEntry;

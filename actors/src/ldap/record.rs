@@ -15,6 +15,7 @@ use super::entry::{Merged, RawEntry};
 use super::withheld::Withholding;
 use crate::ad::uac::ACCOUNTDISABLE;
 use crate::directory::DirectoryKind;
+use crate::ldap::auth::expiry::Expiry;
 
 /// Attributes whose values are binary even when they happen to be valid UTF-8.
 const BINARY: [&str; 8] = [
@@ -87,9 +88,20 @@ pub fn to_json(kind: DirectoryKind, entry: &RawEntry) -> String {
 /// [`to_json`], withholding what `withholding` says and noting there each attribute it
 /// dropped.
 pub fn to_json_with(kind: DirectoryKind, entry: &RawEntry, withholding: &mut Withholding) -> String {
+    user_json(kind, entry, withholding, None)
+}
+
+/// [`to_json_with`] for a user record, which carries `password_expires_at` and
+/// `account_expires_at` (PROTOCOL.md §2.6, §3) when `expiry` is given.
+pub fn user_json(
+    kind: DirectoryKind,
+    entry: &RawEntry,
+    withholding: &mut Withholding,
+    expiry: Option<&Expiry>,
+) -> String {
     let attrs = entry.merged();
     let slots: Vec<Slot> = attrs.iter().map(|m| slot(m, withholding)).collect();
-    serde_json::to_string(&RecordView { kind, entry, attrs: &attrs, slots: &slots }).unwrap_or_default()
+    serde_json::to_string(&RecordView { kind, entry, attrs: &attrs, slots: &slots, expiry }).unwrap_or_default()
 }
 
 struct RecordView<'a> {
@@ -97,6 +109,7 @@ struct RecordView<'a> {
     entry: &'a RawEntry,
     attrs: &'a [Merged<'a>],
     slots: &'a [Slot],
+    expiry: Option<&'a Expiry>,
 }
 
 /// Which map an attribute goes to, decided once per attribute.
@@ -184,6 +197,10 @@ impl serde::Serialize for RecordView<'_> {
         map.serialize_entry("guid", &entry_guid(self.kind, entry))?;
         map.serialize_entry("deleted", &false)?;
         map.serialize_entry("enabled", &enabled)?;
+        if let Some(expiry) = self.expiry {
+            map.serialize_entry("password_expires_at", &expiry.password_expires_at)?;
+            map.serialize_entry("account_expires_at", &expiry.account_expires_at)?;
+        }
         map.serialize_entry("attributes", &Attrs { attrs, slots, binary: false })?;
         map.serialize_entry("binary_attributes", &Attrs { attrs, slots, binary: true })?;
         map.end()

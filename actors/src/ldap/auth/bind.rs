@@ -5,9 +5,13 @@ use actix::Addr;
 use ldap3::controls::RawControl;
 
 use crate::directory::connect::open;
-use crate::directory::{BindConnection, DirectoryActor, DirectoryKind, Lease, ReturnUserConnection, TakeUserConnection};
+use crate::directory::{
+    BindConnection, DirectoryActor, DirectoryKind, Lease, ReturnUserConnection, TakeUserConnection,
+};
 use crate::errors::{ErrorCode, JobError};
-use crate::ldap::codes::{ad_data_code, ad_login_reason, ppolicy_error, ppolicy_login_reason, rc, LdapFailure, LoginReason, PPOLICY_OID};
+use crate::ldap::codes::{
+    ad_data_code, ad_login_reason, ppolicy_error, ppolicy_login_reason, rc, LdapFailure, LoginReason, PPOLICY_OID,
+};
 
 /// Binds as the user on a bind connection, which goes back to the directory actor once
 /// the server has answered. `None` = success.
@@ -80,4 +84,3 @@ pub(super) async fn user_bind(
         .with_detail("ldap_result_code", code)),
     }
 }
-

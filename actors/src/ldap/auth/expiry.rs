@@ -37,6 +37,24 @@ pub fn filetime(text: &str) -> Option<String> {
     }
 }
 
+/// The two fields of a user, as a login result and a user record carry them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Expiry {
+    pub password_expires_at: Option<String>,
+    pub account_expires_at: Option<String>,
+}
+
+impl Expiry {
+    /// A user's expiry on a directory of `kind`; `max_age` as for [`ldap`].
+    pub fn of(kind: crate::directory::DirectoryKind, e: &RawEntry, max_age: Option<u64>) -> Expiry {
+        let (password_expires_at, account_expires_at) = match kind {
+            crate::directory::DirectoryKind::ActiveDirectory => active_directory(e),
+            crate::directory::DirectoryKind::Ldap => ldap(e, max_age),
+        };
+        Expiry { password_expires_at, account_expires_at }
+    }
+}
+
 /// AD's two fields: (password, account).
 pub fn active_directory(e: &RawEntry) -> (Option<String>, Option<String>) {
     let password = match e.first_text("msDS-UserPasswordExpiryTimeComputed").map(str::trim) {

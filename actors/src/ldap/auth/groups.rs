@@ -135,25 +135,30 @@ pub async fn user_groups(
         DirectoryKind::ActiveDirectory => ad::groups(&reader, user, depth).await?,
         DirectoryKind::Ldap => walk::groups(&reader, user, depth).await?,
     };
-    groups.sort_by(|a, b| a.dn.to_lowercase().cmp(&b.dn.to_lowercase()));
+    groups.sort_by_key(|g| g.dn.to_lowercase());
     groups.dedup_by(|a, b| a.dn.eq_ignore_ascii_case(&b.dn));
     Ok(Some(groups))
 }
 
-/// `group_base_dn`, else the naming context that holds `base_dn` (AD:
-/// `defaultNamingContext`; others: the root DSE's `namingContexts` entry that `base_dn`
-/// ends with), read once and kept.
+/// `group_base_dn`, else the [`naming_context`].
 async fn group_base(ldap: &Ldap, s: &DirectorySettings, cache: &GroupCache) -> Result<String, JobError> {
-    if let Some(base) = &s.login.group_base_dn {
-        return Ok(base.clone());
+    match &s.login.group_base_dn {
+        Some(base) => Ok(base.clone()),
+        None => naming_context(ldap, s, cache).await,
     }
+}
+
+/// The naming context that holds `base_dn` (AD: `defaultNamingContext`; others: the root
+/// DSE's `namingContexts` value that `base_dn` ends with, else `base_dn`), read once and
+/// kept in `cache`.
+pub async fn naming_context(ldap: &Ldap, s: &DirectorySettings, cache: &GroupCache) -> Result<String, JobError> {
     if let Some(base) = cache.base.lock().ok().and_then(|b| b.clone()) {
         return Ok(base);
     }
     let attrs = ["defaultNamingContext", "namingContexts"];
     let root = RawEntry::search(ldap.clone(), s.operation_timeout, "", Scope::Base, "(objectClass=*)", &attrs)
         .await
-        .map_err(|e| e.to_job_error("reading the root DSE for the group search base"))?;
+        .map_err(|e| e.to_job_error("reading the root DSE for the naming context"))?;
     let root = root.first();
     let base = match s.kind {
         DirectoryKind::ActiveDirectory => root.and_then(|r| r.first_text("defaultNamingContext")).map(str::to_owned),

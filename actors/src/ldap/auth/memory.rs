@@ -19,6 +19,10 @@ pub struct LoginMemory {
 
 impl LoginMemory {
     pub fn new(settings: &LoginSettings) -> LoginMemory {
-        LoginMemory { shield: LoginShield::new(settings), groups: GroupCache::default(), policies: PolicyCache::default() }
+        LoginMemory {
+            shield: LoginShield::new(settings),
+            groups: GroupCache::default(),
+            policies: PolicyCache::default(),
+        }
     }
 }

@@ -130,7 +130,32 @@ pub fn attributes(p: &Import, kind: DirectoryKind) -> (Vec<String>, Vec<String>)
         attributes.push("modifyTimestamp".into());
         strip.push("modifyTimestamp".into());
     }
+    // What the records' expiry fields are computed from (`ldap::auth::expiry`), asked for
+    // when the job's list does not already bring them and stripped from the records then.
+    for (a, by) in expiry_sources(kind) {
+        if !has(&attributes, a) && !by.is_some_and(|all| has(&attributes, all)) {
+            attributes.push((*a).to_owned());
+            strip.push((*a).to_owned());
+        }
+    }
     (attributes, strip)
+}
+
+/// The expiry sources, each with the wildcard that brings it (`*` user attributes, `+`
+/// operational ones, RFC 3673); AD's constructed `msDS-UserPasswordExpiryTimeComputed`
+/// comes only by name.
+fn expiry_sources(kind: DirectoryKind) -> &'static [(&'static str, Option<&'static str>)] {
+    match kind {
+        DirectoryKind::ActiveDirectory => {
+            &[("accountExpires", Some("*")), ("msDS-UserPasswordExpiryTimeComputed", None)]
+        }
+        DirectoryKind::Ldap => &[
+            ("pwdChangedTime", Some("+")),
+            ("pwdPolicySubentry", Some("+")),
+            ("pwdEndTime", Some("+")),
+            ("shadowExpire", Some("*")),
+        ],
+    }
 }
 
 pub async fn plan(job: &ImportJob, lease: &Lease, store: &ScopeStore) -> Result<Plan, JobError> {

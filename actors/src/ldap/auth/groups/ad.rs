@@ -45,9 +45,10 @@ fn primary_group(user: &RawEntry) -> Option<Sid> {
 /// The user's `tokenGroups`, a constructed attribute read only at base scope.
 async fn token_groups(r: &Reader<'_>, dn: &str) -> Result<Vec<Sid>, JobError> {
     let s = r.settings;
-    let found = RawEntry::search(r.ldap.clone(), s.operation_timeout, dn, Scope::Base, "(objectClass=*)", &["tokenGroups"])
-        .await
-        .map_err(|e| e.to_job_error("reading the user's tokenGroups"))?;
+    let found =
+        RawEntry::search(r.ldap.clone(), s.operation_timeout, dn, Scope::Base, "(objectClass=*)", &["tokenGroups"])
+            .await
+            .map_err(|e| e.to_job_error("reading the user's tokenGroups"))?;
     let entry = found.first().ok_or_else(|| JobError::internal("the user vanished before its groups were read"))?;
     let sids: Vec<Sid> = entry
         .merged()
