@@ -23,6 +23,7 @@
 
 pub mod attributes;
 mod context;
+pub mod group_type;
 mod knowledge;
 pub mod members;
 mod ops;

@@ -107,8 +107,7 @@ pub struct Import {
     pub batch_size: Option<u32>,
     pub mode: ImportMode,
     pub delta_token: Option<String>,
-    /// `users` (the default); `groups` is in PROTOCOL.md §3 but not built yet, and is
-    /// refused rather than answered with users.
+    /// `users` (the default) or `groups` (PROTOCOL.md §3); anything else is `invalid_job`.
     #[serde(default)]
     pub object: ImportObject,
 }
