@@ -15,11 +15,11 @@ fn area() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-area")
 }
 
-fn slapd(users: u32) -> ServerEnv {
+pub fn slapd(users: u32) -> ServerEnv {
     servers::start_private_slapd(&area().join(format!("slapd-{users}")), users)
 }
 
-fn stop(users: u32) {
+pub fn stop(users: u32) {
     servers::slapd_ctl("stop", &area().join(format!("slapd-{users}")));
 }
 
