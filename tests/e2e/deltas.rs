@@ -434,27 +434,7 @@ async fn item2_a_user_moved_out_of_the_base_arrives_as_moved_out() {
 /// An LDIF change run as the slapd's administrator, with the Relax Rules control (so a
 /// change may carry `modifyTimestamp`, as replication does).
 fn slapd_ldif(env: &ServerEnv, ldif: &str) {
-    use std::io::Write;
-    let mut child = std::process::Command::new("ldapmodify")
-        .args([
-            "-x",
-            "-e",
-            "relax",
-            "-H",
-            env.get("SLAPD_URL"),
-            "-D",
-            env.get("SLAPD_ADMIN_DN"),
-            "-w",
-            env.get("SLAPD_ADMIN_PW"),
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("ldapmodify");
-    child.stdin.take().expect("stdin").write_all(ldif.as_bytes()).expect("write ldif");
-    let out = child.wait_with_output().expect("ldapmodify");
-    assert!(out.status.success(), "ldapmodify: {}\n{ldif}", String::from_utf8_lossy(&out.stderr));
+    servers::slapd_modify(env, ldif, &["-e", "relax"]);
 }
 
 /// GeneralizedTime `ago` before now (what a directory whose clock is that far behind writes).

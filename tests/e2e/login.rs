@@ -32,17 +32,7 @@ fn names(r: &Value) -> BTreeSet<String> {
 }
 
 fn slapd_ldif(env: &ServerEnv, ldif: &str) {
-    use std::io::Write;
-    let mut child = std::process::Command::new("ldapmodify")
-        .args(["-x", "-H", env.get("SLAPD_URL"), "-D", env.get("SLAPD_ADMIN_DN"), "-w", env.get("SLAPD_ADMIN_PW")])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("ldapmodify");
-    child.stdin.take().expect("stdin").write_all(ldif.as_bytes()).expect("write");
-    let out = child.wait_with_output().expect("ldapmodify");
-    assert!(out.status.success(), "ldapmodify: {}\n{ldif}", String::from_utf8_lossy(&out.stderr));
+    servers::slapd_modify(env, ldif, &[]);
 }
 
 fn slapd_read(env: &ServerEnv, dn: &str, attr: &str) -> Option<String> {
