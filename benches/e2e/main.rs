@@ -57,6 +57,9 @@ fn main() {
     if wants("capacity") {
         rows.extend(rt.block_on(capacity::run()));
     }
+    if wants("memory") {
+        rows.extend(rt.block_on(capacity::idle_memory()));
+    }
     if wants("ad-read") {
         rows.extend(rt.block_on(ad::read()));
     }
