@@ -33,12 +33,15 @@ pub enum JobType {
     AddToGroup,
     RemoveFromGroup,
     DeleteUser,
+    MoveUser,
+    CreateGroup,
+    DeleteGroup,
     TestNoop,
     TestTouch,
 }
 
 impl JobType {
-    pub const ALL: [JobType; 14] = [
+    pub const ALL: [JobType; 17] = [
         JobType::Authenticate,
         JobType::Import,
         JobType::CreateUser,
@@ -51,6 +54,9 @@ impl JobType {
         JobType::AddToGroup,
         JobType::RemoveFromGroup,
         JobType::DeleteUser,
+        JobType::MoveUser,
+        JobType::CreateGroup,
+        JobType::DeleteGroup,
         JobType::TestNoop,
         JobType::TestTouch,
     ];
@@ -70,6 +76,9 @@ impl JobType {
             JobType::AddToGroup => "ad.add_to_group",
             JobType::RemoveFromGroup => "ad.remove_from_group",
             JobType::DeleteUser => "ad.delete_user",
+            JobType::MoveUser => "ad.move_user",
+            JobType::CreateGroup => "ad.create_group",
+            JobType::DeleteGroup => "ad.delete_group",
             JobType::TestNoop => "test.noop",
             JobType::TestTouch => "test.touch",
         }

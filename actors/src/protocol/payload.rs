@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 use crate::errors::JobError;
 use crate::secret::Secret;
 
+mod lifecycle;
+pub use lifecycle::{CreateGroup, GroupKind, GroupScope, GroupTarget, MoveUser};
+
 /// Payload fields that hold secrets: sealed at rest, erased after delivery.
 pub const SECRET_FIELDS: [&str; 3] = ["password", "new_password", "old_password"];
 
@@ -192,6 +195,9 @@ pub enum JobKind {
     AddToGroup(Membership),
     RemoveFromGroup(Membership),
     DeleteUser(UserTarget),
+    MoveUser(MoveUser),
+    CreateGroup(CreateGroup),
+    DeleteGroup(GroupTarget),
     TestNoop(TestJob),
     TestTouch(TestJob),
 }
@@ -259,6 +265,9 @@ impl JobKind {
             JobType::AddToGroup => JobKind::AddToGroup(typed(job_type, payload)?),
             JobType::RemoveFromGroup => JobKind::RemoveFromGroup(typed(job_type, payload)?),
             JobType::DeleteUser => JobKind::DeleteUser(typed(job_type, payload)?),
+            JobType::MoveUser => JobKind::MoveUser(typed(job_type, payload)?),
+            JobType::CreateGroup => JobKind::CreateGroup(typed(job_type, payload)?),
+            JobType::DeleteGroup => JobKind::DeleteGroup(typed(job_type, payload)?),
             JobType::TestNoop => JobKind::TestNoop(typed(job_type, payload)?),
             JobType::TestTouch => JobKind::TestTouch(typed(job_type, payload)?),
         };
@@ -301,6 +310,22 @@ impl JobKind {
                 }
                 p.groups.iter().flatten().try_for_each(|g| check_ref("groups[]", g))
             }
+            JobKind::MoveUser(p) => {
+                check_ref("user", &p.user)?;
+                if p.new_parent_dn.is_none() && p.new_cn.is_none() {
+                    return Err(JobError::invalid_job(
+                        "ad.move_user needs `new_parent_dn`, `new_cn` or both: neither was given",
+                    ));
+                }
+                Ok(())
+            }
+            JobKind::CreateGroup(p) => {
+                if p.name.trim().is_empty() {
+                    return Err(JobError::invalid_job("field `name` (the group's CN) is empty"));
+                }
+                p.members.iter().flatten().try_for_each(|m| check_ref("members[]", m))
+            }
+            JobKind::DeleteGroup(p) => check_ref("group", &p.group),
             JobKind::Import(p) if p.mode == ImportMode::Delta && p.delta_token.is_none() => Ok(()),
             _ => Ok(()),
         }
@@ -319,6 +344,9 @@ impl JobKind {
             JobKind::ResetPassword(p) => Some(&p.directory),
             JobKind::ChangePassword(p) => Some(&p.directory),
             JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => Some(&p.directory),
+            JobKind::MoveUser(p) => Some(&p.directory),
+            JobKind::CreateGroup(p) => Some(&p.directory),
+            JobKind::DeleteGroup(p) => Some(&p.directory),
             JobKind::TestNoop(_) | JobKind::TestTouch(_) => None,
         }
     }
@@ -327,10 +355,11 @@ impl JobKind {
     /// two jobs on one object never run at once (values compared case-insensitively,
     /// as AD compares names).
     pub fn default_ordering_key(&self, job_id: &str) -> String {
-        let user = |dir: &str, r: &ObjectRef| match r.key() {
-            Some((k, v)) => format!("obj:{dir}:user:{k}={}", v.to_lowercase()),
+        let object = |dir: &str, class: &str, r: &ObjectRef| match r.key() {
+            Some((k, v)) => format!("obj:{dir}:{class}:{k}={}", v.to_lowercase()),
             None => format!("job:{job_id}"),
         };
+        let user = |dir: &str, r: &ObjectRef| object(dir, "user", r);
         match self {
             JobKind::Authenticate(p) => format!("obj:{}:user:username={}", p.directory, p.username.to_lowercase()),
             // Its sAMAccountName (the jobs that follow it name the user by it) and its
@@ -349,6 +378,16 @@ impl JobKind {
             JobKind::ResetPassword(p) => user(&p.directory, &p.user),
             JobKind::ChangePassword(p) => user(&p.directory, &p.user),
             JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => user(&p.directory, &p.user),
+            JobKind::MoveUser(p) => user(&p.directory, &p.user),
+            // As a create_user: its sAMAccountName and its target DN.
+            JobKind::CreateGroup(p) => {
+                let sam = format!("obj:{}:group:sam_account_name={}", p.directory, p.sam().to_lowercase());
+                match child_dn(&p.parent_dn, &p.name) {
+                    Some(dn) => format!("{sam}{}obj:{}:dn={dn}", crate::queue::KEY_SEPARATOR, p.directory),
+                    None => sam,
+                }
+            }
+            JobKind::DeleteGroup(p) => object(&p.directory, "group", &p.group),
             JobKind::Import(_) | JobKind::TestNoop(_) | JobKind::TestTouch(_) => {
                 format!("job:{job_id}")
             }
@@ -360,7 +399,12 @@ impl JobKind {
 /// ordering key; `None` when the parent does not parse (the job then fails on its own).
 fn create_target(p: &CreateUser) -> Option<String> {
     let cn = p.cn.as_deref().or(p.display_name.as_deref()).unwrap_or(&p.sam_account_name);
-    let parent = crate::ldap::dn::Dn::parse(&p.parent_dn).ok()?;
+    child_dn(&p.parent_dn, cn)
+}
+
+/// `CN=<cn>,<parent>` normalised for an ordering key; `None` when the parent does not parse.
+fn child_dn(parent: &str, cn: &str) -> Option<String> {
+    let parent = crate::ldap::dn::Dn::parse(parent).ok()?;
     Some(parent.child("CN", cn).to_string().to_lowercase())
 }
 
