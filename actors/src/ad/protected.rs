@@ -230,14 +230,17 @@ impl Protected {
     /// A change of this group's membership (or to the group): refused when it is
     /// protected or nested, transitively, into a protected group.
     pub async fn check_group(&self, ctx: &Reader, group: &Target) -> Result<(), JobError> {
-        // AdminSDHolder's mark ([MS-ADTS] 3.1.1.6.1.2): a group that is, or was, protected.
-        if group.number("adminCount") == Some(1) {
-            return Err(refuse(format!("{} is a privileged group (adminCount=1)", group.dn)));
-        }
         if let Some(r) = group.sid().as_ref().and_then(|s| self.reason(s)) {
             return Err(refuse(format!(
                 "{} is a protected group ({}: {}): its membership cannot be changed by the portal",
                 group.dn, r.name, r.rule
+            )));
+        }
+        // AdminSDHolder's mark ([MS-ADTS] 3.1.1.6.1.2): a group that is, or was, protected.
+        if group.number("adminCount") == Some(1) {
+            return Err(refuse(format!(
+                "{} is a protected group (adminCount=1: AdminSDHolder protects it, or did): it cannot be changed by the portal",
+                group.dn
             )));
         }
         match self.nested_into(ctx, &group.dn).await? {
