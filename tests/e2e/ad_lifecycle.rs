@@ -130,8 +130,12 @@ async fn a_protected_group_is_neither_created_over_nor_deleted() {
     let policy = [format!("protected_groups = [\"{}\"]", toml_escape(env.get("AD_TIER0_GROUP_CN")))];
     let (sim, _c) = start(&config(&env, &policy)).await;
     for name in [env.get("AD_TIER0_GROUP_CN"), "Domain Admins"] {
-        let r = job(&sim, "ad.create_group", json!({"directory": "ad", "parent_dn": ou.dn, "name": name,
-            "sam_account_name": format!("icpx{t}")}))
+        let r = job(
+            &sim,
+            "ad.create_group",
+            json!({"directory": "ad", "parent_dn": ou.dn, "name": name,
+            "sam_account_name": format!("icpx{t}")}),
+        )
         .await
         .1;
         refused(&r, "forbidden_by_policy", &["protected", "created over"]);
@@ -172,9 +176,7 @@ async fn a_move_needs_both_ends_in_allowed_ous_and_escapes_the_new_cn() {
     let stranger = add_user(&env, &outside, "Mover Two", &format!("icmv{t}b"), "Mover-Pw-1");
     let scope = format!("allowed_ous = [\"{}\", \"{}\"]", toml_escape(&a), toml_escape(&b));
     let (sim, c) = start(&config(&env, &[scope])).await;
-    let mv = |user: &str, parent: &str, cn: Option<&str>| {
-        json!({"directory": "ad", "user": {"dn": user}, "new_parent_dn": parent, "new_cn": cn})
-    };
+    let mv = |user: &str, parent: &str, cn: Option<&str>| json!({"directory": "ad", "user": {"dn": user}, "new_parent_dn": parent, "new_cn": cn});
     let out = job(&sim, "ad.move_user", mv(&inside, &outside, None)).await.1;
     refused(&out, "forbidden_by_policy", &["target parent", "allowed_ous"]);
     assert!(exists(&env, &inside), "moved out of allowed_ous");
@@ -259,8 +261,18 @@ async fn a_password_policy_refusal_is_named_before_the_dc_sees_it() {
     let before = state(&user);
     let cases = [
         ("ad.reset_password", json!({"new_password": "Sh0rt!pw"}), "min_length", "minimum length is 12"),
-        ("ad.change_password", json!({"old_password": first, "new_password": "Lovelace-Zebra-42"}), "complexity_display_name", "displayName"),
-        ("ad.change_password", json!({"old_password": first, "new_password": format!("x-ICPP{t}-Zebra-42")}), "complexity_account_name", "sAMAccountName"),
+        (
+            "ad.change_password",
+            json!({"old_password": first, "new_password": "Lovelace-Zebra-42"}),
+            "complexity_display_name",
+            "displayName",
+        ),
+        (
+            "ad.change_password",
+            json!({"old_password": first, "new_password": format!("x-ICPP{t}-Zebra-42")}),
+            "complexity_account_name",
+            "sAMAccountName",
+        ),
         ("ad.reset_password", json!({"new_password": "all lowercase words only"}), "complexity_categories", "needs 3"),
     ];
     for (job_type, fields, rule, words) in cases {
@@ -268,8 +280,16 @@ async fn a_password_policy_refusal_is_named_before_the_dc_sees_it() {
         payload.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
         let (id, r) = job(&sim, job_type, payload).await;
         refused(&r, "password_policy", &[words, "fine-grained password policy", "nothing was sent"]);
-        assert_eq!((r["error"]["details"]["source"].as_str(), r["error"]["details"]["rule"].as_str()), (Some("connector"), Some(rule)), "{r}");
-        assert!(audit_lines(&c, &id).is_empty(), "{job_type} {rule}: a write was attempted: {:?}", audit_lines(&c, &id));
+        assert_eq!(
+            (r["error"]["details"]["source"].as_str(), r["error"]["details"]["rule"].as_str()),
+            (Some("connector"), Some(rule)),
+            "{r}"
+        );
+        assert!(
+            audit_lines(&c, &id).is_empty(),
+            "{job_type} {rule}: a write was attempted: {:?}",
+            audit_lines(&c, &id)
+        );
         assert_eq!(state(&user), before, "{job_type} {rule}: the DC saw the password");
     }
     let change = |old: &str, new: &str| json!({"directory": "ad", "user": {"dn": user}, "old_password": old, "new_password": new});

@@ -122,7 +122,12 @@ async fn kill_9_during_group_and_move_jobs() -> Tally {
     let groups = entries(&env, &root, "group", "member");
     assert_eq!(groups.len(), n / 2, "the odd groups remain, no more: {groups:?}");
     for (dn, members) in &groups {
-        let i: usize = lower(dn).split('#').nth(1).and_then(|r| r.split(',').next()).and_then(|d| d.parse().ok()).expect("its number");
+        let i: usize = lower(dn)
+            .split('#')
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .and_then(|d| d.parse().ok())
+            .expect("its number");
         assert_eq!(i % 2, 1, "{dn} should have been deleted");
         let want = lower(&format!("CN=Moved, Life #{i},{to}"));
         assert!(members.len() == 1 && lower(&members[0]) == want, "{dn}: members {members:?}, want {want}");
@@ -130,7 +135,9 @@ async fn kill_9_during_group_and_move_jobs() -> Tally {
     // How many jobs ran again after a kill that came after their write (more than one
     // intent line in the audit journal): the path this scenario exists for.
     let audit = std::fs::read_to_string(c.dir.join("data").join("audit.jsonl")).unwrap_or_default();
-    let intents = all.iter().filter(|id| audit.lines().filter(|l| l.contains(id.as_str()) && l.contains("\"intent\"")).count() > 1);
+    let intents = all
+        .iter()
+        .filter(|id| audit.lines().filter(|l| l.contains(id.as_str()) && l.contains("\"intent\"")).count() > 1);
     eprintln!("ad lifecycle: {} of {} jobs wrote, were killed and ran again", intents.count(), all.len());
     tally(&sim, &all).await
 }

@@ -77,7 +77,9 @@ mod tests {
         assert!(check_group_sam("sam_account_name", "helpdesk-t0_2.x").is_ok());
         assert!(check_group_sam("sam_account_name", &"g".repeat(256)).is_ok());
         assert!(check_group_sam("sam_account_name", &"g".repeat(257)).is_err());
-        for bad in ["a,b", "a/b", "a\\b", "a[b]", "a:b", "a;b", "a|b", "a=b", "a+b", "a*b", "a?b", "a<b", "a\"b", "a\tb"] {
+        for bad in
+            ["a,b", "a/b", "a\\b", "a[b]", "a:b", "a;b", "a|b", "a=b", "a+b", "a*b", "a?b", "a<b", "a\"b", "a\tb"]
+        {
             let e = check_group_sam("name (the default sAMAccountName)", bad).unwrap_err();
             assert!(e.message.contains("name (the default sAMAccountName)"), "{bad}: {}", e.message);
         }

@@ -42,7 +42,8 @@ pub async fn create(ctx: &AdContext, p: &CreateGroup) -> Result<Value, JobError>
     check_group_sam(sam_field, p.sam())?;
     let parent = parse_dn(&p.parent_dn, "`parent_dn`")?;
     within_scope(&ctx.lease.settings.policy, &p.parent_dn)?;
-    let dn = parent.child("CN", &p.name).to_ad_string().map_err(|e| JobError::invalid_job(format!("`parent_dn`: {e}")))?;
+    let dn =
+        parent.child("CN", &p.name).to_ad_string().map_err(|e| JobError::invalid_job(format!("`parent_dn`: {e}")))?;
     not_over_protected(ctx, p).await?;
     let mut members = Vec::new();
     for m in p.members.iter().flatten() {
@@ -88,7 +89,10 @@ async fn not_over_protected(ctx: &AdContext, p: &CreateGroup) -> Result<(), JobE
         ctx.protected_group(&group).await.map_err(|e| {
             JobError::new(
                 ErrorCode::ForbiddenByPolicy,
-                format!("a protected group cannot be created over: the name is taken by a protected group ({})", e.message),
+                format!(
+                    "a protected group cannot be created over: the name is taken by a protected group ({})",
+                    e.message
+                ),
             )
         })?;
     }

@@ -44,9 +44,8 @@ pub async fn move_user(ctx: &AdContext, p: &MoveUser) -> Result<Value, JobError>
         None => current.leaf_value().map(str::to_owned).ok_or_else(|| JobError::internal("an empty DN"))?,
     };
     let parent_text = ad_string(&parent, "`new_parent_dn`")?;
-    within_scope(&ctx.lease.settings.policy, &parent_text).map_err(|e| {
-        JobError::new(e.code, format!("the target parent is refused: {}", e.message))
-    })?;
+    within_scope(&ctx.lease.settings.policy, &parent_text)
+        .map_err(|e| JobError::new(e.code, format!("the target parent is refused: {}", e.message)))?;
     let target = parent.child("CN", &cn);
     let old_dn = intent.as_ref().and_then(|i| i["old_dn"].as_str()).map_or_else(|| user.dn.clone(), str::to_owned);
     let result = |dn: &str| json!({"dn": dn, "old_dn": old_dn, "changed": !same_dn(dn, &old_dn)});
