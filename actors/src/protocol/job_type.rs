@@ -137,6 +137,13 @@ mod tests {
             );
         }
         assert_eq!(JobType::parse("ad.no_such_thing"), None);
+        // The 2026-11-30 additions are announced, run by the AD executor, in the normal lane.
+        let announced: Vec<&str> = JobType::available().map(JobType::name).collect();
+        for name in ["ad.move_user", "ad.create_group", "ad.delete_group"] {
+            assert!(announced.contains(&name), "{name} is not announced");
+            let t = JobType::parse(name).unwrap_or(JobType::Authenticate);
+            assert_eq!((t.family(), t.default_lane()), (Family::Ad, Lane::Normal), "{name}");
+        }
         assert_eq!(JobType::Authenticate.default_lane(), Lane::Interactive);
         assert_eq!(JobType::Import.default_deadline_ms(), 24 * 60 * MINUTE_MS);
     }
