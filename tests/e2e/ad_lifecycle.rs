@@ -76,8 +76,9 @@ fn refused(r: &Value, code_wanted: &str, words: &[&str]) {
 
 /// A group with RFC 4514 specials in its name is created with its type, description and
 /// member, audited; the same job again is `already_exists` (the group was there before
-/// it); a name that cannot be a sAMAccountName is refused naming the field; delete by
-/// GUID, then again: `group_not_found`.
+/// it); a name that cannot be a sAMAccountName is refused naming the field, a member not
+/// found is `user_not_found` with nothing made, a parent or a group outside `allowed_ous`
+/// is refused; delete by GUID, then again: `group_not_found`.
 #[tokio::test]
 async fn a_group_is_created_with_escapes_and_deleted_and_neither_repeats() {
     let env = servers::samba();
@@ -103,6 +104,14 @@ async fn a_group_is_created_with_escapes_and_deleted_and_neither_repeats() {
     refused(&job(&sim, "ad.create_group", payload).await.1, "already_exists", &["already"]);
     let bad = json!({"directory": "ad", "parent_dn": ou.dn, "name": "Sales, EU"});
     refused(&job(&sim, "ad.create_group", bad).await.1, "invalid_job", &["default samaccountname", "sam_account_name"]);
+    let ghost = json!({"directory": "ad", "parent_dn": ou.dn, "name": format!("icg{t}-ghost"),
+        "members": [{"sam_account_name": format!("icg{t}-nobody")}]});
+    refused(&job(&sim, "ad.create_group", ghost).await.1, "user_not_found", &["nobody"]);
+    assert!(!exists(&env, &format!("CN=icg{t}-ghost,{}", ou.dn)), "a group was made for a member not found");
+    let elsewhere = json!({"directory": "ad", "parent_dn": env.get("AD_STAFF_DN"), "name": format!("icg{t}-out")});
+    refused(&job(&sim, "ad.create_group", elsewhere).await.1, "forbidden_by_policy", &["allowed_ous"]);
+    let outside = json!({"directory": "ad", "group": {"dn": env.get("AD_BIG_GROUP_DN")}});
+    refused(&job(&sim, "ad.delete_group", outside).await.1, "forbidden_by_policy", &["allowed_ous"]);
     let global = json!({"directory": "ad", "parent_dn": ou.dn, "name": format!("icg{t}-global")});
     let global_dn = ok(&job(&sim, "ad.create_group", global).await.1)["dn"].as_str().unwrap().to_owned();
     assert_eq!(value(&env, &global_dn, "groupType").as_deref(), Some("-2147483646"), "global security by default");
