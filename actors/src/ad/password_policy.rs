@@ -11,6 +11,9 @@
 //! domain root). A user being created has no PSO yet (its password is set before it is
 //! added to any group): the domain's rules apply.
 //!
+//! The account-name rules of complexity are applied only where the DC applies them
+//! (Windows; not Samba, see `rules.rs`).
+//!
 //! A PSO the service account may not read (by default only Domain Admins read the
 //! Password Settings Container) is not replaced by the domain's rules, which it
 //! overrides (a PSO may well be laxer): that user's passwords are judged by the DC only,
@@ -27,7 +30,7 @@ use ldap3::Scope;
 use super::context::AdContext;
 use super::target::Target;
 use crate::errors::{ErrorCode, JobError};
-pub use rules::{judge, Broken, Complexity, Holder, Rules};
+pub use rules::{judge, Broken, Complexity, Holder, Names, Rules};
 
 /// How long rules read from the directory are trusted.
 pub const POLICY_TTL: Duration = Duration::from_secs(5 * 60);
@@ -129,9 +132,23 @@ async fn read(ctx: &AdContext, dn: &str, source: Source) -> Result<Option<Rules>
         Source::Pso => complex.trim().eq_ignore_ascii_case("TRUE"),
     };
     let complexity = if required { Complexity::Required } else { Complexity::Off };
+    let names = names_rule(ctx).await;
     let source = match source {
         Source::Domain => format!("the domain password policy ({dn})"),
         Source::Pso => format!("the fine-grained password policy {dn}"),
     };
-    Ok(Some(Rules { min_length, complexity, source }))
+    Ok(Some(Rules { min_length, complexity, names, source }))
+}
+
+/// Whether the DC refuses the account's names in a password: a Windows DC does; a Samba
+/// DC (its root DSE's `vendorName` says so; Windows publishes none) leaves them to its
+/// optional script. Unknown (the root DSE unreadable): as Windows.
+async fn names_rule(ctx: &AdContext) -> Names {
+    let root = ctx.search("", Scope::Base, "(objectClass=*)", &["vendorName"]).await;
+    let samba = root.ok().and_then(|r| r.first().and_then(|e| e.first_text("vendorName")).map(str::to_owned));
+    if samba.is_some_and(|v| v.to_ascii_lowercase().starts_with("samba")) {
+        Names::LeftToTheDc
+    } else {
+        Names::Refused
+    }
 }

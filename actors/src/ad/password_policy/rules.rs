@@ -3,12 +3,15 @@
 //! password or the part of it that broke the rule.
 //!
 //! Complexity per Microsoft's "Password must meet complexity requirements" (Windows
-//! security policy settings reference), as Samba applies it (`check_password_quality`
-//! and `samdb_check_password`):
+//! security policy settings reference):
 //! - the password does not contain the account's sAMAccountName (case-insensitive),
 //!   checked only when that name has three characters or more;
 //! - nor any token of its displayName of three characters or more, the name being split
 //!   at commas, periods, hyphens, underscores, spaces, number signs and tabs;
+//!
+//! (these two only on a Windows DC: Samba's `samdb_check_password` checks names only
+//! through its optional `check password script`, and accepts them otherwise, measured on
+//! Samba 4.17 — a local refusal there would refuse what the DC accepts; see [`Names`]);
 //! - it has characters of at least three of five categories: uppercase letters,
 //!   lowercase letters, digits, non-alphanumeric characters (``~!@#$%^&*_-+=`|\(){}[]:;"'<>,.?/``
 //!   and any other symbol or punctuation), and letters that are neither upper nor lower
@@ -22,6 +25,8 @@
 pub struct Rules {
     pub min_length: u32,
     pub complexity: Complexity,
+    /// Whether complexity also refuses the account's names (a Windows DC does, Samba not).
+    pub names: Names,
     /// Where the rules come from, for the message: `the domain policy (DC=…)` or `the
     /// fine-grained password policy CN=…`.
     pub source: String,
@@ -31,6 +36,15 @@ pub struct Rules {
 pub enum Complexity {
     Required,
     Off,
+}
+
+/// Whether complexity refuses a password holding the account's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// Windows: the sAMAccountName and the displayName's parts are refused.
+    Refused,
+    /// Samba: only its optional script judges them (the connector cannot see it).
+    LeftToTheDc,
 }
 
 /// Whom the password is for: what complexity compares it with.
@@ -88,6 +102,17 @@ pub fn judge(rules: &Rules, holder: Holder<'_>, password: &str) -> Result<(), Br
     if rules.complexity == Complexity::Off {
         return Ok(());
     }
+    if rules.names == Names::Refused {
+        contains_names(holder, password)?;
+    }
+    let found = categories(password);
+    if found < 3 {
+        return Err(Broken::TooFewCategories { found });
+    }
+    Ok(())
+}
+
+fn contains_names(holder: Holder<'_>, password: &str) -> Result<(), Broken> {
     let lower = password.to_lowercase();
     let sam = holder.sam_account_name.to_lowercase();
     if sam.chars().count() >= 3 && lower.contains(&sam) {
@@ -96,10 +121,6 @@ pub fn judge(rules: &Rules, holder: Holder<'_>, password: &str) -> Result<(), Br
     let tokens = holder.display_name.unwrap_or_default().split([',', '.', '-', '_', ' ', '#', '\t']);
     if tokens.filter(|t| t.chars().count() >= 3).any(|t| lower.contains(&t.to_lowercase())) {
         return Err(Broken::ContainsDisplayNamePart);
-    }
-    let found = categories(password);
-    if found < 3 {
-        return Err(Broken::TooFewCategories { found });
     }
     Ok(())
 }

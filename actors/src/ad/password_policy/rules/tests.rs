@@ -1,7 +1,12 @@
 use super::*;
 
 fn rules(min: u32, complexity: Complexity) -> Rules {
-    Rules { min_length: min, complexity, source: "the domain policy (DC=example,DC=test)".into() }
+    Rules {
+        min_length: min,
+        complexity,
+        names: Names::Refused,
+        source: "the domain policy (DC=example,DC=test)".into(),
+    }
 }
 
 fn holder<'a>(sam: &'a str, display: Option<&'a str>) -> Holder<'a> {
@@ -45,4 +50,13 @@ fn complexity_refuses_the_account_name_and_display_name_parts() {
     assert!(judge(&r, holder("jd", None), "jd-Zebra-42").is_ok());
     let message = judge(&r, h, "Paul#2024x").unwrap_err().message(&r);
     assert!(message.contains("displayName") && !message.contains("Paul"), "{message}");
+}
+
+#[test]
+fn on_samba_the_names_are_left_to_the_dc_and_the_categories_still_count() {
+    let r = Rules { names: Names::LeftToTheDc, ..rules(1, Complexity::Required) };
+    let h = holder("jsmith", Some("John-Paul Smith, Jr."));
+    assert!(judge(&r, h, "xxJSMITH1!").is_ok());
+    assert!(judge(&r, h, "Paul#2024x").is_ok());
+    assert_eq!(judge(&r, h, "paulsmith"), Err(Broken::TooFewCategories { found: 1 }));
 }
