@@ -11,6 +11,7 @@
 mod directory;
 mod imports;
 mod local;
+mod password_policy;
 mod server;
 
 use std::path::Path;

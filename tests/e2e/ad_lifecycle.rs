@@ -307,4 +307,17 @@ async fn a_password_policy_refusal_is_named_before_the_dc_sees_it() {
     assert_eq!(code(&r), "password_policy", "the DC refuses what its PSO refuses: {r}");
     assert_ne!(r["error"]["details"]["source"], "connector", "an unreadable PSO is not guessed at: {r}");
     assert!(c.log_text().contains("cannot read this password policy"), "no log line says the PSO is unreadable");
+    // `check` names the PSO the service account cannot read, and not the one it can.
+    let out = c.cli(&["check"]);
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    let l = out
+        .lines()
+        .find(|l| l.contains("directory.ad.password_policy"))
+        .unwrap_or_else(|| panic!("no line in:\n{out}"));
+    let pid = std::process::id();
+    assert!(
+        l.starts_with("WARN") && l.contains("cannot read") && l.contains(&format!("ic-lifecycle-{pid}-false")),
+        "{l}"
+    );
+    assert!(!l.contains(&format!("ic-lifecycle-{pid}-true")) && l.contains("minimum length 1"), "{l}");
 }

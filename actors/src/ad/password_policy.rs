@@ -20,6 +20,7 @@
 //! and a warning says so once per [`POLICY_TTL`]. The same when the domain root's values
 //! cannot be read.
 
+mod read;
 mod rules;
 
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ use ldap3::Scope;
 use super::context::AdContext;
 use super::target::Target;
 use crate::errors::{ErrorCode, JobError};
+pub use read::{PolicyReader, Source, Survey};
 pub use rules::{judge, Broken, Complexity, Holder, Names, Rules};
 
 /// How long rules read from the directory are trusted.
@@ -85,12 +87,6 @@ async fn rules_for(ctx: &AdContext, dn: Option<&str>) -> Result<Option<Rules>, J
     cached(ctx, &ctx.domain().await, Source::Domain).await
 }
 
-#[derive(Clone, Copy)]
-enum Source {
-    Domain,
-    Pso,
-}
-
 async fn cached(ctx: &AdContext, dn: &str, source: Source) -> Result<Option<Rules>, JobError> {
     let key = dn.to_lowercase();
     let mut cache = ctx.knowledge.password_policies.lock().await;
@@ -99,7 +95,8 @@ async fn cached(ctx: &AdContext, dn: &str, source: Source) -> Result<Option<Rule
             return Ok(rules.clone());
         }
     }
-    let rules = read(ctx, dn, source).await?;
+    let reader = PolicyReader { ldap: ctx.ldap(), timeout: ctx.timeout() };
+    let rules = reader.rules(dn, source).await.map_err(|e| e.to_job_error("reading the password policy"))?;
     if rules.is_none() {
         tracing::warn!(
             directory = %ctx.lease.settings.name, policy = %dn,
@@ -109,46 +106,4 @@ async fn cached(ctx: &AdContext, dn: &str, source: Source) -> Result<Option<Rule
     }
     cache.0.insert(key, (Instant::now(), rules.clone()));
     Ok(rules)
-}
-
-async fn read(ctx: &AdContext, dn: &str, source: Source) -> Result<Option<Rules>, JobError> {
-    let (length_attr, complexity_attr) = match source {
-        Source::Domain => ("minPwdLength", "pwdProperties"),
-        Source::Pso => ("msDS-MinimumPasswordLength", "msDS-PasswordComplexityEnabled"),
-    };
-    let found = match ctx.search(dn, Scope::Base, "(objectClass=*)", &[length_attr, complexity_attr]).await {
-        Ok(found) => found,
-        // A PSO the account may not see at all: unreadable, not a failed job.
-        Err(e) if e.rc() == Some(crate::ldap::codes::rc::NO_SUCH_OBJECT) => return Ok(None),
-        Err(e) => return Err(e.to_job_error("reading the password policy")),
-    };
-    let Some(entry) = found.first() else { return Ok(None) };
-    let (Some(min), Some(complex)) = (entry.first_text(length_attr), entry.first_text(complexity_attr)) else {
-        return Ok(None);
-    };
-    let Ok(min_length) = min.trim().parse::<u32>() else { return Ok(None) };
-    let required = match source {
-        Source::Domain => complex.trim().parse::<i64>().is_ok_and(|bits| bits & DOMAIN_PASSWORD_COMPLEX != 0),
-        Source::Pso => complex.trim().eq_ignore_ascii_case("TRUE"),
-    };
-    let complexity = if required { Complexity::Required } else { Complexity::Off };
-    let names = names_rule(ctx).await;
-    let source = match source {
-        Source::Domain => format!("the domain password policy ({dn})"),
-        Source::Pso => format!("the fine-grained password policy {dn}"),
-    };
-    Ok(Some(Rules { min_length, complexity, names, source }))
-}
-
-/// Whether the DC refuses the account's names in a password: a Windows DC does; a Samba
-/// DC (its root DSE's `vendorName` says so; Windows publishes none) leaves them to its
-/// optional script. Unknown (the root DSE unreadable): as Windows.
-async fn names_rule(ctx: &AdContext) -> Names {
-    let root = ctx.search("", Scope::Base, "(objectClass=*)", &["vendorName"]).await;
-    let samba = root.ok().and_then(|r| r.first().and_then(|e| e.first_text("vendorName")).map(str::to_owned));
-    if samba.is_some_and(|v| v.to_ascii_lowercase().starts_with("samba")) {
-        Names::LeftToTheDc
-    } else {
-        Names::Refused
-    }
 }
