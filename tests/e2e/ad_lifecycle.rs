@@ -170,8 +170,8 @@ async fn a_protected_group_is_neither_created_over_nor_deleted() {
 
 /// A move needs both ends inside `allowed_ous`: out of them and into them are refused
 /// (the DC would have allowed both: the delegated account has rights on all three OUs),
-/// within them it moves, with a new CN that needs escapes; the same move again is
-/// `changed: false`; a rename alone keeps the parent.
+/// within them it moves, with a new CN that needs escapes, also to an OU outside
+/// `base_dn`; the same move again is `changed: false`; a rename alone keeps the parent.
 #[tokio::test]
 async fn a_move_needs_both_ends_in_allowed_ous_and_escapes_the_new_cn() {
     let env = servers::samba();
@@ -184,7 +184,12 @@ async fn a_move_needs_both_ends_in_allowed_ous_and_escapes_the_new_cn() {
     let inside = add_user(&env, &a, "Mover One", &format!("icmv{t}a"), "Mover-Pw-1");
     let stranger = add_user(&env, &outside, "Mover Two", &format!("icmv{t}b"), "Mover-Pw-1");
     let scope = format!("allowed_ous = [\"{}\", \"{}\"]", toml_escape(&a), toml_escape(&b));
-    let (sim, c) = start(&config(&env, &[scope])).await;
+    // base_dn is A: B lies inside allowed_ous but outside base_dn, where a search from
+    // base_dn cannot see the moved user (it is read at its new DN).
+    let team_base = format!("base_dn = \"{}\"", toml_escape(env.get("AD_TEAM_OU_DN")));
+    let config = config(&env, &[scope]).replace(&team_base, &format!("base_dn = \"{}\"", toml_escape(&a)));
+    assert!(config.contains(&a), "{config}");
+    let (sim, c) = start(&config).await;
     let mv = |user: &str, parent: &str, cn: Option<&str>| json!({"directory": "ad", "user": {"dn": user}, "new_parent_dn": parent, "new_cn": cn});
     let out = job(&sim, "ad.move_user", mv(&inside, &outside, None)).await.1;
     refused(&out, "forbidden_by_policy", &["target parent", "allowed_ous"]);
@@ -203,8 +208,8 @@ async fn a_move_needs_both_ends_in_allowed_ous_and_escapes_the_new_cn() {
     assert!(lines.len() == 2 && lines[0]["outcome"] == "intent" && lines[1]["outcome"] == "succeeded", "{lines:?}");
     let again = ok(&job(&sim, "ad.move_user", mv(&want, &b, Some(cn))).await.1).clone();
     assert_eq!((again["changed"].as_bool(), again["dn"] == moved["dn"]), (Some(false), true), "{again}");
-    let sam = json!({"directory": "ad", "user": {"sam_account_name": format!("icmv{t}a")}, "new_cn": "Renamed Only"});
-    let renamed = ok(&job(&sim, "ad.move_user", sam).await.1).clone();
+    let rename = json!({"directory": "ad", "user": {"dn": want}, "new_cn": "Renamed Only"});
+    let renamed = ok(&job(&sim, "ad.move_user", rename).await.1).clone();
     assert!(same_dn(renamed["dn"].as_str().unwrap(), &format!("CN=Renamed Only,{b}")), "{renamed}");
 }
 

@@ -53,10 +53,20 @@ pub async fn create(ctx: &AdContext, p: &CreateGroup) -> Result<Value, JobError>
     }
     let (intent, attempt) = intent(ctx, INTENT, &dn).await?;
     let group = match ctx.step(ADDED).await?.and_then(|a| a["guid"].as_str().map(str::to_owned)) {
-        Some(guid) => resolve(ctx, Kind::Group, &ObjectRef::guid(&guid), &[]).await?,
+        Some(guid) => made_before(ctx, &dn, &guid).await?,
         None => add(ctx, p, &dn, attributes(p, members), &intent, attempt).await?,
     };
     Ok(json!({"dn": group.dn, "guid": group.guid}))
+}
+
+/// The group an earlier run added: at its DN (which may lie outside `base_dn`) when the
+/// GUID there is the journaled one, else by that GUID.
+async fn made_before(ctx: &AdContext, dn: &str, guid: &str) -> Result<Target, JobError> {
+    let there = resolve(ctx, Kind::Group, &ObjectRef::dn(dn), &[]).await.ok();
+    match there.filter(|g| g.guid.as_deref() == Some(guid)) {
+        Some(group) => Ok(group),
+        None => resolve(ctx, Kind::Group, &ObjectRef::guid(guid), &[]).await,
+    }
 }
 
 fn attributes(p: &CreateGroup, members: Vec<String>) -> Attrs {

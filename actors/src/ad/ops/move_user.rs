@@ -4,9 +4,9 @@
 //! escaped per RFC 4514 by the `Dn` type. A user already at the target is `changed:
 //! false` and nothing is written.
 //!
-//! Crash safety: the intent journals the user's GUID and old DN before the ModifyDN; a
-//! re-run finds the user by that GUID (its DN may be the new one by then) and answers
-//! with the journaled `old_dn`.
+//! Crash safety: the intent journals the user's GUID, old DN and new DN before the
+//! ModifyDN; a re-run finds the user at the new DN (with that GUID) or by the GUID, and
+//! answers with the journaled `old_dn`.
 
 use serde_json::{json, Value};
 
@@ -14,7 +14,7 @@ use crate::ad::context::{AdContext, Write};
 use crate::ad::names::check_cn;
 use crate::ad::policy::{parse_dn, same_dn, within_scope};
 use crate::ad::resolve::resolve;
-use crate::ad::target::Kind;
+use crate::ad::target::{Kind, Target};
 use crate::audit::Change;
 use crate::errors::{ErrorCode, JobError};
 use crate::ldap::codes::rc;
@@ -28,11 +28,10 @@ pub async fn move_user(ctx: &AdContext, p: &MoveUser) -> Result<Value, JobError>
         check_cn("new_cn", cn)?;
     }
     let intent = ctx.step(INTENT).await?;
-    let reference = match intent.as_ref().and_then(|i| i["guid"].as_str()) {
-        Some(guid) => ObjectRef::guid(guid),
-        None => p.user.clone(),
+    let user = match &intent {
+        Some(i) => find_again(ctx, i).await?,
+        None => resolve(ctx, Kind::User, &p.user, &[]).await?,
     };
-    let user = resolve(ctx, Kind::User, &reference, &[]).await?;
     ctx.writable_account(&user).await?;
     let current = parse_dn(&user.dn, "the user's DN")?;
     let parent = match &p.new_parent_dn {
@@ -67,10 +66,22 @@ pub async fn move_user(ctx: &AdContext, p: &MoveUser) -> Result<Value, JobError>
         }
         Err(e) => return Err(e.to_job_error("move")),
     }
-    // The DN as the DC spells it now.
-    let moved = user.guid.as_deref().map(ObjectRef::guid).unwrap_or_else(|| ObjectRef::dn(&target_text));
-    let moved = resolve(ctx, Kind::User, &moved, &[]).await?;
+    // The DN as the DC spells it now (read at the DN: the target may lie outside base_dn).
+    let moved = resolve(ctx, Kind::User, &ObjectRef::dn(&target_text), &[]).await?;
     Ok(result(&moved.dn))
+}
+
+/// The user of a re-run: at the DN its intent moved it to (when the GUID there is the
+/// journaled one), else by that GUID (under `base_dn`: where it was before the move).
+async fn find_again(ctx: &AdContext, intent: &Value) -> Result<Target, JobError> {
+    let guid = intent["guid"].as_str().unwrap_or_default();
+    if let Some(new_dn) = intent["new_dn"].as_str() {
+        let there = resolve(ctx, Kind::User, &ObjectRef::dn(new_dn), &[]).await.ok();
+        if let Some(user) = there.filter(|u| u.guid.as_deref() == Some(guid)) {
+            return Ok(user);
+        }
+    }
+    resolve(ctx, Kind::User, &ObjectRef::guid(guid), &[]).await
 }
 
 fn ad_string(dn: &Dn, what: &str) -> Result<String, JobError> {
