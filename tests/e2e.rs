@@ -17,9 +17,13 @@ mod cli;
 mod crash;
 #[path = "e2e/deltas.rs"]
 mod deltas;
+#[path = "e2e/group_import.rs"]
+mod group_import;
 #[path = "e2e/ldap.rs"]
 mod ldap;
 #[path = "e2e/link.rs"]
 mod link;
+#[path = "e2e/login.rs"]
+mod login;
 #[path = "e2e/ops.rs"]
 mod ops;

@@ -6,6 +6,7 @@
 //! benchmark-only job types; the release binary does not).
 
 mod ad;
+mod capacity;
 #[path = "../../tests/harness/mod.rs"]
 mod harness;
 mod ldap;
@@ -52,6 +53,9 @@ fn main() {
     }
     if wants("login") {
         rows.extend(rt.block_on(ldap::login()));
+    }
+    if wants("capacity") {
+        rows.extend(rt.block_on(capacity::run()));
     }
     if wants("ad-read") {
         rows.extend(rt.block_on(ad::read()));

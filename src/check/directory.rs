@@ -151,6 +151,7 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
         super::password_policy::checks(d, &ldap, r).await;
     }
     super::imports::checks(d, &ldap, r).await;
+    super::login::checks(d, &ldap, r).await;
     let _ = ldap.unbind().await;
 }
 

@@ -11,6 +11,7 @@
 mod directory;
 mod imports;
 mod local;
+mod login;
 mod password_policy;
 mod server;
 

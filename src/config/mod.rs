@@ -4,6 +4,7 @@
 mod ca;
 mod errors;
 mod get;
+mod login;
 mod ops;
 mod raw;
 mod secrets;

@@ -88,6 +88,12 @@ pub struct RawDirectory {
     pub operation_timeout: Option<Spanned<String>>,
     pub policy: Option<Spanned<RawPolicy>>,
     pub withhold_attributes: Option<Spanned<Vec<String>>>,
+    pub login_failure_limit: Option<Spanned<i64>>,
+    pub login_failure_window: Option<Spanned<String>>,
+    pub group_base_dn: Option<Spanned<String>>,
+    pub default_password_policy_dn: Option<Spanned<String>>,
+    pub group_nesting_limit: Option<Spanned<i64>>,
+    pub group_limit: Option<Spanned<i64>>,
 }
 
 /// `[directories.NAME.policy]`: what the portal may change here.

@@ -331,3 +331,34 @@ fn two_directories_sharing_a_password_variable_are_refused_by_name() {
     let errors = parse(Path::new("/etc/ic.toml"), &text, &no_env()).unwrap_err().to_string();
     assert!(errors.contains("IC_DIRECTORY_CORP_X_BIND_PASSWORD") && errors.contains("rename one"), "{errors}");
 }
+
+#[test]
+fn login_keys_are_checked_by_name_and_default_sensibly() {
+    let s = parse(Path::new("/etc/ic.toml"), GOOD, &no_env()).unwrap();
+    let login = &s.directories[0].login;
+    assert_eq!((login.failure_limit, login.failure_window.as_secs()), (5, 900));
+    assert_eq!((login.nesting_limit, login.group_limit, login.group_base_dn.as_deref()), (10, 1000, None));
+    let bad = GOOD.replace(
+        "base_dn = \"DC=example,DC=test\"",
+        "base_dn = \"DC=example,DC=test\"\nlogin_failure_limit = -1\nlogin_failure_window = \"0s\"\ngroup_base_dn = \"groups\"\ngroup_nesting_limit = 0\ngroup_limit = 0\ndefault_password_policy_dn = \"policy\"",
+    );
+    let keys: Vec<String> = errors(&bad).into_iter().map(|e| e.key).collect();
+    for k in [
+        "login_failure_limit",
+        "login_failure_window",
+        "group_base_dn",
+        "group_nesting_limit",
+        "group_limit",
+        "default_password_policy_dn",
+    ] {
+        assert!(keys.contains(&format!("directories.corp.{k}")), "{k} not named: {keys:?}");
+    }
+    let good = GOOD.replace(
+        "base_dn = \"DC=example,DC=test\"",
+        "base_dn = \"DC=example,DC=test\"\nlogin_failure_limit = 0\nlogin_failure_window = \"30m\"\ngroup_base_dn = \"OU=Groups,DC=example,DC=test\"",
+    );
+    let s = parse(Path::new("/etc/ic.toml"), &good, &no_env()).unwrap();
+    let login = &s.directories[0].login;
+    assert_eq!((login.failure_limit, login.failure_window.as_secs()), (0, 1800));
+    assert_eq!(login.group_base_dn.as_deref(), Some("OU=Groups,DC=example,DC=test"));
+}

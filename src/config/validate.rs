@@ -73,7 +73,7 @@ impl Validator<'_, '_> {
         })
     }
 
-    fn duration(&mut self, v: &Option<Spanned<String>>, key: &str, default: Duration) -> Duration {
+    pub(super) fn duration(&mut self, v: &Option<Spanned<String>>, key: &str, default: Duration) -> Duration {
         match v {
             None => default,
             Some(s) => humantime::parse_duration(s.get_ref()).unwrap_or_else(|e| {
@@ -83,7 +83,13 @@ impl Validator<'_, '_> {
         }
     }
 
-    fn int(&mut self, v: &Option<Spanned<i64>>, key: &str, range: std::ops::RangeInclusive<i64>, default: i64) -> i64 {
+    pub(super) fn int(
+        &mut self,
+        v: &Option<Spanned<i64>>,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+        default: i64,
+    ) -> i64 {
         match v {
             None => default,
             Some(n) if range.contains(n.get_ref()) => *n.get_ref(),
@@ -231,6 +237,7 @@ impl Validator<'_, '_> {
                 self.c.at(span(v), &key(k), "is empty");
             }
         }
+        let login = self.login(&d, &key);
         let ca_pem = self.ca_file(&d.ca_file, &key("ca_file"));
         let env = bind_password_env(&name);
         let pw_key = key("bind_password");
@@ -280,13 +287,14 @@ impl Validator<'_, '_> {
             operation_timeout,
             policy,
             withhold_attributes,
+            login,
         })
     }
 }
 
 impl Validator<'_, '_> {
     /// A DN as RFC 4514 reads it; an error names the key and the position.
-    fn dn(&mut self, v: &Spanned<String>, key: &str) -> Dn {
+    pub(super) fn dn(&mut self, v: &Spanned<String>, key: &str) -> Dn {
         Dn::parse(v.get_ref()).unwrap_or_else(|e| {
             self.c.at(span(v), key, format!("{e} (write it as, e.g., \"OU=Staff,DC=example,DC=test\")"));
             Dn::root()

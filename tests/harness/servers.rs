@@ -137,3 +137,20 @@ pub fn samba_reader_directory(name: &str, env: &ServerEnv) -> String {
         .replace(env.get("AD_SERVICE_DN"), env.get("AD_READONLY_DN"))
         .replace(env.get("AD_SERVICE_PW"), env.get("AD_READONLY_PW"))
 }
+
+/// Runs an LDIF change on a slapd as its administrator (`extra`: more `ldapmodify`
+/// arguments, e.g. `-e relax`); fails the test with ldapmodify's message.
+pub fn slapd_modify(env: &ServerEnv, ldif: &str, extra: &[&str]) {
+    use std::io::Write;
+    let mut child = Command::new("ldapmodify")
+        .args(["-x", "-H", env.get("SLAPD_URL"), "-D", env.get("SLAPD_ADMIN_DN"), "-w", env.get("SLAPD_ADMIN_PW")])
+        .args(extra)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ldapmodify");
+    child.stdin.take().expect("stdin").write_all(ldif.as_bytes()).expect("write ldif");
+    let out = child.wait_with_output().expect("ldapmodify");
+    assert!(out.status.success(), "ldapmodify: {}\n{ldif}", String::from_utf8_lossy(&out.stderr));
+}

@@ -1,9 +1,12 @@
 //! groupType bits, named once ([MS-ADTS] 2.2.12 "Group Type Flags"; "Group-Type
 //! attribute" in the AD schema reference). AD stores the value as a signed 32-bit
-//! integer, so a security group's value is negative on the wire.
+//! integer, so a security group's value is negative on the wire: written by
+//! `ad.create_group` ([`group_type`]), read into group records ([`GroupType`]).
 
 use crate::protocol::payload::{GroupKind, GroupScope};
 
+/// GROUP_TYPE_BUILT_IN_LOCAL_GROUP: BUILTIN\Administrators and its kin.
+pub const BUILTIN_LOCAL: u32 = 0x0000_0001;
 /// GROUP_TYPE_ACCOUNT_GROUP: a global group.
 pub const GLOBAL: u32 = 0x0000_0002;
 /// GROUP_TYPE_RESOURCE_GROUP: a domain-local group.
@@ -29,16 +32,37 @@ pub fn group_type(scope: GroupScope, kind: GroupKind) -> String {
     i32::from_ne_bytes((scope_bit | kind_bit).to_ne_bytes()).to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A `groupType` read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupType(pub u32);
 
-    #[test]
-    fn values_are_the_signed_integers_ad_stores() {
-        assert_eq!(group_type(GroupScope::Global, GroupKind::Security), "-2147483646");
-        assert_eq!(group_type(GroupScope::DomainLocal, GroupKind::Security), "-2147483644");
-        assert_eq!(group_type(GroupScope::Universal, GroupKind::Security), "-2147483640");
-        assert_eq!(group_type(GroupScope::Global, GroupKind::Distribution), "2");
-        assert_eq!(group_type(GroupScope::Universal, GroupKind::Distribution), "8");
+impl GroupType {
+    /// The attribute's signed decimal text.
+    pub fn parse(text: &str) -> Option<GroupType> {
+        text.trim().parse::<i64>().ok().map(|v| GroupType(v as u32))
+    }
+
+    /// `global`, `domain_local`, `universal` (the words of `ad.create_group`) or
+    /// `builtin_local`; `None` for none of them.
+    pub fn scope(self) -> Option<&'static str> {
+        match self.0 & 0xF {
+            GLOBAL => Some("global"),
+            DOMAIN_LOCAL => Some("domain_local"),
+            UNIVERSAL => Some("universal"),
+            x if x & BUILTIN_LOCAL != 0 => Some("builtin_local"),
+            _ => None,
+        }
+    }
+
+    /// `security` or `distribution`.
+    pub fn kind(self) -> &'static str {
+        if self.0 & SECURITY != 0 {
+            "security"
+        } else {
+            "distribution"
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -48,6 +48,16 @@ impl Sid {
         Sid(out)
     }
 
+    /// The domain of a domain principal: this SID without its RID; `None` without one.
+    pub fn domain(&self) -> Option<Sid> {
+        let count = *self.0.get(1)?;
+        (count > 0).then(|| {
+            let mut out = self.0[..self.0.len() - 4].to_vec();
+            out[1] = count - 1;
+            Sid(out)
+        })
+    }
+
     /// The last sub-authority (the RID of a domain principal).
     pub fn rid(&self) -> Option<u32> {
         self.subs().last()

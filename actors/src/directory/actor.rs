@@ -44,6 +44,9 @@ pub struct DirectoryActor {
     /// The last health probe's round trip, ms (published for the status page's chart).
     rtt_ms: Option<f64>,
     last_miss: Option<std::time::Instant>,
+    /// Shared by this directory's logins (lockout shield, group cache); kept across
+    /// restarts of the actor, which keep the actor value.
+    memory: Arc<crate::ldap::auth::LoginMemory>,
 }
 
 impl DirectoryActor {
@@ -61,8 +64,10 @@ impl DirectoryActor {
             last_error: None,
             rtt_ms: None,
         });
+        let memory = Arc::new(crate::ldap::auth::LoginMemory::new(&settings.login));
         (
             DirectoryActor {
+                memory,
                 settings: Arc::new(settings),
                 tls,
                 pool: Pool::default(),

@@ -9,6 +9,7 @@ use rustls::ClientConfig;
 use super::connect::{open_bound, Endpoint};
 use super::pool::InUse;
 use super::settings::DirectorySettings;
+use crate::ldap::auth::LoginMemory;
 use crate::ldap::codes::LdapFailure;
 
 /// A connection lent to a job, and what the job needs to open user connections.
@@ -17,6 +18,8 @@ pub struct Lease {
     pub settings: Arc<DirectorySettings>,
     pub tls: Arc<ClientConfig>,
     pub url_index: usize,
+    /// What the directory's logins share (lockout shield, group cache).
+    pub memory: Arc<LoginMemory>,
     pub _in_use: InUse,
 }
 

@@ -31,4 +31,4 @@ pub mod tls;
 pub use actor::DirectoryActor;
 pub use lease::Lease;
 pub use messages::{BindConnection, Checkout, CheckoutWrites, ReturnUserConnection, TakeUserConnection};
-pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy};
+pub use settings::{DirectoryKind, DirectorySettings, LoginSettings, PlainUrlSecurity, ScopePolicy};

@@ -52,6 +52,46 @@ pub struct DirectorySettings {
     /// Attributes an import never exports, besides the built-in secret-bearing ones and
     /// what the schema marks confidential (`withhold_attributes`; names or OIDs).
     pub withhold_attributes: Vec<String>,
+    /// How logins read groups and shield accounts from lockout.
+    pub login: LoginSettings,
+}
+
+/// `login_failure_*` and `group_*` keys of `[directories.NAME]`: the lockout shield and
+/// the group reading of `ldap.authenticate` (PROTOCOL.md §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginSettings {
+    /// Wrong passwords for one user within `failure_window` after which the connector
+    /// answers `account_locked` itself, with no bind (`login_failure_limit`, default 5;
+    /// 0 turns the shield off). Set it below the domain's lockout threshold.
+    pub failure_limit: u32,
+    /// How long a wrong password counts (`login_failure_window`, default 15 min).
+    pub failure_window: Duration,
+    /// Where groups are searched (`group_base_dn`); default the naming context that
+    /// holds `base_dn` (AD: `defaultNamingContext`).
+    pub group_base_dn: Option<String>,
+    /// The ppolicy overlay's default policy (`olcPPolicyDefault`, which a service account
+    /// cannot read from `cn=config`), for users without `pwdPolicySubentry`
+    /// (`default_password_policy_dn`; LDAP only). Without it such users' passwords show
+    /// no expiry.
+    pub default_password_policy_dn: Option<String>,
+    /// Levels of nesting an OpenLDAP walk follows (`group_nesting_limit`, default 10).
+    pub nesting_limit: u32,
+    /// Groups one login may list (`group_limit`, default 1000): a walk that finds more
+    /// stops and the login fails `internal` rather than answer a partial list.
+    pub group_limit: usize,
+}
+
+impl Default for LoginSettings {
+    fn default() -> LoginSettings {
+        LoginSettings {
+            failure_limit: 5,
+            failure_window: Duration::from_secs(15 * 60),
+            group_base_dn: None,
+            default_password_policy_dn: None,
+            nesting_limit: 10,
+            group_limit: 1000,
+        }
+    }
 }
 
 /// `[directories.NAME.policy]`: enforced by the AD executor on what the directory says

@@ -53,6 +53,15 @@ impl RawEntry {
     pub fn first_text(&self, name: &str) -> Option<&str> {
         self.first(name).and_then(|b| std::str::from_utf8(b).ok())
     }
+
+    /// Every UTF-8 value of `name`, ranged parts merged (`memberOf;range=0-1499` …).
+    pub fn texts(&self, name: &str) -> Vec<&str> {
+        self.merged()
+            .into_iter()
+            .filter(|a| a.name.eq_ignore_ascii_case(name))
+            .flat_map(|a| a.values().filter_map(|v| std::str::from_utf8(v).ok()).collect::<Vec<_>>())
+            .collect()
+    }
 }
 
 #[cfg(test)]

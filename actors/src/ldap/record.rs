@@ -13,8 +13,10 @@ use serde_json::{json, Map, Value};
 
 use super::entry::{Merged, RawEntry};
 use super::withheld::Withholding;
+use crate::ad::group_type::GroupType;
 use crate::ad::uac::ACCOUNTDISABLE;
 use crate::directory::DirectoryKind;
+use crate::ldap::auth::expiry::Expiry;
 
 /// Attributes whose values are binary even when they happen to be valid UTF-8.
 const BINARY: [&str; 8] = [
@@ -87,9 +89,25 @@ pub fn to_json(kind: DirectoryKind, entry: &RawEntry) -> String {
 /// [`to_json`], withholding what `withholding` says and noting there each attribute it
 /// dropped.
 pub fn to_json_with(kind: DirectoryKind, entry: &RawEntry, withholding: &mut Withholding) -> String {
+    record_json(kind, entry, withholding, Extra::None)
+}
+
+/// What a record carries beyond its entry's attributes.
+#[derive(Debug, Clone, Copy)]
+pub enum Extra<'a> {
+    None,
+    /// A user: `password_expires_at` and `account_expires_at` (PROTOCOL.md §3).
+    User(&'a Expiry),
+    /// A group: `group_scope` and `group_kind` decoded from AD's `groupType` (null
+    /// elsewhere), in the words of `ad.create_group`.
+    Group,
+}
+
+/// [`to_json_with`] with the [`Extra`] fields of its class.
+pub fn record_json(kind: DirectoryKind, entry: &RawEntry, withholding: &mut Withholding, extra: Extra<'_>) -> String {
     let attrs = entry.merged();
     let slots: Vec<Slot> = attrs.iter().map(|m| slot(m, withholding)).collect();
-    serde_json::to_string(&RecordView { kind, entry, attrs: &attrs, slots: &slots }).unwrap_or_default()
+    serde_json::to_string(&RecordView { kind, entry, attrs: &attrs, slots: &slots, extra }).unwrap_or_default()
 }
 
 struct RecordView<'a> {
@@ -97,6 +115,7 @@ struct RecordView<'a> {
     entry: &'a RawEntry,
     attrs: &'a [Merged<'a>],
     slots: &'a [Slot],
+    extra: Extra<'a>,
 }
 
 /// Which map an attribute goes to, decided once per attribute.
@@ -184,6 +203,18 @@ impl serde::Serialize for RecordView<'_> {
         map.serialize_entry("guid", &entry_guid(self.kind, entry))?;
         map.serialize_entry("deleted", &false)?;
         map.serialize_entry("enabled", &enabled)?;
+        match self.extra {
+            Extra::None => {}
+            Extra::User(expiry) => {
+                map.serialize_entry("password_expires_at", &expiry.password_expires_at)?;
+                map.serialize_entry("account_expires_at", &expiry.account_expires_at)?;
+            }
+            Extra::Group => {
+                let t = entry.first_text("groupType").and_then(GroupType::parse);
+                map.serialize_entry("group_scope", &t.and_then(GroupType::scope))?;
+                map.serialize_entry("group_kind", &t.map(GroupType::kind))?;
+            }
+        }
         map.serialize_entry("attributes", &Attrs { attrs, slots, binary: false })?;
         map.serialize_entry("binary_attributes", &Attrs { attrs, slots, binary: true })?;
         map.end()

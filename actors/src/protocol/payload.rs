@@ -76,6 +76,22 @@ pub struct Authenticate {
     pub directory: String,
     pub username: String,
     pub password: Secret,
+    /// Which groups the result lists (PROTOCOL.md §3; default `none`).
+    #[serde(default)]
+    pub groups: GroupDepth,
+}
+
+/// `groups` of `ldap.authenticate`: which of the user's groups the login result lists.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupDepth {
+    /// No `groups` key in the result (the default: a login costs no extra round trip).
+    #[default]
+    None,
+    /// The groups that list the user as a member (AD: `memberOf` and the primary group).
+    Direct,
+    /// Every group the user is in, through any number of nested groups.
+    Nested,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -95,8 +111,7 @@ pub struct Import {
     pub batch_size: Option<u32>,
     pub mode: ImportMode,
     pub delta_token: Option<String>,
-    /// `users` (the default); `groups` is in PROTOCOL.md §3 but not built yet, and is
-    /// refused rather than answered with users.
+    /// `users` (the default) or `groups` (PROTOCOL.md §3); anything else is `invalid_job`.
     #[serde(default)]
     pub object: ImportObject,
 }

@@ -12,3 +12,14 @@ fn string_and_binary_forms_round_trip() {
     assert!(Sid::parse("S-2-5").is_none() && Sid::parse("Domain Admins").is_none());
     assert!(Sid::from_bytes(&[1, 2, 0, 0, 0, 0, 0, 5, 1]).is_none());
 }
+
+#[test]
+fn a_principal_s_domain_is_its_sid_without_the_rid() {
+    let user = Sid::parse("S-1-5-21-1004336348-1177238915-682003330-1105").expect("parses");
+    let domain = user.domain().expect("has a RID");
+    assert_eq!(domain.to_string(), "S-1-5-21-1004336348-1177238915-682003330");
+    assert_eq!(domain.with_rid(513).to_string(), "S-1-5-21-1004336348-1177238915-682003330-513");
+    assert_eq!(Sid::from_bytes(domain.as_bytes()), Some(domain.clone()), "a well-formed binary SID");
+    let bare = Sid::parse("S-1-5").expect("parses");
+    assert_eq!(bare.domain(), None);
+}

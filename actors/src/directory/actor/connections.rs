@@ -110,7 +110,14 @@ impl DirectoryActor {
     }
 
     pub(super) fn lease(&self, (ldap, url_index, in_use): (Ldap, usize, InUse)) -> Lease {
-        Lease { ldap, settings: self.settings.clone(), tls: self.tls.clone(), url_index, _in_use: in_use }
+        Lease {
+            ldap,
+            settings: self.settings.clone(),
+            tls: self.tls.clone(),
+            url_index,
+            memory: self.memory.clone(),
+            _in_use: in_use,
+        }
     }
 
     /// A lease on a connection opened now (or by the connect already in flight), or on

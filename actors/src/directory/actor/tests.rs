@@ -38,6 +38,7 @@ fn settings(url: url::Url) -> DirectorySettings {
         operation_timeout: Duration::from_millis(700),
         policy: ScopePolicy::defaults(&crate::ldap::dn::Dn::root()),
         withhold_attributes: Vec::new(),
+        login: crate::directory::LoginSettings::default(),
     }
 }
 

@@ -149,6 +149,7 @@ pub async fn read(
 fn is_of(class: ObjectClass, e: &RawEntry) -> bool {
     match class {
         ObjectClass::Users => has_class(e, "user") && !has_class(e, "computer"),
+        ObjectClass::Groups => has_class(e, "group"),
     }
 }
 

@@ -17,7 +17,6 @@ use crate::ldap::dn::Dn;
 use crate::ldap::entry::RawEntry;
 use crate::ldap::withheld::{filter_attributes, Withholding};
 use crate::protocol::payload::Import;
-use crate::protocol::payload::ImportObject;
 use crate::queue::RecordStep;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -113,13 +112,14 @@ pub async fn read(job: &ImportJob) -> Result<Option<Plan>, JobError> {
 /// The attributes the search asks for: the job's (all user attributes by default), the
 /// GUID and what the record builder needs, and (other LDAP) `modifyTimestamp` for the
 /// next token, which is stripped from the records unless the job asked for it.
-pub fn attributes(p: &Import, kind: DirectoryKind) -> (Vec<String>, Vec<String>) {
+pub fn attributes(p: &Import, kind: DirectoryKind, class: ObjectClass) -> (Vec<String>, Vec<String>) {
     let mut attributes = p.attributes.clone().unwrap_or_else(|| vec!["*".into()]);
     let mut strip = Vec::new();
     let has = |list: &[String], a: &str| list.iter().any(|x| x.eq_ignore_ascii_case(a));
-    let extra: &[&str] = match kind {
-        DirectoryKind::ActiveDirectory => &["objectGUID", "userAccountControl"],
-        DirectoryKind::Ldap => &["entryUUID"],
+    let extra: &[&str] = match (kind, class) {
+        (DirectoryKind::ActiveDirectory, ObjectClass::Users) => &["objectGUID", "userAccountControl"],
+        (DirectoryKind::ActiveDirectory, ObjectClass::Groups) => &["objectGUID", "groupType"],
+        (DirectoryKind::Ldap, _) => &["entryUUID"],
     };
     for a in extra {
         if !has(&attributes, a) {
@@ -130,7 +130,33 @@ pub fn attributes(p: &Import, kind: DirectoryKind) -> (Vec<String>, Vec<String>)
         attributes.push("modifyTimestamp".into());
         strip.push("modifyTimestamp".into());
     }
+    // What the records' expiry fields are computed from (`ldap::auth::expiry`), asked for
+    // when the job's list does not already bring them and stripped from the records then.
+    let expiry: &[_] = if class == ObjectClass::Users { expiry_sources(kind) } else { &[] };
+    for (a, by) in expiry {
+        if !has(&attributes, a) && !by.is_some_and(|all| has(&attributes, all)) {
+            attributes.push((*a).to_owned());
+            strip.push((*a).to_owned());
+        }
+    }
     (attributes, strip)
+}
+
+/// The expiry sources, each with the wildcard that brings it (`*` user attributes, `+`
+/// operational ones, RFC 3673); AD's constructed `msDS-UserPasswordExpiryTimeComputed`
+/// comes only by name.
+fn expiry_sources(kind: DirectoryKind) -> &'static [(&'static str, Option<&'static str>)] {
+    match kind {
+        DirectoryKind::ActiveDirectory => {
+            &[("accountExpires", Some("*")), ("msDS-UserPasswordExpiryTimeComputed", None)]
+        }
+        DirectoryKind::Ldap => &[
+            ("pwdChangedTime", Some("+")),
+            ("pwdPolicySubentry", Some("+")),
+            ("pwdEndTime", Some("+")),
+            ("shadowExpire", Some("*")),
+        ],
+    }
 }
 
 pub async fn plan(job: &ImportJob, lease: &Lease, store: &ScopeStore) -> Result<Plan, JobError> {
@@ -140,19 +166,14 @@ pub async fn plan(job: &ImportJob, lease: &Lease, store: &ScopeStore) -> Result<
     let s = &lease.settings;
     let p = &job.payload;
     let kind = s.kind;
-    if p.object == ImportObject::Groups {
-        return Err(JobError::invalid_job(
-            "`object: groups` is not supported by this connector version yet: import users (the default)",
-        ));
-    }
-    let class = ObjectClass::Users;
+    let class = ObjectClass::from(p.object);
     let base = p.base_dn.clone().unwrap_or_else(|| s.base_dn.clone());
     let base_dn = Dn::parse(&base).map_err(|e| JobError::invalid_job(format!("base_dn: {e}")))?;
     let filter = p.filter.clone().unwrap_or_else(|| class.default_filter(kind).to_owned());
     if ldap3::parse_filter(&filter).is_err() {
         return Err(JobError::invalid_job(format!("field `filter` is not a valid LDAP filter: {filter}")));
     }
-    let (mut attributes, strip) = attributes(p, kind);
+    let (mut attributes, strip) = attributes(p, kind, class);
     // Secret-bearing attributes are never asked for (and those that come with `*` are
     // dropped by the record builder): journaled with the plan, reported in the result.
     let mut withholding = Withholding::plan_import(&job.queue, &job.job_id, lease, &mut attributes).await?;
@@ -166,8 +187,11 @@ pub async fn plan(job: &ImportJob, lease: &Lease, store: &ScopeStore) -> Result<
             ),
         ));
     }
+    // A user's groups change without the user changing; a group's members are its own
+    // attribute, sent whole with the changed group.
     let memberships = Memberships::from(
         kind == DirectoryKind::ActiveDirectory
+            && class == ObjectClass::Users
             && attributes.iter().any(|a| a == "*" || a.eq_ignore_ascii_case("memberOf")),
     );
     let id = scope_id(&p.directory, kind, &base_dn, class.class_filter(kind), &filter, memberships);

@@ -3,15 +3,18 @@
 //! ([`Run::push_gone`]). The phases themselves are in `stream.rs` (main search, deleted
 //! objects), `departures.rs` and `membership.rs`.
 
+use super::class::ObjectClass;
 use super::packer::{Packer, Seen, Told};
 use super::plan::Plan;
 use super::scope::{records_of, Memberships, ScopeFile};
 use super::ImportJob;
 use crate::directory::{DirectoryKind, Lease};
 use crate::errors::{JobError, Reply};
+use crate::ldap::auth::expiry::Expiry;
+use crate::ldap::auth::ppolicy::PolicyAges;
 use crate::ldap::dn::Dn;
 use crate::ldap::entry::RawEntry;
-use crate::ldap::record::{entry_guid, to_json_with};
+use crate::ldap::record::{entry_guid, record_json, Extra};
 use crate::ldap::withheld::Withholding;
 use crate::queue::LoadSeen;
 
@@ -35,6 +38,8 @@ pub struct Run<'a> {
     pub deleted_groups: Vec<Dn>,
     /// Which secret attributes this import withholds, and which it has withheld so far.
     pub withholding: Withholding,
+    /// The password policies' ages, for the records' `password_expires_at` (LDAP).
+    pub policy_ages: PolicyAges,
 }
 
 impl Run<'_> {
@@ -54,10 +59,16 @@ impl Run<'_> {
             let memberships = self.plan.scope.as_ref().map_or(Memberships::Untracked, |s| s.memberships);
             records_of(kind, &entry, memberships, &mut self.packer.scope_records);
         }
+        // Read before the sources are stripped from the record.
+        let expiry = match self.plan.class {
+            ObjectClass::Users => Some(Expiry::of(kind, &entry, self.policy_ages.max_age(&entry))),
+            ObjectClass::Groups => None,
+        };
         if !self.plan.strip.is_empty() {
             entry.attributes.retain(|(n, _)| !self.plan.strip.iter().any(|s| s.eq_ignore_ascii_case(n)));
         }
-        let text = to_json_with(kind, &entry, &mut self.withholding);
+        let extra = expiry.as_ref().map_or(Extra::Group, Extra::User);
+        let text = record_json(kind, &entry, &mut self.withholding, extra);
         // A newly withheld name is journaled before the batch holding its record is stored.
         self.withholding.save_if_grown(&self.job.queue, &self.job.job_id).await?;
         self.packer.push(self.job, text, key, Told::Present).await

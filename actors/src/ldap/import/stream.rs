@@ -14,6 +14,7 @@ use super::scope::{Memberships, ScopeStore};
 use super::{deleted, departures, membership, qerr, ImportJob};
 use crate::directory::{DirectoryKind, Lease};
 use crate::errors::{ErrorCode, JobError, Reply};
+use crate::ldap::auth::ppolicy::PolicyAges;
 use crate::ldap::codes::{rc, LdapFailure};
 use crate::ldap::dn::Dn;
 use crate::ldap::entry::ranged;
@@ -43,8 +44,13 @@ pub async fn stream(job: &ImportJob, lease: &Lease, plan: &Plan, store: &ScopeSt
     let base = Dn::parse(&plan.base).map_err(|e| JobError::invalid_job(format!("base_dn: {e}")))?;
     let packer = Packer::new(spool, progress, per_batch, keeper);
     let withholding = Withholding::load(&job.queue, &job.job_id).await?;
+    let policy_ages = match lease.settings.kind {
+        DirectoryKind::Ldap => PolicyAges::read(&lease.ldap, &lease.settings, &lease.memory.groups).await,
+        DirectoryKind::ActiveDirectory => PolicyAges::default(),
+    };
+    let deleted_groups = Vec::new();
     let mut run =
-        Run { job, lease, plan, base, page, resumed, packer, old_scope, deleted_groups: Vec::new(), withholding };
+        Run { job, lease, plan, base, page, resumed, packer, old_scope, deleted_groups, withholding, policy_ages };
     let largest = main_search(&mut run).await?;
     if let Some(delta) = &plan.delta {
         if let (Some(container), Some(usn)) = (&delta.deleted_objects, delta.usn) {

@@ -1,0 +1,169 @@
+//! Workload `capacity` (issue #17): the connector's login capacity on slapd. The offered
+//! rate steps up until the p99 of submit → result passes 50 ms (the knee); then 2× and
+//! 4× the knee show whether overload keeps the knee's throughput or collapses. The
+//! baseline, in the same run: a bare client doing the same search + bind straight
+//! against the same slapd, closed loop, with as many connections as the connector
+//! uses (the physical limit here).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use connector_actors::directory::connect::{open, Endpoint};
+use connector_actors::directory::tls::client_config;
+use connector_actors::directory::PlainUrlSecurity;
+use serde_json::{json, Value};
+
+use crate::harness::servers::{self, ServerEnv};
+use crate::harness::{Connector, Sim};
+use crate::Row;
+
+const USERS: u32 = 10_000;
+const STEP_SECS: u64 = 5;
+/// The connector's default dispatcher concurrency: the baseline runs as many loops.
+const LOOPS: usize = 16;
+/// The p99 that ends the knee.
+const KNEE_P99_MS: f64 = 50.0;
+
+fn users(env: &ServerEnv) -> Vec<String> {
+    std::fs::read_to_string(env.get("SLAPD_MANIFEST"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|m| m["attributes"]["uid"][0].as_str().map(str::to_owned))
+        .take(5000)
+        .collect()
+}
+
+/// One step: `rate`/s offered for [`STEP_SECS`]; (completed per second, p99 ms) of what
+/// completed, measured from the first submit to the last completion.
+async fn step(sim: &Sim, users: &[String], pw: &str, rate: u32) -> (f64, f64, usize) {
+    let tick = Duration::from_millis(20);
+    let per_tick = (rate as usize / 50).max(1);
+    let begin = Instant::now();
+    let mut sent: Vec<(String, Duration)> = Vec::new();
+    let mut next = begin;
+    for t in 0..(STEP_SECS as usize * 50) {
+        let specs: Vec<Value> = (0..per_tick)
+            .map(|i| {
+                let u = &users[(t * per_tick + i) % users.len()];
+                json!({"type": "ldap.authenticate", "payload": {"directory": "corp", "username": u, "password": pw}})
+            })
+            .collect();
+        let at = begin.elapsed();
+        sent.extend(sim.submit(json!(specs)).await.into_iter().map(|id| (id, at)));
+        next += tick;
+        tokio::time::sleep_until(next.into()).await;
+    }
+    let ids: Vec<String> = sent.iter().map(|(id, _)| id.clone()).collect();
+    let views = sim.wait_done(&ids, Duration::from_secs(600)).await;
+    let mut lat = Vec::new();
+    let mut last = Duration::ZERO;
+    for ((_, at), v) in sent.iter().zip(&views) {
+        assert_eq!(v["result"]["result"]["authenticated"], true, "{}", v["result"]);
+        if let Some(ms) = v["latency_ms"].as_f64() {
+            lat.push(ms);
+            last = last.max(*at + Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    let p99 = lat.get(((lat.len() as f64 - 1.0) * 0.99).round() as usize).copied().unwrap_or(f64::NAN);
+    (lat.len() as f64 / last.as_secs_f64(), p99, lat.len())
+}
+
+/// The bare client: [`LOOPS`] loops, each a search on one of 4 shared service
+/// connections and a bind on a connection of its own, for `secs`; logins per second.
+async fn bare_client(env: &ServerEnv, users: &[String], secs: u64) -> f64 {
+    let url = url::Url::parse(env.get("SLAPD_URL")).expect("url");
+    let ca = std::fs::read(env.get("SLAPD_CA")).expect("ca");
+    let tls = client_config(Some(&ca)).expect("tls");
+    let ep = || Endpoint {
+        url: &url,
+        tls: tls.clone(),
+        plain: PlainUrlSecurity::StartTls,
+        connect_timeout: Duration::from_secs(5),
+    };
+    let mut service = Vec::new();
+    for _ in 0..4 {
+        let mut l = open(&ep()).await.expect("connect");
+        l.simple_bind(env.get("SLAPD_SERVICE_DN"), env.get("SLAPD_SERVICE_PW"))
+            .await
+            .expect("bind")
+            .success()
+            .expect("bound");
+        service.push(l);
+    }
+    let done = Arc::new(AtomicU64::new(0));
+    let until = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for i in 0..LOOPS {
+        let (mut search, mut bind) = (service[i % 4].clone(), open(&ep()).await.expect("connect"));
+        let (users, done) = (users.to_vec(), done.clone());
+        let (base, pw) = (env.get("SLAPD_BASE_DN").to_owned(), env.get("SLAPD_GEN_USER_PW").to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut n = i;
+            while Instant::now() < until {
+                let u = &users[n % users.len()];
+                n += LOOPS;
+                let filter = format!("(&(objectClass=inetOrgPerson)(|(uid={u})(mail={u})))");
+                let (found, _) = search
+                    .search(&base, ldap3::Scope::Subtree, &filter, vec!["entryUUID", "uid", "cn", "mail"])
+                    .await
+                    .expect("search")
+                    .success()
+                    .expect("found");
+                let dn = ldap3::SearchEntry::construct(found.into_iter().next().expect("one")).dn;
+                bind.simple_bind(&dn, &pw).await.expect("bind").success().expect("user bound");
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("loop");
+    }
+    done.load(Ordering::Relaxed) as f64 / secs as f64
+}
+
+pub async fn run() -> Vec<Row> {
+    let env = crate::ldap::slapd(USERS);
+    let users = users(&env);
+    let pw = env.get("SLAPD_GEN_USER_PW").to_owned();
+    let bare = bare_client(&env, &users, STEP_SECS).await;
+    let sim = Sim::start(false).await;
+    let c = Connector::for_sim(&sim, "c1", &servers::slapd_directory("corp", &env, false));
+    sim.wait_online(Duration::from_secs(30)).await;
+    let mut rows = Vec::new();
+    let mut knee = (0u32, 0.0f64);
+    for rate in [200u32, 500, 1000, 1500, 2000, 3000, 4000] {
+        let (done_per_s, p99, n) = step(&sim, &users, &pw, rate).await;
+        eprintln!("capacity: offered {rate}/s → completed {done_per_s:.0}/s, p99 {p99:.1} ms");
+        rows.push(Row {
+            workload: format!("logins offered at {rate}/s (slapd, StartTLS)"),
+            items: n as u64,
+            seconds: n as f64 / done_per_s,
+            baseline_per_s: Some(bare),
+            note: format!("p99 {p99:.1} ms; baseline: a bare client's search + bind, {LOOPS} loops"),
+        });
+        if p99 > KNEE_P99_MS {
+            break;
+        }
+        knee = (rate, done_per_s);
+    }
+    for factor in [2u32, 4] {
+        let rate = knee.0.max(100) * factor;
+        let (done_per_s, p99, n) = step(&sim, &users, &pw, rate).await;
+        rows.push(Row {
+            workload: format!("overload: {factor}× the knee ({rate}/s offered)"),
+            items: n as u64,
+            seconds: n as f64 / done_per_s,
+            baseline_per_s: Some(knee.1),
+            note: format!(
+                "p99 {p99:.1} ms of completed logins; baseline: the knee's throughput ({}/s offered)",
+                knee.0
+            ),
+        });
+    }
+    drop(c);
+    crate::ldap::stop(USERS);
+    rows
+}
