@@ -5,6 +5,8 @@ mod harness;
 
 #[path = "e2e/ad.rs"]
 mod ad;
+#[path = "e2e/ad_lifecycle.rs"]
+mod ad_lifecycle;
 #[path = "e2e/ad_ops.rs"]
 mod ad_ops;
 #[path = "e2e/ad_safety.rs"]

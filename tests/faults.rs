@@ -14,6 +14,8 @@
 #[allow(unused_imports)] // each scenario file uses its own part of the harness
 mod harness;
 
+#[path = "faults/ad_lifecycle.rs"]
+mod ad_lifecycle;
 #[path = "faults/audit.rs"]
 mod audit;
 #[path = "faults/config.rs"]
@@ -35,6 +37,7 @@ use suite::Scenario;
 fn scenarios() -> Vec<Scenario> {
     let mut all = Vec::new();
     all.extend(suite::self_check());
+    all.extend(ad_lifecycle::scenarios());
     all.extend(audit::scenarios());
     all.extend(config::scenarios());
     all.extend(directory::scenarios());

@@ -1,6 +1,6 @@
 //! Directory checks, for each configured directory: TCP (every URL), TLS, the service
 //! account's bind, the base DN, a search with the user filter, and (AD) the scope
-//! policy's protected groups.
+//! policy's protected groups and the password policies.
 
 use std::net::ToSocketAddrs;
 use std::time::Duration;
@@ -148,6 +148,7 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
     if d.kind == DirectoryKind::ActiveDirectory {
         protected_groups(d, &ldap, r).await;
         writable_attributes(d, &ldap, r).await;
+        super::password_policy::checks(d, &ldap, r).await;
     }
     super::imports::checks(d, &ldap, r).await;
     super::login::checks(d, &ldap, r).await;

@@ -12,6 +12,7 @@ mod directory;
 mod imports;
 mod local;
 mod login;
+mod password_policy;
 mod server;
 
 use std::path::Path;

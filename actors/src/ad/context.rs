@@ -128,6 +128,12 @@ impl AdContext {
         policy::within_scope(&self.lease.settings.policy, &group.dn)
     }
 
+    /// Refused when the group is protected or nested into a protected group, wherever it
+    /// lies (a create that would take a protected group's name).
+    pub async fn protected_group(&self, group: &Target) -> Result<(), JobError> {
+        self.protected().await?.check_group(&self.reader(), group).await
+    }
+
     /// The `invocationId` of the DC that `ds_service_name` names (cached: it changes only
     /// when the DC's database is restored, and then so does the name's meaning for USNs).
     pub async fn invocation_id(&self, ds_service_name: &str) -> Result<String, JobError> {
@@ -175,6 +181,9 @@ impl AdContext {
             Write::Add(attrs) => LdapFailure::checked(ldap.with_timeout(timeout).add(dn, attrs).await),
             Write::Modify(mods) => LdapFailure::checked(ldap.with_timeout(timeout).modify(dn, mods).await),
             Write::Delete => LdapFailure::checked(ldap.with_timeout(timeout).delete(dn).await),
+            Write::Rename { new_rdn, new_superior } => LdapFailure::checked(
+                ldap.with_timeout(timeout).modifydn(dn, &new_rdn, true, new_superior.as_deref()).await,
+            ),
             Write::AddMember { member_dn } => self.add_member(dn, &member_dn).await,
         };
         let outcome = match &res {
@@ -233,6 +242,12 @@ pub enum Write {
     Add(Vec<(Vec<u8>, HashSet<Vec<u8>>)>),
     Modify(Vec<Mod<Vec<u8>>>),
     Delete,
+    /// LDAP ModifyDN (RFC 4511 §4.9): the new RDN as sent (`CN=…`, escaped), the old RDN
+    /// value removed, and the new parent when the entry moves.
+    Rename {
+        new_rdn: String,
+        new_superior: Option<String>,
+    },
     /// Through the [`MemberWriter`], which joins concurrent adds to one group.
     AddMember {
         member_dn: String,

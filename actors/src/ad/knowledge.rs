@@ -2,7 +2,7 @@
 //! once, again when a job names an attribute it does not know), its protected principals
 //! (resolved at the first AD job, again after `policy.protected_refresh`), and the
 //! `invocationId` of each DC by `dsServiceName` (a create's proof that it met the same
-//! DC database again).
+//! DC database again), and its password policies (for `POLICY_TTL`).
 //!
 //! Shared by the jobs of a directory behind async mutexes: the first job that needs a
 //! figure reads it and the others wait for that read rather than starting their own.
@@ -26,6 +26,8 @@ pub struct Knowledge {
     pub(super) schema: tokio::sync::Mutex<Option<Arc<Schema>>>,
     pub(super) protected: tokio::sync::Mutex<Option<(Instant, Arc<Protected>)>>,
     pub(super) invocation_ids: Mutex<HashMap<String, String>>,
+    /// The password rules read from the domain root and from PSOs (see `password_policy`).
+    pub(super) password_policies: tokio::sync::Mutex<super::password_policy::PolicyCache>,
 }
 
 impl Knowledge {

@@ -14,7 +14,11 @@
 //!   idempotent writes.
 //! - enable/disable/unlock/membership/update: read, compare, write only what differs
 //!   (`changed: false` when nothing did).
-//! - delete: a missing target after a journaled intent is this job's own delete.
+//! - delete (user or group): a missing target after a journaled intent is this job's own
+//!   delete; a re-run looks for the group by the GUID its intent journaled.
+//! - create_group: as create, with the group's sAMAccountName.
+//! - move_user: the intent journals the user's GUID and old DN; a re-run finds the user by
+//!   GUID, and one already at the target is not moved again.
 //! - change_password: after a journaled intent, a refused old password is checked
 //!   against the new one (the change had happened).
 //!
@@ -26,8 +30,10 @@ mod context;
 pub mod group_type;
 mod knowledge;
 pub mod members;
+pub mod names;
 mod ops;
 pub mod password;
+pub mod password_policy;
 pub mod policy;
 pub mod protected;
 mod resolve;

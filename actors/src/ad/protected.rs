@@ -236,6 +236,13 @@ impl Protected {
                 group.dn, r.name, r.rule
             )));
         }
+        // AdminSDHolder's mark ([MS-ADTS] 3.1.1.6.1.2): a group that is, or was, protected.
+        if group.number("adminCount") == Some(1) {
+            return Err(refuse(format!(
+                "{} is a protected group (adminCount=1: AdminSDHolder protects it, or did): it cannot be changed by the portal",
+                group.dn
+            )));
+        }
         match self.nested_into(ctx, &group.dn).await? {
             Some((dn, r)) => Err(refuse(format!(
                 "{} is nested into the protected group {dn} ({}: {}): its membership cannot be changed by the portal",

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::context::AdContext;
-use super::ops::{create, delete, flags, membership, passwords, update};
+use super::ops::{create, create_group, delete, delete_group, flags, membership, move_user, passwords, update};
 use crate::directory::DirectoryKind;
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::JobKind;
@@ -35,6 +35,9 @@ pub async fn execute(kind: JobKind, ctx: AdContext) -> Result<Value, JobError> {
         JobKind::AddToGroup(p) => membership::change(&ctx, &p, membership::Direction::Add).await,
         JobKind::RemoveFromGroup(p) => membership::change(&ctx, &p, membership::Direction::Remove).await,
         JobKind::DeleteUser(p) => delete::delete(&ctx, &p).await,
+        JobKind::MoveUser(p) => move_user::move_user(&ctx, &p).await,
+        JobKind::CreateGroup(p) => create_group::create(&ctx, &p).await,
+        JobKind::DeleteGroup(p) => delete_group::delete(&ctx, &p).await,
         _ => Err(JobError::internal("not an ad.* job")),
     }
 }

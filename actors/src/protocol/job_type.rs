@@ -33,12 +33,15 @@ pub enum JobType {
     AddToGroup,
     RemoveFromGroup,
     DeleteUser,
+    MoveUser,
+    CreateGroup,
+    DeleteGroup,
     TestNoop,
     TestTouch,
 }
 
 impl JobType {
-    pub const ALL: [JobType; 14] = [
+    pub const ALL: [JobType; 17] = [
         JobType::Authenticate,
         JobType::Import,
         JobType::CreateUser,
@@ -51,6 +54,9 @@ impl JobType {
         JobType::AddToGroup,
         JobType::RemoveFromGroup,
         JobType::DeleteUser,
+        JobType::MoveUser,
+        JobType::CreateGroup,
+        JobType::DeleteGroup,
         JobType::TestNoop,
         JobType::TestTouch,
     ];
@@ -70,6 +76,9 @@ impl JobType {
             JobType::AddToGroup => "ad.add_to_group",
             JobType::RemoveFromGroup => "ad.remove_from_group",
             JobType::DeleteUser => "ad.delete_user",
+            JobType::MoveUser => "ad.move_user",
+            JobType::CreateGroup => "ad.create_group",
+            JobType::DeleteGroup => "ad.delete_group",
             JobType::TestNoop => "test.noop",
             JobType::TestTouch => "test.touch",
         }
@@ -128,6 +137,13 @@ mod tests {
             );
         }
         assert_eq!(JobType::parse("ad.no_such_thing"), None);
+        // The 2026-11-30 additions are announced, run by the AD executor, in the normal lane.
+        let announced: Vec<&str> = JobType::available().map(JobType::name).collect();
+        for name in ["ad.move_user", "ad.create_group", "ad.delete_group"] {
+            assert!(announced.contains(&name), "{name} is not announced");
+            let t = JobType::parse(name).unwrap_or(JobType::Authenticate);
+            assert_eq!((t.family(), t.default_lane()), (Family::Ad, Lane::Normal), "{name}");
+        }
         assert_eq!(JobType::Authenticate.default_lane(), Lane::Interactive);
         assert_eq!(JobType::Import.default_deadline_ms(), 24 * 60 * MINUTE_MS);
     }

@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 use crate::errors::JobError;
 use crate::secret::Secret;
 
+mod lifecycle;
+mod ordering;
+pub use lifecycle::{CreateGroup, GroupKind, GroupScope, GroupTarget, MoveUser};
+
 /// Payload fields that hold secrets: sealed at rest, erased after delivery.
 pub const SECRET_FIELDS: [&str; 3] = ["password", "new_password", "old_password"];
 
@@ -207,6 +211,9 @@ pub enum JobKind {
     AddToGroup(Membership),
     RemoveFromGroup(Membership),
     DeleteUser(UserTarget),
+    MoveUser(MoveUser),
+    CreateGroup(CreateGroup),
+    DeleteGroup(GroupTarget),
     TestNoop(TestJob),
     TestTouch(TestJob),
 }
@@ -274,6 +281,9 @@ impl JobKind {
             JobType::AddToGroup => JobKind::AddToGroup(typed(job_type, payload)?),
             JobType::RemoveFromGroup => JobKind::RemoveFromGroup(typed(job_type, payload)?),
             JobType::DeleteUser => JobKind::DeleteUser(typed(job_type, payload)?),
+            JobType::MoveUser => JobKind::MoveUser(typed(job_type, payload)?),
+            JobType::CreateGroup => JobKind::CreateGroup(typed(job_type, payload)?),
+            JobType::DeleteGroup => JobKind::DeleteGroup(typed(job_type, payload)?),
             JobType::TestNoop => JobKind::TestNoop(typed(job_type, payload)?),
             JobType::TestTouch => JobKind::TestTouch(typed(job_type, payload)?),
         };
@@ -316,6 +326,22 @@ impl JobKind {
                 }
                 p.groups.iter().flatten().try_for_each(|g| check_ref("groups[]", g))
             }
+            JobKind::MoveUser(p) => {
+                check_ref("user", &p.user)?;
+                if p.new_parent_dn.is_none() && p.new_cn.is_none() {
+                    return Err(JobError::invalid_job(
+                        "ad.move_user needs `new_parent_dn`, `new_cn` or both: neither was given",
+                    ));
+                }
+                Ok(())
+            }
+            JobKind::CreateGroup(p) => {
+                if p.name.trim().is_empty() {
+                    return Err(JobError::invalid_job("field `name` (the group's CN) is empty"));
+                }
+                p.members.iter().flatten().try_for_each(|m| check_ref("members[]", m))
+            }
+            JobKind::DeleteGroup(p) => check_ref("group", &p.group),
             JobKind::Import(p) if p.mode == ImportMode::Delta && p.delta_token.is_none() => Ok(()),
             _ => Ok(()),
         }
@@ -334,49 +360,12 @@ impl JobKind {
             JobKind::ResetPassword(p) => Some(&p.directory),
             JobKind::ChangePassword(p) => Some(&p.directory),
             JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => Some(&p.directory),
+            JobKind::MoveUser(p) => Some(&p.directory),
+            JobKind::CreateGroup(p) => Some(&p.directory),
+            JobKind::DeleteGroup(p) => Some(&p.directory),
             JobKind::TestNoop(_) | JobKind::TestTouch(_) => None,
         }
     }
-
-    /// The ordering key when the server sends none: directory plus target object, so
-    /// two jobs on one object never run at once (values compared case-insensitively,
-    /// as AD compares names).
-    pub fn default_ordering_key(&self, job_id: &str) -> String {
-        let user = |dir: &str, r: &ObjectRef| match r.key() {
-            Some((k, v)) => format!("obj:{dir}:user:{k}={}", v.to_lowercase()),
-            None => format!("job:{job_id}"),
-        };
-        match self {
-            JobKind::Authenticate(p) => format!("obj:{}:user:username={}", p.directory, p.username.to_lowercase()),
-            // Its sAMAccountName (the jobs that follow it name the user by it) and its
-            // target DN (two creates of one CN must not race for one entry).
-            JobKind::CreateUser(p) => {
-                let sam = format!("obj:{}:user:sam_account_name={}", p.directory, p.sam_account_name.to_lowercase());
-                match create_target(p) {
-                    Some(dn) => format!("{sam}{}obj:{}:dn={dn}", crate::queue::KEY_SEPARATOR, p.directory),
-                    None => sam,
-                }
-            }
-            JobKind::UpdateUser(p) => user(&p.directory, &p.user),
-            JobKind::EnableUser(p) | JobKind::DisableUser(p) | JobKind::UnlockUser(p) | JobKind::DeleteUser(p) => {
-                user(&p.directory, &p.user)
-            }
-            JobKind::ResetPassword(p) => user(&p.directory, &p.user),
-            JobKind::ChangePassword(p) => user(&p.directory, &p.user),
-            JobKind::AddToGroup(p) | JobKind::RemoveFromGroup(p) => user(&p.directory, &p.user),
-            JobKind::Import(_) | JobKind::TestNoop(_) | JobKind::TestTouch(_) => {
-                format!("job:{job_id}")
-            }
-        }
-    }
-}
-
-/// The DN a create will add, normalised (as its `Dn` prints it lower-cased), for its
-/// ordering key; `None` when the parent does not parse (the job then fails on its own).
-fn create_target(p: &CreateUser) -> Option<String> {
-    let cn = p.cn.as_deref().or(p.display_name.as_deref()).unwrap_or(&p.sam_account_name);
-    let parent = crate::ldap::dn::Dn::parse(&p.parent_dn).ok()?;
-    Some(parent.child("CN", cn).to_string().to_lowercase())
 }
 
 #[cfg(test)]

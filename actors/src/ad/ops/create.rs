@@ -22,6 +22,7 @@ use super::replace;
 use crate::ad::attributes::{check_writable, AttributePolicy};
 use crate::ad::context::{AdContext, Write};
 use crate::ad::password::{unguessable, unicode_pwd};
+use crate::ad::password_policy::{self, Account, Holder};
 use crate::ad::policy::{parse_dn, within_scope};
 use crate::ad::resolve::resolve;
 use crate::ad::target::{Kind, Target};
@@ -34,27 +35,28 @@ use crate::protocol::payload::{CreateUser, ObjectRef};
 
 type Attrs = Vec<(Vec<u8>, HashSet<Vec<u8>>)>;
 
-/// What this job saw of the DC before its add, and whether an earlier run of the job
-/// journaled it (only then can an entry already there be this job's own).
-async fn intent(ctx: &AdContext, dn: &str) -> Result<(Value, Attempt), JobError> {
-    if let Some(i) = ctx.step("create.intent").await? {
+/// What this job saw of the DC before its add (journaled as `step`), and whether an
+/// earlier run of the job journaled it (only then can an entry already there be this
+/// job's own).
+pub(super) async fn intent(ctx: &AdContext, step: &str, dn: &str) -> Result<(Value, Attempt), JobError> {
+    if let Some(i) = ctx.step(step).await? {
         return Ok((i, Attempt::Resumed));
     }
     let (usn, dc) = dc_position(ctx).await?;
     let i = json!({"dn": dn, "usn": usn, "dc": dc, "invocation_id": ctx.invocation_id(&dc).await?});
-    ctx.record("create.intent", i.clone()).await?;
+    ctx.record(step, i.clone()).await?;
     Ok((i, Attempt::First))
 }
 
 /// Whether this run is the job's first, or a re-run after a crash or a retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Attempt {
+pub(super) enum Attempt {
     First,
     Resumed,
 }
 
 /// The DC's `highestCommittedUSN` and `dsServiceName`, from the root DSE.
-async fn dc_position(ctx: &AdContext) -> Result<(u64, String), JobError> {
+pub(super) async fn dc_position(ctx: &AdContext) -> Result<(u64, String), JobError> {
     let root = ctx
         .search("", Scope::Base, "(objectClass=*)", &["highestCommittedUSN", "dsServiceName"])
         .await
@@ -123,6 +125,10 @@ pub async fn create(ctx: &AdContext, p: &CreateUser) -> Result<Value, JobError> 
     within_scope(policy, &p.parent_dn)?;
     let cn = p.cn.clone().or_else(|| p.display_name.clone()).unwrap_or_else(|| p.sam_account_name.clone());
     refuse_machine_like(ctx, &p.sam_account_name).await?;
+    if let Some(pw) = &p.password {
+        let holder = Holder { sam_account_name: &p.sam_account_name, display_name: p.display_name.as_deref() };
+        password_policy::check(ctx, Account { dn: None, holder }, pw.expose()).await?;
+    }
     if cn.chars().any(char::is_control) {
         return Err(JobError::invalid_job("the user's name (cn, display_name) holds a control character"));
     }
@@ -137,7 +143,7 @@ pub async fn create(ctx: &AdContext, p: &CreateUser) -> Result<Value, JobError> 
         groups.push(group);
     }
     let dn = parent.child("CN", &cn).to_ad_string().map_err(|e| JobError::invalid_job(format!("`parent_dn`: {e}")))?;
-    let (intent, attempt) = intent(ctx, &dn).await?;
+    let (intent, attempt) = intent(ctx, "create.intent", &dn).await?;
     let user = match ctx.step("create.added").await?.and_then(|a| a["guid"].as_str().map(str::to_owned)) {
         Some(guid) => resolve(ctx, Kind::User, &ObjectRef::guid(&guid), &[]).await?,
         None => add_entry(ctx, p, &dn, attrs, &intent, attempt).await?,

@@ -1,9 +1,12 @@
 //! One file per AD operation family.
 
 pub mod create;
+pub mod create_group;
 pub mod delete;
+pub mod delete_group;
 pub mod flags;
 pub mod membership;
+pub mod move_user;
 pub mod passwords;
 pub mod update;
 

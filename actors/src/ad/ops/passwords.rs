@@ -4,7 +4,9 @@
 //! Add of the new one in one request is a password *change*, allowed to any caller
 //! holding the old password, also for a user who must change it or whose password
 //! expired, whose own bind the DC refuses with data 773 / 532).
-//! Passwords travel only over TLS and reach the audit journal by name only.
+//! Passwords travel only over TLS and reach the audit journal by name only; a new one
+//! that breaks the length or complexity rule is refused before it is sent
+//! (`password_policy.rs`).
 
 use std::collections::HashSet;
 
@@ -14,6 +16,7 @@ use serde_json::{json, Value};
 use super::replace;
 use crate::ad::context::{AdContext, Write};
 use crate::ad::password::unicode_pwd;
+use crate::ad::password_policy::{self, Account};
 use crate::ad::resolve::resolve;
 use crate::ad::target::Kind;
 use crate::ad::uac::{DONT_EXPIRE_PASSWORD, PASSWD_NOTREQD};
@@ -43,8 +46,9 @@ pub fn must_change_possible(dn: &str, uac: u32) -> Result<(), JobError> {
 }
 
 pub async fn reset(ctx: &AdContext, p: &ResetPassword) -> Result<Value, JobError> {
-    let user = resolve(ctx, Kind::User, &p.user, &[]).await?;
+    let user = resolve(ctx, Kind::User, &p.user, &["displayName"]).await?;
     ctx.writable_account(&user).await?;
+    password_policy::check(ctx, Account::existing(&user), p.new_password.expose()).await?;
     let must_change = p.must_change_password.unwrap_or(false);
     if must_change {
         must_change_possible(&user.dn, user.uac())?;
@@ -86,8 +90,9 @@ pub async fn reset(ctx: &AdContext, p: &ResetPassword) -> Result<Value, JobError
 }
 
 pub async fn change(ctx: &AdContext, p: &ChangePassword) -> Result<Value, JobError> {
-    let user = resolve(ctx, Kind::User, &p.user, &[]).await?;
+    let user = resolve(ctx, Kind::User, &p.user, &["displayName"]).await?;
     ctx.writable_account(&user).await?;
+    password_policy::check(ctx, Account::existing(&user), p.new_password.expose()).await?;
     let earlier = ctx.step("change.intent").await?.is_some();
     ctx.record("change.intent", json!({"dn": user.dn})).await?;
     let mods = vec![

@@ -116,3 +116,23 @@ fn a_secret_of_any_json_type_is_not_quoted_in_the_error() {
         }
     }
 }
+
+#[test]
+fn the_group_and_move_jobs_parse_with_their_defaults_and_order_by_their_object() {
+    let g = json!({"directory": "ad", "parent_dn": "OU=Team #2,DC=example,DC=test", "name": "R&D, Lab #1"});
+    let JobKind::CreateGroup(p) = parse("ad.create_group", g.clone()).unwrap() else { panic!("not a create_group") };
+    assert_eq!((p.scope, p.kind, p.sam()), (GroupScope::Global, GroupKind::Security, "R&D, Lab #1"));
+    let key = parse("ad.create_group", g).unwrap().default_ordering_key("j");
+    assert!(key.starts_with("obj:ad:group:sam_account_name=r&d, lab #1"), "{key}");
+    assert!(key.contains("cn=r&d\\, lab #1,ou=team #2"), "{key}");
+    let bad_scope = json!({"directory": "ad", "parent_dn": "OU=x", "name": "g", "scope": "forest"});
+    assert!(parse("ad.create_group", bad_scope).unwrap_err().message.contains("forest"));
+    let blank = json!({"directory": "ad", "parent_dn": "OU=x", "name": "  "});
+    assert!(parse("ad.create_group", blank).unwrap_err().message.contains("name"));
+    let del = parse("ad.delete_group", json!({"directory": "ad", "group": {"name": "Sales"}})).unwrap();
+    assert_eq!(del.default_ordering_key("j"), "obj:ad:group:name=sales");
+    let neither = json!({"directory": "ad", "user": {"sam_account_name": "a"}});
+    assert!(parse("ad.move_user", neither).unwrap_err().message.contains("new_parent_dn"));
+    let mv = json!({"directory": "ad", "user": {"sam_account_name": "A"}, "new_cn": "Smith, John"});
+    assert_eq!(parse("ad.move_user", mv).unwrap().default_ordering_key("j"), "obj:ad:user:sam_account_name=a");
+}

@@ -1,0 +1,151 @@
+//! The length and complexity rules of an AD password policy, judged locally on the
+//! password the job sends. Pure functions; the messages name the rule, never the
+//! password or the part of it that broke the rule.
+//!
+//! Complexity per Microsoft's "Password must meet complexity requirements" (Windows
+//! security policy settings reference):
+//! - the password does not contain the account's sAMAccountName (case-insensitive),
+//!   checked only when that name has three characters or more;
+//! - nor any token of its displayName of three characters or more, the name being split
+//!   at commas, periods, hyphens, underscores, spaces, number signs and tabs;
+//!
+//! (these two only on a Windows DC: Samba's `samdb_check_password` checks names only
+//! through its optional `check password script`, and accepts them otherwise, measured on
+//! Samba 4.17 — a local refusal there would refuse what the DC accepts; see [`Names`]);
+//! - it has characters of at least three of five categories: uppercase letters,
+//!   lowercase letters, digits, non-alphanumeric characters (``~!@#$%^&*_-+=`|\(){}[]:;"'<>,.?/``
+//!   and any other symbol or punctuation), and letters that are neither upper nor lower
+//!   case (e.g. CJK).
+//!
+//! Length is counted in UTF-16 code units, as the DC counts it (`unicodePwd` is UTF-16).
+//! History and minimum age are left to the DC: only it knows them.
+
+/// What the DC will check of a new password for one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules {
+    pub min_length: u32,
+    pub complexity: Complexity,
+    /// Whether complexity also refuses the account's names (a Windows DC does, Samba not).
+    pub names: Names,
+    /// Where the rules come from, for the message: `the domain policy (DC=…)` or `the
+    /// fine-grained password policy CN=…`.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Complexity {
+    Required,
+    Off,
+}
+
+/// Whether complexity refuses a password holding the account's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// Windows: the sAMAccountName and the displayName's parts are refused.
+    Refused,
+    /// Samba: only its optional script judges them (the connector cannot see it).
+    LeftToTheDc,
+}
+
+/// Whom the password is for: what complexity compares it with.
+#[derive(Debug, Clone, Copy)]
+pub struct Holder<'a> {
+    pub sam_account_name: &'a str,
+    pub display_name: Option<&'a str>,
+}
+
+/// Which rule a password breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Broken {
+    TooShort { length: usize, min: u32 },
+    ContainsAccountName,
+    ContainsDisplayNamePart,
+    TooFewCategories { found: usize },
+}
+
+impl Broken {
+    /// A short name of the rule, for `details.rule`.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Broken::TooShort { .. } => "min_length",
+            Broken::ContainsAccountName => "complexity_account_name",
+            Broken::ContainsDisplayNamePart => "complexity_display_name",
+            Broken::TooFewCategories { .. } => "complexity_categories",
+        }
+    }
+
+    /// The message: the rule, its figures and where it comes from; never the password.
+    pub fn message(&self, rules: &Rules) -> String {
+        let what = match self {
+            Broken::TooShort { length, min } => {
+                format!("it has {length} characters and the minimum length is {min}")
+            }
+            Broken::ContainsAccountName => "complexity: it contains the account's sAMAccountName".to_owned(),
+            Broken::ContainsDisplayNamePart => {
+                "complexity: it contains a part (3 or more characters) of the account's displayName".to_owned()
+            }
+            Broken::TooFewCategories { found } => format!(
+                "complexity: it has characters of {found} of the categories uppercase, lowercase, digits, \
+                 symbols and other letters, and needs 3"
+            ),
+        };
+        format!("the new password does not meet {}: {what} (refused by the connector; nothing was sent)", rules.source)
+    }
+}
+
+/// The first rule `password` breaks, if any.
+pub fn judge(rules: &Rules, holder: Holder<'_>, password: &str) -> Result<(), Broken> {
+    let length = password.encode_utf16().count();
+    if length < rules.min_length as usize {
+        return Err(Broken::TooShort { length, min: rules.min_length });
+    }
+    if rules.complexity == Complexity::Off {
+        return Ok(());
+    }
+    if rules.names == Names::Refused {
+        contains_names(holder, password)?;
+    }
+    let found = categories(password);
+    if found < 3 {
+        return Err(Broken::TooFewCategories { found });
+    }
+    Ok(())
+}
+
+fn contains_names(holder: Holder<'_>, password: &str) -> Result<(), Broken> {
+    let lower = password.to_lowercase();
+    let sam = holder.sam_account_name.to_lowercase();
+    if sam.chars().count() >= 3 && lower.contains(&sam) {
+        return Err(Broken::ContainsAccountName);
+    }
+    let tokens = holder.display_name.unwrap_or_default().split([',', '.', '-', '_', ' ', '#', '\t']);
+    if tokens.filter(|t| t.chars().count() >= 3).any(|t| lower.contains(&t.to_lowercase())) {
+        return Err(Broken::ContainsDisplayNamePart);
+    }
+    Ok(())
+}
+
+/// How many of the five categories the password has characters of.
+fn categories(password: &str) -> usize {
+    let mut seen = [false; 5];
+    for c in password.chars() {
+        let slot = if c.is_uppercase() {
+            0
+        } else if c.is_lowercase() {
+            1
+        } else if c.is_ascii_digit() {
+            2
+        } else if c.is_alphabetic() {
+            4
+        } else if !c.is_whitespace() && !c.is_control() && !c.is_numeric() {
+            3
+        } else {
+            continue;
+        };
+        seen[slot] = true;
+    }
+    seen.iter().filter(|s| **s).count()
+}
+
+#[cfg(test)]
+mod tests;
