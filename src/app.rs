@@ -1,5 +1,7 @@
 //! Wiring: builds the actors in start order and hands each its collaborators.
-//! Start order: queue → courier/dispatcher/session → poller. Drain runs in reverse.
+//! Start order: queue → directories, audit → dispatcher → courier, log shipper → session
+//! → poller. Drain runs in reverse. The session's mailbox opens before the courier, the
+//! log shipper and the poller are built (they report to it); it starts after them.
 
 use std::collections::BTreeMap;
 
@@ -7,11 +9,14 @@ use actix::prelude::*;
 use connector_actors::audit::AuditActor;
 use connector_actors::directory::{tls, DirectoryActor};
 use connector_actors::dispatcher::{Dispatcher, Executors};
-use connector_actors::link::{self, Courier, LinkState, Poller, PollerParts, PortalClient, Session, SessionParts};
+use connector_actors::link::{
+    self, Courier, LinkProblem, LinkState, Poller, PollerParts, PortalClient, Session, SessionParts,
+};
 use connector_actors::logship::{LogLine, LogShipSettings, LogShipper};
 use connector_actors::metrics::Metrics;
 use connector_actors::queue::{DurableQueue, QueueActor};
 use connector_actors::status::StatusBoard;
+use connector_actors::system::Early;
 use tokio::sync::{broadcast, watch};
 
 use crate::config::Settings;
@@ -116,39 +121,34 @@ pub fn start(
         scratch: settings.queue.path.clone(),
         upload_max_bytes: settings.logging.upload_max_bytes,
     };
-    // The courier and the log shipper answer to the session (401/403, command done) and
-    // the session hands commands to the shipper: both are built in the session's
-    // constructor, where its address exists.
-    let (s_settings, s_client, s_queue, s_board) =
-        (settings.link.clone(), client.clone(), queue.clone(), board.clone());
-    let (c_link, l_link, s_dispatcher) = (link_rx.clone(), link_rx.clone(), dispatcher.clone());
-    let session = Supervisor::start(move |ctx: &mut Context<Session>| {
-        let session_addr = ctx.address();
-        let courier_status = s_board.component("courier");
-        let (cc, cq) = (s_client.clone(), s_queue.clone());
-        Supervisor::start(move |_| Courier::new(cc, cq, session_addr, c_link, courier_status, outbox_watch));
-        let (ship_client, ship_status, done) = (s_client.clone(), s_board.component("log_shipper"), ctx.address());
-        let shipper = Supervisor::start(move |_| {
-            LogShipper::new(ship_settings, ship_client, l_link, done.recipient(), tap, ship_status)
-        });
-        let status = s_board.component("session");
-        Session::new(SessionParts {
-            settings: s_settings,
-            client: s_client,
-            queue: s_queue,
-            dispatcher: s_dispatcher,
-            logs: Some(shipper.recipient()),
-            board: s_board,
-            state: link_tx,
-            status,
-            capabilities,
-        })
-    });
+    // The session's mailbox opens first: the courier, the log shipper and the poller
+    // report to it, and it hands log commands to the shipper.
+    let session = Early::<Session>::new();
+    let courier_status = board.component("courier");
+    let (c_client, c_queue, c_link) = (client.clone(), queue.clone(), link_rx.clone());
+    let problems = session.recipient::<LinkProblem>();
+    Supervisor::start(move |_| Courier::new(c_client, c_queue, problems, c_link, courier_status, outbox_watch));
+    let (ship_client, ship_link, ship_status) = (client.clone(), link_rx.clone(), board.component("log_shipper"));
+    let done = session.recipient();
+    let shipper =
+        Supervisor::start(move |_| LogShipper::new(ship_settings, ship_client, ship_link, done, tap, ship_status));
+    let problems = session.recipient::<LinkProblem>();
+    let session = session.start(Session::new(SessionParts {
+        settings: settings.link.clone(),
+        client: client.clone(),
+        queue: queue.clone(),
+        dispatcher: dispatcher.clone().recipient(),
+        logs: Some(shipper.recipient()),
+        board: board.clone(),
+        state: link_tx,
+        status: board.component("session"),
+        capabilities,
+    }));
     let parts = PollerParts {
         client,
         queue: queue.clone(),
-        dispatcher: dispatcher.clone(),
-        session: session.clone(),
+        dispatcher: dispatcher.clone().recipient(),
+        problems,
         link: link_rx.clone(),
         figures,
         max_concurrency: settings.dispatcher.max_concurrency,

@@ -10,7 +10,7 @@
 //!
 //! | actor | folder | owns | receives |
 //! |---|---|---|---|
-//! | `Session` | [`link`] | registration, link state, commands seen | `TokenRejected`, `ConnectorDisabled`, `StartDraining`, `CommandDone` |
+//! | `Session` | [`link`] | registration, link state, commands seen | `LinkProblem` (401/403), `StartDraining`, `CommandDone` |
 //! | `Poller` | [`link`] | the long poll | `Poll` (its own, after a round or when the link or queue figures it waits on change), `StartDraining` |
 //! | `Courier` | [`link`] | the outbox drain loop | `OutboxChanged` (sent by its own watch of the queue's outbox head and of the link state, and when a backoff ends) |
 //! | `QueueActor` | [`queue`] | sled: jobs, outbox, step journal, spool | `AcceptJobs`, `MarkAcknowledged`, `DropJob`, `ListUnacknowledged`, `TakeRunnable`, `CompleteJob`, `CancelJob`, `CommitBatch`, `PeekOutbox`, `MarkDelivered`, `SplitBatch`, `ReadStep`, `RecordStep`, `GetProgress`, `LoadSeen`, `GetSpool`, `GetConnectorId`, `SetConnectorId`, `NextWakeup` |
@@ -60,7 +60,7 @@
 //!  portal command upload_logs / stream_logs ─▶ Session ──LogCommand──▶ LogShipper
 //!  LogShipper ──POST /log-requests/{id}/upload, POST /log-streams/{id}──▶ portal
 //!  LogShipper ──CommandDone──▶ Session
-//!  Poller, Courier ──TokenRejected (401) / ConnectorDisabled (403)──▶ Session
+//!  Poller, Courier ──LinkProblem (401 / 403, through a Recipient)──▶ Session
 //!  lifecycle (src/) ──StartDraining──▶ Poller, Session; ──Drain, RunningCount──▶ Dispatcher
 //!  any actor past its restart budget ──escalation (status board watch)──▶ lifecycle (drain, exit 70)
 //! ```
