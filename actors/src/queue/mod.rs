@@ -71,7 +71,10 @@
 //! sled is pre-1.0: it stays behind [`store::Store`].
 
 mod actor;
+mod batch;
+mod change;
 mod durable;
+mod error;
 #[cfg(test)]
 #[path = "fault_tests/tests.rs"]
 mod fault_tests;
@@ -93,9 +96,10 @@ mod trim;
 mod tx;
 
 pub use actor::QueueActor;
-pub use durable::{Accepted, CancelOutcome, DurableQueue, QueueError, Runnable};
+pub use batch::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
+pub use durable::{Accepted, CancelOutcome, DurableQueue, Runnable};
+pub use error::QueueError;
 pub use messages::*;
-pub use outbox::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
 pub use rebuild::Quarantined;
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 pub use scheduler::{LaneCaps, KEY_SEPARATOR};

@@ -4,11 +4,12 @@
 
 use serde_json::Value;
 
-use super::durable::{encode, DurableQueue, QueueError};
+use super::batch::{NewBatch, Split};
+use super::change::Durability;
+use super::durable::DurableQueue;
+use super::error::{encode, QueueError};
 use super::keys;
-use super::outbox::{NewBatch, Split};
 use super::record::JobRecord;
-use super::tx::Durability;
 
 impl DurableQueue {
     /// Batch `seq` holds one record the server refuses as too large: the batch is kept at
