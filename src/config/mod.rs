@@ -6,6 +6,7 @@ mod errors;
 mod get;
 mod ops;
 mod raw;
+mod secret_read;
 mod secrets;
 mod settings;
 #[cfg(test)]
