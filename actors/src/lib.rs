@@ -38,10 +38,10 @@
 //!  Dispatcher task ──Checkout / CheckoutWrites──▶ DirectoryActor   (answers a Lease)
 //!  task ──LDAP bind / search / modify (ldap3, on the Lease)──▶ directory server
 //!     ldap.authenticate: ──TakeUserConnection / ReturnUserConnection──▶ DirectoryActor
-//!     ldap.import:       ──ReadStep / RecordStep / GetProgress / LoadSeen / GetSpool──▶ QueueActor
+//!     ldap.import:       ──ReadStep / RecordStep (its Journal) / GetProgress / LoadSeen / GetSpool──▶ QueueActor
 //!                        writes each batch into the spool, then ──CommitBatch──▶ QueueActor
 //!                          (the batch joins the outbox)
-//!     ad.*:              ──ReadStep / RecordStep (intent before write)──▶ QueueActor
+//!     ad.*:              ──ReadStep / RecordStep (its Journal: intent before write)──▶ QueueActor
 //!                        ──AddMember──▶ MemberWriter      ──AppendAudit──▶ AuditActor
 //!  task ends ──RunFinished──▶ Dispatcher ──CompleteJob (result into the outbox)──▶ QueueActor
 //!  Dispatcher ──NextWakeup──▶ QueueActor   (when nothing is runnable: one timer to the next due retry)

@@ -33,6 +33,7 @@ mod resolve;
 mod run;
 pub mod schema;
 pub mod sid;
+pub mod steps;
 pub mod target;
 pub mod uac;
 

@@ -78,6 +78,7 @@ mod error;
 #[cfg(test)]
 #[path = "fault_tests/tests.rs"]
 mod fault_tests;
+mod journal;
 mod keys;
 mod lifecycle;
 mod maintenance;
@@ -99,6 +100,7 @@ pub use actor::QueueActor;
 pub use batch::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
 pub use durable::{Accepted, CancelOutcome, DurableQueue, Runnable};
 pub use error::QueueError;
+pub use journal::{ImportDone, Journal, Step};
 pub use messages::*;
 pub use rebuild::Quarantined;
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};

@@ -6,6 +6,7 @@ use super::batch::{ImportProgress, NewBatch, Parcel, RecordDigest, Split, Spoole
 use super::change::{Durability, Effect, Tx};
 use super::durable::DurableQueue;
 use super::error::{decode, encode, QueueError};
+use super::journal::{ImportDone, Step};
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 use super::spool::Spool;
@@ -55,7 +56,7 @@ impl DurableQueue {
         job.seen_bytes = b.seen_bytes;
         let mut tx = self.tx(Durability::Flushed);
         if b.last {
-            tx.batch.put(keys::step(id, "import.done"), encode(&Value::Bool(true)));
+            tx.batch.put(keys::step(id, ImportDone::NAME), encode(&ImportDone(true)));
         }
         job.batches_stored += 1;
         tx.batch.put(keys::job(id), encode(&job));

@@ -15,6 +15,7 @@ use super::replace;
 use crate::ad::context::{AdContext, Write};
 use crate::ad::password::unicode_pwd;
 use crate::ad::resolve::resolve;
+use crate::ad::steps::ChangeIntent;
 use crate::ad::target::Kind;
 use crate::ad::uac::{DONT_EXPIRE_PASSWORD, PASSWD_NOTREQD};
 use crate::audit::Change;
@@ -88,8 +89,9 @@ pub async fn reset(ctx: &AdContext, p: &ResetPassword) -> Result<Value, JobError
 pub async fn change(ctx: &AdContext, p: &ChangePassword) -> Result<Value, JobError> {
     let user = resolve(ctx, Kind::User, &p.user, &[]).await?;
     ctx.writable_account(&user).await?;
-    let earlier = ctx.step("change.intent").await?.is_some();
-    ctx.record("change.intent", json!({"dn": user.dn})).await?;
+    let journal = ctx.journal();
+    let earlier = journal.read::<ChangeIntent>().await?.is_some();
+    journal.record(&ChangeIntent { dn: user.dn.clone() }).await?;
     let mods = vec![
         Mod::Delete(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(p.old_password.expose())])),
         Mod::Add(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(p.new_password.expose())])),
