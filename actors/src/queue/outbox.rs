@@ -199,8 +199,9 @@ impl DurableQueue {
             digests.push(self.store.get(&keys::seen(id, s))?.unwrap_or_default());
         }
         let Some((first, first_last)) = bodies.first().cloned() else { return Ok(Split::Single) };
-        if let [alone] = first.as_slice() {
-            return self.trim_single(job, seq, alone, first_last);
+        if first.len() == 1 {
+            let refused = NewBatch { records: first, keys: Vec::new(), deleted: 0, last: first_last };
+            return self.trim_single(job, seq, refused);
         }
         if first.len() < 2 {
             return Ok(Split::Single);
