@@ -88,3 +88,6 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
