@@ -22,9 +22,9 @@
 //!
 //! Job work is not an actor: the executors ([`ldap::auth`], [`ldap::import`], [`ad`])
 //! are plain async code that the dispatcher runs in a task per job, holding a `Lease` of
-//! a directory connection. Every actor publishes its state into the
-//! [`status`] board (a `watch` channel), which the UI and the heartbeat read without
-//! asking a mailbox.
+//! a directory connection and the job's [`queue::Journal`] (typed [`queue::Step`]s).
+//! Every actor publishes its state into the [`status`] board (a `watch` channel), which
+//! the UI and the heartbeat read without asking a mailbox.
 //!
 //! # A job, from poll to portal
 //!
@@ -61,6 +61,8 @@
 //!  LogShipper ──POST /log-requests/{id}/upload, POST /log-streams/{id}──▶ portal
 //!  LogShipper ──CommandDone──▶ Session
 //!  Poller, Courier ──LinkProblem (401 / 403, through a Recipient)──▶ Session
+//!    (the session's mailbox opens first, [`system::Early`]: `src/app.rs` builds the
+//!     courier, the log shipper and the poller with its recipients, then starts it)
 //!  lifecycle (src/) ──StartDraining──▶ Poller, Session; ──Drain, RunningCount──▶ Dispatcher
 //!  any actor past its restart budget ──escalation (status board watch)──▶ lifecycle (drain, exit 70)
 //! ```

@@ -37,7 +37,7 @@ pub struct NewBatch {
 }
 
 /// A batch whose body and record digests are in the spool already (at `seq`, the digest
-/// file now `seen_bytes` long), waiting for [`DurableQueue::commit_batch`].
+/// file now `seen_bytes` long), waiting for [`DurableQueue::commit_batch`](super::DurableQueue::commit_batch).
 #[derive(Debug, Clone, Copy)]
 pub struct SpooledBatch {
     pub seq: u64,
@@ -50,7 +50,7 @@ pub struct SpooledBatch {
 impl NewBatch {
     /// Writes the body as batch `seq` and appends the digests after the `seen_bytes`
     /// committed so far; returns the digest file's new length (uncommitted until
-    /// [`DurableQueue::commit_batch`]).
+    /// [`DurableQueue::commit_batch`](super::DurableQueue::commit_batch)).
     pub fn spool(&self, spool: &Spool, id: &str, seq: u64, seen_bytes: u64) -> Result<u64, std::io::Error> {
         spool.write_body(id, seq, &self.body(seq))?;
         let digests: Vec<u8> = self.keys.iter().flat_map(|k| record_digest(k)).collect();

@@ -26,7 +26,7 @@ pub enum QueueError {
     #[error("import spool (queue folder `spool`): {0}")]
     Spool(#[from] std::io::Error),
     /// A write to the storage path failed (disk full, I/O error, read-only): nothing is
-    /// changed, taken or acknowledged until a write succeeds again ([`DurableQueue::probe`]).
+    /// changed, taken or acknowledged until a write succeeds again ([`DurableQueue::probe`](super::DurableQueue::probe)).
     #[error("storage_unavailable: the queue cannot write to its storage path ({reason}); free space there or make it writable: the queue resumes by itself")]
     StorageUnavailable { reason: String },
 }
