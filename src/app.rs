@@ -104,7 +104,7 @@ pub fn start(
         let (knowledge, d) = (knowledge.clone(), d.clone());
         actix::spawn(async move { knowledge.warm(d).await });
     }
-    let executors = Executors { directories, audit: Some(audit.recipient()), members, knowledge };
+    let executors = Executors { directories, audit: Some(audit.recipient()), members: members.recipient(), knowledge };
     let capabilities = executors.capabilities();
 
     let dispatcher_status = board.component("dispatcher");

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::attributes::is_secret_attribute;
 use super::knowledge::Knowledge;
-use super::members::{AddMember, MemberWriter};
+use super::members::AddMember;
 use super::policy;
 use super::protected::{Protected, Reader};
 use super::schema::Schema;
@@ -29,7 +29,7 @@ pub struct AdContext {
     pub queue: Addr<QueueActor>,
     pub audit: Option<Recipient<AppendAudit>>,
     /// Coalesces creates' group adds.
-    pub members: Addr<MemberWriter>,
+    pub members: Recipient<AddMember>,
     pub job_id: String,
     pub operation: String,
     /// Passed before the first write (see [`AdContext::write`]).

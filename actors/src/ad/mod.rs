@@ -39,5 +39,5 @@ pub mod uac;
 
 pub use context::AdContext;
 pub use knowledge::KnowledgeCache;
-pub use members::MemberWriter;
+pub use members::{AddMember, MemberWriter};
 pub use run::execute;

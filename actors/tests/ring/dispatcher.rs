@@ -26,7 +26,7 @@ async fn a_drain_waits_for_running_jobs_and_starts_no_other() {
     let executors = Executors {
         directories: BTreeMap::new(),
         audit: None,
-        members: MemberWriter::default().start(),
+        members: MemberWriter::default().start().recipient(),
         knowledge: KnowledgeCache::default(),
     };
     let settings = DispatcherSettings { max_concurrency: 2 };
