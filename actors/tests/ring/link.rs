@@ -64,19 +64,14 @@ async fn the_courier_delivers_batches_in_order_halving_each_refused_one_and_the_
     assert!(link.problems.try_recv().is_err(), "no 401/403 was answered, none reported");
 }
 
-/// A portal that answers every poll with the same status: 401 and 403 reach the
-/// session's inbox as one `LinkProblem` each round, 503 is kept by the poller and backed
-/// off (far fewer polls than a loop would make).
+/// A portal that refuses polls: a 401 and then a 403 each reach the session's inbox as
+/// one `LinkProblem` (register and heartbeat are not refused, so the session itself
+/// stays online and would never notice on its own).
 #[actix::test]
-async fn poll_failures_reach_the_session_as_link_problems_and_a_503_is_backed_off() {
+async fn a_poll_answered_401_or_403_reaches_the_session_as_a_link_problem() {
     let sim = Sim::start().await;
-    let mut link = parts::start(&sim);
-    eventually(LIMIT, "the connector registered", || async {
-        let s = sim.get("/admin/summary").await;
-        s["connectors"].as_array().and_then(|c| c.first()).map(|_| ())
-    })
-    .await;
     sim.post("/admin/faults", json!({"status": 401, "paths": ["jobs"]})).await;
+    let mut link = parts::start(&sim);
     let p = tokio::time::timeout(LIMIT, next_problem(&mut link)).await.expect("a 401 reported");
     assert_eq!(p.kind, ProblemKind::TokenRejected);
     sim.post("/admin/faults", json!({"status": 403, "paths": ["jobs"]})).await;
@@ -92,14 +87,26 @@ async fn poll_failures_reach_the_session_as_link_problems_and_a_503_is_backed_of
     .expect("a 403 reported");
     let ProblemKind::Disabled { detail } = disabled.kind else { unreachable!() };
     assert!(detail.contains("403") || detail.to_lowercase().contains("disabled"), "{detail}");
+}
+
+/// A portal that answers every poll 503: the poller tries again, backing off, and does
+/// not bother the session with it.
+#[actix::test]
+async fn a_poll_answered_503_is_backed_off_and_not_reported() {
+    let sim = Sim::start().await;
     sim.post("/admin/faults", json!({"status": 503, "paths": ["jobs"]})).await;
-    while link.problems.try_recv().is_ok() {}
+    let mut link = parts::start(&sim);
+    eventually(LIMIT, "the connector registered", || async {
+        let s = sim.get("/admin/summary").await;
+        s["connectors"].as_array().and_then(|c| c.first()).map(|_| ())
+    })
+    .await;
     let before = requests(&sim).await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     let during = requests(&sim).await - before;
-    // Backoff after n failures waits up to min(60 s, 2^n s) with full jitter and at
-    // least 100 ms: 4 s hold a few dozen requests at most (heartbeats included), a loop
-    // would make thousands.
+    // After n failures the next poll waits up to min(60 s, 2^n s) (full jitter, at least
+    // 100 ms): the first retry comes within 2 s, and 4 s hold a few dozen requests at
+    // most (a heartbeat included); a loop would make thousands.
     assert!(during <= 40, "{during} requests in 4 s while the portal answered 503 to polls");
     assert!(during >= 1, "the poller gave up on a 503 instead of trying again");
     assert!(link.problems.try_recv().is_err(), "a 503 is not the session's business");
