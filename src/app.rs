@@ -9,9 +9,7 @@ use actix::prelude::*;
 use connector_actors::audit::AuditActor;
 use connector_actors::directory::{tls, DirectoryActor};
 use connector_actors::dispatcher::{Dispatcher, Executors};
-use connector_actors::link::{
-    self, Courier, LinkProblem, LinkState, Poller, PollerParts, PortalClient, Session, SessionParts,
-};
+use connector_actors::link::{self, Courier, LinkState, Poller, PollerParts, PortalClient, Session, SessionParts};
 use connector_actors::logship::{LogLine, LogShipSettings, LogShipper};
 use connector_actors::metrics::Metrics;
 use connector_actors::queue::{DurableQueue, QueueActor};
@@ -107,13 +105,11 @@ pub fn start(
     let executors = Executors { directories, audit: Some(audit.recipient()), members: members.recipient(), knowledge };
     let capabilities = executors.capabilities();
 
-    let dispatcher_status = board.component("dispatcher");
-    let d_settings = settings.dispatcher.clone();
-    let dq = queue.clone();
-    let d_metrics = metrics.clone();
-    let dispatcher = Supervisor::start(move |_| {
-        Dispatcher::new(d_settings, dq, executors, dispatcher_status).with_metrics(d_metrics).with_bulk_arbiter(bulk)
-    });
+    let dispatcher =
+        Dispatcher::new(settings.dispatcher.clone(), queue.clone(), executors, board.component("dispatcher"))
+            .with_metrics(metrics.clone())
+            .with_bulk_arbiter(bulk);
+    let dispatcher = Supervisor::start(move |_| dispatcher);
     let ship_settings = LogShipSettings {
         dir: settings.logging.dir.clone(),
         host: settings.link.hostname.clone(),
@@ -124,15 +120,25 @@ pub fn start(
     // The session's mailbox opens first: the courier, the log shipper and the poller
     // report to it, and it hands log commands to the shipper.
     let session = Early::<Session>::new();
-    let courier_status = board.component("courier");
-    let (c_client, c_queue, c_link) = (client.clone(), queue.clone(), link_rx.clone());
-    let problems = session.recipient::<LinkProblem>();
-    Supervisor::start(move |_| Courier::new(c_client, c_queue, problems, c_link, courier_status, outbox_watch));
-    let (ship_client, ship_link, ship_status) = (client.clone(), link_rx.clone(), board.component("log_shipper"));
-    let done = session.recipient();
-    let shipper =
-        Supervisor::start(move |_| LogShipper::new(ship_settings, ship_client, ship_link, done, tap, ship_status));
-    let problems = session.recipient::<LinkProblem>();
+    let courier = Courier::new(
+        client.clone(),
+        queue.clone(),
+        session.recipient(),
+        link_rx.clone(),
+        board.component("courier"),
+        outbox_watch,
+    );
+    Supervisor::start(move |_| courier);
+    let shipper = LogShipper::new(
+        ship_settings,
+        client.clone(),
+        link_rx.clone(),
+        session.recipient(),
+        tap,
+        board.component("log_shipper"),
+    );
+    let shipper = Supervisor::start(move |_| shipper);
+    let problems = session.recipient();
     let session = session.start(Session::new(SessionParts {
         settings: settings.link.clone(),
         client: client.clone(),
