@@ -26,6 +26,7 @@ pub struct Journal {
 }
 
 impl Journal {
+    /// The journal of job `job_id`, read and written through `queue`.
     pub fn new(queue: Addr<QueueActor>, job_id: impl Into<String>) -> Self {
         Journal { queue, job_id: job_id.into() }
     }
