@@ -1,5 +1,7 @@
 //! Wiring: builds the actors in start order and hands each its collaborators.
-//! Start order: queue → courier/dispatcher/session → poller. Drain runs in reverse.
+//! Start order: queue → directories, audit → dispatcher → courier, log shipper → session
+//! → poller. Drain runs in reverse. The session's mailbox opens before the courier, the
+//! log shipper and the poller are built (they report to it); it starts after them.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +14,7 @@ use connector_actors::logship::{LogLine, LogShipSettings, LogShipper};
 use connector_actors::metrics::Metrics;
 use connector_actors::queue::{DurableQueue, QueueActor};
 use connector_actors::status::StatusBoard;
+use connector_actors::system::Early;
 use tokio::sync::{broadcast, watch};
 
 use crate::config::Settings;
@@ -99,16 +102,14 @@ pub fn start(
         let (knowledge, d) = (knowledge.clone(), d.clone());
         actix::spawn(async move { knowledge.warm(d).await });
     }
-    let executors = Executors { directories, audit: Some(audit.recipient()), members, knowledge };
+    let executors = Executors { directories, audit: Some(audit.recipient()), members: members.recipient(), knowledge };
     let capabilities = executors.capabilities();
 
-    let dispatcher_status = board.component("dispatcher");
-    let d_settings = settings.dispatcher.clone();
-    let dq = queue.clone();
-    let d_metrics = metrics.clone();
-    let dispatcher = Supervisor::start(move |_| {
-        Dispatcher::new(d_settings, dq, executors, dispatcher_status).with_metrics(d_metrics).with_bulk_arbiter(bulk)
-    });
+    let dispatcher =
+        Dispatcher::new(settings.dispatcher.clone(), queue.clone(), executors, board.component("dispatcher"))
+            .with_metrics(metrics.clone())
+            .with_bulk_arbiter(bulk);
+    let dispatcher = Supervisor::start(move |_| dispatcher);
     let ship_settings = LogShipSettings {
         dir: settings.logging.dir.clone(),
         host: settings.link.hostname.clone(),
@@ -116,39 +117,44 @@ pub fn start(
         scratch: settings.queue.path.clone(),
         upload_max_bytes: settings.logging.upload_max_bytes,
     };
-    // The courier and the log shipper answer to the session (401/403, command done) and
-    // the session hands commands to the shipper: both are built in the session's
-    // constructor, where its address exists.
-    let (s_settings, s_client, s_queue, s_board) =
-        (settings.link.clone(), client.clone(), queue.clone(), board.clone());
-    let (c_link, l_link, s_dispatcher) = (link_rx.clone(), link_rx.clone(), dispatcher.clone());
-    let session = Supervisor::start(move |ctx: &mut Context<Session>| {
-        let session_addr = ctx.address();
-        let courier_status = s_board.component("courier");
-        let (cc, cq) = (s_client.clone(), s_queue.clone());
-        Supervisor::start(move |_| Courier::new(cc, cq, session_addr, c_link, courier_status, outbox_watch));
-        let (ship_client, ship_status, done) = (s_client.clone(), s_board.component("log_shipper"), ctx.address());
-        let shipper = Supervisor::start(move |_| {
-            LogShipper::new(ship_settings, ship_client, l_link, done.recipient(), tap, ship_status)
-        });
-        let status = s_board.component("session");
-        Session::new(SessionParts {
-            settings: s_settings,
-            client: s_client,
-            queue: s_queue,
-            dispatcher: s_dispatcher,
-            logs: Some(shipper.recipient()),
-            board: s_board,
-            state: link_tx,
-            status,
-            capabilities,
-        })
-    });
+    // The session's mailbox opens first: the courier, the log shipper and the poller
+    // report to it, and it hands log commands to the shipper.
+    let session = Early::<Session>::new();
+    let courier = Courier::new(
+        client.clone(),
+        queue.clone(),
+        session.recipient(),
+        link_rx.clone(),
+        board.component("courier"),
+        outbox_watch,
+    );
+    Supervisor::start(move |_| courier);
+    let shipper = LogShipper::new(
+        ship_settings,
+        client.clone(),
+        link_rx.clone(),
+        session.recipient(),
+        tap,
+        board.component("log_shipper"),
+    );
+    let shipper = Supervisor::start(move |_| shipper);
+    let problems = session.recipient();
+    let session = session.start(Session::new(SessionParts {
+        settings: settings.link.clone(),
+        client: client.clone(),
+        queue: queue.clone(),
+        dispatcher: dispatcher.clone().recipient(),
+        logs: Some(shipper.recipient()),
+        board: board.clone(),
+        state: link_tx,
+        status: board.component("session"),
+        capabilities,
+    }));
     let parts = PollerParts {
         client,
         queue: queue.clone(),
-        dispatcher: dispatcher.clone(),
-        session: session.clone(),
+        dispatcher: dispatcher.clone().recipient(),
+        problems,
         link: link_rx.clone(),
         figures,
         max_concurrency: settings.dispatcher.max_concurrency,

@@ -1,12 +1,20 @@
 //! `integration-connector audit verify|show`: the AD audit journal, read offline.
 
+use clap::Subcommand;
 use std::io::BufRead;
 
 use connector_actors::audit::{verify, FILE_NAME};
 
-use crate::cli::AuditAction;
 use crate::config::Settings;
 use crate::exit;
+
+#[derive(Subcommand)]
+pub enum AuditAction {
+    /// Check the hash chain of the AD audit journal.
+    Verify,
+    /// Print the journal, one line per AD write.
+    Show,
+}
 
 pub fn run(settings: &Settings, action: AuditAction) -> u8 {
     let path = settings.queue.path.join(FILE_NAME);

@@ -5,6 +5,7 @@
 //! - `rebase --root DIR --output FILE`: a copy (0600) whose absolute paths lie under DIR,
 //!   for `install.sh --root DIR` to check an installation made into a scratch root.
 
+use clap::Subcommand;
 use connector_actors::platform::OpenOptionsExt;
 use std::io::Write;
 use std::path::Path;
@@ -24,6 +25,20 @@ impl SecretSource for NoSecrets {
 }
 
 /// Prints the value of `key`; exit 0, or 64 (invalid config, secret or unknown key).
+#[derive(Subcommand)]
+pub enum ConfigAction {
+    /// Print the value of KEY (e.g. storage.path), defaults included; never a secret.
+    Get { key: String },
+    /// Write a copy of the config whose absolute paths lie under --root (install.sh --root).
+    #[command(hide = true)]
+    Rebase {
+        #[arg(long)]
+        root: std::path::PathBuf,
+        #[arg(long, short)]
+        output: std::path::PathBuf,
+    },
+}
+
 pub fn get(path: &Path, key: &str) -> u8 {
     if let Err(e) = config::refuse_secret(key) {
         eprintln!("{}: {e}", path.display());

@@ -5,6 +5,7 @@ pub mod app;
 pub mod audit_cmd;
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod config_cmd;
 pub mod exit;

@@ -1,15 +1,31 @@
 //! `integration-connector logs bundle`: the same ZIP an `upload_logs` command sends
 //! (log files overlapping the range, plus `manifest.json`), written to a file offline.
 
+use clap::Subcommand;
 use connector_actors::platform::OpenOptionsExt;
 
 use connector_actors::logship::bundle::{self, BundleInfo};
 use connector_actors::queue::DurableQueue;
 use connector_actors::time::parse_rfc3339;
 
-use crate::cli::LogsAction;
 use crate::config::Settings;
 use crate::exit;
+
+#[derive(Subcommand)]
+pub enum LogsAction {
+    /// Write the log bundle (ZIP with manifest.json) to a file; works while the service runs.
+    Bundle {
+        /// The ZIP file to write.
+        #[arg(long, short)]
+        output: std::path::PathBuf,
+        /// Only files overlapping this time and later (RFC 3339, e.g. 2026-11-27T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only files overlapping this time and earlier (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+    },
+}
 
 pub fn run(settings: &Settings, action: LogsAction) -> u8 {
     let LogsAction::Bundle { output, since, until } = action;

@@ -1,4 +1,4 @@
-//! The `integration-connector` binary: see `cli.rs` for commands and exit codes.
+//! The `integration-connector` binary: see `commands.rs` for commands and exit codes.
 
 /// mimalloc: an import allocates and frees a few dozen small buffers per entry (BER
 /// tags, values, JSON text); glibc's malloc took a third of the import thread's time
@@ -8,7 +8,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let code = integration_connector::cli::main();
+    let code = integration_connector::commands::main();
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();

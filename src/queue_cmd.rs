@@ -1,11 +1,23 @@
 //! `integration-connector queue …`: the durable queue, read and mended offline.
 
+use clap::Subcommand;
 use connector_actors::queue::{DurableQueue, JobRecord, QueueError};
 use connector_actors::time::{now_ms, rfc3339};
 
-use crate::cli::QueueAction;
 use crate::config::Settings;
 use crate::exit;
+
+#[derive(Subcommand)]
+pub enum QueueAction {
+    /// One line per stored job.
+    List,
+    /// One job in full (secrets are never shown).
+    Show { id: String },
+    /// Run a dead job again (its result must not have reached the portal yet).
+    Retry { id: String },
+    /// Remove every dead job.
+    PurgeDead,
+}
 
 pub fn run(settings: &Settings, action: QueueAction) -> u8 {
     let mut queue = match DurableQueue::open(settings.queue.clone()) {

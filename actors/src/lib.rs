@@ -10,7 +10,7 @@
 //!
 //! | actor | folder | owns | receives |
 //! |---|---|---|---|
-//! | `Session` | [`link`] | registration, link state, commands seen | `TokenRejected`, `ConnectorDisabled`, `StartDraining`, `CommandDone` |
+//! | `Session` | [`link`] | registration, link state, commands seen | `LinkProblem` (401/403), `StartDraining`, `CommandDone` |
 //! | `Poller` | [`link`] | the long poll | `Poll` (its own, after a round or when the link or queue figures it waits on change), `StartDraining` |
 //! | `Courier` | [`link`] | the outbox drain loop | `OutboxChanged` (sent by its own watch of the queue's outbox head and of the link state, and when a backoff ends) |
 //! | `QueueActor` | [`queue`] | sled: jobs, outbox, step journal, spool | `AcceptJobs`, `MarkAcknowledged`, `DropJob`, `ListUnacknowledged`, `TakeRunnable`, `CompleteJob`, `CancelJob`, `CommitBatch`, `PeekOutbox`, `MarkDelivered`, `SplitBatch`, `ReadStep`, `RecordStep`, `GetProgress`, `LoadSeen`, `GetSpool`, `GetConnectorId`, `SetConnectorId`, `NextWakeup` |
@@ -22,9 +22,9 @@
 //!
 //! Job work is not an actor: the executors ([`ldap::auth`], [`ldap::import`], [`ad`])
 //! are plain async code that the dispatcher runs in a task per job, holding a `Lease` of
-//! a directory connection. Every actor publishes its state into the
-//! [`status`] board (a `watch` channel), which the UI and the heartbeat read without
-//! asking a mailbox.
+//! a directory connection and the job's [`queue::Journal`] (typed [`queue::Step`]s).
+//! Every actor publishes its state into the [`status`] board (a `watch` channel), which
+//! the UI and the heartbeat read without asking a mailbox.
 //!
 //! # A job, from poll to portal
 //!
@@ -38,10 +38,10 @@
 //!  Dispatcher task ──Checkout / CheckoutWrites──▶ DirectoryActor   (answers a Lease)
 //!  task ──LDAP bind / search / modify (ldap3, on the Lease)──▶ directory server
 //!     ldap.authenticate: ──TakeUserConnection / ReturnUserConnection──▶ DirectoryActor
-//!     ldap.import:       ──ReadStep / RecordStep / GetProgress / LoadSeen / GetSpool──▶ QueueActor
+//!     ldap.import:       ──ReadStep / RecordStep (its Journal) / GetProgress / LoadSeen / GetSpool──▶ QueueActor
 //!                        writes each batch into the spool, then ──CommitBatch──▶ QueueActor
 //!                          (the batch joins the outbox)
-//!     ad.*:              ──ReadStep / RecordStep (intent before write)──▶ QueueActor
+//!     ad.*:              ──ReadStep / RecordStep (its Journal: intent before write)──▶ QueueActor
 //!                        ──AddMember──▶ MemberWriter      ──AppendAudit──▶ AuditActor
 //!  task ends ──RunFinished──▶ Dispatcher ──CompleteJob (result into the outbox)──▶ QueueActor
 //!  Dispatcher ──NextWakeup──▶ QueueActor   (when nothing is runnable: one timer to the next due retry)
@@ -60,7 +60,9 @@
 //!  portal command upload_logs / stream_logs ─▶ Session ──LogCommand──▶ LogShipper
 //!  LogShipper ──POST /log-requests/{id}/upload, POST /log-streams/{id}──▶ portal
 //!  LogShipper ──CommandDone──▶ Session
-//!  Poller, Courier ──TokenRejected (401) / ConnectorDisabled (403)──▶ Session
+//!  Poller, Courier ──LinkProblem (401 / 403, through a Recipient)──▶ Session
+//!    (the session's mailbox opens first, [`system::Early`]: `src/app.rs` builds the
+//!     courier, the log shipper and the poller with its recipients, then starts it)
 //!  lifecycle (src/) ──StartDraining──▶ Poller, Session; ──Drain, RunningCount──▶ Dispatcher
 //!  any actor past its restart budget ──escalation (status board watch)──▶ lifecycle (drain, exit 70)
 //! ```

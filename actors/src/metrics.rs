@@ -87,9 +87,9 @@ pub struct MetricsSnapshot {
 impl Metrics {
     /// Called by the dispatcher once per finished run.
     pub fn job_finished(&self, started: &JobStarted, outcome: &Result<Value, JobError>, took: Duration) {
-        let (label, code) = match outcome {
-            Ok(_) => ("succeeded", None),
-            Err(e) => ("failed", Some(e.code.as_str())),
+        let (label, code, ended) = match outcome {
+            Ok(_) => ("succeeded", None, history::Outcome::Succeeded),
+            Err(e) => ("failed", Some(e.code.as_str()), history::Outcome::Failed),
         };
         let summary = JobSummary {
             id: started.id.clone(),
@@ -106,7 +106,7 @@ impl Metrics {
             let login = (crate::protocol::JobType::parse(&started.job_type)
                 == Some(crate::protocol::JobType::Authenticate))
             .then_some(took.as_secs_f64() * 1000.0);
-            m.history.job(summary.finished_ms, label == "succeeded", login);
+            m.history.job(summary.finished_ms, ended, login);
             m.recent.push_front(summary);
             m.recent.truncate(RECENT_JOBS);
         }

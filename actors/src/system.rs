@@ -12,6 +12,8 @@
 //! - Past [`RESTART_BUDGET`] restarts within [`BUDGET_WINDOW`] the actor escalates: the
 //!   lifecycle owner drains and exits with 70, and systemd (`Restart=on-failure`) starts
 //!   a fresh process. The process is the last resort.
+//! - An actor others must answer before it exists is opened [`Early`]: its address is
+//!   taken first, its collaborators built with it, then it starts (supervised).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
@@ -19,6 +21,9 @@ use std::time::Duration;
 use actix::{Actor, ActorContext, AsyncContext, Context, WrapFuture};
 
 use crate::status::ComponentPublisher;
+
+mod early;
+pub use early::Early;
 
 /// Restarts of one actor allowed within [`BUDGET_WINDOW`] before it escalates: more is
 /// a loop a restart does not mend (a fault that comes back at once).

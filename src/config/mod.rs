@@ -7,6 +7,7 @@ mod get;
 mod login;
 mod ops;
 mod raw;
+mod secret_read;
 mod secrets;
 mod settings;
 #[cfg(test)]

@@ -28,3 +28,21 @@ pub struct Settings {
 }
 
 pub use connector_actors::directory::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy};
+
+impl crate::logging::HoldsSecrets for Settings {
+    /// The server token, every bind password, the UI admin token and a proxy password
+    /// (`http://user:pw@proxy:3128`), as written and percent-decoded.
+    fn secrets(&self) -> Vec<String> {
+        let mut all = vec![self.link.token.expose().to_owned()];
+        all.extend(self.directories.iter().map(|d| d.bind_password.expose().to_owned()));
+        all.extend(self.ui_admin_token.iter().map(|t| t.expose().to_owned()));
+        let proxy_password =
+            self.link.proxy.as_deref().and_then(|p| url::Url::parse(p).ok()?.password().map(str::to_owned));
+        if let Some(pw) = proxy_password {
+            let decoded =
+                url::form_urlencoded::parse(format!("p={pw}").as_bytes()).map(|(_, v)| v.into_owned()).collect();
+            all.extend([pw, decoded]);
+        }
+        all
+    }
+}

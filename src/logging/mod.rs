@@ -157,24 +157,17 @@ pub fn add_secret(value: &str) {
     hub().secrets.add(value);
 }
 
-/// Registers every secret of the config (server token, bind passwords, UI admin token,
-/// proxy password).
-pub fn protect(settings: &crate::config::Settings) {
-    add_secret(settings.link.token.expose());
-    for d in &settings.directories {
-        add_secret(d.bind_password.expose());
-    }
-    if let Some(t) = &settings.ui_admin_token {
-        add_secret(t.expose());
-    }
-    // A proxy password (`http://user:pw@proxy:3128`), as written and percent-decoded.
-    let proxy_password =
-        settings.link.proxy.as_deref().and_then(|p| url::Url::parse(p).ok()?.password().map(str::to_owned));
-    if let Some(pw) = proxy_password {
-        add_secret(&pw);
-        add_secret(
-            &url::form_urlencoded::parse(format!("p={pw}").as_bytes()).map(|(_, v)| v.into_owned()).collect::<String>(),
-        );
+/// What holds secrets to mask (the config: server token, bind passwords, UI admin
+/// token, proxy password), so that this module needs nothing of the config's shape.
+pub trait HoldsSecrets {
+    /// Every secret value, in each form it may be written in a line.
+    fn secrets(&self) -> Vec<String>;
+}
+
+/// Registers every secret of `holder`: each is masked in every line from now on.
+pub fn protect(holder: &impl HoldsSecrets) {
+    for s in holder.secrets() {
+        add_secret(&s);
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::attributes::is_secret_attribute;
 use super::knowledge::Knowledge;
-use super::members::{AddMember, MemberWriter};
+use super::members::AddMember;
 use super::policy;
 use super::protected::{Protected, Reader};
 use super::schema::Schema;
@@ -18,10 +18,10 @@ use super::target::Target;
 use crate::audit::{AppendAudit, AuditEntry, Change};
 use crate::directory::Lease;
 use crate::dispatcher::PointOfNoReturn;
-use crate::errors::{ErrorCode, JobError, Reply};
+use crate::errors::{ErrorCode, JobError};
 use crate::ldap::codes::LdapFailure;
 use crate::ldap::entry::RawEntry;
-use crate::queue::{QueueActor, ReadStep, RecordStep};
+use crate::queue::{Journal, QueueActor};
 use crate::time::{now_ms, rfc3339};
 
 pub struct AdContext {
@@ -29,7 +29,7 @@ pub struct AdContext {
     pub queue: Addr<QueueActor>,
     pub audit: Option<Recipient<AppendAudit>>,
     /// Coalesces creates' group adds.
-    pub members: Addr<MemberWriter>,
+    pub members: Recipient<AddMember>,
     pub job_id: String,
     pub operation: String,
     /// Passed before the first write (see [`AdContext::write`]).
@@ -52,15 +52,9 @@ impl AdContext {
         Reader { ldap: self.ldap(), timeout: self.timeout() }
     }
 
-    pub async fn step(&self, name: &str) -> Result<Option<Value>, JobError> {
-        let msg = ReadStep { id: self.job_id.clone(), step: name.into() };
-        self.queue.send(msg).await.or_internal("journal")
-    }
-
-    /// Journals a step; flushed before it returns (an intent precedes its write).
-    pub async fn record(&self, name: &str, value: Value) -> Result<(), JobError> {
-        let msg = RecordStep { id: self.job_id.clone(), step: name.into(), value };
-        self.queue.send(msg).await.or_internal("journal")
+    /// This job's step journal (intents before writes).
+    pub fn journal(&self) -> Journal {
+        Journal::new(self.queue.clone(), self.job_id.clone())
     }
 
     /// Refuses the job unless the policy allows its operation.

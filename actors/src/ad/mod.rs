@@ -40,10 +40,11 @@ mod resolve;
 mod run;
 pub mod schema;
 pub mod sid;
+pub mod steps;
 pub mod target;
 pub mod uac;
 
 pub use context::AdContext;
 pub use knowledge::KnowledgeCache;
-pub use members::MemberWriter;
+pub use members::{AddMember, MemberWriter};
 pub use run::execute;

@@ -28,7 +28,7 @@ pub struct Executors {
     /// Where AD writes are audited (`None` only in tests that do not write).
     pub audit: Option<Recipient<AppendAudit>>,
     /// Coalesces the group adds of creates.
-    pub members: Addr<ad::MemberWriter>,
+    pub members: Recipient<ad::AddMember>,
     /// What the AD jobs know of each directory (schema, protected groups, DCs).
     pub knowledge: ad::KnowledgeCache,
 }

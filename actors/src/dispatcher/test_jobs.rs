@@ -8,12 +8,13 @@
 use std::io::Write;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::context::JobContext;
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::payload::TestJob;
-use crate::queue::{ReadStep, RecordStep};
+use crate::queue::{Journal, Step};
 
 fn fail_with(p: &TestJob) -> Result<(), JobError> {
     match &p.fail_with {
@@ -40,23 +41,36 @@ pub async fn noop(p: TestJob, ctx: JobContext) -> Result<Value, JobError> {
     Ok(json!({"ok": true, "attempts": ctx.attempts}))
 }
 
-fn queue_err(e: impl std::fmt::Display) -> JobError {
-    JobError::internal(format!("journal: {e}"))
+/// `intent` of `test.touch`: the file about to get the job id.
+#[derive(Serialize, Deserialize)]
+struct TouchIntent {
+    path: String,
+}
+
+impl Step for TouchIntent {
+    const NAME: &'static str = "intent";
+}
+
+/// `touched` of `test.touch`: the line is in the file. Stored as `true`.
+#[derive(Serialize, Deserialize)]
+struct Touched(bool);
+
+impl Step for Touched {
+    const NAME: &'static str = "touched";
 }
 
 pub async fn touch(p: TestJob, ctx: JobContext) -> Result<Value, JobError> {
     let path = p.path.clone().ok_or_else(|| JobError::invalid_job("payload of test.touch: missing field `path`"))?;
-    let read = |step: &str| ReadStep { id: ctx.job_id.clone(), step: step.to_owned() };
-    if ctx.queue.send(read("touched")).await.map_err(queue_err)?.map_err(queue_err)?.is_some() {
+    let journal = Journal::new(ctx.queue.clone(), ctx.job_id.clone());
+    if journal.read::<Touched>().await?.is_some() {
         return Ok(json!({"touched": true, "changed": false}));
     }
-    let intent = ctx.queue.send(read("intent")).await.map_err(queue_err)?.map_err(queue_err)?;
+    let intent = journal.read::<TouchIntent>().await?;
     let line = format!("{}\n", ctx.job_id);
     let already =
         intent.is_some() && std::fs::read_to_string(&path).unwrap_or_default().lines().any(|l| l == ctx.job_id);
     if !already {
-        let record = RecordStep { id: ctx.job_id.clone(), step: "intent".into(), value: json!({"path": path}) };
-        ctx.queue.send(record).await.map_err(queue_err)?.map_err(queue_err)?;
+        journal.record(&TouchIntent { path: path.clone() }).await?;
         if p.sleep_ms > 0 {
             tokio::time::sleep(Duration::from_millis(p.sleep_ms)).await;
         }
@@ -67,8 +81,7 @@ pub async fn touch(p: TestJob, ctx: JobContext) -> Result<Value, JobError> {
             .map_err(|e| JobError::internal(format!("cannot open {path}: {e}")))?;
         f.write_all(line.as_bytes()).and_then(|_| f.sync_data()).map_err(|e| JobError::internal(e.to_string()))?;
     }
-    let done = RecordStep { id: ctx.job_id.clone(), step: "touched".into(), value: json!(true) };
-    ctx.queue.send(done).await.map_err(queue_err)?.map_err(queue_err)?;
+    journal.record(&Touched(true)).await?;
     fail_with(&p)?;
     Ok(json!({"touched": true, "changed": !already}))
 }

@@ -4,7 +4,8 @@
 //! - **Owns** the drain loop; the queue owns the outbox.
 //! - **Receives** [`OutboxChanged`], which it sends itself when the queue's outbox head
 //!   or the link state changes (one wake-up per event), and when a backoff ends.
-//! - **Sends** `PeekOutbox`/`MarkDelivered` to the queue; 401/403 news to the session.
+//! - **Sends** `PeekOutbox`/`MarkDelivered`/`SplitBatch` to the queue; a [`LinkProblem`]
+//!   (401, 403) to the session.
 //! - **Order**: parcels of one job go one at a time in outbox order (batches before the
 //!   result); different jobs go in parallel, each job's chain on its own, so a login's
 //!   result never waits for an import's batches to finish uploading.
@@ -21,10 +22,9 @@ use reqwest::Method;
 use tokio::sync::watch;
 
 use super::client::{PortalClient, RequestBody};
-use super::errors::{wait_before_retry, LinkError, Recovery};
+use super::errors::{wait_before_retry, LinkError};
 use super::intake::encode_segment;
-use super::messages::{ConnectorDisabled, OutboxChanged, TokenRejected};
-use super::session::Session;
+use super::messages::{LinkProblem, OutboxChanged};
 use super::state::LinkState;
 use crate::queue::{MarkDelivered, OutboxKind, Parcel, PeekOutbox, QueueActor, Split, SplitBatch, Verdict};
 use crate::status::{ComponentPublisher, ComponentState};
@@ -37,7 +37,7 @@ const QUEUE_RETRY: Duration = Duration::from_secs(1);
 pub struct Courier {
     client: PortalClient,
     queue: Addr<QueueActor>,
-    session: Addr<Session>,
+    problems: Recipient<LinkProblem>,
     link: watch::Receiver<LinkState>,
     /// A `PeekOutbox` is in flight; `again`: something changed meanwhile.
     peeking: bool,
@@ -61,7 +61,7 @@ impl Courier {
     pub fn new(
         client: PortalClient,
         queue: Addr<QueueActor>,
-        session: Addr<Session>,
+        problems: Recipient<LinkProblem>,
         link: watch::Receiver<LinkState>,
         status: ComponentPublisher,
         outbox: watch::Receiver<u64>,
@@ -69,7 +69,7 @@ impl Courier {
         Courier {
             client,
             queue,
-            session,
+            problems,
             link,
             peeking: false,
             again: false,
@@ -169,10 +169,9 @@ impl Courier {
 
     fn failed(&mut self, e: LinkError, ctx: &mut Context<Self>) {
         self.failures = self.failures.saturating_add(1);
-        match e.recovery() {
-            Recovery::Reauthenticate => self.session.do_send(TokenRejected),
-            Recovery::Disabled => self.session.do_send(ConnectorDisabled { detail: e.to_string() }),
-            _ => {
+        match LinkProblem::of(&e) {
+            Some(problem) => self.problems.do_send(problem),
+            None => {
                 tracing::warn!(error = %e, "delivering results failed; they stay queued and will be retried")
             }
         }

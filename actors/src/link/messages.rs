@@ -2,16 +2,36 @@
 
 use actix::Message;
 
-/// From the poller or courier to the session: the server answered 401.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct TokenRejected;
+use super::errors::{LinkError, Recovery};
 
-/// From the poller or courier to the session: the server answered 403.
-#[derive(Message)]
+/// From the poller or the courier to the session: the portal refused the connector
+/// (PROTOCOL.md §1: 401 → register again, 403 → disabled). The one message the session
+/// hears from them, sent through a `Recipient<LinkProblem>` taken before it starts.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
 #[rtype(result = "()")]
-pub struct ConnectorDisabled {
-    pub detail: String,
+pub struct LinkProblem {
+    pub kind: ProblemKind,
+}
+
+/// Which refusal a [`LinkProblem`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// 401: the token was rejected; the session registers again.
+    TokenRejected,
+    /// 403: the connector is disabled; `detail` is the error as the caller saw it.
+    Disabled { detail: String },
+}
+
+impl LinkProblem {
+    /// The problem a failed call is for the session, if any: only 401 and 403 are.
+    pub fn of(e: &LinkError) -> Option<Self> {
+        let kind = match e.recovery() {
+            Recovery::Reauthenticate => ProblemKind::TokenRejected,
+            Recovery::Disabled => ProblemKind::Disabled { detail: e.to_string() },
+            _ => return None,
+        };
+        Some(LinkProblem { kind })
+    }
 }
 
 /// From the lifecycle owner: report `draining` and stop taking jobs.

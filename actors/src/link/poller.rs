@@ -4,7 +4,7 @@
 //! - **Owns** nothing durable; the queue owns the jobs.
 //! - **Receives** [`StartDraining`] (stop polling) and its own `Poll` ticks.
 //! - **Sends** `AcceptJobs`, `MarkAcknowledged`, `DropJob` to the queue, [`JobsArrived`]
-//!   to the dispatcher, [`TokenRejected`]/[`ConnectorDisabled`] to the session.
+//!   to the dispatcher, a [`LinkProblem`] (401, 403) to the session.
 //! - **Backpressure**: asks for at most `2 × max_concurrency − (pending + running)` jobs,
 //!   and not at all when that is zero.
 //! - **Failure policy**: transient errors back off (full jitter, cap 60 s, at least
@@ -21,12 +21,11 @@ use reqwest::Method;
 use tokio::sync::watch;
 
 use super::client::PortalClient;
-use super::errors::{backoff, wait_before_retry, LinkError, Recovery};
+use super::errors::{backoff, wait_before_retry, LinkError};
 use super::intake::{acknowledge, store};
-use super::messages::{ConnectorDisabled, StartDraining, TokenRejected};
-use super::session::Session;
+use super::messages::{LinkProblem, StartDraining};
 use super::state::LinkState;
-use crate::dispatcher::{Dispatcher, JobsArrived};
+use crate::dispatcher::JobsArrived;
 use crate::protocol::bounds;
 use crate::protocol::wire::{JobsResponse, QueueFigures};
 use crate::queue::{Accepted, ListUnacknowledged, QueueActor};
@@ -42,8 +41,8 @@ struct Poll;
 pub struct Poller {
     client: PortalClient,
     queue: Addr<QueueActor>,
-    dispatcher: Addr<Dispatcher>,
-    session: Addr<Session>,
+    dispatcher: Recipient<JobsArrived>,
+    problems: Recipient<LinkProblem>,
     link: watch::Receiver<LinkState>,
     figures: watch::Receiver<QueueFigures>,
     max_concurrency: u64,
@@ -58,8 +57,8 @@ pub struct Poller {
 pub struct PollerParts {
     pub client: PortalClient,
     pub queue: Addr<QueueActor>,
-    pub dispatcher: Addr<Dispatcher>,
-    pub session: Addr<Session>,
+    pub dispatcher: Recipient<JobsArrived>,
+    pub problems: Recipient<LinkProblem>,
     pub link: watch::Receiver<LinkState>,
     pub figures: watch::Receiver<QueueFigures>,
     pub max_concurrency: usize,
@@ -116,7 +115,7 @@ impl Poller {
             client: p.client,
             queue: p.queue,
             dispatcher: p.dispatcher,
-            session: p.session,
+            problems: p.problems,
             link: p.link,
             figures: p.figures,
             max_concurrency: p.max_concurrency as u64,
@@ -266,10 +265,9 @@ impl Poller {
 
     fn failed(&mut self, e: LinkError, ctx: &mut Context<Self>) {
         self.failures = self.failures.saturating_add(1);
-        match e.recovery() {
-            Recovery::Reauthenticate => self.session.do_send(TokenRejected),
-            Recovery::Disabled => self.session.do_send(ConnectorDisabled { detail: e.to_string() }),
-            _ => tracing::warn!(error = %e, "polling for jobs failed; retrying"),
+        match LinkProblem::of(&e) {
+            Some(problem) => self.problems.do_send(problem),
+            None => tracing::warn!(error = %e, "polling for jobs failed; retrying"),
         }
         let wait = wait_before_retry(&e, self.failures).max(Duration::from_millis(100));
         tracing::debug!(failures = self.failures, ?wait, "next poll after a failure");

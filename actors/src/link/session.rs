@@ -2,8 +2,7 @@
 //!
 //! - **Owns** the link state (published on a `watch` channel), the connector id (kept in
 //!   the queue's store), the ids of commands already handled.
-//! - **Receives** [`TokenRejected`] and [`ConnectorDisabled`] from the poller and the
-//!   courier, [`StartDraining`] from the lifecycle owner, [`CommandDone`] from command owners.
+//! - **Receives** [`LinkProblem`] (401, 403) from the poller and the courier, [`StartDraining`] from the lifecycle owner, [`CommandDone`] from command owners.
 //! - **Sends** `cancel_job` to the queue and the dispatcher, log commands to the log
 //!   shipper's [`LogCommand`] recipient when one is wired.
 //! - **Failure policy**: 401 → `unauthorized`, register again with backoff up to 5 min;
@@ -25,7 +24,7 @@ use super::errors::{backoff, wait_before_retry, LinkError, Recovery};
 use super::messages::*;
 use super::settings::LinkSettings;
 use super::state::{Connection, LinkState};
-use crate::dispatcher::{CancelRunning, Dispatcher};
+use crate::dispatcher::CancelRunning;
 use crate::logship::LogCommand;
 use crate::protocol::bounds;
 use crate::protocol::wire::{
@@ -54,7 +53,7 @@ pub struct Session {
     settings: LinkSettings,
     client: PortalClient,
     queue: Addr<QueueActor>,
-    dispatcher: Addr<Dispatcher>,
+    dispatcher: Recipient<CancelRunning>,
     logs: Option<Recipient<LogCommand>>,
     board: StatusBoard,
     state: watch::Sender<LinkState>,
@@ -71,7 +70,7 @@ pub struct SessionParts {
     pub settings: LinkSettings,
     pub client: PortalClient,
     pub queue: Addr<QueueActor>,
-    pub dispatcher: Addr<Dispatcher>,
+    pub dispatcher: Recipient<CancelRunning>,
     pub logs: Option<Recipient<LogCommand>>,
     pub board: StatusBoard,
     pub state: watch::Sender<LinkState>,
@@ -346,20 +345,15 @@ impl Supervised for Session {
     }
 }
 
-impl Handler<TokenRejected> for Session {
+impl Handler<LinkProblem> for Session {
     type Result = ();
-    fn handle(&mut self, _: TokenRejected, ctx: &mut Context<Self>) {
-        if self.state.borrow().connection == Connection::Online {
-            self.failed(ctx, LinkError::Unauthorized, Call::Register);
+    fn handle(&mut self, msg: LinkProblem, ctx: &mut Context<Self>) {
+        if self.state.borrow().connection != Connection::Online {
+            return;
         }
-    }
-}
-
-impl Handler<ConnectorDisabled> for Session {
-    type Result = ();
-    fn handle(&mut self, msg: ConnectorDisabled, ctx: &mut Context<Self>) {
-        if self.state.borrow().connection == Connection::Online {
-            self.failed(ctx, LinkError::Disabled(msg.detail), Call::Heartbeat);
+        match msg.kind {
+            ProblemKind::TokenRejected => self.failed(ctx, LinkError::Unauthorized, Call::Register),
+            ProblemKind::Disabled { detail } => self.failed(ctx, LinkError::Disabled(detail), Call::Heartbeat),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::time::unix_ms;
 
 mod zip_file;
 
-pub use zip_file::{build, fit, Built, MANIFEST_ALLOWANCE};
+pub use zip_file::{build, fit, AuditJournal, Built, MANIFEST_ALLOWANCE};
 
 pub const PREFIX: &str = "connector-";
 

@@ -55,7 +55,7 @@ fn the_time_range_selects_overlapping_files_and_the_manifest_says_what_was_left_
         audit_journal: Some(journal),
     };
     let mut out = tempfile::tempfile().unwrap();
-    let built = bundle::build(&info, &keep, true, &left, &mut out).unwrap();
+    let built = bundle::build(&info, &keep, bundle::AuditJournal::Included, &left, &mut out).unwrap();
     assert_eq!((built.files, built.bytes), (1, out.metadata().unwrap().len()));
     let mut archive = zip::ZipArchive::new(out).unwrap();
     assert!(archive.by_name("audit.jsonl").is_ok(), "the audit journal is not in the bundle");
@@ -81,7 +81,7 @@ fn a_bundle_is_capped_newest_first_and_the_manifest_names_what_was_cut() {
     // Room for the journal and two of the four 100 KiB files.
     let cap = bundle::MANIFEST_ALLOWANCE + 3 + 250 * 1024;
     let (keep, journal_in, cut) = bundle::fit(files, 3, cap);
-    assert!(journal_in, "the audit journal goes in first");
+    assert_eq!(journal_in, bundle::AuditJournal::Included, "the audit journal goes in first");
     assert_eq!(keep.iter().map(|f| f.name.clone()).collect::<Vec<_>>(), names[2..].to_vec(), "the newest files");
     assert_eq!(cut.iter().map(|c| c.name.clone()).collect::<Vec<_>>(), names[..2].to_vec());
     assert!(cut[0].reason.contains("logging.upload_max_size_mb"), "{}", cut[0].reason);
@@ -96,7 +96,7 @@ fn a_bundle_is_capped_newest_first_and_the_manifest_names_what_was_cut() {
     assert_eq!(m["left_out"].as_array().unwrap().len(), 2, "{m}");
     // A journal larger than the cap is named, not sent.
     let (_, journal_in, cut) = bundle::fit(Vec::new(), cap, cap);
-    assert!(!journal_in && cut[0].name == "audit.jsonl");
+    assert!(journal_in == bundle::AuditJournal::LeftOut && cut[0].name == "audit.jsonl");
 }
 
 /// One request seen by the probe: when, and its lines.

@@ -126,7 +126,7 @@ async fn write_bundle(
     mut scratch: NamedTempFile,
     info: &BundleInfo,
     files: &[LogFile],
-    journal: bool,
+    journal: bundle::AuditJournal,
     left_out: &[LeftOut],
 ) -> Result<(NamedTempFile, Built), UploadError> {
     let (info, files, left_out) = (info.clone(), files.to_vec(), left_out.to_vec());

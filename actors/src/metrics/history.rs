@@ -10,6 +10,13 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
+/// How a finished job ended, as the history counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+}
+
 /// Minutes kept.
 pub const MINUTES: usize = 60;
 const MINUTE_MS: u64 = 60_000;
@@ -82,12 +89,11 @@ impl History {
     }
 
     /// A job finished: `login` for `ldap.authenticate`, with its time in the connector.
-    pub fn job(&mut self, now_ms: u64, succeeded: bool, login: Option<f64>) {
+    pub fn job(&mut self, now_ms: u64, outcome: Outcome, login: Option<f64>) {
         let m = self.at(now_ms);
-        if succeeded {
-            m.succeeded += 1;
-        } else {
-            m.failed += 1;
+        match outcome {
+            Outcome::Succeeded => m.succeeded += 1,
+            Outcome::Failed => m.failed += 1,
         }
         if let Some(ms) = login {
             m.logins += 1;

@@ -7,7 +7,8 @@ use std::time::Duration;
 use actix::prelude::*;
 use tokio::sync::watch;
 
-use super::durable::{DurableQueue, QueueError};
+use super::durable::DurableQueue;
+use super::error::QueueError;
 use super::messages::*;
 use crate::protocol::wire::QueueFigures;
 use crate::status::{ComponentPublisher, ComponentState};

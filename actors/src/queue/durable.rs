@@ -7,51 +7,17 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::change::{Durability, Effect, Slot};
+use super::error::{decode, encode, QueueError};
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState};
 use super::scheduler::Scheduler;
-use super::sealing::{SealError, Sealer};
+use super::sealing::Sealer;
 use super::settings::QueueSettings;
 use super::spool::Spool;
-use super::store::{Store, StoreError, WriteBatch};
-use super::tx::{Durability, Effect, Slot};
+use super::store::{Store, WriteBatch};
 use crate::protocol::wire::QueueFigures;
 use crate::protocol::{Envelope, Lane};
-
-#[derive(Debug, thiserror::Error)]
-pub enum QueueError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Seal(#[from] SealError),
-    #[error("cannot create the storage path {path}: {source}")]
-    StoragePath { path: String, source: std::io::Error },
-    #[error("the queue database has format {found}, this version reads format 1: use the matching connector version")]
-    Format { found: String },
-    #[error("stored record {key} is damaged: {reason}")]
-    Corrupt { key: String, reason: String },
-    #[error("no job with id {0}")]
-    NotFound(String),
-    /// A 413 split renumbered the job's unsent batches after the import chose `seq` for
-    /// its next one: it belongs at `due` now (the import spools it there and commits again).
-    #[error("batch {seq} of job {id} is due as batch {due}: a split renumbered the batches under it")]
-    Renumbered { id: String, seq: u64, due: u64 },
-    #[error("job {id} cannot be retried: {reason}")]
-    NotRetryable { id: String, reason: String },
-    #[error("import spool (queue folder `spool`): {0}")]
-    Spool(#[from] std::io::Error),
-    /// A write to the storage path failed (disk full, I/O error, read-only): nothing is
-    /// changed, taken or acknowledged until a write succeeds again ([`DurableQueue::probe`]).
-    #[error("storage_unavailable: the queue cannot write to its storage path ({reason}); free space there or make it writable: the queue resumes by itself")]
-    StorageUnavailable { reason: String },
-}
-
-impl crate::errors::Transient for QueueError {
-    /// The store failing (disk full, read-only, I/O) may work again; the rest will not.
-    fn transient(&self) -> bool {
-        matches!(self, QueueError::Store(_) | QueueError::StorageUnavailable { .. })
-    }
-}
 
 /// What [`DurableQueue::accept`] did with an offered job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,16 +81,6 @@ impl std::fmt::Debug for DurableQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DurableQueue").field("path", &self.settings.path).field("live", &self.live.len()).finish()
     }
-}
-
-pub(super) fn decode<T: serde::de::DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T, QueueError> {
-    serde_json::from_slice(value)
-        .map_err(|e| QueueError::Corrupt { key: String::from_utf8_lossy(key).into_owned(), reason: e.to_string() })
-}
-
-pub(super) fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    // Serializing plain data structs to JSON cannot fail (no maps with non-string keys).
-    serde_json::to_vec(value).unwrap_or_default()
 }
 
 impl DurableQueue {

@@ -5,10 +5,11 @@
 use rand::Rng;
 use serde_json::Value;
 
-use super::durable::{encode, CancelOutcome, DurableQueue, QueueError, Runnable};
+use super::change::{Durability, Effect, Slot, Tx};
+use super::durable::{CancelOutcome, DurableQueue, Runnable};
+use super::error::{encode, QueueError};
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState, OutboxKind};
-use super::tx::{Durability, Effect, Slot, Tx};
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::wire::{ResultBody, ResultStatus};
 use crate::protocol::Lane;

@@ -1,10 +1,11 @@
 //! Operator and housekeeping operations: listing, retry, purge, retention compaction.
 
-use super::durable::{decode, encode, DurableQueue, QueueError};
+use super::change::{Durability, Effect, Slot};
+use super::durable::DurableQueue;
+use super::error::{decode, encode, QueueError};
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState, OutboxItem};
 use super::store::WriteBatch;
-use super::tx::{Durability, Effect, Slot};
 
 impl DurableQueue {
     /// Every stored job, in arrival order.

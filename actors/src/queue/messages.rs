@@ -3,8 +3,9 @@
 use actix::Message;
 use serde_json::Value;
 
-use super::durable::{Accepted, CancelOutcome, QueueError, Runnable};
-use super::outbox::{ImportProgress, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
+use super::batch::{ImportProgress, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
+use super::durable::{Accepted, CancelOutcome, Runnable};
+use super::error::QueueError;
 use super::record::OutboxItem;
 use crate::errors::JobError;
 use crate::protocol::Envelope;

@@ -71,10 +71,14 @@
 //! sled is pre-1.0: it stays behind [`store::Store`].
 
 mod actor;
+mod batch;
+mod change;
 mod durable;
+mod error;
 #[cfg(test)]
 #[path = "fault_tests/tests.rs"]
 mod fault_tests;
+mod journal;
 mod keys;
 mod lifecycle;
 mod maintenance;
@@ -93,9 +97,11 @@ mod trim;
 mod tx;
 
 pub use actor::QueueActor;
-pub use durable::{Accepted, CancelOutcome, DurableQueue, QueueError, Runnable};
+pub use batch::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
+pub use durable::{Accepted, CancelOutcome, DurableQueue, Runnable};
+pub use error::QueueError;
+pub use journal::{ImportDone, Journal, Step};
 pub use messages::*;
-pub use outbox::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
 pub use rebuild::Quarantined;
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 pub use scheduler::{LaneCaps, KEY_SEPARATOR};

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::durable::{decode, encode, DurableQueue, QueueError};
+use super::change::{Durability, Effect, Slot};
+use super::durable::DurableQueue;
+use super::error::{decode, encode, QueueError};
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState, OutboxItem};
 use super::scheduler::Scheduler;
@@ -13,7 +15,6 @@ use super::sealing::Sealer;
 use super::settings::QueueSettings;
 use super::spool::Spool;
 use super::store::{SledStore, Store, WriteBatch};
-use super::tx::{Durability, Effect, Slot};
 use crate::errors::JobError;
 
 /// A record moved aside because it could not be read.

@@ -4,23 +4,19 @@
 
 use serde_json::Value;
 
-use super::durable::{encode, DurableQueue, QueueError};
+use super::batch::{NewBatch, Split};
+use super::change::Durability;
+use super::durable::DurableQueue;
+use super::error::{encode, QueueError};
 use super::keys;
-use super::outbox::{NewBatch, Split};
 use super::record::JobRecord;
-use super::tx::Durability;
 
 impl DurableQueue {
-    /// Batch `seq` holds one record the server refuses as too large: the batch is kept at
+    /// Batch `seq` (`refused`) holds one record the server refuses as too large: the batch is kept at
     /// its `seq` without it (its `last` kept too) and the record's DN goes into the job
     /// record, for the result. Its digest stays, so a resumed import does not send it again.
-    pub(super) fn trim_single(
-        &mut self,
-        mut job: JobRecord,
-        seq: u64,
-        record: &str,
-        last: bool,
-    ) -> Result<Split, QueueError> {
+    pub(super) fn trim_single(&mut self, mut job: JobRecord, seq: u64, refused: NewBatch) -> Result<Split, QueueError> {
+        let record = refused.records.first().map_or("", String::as_str);
         let parsed: Value = serde_json::from_str(record).unwrap_or(Value::Null);
         let name = ["dn", "guid"]
             .iter()
@@ -28,7 +24,7 @@ impl DurableQueue {
             .map_or_else(|| format!("the one record of batch {seq}"), str::to_owned);
         tracing::error!(job_id = %job.id, seq, record = %name, "one record is larger than the server accepts (413): its batch goes without it and the result names it");
         let mut tx = self.tx(Durability::Flushed);
-        let empty = NewBatch { records: Vec::new(), keys: Vec::new(), deleted: 0, last };
+        let empty = NewBatch { records: Vec::new(), keys: Vec::new(), deleted: 0, last: refused.last };
         tx.batch.put(keys::batch(&job.id, seq), empty.body(seq));
         job.skipped_records.push(name);
         tx.batch.put(keys::job(&job.id), encode(&job));

@@ -25,6 +25,7 @@ use crate::ad::password::{unguessable, unicode_pwd};
 use crate::ad::password_policy::{self, Account, Holder};
 use crate::ad::policy::{parse_dn, within_scope};
 use crate::ad::resolve::resolve;
+use crate::ad::steps::{CreateAdded, CreateIntent};
 use crate::ad::target::{Kind, Target};
 use crate::ad::uac::{ACCOUNTDISABLE, NORMAL_ACCOUNT};
 use crate::audit::Change;
@@ -32,19 +33,25 @@ use crate::errors::{ErrorCode, JobError};
 use crate::ldap::codes::rc;
 use crate::ldap::escape::filter_value;
 use crate::protocol::payload::{CreateUser, ObjectRef};
+use crate::queue::Step;
 
 type Attrs = Vec<(Vec<u8>, HashSet<Vec<u8>>)>;
 
-/// What this job saw of the DC before its add (journaled as `step`), and whether an
-/// earlier run of the job journaled it (only then can an entry already there be this
-/// job's own).
-pub(super) async fn intent(ctx: &AdContext, step: &str, dn: &str) -> Result<(Value, Attempt), JobError> {
-    if let Some(i) = ctx.step(step).await? {
-        return Ok((i, Attempt::Resumed));
+/// What this job saw of the DC before its add (journaled as step `S`: `create.intent`,
+/// `create_group.intent`), and whether an earlier run of the job journaled it (only then
+/// can an entry already there be this job's own).
+pub(super) async fn intent<S>(ctx: &AdContext, dn: &str) -> Result<(CreateIntent, Attempt), JobError>
+where
+    S: Step + From<CreateIntent> + Into<CreateIntent>,
+{
+    let journal = ctx.journal();
+    if let Some(i) = journal.read::<S>().await? {
+        return Ok((i.into(), Attempt::Resumed));
     }
     let (usn, dc) = dc_position(ctx).await?;
-    let i = json!({"dn": dn, "usn": usn, "dc": dc, "invocation_id": ctx.invocation_id(&dc).await?});
-    ctx.record(step, i.clone()).await?;
+    let invocation_id = ctx.invocation_id(&dc).await?;
+    let i = CreateIntent { dn: dn.to_owned(), usn, dc, invocation_id };
+    journal.record(&S::from(i.clone())).await?;
     Ok((i, Attempt::First))
 }
 
@@ -143,8 +150,8 @@ pub async fn create(ctx: &AdContext, p: &CreateUser) -> Result<Value, JobError> 
         groups.push(group);
     }
     let dn = parent.child("CN", &cn).to_ad_string().map_err(|e| JobError::invalid_job(format!("`parent_dn`: {e}")))?;
-    let (intent, attempt) = intent(ctx, "create.intent", &dn).await?;
-    let user = match ctx.step("create.added").await?.and_then(|a| a["guid"].as_str().map(str::to_owned)) {
+    let (intent, attempt) = intent::<CreateIntent>(ctx, &dn).await?;
+    let user = match ctx.journal().read::<CreateAdded>().await?.and_then(|a| a.guid) {
         Some(guid) => resolve(ctx, Kind::User, &ObjectRef::guid(&guid), &[]).await?,
         None => add_entry(ctx, p, &dn, attrs, &intent, attempt).await?,
     };
@@ -172,7 +179,7 @@ async fn add_entry(
     p: &CreateUser,
     dn: &str,
     attrs: Attrs,
-    intent: &Value,
+    intent: &CreateIntent,
     attempt: Attempt,
 ) -> Result<Target, JobError> {
     let changes: Vec<Change> = attrs
@@ -193,12 +200,12 @@ async fn add_entry(
         Err(e) => return Err(e.to_job_error("add")),
     }
     let user = resolve(ctx, Kind::User, &ObjectRef::dn(dn), &[]).await?;
-    ctx.record("create.added", json!({"guid": user.guid})).await?;
+    ctx.journal().record(&CreateAdded { guid: user.guid.clone() }).await?;
     Ok(user)
 }
 
 /// `Ok` only when the entry at `dn` is provably the one this job added before a crash.
-async fn own_entry(ctx: &AdContext, p: &CreateUser, dn: &str, intent: &Value) -> Result<(), JobError> {
+async fn own_entry(ctx: &AdContext, p: &CreateUser, dn: &str, intent: &CreateIntent) -> Result<(), JobError> {
     let exists = |why: &str| JobError::new(ErrorCode::AlreadyExists, format!("{dn} already exists ({why})"));
     let found = ctx
         .search(dn, Scope::Base, "(objectClass=*)", &["uSNCreated", "sAMAccountName"])
@@ -212,8 +219,8 @@ async fn own_entry(ctx: &AdContext, p: &CreateUser, dn: &str, intent: &Value) ->
     }
     let created: u64 = entry.first_text("uSNCreated").and_then(|s| s.parse().ok()).unwrap_or(0);
     let (_, dc) = dc_position(ctx).await?;
-    let same_dc = intent["invocation_id"].as_str() == Some(ctx.invocation_id(&dc).await?.as_str());
-    let after_intent = intent["usn"].as_u64().is_some_and(|usn| created > usn);
+    let same_dc = intent.invocation_id == ctx.invocation_id(&dc).await?;
+    let after_intent = created > intent.usn;
     if same_dc && after_intent {
         Ok(()) // added by this job before a crash, between the add and its GUID's journal line
     } else {

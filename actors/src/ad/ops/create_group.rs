@@ -24,6 +24,7 @@ use crate::ad::group_type::group_type;
 use crate::ad::names::{check_cn, check_group_sam};
 use crate::ad::policy::{parse_dn, within_scope};
 use crate::ad::resolve::resolve;
+use crate::ad::steps::{CreateGroupAdded, CreateGroupIntent, CreateIntent};
 use crate::ad::target::{Kind, Target, TARGET_ATTRS};
 use crate::audit::Change;
 use crate::errors::{ErrorCode, JobError};
@@ -32,9 +33,6 @@ use crate::ldap::escape::filter_value;
 use crate::protocol::payload::{CreateGroup, ObjectRef};
 
 type Attrs = Vec<(Vec<u8>, HashSet<Vec<u8>>)>;
-
-const INTENT: &str = "create_group.intent";
-const ADDED: &str = "create_group.added";
 
 pub async fn create(ctx: &AdContext, p: &CreateGroup) -> Result<Value, JobError> {
     check_cn("name", &p.name)?;
@@ -51,8 +49,8 @@ pub async fn create(ctx: &AdContext, p: &CreateGroup) -> Result<Value, JobError>
         ctx.writable_account(&user).await?;
         members.push(user.dn);
     }
-    let (intent, attempt) = intent(ctx, INTENT, &dn).await?;
-    let group = match ctx.step(ADDED).await?.and_then(|a| a["guid"].as_str().map(str::to_owned)) {
+    let (intent, attempt) = intent::<CreateGroupIntent>(ctx, &dn).await?;
+    let group = match ctx.journal().read::<CreateGroupAdded>().await?.and_then(|a| a.guid) {
         Some(guid) => made_before(ctx, &dn, &guid).await?,
         None => add(ctx, p, &dn, attributes(p, members), &intent, attempt).await?,
     };
@@ -115,7 +113,7 @@ async fn add(
     p: &CreateGroup,
     dn: &str,
     attrs: Attrs,
-    intent: &Value,
+    intent: &CreateIntent,
     attempt: Attempt,
 ) -> Result<Target, JobError> {
     let changes: Vec<Change> = attrs
@@ -136,12 +134,12 @@ async fn add(
         Err(e) => return Err(e.to_job_error("add")),
     }
     let group = resolve(ctx, Kind::Group, &ObjectRef::dn(dn), &[]).await?;
-    ctx.record(ADDED, json!({"guid": group.guid})).await?;
+    ctx.journal().record(&CreateGroupAdded { guid: group.guid.clone() }).await?;
     Ok(group)
 }
 
 /// `Ok` only when the group at `dn` is provably the one this job added before a crash.
-async fn own_group(ctx: &AdContext, p: &CreateGroup, dn: &str, intent: &Value) -> Result<(), JobError> {
+async fn own_group(ctx: &AdContext, p: &CreateGroup, dn: &str, intent: &CreateIntent) -> Result<(), JobError> {
     let exists = |why: &str| JobError::new(ErrorCode::AlreadyExists, format!("{dn} already exists ({why})"));
     let found = ctx
         .search(dn, Scope::Base, "(objectClass=group)", &["uSNCreated", "sAMAccountName"])
@@ -155,8 +153,8 @@ async fn own_group(ctx: &AdContext, p: &CreateGroup, dn: &str, intent: &Value) -
     }
     let created: u64 = entry.first_text("uSNCreated").and_then(|s| s.parse().ok()).unwrap_or(0);
     let (_, dc) = dc_position(ctx).await?;
-    let same_dc = intent["invocation_id"].as_str() == Some(ctx.invocation_id(&dc).await?.as_str());
-    if same_dc && intent["usn"].as_u64().is_some_and(|usn| created > usn) {
+    let same_dc = intent.invocation_id == ctx.invocation_id(&dc).await?;
+    if same_dc && created > intent.usn {
         Ok(()) // added by this job before a crash, between the add and its GUID's journal line
     } else {
         Err(exists("it cannot be shown to be this job's own: created before this job, or on another DC"))

@@ -14,6 +14,7 @@ use crate::ad::context::{AdContext, Write};
 use crate::ad::names::check_cn;
 use crate::ad::policy::{parse_dn, same_dn, within_scope};
 use crate::ad::resolve::resolve;
+use crate::ad::steps::MoveIntent;
 use crate::ad::target::{Kind, Target};
 use crate::audit::Change;
 use crate::errors::{ErrorCode, JobError};
@@ -21,13 +22,12 @@ use crate::ldap::codes::rc;
 use crate::ldap::dn::Dn;
 use crate::protocol::payload::{MoveUser, ObjectRef};
 
-const INTENT: &str = "move.intent";
-
 pub async fn move_user(ctx: &AdContext, p: &MoveUser) -> Result<Value, JobError> {
     if let Some(cn) = &p.new_cn {
         check_cn("new_cn", cn)?;
     }
-    let intent = ctx.step(INTENT).await?;
+    let journal = ctx.journal();
+    let intent = journal.read::<MoveIntent>().await?;
     let user = match &intent {
         Some(i) => find_again(ctx, i).await?,
         None => resolve(ctx, Kind::User, &p.user, &[]).await?,
@@ -46,13 +46,14 @@ pub async fn move_user(ctx: &AdContext, p: &MoveUser) -> Result<Value, JobError>
     within_scope(&ctx.lease.settings.policy, &parent_text)
         .map_err(|e| JobError::new(e.code, format!("the target parent is refused: {}", e.message)))?;
     let target = parent.child("CN", &cn);
-    let old_dn = intent.as_ref().and_then(|i| i["old_dn"].as_str()).map_or_else(|| user.dn.clone(), str::to_owned);
+    let old_dn = intent.as_ref().map_or_else(|| user.dn.clone(), |i| i.old_dn.clone());
     let result = |dn: &str| json!({"dn": dn, "old_dn": old_dn, "changed": !same_dn(dn, &old_dn)});
     if target == current {
         return Ok(result(&user.dn));
     }
     let target_text = ad_string(&target, "the new DN")?;
-    ctx.record(INTENT, json!({"old_dn": user.dn, "guid": user.guid, "new_dn": target_text})).await?;
+    let step = MoveIntent { old_dn: user.dn.clone(), guid: user.guid.clone(), new_dn: target_text.clone() };
+    journal.record(&step).await?;
     let new_rdn = ad_string(&Dn::root().child("CN", &cn), "`new_cn`")?;
     let new_superior = (current.parent().as_ref() != Some(&parent)).then_some(parent_text);
     let change = Change { attribute: "dn".into(), before: json!(user.dn), after: json!(target_text) };
@@ -73,13 +74,11 @@ pub async fn move_user(ctx: &AdContext, p: &MoveUser) -> Result<Value, JobError>
 
 /// The user of a re-run: at the DN its intent moved it to (when the GUID there is the
 /// journaled one), else by that GUID (under `base_dn`: where it was before the move).
-async fn find_again(ctx: &AdContext, intent: &Value) -> Result<Target, JobError> {
-    let guid = intent["guid"].as_str().unwrap_or_default();
-    if let Some(new_dn) = intent["new_dn"].as_str() {
-        let there = resolve(ctx, Kind::User, &ObjectRef::dn(new_dn), &[]).await.ok();
-        if let Some(user) = there.filter(|u| u.guid.as_deref() == Some(guid)) {
-            return Ok(user);
-        }
+async fn find_again(ctx: &AdContext, intent: &MoveIntent) -> Result<Target, JobError> {
+    let guid = intent.guid.as_deref().unwrap_or_default();
+    let there = resolve(ctx, Kind::User, &ObjectRef::dn(&intent.new_dn), &[]).await.ok();
+    if let Some(user) = there.filter(|u| u.guid.as_deref() == Some(guid)) {
+        return Ok(user);
     }
     resolve(ctx, Kind::User, &ObjectRef::guid(guid), &[]).await
 }

@@ -18,6 +18,7 @@ use crate::ad::context::{AdContext, Write};
 use crate::ad::password::unicode_pwd;
 use crate::ad::password_policy::{self, Account};
 use crate::ad::resolve::resolve;
+use crate::ad::steps::ChangeIntent;
 use crate::ad::target::Kind;
 use crate::ad::uac::{DONT_EXPIRE_PASSWORD, PASSWD_NOTREQD};
 use crate::audit::Change;
@@ -93,8 +94,9 @@ pub async fn change(ctx: &AdContext, p: &ChangePassword) -> Result<Value, JobErr
     let user = resolve(ctx, Kind::User, &p.user, &["displayName"]).await?;
     ctx.writable_account(&user).await?;
     password_policy::check(ctx, Account::existing(&user), p.new_password.expose()).await?;
-    let earlier = ctx.step("change.intent").await?.is_some();
-    ctx.record("change.intent", json!({"dn": user.dn})).await?;
+    let journal = ctx.journal();
+    let earlier = journal.read::<ChangeIntent>().await?.is_some();
+    journal.record(&ChangeIntent { dn: user.dn.clone() }).await?;
     let mods = vec![
         Mod::Delete(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(p.old_password.expose())])),
         Mod::Add(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(p.new_password.expose())])),

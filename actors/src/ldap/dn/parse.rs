@@ -33,6 +33,14 @@ pub(super) struct Parser<'a> {
     pub(super) pos: usize,
 }
 
+/// Whether a character pushed onto an [`Unescaped`] value stays if nothing but spaces
+/// follows it: an unescaped trailing space is dropped (RFC 4514 §3), an escaped one kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trailing {
+    Kept,
+    Dropped,
+}
+
 /// A value being unescaped: the text so far, a run of `\XX` bytes not yet decoded as
 /// UTF-8, and how much of the text to keep when unescaped trailing spaces are trimmed.
 #[derive(Default)]
@@ -229,13 +237,13 @@ impl<'a> Parser<'a> {
             return Err(self.error(self.pos, "a NUL character must be written `\\00`"));
         }
         self.pos += 1;
-        self.push(out, c, c != ' ')
+        self.push(out, c, if c == ' ' { Trailing::Dropped } else { Trailing::Kept })
     }
 
-    fn push(&self, out: &mut Unescaped, c: char, kept: bool) -> Result<(), DnError> {
+    fn push(&self, out: &mut Unescaped, c: char, trailing: Trailing) -> Result<(), DnError> {
         out.flush().map_err(|at| self.error(at, BAD_UTF8))?;
         out.text.push(c);
-        if kept {
+        if trailing == Trailing::Kept {
             out.keep = out.text.len();
         }
         Ok(())
@@ -256,7 +264,7 @@ impl<'a> Parser<'a> {
             }
             (Some(c), _, _) if c == ' ' || c.is_ascii_punctuation() => {
                 self.pos += 2;
-                self.push(out, c, true)
+                self.push(out, c, Trailing::Kept)
             }
             (None, _, _) => Err(self.error(at, "a `\\` at the end escapes nothing")),
             _ => Err(self.error(at, "a `\\` must be followed by a special character or two hex digits")),

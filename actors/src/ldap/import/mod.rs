@@ -46,12 +46,13 @@ pub use crate::ldap::paged::{Paged, Query};
 pub use class::ObjectClass;
 pub use deleted::{cannot_see, container as deleted_objects_container, Container};
 pub use packer::MAX_RECORDS_PER_BATCH;
+pub use plan::ImportToken;
 use scope::ScopeStore;
 
 use crate::directory::{Checkout, DirectoryActor};
 use crate::errors::{JobError, Reply};
 use crate::protocol::payload::Import;
-use crate::queue::{GetProgress, GetSpool, QueueActor, ReadStep};
+use crate::queue::{GetProgress, GetSpool, ImportDone, Journal, QueueActor};
 
 /// Batches stored but not yet delivered before the import waits for the courier.
 pub const MAX_UNSENT_BATCHES: u64 = 8;
@@ -63,6 +64,13 @@ pub struct ImportJob {
     pub queue: Addr<QueueActor>,
     pub directory: Addr<DirectoryActor>,
     pub payload: Import,
+}
+
+impl ImportJob {
+    /// The job's step journal (plan, token, withheld names, done).
+    pub fn journal(&self) -> Journal {
+        Journal::new(self.queue.clone(), self.job_id.clone())
+    }
 }
 
 fn qerr(e: impl std::fmt::Display) -> JobError {
@@ -80,7 +88,7 @@ fn storage_error(what: String) -> JobError {
 
 pub async fn run(job: ImportJob) -> Result<Value, JobError> {
     let store = ScopeStore::new(job.queue.send(GetSpool).await.map_err(qerr)?.import_state_dir());
-    if read_step(&job, "import.done").await?.is_none() {
+    if job.journal().read_if_readable::<ImportDone>().await?.is_none() {
         let mut failures = 0;
         loop {
             let lease = job.directory.send(Checkout).await.map_err(qerr)??;
@@ -103,9 +111,9 @@ pub async fn run(job: ImportJob) -> Result<Value, JobError> {
         }
     }
     let plan = plan::read(&job).await?.ok_or_else(|| JobError::internal("import plan missing from the journal"))?;
-    let token = match read_step(&job, "import.token").await? {
-        Some(Value::String(t)) => t,
-        _ => plan.next_token.clone(),
+    let token = match job.journal().read_if_readable::<ImportToken>().await? {
+        Some(ImportToken(t)) => t,
+        None => plan.next_token.clone(),
     };
     plan.keep_scope(&job, &store, &token).await;
     let progress = job.queue.send(GetProgress { id: job.job_id.clone() }).await.or_internal("queue")?;
@@ -120,8 +128,4 @@ pub async fn run(job: ImportJob) -> Result<Value, JobError> {
 /// (the portal must then reconcile: what the import did not send is gone).
 fn result(total: u64, deleted: u64, token: &str, withheld: &[String], mode: &str) -> Value {
     json!({"total": total, "deleted": deleted, "delta_token": token, "withheld": withheld, "mode": mode})
-}
-
-async fn read_step(job: &ImportJob, step: &str) -> Result<Option<Value>, JobError> {
-    job.queue.send(ReadStep { id: job.job_id.clone(), step: step.into() }).await.or_internal("queue")
 }

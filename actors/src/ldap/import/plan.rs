@@ -10,14 +10,14 @@ use super::class::ObjectClass;
 use super::deleted::{self, SHOW_DELETED_OID};
 use super::position::{ad_position, delta_time, delta_usn};
 use super::scope::{scope_id, Memberships, ScopeStore};
-use super::{read_step, ImportJob};
+use super::ImportJob;
 use crate::directory::{DirectoryKind, Lease};
-use crate::errors::{ErrorCode, JobError, Reply};
+use crate::errors::{ErrorCode, JobError};
 use crate::ldap::dn::Dn;
 use crate::ldap::entry::RawEntry;
 use crate::ldap::withheld::{filter_attributes, Withholding};
 use crate::protocol::payload::Import;
-use crate::queue::RecordStep;
+use crate::queue::Step;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
@@ -43,6 +43,19 @@ pub struct Plan {
     /// When the first run started (this host's clock, only ever subtracted from itself).
     #[serde(default)]
     pub started_ms: u64,
+}
+
+impl Step for Plan {
+    const NAME: &'static str = "import.plan";
+}
+
+/// `import.token`: the delta token for the next import, journaled once the entries are
+/// read (before the last batch); stored as a JSON string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportToken(pub String);
+
+impl Step for ImportToken {
+    const NAME: &'static str = "import.token";
 }
 
 /// What a delta reads besides the changed entries under the base.
@@ -106,7 +119,7 @@ impl Plan {
 }
 
 pub async fn read(job: &ImportJob) -> Result<Option<Plan>, JobError> {
-    Ok(read_step(job, "import.plan").await?.and_then(|v| serde_json::from_value(v).ok()))
+    job.journal().read_if_readable::<Plan>().await
 }
 
 /// The attributes the search asks for: the job's (all user attributes by default), the
@@ -263,11 +276,7 @@ pub async fn plan(job: &ImportJob, lease: &Lease, store: &ScopeStore) -> Result<
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     let plan =
         Plan { base, filter, selection, attributes, strip, class, next_token, delta, scope: Some(scope), started_ms };
-    let value = serde_json::to_value(&plan).map_err(|e| JobError::internal(e.to_string()))?;
-    job.queue
-        .send(RecordStep { id: job.job_id.clone(), step: "import.plan".into(), value })
-        .await
-        .or_internal("queue")?;
+    job.journal().record(&plan).await?;
     Ok(plan)
 }
 

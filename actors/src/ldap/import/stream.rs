@@ -3,10 +3,9 @@
 
 use ldap3::controls::RawControl;
 use ldap3::Scope;
-use serde_json::Value;
 
 use super::packer::{BatchEnd, Packer, Seen};
-use super::plan::Plan;
+use super::plan::{ImportToken, Plan};
 use super::position::{timestamp, watermark};
 use super::ranges::complete_ranges;
 use super::run::{Run, DOMAIN_SCOPE_OID};
@@ -20,7 +19,7 @@ use crate::ldap::dn::Dn;
 use crate::ldap::entry::ranged;
 use crate::ldap::paged::{MissingBase, Paged, Query};
 use crate::ldap::withheld::Withholding;
-use crate::queue::{GetProgress, GetSpool, LoadSeen, RecordStep};
+use crate::queue::{GetProgress, GetSpool, LoadSeen};
 
 pub async fn stream(job: &ImportJob, lease: &Lease, plan: &Plan, store: &ScopeStore) -> Result<(), JobError> {
     let s = &lease.settings;
@@ -67,8 +66,7 @@ pub async fn stream(job: &ImportJob, lease: &Lease, plan: &Plan, store: &ScopeSt
             .map_or(0, |d| d.as_millis() as u64)
             .saturating_sub(plan.started_ms);
         let token = next_ldap_token(plan, largest.as_deref(), std::time::Duration::from_millis(took));
-        let step = RecordStep { id: job.job_id.clone(), step: "import.token".into(), value: Value::String(token) };
-        job.queue.send(step).await.or_internal("queue")?;
+        job.journal().record(&ImportToken(token)).await?;
     }
     run.packer.store(job, BatchEnd::Last).await
 }

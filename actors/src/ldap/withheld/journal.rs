@@ -12,16 +12,19 @@ use ldap3::{Ldap, Scope};
 use super::Withholding;
 use crate::ad::schema::AttributeDef;
 use crate::directory::{DirectoryKind, Lease};
-use crate::errors::{JobError, Reply};
+use crate::errors::JobError;
 use crate::ldap::codes::LdapFailure;
 use crate::ldap::entry::RawEntry;
-use crate::queue::{QueueActor, ReadStep, RecordStep};
+use crate::queue::{Journal, QueueActor, Step};
 
-const STEP: &str = "import.withheld";
 /// LDAP_MATCHING_RULE_BIT_AND ([MS-ADTS] 3.1.1.3.4.4.1).
 const BIT_AND: &str = "1.2.840.113556.1.4.803";
 /// fCONFIDENTIAL of searchFlags ([MS-ADTS] 2.2.9 "Search Flags").
 const FCONFIDENTIAL: u32 = 0x80;
+
+impl Step for Withholding {
+    const NAME: &'static str = "import.withheld";
+}
 
 impl Withholding {
     /// For a new import: reads the AD schema's confidential attributes, takes the
@@ -51,12 +54,10 @@ impl Withholding {
     /// What the import planned; the default (the fixed lists only) for an import
     /// planned before this step existed.
     pub async fn load(queue: &Addr<QueueActor>, job_id: &str) -> Result<Withholding, JobError> {
-        let step = ReadStep { id: job_id.to_owned(), step: STEP.into() };
-        let Some(value) = queue.send(step).await.or_internal("queue")? else {
+        let journal = Journal::new(queue.clone(), job_id);
+        let Some(mut withholding) = journal.read::<Withholding>().await? else {
             return Ok(Withholding::default());
         };
-        let mut withholding: Withholding = serde_json::from_value(value)
-            .map_err(|e| JobError::internal(format!("the journal's `{STEP}` step is unreadable: {e}")))?;
         withholding.saved = withholding.withheld.len();
         Ok(withholding)
     }
@@ -70,9 +71,7 @@ impl Withholding {
     }
 
     async fn save(&mut self, queue: &Addr<QueueActor>, job_id: &str) -> Result<(), JobError> {
-        let value = serde_json::to_value(&*self).map_err(|e| JobError::internal(e.to_string()))?;
-        let step = RecordStep { id: job_id.to_owned(), step: STEP.into(), value };
-        queue.send(step).await.or_internal("queue")?;
+        Journal::new(queue.clone(), job_id).record(&*self).await?;
         self.saved = self.withheld.len();
         Ok(())
     }

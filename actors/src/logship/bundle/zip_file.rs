@@ -47,12 +47,20 @@ pub struct Built {
     pub left_out: Vec<LeftOut>,
 }
 
+/// Whether the AD audit journal goes into a bundle ([`fit`] decides, [`build`] obeys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditJournal {
+    Included,
+    /// Too large for the upload's limit (named in the manifest as left out).
+    LeftOut,
+}
+
 /// Chooses what fits under `max_bytes` of uncompressed content (a ZIP is never larger
 /// than its content plus [`MANIFEST_ALLOWANCE`]): the audit journal first (`journal_bytes`,
 /// the record of every AD write), then the log files newest first, since the newest
 /// say what is wrong now. Returns the files kept, oldest first, whether the journal
 /// fits, and what was cut, each with its reason.
-pub fn fit(files: Vec<LogFile>, journal_bytes: u64, max_bytes: u64) -> (Vec<LogFile>, bool, Vec<LeftOut>) {
+pub fn fit(files: Vec<LogFile>, journal_bytes: u64, max_bytes: u64) -> (Vec<LogFile>, AuditJournal, Vec<LeftOut>) {
     let mut budget = max_bytes.saturating_sub(MANIFEST_ALLOWANCE);
     let mut cut = Vec::new();
     let over = |name: &str, bytes: u64| LeftOut {
@@ -62,8 +70,8 @@ pub fn fit(files: Vec<LogFile>, journal_bytes: u64, max_bytes: u64) -> (Vec<LogF
              the newest files go in first"
         ),
     };
-    let journal = journal_bytes <= budget;
-    if journal {
+    let journal = if journal_bytes <= budget { AuditJournal::Included } else { AuditJournal::LeftOut };
+    if journal == AuditJournal::Included {
         budget -= journal_bytes;
     } else if journal_bytes > 0 {
         cut.push(over("audit.jsonl", journal_bytes));
@@ -83,7 +91,7 @@ pub fn fit(files: Vec<LogFile>, journal_bytes: u64, max_bytes: u64) -> (Vec<LogF
 }
 
 /// Zips `files` (each up to the length it had when listed: a live log file keeps
-/// growing), the audit journal when `journal` and it exists, and the manifest, into
+/// growing), the audit journal when `journal` is [`AuditJournal::Included`] and it exists, and the manifest, into
 /// `out` from its start, streaming each file so memory does not grow with the bundle.
 ///
 /// Errors: [`BundleError::File`] for a log file that cannot be read (one removed by
@@ -92,7 +100,7 @@ pub fn fit(files: Vec<LogFile>, journal_bytes: u64, max_bytes: u64) -> (Vec<LogF
 pub fn build(
     info: &BundleInfo,
     files: &[LogFile],
-    journal: bool,
+    journal: AuditJournal,
     left_out: &[LeftOut],
     out: &mut File,
 ) -> Result<Built, BundleError> {
@@ -117,7 +125,7 @@ pub fn build(
         let copied = copy(&mut source.take(f.bytes), &mut zip, f)?;
         listed.push((f, copied));
     }
-    if let (true, Some(path)) = (journal, &info.audit_journal) {
+    if let (AuditJournal::Included, Some(path)) = (journal, &info.audit_journal) {
         if let Ok(source) = File::open(path) {
             zip.start_file("audit.jsonl", options).map_err(zip_err)?;
             let len = source.metadata().map(|m| m.len()).unwrap_or(0);

@@ -5,8 +5,8 @@ const T0: u64 = 1_800_000_000_000 - 1_800_000_000_000 % MINUTE_MS;
 #[test]
 fn events_are_filed_per_minute_and_empty_minutes_are_kept() {
     let mut h = History::default();
-    h.job(T0 + 1_000, true, None);
-    h.job(T0 + 2_000, false, Some(4.0));
+    h.job(T0 + 1_000, Outcome::Succeeded, None);
+    h.job(T0 + 2_000, Outcome::Failed, Some(4.0));
     h.link_error(T0 + 3 * MINUTE_MS + 5);
     let m = h.minutes(T0 + 3 * MINUTE_MS + 10);
     assert_eq!(m.len(), 4, "{m:?}");
@@ -19,7 +19,7 @@ fn events_are_filed_per_minute_and_empty_minutes_are_kept() {
 fn the_ring_keeps_one_hour_even_after_a_long_silence() {
     let mut h = History::default();
     for i in 0..100 {
-        h.job(T0 + i * MINUTE_MS, true, None);
+        h.job(T0 + i * MINUTE_MS, Outcome::Succeeded, None);
     }
     let m = h.minutes(T0 + 99 * MINUTE_MS);
     assert_eq!(m.len(), MINUTES);
@@ -34,7 +34,7 @@ fn the_ring_keeps_one_hour_even_after_a_long_silence() {
 fn login_percentiles_are_within_a_bucket_of_the_truth() {
     let mut h = History::default();
     for i in 1..=100 {
-        h.job(T0, true, Some(i as f64 / 10.0)); // 0.1 … 10.0 ms
+        h.job(T0, Outcome::Succeeded, Some(i as f64 / 10.0)); // 0.1 … 10.0 ms
     }
     let m = &h.minutes(T0)[0];
     let (p50, p99) = (m.login_p50_ms.unwrap(), m.login_p99_ms.unwrap());
