@@ -27,7 +27,7 @@ pub struct Knowledge {
     pub(super) protected: tokio::sync::Mutex<Option<(Instant, Arc<Protected>)>>,
     pub(super) invocation_ids: Mutex<HashMap<String, String>>,
     /// The password rules read from the domain root and from PSOs (see `password_policy`).
-    pub(super) password_policies: tokio::sync::Mutex<super::password_policy::PolicyCache>,
+    pub(super) password_policies: tokio::sync::Mutex<super::password_policy::rules::PolicyCache>,
 }
 
 impl Knowledge {

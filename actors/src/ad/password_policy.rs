@@ -21,9 +21,8 @@
 //! cannot be read.
 
 mod read;
-mod rules;
+pub(super) mod rules;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use ldap3::Scope;
@@ -32,17 +31,12 @@ use super::context::AdContext;
 use super::target::Target;
 use crate::errors::{ErrorCode, JobError};
 pub use read::{PolicyReader, Source, Survey};
-pub use rules::{judge, Broken, Complexity, Holder, Names, Rules};
+pub use rules::{judge, Broken, Complexity, Holder, Names, PolicyCache, Rules};
 
 /// How long rules read from the directory are trusted.
 pub const POLICY_TTL: Duration = Duration::from_secs(5 * 60);
 /// DOMAIN_PASSWORD_COMPLEX in `pwdProperties` ([MS-SAMR] 2.2.1.7).
 pub const DOMAIN_PASSWORD_COMPLEX: i64 = 0x1;
-
-/// Rules by where they were read (the domain root's DN or a PSO's), with when;
-/// `None`: unreadable.
-#[derive(Default)]
-pub struct PolicyCache(HashMap<String, (Instant, Option<Rules>)>);
 
 /// Whose password it is: an existing user (by DN) or one being created.
 pub struct Account<'a> {

@@ -147,5 +147,11 @@ fn categories(password: &str) -> usize {
     seen.iter().filter(|s| **s).count()
 }
 
+/// Rules by where they were read (the domain root's DN or a PSO's), with when;
+/// `None`: unreadable. Kept in the AD knowledge (here, not beside the reader, so the
+/// knowledge does not import the reader that imports the context that holds it).
+#[derive(Default)]
+pub struct PolicyCache(pub(super) std::collections::HashMap<String, (std::time::Instant, Option<Rules>)>);
+
 #[cfg(test)]
 mod tests;
