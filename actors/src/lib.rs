@@ -15,7 +15,7 @@
 //! | `Courier` | [`link`] | the outbox drain loop | `OutboxChanged` (sent by its own watch of the queue's outbox head and of the link state, and when a backoff ends) |
 //! | `QueueActor` | [`queue`] | sled: jobs, outbox, step journal, spool | `AcceptJobs`, `MarkAcknowledged`, `DropJob`, `ListUnacknowledged`, `TakeRunnable`, `CompleteJob`, `CancelJob`, `CommitBatch`, `PeekOutbox`, `MarkDelivered`, `SplitBatch`, `ReadStep`, `RecordStep`, `GetProgress`, `LoadSeen`, `GetSpool`, `GetConnectorId`, `SetConnectorId`, `NextWakeup` |
 //! | `Dispatcher` | [`dispatcher`] | the running jobs | `JobsArrived`, `CancelRunning`, `Drain`, `RunningCount`, `RunFinished` (its own), one timer for the queue's next due retry |
-//! | `DirectoryActor` (one per directory) | [`directory`] | the connection pool, the user-bind connections | `Checkout`, `CheckoutWrites`, `TakeUserConnection`, `ReturnUserConnection`, its 10 s health tick |
+//! | `DirectoryActor` (one per directory) | [`directory`] | the connection pool, the user-bind connections, the login memory (lockout shield counts, group cache: lent with each `Lease`) | `Checkout`, `CheckoutWrites`, `TakeUserConnection`, `ReturnUserConnection`, its 10 s health tick |
 //! | `MemberWriter` | [`ad`] (`members.rs`) | group adds in flight, per group | `AddMember` |
 //! | `AuditActor` | [`audit`] | `audit.jsonl` and its hash chain | `AppendAudit` |
 //! | `LogShipper` | [`logship`] | log commands in progress | `LogCommand` |
@@ -37,7 +37,9 @@
 //!  Dispatcher ──TakeRunnable──▶ QueueActor   (answers the jobs it marked Running)
 //!  Dispatcher task ──Checkout / CheckoutWrites──▶ DirectoryActor   (answers a Lease)
 //!  task ──LDAP bind / search / modify (ldap3, on the Lease)──▶ directory server
-//!     ldap.authenticate: ──TakeUserConnection / ReturnUserConnection──▶ DirectoryActor
+//!     ldap.authenticate: user search; the lockout shield (the Lease's login memory);
+//!                        ──TakeUserConnection / ReturnUserConnection──▶ DirectoryActor
+//!                        (the bind); then groups and expiry read on the Lease
 //!     ldap.import:       ──ReadStep / RecordStep (its Journal) / GetProgress / LoadSeen / GetSpool──▶ QueueActor
 //!                        writes each batch into the spool, then ──CommitBatch──▶ QueueActor
 //!                          (the batch joins the outbox)
