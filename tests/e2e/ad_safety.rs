@@ -1201,3 +1201,48 @@ async fn review_a_user_never_gets_a_machine_like_name() {
     assert_eq!(code(&r), "constraint_violation", "{r}");
     assert!(users_under(&env, &ou.dn, &format!("(sAMAccountName=icpc{t})")).is_empty(), "created anyway");
 }
+
+/// Issue #17, AD creates: over LDAPS a create with a password is one add carrying the
+/// password (audited as a secret) and the final userAccountControl, with no modify of
+/// the password after it; the account logs in at once, and must-change still works.
+#[tokio::test]
+async fn a_create_with_a_password_puts_it_and_the_final_flags_in_the_add() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "pwadd");
+    let t = tag();
+    let (sim, c) = start(&servers::samba_delegated_directory("ad", &env)).await;
+    let pw = format!("InAdd-Pw-{t}");
+    let create = |sam: String, must: bool| json!([{"type": "ad.create_user", "payload": {"directory": "ad", "parent_dn": ou.dn, "sam_account_name": sam, "password": pw, "must_change_password": must}}]);
+    let ids = sim.submit(create(format!("icpa{t}"), false)).await;
+    ok(&sim.wait_done(&ids, LIMIT).await[0]["result"]);
+    let lines = audit_lines(&c, &ids[0]);
+    let writes_of = |attr: &str| -> Vec<&Value> {
+        lines
+            .iter()
+            .filter(|l| l["changes"].as_array().is_some_and(|cs| cs.iter().any(|c| c["attribute"] == attr)))
+            .collect()
+    };
+    let pw_lines = writes_of("unicodePwd");
+    assert!(
+        !pw_lines.is_empty() && pw_lines.len() == writes_of("objectClass").len(),
+        "the password goes with the add only: {lines:?}"
+    );
+    for l in &pw_lines {
+        let c =
+            l["changes"].as_array().and_then(|cs| cs.iter().find(|c| c["attribute"] == "unicodePwd")).expect("change");
+        assert_eq!(c["after"], "(secret)", "{l}");
+        let uac = l["changes"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["attribute"] == "userAccountControl"))
+            .expect("uac");
+        assert_eq!(uac["after"], json!(["512"]), "enabled in the add: {l}");
+    }
+    assert!(!std::fs::read_to_string(c.dir.join("data").join("audit.jsonl")).unwrap_or_default().contains(&pw));
+    let r = crate::ldap::login(&sim, "ad", &format!("icpa{t}"), &pw).await;
+    assert_eq!(r["authenticated"], true, "{r}");
+    // must_change: the add carries the password, the modify after it pwdLastSet = 0.
+    let ids = sim.submit(create(format!("icpm{t}"), true)).await;
+    ok(&sim.wait_done(&ids, LIMIT).await[0]["result"]);
+    let r = crate::ldap::login(&sim, "ad", &format!("icpm{t}"), &pw).await;
+    assert_eq!(r["reason"], "password_must_change", "{r}");
+}

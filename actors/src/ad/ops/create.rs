@@ -1,5 +1,6 @@
-//! `ad.create_user`: add the entry disabled, set `unicodePwd` (TLS only), enable it,
-//! `pwdLastSet = 0` when asked, add the group memberships.
+//! `ad.create_user`: over TLS with a password, one add carrying it and the final
+//! flags; otherwise add the entry disabled, then set `unicodePwd` and enable it; then
+//! `pwdLastSet = 0` when asked, and the group memberships.
 //!
 //! A create never adopts an account it did not make. Its intent journals the DC's
 //! `highestCommittedUSN`, `dsServiceName` and `invocationId` before the add, and the
@@ -151,11 +152,15 @@ pub async fn create(ctx: &AdContext, p: &CreateUser) -> Result<Value, JobError> 
     }
     let dn = parent.child("CN", &cn).to_ad_string().map_err(|e| JobError::invalid_job(format!("`parent_dn`: {e}")))?;
     let (intent, attempt) = intent::<CreateIntent>(ctx, &dn).await?;
-    let user = match ctx.journal().read::<CreateAdded>().await?.and_then(|a| a.guid) {
-        Some(guid) => resolve(ctx, Kind::User, &ObjectRef::guid(&guid), &[]).await?,
-        None => add_entry(ctx, p, &dn, attrs, &intent, attempt).await?,
+    let (user, password) = match ctx.journal().read::<CreateAdded>().await?.and_then(|a| a.guid) {
+        // A re-run cannot tell what the add carried: the modify sets it all again.
+        Some(guid) => (resolve(ctx, Kind::User, &ObjectRef::guid(&guid), &[]).await?, PasswordIn::Modify),
+        None => {
+            let password = password_in_add(ctx, p, &mut attrs);
+            (add_entry(ctx, p, &dn, attrs, &intent, attempt).await?, password)
+        }
     };
-    finish(ctx, p, &user).await?;
+    finish(ctx, p, &user, password).await?;
     for group in &groups {
         add_member(ctx, group, &user.dn).await?;
     }
@@ -187,7 +192,11 @@ async fn add_entry(
         .map(|(n, v)| Change {
             attribute: String::from_utf8_lossy(n).into_owned(),
             before: Value::Null,
-            after: json!(v.iter().map(|x| String::from_utf8_lossy(x).into_owned()).collect::<Vec<_>>()),
+            after: if n.eq_ignore_ascii_case(b"unicodePwd") {
+                json!("(secret)")
+            } else {
+                json!(v.iter().map(|x| String::from_utf8_lossy(x).into_owned()).collect::<Vec<_>>())
+            },
         })
         .collect();
     match ctx.write(dn, None, changes, Write::Add(attrs)).await? {
@@ -274,15 +283,42 @@ async fn taken(ctx: &AdContext, p: &CreateUser, dn: &str) -> JobError {
     }
 }
 
+/// Where the job's password goes: into the add, with the account's final flags (one
+/// write fewer per user: issue #17), or into the modify after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PasswordIn {
+    Add,
+    Modify,
+}
+
+/// On an encrypted connection, a job's password and the account's final
+/// userAccountControl go into the add itself: AD checks the password policy on the add
+/// as on a modify, and an entry never exists enabled without its password. Without a
+/// password (or without TLS) the add stays disabled and [`finish`] does the rest.
+fn password_in_add(ctx: &AdContext, p: &CreateUser, attrs: &mut Attrs) -> PasswordIn {
+    let Some(pw) = p.password.as_ref().filter(|_| ctx.lease.settings.encrypted()) else {
+        return PasswordIn::Modify;
+    };
+    let uac = if p.enabled.unwrap_or(true) { NORMAL_ACCOUNT } else { NORMAL_ACCOUNT | ACCOUNTDISABLE };
+    for (name, values) in attrs.iter_mut() {
+        if name.eq_ignore_ascii_case(b"userAccountControl") {
+            *values = one(uac.to_string());
+        }
+    }
+    attrs.push((b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(pw.expose())])));
+    PasswordIn::Add
+}
+
 /// Password, then enable, then must-change, in one modify (each written only when
 /// needed; the whole modify is idempotent, so a re-run simply repeats it). Without a
 /// password the account stays disabled.
-async fn finish(ctx: &AdContext, p: &CreateUser, user: &Target) -> Result<(), JobError> {
+async fn finish(ctx: &AdContext, p: &CreateUser, user: &Target, done: PasswordIn) -> Result<(), JobError> {
     let mut mods = Vec::new();
     let mut changes = Vec::new();
     // Without a password of the job's, one nobody knows (never none: see `unguessable`);
     // only over TLS, like every password.
     let password = match &p.password {
+        Some(_) if done == PasswordIn::Add => None,
         Some(pw) => Some(pw.expose().to_owned()),
         None if ctx.lease.settings.encrypted() && user.number("pwdLastSet") == Some(0) => Some(unguessable()),
         None => None,
