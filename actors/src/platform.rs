@@ -61,6 +61,17 @@ pub fn lock_exclusive(path: &std::path::Path) -> std::io::Result<Option<std::fs:
     Ok(Some(file))
 }
 
+/// Opens an existing file only to `sync_data`/`sync_all` it (`fdatasync` of a file some
+/// other handle writes, e.g. sled's log). Unix: read-only, which fsync accepts. Windows:
+/// `FlushFileBuffers` fails with ERROR_ACCESS_DENIED (os error 5) on a handle without
+/// write access, so it is opened for writing, and never written through; std's default
+/// sharing (read, write, delete) leaves the writer's own handle alone.
+pub fn open_for_sync(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(cfg!(windows));
+    options.open(path)
+}
+
 #[cfg(windows)]
 mod windows {
     use std::io;
