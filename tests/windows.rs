@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use harness::servers::{self, ServerEnv};
 use harness::Sim;
-use wine::{Prefix, CONFIG_WIN, EXE_WIN, INSTALL_WIN};
+use wine::{Prefix, CONFIG_WIN, EXE_WIN, INSTALL_DIR, INSTALL_WIN};
 
 const LIMIT: Duration = Duration::from_secs(90);
 
@@ -72,12 +72,6 @@ async fn login(sim: &Sim, user: &str, password: &str) -> Value {
     views[0]["result"]["result"].clone()
 }
 
-// Not passing yet: under Wine the MSI installs, but the service it registers does not
-// start (StartServices and a start from the `configure` custom action fail; `net start`
-// right after msiexec finds no service). The same binary registered by
-// `service install` from an ordinary process in such a prefix runs, is Online and drains
-// on `net stop` (packaging/windows/README.md). Run with `--ignored` while working on it.
-#[ignore = "the MSI's service does not start under Wine yet (packaging/windows/README.md)"]
 #[tokio::test]
 async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     let msi = msi();
@@ -87,26 +81,18 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     let token_file = prefix.drive_c().join("token.txt");
     std::fs::write(&token_file, format!("{}\n", sim.token)).expect("token file");
 
-    // Silent install with the installer's answers; the token from a file, never a property.
+    // Silent install with the installer's answers; the token from a file, never a
+    // property. The MSI starts the service (StartServices waits for RUNNING).
     let port = sim.port().to_string();
-    let folder = format!("INSTALLFOLDER={INSTALL_WIN}");
-    // START_SERVICE=0, then `net start`: under Wine the service does not start from
-    // inside the MSI transaction (packaging/windows/README.md, "What Wine cannot show").
-    let props = [
-        "PROTOCOL=http",
-        "SERVER_URL=127.0.0.1",
-        &format!("PORT={port}"),
-        r"TOKEN_FILE=C:\token.txt",
-        &folder,
-        "START_SERVICE=0",
-    ];
+    let props = ["PROTOCOL=http", "SERVER_URL=127.0.0.1", &format!("PORT={port}"), r"TOKEN_FILE=C:\token.txt"];
     let log = prefix.msiexec("/i", &msi, &props);
-    prefix.net("start");
     assert!(!log.contains(&sim.token), "the token reached the MSI log");
+    assert!(prefix.sc_query().contains("RUNNING"), "the MSI did not start the service:\n{}", prefix.sc_query());
 
     // Files, registry entries, the service, the config with its ACL.
-    assert!(prefix.drive_c().join("IntegrationConnector/integration-connector.exe").exists());
-    assert!(prefix.drive_c().join("IntegrationConnector/connector.example.toml").exists());
+    let folder = prefix.drive_c().join(INSTALL_DIR);
+    assert!(folder.join("integration-connector.exe").exists(), "no program in {}", folder.display());
+    assert!(folder.join("connector.example.toml").exists());
     let config = prefix.drive_c().join("ProgramData/Flotomate/IntegrationConnector/connector.toml");
     let text = std::fs::read_to_string(&config).expect("the installed config");
     assert!(text.contains("host = \"127.0.0.1\"") && text.contains(&format!("port = {port}")), "{text}");
@@ -116,7 +102,8 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     let ours = prefix.reg_query(r"HKLM\Software\Flotomate\IntegrationConnector");
     assert!(ours.contains(INSTALL_WIN) && ours.contains("ConfigFile"), "{ours}");
     let service = prefix.reg_query(r"HKLM\System\CurrentControlSet\Services\integration-connector");
-    assert!(service.contains("service run --config"), "{service}");
+    // configure rewrote msiexec's unquoted command line: the default folder has spaces.
+    assert!(service.contains(&format!("\"{EXE_WIN}\" service run --config")), "{service}");
     assert!(service.contains("Integration Connector"), "{service}");
     let arp = prefix.uninstall_entries();
     assert!(arp.contains("Integration Connector"), "not in Programs and Features: {arp}");
@@ -155,8 +142,7 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     let key = std::fs::read(storage.join("connector.key")).expect("sealing key");
     let before = std::fs::read_to_string(&config).expect("config");
     let next = next_msi(prefix.dir());
-    prefix.msiexec("/i", &next, &[&folder, "START_SERVICE=0"]);
-    prefix.net("start");
+    prefix.msiexec("/i", &next, &[]);
     assert_eq!(
         std::fs::read_to_string(&config).expect("config after upgrade"),
         before,
@@ -169,7 +155,7 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
 
     // Uninstall: binary, service and registry gone; config and storage kept.
     prefix.msiexec("/x", &next, &[]);
-    assert!(!prefix.drive_c().join("IntegrationConnector/integration-connector.exe").exists());
+    assert!(!folder.join("integration-connector.exe").exists(), "the program is left");
     assert!(!prefix.reg_exists(r"HKLM\System\CurrentControlSet\Services\integration-connector"), "service left");
     assert!(!prefix.reg_exists(r"HKLM\Software\Flotomate\IntegrationConnector"), "registry key left");
     assert!(config.exists() && storage.join("connector.key").exists(), "data removed without REMOVE_DATA=1");
@@ -177,8 +163,7 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     assert!(log.matches("integration connector stopped").count() >= 3, "every stop drained:\n{log}");
 
     // Installed again over the kept data, then removed with REMOVE_DATA=1: nothing left.
-    prefix.msiexec("/i", &msi, &[&folder, "START_SERVICE=0"]);
-    prefix.net("start");
+    prefix.msiexec("/i", &msi, &[]);
     assert_eq!(online_id(&sim).await, id, "a reinstall over kept data is the same connector");
     prefix.msiexec("/x", &msi, &["REMOVE_DATA=1"]);
     assert!(!config.exists() && !storage.exists(), "REMOVE_DATA=1 left data behind");
