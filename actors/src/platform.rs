@@ -72,6 +72,22 @@ pub fn open_for_sync(path: &std::path::Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
+/// Makes the entries of directory `dir` durable (a file created, renamed or removed in
+/// it), after the files themselves were synced. Unix: fsync of the directory. Windows:
+/// nothing, as SQLite's Windows VFS does: NTFS journals directory entries as metadata and
+/// writes them with its log, and std cannot flush a directory there (it opens only with
+/// FILE_FLAG_BACKUP_SEMANTICS, and a read-only handle refuses FlushFileBuffers with os
+/// error 5, which failed every spool write of an import).
+pub fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    return std::fs::File::open(dir)?.sync_all();
+    #[cfg(windows)]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
 #[cfg(windows)]
 mod windows {
     use std::io;
