@@ -1,7 +1,7 @@
 //! The MSI under Wine: built by packaging/windows/build-msi.sh (scripts/test.sh runs it),
 //! installed silently into a fresh WINEPREFIX against the portal simulator on 127.0.0.1,
-//! then: files, registry and service there; the connector Online; logins against the
-//! test slapd; a stop that drains; `check` passing with the ACL verified; a major
+//! then: files, registry and service there; the connector Online; logins and an import
+//! against the test slapd; a stop that drains; `check` passing with the ACL verified; a major
 //! upgrade that keeps config and storage; an uninstall that keeps data and one that
 //! removes it (REMOVE_DATA=1). What Wine cannot show is in packaging/windows/README.md.
 //!
@@ -138,6 +138,23 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     assert_eq!(bad["authenticated"], false, "{bad}");
     assert_eq!(bad["reason"], "invalid_credentials", "{bad}");
 
+    // An import of the fixture users in batches of two: every batch goes through the
+    // queue's spool on disk before it is sent.
+    let spec = json!({"directory": "corp", "mode": "full", "filter": "(uid=fixture-*)", "batch_size": 2});
+    let ids = sim.submit(json!([{"type": "ldap.import", "payload": spec}])).await;
+    let views = sim.wait_done(&ids, LIMIT).await;
+    assert_eq!(views[0]["result"]["status"], "succeeded", "import: {}", views[0]["result"]);
+    // Never interrupted: a failing spool write is resumed within the job, which would
+    // hide it from the result.
+    let service_log = prefix.service_log(&storage);
+    assert!(!service_log.contains("import interrupted"), "the import was interrupted:\n{service_log}");
+    let uids = imported_uids(&sim, &ids[0]).await;
+    let fixtures = ["SLAPD_USER_OK", "SLAPD_USER_LOCKED", "SLAPD_USER_EXPIRED", "SLAPD_USER_MUST_CHANGE"];
+    for uid in fixtures.map(|k| slapd.get(k)) {
+        assert_eq!(uids.iter().filter(|u| *u == uid).count(), 1, "{uid} not imported once: {uids:?}");
+    }
+    assert!(uids.iter().all(|u| u.starts_with("fixture-")), "{uids:?}");
+
     // A major upgrade without answers: config and storage kept, the same connector.
     let key = std::fs::read(storage.join("connector.key")).expect("sealing key");
     let before = std::fs::read_to_string(&config).expect("config");
@@ -168,6 +185,13 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     prefix.msiexec("/x", &msi, &["REMOVE_DATA=1"]);
     assert!(!config.exists() && !storage.exists(), "REMOVE_DATA=1 left data behind");
     assert_eq!(sim.violations().await, 0, "protocol violations:\n{}", sim.log());
+}
+
+/// The `uid` of every record the import delivered, in order.
+async fn imported_uids(sim: &Sim, id: &str) -> Vec<String> {
+    let records = sim.get(&format!("/admin/jobs/{id}/records")).await;
+    let records = records["records"].as_array().expect("records").iter();
+    records.filter_map(|r| r["attributes"]["uid"][0].as_str().map(str::to_owned)).collect()
 }
 
 fn next_version() -> String {
