@@ -113,6 +113,7 @@ pub fn main() -> u8 {
         }
         Command::Service { action: ServiceAction::Run { config } } => crate::service::run(&config),
         Command::Service { action: ServiceAction::Install { config } } => crate::service::install(&config),
+        Command::Service { action: ServiceAction::Stop } => crate::service::stop(),
         Command::Service { action: ServiceAction::Uninstall } => crate::service::uninstall(),
         Command::Configure { config, answers, remove_data } => {
             let action = if remove_data { Action::RemoveData } else { Action::Install };
@@ -134,6 +135,8 @@ pub enum ServiceAction {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Stop the service (it drains) and wait until its process has exited.
+    Stop,
     /// Stop the service (it drains) and remove its registration; config and storage stay.
     Uninstall,
 }

@@ -1,7 +1,7 @@
 //! The MSI under Wine: built by packaging/windows/build-msi.sh (scripts/test.sh runs it),
 //! installed silently into a fresh WINEPREFIX against the portal simulator on 127.0.0.1,
-//! then: files, registry and service there; the connector Online; logins against the
-//! test slapd; a stop that drains; `check` passing with the ACL verified; a major
+//! then: files, registry and service there; the connector Online; logins and an import
+//! against the test slapd; a stop that drains; `check` passing with the ACL verified; a major
 //! upgrade that keeps config and storage; an uninstall that keeps data and one that
 //! removes it (REMOVE_DATA=1). What Wine cannot show is in packaging/windows/README.md.
 //!
@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use harness::servers::{self, ServerEnv};
 use harness::Sim;
-use wine::{Prefix, CONFIG_WIN, EXE_WIN, INSTALL_WIN};
+use wine::{Prefix, CONFIG_WIN, EXE_WIN, INSTALL_DIR, INSTALL_WIN};
 
 const LIMIT: Duration = Duration::from_secs(90);
 
@@ -72,12 +72,6 @@ async fn login(sim: &Sim, user: &str, password: &str) -> Value {
     views[0]["result"]["result"].clone()
 }
 
-// Not passing yet: under Wine the MSI installs, but the service it registers does not
-// start (StartServices and a start from the `configure` custom action fail; `net start`
-// right after msiexec finds no service). The same binary registered by
-// `service install` from an ordinary process in such a prefix runs, is Online and drains
-// on `net stop` (packaging/windows/README.md). Run with `--ignored` while working on it.
-#[ignore = "the MSI's service does not start under Wine yet (packaging/windows/README.md)"]
 #[tokio::test]
 async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     let msi = msi();
@@ -87,26 +81,18 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     let token_file = prefix.drive_c().join("token.txt");
     std::fs::write(&token_file, format!("{}\n", sim.token)).expect("token file");
 
-    // Silent install with the installer's answers; the token from a file, never a property.
+    // Silent install with the installer's answers; the token from a file, never a
+    // property. The MSI starts the service (StartServices waits for RUNNING).
     let port = sim.port().to_string();
-    let folder = format!("INSTALLFOLDER={INSTALL_WIN}");
-    // START_SERVICE=0, then `net start`: under Wine the service does not start from
-    // inside the MSI transaction (packaging/windows/README.md, "What Wine cannot show").
-    let props = [
-        "PROTOCOL=http",
-        "SERVER_URL=127.0.0.1",
-        &format!("PORT={port}"),
-        r"TOKEN_FILE=C:\token.txt",
-        &folder,
-        "START_SERVICE=0",
-    ];
+    let props = ["PROTOCOL=http", "SERVER_URL=127.0.0.1", &format!("PORT={port}"), r"TOKEN_FILE=C:\token.txt"];
     let log = prefix.msiexec("/i", &msi, &props);
-    prefix.net("start");
     assert!(!log.contains(&sim.token), "the token reached the MSI log");
+    assert!(prefix.sc_query().contains("RUNNING"), "the MSI did not start the service:\n{}", prefix.sc_query());
 
     // Files, registry entries, the service, the config with its ACL.
-    assert!(prefix.drive_c().join("IntegrationConnector/integration-connector.exe").exists());
-    assert!(prefix.drive_c().join("IntegrationConnector/connector.example.toml").exists());
+    let folder = prefix.drive_c().join(INSTALL_DIR);
+    assert!(folder.join("integration-connector.exe").exists(), "no program in {}", folder.display());
+    assert!(folder.join("connector.example.toml").exists());
     let config = prefix.drive_c().join("ProgramData/Flotomate/IntegrationConnector/connector.toml");
     let text = std::fs::read_to_string(&config).expect("the installed config");
     assert!(text.contains("host = \"127.0.0.1\"") && text.contains(&format!("port = {port}")), "{text}");
@@ -116,7 +102,8 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     let ours = prefix.reg_query(r"HKLM\Software\Flotomate\IntegrationConnector");
     assert!(ours.contains(INSTALL_WIN) && ours.contains("ConfigFile"), "{ours}");
     let service = prefix.reg_query(r"HKLM\System\CurrentControlSet\Services\integration-connector");
-    assert!(service.contains("service run --config"), "{service}");
+    // configure rewrote msiexec's unquoted command line: the default folder has spaces.
+    assert!(service.contains(&format!("\"{EXE_WIN}\" service run --config")), "{service}");
     assert!(service.contains("Integration Connector"), "{service}");
     let arp = prefix.uninstall_entries();
     assert!(arp.contains("Integration Connector"), "not in Programs and Features: {arp}");
@@ -151,12 +138,28 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     assert_eq!(bad["authenticated"], false, "{bad}");
     assert_eq!(bad["reason"], "invalid_credentials", "{bad}");
 
+    // An import of the fixture users in batches of two: every batch goes through the
+    // queue's spool on disk before it is sent.
+    let spec = json!({"directory": "corp", "mode": "full", "filter": "(uid=fixture-*)", "batch_size": 2});
+    let ids = sim.submit(json!([{"type": "ldap.import", "payload": spec}])).await;
+    let views = sim.wait_done(&ids, LIMIT).await;
+    assert_eq!(views[0]["result"]["status"], "succeeded", "import: {}", views[0]["result"]);
+    // Never interrupted: a failing spool write is resumed within the job, which would
+    // hide it from the result.
+    let service_log = prefix.service_log(&storage);
+    assert!(!service_log.contains("import interrupted"), "the import was interrupted:\n{service_log}");
+    let uids = imported_uids(&sim, &ids[0]).await;
+    let fixtures = ["SLAPD_USER_OK", "SLAPD_USER_LOCKED", "SLAPD_USER_EXPIRED", "SLAPD_USER_MUST_CHANGE"];
+    for uid in fixtures.map(|k| slapd.get(k)) {
+        assert_eq!(uids.iter().filter(|u| *u == uid).count(), 1, "{uid} not imported once: {uids:?}");
+    }
+    assert!(uids.iter().all(|u| u.starts_with("fixture-")), "{uids:?}");
+
     // A major upgrade without answers: config and storage kept, the same connector.
     let key = std::fs::read(storage.join("connector.key")).expect("sealing key");
     let before = std::fs::read_to_string(&config).expect("config");
     let next = next_msi(prefix.dir());
-    prefix.msiexec("/i", &next, &[&folder, "START_SERVICE=0"]);
-    prefix.net("start");
+    prefix.msiexec("/i", &next, &[]);
     assert_eq!(
         std::fs::read_to_string(&config).expect("config after upgrade"),
         before,
@@ -169,7 +172,7 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
 
     // Uninstall: binary, service and registry gone; config and storage kept.
     prefix.msiexec("/x", &next, &[]);
-    assert!(!prefix.drive_c().join("IntegrationConnector/integration-connector.exe").exists());
+    assert!(!folder.join("integration-connector.exe").exists(), "the program is left");
     assert!(!prefix.reg_exists(r"HKLM\System\CurrentControlSet\Services\integration-connector"), "service left");
     assert!(!prefix.reg_exists(r"HKLM\Software\Flotomate\IntegrationConnector"), "registry key left");
     assert!(config.exists() && storage.join("connector.key").exists(), "data removed without REMOVE_DATA=1");
@@ -177,12 +180,18 @@ async fn the_msi_installs_runs_upgrades_and_uninstalls_under_wine() {
     assert!(log.matches("integration connector stopped").count() >= 3, "every stop drained:\n{log}");
 
     // Installed again over the kept data, then removed with REMOVE_DATA=1: nothing left.
-    prefix.msiexec("/i", &msi, &[&folder, "START_SERVICE=0"]);
-    prefix.net("start");
+    prefix.msiexec("/i", &msi, &[]);
     assert_eq!(online_id(&sim).await, id, "a reinstall over kept data is the same connector");
     prefix.msiexec("/x", &msi, &["REMOVE_DATA=1"]);
     assert!(!config.exists() && !storage.exists(), "REMOVE_DATA=1 left data behind");
     assert_eq!(sim.violations().await, 0, "protocol violations:\n{}", sim.log());
+}
+
+/// The `uid` of every record the import delivered, in order.
+async fn imported_uids(sim: &Sim, id: &str) -> Vec<String> {
+    let records = sim.get(&format!("/admin/jobs/{id}/records")).await;
+    let records = records["records"].as_array().expect("records").iter();
+    records.filter_map(|r| r["attributes"]["uid"][0].as_str().map(str::to_owned)).collect()
 }
 
 fn next_version() -> String {

@@ -61,6 +61,33 @@ pub fn lock_exclusive(path: &std::path::Path) -> std::io::Result<Option<std::fs:
     Ok(Some(file))
 }
 
+/// Opens an existing file only to `sync_data`/`sync_all` it (`fdatasync` of a file some
+/// other handle writes, e.g. sled's log). Unix: read-only, which fsync accepts. Windows:
+/// `FlushFileBuffers` fails with ERROR_ACCESS_DENIED (os error 5) on a handle without
+/// write access, so it is opened for writing, and never written through; std's default
+/// sharing (read, write, delete) leaves the writer's own handle alone.
+pub fn open_for_sync(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(cfg!(windows));
+    options.open(path)
+}
+
+/// Makes the entries of directory `dir` durable (a file created, renamed or removed in
+/// it), after the files themselves were synced. Unix: fsync of the directory. Windows:
+/// nothing, as SQLite's Windows VFS does: NTFS journals directory entries as metadata and
+/// writes them with its log, and std cannot flush a directory there (it opens only with
+/// FILE_FLAG_BACKUP_SEMANTICS, and a read-only handle refuses FlushFileBuffers with os
+/// error 5, which failed every spool write of an import).
+pub fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    return std::fs::File::open(dir)?.sync_all();
+    #[cfg(windows)]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
 #[cfg(windows)]
 mod windows {
     use std::io;

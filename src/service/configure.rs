@@ -3,8 +3,9 @@
 //! Given the installer's answers (Protocol, Server URL, Port, Storage Path, Token or a
 //! token file) it writes the config (the token inside: the file gets the private ACL or
 //! 0600 first), protects the storage path, runs `check` and, on Windows, sets the
-//! service's description and recovery actions and starts it once `check` passed. Without a server URL it keeps an existing
-//! config (an upgrade). `--remove-data` deletes config and storage (MSI `REMOVE_DATA=1`).
+//! service's description, recovery actions and quoted command line (the MSI starts the
+//! service afterwards, StartServices). Without a server URL it keeps an existing config
+//! (an upgrade). `--remove-data` deletes config and storage (MSI `REMOVE_DATA=1`).
 //! The token never appears in an output line: errors name the option, not the value.
 
 use std::path::{Path, PathBuf};
@@ -34,9 +35,6 @@ pub struct Answers {
     /// A file whose first line is the token.
     #[arg(long, default_value = "")]
     pub token_file: String,
-    /// Windows: start the registered service once `check` passed ("0": leave it stopped).
-    #[arg(long, default_value = "1")]
-    pub start_service: String,
 }
 
 /// What `configure` should do.
@@ -209,10 +207,6 @@ fn install(config: &Path, answers: &Answers) -> anyhow::Result<u8> {
     if code != exit::OK {
         eprintln!("configure: `integration-connector check` failed (above): fix the answer it names and install again");
         return Ok(code);
-    }
-    #[cfg(windows)]
-    if answers.start_service.trim() != "0" {
-        super::windows::start_if_registered()?;
     }
     Ok(code)
 }

@@ -7,6 +7,8 @@
 
 pub mod configure;
 #[cfg(windows)]
+mod stop;
+#[cfg(windows)]
 mod windows;
 
 use std::path::Path;
@@ -31,6 +33,15 @@ pub fn install(config: &Path) -> u8 {
     return windows::install(config);
     #[cfg(not(windows))]
     unsupported(config)
+}
+
+/// `service stop`: stops the service (it drains) and waits until its process has exited
+/// (the MSI runs it before removing or replacing the program).
+pub fn stop() -> u8 {
+    #[cfg(windows)]
+    return stop::run();
+    #[cfg(not(windows))]
+    unsupported(Path::new(""))
 }
 
 /// `service uninstall`: stops the service (it drains) and removes its registration.

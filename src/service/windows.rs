@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use windows_service::service::{
     ServiceAccess, ServiceAction, ServiceActionType, ServiceControl, ServiceControlAccept, ServiceErrorControl,
@@ -24,7 +24,7 @@ use windows_service::{define_windows_service, service_dispatcher};
 use super::{DISPLAY_NAME, SERVICE_NAME};
 use crate::exit;
 use crate::lifecycle::{self, Manager};
-use crate::notify::{Notifier, StatusSink, STOP_MARGIN};
+use crate::notify::{Notifier, StatusSink};
 
 const DESCRIPTION: &str =
     "Lets the ServiceOps portal reach Active Directory and LDAP: dials out over HTTPS, runs jobs, delivers results.";
@@ -115,10 +115,10 @@ fn service_main(_arguments: Vec<OsString>) {
     );
     let code = match CONFIG.get().map(|c| crate::cli::load(c)) {
         Some(Ok(settings)) => {
-            // RUNNING as soon as the config is good: Wine's service manager fails a start
-            // that stays START_PENDING for about 3 s, and the queue's lock may take longer
-            // to come free (the MSI's `configure` just held it). Stop is accepted from
-            // here on: a request that comes before the drain can listen waits in `rx`.
+            // RUNNING as soon as the config is good: the MSI's StartServices waits for
+            // RUNNING, and the queue's lock may take a moment to come free (the MSI's
+            // `configure` just held it). Stop is accepted from here on: a request that
+            // comes before the drain can listen waits in `rx`.
             sink.running();
             let notifier = Notifier::disabled().with_sink(sink.clone());
             let manager = Manager { stops: Some(rx), notifier, lock_patience: Duration::from_secs(20) };
@@ -194,18 +194,6 @@ fn service_info(config: &Path) -> anyhow::Result<ServiceInfo> {
     })
 }
 
-/// Starts the registered service (the MSI's `configure`, after `check` passed); nothing
-/// when it is not registered (configure run by hand).
-pub fn start_if_registered() -> anyhow::Result<()> {
-    let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)?;
-    let Ok(service) = manager.open_service(SERVICE_NAME, ServiceAccess::START | ServiceAccess::QUERY_STATUS) else {
-        return Ok(());
-    };
-    start(&service)?;
-    println!("configure: {SERVICE_NAME} started");
-    Ok(())
-}
-
 fn start(service: &windows_service::service::Service) -> anyhow::Result<()> {
     if let Err(e) = service.start::<&str>(&[]) {
         // Started already (Wine's manager starts an auto-start service on its own).
@@ -260,19 +248,7 @@ fn try_uninstall() -> anyhow::Result<()> {
     let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)?;
     let access = ServiceAccess::QUERY_STATUS | ServiceAccess::STOP | ServiceAccess::DELETE;
     let service = manager.open_service(SERVICE_NAME, access)?;
-    if service.query_status()?.current_state != ServiceState::Stopped {
-        println!("service uninstall: stopping {SERVICE_NAME} (running jobs get drain_grace to finish)");
-        let _ = service.stop();
-        // The drain reports its own wait hints; this bounds the wait for a default config.
-        let deadline = Instant::now() + Duration::from_secs(30) + STOP_MARGIN + STOP_MARGIN;
-        while service.query_status()?.current_state != ServiceState::Stopped {
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "{SERVICE_NAME} did not stop; stop it with `sc stop {SERVICE_NAME}`"
-            );
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
+    super::stop::stop_and_wait(&service)?;
     service.delete()?;
     println!("service uninstall: {SERVICE_NAME} removed (config and storage kept)");
     Ok(())

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// INSTALLFOLDER: Wine 8's service manager cannot start a service whose program path
-/// holds a space (ERROR_SERVICE_NEVER_STARTED), so not "C:\Program Files\…" here.
-pub const INSTALL_WIN: &str = r"C:\IntegrationConnector\";
-pub const EXE_WIN: &str = r"C:\IntegrationConnector\integration-connector.exe";
+/// The default INSTALLFOLDER: its spaces test the service's quoted command line.
+pub const INSTALL_WIN: &str = r"C:\Program Files\Flotomate\Integration Connector\";
+pub const INSTALL_DIR: &str = "Program Files/Flotomate/Integration Connector";
+pub const EXE_WIN: &str = r"C:\Program Files\Flotomate\Integration Connector\integration-connector.exe";
 pub const CONFIG_WIN: &str = r"C:\ProgramData\Flotomate\IntegrationConnector\connector.toml";
 
 pub struct Prefix {
@@ -35,9 +35,16 @@ impl Prefix {
         let p = Prefix { dir: tempfile::tempdir().expect("prefix dir") };
         let server = p.command("wineserver").arg("-p").status().expect("wineserver -p");
         assert!(server.success(), "wineserver -p failed");
-        let mut boot = p.command("wineboot");
-        boot.arg("-i").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
-        assert!(boot.status().expect("wineboot").success(), "wineboot -i failed");
+        // Not `wineboot -i`: in a new prefix Wine's loader runs `wineboot --init` before
+        // any program, so an explicit `wineboot -i` initialises twice and leaves two
+        // services.exe sharing one registry and one RPC endpoint. A service created through
+        // one is then unknown to the other (1060), and a start waits for a control pipe the
+        // other one serves (1053, "database locked"): the MSI's service never starts.
+        let mut boot = p.command("wine");
+        boot.args(["cmd", "/c", "exit"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        assert!(boot.status().expect("wine cmd").success(), "the prefix was not created");
+        let managers = p.services_exe_count();
+        assert_eq!(managers, 1, "{managers} services.exe run in the new prefix (one expected)");
         // Wine 8.0 lacks bcryptprimitives.dll (Rust's std needs its ProcessPrng): a
         // test-only stand-in, built from packaging/windows/testing/bcryptprimitives.c.
         let dll = p.drive_c().join("windows/system32/bcryptprimitives.dll");
@@ -50,6 +57,22 @@ impl Prefix {
             .expect("x86_64-w64-mingw32-gcc (apt-get install mingw-w64)");
         assert!(built.status.success(), "building bcryptprimitives.dll failed:\n{}", text(&built));
         p
+    }
+
+    /// How many services.exe run for this prefix (Linux processes whose WINEPREFIX is it).
+    fn services_exe_count(&self) -> usize {
+        let prefix = format!("WINEPREFIX={}", self.dir.path().display());
+        let Ok(procs) = std::fs::read_dir("/proc") else { return 0 };
+        procs
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+                let environ = std::fs::read(e.path().join("environ")).unwrap_or_default();
+                // Wine rewrites argv in place: the program, then NUL padding.
+                let program = cmdline.split(|&b| b == 0).next().unwrap_or_default();
+                program.ends_with(b"\\services.exe") && environ.split(|&b| b == 0).any(|v| v == prefix.as_bytes())
+            })
+            .count()
     }
 
     pub fn dir(&self) -> &Path {
@@ -119,16 +142,9 @@ impl Prefix {
     }
 
     /// `net start|stop integration-connector`, then waits for RUNNING or STOPPED (Wine's
-    /// `net stop` returns while the service still drains).
-    /// Retries while Wine says "Service database locked": its msiexec keeps the service
-    /// database locked for a while after an install.
+    /// `net stop` may return while the service still drains).
     pub fn net(&self, action: &str) {
-        let start = std::time::Instant::now();
-        let mut out = self.run(&["net", action, "integration-connector"]);
-        while !out.status.success() && text(&out).contains("database locked") && start.elapsed().as_secs() < 60 {
-            std::thread::sleep(std::time::Duration::from_millis(500));
-            out = self.run(&["net", action, "integration-connector"]);
-        }
+        let out = self.run(&["net", action, "integration-connector"]);
         assert!(out.status.success(), "net {action} failed:\n{}", text(&out));
         let want = if action == "stop" { "STOPPED" } else { "RUNNING" };
         let start = std::time::Instant::now();

@@ -1,7 +1,7 @@
 //! A torn tail: the bytes a crash or a full disk left after the journal's last whole line.
 
 use crate::platform::OpenOptionsExt;
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -65,7 +65,7 @@ fn aside_path(path: &Path, now_ms: u64) -> PathBuf {
 
 fn sync_dir(path: &Path) -> std::io::Result<()> {
     match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
+        Some(dir) if !dir.as_os_str().is_empty() => crate::platform::sync_dir(dir),
         _ => Ok(()),
     }
 }

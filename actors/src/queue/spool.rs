@@ -37,7 +37,7 @@ impl Spool {
         let dir = self.job_dir(id);
         if !dir.exists() {
             fs::DirBuilder::new().mode(0o700).create(&dir)?;
-            File::open(&self.root)?.sync_all()?;
+            crate::platform::sync_dir(&self.root)?;
         }
         Ok(dir)
     }
@@ -56,7 +56,7 @@ impl Spool {
         f.write_all(body)?;
         f.sync_all()?;
         if created {
-            File::open(dir)?.sync_all()?;
+            crate::platform::sync_dir(&dir)?;
         }
         Ok(())
     }

@@ -85,7 +85,7 @@ impl SledStore {
                 }
                 other => {
                     let (db, tree) = other?;
-                    let log = std::fs::File::open(dir.join("queue.sled").join("db"))
+                    let log = crate::platform::open_for_sync(&dir.join("queue.sled").join("db"))
                         .map_err(|e| StoreError::Engine(format!("cannot open the queue's log file: {e}")))?;
                     return Ok(SledStore {
                         dir: dir.to_path_buf(),

@@ -138,7 +138,7 @@ pub fn build(records: &Path, old: Option<&Path>, target: &Path) -> io::Result<()
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     fs::rename(&tmp, target)?;
-    File::open(dir)?.sync_all()?;
+    crate::platform::sync_dir(dir)?;
     for p in runs {
         let _ = fs::remove_file(p);
     }
