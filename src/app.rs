@@ -74,7 +74,7 @@ pub fn start(
     let queue_status = board.component("queue");
     let (queue_actor, figures) = QueueActor::new(queue, queue_status);
     let outbox_watch = queue_actor.outbox_watch();
-    let mut board = board.with_queue(figures.clone());
+    let mut board = board.with_queue(figures.clone()).with_imports(queue_actor.imports_watch());
     let queue_arbiter = Arbiter::new();
     let queue = Supervisor::start_in_arbiter(&queue_arbiter.handle(), move |_| queue_actor);
     let directory_arbiter = Arbiter::new();

@@ -19,5 +19,7 @@ mod deltas;
 mod ldap;
 #[path = "e2e/link.rs"]
 mod link;
+#[path = "e2e/operator.rs"]
+mod operator;
 #[path = "e2e/ops.rs"]
 mod ops;

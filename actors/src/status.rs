@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::protocol::wire::{ComponentReport, DirectoryReport, QueueFigures};
+use crate::queue::{ImportReport, ImportRun};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ComponentState {
@@ -114,6 +115,8 @@ pub struct StatusBoard {
     escalation: Escalation,
     queue: Option<watch::Receiver<QueueFigures>>,
     directories: Vec<watch::Receiver<DirectoryReport>>,
+    /// Running imports, published by the queue actor at each batch (`queue/progress.rs`).
+    imports: Option<watch::Receiver<Vec<ImportRun>>>,
 }
 
 impl StatusBoard {
@@ -141,6 +144,20 @@ impl StatusBoard {
         self
     }
 
+    pub fn with_imports(mut self, rx: watch::Receiver<Vec<ImportRun>>) -> Self {
+        self.imports = Some(rx);
+        self
+    }
+
+    /// Running imports' progress now (rates read at this moment), by job id.
+    pub fn imports(&self) -> Vec<ImportReport> {
+        let now = std::time::Instant::now();
+        let mut out: Vec<ImportReport> =
+            self.imports.as_ref().map(|rx| rx.borrow().iter().map(|r| r.report(now)).collect()).unwrap_or_default();
+        out.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+        out
+    }
+
     pub fn with_directory(mut self, rx: watch::Receiver<DirectoryReport>) -> Self {
         self.directories.push(rx);
         self
@@ -157,16 +174,31 @@ impl StatusBoard {
         }
     }
 
+    /// The heartbeat's components (PROTOCOL.md §2.2), then one `import:{job id}` per
+    /// running import: state `running`, its progress in words as `detail` and as figures
+    /// in the extra field `progress`.
     pub fn component_reports(&self) -> Vec<ComponentReport> {
-        self.components()
+        let mut out: Vec<ComponentReport> = self
+            .components()
             .into_iter()
             .map(|c| ComponentReport {
                 name: c.name,
                 state: c.state.as_str().to_owned(),
                 restarts: c.restarts,
                 detail: c.detail,
+                progress: None,
             })
-            .collect()
+            .collect();
+        let now = std::time::Instant::now();
+        let runs = self.imports.as_ref().map(|rx| rx.borrow().clone()).unwrap_or_default();
+        out.extend(runs.iter().map(|r| ComponentReport {
+            name: format!("import:{}", r.job_id),
+            state: "running".into(),
+            restarts: 0,
+            detail: Some(r.describe(now)),
+            progress: Some(r.report(now)),
+        }));
+        out
     }
 
     pub fn queue(&self) -> QueueFigures {

@@ -14,6 +14,7 @@ mod charts;
 mod guard;
 mod history;
 mod html;
+mod imports;
 mod metrics;
 mod page;
 mod routes;

@@ -18,6 +18,7 @@
 //! | `d/{job id}\0{u64 seq}` | 16-byte digests | identities of a split batch's records (others: spool) |
 //! | `q/{original key}` | the unreadable value | a record an open could not read, moved aside |
 //! | `m/probe` | unix ms, text | written to find out whether storage works again after a failed write |
+//! | `t/{scope id}` | u64 | records of the last full import of that scope: the next one's estimate (`progress.rs`) |
 //!
 //! A transition touches several keys in one `sled::Batch`, so it is atomic. Import data
 //! lives beside sled in `spool/{hex job id}/` (`spool.rs`): `{seq}.batch` bodies until
@@ -80,6 +81,7 @@ mod lifecycle;
 mod maintenance;
 mod messages;
 mod outbox;
+mod progress;
 mod rebuild;
 mod record;
 mod scheduler;
@@ -96,6 +98,7 @@ pub use actor::QueueActor;
 pub use durable::{Accepted, CancelOutcome, DurableQueue, QueueError, Runnable};
 pub use messages::*;
 pub use outbox::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
+pub use progress::{ImportReport, ImportRun, EXPECTED_STEP};
 pub use rebuild::Quarantined;
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 pub use scheduler::{LaneCaps, KEY_SEPARATOR};
