@@ -33,6 +33,8 @@ pub struct Running {
     pub directory_arbiter: Arbiter,
     /// Where imports run (see [`bulk_arbiter`]).
     pub bulk_arbiter: Arbiter,
+    /// What a configuration reload replaces (`reload.rs`); taken by the lifecycle owner.
+    pub reload: Option<crate::reload::Parts>,
 }
 
 /// A thread for bulk jobs at a lower scheduling priority (nice 10): on a small host an
@@ -99,7 +101,8 @@ pub fn start(
         let (knowledge, d) = (knowledge.clone(), d.clone());
         actix::spawn(async move { knowledge.warm(d).await });
     }
-    let executors = Executors { directories, audit: Some(audit.recipient()), members, knowledge };
+    let reload_directories = directories.clone();
+    let executors = Executors { directories, audit: Some(audit.recipient()), members, knowledge: knowledge.clone() };
     let capabilities = executors.capabilities();
 
     let dispatcher_status = board.component("dispatcher");
@@ -155,6 +158,13 @@ pub fn start(
         status: board.component("poller"),
     };
     let poller = Supervisor::start(move |_| Poller::new(parts));
+    let reload = crate::reload::Parts {
+        dispatcher: dispatcher.clone(),
+        board: board.clone(),
+        directories: reload_directories,
+        knowledge,
+        arbiter: directory_arbiter.handle(),
+    };
     Ok(Running {
         session,
         poller,
@@ -166,5 +176,6 @@ pub fn start(
         queue_arbiter,
         directory_arbiter,
         bulk_arbiter,
+        reload: Some(reload),
     })
 }

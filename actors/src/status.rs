@@ -114,7 +114,8 @@ pub struct StatusBoard {
     components: Arc<std::sync::Mutex<Vec<watch::Receiver<ComponentStatus>>>>,
     escalation: Escalation,
     queue: Option<watch::Receiver<QueueFigures>>,
-    directories: Vec<watch::Receiver<DirectoryReport>>,
+    /// Shared by every clone: a reload replaces a directory's entry for all readers.
+    directories: Arc<std::sync::Mutex<Vec<watch::Receiver<DirectoryReport>>>>,
     /// Running imports, published by the queue actor at each batch (`queue/progress.rs`).
     imports: Option<watch::Receiver<Vec<ImportRun>>>,
 }
@@ -158,13 +159,30 @@ impl StatusBoard {
         out
     }
 
-    pub fn with_directory(mut self, rx: watch::Receiver<DirectoryReport>) -> Self {
-        self.directories.push(rx);
+    pub fn with_directory(self, rx: watch::Receiver<DirectoryReport>) -> Self {
+        if let Ok(mut list) = self.directories.lock() {
+            list.push(rx);
+        }
         self
     }
 
+    /// A reload replaced or removed directory `name`: its figures and its pool component
+    /// (`ldap_pool:{name}`) leave the board (a successor registers its own).
+    pub fn forget_directory(&self, name: &str) {
+        if let Ok(mut list) = self.directories.lock() {
+            list.retain(|rx| rx.borrow().name != name);
+        }
+        let component = format!("ldap_pool:{name}");
+        if let Ok(mut list) = self.components.lock() {
+            list.retain(|rx| rx.borrow().name != component);
+        }
+    }
+
     pub fn directories(&self) -> Vec<DirectoryReport> {
-        self.directories.iter().map(|rx| rx.borrow().clone()).collect()
+        match self.directories.lock() {
+            Ok(list) => list.iter().map(|rx| rx.borrow().clone()).collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     pub fn components(&self) -> Vec<ComponentStatus> {

@@ -36,6 +36,7 @@ pub fn status_value(s: &UiState) -> Value {
         "components": s.board.components().iter().map(|c| json!({"name": c.name, "state": c.state.as_str(),
             "restarts": c.restarts, "detail": c.detail})).collect::<Vec<_>>(),
         "imports": s.board.imports(),
+        "config": s.config.borrow().clone(),
         "last_jobs": m.recent,
         "uptime_s": s.started.elapsed().as_secs(),
     })
@@ -102,6 +103,7 @@ pub fn panel(s: &UiState) -> String {
     }
     h.push_str("</table></section>");
     h.push_str(&super::imports::section(&s.board.imports()));
+    h.push_str(&super::config::section(&s.config.borrow()));
     h.push_str("<section><h2>Components</h2><table id=\"components\"><tr><th>Name</th><th>State</th><th>Restarts</th><th>Detail</th></tr>");
     for c in s.board.components() {
         let _ = write!(
