@@ -23,3 +23,5 @@ mod link;
 mod operator;
 #[path = "e2e/ops.rs"]
 mod ops;
+#[path = "e2e/reload.rs"]
+mod reload;
