@@ -273,3 +273,6 @@ impl Reloader {
         applied
     }
 }
+
+#[cfg(test)]
+mod tests;

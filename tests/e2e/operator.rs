@@ -108,9 +108,15 @@ async fn a_running_import_shows_its_progress_and_the_estimate_of_the_last_full_i
     // The page draws a bar for it (headless Chromium), kept as a screenshot.
     let url = format!("{ui}/");
     let row = format!("tr.import[data-id=\"{id}\"]");
+    let sha = status(&ui).await["config"]["sha256"].as_str().expect("config hash").to_owned();
     let png = tokio::task::spawn_blocking(move || {
         let mut b = Browser::open(&url, 1280, 1400);
         b.wait_for(&format!("!!document.querySelector('{row} progress.bar')"), LIMIT, "the import's bar");
+        // Which config runs: its hash (first 12 digits), its load time.
+        let hash = b.eval("document.getElementById('config-hash').textContent");
+        assert_eq!(hash.as_str(), Some(&sha[..12]), "{hash}");
+        let loaded = b.eval("document.getElementById('config-loaded').textContent");
+        assert!(loaded.as_str().is_some_and(|t| t.starts_with("20") && t.ends_with('Z')), "{loaded}");
         let value = b.eval(&format!("document.querySelector('{row} progress.bar').value"));
         assert!(value.as_f64().is_some_and(|v| v > 0.0 && v <= 100.0), "bar value {value}");
         let expected = b.eval(&format!("document.querySelector('{row} .expected').textContent"));
