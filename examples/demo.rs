@@ -16,6 +16,8 @@ use harness::{Connector, Sim};
 
 const USERS: u32 = 10_000;
 const LOGINS: usize = 300;
+/// Full imports timed (the median is printed, as the benchmark does).
+const IMPORT_RUNS: usize = 3;
 /// What the README's "Benchmarks" table measured for the same work (release build, this
 /// kind of machine), printed beside the demo's own figures.
 const README_IMPORT: &str = "59,000-60,000 records/s for 10,000 users";
@@ -46,14 +48,21 @@ async fn main() {
     // Measured as the README's benchmark measures it: after one empty import (a
     // connector that has run a job, its directory connection open), from the simulator's
     // submit to the result it received (`latency_ms`), not the wall time of this loop's
-    // polling.
+    // polling; three runs, the median (single runs on a shared 2-core machine swing 2x).
     let warm = json!({"directory": "corp", "mode": "full", "filter": "(uid=no-such-user-warm-up)"});
     sim.wait_done(&sim.submit(json!([{"type": "ldap.import", "payload": warm}])).await, Duration::from_secs(60)).await;
-    let start = Instant::now();
-    let ids = sim.submit(json!([{"type": "ldap.import", "payload": {"directory": "corp", "mode": "full"}}])).await;
-    let import = sim.wait_done(&ids, Duration::from_secs(600)).await.remove(0);
-    let import_s = import["latency_ms"].as_f64().map_or_else(|| start.elapsed().as_secs_f64(), |ms| ms / 1000.0);
+    let mut runs = Vec::new();
+    let mut import = Value::Null;
+    for _ in 0..IMPORT_RUNS {
+        let start = Instant::now();
+        let ids = sim.submit(json!([{"type": "ldap.import", "payload": {"directory": "corp", "mode": "full"}}])).await;
+        import = sim.wait_done(&ids, Duration::from_secs(600)).await.remove(0);
+        runs.push(import["latency_ms"].as_f64().map_or_else(|| start.elapsed().as_secs_f64(), |ms| ms / 1000.0));
+    }
     let total = import["result"]["result"]["total"].as_u64().unwrap_or(0);
+    let rates: Vec<String> = runs.iter().map(|s| format!("{:.0}", total as f64 / s)).collect();
+    runs.sort_by(f64::total_cmp);
+    let import_s = runs[runs.len() / 2];
 
     let users: Vec<String> = std::fs::read_to_string(env.get("SLAPD_MANIFEST"))
         .unwrap_or_default()
@@ -101,8 +110,9 @@ async fn main() {
 
     println!("\n== summary");
     println!(
-        "import:  {total} records in {import_s:.2} s ({:.0} records/s), status {}\n         README: {README_IMPORT}",
+        "import:  {total} records in {import_s:.2} s ({:.0} records/s, median of {IMPORT_RUNS} runs: {} records/s), status {}\n         README: {README_IMPORT}",
         total as f64 / import_s,
+        rates.join(", "),
         import["result"]["status"]
     );
     println!(
