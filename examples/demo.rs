@@ -91,11 +91,17 @@ async fn main() {
     baseline.sort_by(f64::total_cmp);
     let raw = baseline.get(baseline.len() / 2).copied();
 
+    // Users from a place that moves with each run: slapd's password policy locks an
+    // account after a few wrong passwords, so demos run one after the other on the same
+    // 300 users would show `account_locked` where a first run shows `invalid_credentials`.
+    let skip = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as usize)
+        % (USERS as usize - LOGINS);
     let users: Vec<String> = std::fs::read_to_string(env.get("SLAPD_MANIFEST"))
         .unwrap_or_default()
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter_map(|m| m["attributes"]["uid"][0].as_str().map(str::to_owned))
+        .skip(skip)
         .take(LOGINS)
         .collect();
     let good_pw = env.get("SLAPD_GEN_USER_PW").to_owned();
