@@ -16,15 +16,38 @@ use harness::{Connector, Sim};
 
 const USERS: u32 = 10_000;
 const LOGINS: usize = 300;
+/// Full imports timed (the median is printed, as the benchmark does).
+const IMPORT_RUNS: usize = 3;
 /// What the README's "Benchmarks" table measured for the same work (release build, this
 /// kind of machine), printed beside the demo's own figures.
-const README_IMPORT: &str = "59,000-60,000 records/s for 10,000 users";
-const README_LOGINS: &str = "in the connector p50 4-5 ms, p99 8-10 ms (at 200/s)";
+const README_IMPORT: &str = "59,000-60,000 records/s for 10,000 users, 0.84 of ldapsearch's rate";
+const README_LOGINS: &str = "in the connector p50 4-5 ms, p99 8-10 ms (at 200/s, as here)";
 
 fn ms_between(v: &Value) -> Option<f64> {
     let start = humantime::parse_rfc3339_weak(v["started_at"].as_str()?).ok()?;
     let end = humantime::parse_rfc3339_weak(v["finished_at"].as_str()?).ok()?;
     Some(end.duration_since(start).ok()?.as_secs_f64() * 1000.0)
+}
+
+/// Entries per second of `ldapsearch -ZZ -E pr=500` over the import's entries (the
+/// benchmark's baseline); `None` when it fails (its error is printed).
+fn ldapsearch_rate(env: &ServerEnv) -> Option<f64> {
+    let args = format!(
+        "ldapsearch -LLL -x -ZZ -H '{}' -D '{}' -w '{}' -b '{}' '(objectClass=inetOrgPerson)' '*' entryUUID -E pr=500/noprompt | grep -c '^dn:'",
+        env.get("SLAPD_URL"),
+        env.get("SLAPD_SERVICE_DN"),
+        env.get("SLAPD_SERVICE_PW"),
+        env.get("SLAPD_BASE_DN")
+    );
+    let start = Instant::now();
+    let out = std::process::Command::new("sh").arg("-c").arg(args).env("LDAPTLS_CACERT", env.get("SLAPD_CA")).output();
+    let secs = start.elapsed().as_secs_f64();
+    let n: f64 = out.as_ref().ok().and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok()).unwrap_or(0.0);
+    if n == 0.0 {
+        eprintln!("ldapsearch (the baseline) returned nothing: {out:?}");
+        return None;
+    }
+    Some(n / secs)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -43,17 +66,42 @@ async fn main() {
     let online = sim.wait_online(Duration::from_secs(30)).await;
     println!("connector online as {} ({})", online["name"], online["connector_id"]);
 
-    let start = Instant::now();
-    let ids = sim.submit(json!([{"type": "ldap.import", "payload": {"directory": "corp", "mode": "full"}}])).await;
-    let import = sim.wait_done(&ids, Duration::from_secs(600)).await.remove(0);
-    let import_s = start.elapsed().as_secs_f64();
+    // Measured as the README's benchmark measures it: after one empty import (a
+    // connector that has run a job, its directory connection open), from the simulator's
+    // submit to the result it received (`latency_ms`), not the wall time of this loop's
+    // polling; three runs, the median (single runs on a shared 2-core machine swing 2x).
+    let warm = json!({"directory": "corp", "mode": "full", "filter": "(uid=no-such-user-warm-up)"});
+    sim.wait_done(&sim.submit(json!([{"type": "ldap.import", "payload": warm}])).await, Duration::from_secs(60)).await;
+    let mut runs = Vec::new();
+    let mut baseline = Vec::new();
+    let mut import = Value::Null;
+    for _ in 0..IMPORT_RUNS {
+        // The same entries read by a plain paged ldapsearch, alternating with the imports:
+        // what this machine gives at this moment, beside what the connector gives.
+        baseline.extend(ldapsearch_rate(&env));
+        let start = Instant::now();
+        let ids = sim.submit(json!([{"type": "ldap.import", "payload": {"directory": "corp", "mode": "full"}}])).await;
+        import = sim.wait_done(&ids, Duration::from_secs(600)).await.remove(0);
+        runs.push(import["latency_ms"].as_f64().map_or_else(|| start.elapsed().as_secs_f64(), |ms| ms / 1000.0));
+    }
     let total = import["result"]["result"]["total"].as_u64().unwrap_or(0);
+    let rates: Vec<String> = runs.iter().map(|s| format!("{:.0}", total as f64 / s)).collect();
+    runs.sort_by(f64::total_cmp);
+    let import_s = runs[runs.len() / 2];
+    baseline.sort_by(f64::total_cmp);
+    let raw = baseline.get(baseline.len() / 2).copied();
 
+    // Users from a place that moves with each run: slapd's password policy locks an
+    // account after a few wrong passwords, so demos run one after the other on the same
+    // 300 users would show `account_locked` where a first run shows `invalid_credentials`.
+    let skip = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as usize)
+        % (USERS as usize - LOGINS);
     let users: Vec<String> = std::fs::read_to_string(env.get("SLAPD_MANIFEST"))
         .unwrap_or_default()
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter_map(|m| m["attributes"]["uid"][0].as_str().map(str::to_owned))
+        .skip(skip)
         .take(LOGINS)
         .collect();
     let good_pw = env.get("SLAPD_GEN_USER_PW").to_owned();
@@ -68,8 +116,15 @@ async fn main() {
             json!({"type": "ldap.authenticate", "payload": {"directory": "corp", "username": user, "password": pw}})
         })
         .collect();
+    // At 200/s, as the README's figures were measured (a burst of 300 at once measures
+    // the queueing inside the connector instead): 10 every 50 ms.
     let login_start = Instant::now();
-    let login_ids = sim.submit(json!(specs)).await;
+    let mut login_ids = Vec::with_capacity(LOGINS);
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    for chunk in specs.chunks(10) {
+        tick.tick().await;
+        login_ids.extend(sim.submit(json!(chunk)).await);
+    }
     let views = sim.wait_done(&login_ids, Duration::from_secs(300)).await;
     let login_s = login_start.elapsed().as_secs_f64();
     let mut outcomes = BTreeMap::new();
@@ -88,15 +143,34 @@ async fn main() {
 
     println!("\n== summary");
     println!(
-        "import:  {total} records in {import_s:.2} s ({:.0} records/s), status {}\n         README: {README_IMPORT}",
+        "import:  {total} records in {import_s:.2} s ({:.0} records/s, median of {IMPORT_RUNS} runs: {} records/s), status {}\n         README: {README_IMPORT}",
         total as f64 / import_s,
+        rates.join(", "),
         import["result"]["status"]
     );
+    if let Some(raw) = raw {
+        println!(
+            "         ldapsearch -ZZ -E pr=500 on this machine now: {raw:.0} records/s (median); the connector: {:.2} of it",
+            total as f64 / import_s / raw
+        );
+    }
     println!(
         "logins:  {LOGINS} in {login_s:.2} s; time in the connector p50 {:.1} ms, p99 {:.1} ms\n         README: {README_LOGINS}",
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99)
     );
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let one: f64 = load.split_whitespace().next().and_then(|l| l.parse().ok()).unwrap_or(0.0);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!(
+            "machine: load average {one:.1} on {cores} cores{}",
+            if one > cores as f64 {
+                " (busy: other work shares the CPU, so these figures are lower than on an idle machine)"
+            } else {
+                ""
+            }
+        );
+    }
     if cfg!(debug_assertions) {
         println!("(a debug build: expect about a tenth of the README's speed; scripts/demo.sh uses the release build)");
     }

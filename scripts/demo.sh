@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 bash scripts/servers/slapd.sh install
 # The release build, as the README's benchmarks measure it (a debug build is ~10x slower
 # and would show a newcomer the wrong figures). Built once, then reused.
-if [ ! -x target/release/examples/demo ] || [ ! -x target/release/integration-connector ]; then
+# CARGO_TARGET_DIR, when set, is where cargo puts the build (not ./target).
+out="${CARGO_TARGET_DIR:-target}/release"
+if [ ! -x "$out/examples/demo" ] || [ ! -x "$out/integration-connector" ]; then
   echo "== first release build: a few minutes (about 5-10 on a 2-core machine); later runs reuse it"
 fi
 cargo build --release --workspace --bins --examples
-exec ./target/release/examples/demo
+exec "$out/examples/demo"

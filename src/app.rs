@@ -36,6 +36,8 @@ pub struct Running {
     pub directory_arbiter: Arbiter,
     /// Where imports run (see [`bulk_arbiter`]).
     pub bulk_arbiter: Arbiter,
+    /// What a configuration reload replaces (`reload.rs`); taken by the lifecycle owner.
+    pub reload: Option<crate::reload::Parts>,
 }
 
 /// A thread for bulk jobs at a lower scheduling priority (nice 10): on a small host an
@@ -77,7 +79,7 @@ pub fn start(
     let queue_status = board.component("queue");
     let (queue_actor, figures) = QueueActor::new(queue, queue_status);
     let outbox_watch = queue_actor.outbox_watch();
-    let mut board = board.with_queue(figures.clone());
+    let mut board = board.with_queue(figures.clone()).with_imports(queue_actor.imports_watch());
     let queue_arbiter = Arbiter::new();
     let queue = Supervisor::start_in_arbiter(&queue_arbiter.handle(), move |_| queue_actor);
     let directory_arbiter = Arbiter::new();
@@ -87,10 +89,12 @@ pub fn start(
     let client = PortalClient::new(&settings.link)?.with_metrics(metrics.clone());
     let (link_tx, link_rx) = link::channel();
     let mut directories = BTreeMap::new();
+    let login_memories = std::sync::Arc::new(connector_actors::ldap::auth::LoginMemories::default());
     for d in &settings.directories {
         let config =
             tls::client_config(d.ca_pem.as_deref()).map_err(|e| WiringError::DirectoryTls(d.name.clone(), e))?;
         let (actor, report) = DirectoryActor::new(d.clone(), config, board.component(&format!("ldap_pool:{}", d.name)));
+        let actor = actor.with_login_memory(login_memories.of(d));
         board = board.with_directory(report);
         directories.insert(d.name.clone(), Supervisor::start_in_arbiter(&directory_arbiter.handle(), move |_| actor));
     }
@@ -102,7 +106,13 @@ pub fn start(
         let (knowledge, d) = (knowledge.clone(), d.clone());
         actix::spawn(async move { knowledge.warm(d).await });
     }
-    let executors = Executors { directories, audit: Some(audit.recipient()), members: members.recipient(), knowledge };
+    let reload_directories = directories.clone();
+    let executors = Executors {
+        directories,
+        audit: Some(audit.recipient()),
+        members: members.recipient(),
+        knowledge: knowledge.clone(),
+    };
     let capabilities = executors.capabilities();
 
     let dispatcher =
@@ -161,6 +171,14 @@ pub fn start(
         status: board.component("poller"),
     };
     let poller = Supervisor::start(move |_| Poller::new(parts));
+    let reload = crate::reload::Parts {
+        login_memories,
+        dispatcher: dispatcher.clone(),
+        board: board.clone(),
+        directories: reload_directories,
+        knowledge,
+        arbiter: directory_arbiter.handle(),
+    };
     Ok(Running {
         session,
         poller,
@@ -172,5 +190,6 @@ pub fn start(
         queue_arbiter,
         directory_arbiter,
         bulk_arbiter,
+        reload: Some(reload),
     })
 }

@@ -15,5 +15,6 @@ pub mod logs_cmd;
 pub mod notify;
 pub mod platform;
 pub mod queue_cmd;
+pub mod reload;
 pub mod service;
 pub mod ui;

@@ -50,6 +50,9 @@ pub fn run_managed(settings: Settings, manager: Manager) -> u8 {
         }
     };
     crate::logging::protect(&settings);
+    if let Err(e) = crate::logging::set_level(settings.logging.level.as_deref()) {
+        tracing::error!(error = %e, "cannot set the log filter of logging.level");
+    }
     if let Err(e) = crate::logging::attach_files(&settings.logging) {
         tracing::error!(dir = %settings.logging.dir.display(), error = %e, "cannot write log files");
         return exit::STORAGE;
@@ -67,19 +70,21 @@ pub fn run_managed(settings: Settings, manager: Manager) -> u8 {
     });
     system.block_on(async move {
         let tap = crate::logging::tap();
-        let running = match app::start(&settings, queue, tap.tx.clone()) {
+        let mut running = match app::start(&settings, queue, tap.tx.clone()) {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, "cannot start the connector");
                 return exit::CONFIG;
             }
         };
+        let feeds = crate::reload::start(&settings, running.reload.take());
         let ui = crate::ui::UiState {
             board: running.board.clone(),
             link: running.link.clone(),
             metrics: running.metrics.clone(),
             tap,
-            admin_token: settings.ui_admin_token.clone(),
+            admin_token: feeds.admin_token,
+            config: feeds.config,
             server_url: settings.link.base_url.to_string(),
             started: std::time::Instant::now(),
         };

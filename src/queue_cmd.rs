@@ -1,7 +1,7 @@
 //! `integration-connector queue …`: the durable queue, read and mended offline.
 
 use clap::Subcommand;
-use connector_actors::queue::{DurableQueue, JobRecord, QueueError};
+use connector_actors::queue::{DurableQueue, JobRecord, QueueError, EXPECTED_STEP};
 use connector_actors::time::{now_ms, rfc3339};
 
 use crate::config::Settings;
@@ -82,6 +82,24 @@ fn error_code(j: &JobRecord) -> &'static str {
     j.outcome.as_ref().and_then(|o| o.error.as_ref()).map_or("", |e| e.code.as_str())
 }
 
+/// An import's progress as the queue holds it: records stored, the batch on its way, and
+/// the estimate journaled when it started (the count of the last full import of its
+/// scope). No rate: the service is stopped while this runs (the page and `/api/status`
+/// show it live).
+fn progress(queue: &DurableQueue, job: &JobRecord) -> Result<serde_json::Value, QueueError> {
+    if job.batches_stored == 0 && job.job_type != "ldap.import" {
+        return Ok(serde_json::Value::Null);
+    }
+    let expected = queue.step(&job.id, EXPECTED_STEP)?.and_then(|v| v.as_u64());
+    let percent = expected.filter(|e| *e > 0).map(|e| (job.records_stored as f64 * 100.0 / e as f64).min(100.0));
+    Ok(serde_json::json!({
+        "records": job.records_stored,
+        "batch_in_flight": (job.batches_delivered < job.batches_stored).then_some(job.batches_delivered),
+        "expected_total": expected,
+        "percent": percent.map(|p| (p * 10.0).round() / 10.0),
+    }))
+}
+
 fn show(queue: &DurableQueue, id: &str) -> Result<(), QueueError> {
     let job = queue.get(id)?.ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
     let view = serde_json::json!({
@@ -92,6 +110,7 @@ fn show(queue: &DurableQueue, id: &str) -> Result<(), QueueError> {
         "secrets": if job.sealed.is_some() { "sealed" } else { "none" },
         "result": job.outcome, "delivery": job.delivery,
         "batches": {"stored": job.batches_stored, "delivered": job.batches_delivered},
+        "progress": progress(queue, &job)?,
     });
     println!("{}", serde_json::to_string_pretty(&view).unwrap_or_default());
     Ok(())

@@ -25,5 +25,9 @@ mod ldap;
 mod link;
 #[path = "e2e/login.rs"]
 mod login;
+#[path = "e2e/operator.rs"]
+mod operator;
 #[path = "e2e/ops.rs"]
 mod ops;
+#[path = "e2e/reload.rs"]
+mod reload;

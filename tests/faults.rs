@@ -24,6 +24,8 @@ mod config;
 mod directory;
 #[path = "faults/logs.rs"]
 mod logs;
+#[path = "faults/reload.rs"]
+mod reload;
 #[path = "faults/server.rs"]
 mod server;
 #[path = "faults/storage.rs"]
@@ -42,6 +44,7 @@ fn scenarios() -> Vec<Scenario> {
     all.extend(config::scenarios());
     all.extend(directory::scenarios());
     all.extend(logs::scenarios());
+    all.extend(reload::scenarios());
     all.extend(server::scenarios());
     all.extend(storage::scenarios());
     all

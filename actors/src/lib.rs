@@ -13,9 +13,9 @@
 //! | `Session` | [`link`] | registration, link state, commands seen | `LinkProblem` (401/403), `StartDraining`, `CommandDone` |
 //! | `Poller` | [`link`] | the long poll | `Poll` (its own, after a round or when the link or queue figures it waits on change), `StartDraining` |
 //! | `Courier` | [`link`] | the outbox drain loop | `OutboxChanged` (sent by its own watch of the queue's outbox head and of the link state, and when a backoff ends) |
-//! | `QueueActor` | [`queue`] | sled: jobs, outbox, step journal, spool | `AcceptJobs`, `MarkAcknowledged`, `DropJob`, `ListUnacknowledged`, `TakeRunnable`, `CompleteJob`, `CancelJob`, `CommitBatch`, `PeekOutbox`, `MarkDelivered`, `SplitBatch`, `ReadStep`, `RecordStep`, `GetProgress`, `LoadSeen`, `GetSpool`, `GetConnectorId`, `SetConnectorId`, `NextWakeup` |
-//! | `Dispatcher` | [`dispatcher`] | the running jobs | `JobsArrived`, `CancelRunning`, `Drain`, `RunningCount`, `RunFinished` (its own), one timer for the queue's next due retry |
-//! | `DirectoryActor` (one per directory) | [`directory`] | the connection pool, the user-bind connections, the login memory (lockout shield counts, group cache: lent with each `Lease`) | `Checkout`, `CheckoutWrites`, `TakeUserConnection`, `ReturnUserConnection`, its 10 s health tick |
+//! | `QueueActor` | [`queue`] | sled: jobs, outbox, step journal, spool | `AcceptJobs`, `MarkAcknowledged`, `DropJob`, `ListUnacknowledged`, `TakeRunnable`, `CompleteJob`, `CancelJob`, `CommitBatch`, `PeekOutbox`, `MarkDelivered`, `SplitBatch`, `ReadStep`, `RecordStep`, `GetProgress`, `LoadSeen`, `GetSpool`, `GetConnectorId`, `SetConnectorId`, `NextWakeup`, `TrackImport`, `RememberScopeTotal`, `WatchImports` (running imports' progress, published at each batch) |
+//! | `Dispatcher` | [`dispatcher`] | the running jobs | `JobsArrived`, `CancelRunning`, `Drain`, `RunningCount`, `ReplaceDirectories` (a reload), `RunFinished` (its own), one timer for the queue's next due retry |
+//! | `DirectoryActor` (one per directory) | [`directory`] | the connection pool, the user-bind connections, the login memory (lockout shield counts, group cache: lent with each `Lease`) | `Checkout`, `CheckoutWrites`, `TakeUserConnection`, `ReturnUserConnection`, `Retire` (a reload replaced it), its 10 s health tick |
 //! | `MemberWriter` | [`ad`] (`members.rs`) | group adds in flight, per group | `AddMember` |
 //! | `AuditActor` | [`audit`] | `audit.jsonl` and its hash chain | `AppendAudit` |
 //! | `LogShipper` | [`logship`] | log commands in progress | `LogCommand` |

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::protocol::wire::{ComponentReport, DirectoryReport, QueueFigures};
+use crate::queue::{ImportReport, ImportRun};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ComponentState {
@@ -113,7 +114,10 @@ pub struct StatusBoard {
     components: Arc<std::sync::Mutex<Vec<watch::Receiver<ComponentStatus>>>>,
     escalation: Escalation,
     queue: Option<watch::Receiver<QueueFigures>>,
-    directories: Vec<watch::Receiver<DirectoryReport>>,
+    /// Shared by every clone: a reload replaces a directory's entry for all readers.
+    directories: Arc<std::sync::Mutex<Vec<watch::Receiver<DirectoryReport>>>>,
+    /// Running imports, published by the queue actor at each batch (`queue/progress.rs`).
+    imports: Option<watch::Receiver<Vec<ImportRun>>>,
 }
 
 impl StatusBoard {
@@ -141,13 +145,44 @@ impl StatusBoard {
         self
     }
 
-    pub fn with_directory(mut self, rx: watch::Receiver<DirectoryReport>) -> Self {
-        self.directories.push(rx);
+    pub fn with_imports(mut self, rx: watch::Receiver<Vec<ImportRun>>) -> Self {
+        self.imports = Some(rx);
         self
     }
 
+    /// Running imports' progress now (rates read at this moment), by job id.
+    pub fn imports(&self) -> Vec<ImportReport> {
+        let now = std::time::Instant::now();
+        let mut out: Vec<ImportReport> =
+            self.imports.as_ref().map(|rx| rx.borrow().iter().map(|r| r.report(now)).collect()).unwrap_or_default();
+        out.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+        out
+    }
+
+    pub fn with_directory(self, rx: watch::Receiver<DirectoryReport>) -> Self {
+        if let Ok(mut list) = self.directories.lock() {
+            list.push(rx);
+        }
+        self
+    }
+
+    /// A reload replaced or removed directory `name`: its figures and its pool component
+    /// (`ldap_pool:{name}`) leave the board (a successor registers its own).
+    pub fn forget_directory(&self, name: &str) {
+        if let Ok(mut list) = self.directories.lock() {
+            list.retain(|rx| rx.borrow().name != name);
+        }
+        let component = format!("ldap_pool:{name}");
+        if let Ok(mut list) = self.components.lock() {
+            list.retain(|rx| rx.borrow().name != component);
+        }
+    }
+
     pub fn directories(&self) -> Vec<DirectoryReport> {
-        self.directories.iter().map(|rx| rx.borrow().clone()).collect()
+        match self.directories.lock() {
+            Ok(list) => list.iter().map(|rx| rx.borrow().clone()).collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     pub fn components(&self) -> Vec<ComponentStatus> {
@@ -157,16 +192,31 @@ impl StatusBoard {
         }
     }
 
+    /// The heartbeat's components (PROTOCOL.md §2.2), then one `import:{job id}` per
+    /// running import: state `running`, its progress in words as `detail` and as figures
+    /// in the extra field `progress`.
     pub fn component_reports(&self) -> Vec<ComponentReport> {
-        self.components()
+        let mut out: Vec<ComponentReport> = self
+            .components()
             .into_iter()
             .map(|c| ComponentReport {
                 name: c.name,
                 state: c.state.as_str().to_owned(),
                 restarts: c.restarts,
                 detail: c.detail,
+                progress: None,
             })
-            .collect()
+            .collect();
+        let now = std::time::Instant::now();
+        let runs = self.imports.as_ref().map(|rx| rx.borrow().clone()).unwrap_or_default();
+        out.extend(runs.iter().map(|r| ComponentReport {
+            name: format!("import:{}", r.job_id),
+            state: "running".into(),
+            restarts: 0,
+            detail: Some(r.describe(now)),
+            progress: Some(r.report(now)),
+        }));
+        out
     }
 
     pub fn queue(&self) -> QueueFigures {

@@ -19,7 +19,7 @@ use std::path::Path;
 pub use errors::{ConfigError, ConfigErrors};
 pub use get::{get, refuse_secret, without_credentials, GetError};
 pub use secrets::{bind_password_env, ProcessEnv, SecretSource, TOKEN_ENV};
-pub use settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, Settings};
+pub use settings::{ConfigSource, DirectoryKind, DirectorySettings, PlainUrlSecurity, Settings};
 
 use errors::Collector;
 use validate::Validator;

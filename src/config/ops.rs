@@ -99,6 +99,16 @@ impl Validator<'_, '_> {
         if let Some(j) = &raw.json {
             s.format = LogFormat::from(*j.get_ref());
         }
+        if let Some(l) = &raw.level {
+            match tracing_subscriber::EnvFilter::try_new(l.get_ref()) {
+                Ok(_) => s.level = Some(l.get_ref().clone()),
+                Err(e) => self.c.at(
+                    Some(l.span()),
+                    "logging.level",
+                    format!("not a log filter ({e}): expected a level such as \"info\" or \"debug\", or directives such as \"warn,connector_actors=debug\""),
+                ),
+            }
+        }
         s
     }
 }

@@ -68,6 +68,7 @@ pub struct RawLogging {
     pub upload_max_size_mb: Option<Spanned<i64>>,
     pub retention: Option<Spanned<String>>,
     pub json: Option<Spanned<bool>>,
+    pub level: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -25,6 +25,26 @@ pub struct Settings {
     pub directories: Vec<DirectorySettings>,
     /// Things allowed but unwise (plain HTTP to a remote host, readable secrets).
     pub warnings: Vec<String>,
+    /// Which bytes these settings came from, and when they were read.
+    pub source: ConfigSource,
+}
+
+/// The config file's identity as loaded: shown on the status page and `/api/status` so
+/// an operator can tell which file a running connector (or a reload) took.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigSource {
+    /// SHA-256 of the file's bytes, lower-case hex (64 characters).
+    pub sha256: String,
+    /// When it was read, unix ms.
+    pub loaded_ms: u64,
+}
+
+impl ConfigSource {
+    pub fn of(text: &str) -> ConfigSource {
+        let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+        let sha256 = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        ConfigSource { sha256, loaded_ms: connector_actors::time::now_ms() }
+    }
 }
 
 pub use connector_actors::directory::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy};

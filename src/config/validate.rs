@@ -70,6 +70,7 @@ impl Validator<'_, '_> {
             logging,
             directories,
             warnings: std::mem::take(&mut self.warnings),
+            source: super::settings::ConfigSource::of(self.c.source),
         })
     }
 

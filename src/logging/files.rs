@@ -44,6 +44,10 @@ pub struct LogSettings {
     /// The most uncompressed content one `upload_logs` bundle carries, bytes
     /// (`logging.upload_max_size_mb`, default 100 MiB).
     pub upload_max_bytes: u64,
+    /// `logging.level`: the log filter (`info`, `debug`, `warn,connector_actors=debug`,
+    /// tracing-subscriber's EnvFilter syntax); it takes the place of `IC_LOG`/`RUST_LOG`
+    /// when set, and a reload (SIGHUP) changes it in place.
+    pub level: Option<String>,
 }
 
 impl LogSettings {
@@ -54,6 +58,7 @@ impl LogSettings {
             retention: Duration::from_secs(14 * 86_400),
             format: LogFormat::Text,
             upload_max_bytes: 100 << 20,
+            level: None,
         }
     }
 

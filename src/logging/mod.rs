@@ -120,9 +120,28 @@ fn masked_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + '
     .delimited(" ")
 }
 
+/// The filter's reload handle, so `logging.level` changes it in place ([`set_level`]).
+static FILTER: OnceLock<tracing_subscriber::reload::Handle<EnvFilter, tracing_subscriber::Registry>> = OnceLock::new();
+
+/// The filter without `logging.level`: `IC_LOG`, else `RUST_LOG`, else `info`.
+fn env_filter() -> String {
+    std::env::var("IC_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info".to_owned())
+}
+
+/// Sets the log filter to `level` (`logging.level`, already validated), or back to the
+/// environment's when `None`. Errors name what the filter syntax refused.
+pub fn set_level(level: Option<&str>) -> Result<(), String> {
+    let text = level.map_or_else(env_filter, str::to_owned);
+    let filter = EnvFilter::try_new(&text).map_err(|e| format!("log filter {text:?}: {e}"))?;
+    match FILTER.get() {
+        Some(handle) => handle.reload(filter).map_err(|e| format!("log filter {text:?}: {e}")),
+        None => Err("logging is not initialised".to_owned()),
+    }
+}
+
 /// Installs the global subscriber (stderr now, files once attached). Idempotent.
 pub fn init() {
-    let filter = std::env::var("IC_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info".to_owned());
+    let filter = env_filter();
     let h = hub();
     let stderr = tracing_subscriber::fmt::layer()
         .with_ansi(false)
@@ -134,13 +153,10 @@ pub fn init() {
         .fmt_fields(masked_fields())
         .with_writer(Redacting(Sink::File(LogFormat::Text)));
     let json = tracing_subscriber::fmt::layer().json().with_writer(Redacting(Sink::File(LogFormat::Json)));
-    let _ = tracing_subscriber::registry()
-        .with(EnvFilter::new(filter))
-        .with(stderr)
-        .with(text)
-        .with(json)
-        .with(h.tap.clone())
-        .try_init();
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(EnvFilter::new(filter));
+    let _ = FILTER.set(handle);
+    let _ =
+        tracing_subscriber::registry().with(filter).with(stderr).with(text).with(json).with(h.tap.clone()).try_init();
 }
 
 /// Starts writing the rolling files of `settings`.

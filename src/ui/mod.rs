@@ -11,9 +11,11 @@
 //! It has no TLS: beyond loopback a config warning says so (logged at start, shown by `check`).
 
 mod charts;
+mod config;
 mod guard;
 mod history;
 mod html;
+mod imports;
 mod metrics;
 mod page;
 mod routes;
@@ -38,7 +40,10 @@ pub struct UiState {
     pub link: watch::Receiver<LinkState>,
     pub metrics: Metrics,
     pub tap: Tap,
-    pub admin_token: Option<Secret>,
+    /// `ui.admin_token` as running now (a reload may change it).
+    pub admin_token: watch::Receiver<Option<Secret>>,
+    /// The loaded config's time and hash, and the last reload's outcome (`reload.rs`).
+    pub config: watch::Receiver<crate::reload::ConfigView>,
     pub server_url: String,
     pub started: Instant,
 }

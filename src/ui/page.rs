@@ -35,6 +35,8 @@ pub fn status_value(s: &UiState) -> Value {
                 "running": q.by_lane[l.index()].running}))).collect::<serde_json::Map<_, _>>()},
         "components": s.board.components().iter().map(|c| json!({"name": c.name, "state": c.state.as_str(),
             "restarts": c.restarts, "detail": c.detail})).collect::<Vec<_>>(),
+        "imports": s.board.imports(),
+        "config": s.config.borrow().clone(),
         "last_jobs": m.recent,
         "uptime_s": s.started.elapsed().as_secs(),
     })
@@ -99,7 +101,10 @@ pub fn panel(s: &UiState) -> String {
             f.running
         );
     }
-    h.push_str("</table></section><section><h2>Components</h2><table id=\"components\"><tr><th>Name</th><th>State</th><th>Restarts</th><th>Detail</th></tr>");
+    h.push_str("</table></section>");
+    h.push_str(&super::imports::section(&s.board.imports()));
+    h.push_str(&super::config::section(&s.config.borrow()));
+    h.push_str("<section><h2>Components</h2><table id=\"components\"><tr><th>Name</th><th>State</th><th>Restarts</th><th>Detail</th></tr>");
     for c in s.board.components() {
         let _ = write!(
             h,

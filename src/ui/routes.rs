@@ -13,16 +13,16 @@ use super::{guard, metrics as prom, page, UiState};
 /// `None` when allowed; else the 401 asking for the token (Basic: any user, the token as
 /// password; or `Authorization: Bearer <token>`).
 fn deny(req: &HttpRequest, state: &UiState) -> Option<HttpResponse> {
-    let token = state.admin_token.as_ref()?;
+    let token = state.admin_token.borrow().clone()?;
     let given = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ok = if let Some(b) = given.strip_prefix("Bearer ") {
-        guard::token_matches(b.trim(), token)
+        guard::token_matches(b.trim(), &token)
     } else if let Some(b) = given.strip_prefix("Basic ") {
         base64::engine::general_purpose::STANDARD
             .decode(b.trim())
             .ok()
             .and_then(|raw| String::from_utf8(raw).ok())
-            .and_then(|pair| pair.split_once(':').map(|(_, pw)| guard::token_matches(pw, token)))
+            .and_then(|pair| pair.split_once(':').map(|(_, pw)| guard::token_matches(pw, &token)))
             .unwrap_or(false)
     } else {
         false

@@ -75,6 +75,13 @@ impl KnowledgeCache {
         map.entry(name.to_owned()).or_default().clone()
     }
 
+    /// Forgets what was read of directory `name` (a reload changed it: it may be another
+    /// domain now, or have other protected groups); the next job reads it again.
+    pub fn forget(&self, name: &str) {
+        let mut map = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        map.remove(name);
+    }
+
     /// Reads an AD directory's schema and protected groups now (at start), logging what
     /// fails; the jobs read them again when this could not.
     pub async fn warm(&self, directory: Addr<DirectoryActor>) {

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use super::connect::{open, Endpoint};
 use super::lease::Lease;
-use super::messages::{BindConnection, Checkout, CheckoutWrites, ReturnUserConnection, TakeUserConnection};
+use super::messages::{BindConnection, Checkout, CheckoutWrites, Retire, ReturnUserConnection, TakeUserConnection};
 use super::pool::Pool;
 use super::settings::DirectorySettings;
 use crate::errors::JobError;
@@ -47,6 +47,10 @@ pub struct DirectoryActor {
     /// Shared by this directory's logins (lockout shield, group cache); kept across
     /// restarts of the actor, which keep the actor value.
     memory: Arc<crate::ldap::auth::LoginMemory>,
+    /// The health probe's timer, cancelled by [`Retire`] so that the actor stops once
+    /// nothing holds its address.
+    health_timer: Option<SpawnHandle>,
+    retired: bool,
 }
 
 impl DirectoryActor {
@@ -80,9 +84,18 @@ impl DirectoryActor {
                 spares_wanted: SPARES,
                 rtt_ms: None,
                 last_miss: None,
+                health_timer: None,
+                retired: false,
             },
             rx,
         )
+    }
+
+    /// Shares `memory` (the process's memory of this directory's logins, see
+    /// [`crate::ldap::auth::LoginMemories`]) instead of a fresh one.
+    pub fn with_login_memory(mut self, memory: Arc<crate::ldap::auth::LoginMemory>) -> Self {
+        self.memory = memory;
+        self
     }
 
     fn publish(&mut self) {
@@ -117,7 +130,7 @@ impl DirectoryActor {
             self.spares_wanted = (self.spares_wanted - 1).max(SPARES);
             self.last_miss = Some(std::time::Instant::now());
         }
-        if self.refilling || self.spares.len() >= self.spares_wanted || self.pool.last_error.is_some() {
+        if self.retired || self.refilling || self.spares.len() >= self.spares_wanted || self.pool.last_error.is_some() {
             return;
         }
         self.refilling = true;
@@ -172,10 +185,28 @@ impl Actor for DirectoryActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.health(ctx);
-        ctx.run_interval(HEALTH_EVERY, |act, ctx| {
+        self.health_timer = Some(ctx.run_interval(HEALTH_EVERY, |act, ctx| {
             act.health(ctx);
             act.refill(ctx);
-        });
+        }));
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        if self.retired {
+            tracing::info!(directory = %self.settings.name, "the directory's connections of the previous configuration are closed");
+        }
+    }
+}
+
+impl Handler<Retire> for DirectoryActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Retire, ctx: &mut Context<Self>) {
+        self.retired = true;
+        if let Some(timer) = self.health_timer.take() {
+            ctx.cancel_future(timer);
+        }
+        self.spares.clear();
     }
 }
 

@@ -84,3 +84,10 @@ impl BindConnection {
         std::time::Instant::now() < self.retire_at && !self.ldap.is_closed()
     }
 }
+
+/// A reload replaced this directory's settings (or removed it): stop probing, drop the
+/// spare bind connections, and stop once the jobs that still hold this actor (and their
+/// leases) are done. Jobs already running finish on it; new jobs go to its successor.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Retire;

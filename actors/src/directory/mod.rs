@@ -18,6 +18,8 @@
 //!   back with [`ReturnUserConnection`], retired 30–50 s after opening), so a bind never
 //!   changes the identity of a connection that searches or writes.
 //! - **Imports** stream on a connection of their own ([`Lease::dedicated`]).
+//! - **On reload** ([`Retire`]): stops probing and keeping spares; the jobs that hold it
+//!   finish on it, and it stops (closing its connections) once no one holds it.
 //! - **On shutdown**: nothing to save; connections close with the process.
 
 mod actor;
@@ -30,5 +32,5 @@ pub mod tls;
 
 pub use actor::DirectoryActor;
 pub use lease::Lease;
-pub use messages::{BindConnection, Checkout, CheckoutWrites, ReturnUserConnection, TakeUserConnection};
+pub use messages::{BindConnection, Checkout, CheckoutWrites, Retire, ReturnUserConnection, TakeUserConnection};
 pub use settings::{DirectoryKind, DirectorySettings, LoginSettings, PlainUrlSecurity, ScopePolicy};

@@ -29,7 +29,7 @@ pub enum PlainUrlSecurity {
     None,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DirectorySettings {
     pub name: String,
     pub kind: DirectoryKind,
@@ -96,7 +96,7 @@ impl Default for LoginSettings {
 
 /// `[directories.NAME.policy]`: enforced by the AD executor on what the directory says
 /// now, not on what a job claims (the security model: `docs/scope-policy.md`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScopePolicy {
     /// Job types allowed (`ad.*`); default all.
     pub allowed_operations: Vec<String>,

@@ -233,6 +233,15 @@ impl Supervised for Dispatcher {
     }
 }
 
+impl Handler<ReplaceDirectories> for Dispatcher {
+    type Result = ();
+    fn handle(&mut self, msg: ReplaceDirectories, _: &mut Context<Self>) {
+        let names: Vec<&String> = msg.directories.keys().collect();
+        tracing::info!(directories = ?names, "jobs from now on use the reloaded directories");
+        self.executors.directories = msg.directories;
+    }
+}
+
 impl Handler<JobsArrived> for Dispatcher {
     type Result = ();
     fn handle(&mut self, _: JobsArrived, ctx: &mut Context<Self>) {

@@ -32,3 +32,12 @@ pub struct RunFinished {
 #[derive(Message)]
 #[rtype(result = "usize")]
 pub struct RunningCount;
+
+/// The directories jobs run against from now on (a reload of the configuration): jobs
+/// already running keep the directory actor they started with and finish on it; a job
+/// that names a directory no longer configured fails `unknown_directory`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReplaceDirectories {
+    pub directories: std::collections::BTreeMap<String, actix::Addr<crate::directory::DirectoryActor>>,
+}

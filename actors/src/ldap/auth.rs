@@ -23,7 +23,7 @@ use super::record::entry_guid;
 use crate::directory::{DirectoryActor, DirectoryKind, DirectorySettings, Lease};
 use crate::errors::JobError;
 use crate::protocol::payload::Authenticate;
-pub use memory::LoginMemory;
+pub use memory::{LoginMemories, LoginMemory};
 use shield::Verdict;
 
 /// Attributes returned about an authenticated user.

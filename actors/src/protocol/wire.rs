@@ -89,6 +89,10 @@ pub struct ComponentReport {
     pub state: String,
     pub restarts: u64,
     pub detail: Option<String>,
+    /// A running import's figures, on its `import:{job id}` component (an extra field:
+    /// servers ignore unknown ones, PROTOCOL.md §1; `detail` says the same in words).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<crate::queue::ImportReport>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

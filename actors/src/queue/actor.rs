@@ -31,13 +31,21 @@ pub struct QueueActor {
     status: ComponentPublisher,
     /// Set while a probe of unavailable storage is scheduled: the wait before it.
     probing: Option<Duration>,
+    /// Running imports' progress (`progress.rs`; updated in `actor/imports.rs`).
+    imports: watch::Sender<Vec<super::ImportRun>>,
 }
 
 impl QueueActor {
     pub fn new(queue: DurableQueue, status: ComponentPublisher) -> (Self, watch::Receiver<QueueFigures>) {
         let (figures, rx) = watch::channel(queue.figures());
         let (outbox_head, _) = watch::channel(queue.outbox_head());
-        (QueueActor { queue, figures, outbox_head, status, probing: None }, rx)
+        let (imports, _) = watch::channel(Vec::new());
+        (QueueActor { queue, figures, outbox_head, status, probing: None, imports }, rx)
+    }
+
+    /// A receiver that changes whenever a running import's progress does.
+    pub fn imports_watch(&self) -> watch::Receiver<Vec<super::ImportRun>> {
+        self.imports.subscribe()
     }
 
     /// A receiver that changes whenever the outbox grows.
@@ -148,7 +156,9 @@ impl Handler<MarkAcknowledged> for QueueActor {
 impl Handler<DropJob> for QueueActor {
     type Result = Result<(), QueueError>;
     fn handle(&mut self, msg: DropJob, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.drop_job(&msg.id, now_ms()))
+        let out = queue_call!(self, ctx, self.queue.drop_job(&msg.id, now_ms()));
+        self.forget_import(&msg.id);
+        out
     }
 }
 
@@ -169,21 +179,33 @@ impl Handler<TakeRunnable> for QueueActor {
 impl Handler<CompleteJob> for QueueActor {
     type Result = Result<(), QueueError>;
     fn handle(&mut self, msg: CompleteJob, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.complete(&msg.id, msg.outcome, now_ms()))
+        let out = queue_call!(self, ctx, self.queue.complete(&msg.id, msg.outcome, now_ms()));
+        self.forget_import(&msg.id);
+        out
     }
 }
 
 impl Handler<CancelJob> for QueueActor {
     type Result = <CancelJob as Message>::Result;
     fn handle(&mut self, msg: CancelJob, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.cancel(&msg.id, now_ms()))
+        let out = queue_call!(self, ctx, self.queue.cancel(&msg.id, now_ms()));
+        self.forget_import(&msg.id);
+        out
     }
 }
 
 impl Handler<CommitBatch> for QueueActor {
     type Result = Result<super::ImportProgress, QueueError>;
     fn handle(&mut self, msg: CommitBatch, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.commit_batch(&msg.id, msg.batch).and_then(|_| self.queue.progress(&msg.id)))
+        let out = queue_call!(
+            self,
+            ctx,
+            self.queue.commit_batch(&msg.id, msg.batch).and_then(|_| self.queue.progress(&msg.id))
+        );
+        if let Ok(p) = &out {
+            self.import_moved(&msg.id, *p);
+        }
+        out
     }
 }
 
@@ -197,7 +219,9 @@ impl Handler<GetSpool> for QueueActor {
 impl Handler<SplitBatch> for QueueActor {
     type Result = <SplitBatch as Message>::Result;
     fn handle(&mut self, msg: SplitBatch, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.split_batch(&msg.id, msg.seq))
+        let out = queue_call!(self, ctx, self.queue.split_batch(&msg.id, msg.seq));
+        self.refresh_import(&msg.id);
+        out
     }
 }
 
@@ -225,7 +249,11 @@ impl Handler<PeekOutbox> for QueueActor {
 impl Handler<MarkDelivered> for QueueActor {
     type Result = Result<(), QueueError>;
     fn handle(&mut self, msg: MarkDelivered, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.delivered(&msg.item, msg.verdict, now_ms()))
+        let out = queue_call!(self, ctx, self.queue.delivered(&msg.item, msg.verdict, now_ms()));
+        if matches!(msg.item.kind, super::OutboxKind::Batch { .. }) {
+            self.refresh_import(&msg.item.job_id);
+        }
+        out
     }
 }
 
@@ -264,5 +292,6 @@ impl Handler<NextWakeup> for QueueActor {
     }
 }
 
+mod imports;
 #[cfg(test)]
 mod tests;

@@ -63,3 +63,8 @@ pub fn seen_of(id: &str) -> Vec<u8> {
 pub fn seen(id: &str, seq: u64) -> Vec<u8> {
     [seen_of(id).as_slice(), &seq.to_be_bytes()].concat()
 }
+
+/// The record count of the last full import of a scope (`progress.rs`): `t/{scope id}`.
+pub fn scope_total(scope: &str) -> Vec<u8> {
+    [b"t/", scope.as_bytes()].concat()
+}

@@ -133,3 +133,27 @@ pub struct RecordStep {
 #[derive(Message)]
 #[rtype(result = "Option<u64>")]
 pub struct NextWakeup;
+
+/// An import starts (or resumes) running: answers its estimate (the count of the last
+/// full import of `scope`, journaled as its `import.expected`; `scope` is `None` for a
+/// delta) and publishes its progress from now on.
+#[derive(Message)]
+#[rtype(result = "Result<Option<u64>, QueueError>")]
+pub struct TrackImport {
+    pub id: String,
+    pub scope: Option<String>,
+}
+
+/// A full import of `scope` finished with `total` records: stored (flushed) for the next
+/// one's estimate.
+#[derive(Message)]
+#[rtype(result = "Result<(), QueueError>")]
+pub struct RememberScopeTotal {
+    pub scope: String,
+    pub total: u64,
+}
+
+/// The running imports' progress, changed at each commit, split or delivery of a batch.
+#[derive(Message)]
+#[rtype(result = "tokio::sync::watch::Receiver<Vec<super::ImportRun>>")]
+pub struct WatchImports;

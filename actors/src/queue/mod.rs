@@ -18,6 +18,7 @@
 //! | `d/{job id}\0{u64 seq}` | 16-byte digests | identities of a split batch's records (others: spool) |
 //! | `q/{original key}` | the unreadable value | a record an open could not read, moved aside |
 //! | `m/probe` | unix ms, text | written to find out whether storage works again after a failed write |
+//! | `t/{scope id}` | u64 | records of the last full import of that scope: the next one's estimate (`progress.rs`) |
 //!
 //! A transition touches several keys in one `sled::Batch`, so it is atomic. Import data
 //! lives beside sled in `spool/{hex job id}/` (`spool.rs`): `{seq}.batch` bodies until
@@ -84,6 +85,7 @@ mod lifecycle;
 mod maintenance;
 mod messages;
 mod outbox;
+mod progress;
 mod rebuild;
 mod record;
 mod scheduler;
@@ -102,6 +104,7 @@ pub use durable::{Accepted, CancelOutcome, DurableQueue, Runnable};
 pub use error::QueueError;
 pub use journal::{ImportDone, Journal, Step};
 pub use messages::*;
+pub use progress::{ImportReport, ImportRun, EXPECTED_STEP};
 pub use rebuild::Quarantined;
 pub use record::{Delivery, JobRecord, JobState, OutboxItem, OutboxKind};
 pub use scheduler::{LaneCaps, KEY_SEPARATOR};

@@ -52,7 +52,7 @@ use scope::ScopeStore;
 use crate::directory::{Checkout, DirectoryActor};
 use crate::errors::{JobError, Reply};
 use crate::protocol::payload::Import;
-use crate::queue::{GetProgress, GetSpool, ImportDone, Journal, QueueActor};
+use crate::queue::{GetProgress, GetSpool, ImportDone, Journal, QueueActor, RememberScopeTotal};
 
 /// Batches stored but not yet delivered before the import waits for the courier.
 pub const MAX_UNSENT_BATCHES: u64 = 8;
@@ -119,6 +119,14 @@ pub async fn run(job: ImportJob) -> Result<Value, JobError> {
     let progress = job.queue.send(GetProgress { id: job.job_id.clone() }).await.or_internal("queue")?;
     let withheld = Withholding::load(&job.queue, &job.job_id).await?;
     let mode = if plan.delta.is_some() { "delta" } else { "full" };
+    if let Some(scope) = plan.scope.as_ref().filter(|_| plan.delta.is_none()) {
+        // The next full import of this scope shows progress against this count. Only an
+        // estimate: an import is not failed because it could not be stored.
+        let remember = RememberScopeTotal { scope: scope.id.clone(), total: progress.records_stored };
+        if let Err(e) = job.queue.send(remember).await.or_internal("queue") {
+            tracing::warn!(error = %e, "cannot store the import's count for the next one's estimate");
+        }
+    }
     Ok(result(progress.records_stored, progress.records_deleted, &token, withheld.withheld(), mode))
 }
 

@@ -3,17 +3,16 @@
 //! scope records of the batch ([`super::scope`]) written just before it.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::scope::ScopeStore;
 use super::{qerr, storage_error, ImportJob, MAX_UNSENT_BATCHES};
-use crate::errors::{JobError, Reply};
+use crate::errors::JobError;
 use crate::queue::spool::Spool;
 use crate::queue::{
-    record_digest, CommitBatch, GetProgress, ImportProgress, NewBatch, QueueActor, QueueError, RecordDigest,
-    SpooledBatch,
+    record_digest, CommitBatch, ImportProgress, ImportRun, NewBatch, QueueActor, QueueError, RecordDigest, SpooledBatch,
 };
 use actix::Addr;
+use tokio::sync::watch;
 
 /// The protocol's cap is 4 MiB per batch; leave room for the envelope.
 const MAX_BATCH_BYTES: usize = 3_500_000;
@@ -59,10 +58,19 @@ pub struct Packer {
     pub scope_records: Vec<u8>,
     /// Where they go; `None` when this import keeps no scope file.
     scope: Option<ScopeStore>,
+    /// The queue's published import progress, which changes when a batch is committed or
+    /// delivered: waited on while too many batches are unsent (no polling).
+    imports: watch::Receiver<Vec<ImportRun>>,
 }
 
 impl Packer {
-    pub fn new(spool: Arc<Spool>, progress: ImportProgress, per_batch: usize, scope: Option<ScopeStore>) -> Packer {
+    pub fn new(
+        spool: Arc<Spool>,
+        progress: ImportProgress,
+        per_batch: usize,
+        scope: Option<ScopeStore>,
+        imports: watch::Receiver<Vec<ImportRun>>,
+    ) -> Packer {
         Packer {
             batch: NewBatch::default(),
             bytes: 0,
@@ -73,6 +81,7 @@ impl Packer {
             per_batch: per_batch.clamp(1, MAX_RECORDS_PER_BATCH),
             scope_records: Vec::new(),
             scope,
+            imports,
         }
     }
 
@@ -123,14 +132,22 @@ impl Packer {
         Ok(())
     }
 
-    /// Waits for the batch in flight, and while too many are unsent. The next batch goes
-    /// where the queue says: a 413 split may have renumbered the unsent ones meanwhile.
+    /// Waits for the batch in flight, and while too many are unsent (woken by the queue's
+    /// progress channel at each delivery). The next batch goes where the queue says: a
+    /// 413 split may have renumbered the unsent ones meanwhile.
     async fn settle(&mut self, job: &ImportJob) -> Result<(), JobError> {
         if let Some(previous) = self.storing.take() {
             let mut p = previous.await.map_err(qerr)??;
-            while p.batches_stored.saturating_sub(p.batches_delivered) > MAX_UNSENT_BATCHES {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                p = job.queue.send(GetProgress { id: job.job_id.clone() }).await.or_internal("queue")?;
+            if unsent(&p) > MAX_UNSENT_BATCHES {
+                let id = job.job_id.as_str();
+                let progress = |runs: &Vec<ImportRun>| runs.iter().find(|r| r.job_id == id).map(|r| r.progress);
+                let ready = self
+                    .imports
+                    .wait_for(|runs| progress(runs).is_none_or(|p| unsent(&p) <= MAX_UNSENT_BATCHES))
+                    .await
+                    .map_err(|_| JobError::internal("queue: the queue actor stopped"))?;
+                // Not tracked any more: the job was cancelled or dropped; its commits fail next.
+                p = progress(&ready).unwrap_or(p);
             }
             self.next_seq = p.batches_stored;
         }
@@ -143,6 +160,11 @@ impl Packer {
         self.store(job, BatchEnd::More).await?;
         self.settle(job).await
     }
+}
+
+/// Batches stored and not yet delivered.
+fn unsent(p: &ImportProgress) -> u64 {
+    p.batches_stored.saturating_sub(p.batches_delivered)
 }
 
 /// Most times one batch is spooled again because splits kept renumbering under it (each

@@ -19,7 +19,7 @@ use crate::ldap::dn::Dn;
 use crate::ldap::entry::ranged;
 use crate::ldap::paged::{MissingBase, Paged, Query};
 use crate::ldap::withheld::Withholding;
-use crate::queue::{GetProgress, GetSpool, LoadSeen};
+use crate::queue::{GetProgress, GetSpool, LoadSeen, TrackImport, WatchImports};
 
 pub async fn stream(job: &ImportJob, lease: &Lease, plan: &Plan, store: &ScopeStore) -> Result<(), JobError> {
     let s = &lease.settings;
@@ -41,7 +41,12 @@ pub async fn stream(job: &ImportJob, lease: &Lease, plan: &Plan, store: &ScopeSt
         None => None,
     };
     let base = Dn::parse(&plan.base).map_err(|e| JobError::invalid_job(format!("base_dn: {e}")))?;
-    let packer = Packer::new(spool, progress, per_batch, keeper);
+    // A full import's estimate is the count of the last full import of its scope.
+    let estimate_scope = plan.scope.as_ref().filter(|_| plan.delta.is_none()).map(|s| s.id.clone());
+    let track = TrackImport { id: job.job_id.clone(), scope: estimate_scope };
+    job.queue.send(track).await.or_internal("queue")?;
+    let imports = job.queue.send(WatchImports).await.map_err(qerr)?;
+    let packer = Packer::new(spool, progress, per_batch, keeper, imports);
     let withholding = Withholding::load(&job.queue, &job.job_id).await?;
     let policy_ages = match lease.settings.kind {
         DirectoryKind::Ldap => PolicyAges::read(&lease.ldap, &lease.settings, &lease.memory.groups).await,

@@ -1,0 +1,45 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::LoginMemories;
+use crate::directory::{DirectoryKind, DirectorySettings, LoginSettings, PlainUrlSecurity, ScopePolicy};
+use crate::ldap::auth::shield::Verdict;
+use crate::ldap::dn::Dn;
+use crate::secret::Secret;
+
+fn settings(url: &str, limit: u32) -> DirectorySettings {
+    DirectorySettings {
+        name: "corp".into(),
+        kind: DirectoryKind::Ldap,
+        urls: vec![url::Url::parse(url).unwrap()],
+        bind_dn: "cn=svc".into(),
+        bind_password: Secret::new("pw"),
+        base_dn: "dc=x".into(),
+        ca_pem: None,
+        user_filter: "(uid={username})".into(),
+        plain_urls: PlainUrlSecurity::None,
+        pool_min: 1,
+        pool_max: 4,
+        connect_timeout: Duration::from_secs(1),
+        operation_timeout: Duration::from_secs(1),
+        policy: ScopePolicy::defaults(&Dn::root()),
+        withhold_attributes: Vec::new(),
+        login: LoginSettings { failure_limit: limit, ..LoginSettings::default() },
+    }
+}
+
+/// A reload that gives a directory new URLs makes a new directory actor: the shield's
+/// counts must survive it, or a reload would reopen every account a spray was held off.
+#[test]
+fn a_directory_made_again_keeps_its_shield_counts_unless_its_login_settings_changed() {
+    let memories = LoginMemories::default();
+    let first = memories.of(&settings("ldap://a", 2));
+    let now = Instant::now();
+    first.shield.failed("cn=victim", now);
+    first.shield.failed("cn=victim", now);
+    let again = memories.of(&settings("ldap://b", 2));
+    assert!(Arc::ptr_eq(&first, &again));
+    assert!(matches!(again.shield.verdict("cn=victim", now), Verdict::Refuse { .. }));
+    let changed = memories.of(&settings("ldap://b", 3));
+    assert!(!Arc::ptr_eq(&first, &changed), "a new limit starts a fresh memory");
+}
