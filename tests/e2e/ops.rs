@@ -453,6 +453,7 @@ async fn check_passes_every_check_on_a_good_setup_and_speaks_json() {
         "directory.corp.base_dn",
         "directory.corp.user_filter",
         "directory.corp.size_limit",
+        "directory.corp.login_failure_limit",
     ] {
         assert!(line(&out, name).starts_with("OK"), "{name}: {out}");
     }
@@ -460,7 +461,7 @@ async fn check_passes_every_check_on_a_good_setup_and_speaks_json() {
     assert_eq!(code, Some(0));
     let v: Value = serde_json::from_str(out.trim()).expect("one JSON document");
     assert_eq!(v["ok"], true);
-    assert_eq!(v["checks"].as_array().unwrap().len(), 15, "server.clock is one of them");
+    assert_eq!(v["checks"].as_array().unwrap().len(), 16, "server.clock and the lockout shield's are among them");
     assert!(v["checks"].as_array().unwrap().iter().all(|c| c["status"] == "ok"));
 }
 
@@ -637,7 +638,7 @@ async fn check_names_the_cause_and_the_fix_of_each_directory_failure() {
         assert!(line(&out, &format!("directory.ok.{name}")).starts_with("OK"), "{out}");
     }
     assert!(!out.contains(slapd.get("SLAPD_SERVICE_PW")) && !out.contains("not-the-password"));
-    assert!(out.ends_with("5 of 41 checks failed\n"), "{out}");
+    assert!(out.ends_with("5 of 43 checks failed\n"), "{out}");
 }
 
 /// AD directories: `check` resolves the scope policy's protected groups as the AD jobs
