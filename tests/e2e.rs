@@ -27,3 +27,5 @@ mod link;
 mod login;
 #[path = "e2e/ops.rs"]
 mod ops;
+#[path = "e2e/review18.rs"]
+mod review18;

@@ -24,7 +24,7 @@ use crate::directory::{DirectoryActor, DirectoryKind, DirectorySettings, Lease};
 use crate::errors::JobError;
 use crate::protocol::payload::Authenticate;
 pub use memory::LoginMemory;
-use shield::Verdict;
+use shield::Admission;
 
 /// Attributes returned about an authenticated user.
 fn user_attributes(kind: DirectoryKind) -> Vec<&'static str> {
@@ -73,17 +73,22 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
         return Ok(refused(LoginReason::UserNotFound));
     };
     let memory = &lease.memory;
-    if let Verdict::Refuse { retry_after } = memory.shield.verdict(&entry.dn, Instant::now()) {
-        tracing::warn!(directory = %s.name, retry_after_s = retry_after.as_secs(), "login refused by the lockout shield: too many recent wrong passwords for this account; no bind sent");
-        return Ok(shielded());
-    }
+    let attempt = match memory.shield.admit(&entry.dn, Instant::now).await {
+        Admission::Bind(attempt) => attempt,
+        Admission::Refuse { retry_after } => {
+            tracing::warn!(directory = %s.name, retry_after_s = retry_after.as_secs(), "login refused by the lockout shield: too many recent wrong passwords for this account; no bind sent");
+            return Ok(shielded());
+        }
+    };
     match bind::user_bind(&lease, &directory, &entry.dn, p.password.expose()).await? {
         Some(LoginReason::InvalidCredentials) => {
-            memory.shield.failed(&entry.dn, Instant::now());
+            attempt.failed(Instant::now());
             return Ok(refused(LoginReason::InvalidCredentials));
         }
+        // Any other answer (disabled, locked by the directory, …) is no wrong password:
+        // the attempt gives its place back uncounted when dropped.
         Some(reason) => return Ok(refused(reason)),
-        None => memory.shield.succeeded(&entry.dn),
+        None => attempt.succeeded(),
     }
     // A user in more groups than MaxValRange gets `memberOf;range=0-1499` (and on a Windows
     // DC an empty `memberOf`): read the rest ([MS-ADTS] 3.1.1.3.1.3.3). Nothing to read

@@ -5,8 +5,12 @@
 //! ppolicy `pwdFailureTime`) to its lockout threshold and lock the real account.
 //!
 //! Counted per account (the found entry's DN, case-folded), so `jdoe` and
-//! `jdoe@example.test` share one count. Memory is bounded: at most [`SHIELD_CAPACITY`]
-//! accounts are remembered, the least recently failed forgotten first (each entry is the
+//! `jdoe@example.test` share one count. A bind on its way counts as a possible failure:
+//! logins for one account that run at once (the portal's own ordering keys, or the
+//! sAMAccountName and the UPN of one user) wait while the failures counted plus the binds
+//! in flight reach the limit, so no more than the limit of wrong passwords ever reaches
+//! the directory; each wait is bounded by the binds' own timeout. Memory is bounded: at most [`SHIELD_CAPACITY`]
+//! accounts are remembered, the least recently tried forgotten first (each entry is the
 //! DN and 24 bytes; about 3 MiB when full). A forgotten account starts again from zero,
 //! so a spray over more accounts than that falls back on the directory's own lockout.
 
@@ -15,6 +19,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use lru::LruCache;
+use tokio::sync::Notify;
 
 use crate::directory::LoginSettings;
 
@@ -25,6 +30,8 @@ pub const SHIELD_CAPACITY: usize = 20_000;
 struct Failures {
     count: u32,
     last: Instant,
+    /// Binds admitted and not yet answered.
+    in_flight: u32,
 }
 
 /// Recent wrong passwords per account.
@@ -32,6 +39,8 @@ pub struct LoginShield {
     limit: u32,
     window: Duration,
     recent: Mutex<LruCache<String, Failures>>,
+    /// Woken whenever a bind in flight is answered, for the logins waiting on it.
+    settled: Notify,
 }
 
 /// What the shield says before a bind.
@@ -50,6 +59,7 @@ impl LoginShield {
             limit: settings.failure_limit,
             window: settings.failure_window,
             recent: Mutex::new(LruCache::new(cap)),
+            settled: Notify::new(),
         }
     }
 
@@ -57,47 +67,129 @@ impl LoginShield {
         dn.to_lowercase()
     }
 
-    /// Whether a login for `dn` may bind now. A refused attempt does not extend the
-    /// window: the account opens again `login_failure_window` after its last real failure.
-    pub fn verdict(&self, dn: &str, now: Instant) -> Verdict {
+    /// Whether a login for `dn` may bind now, deciding at `now()`: refused while the
+    /// account has `login_failure_limit` recent failures; while the failures plus the binds
+    /// in flight reach the limit, waits for one of those binds to be answered. A refused
+    /// attempt does not extend the window: the account opens again
+    /// `login_failure_window` after its last real failure. [`Admission::Bind`] holds a
+    /// place until its [`Attempt`] is answered (or dropped, on an error).
+    pub async fn admit<'a>(&'a self, dn: &str, now: impl Fn() -> Instant) -> Admission<'a> {
         if self.limit == 0 {
-            return Verdict::Bind;
+            return Admission::Bind(Attempt { shield: self, key: None });
         }
-        let Ok(recent) = self.recent.lock() else { return Verdict::Bind };
-        match recent.peek(&Self::key(dn)) {
-            Some(f) if f.count >= self.limit && now.saturating_duration_since(f.last) < self.window => {
-                Verdict::Refuse { retry_after: self.window - now.saturating_duration_since(f.last) }
+        let key = Self::key(dn);
+        loop {
+            let settled = self.settled.notified();
+            match self.try_admit(&key, now()) {
+                Some(Verdict::Bind) => return Admission::Bind(Attempt { shield: self, key: Some(key) }),
+                Some(Verdict::Refuse { retry_after }) => return Admission::Refuse { retry_after },
+                None => settled.await,
             }
-            _ => Verdict::Bind,
         }
     }
 
-    /// A bind for `dn` failed with a wrong password: counts it (a count older than the
-    /// window starts again at one). Returns the count.
-    pub fn failed(&self, dn: &str, now: Instant) -> u32 {
-        if self.limit == 0 {
-            return 0;
+    /// The verdict for `key` now, a place taken when it is `Bind`; `None` = wait.
+    fn try_admit(&self, key: &str, now: Instant) -> Option<Verdict> {
+        let Ok(mut recent) = self.recent.lock() else { return Some(Verdict::Bind) };
+        let f = recent.get_or_insert_mut(key.to_owned(), || Failures { count: 0, last: now, in_flight: 0 });
+        let age = now.saturating_duration_since(f.last);
+        if age >= self.window {
+            f.count = 0;
         }
-        let Ok(mut recent) = self.recent.lock() else { return 0 };
-        let key = Self::key(dn);
-        let count = match recent.get(&key) {
-            Some(f) if now.saturating_duration_since(f.last) < self.window => f.count.saturating_add(1),
-            _ => 1,
-        };
-        recent.put(key, Failures { count, last: now });
+        if f.count >= self.limit {
+            return Some(Verdict::Refuse { retry_after: self.window - age });
+        }
+        if f.count.saturating_add(f.in_flight) >= self.limit {
+            return None;
+        }
+        f.in_flight += 1;
+        Some(Verdict::Bind)
+    }
+
+    /// Settles one admitted bind for `key` and wakes the logins waiting on it. Returns
+    /// the account's count of failures now.
+    fn settle(&self, key: &str, outcome: Outcome) -> u32 {
+        let count = self.recent.lock().map(|mut recent| self.settle_locked(&mut recent, key, outcome)).unwrap_or(0);
+        self.settled.notify_waiters();
         count
     }
 
-    /// A bind for `dn` succeeded: its count is cleared.
-    pub fn succeeded(&self, dn: &str) {
-        if let Ok(mut recent) = self.recent.lock() {
-            recent.pop(&Self::key(dn));
+    fn settle_locked(&self, recent: &mut LruCache<String, Failures>, key: &str, outcome: Outcome) -> u32 {
+        let Some(f) = recent.get_mut(key) else {
+            // Forgotten meanwhile (more accounts than SHIELD_CAPACITY): a failure starts again.
+            if let Outcome::Failed(at) = outcome {
+                recent.put(key.to_owned(), Failures { count: 1, last: at, in_flight: 0 });
+                return 1;
+            }
+            return 0;
+        };
+        f.in_flight = f.in_flight.saturating_sub(1);
+        match outcome {
+            Outcome::Failed(at) => {
+                let recent_enough = at.saturating_duration_since(f.last) < self.window;
+                f.count = if recent_enough { f.count.saturating_add(1) } else { 1 };
+                f.last = at;
+            }
+            Outcome::Succeeded => f.count = 0,
+            Outcome::Released => {}
         }
+        let count = f.count;
+        if count == 0 && f.in_flight == 0 {
+            recent.pop(key);
+        }
+        count
     }
 
     /// Accounts remembered now (for metrics and tests).
     pub fn remembered(&self) -> usize {
         self.recent.lock().map(|r| r.len()).unwrap_or(0)
+    }
+}
+
+/// What became of an admitted bind.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    Failed(Instant),
+    Succeeded,
+    Released,
+}
+
+/// The shield's answer to [`LoginShield::admit`].
+pub enum Admission<'a> {
+    /// Send the bind, then say how it went on the attempt.
+    Bind(Attempt<'a>),
+    /// Answer `account_locked` without a bind; the count holds until this much later.
+    Refuse { retry_after: Duration },
+}
+
+/// One admitted bind; its place is given back when it is answered or dropped.
+pub struct Attempt<'a> {
+    shield: &'a LoginShield,
+    key: Option<String>,
+}
+
+impl Attempt<'_> {
+    /// The bind failed with a wrong password at `at`: counted (a count older than the
+    /// window starts again at one). Returns the count.
+    pub fn failed(mut self, at: Instant) -> u32 {
+        self.key.take().map_or(0, |k| self.shield.settle(&k, Outcome::Failed(at)))
+    }
+
+    /// The bind succeeded: the account's count is cleared.
+    pub fn succeeded(mut self) {
+        if let Some(k) = self.key.take() {
+            self.shield.settle(&k, Outcome::Succeeded);
+        }
+    }
+}
+
+impl Drop for Attempt<'_> {
+    /// Answered otherwise (another reason, an error, a cancelled job): the place is given
+    /// back uncounted.
+    fn drop(&mut self) {
+        if let Some(k) = self.key.take() {
+            self.shield.settle(&k, Outcome::Released);
+        }
     }
 }
 
