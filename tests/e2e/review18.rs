@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::ad::admin_ldif;
 use crate::ad_ops::{ok, run, value, TestOu};
 use crate::harness::servers;
 use crate::harness::{Connector, Sim};
@@ -46,4 +47,72 @@ async fn a_concurrent_spray_under_several_spellings_and_ordering_keys_never_lock
         bound <= 2 && bad < threshold && !locked,
         "{bound} wrong passwords reached the DC (limit 2); badPwdCount {bad}, threshold {threshold}, locked in AD: {locked}"
     );
+}
+
+/// A PSO with complexity on and length 8 for `user`, readable by the service account,
+/// removed when dropped.
+struct ComplexPso {
+    env: servers::ServerEnv,
+    dn: String,
+}
+
+impl ComplexPso {
+    fn new(env: &servers::ServerEnv, tag: &str, user: &str) -> ComplexPso {
+        let dn = format!(
+            "CN=ic-review-{tag}-{},CN=Password Settings Container,CN=System,{}",
+            std::process::id(),
+            env.get("AD_BASE_DN")
+        );
+        let _ = admin_ldif(env, &format!("dn: {dn}\nchangetype: delete\n"));
+        assert!(admin_ldif(env, &format!(
+            "dn: {dn}\nchangetype: add\nobjectClass: msDS-PasswordSettings\nmsDS-PasswordSettingsPrecedence: 1\nmsDS-PasswordReversibleEncryptionEnabled: FALSE\nmsDS-PasswordHistoryLength: 0\nmsDS-PasswordComplexityEnabled: TRUE\nmsDS-MinimumPasswordLength: 8\nmsDS-MinimumPasswordAge: 0\nmsDS-MaximumPasswordAge: -36288000000000\nmsDS-LockoutThreshold: 0\nmsDS-LockoutObservationWindow: -18000000000\nmsDS-LockoutDuration: -18000000000\nmsDS-PSOAppliesTo: {user}\n"
+        )), "cannot add the PSO {dn}");
+        let out = std::process::Command::new("samba-tool")
+            .args(["dsacl", "set", "-s", env.get("AD_CONF"), "-H"])
+            .arg(format!("{}/dc/private/sam.ldb", env.get("AD_DIR")))
+            .arg(format!("--objectdn={dn}"))
+            .arg("--sddl=(A;;RP;;;AU)")
+            .output()
+            .expect("samba-tool");
+        assert!(out.status.success(), "samba-tool dsacl: {}", String::from_utf8_lossy(&out.stderr));
+        ComplexPso { env: env.clone(), dn }
+    }
+}
+
+impl Drop for ComplexPso {
+    fn drop(&mut self) {
+        let _ = admin_ldif(&self.env, &format!("dn: {}\nchangetype: delete\n", self.dn));
+    }
+}
+
+/// Sets `password` on `dn` as the administrator, as the DC judges it; whether it took.
+fn dc_accepts(env: &servers::ServerEnv, dn: &str, password: &str) -> bool {
+    use base64::Engine;
+    let pw: Vec<u8> = format!("\"{password}\"").encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let pw = base64::engine::general_purpose::STANDARD.encode(pw);
+    admin_ldif(env, &format!("dn: {dn}\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: {pw}\n"))
+}
+
+/// The local check must never refuse what the DC accepts. Samba counts every non-ASCII
+/// character that is neither upper- nor lower-case (a superscript or Arabic-Indic digit,
+/// a no-break space, a currency sign) in its fifth, "Unicode" category
+/// (`check_password_quality`, lib/util/genrand_util.c); so must the connector.
+#[tokio::test]
+async fn the_local_complexity_check_never_refuses_a_password_the_dc_accepts() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "rvpol");
+    let user = format!("icrvpol{}", std::process::id() % 100_000);
+    let sim = Sim::start(true).await;
+    let _c = Connector::for_sim(&sim, "c1", &servers::samba_delegated_directory("ad", &env));
+    sim.wait_online(LIMIT).await;
+    let create = json!({"directory": "ad", "parent_dn": ou.dn, "sam_account_name": user, "password": "Start-Pw-1x"});
+    let dn = ok(&run(&sim, "ad.create_user", create).await)["dn"].as_str().expect("dn").to_owned();
+    let _pso = ComplexPso::new(&env, "pol", &dn);
+    // Complexity is on for this user: three of five categories.
+    assert!(!dc_accepts(&env, &dn, "abcdefghij"), "the PSO does not apply: the test proves nothing");
+    for pw in ["Abcdefgh\u{b2}\u{b2}", "Abcdefgh\u{663}\u{663}", "Abcdefgh\u{a0}x", "abcdefgh1\u{a3}"] {
+        assert!(dc_accepts(&env, &dn, pw), "Samba refuses {pw:?}: pick another example");
+        let r = run(&sim, "ad.reset_password", json!({"directory": "ad", "user": {"dn": dn}, "new_password": pw})).await;
+        assert_eq!(r["status"], "succeeded", "{pw:?}: refused although the DC accepts it: {r}");
+    }
 }
