@@ -116,3 +116,34 @@ async fn the_local_complexity_check_never_refuses_a_password_the_dc_accepts() {
         assert_eq!(r["status"], "succeeded", "{pw:?}: refused although the DC accepts it: {r}");
     }
 }
+
+/// A `group_base_dn` that names nothing (a typo, an OU renamed since) must not give the
+/// portal an empty list of groups as if the user were in none: the login fails, naming
+/// the key, on AD (direct and nested) and on OpenLDAP.
+#[tokio::test]
+async fn a_group_base_dn_that_does_not_exist_fails_the_login_naming_the_key() {
+    let (ad, slapd) = (servers::samba(), servers::slapd());
+    let sim = Sim::start(true).await;
+    let typo = "group_base_dn = \"OU=Gropus,DC=example,DC=test\"\n";
+    let config = format!(
+        "{}{typo}\n{}group_base_dn = \"ou=gropus,dc=example,dc=com\"\n",
+        servers::samba_reader_directory("ad", &ad),
+        servers::slapd_directory("corp", &slapd, false)
+    );
+    let _c = Connector::for_sim(&sim, "c1", &config);
+    sim.wait_online(LIMIT).await;
+    let cases = [
+        ("ad", ad.get("AD_USER_OK"), ad.get("AD_FIXTURE_PW"), "direct"),
+        ("ad", ad.get("AD_USER_OK"), ad.get("AD_FIXTURE_PW"), "nested"),
+        ("corp", slapd.get("SLAPD_USER_OK"), slapd.get("SLAPD_USER_OK_PW"), "nested"),
+    ];
+    for (dir, user, pw, depth) in cases {
+        let r = run(&sim, "ldap.authenticate", json!({"directory": dir, "username": user, "password": pw, "groups": depth})).await;
+        assert_eq!(r["status"], "failed", "{dir} {depth}: an empty list of groups given as the truth: {r}");
+        let message = r["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&format!("directories.{dir}.group_base_dn")), "{dir} {depth}: {r}");
+    }
+    // Without groups asked for, the base is not read: the login works.
+    let r = run(&sim, "ldap.authenticate", json!({"directory": "ad", "username": ad.get("AD_USER_OK"), "password": ad.get("AD_FIXTURE_PW")})).await;
+    assert_eq!(ok(&r)["authenticated"], true, "{r}");
+}
