@@ -147,3 +147,91 @@ async fn a_group_base_dn_that_does_not_exist_fails_the_login_naming_the_key() {
     let r = run(&sim, "ldap.authenticate", json!({"directory": "ad", "username": ad.get("AD_USER_OK"), "password": ad.get("AD_FIXTURE_PW")})).await;
     assert_eq!(ok(&r)["authenticated"], true, "{r}");
 }
+
+/// Every path of issue #18 that carries a password (logins right and wrong, with groups,
+/// refused by the shield; a create with a password; a reset refused locally by the
+/// policy; a self-service change with a wrong old password) leaves none of them in the
+/// storage dir (queue, journal, audit, spool), the log or a result, in UTF-8, UTF-16LE,
+/// base64 or JSON escaping.
+#[tokio::test]
+async fn no_password_of_the_new_paths_reaches_disk_a_log_or_a_result() {
+    use base64::Engine;
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "rvsecret");
+    let user = format!("icrvsec{}", std::process::id() % 100_000);
+    let sim = Sim::start(true).await;
+    let config = format!("{}login_failure_limit = 1\n", servers::samba_delegated_directory("ad", &env));
+    let c = Connector::for_sim(&sim, "c1", &config);
+    sim.wait_online(LIMIT).await;
+    let good = "Qx7-Secret\"Pw\\42";
+    let secrets = [good, "Wrong-Qx7-Secret-1", "Wrong-Qx7-Secret-2", "qx7short", "Wrong-Qx7-Old-3", "Qx7-Next-Secret-9"];
+    let create = json!({"directory": "ad", "parent_dn": ou.dn, "sam_account_name": user, "password": good});
+    let dn = ok(&run(&sim, "ad.create_user", create).await)["dn"].as_str().expect("dn").to_owned();
+    let _pso = ComplexPso::new(&env, "secret", &dn);
+    let mut results = Vec::new();
+    let login = |pw: &str| json!({"directory": "ad", "username": user, "password": pw, "groups": "nested"});
+    results.push(run(&sim, "ldap.authenticate", login(good)).await);
+    results.push(run(&sim, "ldap.authenticate", login(secrets[1])).await);
+    results.push(run(&sim, "ldap.authenticate", login(secrets[2])).await);
+    assert_eq!(results[2]["result"]["details"]["source"], "connector", "{}", results[2]);
+    let reset = json!({"directory": "ad", "user": {"dn": dn}, "new_password": secrets[3]});
+    results.push(run(&sim, "ad.reset_password", reset).await);
+    assert_eq!(results[3]["error"]["code"], "password_policy", "{}", results[3]);
+    let change = json!({"directory": "ad", "user": {"dn": dn}, "old_password": secrets[4], "new_password": secrets[5]});
+    results.push(run(&sim, "ad.change_password", change).await);
+    let text = serde_json::to_string(&results).expect("json");
+    let log = c.log_text();
+    let files = crate::ad_ops::files(&c.dir);
+    assert!(files.len() > 3, "the storage dir holds nothing: {}", c.dir.display());
+    for s in secrets {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(s);
+        let b64_16 = base64::engine::general_purpose::STANDARD
+            .encode(format!("\"{s}\"").encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>());
+        let escaped = serde_json::to_string(s).expect("json");
+        let forms = [s.to_owned(), b64, b64_16, escaped[1..escaped.len() - 1].to_owned()];
+        for f in &forms {
+            assert!(!text.contains(f.as_str()), "{s:?} in a result: {text}");
+            assert!(!log.contains(f.as_str()), "{s:?} in the log");
+            for (path, bytes) in &files {
+                assert!(!crate::ad_ops::contains(bytes, f), "{s:?} ({f}) in {}", path.display());
+            }
+        }
+    }
+}
+
+/// The shield counts only the wrong passwords that pass through the connector; AD's
+/// `badPwdCount` also counts those typed at a workstation. One typo there plus a spray
+/// through the portal with `login_failure_limit` one below the domain's threshold (which
+/// `check` calls safe) locks the real account. A fix reads the user's `badPwdCount` and
+/// `badPasswordTime` (on the PDC emulator, which holds the authoritative count) with the
+/// resultant lockout threshold and observation window (domain or PSO), and refuses before
+/// the bind that would reach the threshold.
+#[tokio::test]
+#[ignore = "fault: the shield ignores wrong passwords counted by AD outside the connector (badPwdCount); see the doc comment"]
+async fn a_spray_after_a_typo_elsewhere_does_not_lock_the_ad_account() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "rvtypo");
+    let user = format!("icrvtypo{}", std::process::id() % 100_000);
+    let pw = "Typo-Pw-1x";
+    let sim = Sim::start(true).await;
+    let config = format!("{}login_failure_limit = 2\n", servers::samba_delegated_directory("ad", &env));
+    let _c = Connector::for_sim(&sim, "c1", &config);
+    sim.wait_online(LIMIT).await;
+    let create = json!({"directory": "ad", "parent_dn": ou.dn, "sam_account_name": user, "password": pw});
+    let dn = ok(&run(&sim, "ad.create_user", create).await)["dn"].as_str().expect("dn").to_owned();
+    let threshold: u32 = value(&env, env.get("AD_BASE_DN"), "lockoutThreshold").expect("threshold").parse().expect("n");
+    assert_eq!(threshold, 3, "this test assumes the fixture domain's threshold of 3");
+    // A typo at a workstation: one wrong bind straight to the DC.
+    let typo = std::process::Command::new("ldapwhoami")
+        .args(["-x", "-H", env.get("AD_LDAPS_URL"), "-D", &dn, "-w", "typo-at-the-desk"])
+        .env("LDAPTLS_CACERT", env.get("AD_CA"))
+        .output()
+        .expect("ldapwhoami");
+    assert!(!typo.status.success(), "the typo bound");
+    assert_eq!(value(&env, &dn, "badPwdCount").as_deref(), Some("1"));
+    for i in 0..5 {
+        let _ = run(&sim, "ldap.authenticate", json!({"directory": "ad", "username": user, "password": format!("spray-{i}")})).await;
+    }
+    let locked = value(&env, &dn, "lockoutTime").is_some_and(|t| t != "0");
+    assert!(!locked, "one typo elsewhere and a spray through the portal locked the account in AD");
+}
