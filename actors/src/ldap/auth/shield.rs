@@ -9,11 +9,14 @@
 //! logins for one account that run at once (the portal's own ordering keys, or the
 //! sAMAccountName and the UPN of one user) wait while the failures counted plus the binds
 //! in flight reach the limit, so no more than the limit of wrong passwords ever reaches
-//! the directory; each wait is bounded by the binds' own timeout. Memory is bounded: at most [`SHIELD_CAPACITY`]
-//! accounts are remembered, the least recently tried forgotten first (each entry is the
+//! the directory; each wait is bounded by the binds' own timeout. The binds in flight are
+//! kept apart from the failures (at most one entry per login running), so logins that
+//! succeed never push a remembered failure out. Memory is bounded: at most [`SHIELD_CAPACITY`]
+//! accounts are remembered, the least recently failed forgotten first (each entry is the
 //! DN and 24 bytes; about 3 MiB when full). A forgotten account starts again from zero,
 //! so a spray over more accounts than that falls back on the directory's own lockout.
 
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -30,25 +33,27 @@ pub const SHIELD_CAPACITY: usize = 20_000;
 struct Failures {
     count: u32,
     last: Instant,
-    /// Binds admitted and not yet answered.
-    in_flight: u32,
+}
+
+/// The failures remembered, and the binds admitted and not yet answered, per account.
+struct State {
+    recent: LruCache<String, Failures>,
+    in_flight: HashMap<String, u32>,
 }
 
 /// Recent wrong passwords per account.
 pub struct LoginShield {
     limit: u32,
     window: Duration,
-    recent: Mutex<LruCache<String, Failures>>,
+    state: Mutex<State>,
     /// Woken whenever a bind in flight is answered, for the logins waiting on it.
     settled: Notify,
 }
 
-/// What the shield says before a bind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Send the bind.
+/// What the shield says of one login at one moment.
+enum Verdict {
     Bind,
-    /// Answer `account_locked` without a bind; the count holds until this much later.
+    Wait,
     Refuse { retry_after: Duration },
 }
 
@@ -58,7 +63,7 @@ impl LoginShield {
         LoginShield {
             limit: settings.failure_limit,
             window: settings.failure_window,
-            recent: Mutex::new(LruCache::new(cap)),
+            state: Mutex::new(State { recent: LruCache::new(cap), in_flight: HashMap::new() }),
             settled: Notify::new(),
         }
     }
@@ -80,69 +85,72 @@ impl LoginShield {
         let key = Self::key(dn);
         loop {
             let settled = self.settled.notified();
-            match self.try_admit(&key, now()) {
-                Some(Verdict::Bind) => return Admission::Bind(Attempt { shield: self, key: Some(key) }),
-                Some(Verdict::Refuse { retry_after }) => return Admission::Refuse { retry_after },
-                None => settled.await,
+            match self.verdict(&key, now()) {
+                Verdict::Bind => return Admission::Bind(Attempt { shield: self, key: Some(key) }),
+                Verdict::Refuse { retry_after } => return Admission::Refuse { retry_after },
+                Verdict::Wait => settled.await,
             }
         }
     }
 
-    /// The verdict for `key` now, a place taken when it is `Bind`; `None` = wait.
-    fn try_admit(&self, key: &str, now: Instant) -> Option<Verdict> {
-        let Ok(mut recent) = self.recent.lock() else { return Some(Verdict::Bind) };
-        let f = recent.get_or_insert_mut(key.to_owned(), || Failures { count: 0, last: now, in_flight: 0 });
-        let age = now.saturating_duration_since(f.last);
-        if age >= self.window {
-            f.count = 0;
+    /// The verdict for `key` now; a place is taken when it is `Bind`.
+    fn verdict(&self, key: &str, now: Instant) -> Verdict {
+        let Ok(mut state) = self.state.lock() else { return Verdict::Bind };
+        let count = match state.recent.peek(key) {
+            Some(f) if now.saturating_duration_since(f.last) < self.window => {
+                if f.count >= self.limit {
+                    return Verdict::Refuse { retry_after: self.window - now.saturating_duration_since(f.last) };
+                }
+                f.count
+            }
+            _ => 0,
+        };
+        let in_flight = state.in_flight.entry(key.to_owned()).or_insert(0);
+        if count.saturating_add(*in_flight) >= self.limit {
+            if *in_flight == 0 {
+                state.in_flight.remove(key);
+            }
+            return Verdict::Wait;
         }
-        if f.count >= self.limit {
-            return Some(Verdict::Refuse { retry_after: self.window - age });
-        }
-        if f.count.saturating_add(f.in_flight) >= self.limit {
-            return None;
-        }
-        f.in_flight += 1;
-        Some(Verdict::Bind)
+        *in_flight += 1;
+        Verdict::Bind
     }
 
     /// Settles one admitted bind for `key` and wakes the logins waiting on it. Returns
     /// the account's count of failures now.
     fn settle(&self, key: &str, outcome: Outcome) -> u32 {
-        let count = self.recent.lock().map(|mut recent| self.settle_locked(&mut recent, key, outcome)).unwrap_or(0);
+        let count = self.state.lock().map(|mut state| self.settle_locked(&mut state, key, outcome)).unwrap_or(0);
         self.settled.notify_waiters();
         count
     }
 
-    fn settle_locked(&self, recent: &mut LruCache<String, Failures>, key: &str, outcome: Outcome) -> u32 {
-        let Some(f) = recent.get_mut(key) else {
-            // Forgotten meanwhile (more accounts than SHIELD_CAPACITY): a failure starts again.
-            if let Outcome::Failed(at) = outcome {
-                recent.put(key.to_owned(), Failures { count: 1, last: at, in_flight: 0 });
-                return 1;
+    fn settle_locked(&self, state: &mut State, key: &str, outcome: Outcome) -> u32 {
+        if let Some(n) = state.in_flight.get_mut(key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                state.in_flight.remove(key);
             }
-            return 0;
-        };
-        f.in_flight = f.in_flight.saturating_sub(1);
+        }
         match outcome {
             Outcome::Failed(at) => {
-                let recent_enough = at.saturating_duration_since(f.last) < self.window;
-                f.count = if recent_enough { f.count.saturating_add(1) } else { 1 };
-                f.last = at;
+                let count = match state.recent.get(key) {
+                    Some(f) if at.saturating_duration_since(f.last) < self.window => f.count.saturating_add(1),
+                    _ => 1,
+                };
+                state.recent.put(key.to_owned(), Failures { count, last: at });
+                count
             }
-            Outcome::Succeeded => f.count = 0,
-            Outcome::Released => {}
+            Outcome::Succeeded => {
+                state.recent.pop(key);
+                0
+            }
+            Outcome::Released => state.recent.peek(key).map_or(0, |f| f.count),
         }
-        let count = f.count;
-        if count == 0 && f.in_flight == 0 {
-            recent.pop(key);
-        }
-        count
     }
 
     /// Accounts remembered now (for metrics and tests).
     pub fn remembered(&self) -> usize {
-        self.recent.lock().map(|r| r.len()).unwrap_or(0)
+        self.state.lock().map(|s| s.recent.len()).unwrap_or(0)
     }
 }
 

@@ -104,3 +104,16 @@ async fn a_dropped_or_successful_attempt_frees_its_place() {
     let next = tokio::time::timeout(Duration::from_secs(1), waiting).await.expect("answered");
     assert!(matches!(next, Admission::Bind(_)), "after a success the next may bind");
 }
+
+/// A login in flight takes no place among the remembered failures: logins that succeed
+/// never push out the count of an account under attack.
+#[tokio::test]
+async fn logins_in_flight_and_successes_leave_the_remembered_failures_alone() {
+    let s = shield(5, 60);
+    let t0 = Instant::now();
+    fail(&s, "cn=victim", t0).await;
+    let Admission::Bind(a) = s.admit("cn=other", || t0).await else { panic!("admitted") };
+    assert_eq!(s.remembered(), 1, "a login in flight is not a remembered failure");
+    a.succeeded();
+    assert_eq!(s.remembered(), 1, "the victim's count stays");
+}
