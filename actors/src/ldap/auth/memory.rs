@@ -6,6 +6,7 @@
 //! [`SHIELD_CAPACITY`]: super::shield::SHIELD_CAPACITY
 //! [`GROUP_CACHE_CAPACITY`]: super::groups::GROUP_CACHE_CAPACITY
 
+use super::dc_failures::LockoutWindow;
 use super::groups::GroupCache;
 use super::ppolicy::PolicyCache;
 use super::shield::LoginShield;
@@ -15,6 +16,8 @@ pub struct LoginMemory {
     pub shield: LoginShield,
     pub groups: GroupCache,
     pub policies: PolicyCache,
+    /// The domain's lockout observation window (AD), for the DC's own count.
+    pub lockout: LockoutWindow,
 }
 
 impl LoginMemory {
@@ -23,6 +26,7 @@ impl LoginMemory {
             shield: LoginShield::new(settings),
             groups: GroupCache::default(),
             policies: PolicyCache::default(),
+            lockout: LockoutWindow::default(),
         }
     }
 }

@@ -5,7 +5,9 @@
 //! ppolicy `pwdFailureTime`) to its lockout threshold and lock the real account.
 //!
 //! Counted per account (the found entry's DN, case-folded), so `jdoe` and
-//! `jdoe@example.test` share one count. A bind on its way counts as a possible failure:
+//! `jdoe@example.test` share one count. On AD the shield also sends no bind that could
+//! bring the DC's own count (`badPwdCount`, typos elsewhere included, within the domain's
+//! observation window) to its lockout threshold: see `dc_failures.rs`. A bind on its way counts as a possible failure:
 //! logins for one account that run at once (the portal's own ordering keys, or the
 //! sAMAccountName and the UPN of one user) wait while the failures counted plus the binds
 //! in flight reach the limit, so no more than the limit of wrong passwords ever reaches
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 use lru::LruCache;
 use tokio::sync::Notify;
 
+use super::dc_failures::DirectoryCount;
 use crate::directory::LoginSettings;
 
 /// Accounts the shield remembers at once.
@@ -52,7 +55,9 @@ pub struct LoginShield {
 
 /// What the shield says of one login at one moment.
 enum Verdict {
-    Bind,
+    /// `contended`: the account had failures or binds in flight, so a count of the
+    /// directory's read before may be stale.
+    Bind { contended: bool },
     Wait,
     Refuse { retry_after: Duration },
 }
@@ -77,16 +82,20 @@ impl LoginShield {
     /// in flight reach the limit, waits for one of those binds to be answered. A refused
     /// attempt does not extend the window: the account opens again
     /// `login_failure_window` after its last real failure. [`Admission::Bind`] holds a
-    /// place until its [`Attempt`] is answered (or dropped, on an error).
-    pub async fn admit<'a>(&'a self, dn: &str, now: impl Fn() -> Instant) -> Admission<'a> {
+    /// place until its [`Attempt`] is answered (or dropped, on an error). `known`: what the
+    /// directory itself counts (AD, see `dc_failures.rs`): refused too while its failures
+    /// are one short of its threshold, and waits while they and the binds in flight are.
+    pub async fn admit<'a>(&'a self, dn: &str, known: DirectoryCount, now: impl Fn() -> Instant) -> Admission<'a> {
         if self.limit == 0 {
-            return Admission::Bind(Attempt { shield: self, key: None });
+            return Admission::Bind(Attempt { shield: self, key: None, contended: false });
         }
         let key = Self::key(dn);
         loop {
             let settled = self.settled.notified();
-            match self.verdict(&key, now()) {
-                Verdict::Bind => return Admission::Bind(Attempt { shield: self, key: Some(key) }),
+            match self.verdict(&key, known, now()) {
+                Verdict::Bind { contended } => {
+                    return Admission::Bind(Attempt { shield: self, key: Some(key), contended })
+                }
                 Verdict::Refuse { retry_after } => return Admission::Refuse { retry_after },
                 Verdict::Wait => settled.await,
             }
@@ -94,26 +103,42 @@ impl LoginShield {
     }
 
     /// The verdict for `key` now; a place is taken when it is `Bind`.
-    fn verdict(&self, key: &str, now: Instant) -> Verdict {
-        let Ok(mut state) = self.state.lock() else { return Verdict::Bind };
-        let count = match state.recent.peek(key) {
+    fn verdict(&self, key: &str, known: DirectoryCount, now: Instant) -> Verdict {
+        let Ok(mut state) = self.state.lock() else { return Verdict::Bind { contended: true } };
+        let (mine, retry_after) = match state.recent.peek(key) {
             Some(f) if now.saturating_duration_since(f.last) < self.window => {
-                if f.count >= self.limit {
-                    return Verdict::Refuse { retry_after: self.window - now.saturating_duration_since(f.last) };
-                }
-                f.count
+                (f.count, self.window - now.saturating_duration_since(f.last))
             }
-            _ => 0,
+            _ => (0, self.window),
         };
+        // Failures allowed before a bind could lock the account in the directory.
+        let dc_room = known.locks_at.saturating_sub(1);
+        if mine >= self.limit || (known.locks_at > 0 && known.failures >= dc_room) {
+            return Verdict::Refuse { retry_after };
+        }
         let in_flight = state.in_flight.entry(key.to_owned()).or_insert(0);
-        if count.saturating_add(*in_flight) >= self.limit {
+        let full = mine.saturating_add(*in_flight) >= self.limit
+            || (known.locks_at > 0 && known.failures.saturating_add(*in_flight) >= dc_room);
+        if full {
             if *in_flight == 0 {
                 state.in_flight.remove(key);
             }
             return Verdict::Wait;
         }
+        let contended = mine > 0 || *in_flight > 0;
         *in_flight += 1;
-        Verdict::Bind
+        Verdict::Bind { contended }
+    }
+
+    /// Whether a bind admitted for `key` still may go, given a fresh count of the
+    /// directory's: the binds in flight besides it must leave room below its threshold.
+    fn confirm(&self, key: &str, known: DirectoryCount) -> bool {
+        if known.locks_at == 0 {
+            return true;
+        }
+        let Ok(state) = self.state.lock() else { return true };
+        let others = state.in_flight.get(key).copied().unwrap_or(1).saturating_sub(1);
+        known.failures.saturating_add(others) < known.locks_at.saturating_sub(1)
     }
 
     /// Settles one admitted bind for `key` and wakes the logins waiting on it. Returns
@@ -174,9 +199,23 @@ pub enum Admission<'a> {
 pub struct Attempt<'a> {
     shield: &'a LoginShield,
     key: Option<String>,
+    contended: bool,
 }
 
 impl Attempt<'_> {
+    /// The account had failures or binds in flight when this bind was admitted: a count
+    /// of the directory's read before the admission may miss some; read it again and
+    /// [`Attempt::confirm`].
+    pub fn contended(&self) -> bool {
+        self.contended && self.key.is_some()
+    }
+
+    /// Whether this bind still may go, given a count of the directory's read after it was
+    /// admitted (every bind that ended since is in it, every other one is in flight).
+    pub fn confirm(&self, known: DirectoryCount) -> bool {
+        self.key.as_deref().is_none_or(|k| self.shield.confirm(k, known))
+    }
+
     /// The bind failed with a wrong password at `at`: counted (a count older than the
     /// window starts again at one). Returns the count.
     pub fn failed(mut self, at: Instant) -> u32 {

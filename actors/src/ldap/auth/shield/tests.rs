@@ -1,6 +1,9 @@
 use std::time::{Duration, Instant};
 
 use super::{Admission, LoginShield};
+use crate::ldap::auth::dc_failures::DirectoryCount;
+
+const NONE: DirectoryCount = DirectoryCount { failures: 0, locks_at: 0 };
 use crate::directory::LoginSettings;
 
 fn shield(limit: u32, window_s: u64) -> LoginShield {
@@ -13,7 +16,7 @@ fn shield(limit: u32, window_s: u64) -> LoginShield {
 
 /// One whole login at `at`: admitted, then failed with a wrong password.
 async fn fail(s: &LoginShield, dn: &str, at: Instant) {
-    match s.admit(dn, || at).await {
+    match s.admit(dn, NONE, || at).await {
         Admission::Bind(a) => {
             a.failed(at);
         }
@@ -22,7 +25,7 @@ async fn fail(s: &LoginShield, dn: &str, at: Instant) {
 }
 
 async fn refused(s: &LoginShield, dn: &str, at: Instant) -> Option<Duration> {
-    match s.admit(dn, || at).await {
+    match s.admit(dn, NONE, || at).await {
         Admission::Bind(_) => None,
         Admission::Refuse { retry_after } => Some(retry_after),
     }
@@ -49,9 +52,9 @@ async fn the_account_opens_again_a_window_after_its_last_failure_and_a_success_c
     fail(&s, "cn=a", t0).await;
     fail(&s, "cn=a", t0 + Duration::from_secs(10)).await;
     assert!(refused(&s, "cn=a", t0 + Duration::from_secs(69)).await.is_some());
-    let Admission::Bind(a) = s.admit("cn=a", || t0 + Duration::from_secs(70)).await else { panic!("still refused") };
+    let Admission::Bind(a) = s.admit("cn=a", NONE, || t0 + Duration::from_secs(70)).await else { panic!("still refused") };
     assert_eq!(a.failed(t0 + Duration::from_secs(71)), 1, "a failure after the window starts again");
-    let Admission::Bind(a) = s.admit("cn=a", || t0 + Duration::from_secs(72)).await else { panic!("refused at 1") };
+    let Admission::Bind(a) = s.admit("cn=a", NONE, || t0 + Duration::from_secs(72)).await else { panic!("refused at 1") };
     a.succeeded();
     assert_eq!(s.remembered(), 0);
 }
@@ -74,10 +77,10 @@ async fn a_limit_of_zero_turns_the_shield_off() {
 async fn logins_at_once_never_send_more_wrong_passwords_than_the_limit() {
     let s = shield(2, 60);
     let t0 = Instant::now();
-    let (Admission::Bind(a), Admission::Bind(b)) = (s.admit("cn=a", || t0).await, s.admit("cn=a", || t0).await) else {
+    let (Admission::Bind(a), Admission::Bind(b)) = (s.admit("cn=a", NONE, || t0).await, s.admit("cn=a", NONE, || t0).await) else {
         panic!("the first two are admitted")
     };
-    let third = s.admit("cn=a", || t0);
+    let third = s.admit("cn=a", NONE, || t0);
     tokio::pin!(third);
     assert!(tokio::time::timeout(Duration::from_millis(50), &mut third).await.is_err(), "the third waits");
     a.failed(t0);
@@ -93,11 +96,11 @@ async fn logins_at_once_never_send_more_wrong_passwords_than_the_limit() {
 async fn a_dropped_or_successful_attempt_frees_its_place() {
     let s = shield(1, 60);
     let t0 = Instant::now();
-    let Admission::Bind(a) = s.admit("cn=a", || t0).await else { panic!("admitted") };
+    let Admission::Bind(a) = s.admit("cn=a", NONE, || t0).await else { panic!("admitted") };
     drop(a);
     assert_eq!(s.remembered(), 0, "nothing counted");
-    let Admission::Bind(a) = s.admit("cn=a", || t0).await else { panic!("admitted again") };
-    let waiting = s.admit("cn=a", || t0);
+    let Admission::Bind(a) = s.admit("cn=a", NONE, || t0).await else { panic!("admitted again") };
+    let waiting = s.admit("cn=a", NONE, || t0);
     tokio::pin!(waiting);
     assert!(tokio::time::timeout(Duration::from_millis(50), &mut waiting).await.is_err(), "limit 1: one at a time");
     a.succeeded();
@@ -112,8 +115,25 @@ async fn logins_in_flight_and_successes_leave_the_remembered_failures_alone() {
     let s = shield(5, 60);
     let t0 = Instant::now();
     fail(&s, "cn=victim", t0).await;
-    let Admission::Bind(a) = s.admit("cn=other", || t0).await else { panic!("admitted") };
+    let Admission::Bind(a) = s.admit("cn=other", NONE, || t0).await else { panic!("admitted") };
     assert_eq!(s.remembered(), 1, "a login in flight is not a remembered failure");
     a.succeeded();
     assert_eq!(s.remembered(), 1, "the victim's count stays");
+}
+
+/// What the directory already counts (a typo at a workstation) counts too: no bind is
+/// sent that could bring it to the directory's threshold, however the shield counts.
+#[tokio::test]
+async fn no_bind_may_bring_the_directory_s_own_count_to_its_threshold() {
+    let s = shield(5, 60);
+    let t0 = Instant::now();
+    let dc = |failures| DirectoryCount { failures, locks_at: 3 };
+    assert!(matches!(s.admit("cn=a", dc(2), || t0).await, Admission::Refuse { .. }), "one more would lock");
+    let Admission::Bind(a) = s.admit("cn=a", dc(1), || t0).await else { panic!("one counted: one more may bind") };
+    let waiting = s.admit("cn=a", dc(1), || t0);
+    tokio::pin!(waiting);
+    assert!(tokio::time::timeout(Duration::from_millis(50), &mut waiting).await.is_err(), "1 + 1 in flight: waits");
+    drop(a);
+    let next = tokio::time::timeout(Duration::from_secs(1), waiting).await.expect("answered");
+    assert!(matches!(next, Admission::Bind(_)), "the bind in flight was no failure");
 }
