@@ -23,7 +23,10 @@ async fn a_concurrent_spray_under_several_spellings_and_ordering_keys_never_lock
     let upn = format!("{user}@{}", env.get("AD_UPN_SUFFIX"));
     let pw = "Spray-Pw-1x";
     let sim = Sim::start(true).await;
-    let config = format!("{}login_failure_limit = 2\nlogin_failure_window = \"30s\"\n", servers::samba_delegated_directory("ad", &env));
+    let config = format!(
+        "{}login_failure_limit = 2\nlogin_failure_window = \"30s\"\n",
+        servers::samba_delegated_directory("ad", &env)
+    );
     let _c = Connector::for_sim(&sim, "c1", &config);
     sim.wait_online(LIMIT).await;
     let create = json!({"directory": "ad", "parent_dn": ou.dn, "sam_account_name": user, "user_principal_name": upn, "password": pw});
@@ -112,7 +115,8 @@ async fn the_local_complexity_check_never_refuses_a_password_the_dc_accepts() {
     assert!(!dc_accepts(&env, &dn, "abcdefghij"), "the PSO does not apply: the test proves nothing");
     for pw in ["Abcdefgh\u{b2}\u{b2}", "Abcdefgh\u{663}\u{663}", "Abcdefgh\u{a0}x", "abcdefgh1\u{a3}"] {
         assert!(dc_accepts(&env, &dn, pw), "Samba refuses {pw:?}: pick another example");
-        let r = run(&sim, "ad.reset_password", json!({"directory": "ad", "user": {"dn": dn}, "new_password": pw})).await;
+        let r =
+            run(&sim, "ad.reset_password", json!({"directory": "ad", "user": {"dn": dn}, "new_password": pw})).await;
         assert_eq!(r["status"], "succeeded", "{pw:?}: refused although the DC accepts it: {r}");
     }
 }
@@ -138,13 +142,23 @@ async fn a_group_base_dn_that_does_not_exist_fails_the_login_naming_the_key() {
         ("corp", slapd.get("SLAPD_USER_OK"), slapd.get("SLAPD_USER_OK_PW"), "nested"),
     ];
     for (dir, user, pw, depth) in cases {
-        let r = run(&sim, "ldap.authenticate", json!({"directory": dir, "username": user, "password": pw, "groups": depth})).await;
+        let r = run(
+            &sim,
+            "ldap.authenticate",
+            json!({"directory": dir, "username": user, "password": pw, "groups": depth}),
+        )
+        .await;
         assert_eq!(r["status"], "failed", "{dir} {depth}: an empty list of groups given as the truth: {r}");
         let message = r["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains(&format!("directories.{dir}.group_base_dn")), "{dir} {depth}: {r}");
     }
     // Without groups asked for, the base is not read: the login works.
-    let r = run(&sim, "ldap.authenticate", json!({"directory": "ad", "username": ad.get("AD_USER_OK"), "password": ad.get("AD_FIXTURE_PW")})).await;
+    let r = run(
+        &sim,
+        "ldap.authenticate",
+        json!({"directory": "ad", "username": ad.get("AD_USER_OK"), "password": ad.get("AD_FIXTURE_PW")}),
+    )
+    .await;
     assert_eq!(ok(&r)["authenticated"], true, "{r}");
 }
 
@@ -164,7 +178,8 @@ async fn no_password_of_the_new_paths_reaches_disk_a_log_or_a_result() {
     let c = Connector::for_sim(&sim, "c1", &config);
     sim.wait_online(LIMIT).await;
     let good = "Qx7-Secret\"Pw\\42";
-    let secrets = [good, "Wrong-Qx7-Secret-1", "Wrong-Qx7-Secret-2", "qx7short", "Wrong-Qx7-Old-3", "Qx7-Next-Secret-9"];
+    let secrets =
+        [good, "Wrong-Qx7-Secret-1", "Wrong-Qx7-Secret-2", "qx7short", "Wrong-Qx7-Old-3", "Qx7-Next-Secret-9"];
     let create = json!({"directory": "ad", "parent_dn": ou.dn, "sam_account_name": user, "password": good});
     let dn = ok(&run(&sim, "ad.create_user", create).await)["dn"].as_str().expect("dn").to_owned();
     let _pso = ComplexPso::new(&env, "secret", &dn);
@@ -227,7 +242,12 @@ async fn a_spray_after_a_typo_elsewhere_does_not_lock_the_ad_account() {
     assert!(!typo.status.success(), "the typo bound");
     assert_eq!(value(&env, &dn, "badPwdCount").as_deref(), Some("1"));
     for i in 0..5 {
-        let _ = run(&sim, "ldap.authenticate", json!({"directory": "ad", "username": user, "password": format!("spray-{i}")})).await;
+        let _ = run(
+            &sim,
+            "ldap.authenticate",
+            json!({"directory": "ad", "username": user, "password": format!("spray-{i}")}),
+        )
+        .await;
     }
     let locked = value(&env, &dn, "lockoutTime").is_some_and(|t| t != "0");
     assert!(!locked, "one typo elsewhere and a spray through the portal locked the account in AD");
@@ -242,8 +262,10 @@ async fn a_spray_paced_slower_than_the_shield_window_does_not_lock_the_ad_accoun
     let ou = TestOu::new(&env, "rvslow");
     let user = format!("icrvslow{}", std::process::id() % 100_000);
     let sim = Sim::start(true).await;
-    let config =
-        format!("{}login_failure_limit = 2\nlogin_failure_window = \"3s\"\n", servers::samba_delegated_directory("ad", &env));
+    let config = format!(
+        "{}login_failure_limit = 2\nlogin_failure_window = \"3s\"\n",
+        servers::samba_delegated_directory("ad", &env)
+    );
     let _c = Connector::for_sim(&sim, "c1", &config);
     sim.wait_online(LIMIT).await;
     let create = json!({"directory": "ad", "parent_dn": ou.dn, "sam_account_name": user, "password": "Slow-Pw-1x"});

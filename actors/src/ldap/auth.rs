@@ -124,7 +124,11 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
 /// The lockout shield's admission for `user`'s bind, given on AD the DC's own count of
 /// wrong passwords (read again when other binds for the account ended or are on their
 /// way since the user was read); `Err` holds the refusal to answer.
-async fn admit<'a>(lease: &'a Lease, s: &DirectorySettings, user: &RawEntry) -> Result<Result<Attempt<'a>, Value>, JobError> {
+async fn admit<'a>(
+    lease: &'a Lease,
+    s: &DirectorySettings,
+    user: &RawEntry,
+) -> Result<Result<Attempt<'a>, Value>, JobError> {
     let memory = &lease.memory;
     let lockout = match s.kind {
         DirectoryKind::ActiveDirectory if s.login.failure_limit > 0 => {

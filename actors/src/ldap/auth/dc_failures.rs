@@ -95,7 +95,10 @@ pub async fn read_count(
     let found = RawEntry::search(ldap.clone(), s.operation_timeout, dn, Scope::Base, "(objectClass=*)", &ATTRIBUTES)
         .await
         .map_err(|e| e.to_job_error("reading the user's bad-password count"))?;
-    Ok(found.first().map(|e| count(e, lockout, SystemTime::now())).unwrap_or(DirectoryCount { failures: 0, locks_at: lockout.threshold }))
+    Ok(found
+        .first()
+        .map(|e| count(e, lockout, SystemTime::now()))
+        .unwrap_or(DirectoryCount { failures: 0, locks_at: lockout.threshold }))
 }
 
 /// The wrong passwords the DC counts for `user` at `now`: its `badPwdCount` while the last

@@ -57,9 +57,13 @@ pub struct LoginShield {
 enum Verdict {
     /// `contended`: the account had failures or binds in flight, so a count of the
     /// directory's read before may be stale.
-    Bind { contended: bool },
+    Bind {
+        contended: bool,
+    },
     Wait,
-    Refuse { retry_after: Duration },
+    Refuse {
+        retry_after: Duration,
+    },
 }
 
 impl LoginShield {

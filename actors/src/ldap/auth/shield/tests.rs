@@ -52,9 +52,13 @@ async fn the_account_opens_again_a_window_after_its_last_failure_and_a_success_c
     fail(&s, "cn=a", t0).await;
     fail(&s, "cn=a", t0 + Duration::from_secs(10)).await;
     assert!(refused(&s, "cn=a", t0 + Duration::from_secs(69)).await.is_some());
-    let Admission::Bind(a) = s.admit("cn=a", NONE, || t0 + Duration::from_secs(70)).await else { panic!("still refused") };
+    let Admission::Bind(a) = s.admit("cn=a", NONE, || t0 + Duration::from_secs(70)).await else {
+        panic!("still refused")
+    };
     assert_eq!(a.failed(t0 + Duration::from_secs(71)), 1, "a failure after the window starts again");
-    let Admission::Bind(a) = s.admit("cn=a", NONE, || t0 + Duration::from_secs(72)).await else { panic!("refused at 1") };
+    let Admission::Bind(a) = s.admit("cn=a", NONE, || t0 + Duration::from_secs(72)).await else {
+        panic!("refused at 1")
+    };
     a.succeeded();
     assert_eq!(s.remembered(), 0);
 }
@@ -77,7 +81,9 @@ async fn a_limit_of_zero_turns_the_shield_off() {
 async fn logins_at_once_never_send_more_wrong_passwords_than_the_limit() {
     let s = shield(2, 60);
     let t0 = Instant::now();
-    let (Admission::Bind(a), Admission::Bind(b)) = (s.admit("cn=a", NONE, || t0).await, s.admit("cn=a", NONE, || t0).await) else {
+    let (Admission::Bind(a), Admission::Bind(b)) =
+        (s.admit("cn=a", NONE, || t0).await, s.admit("cn=a", NONE, || t0).await)
+    else {
         panic!("the first two are admitted")
     };
     let third = s.admit("cn=a", NONE, || t0);
