@@ -281,3 +281,50 @@ async fn a_spray_paced_slower_than_the_shield_window_does_not_lock_the_ad_accoun
     let locked = value(&env, &dn, "lockoutTime").is_some_and(|t| t != "0");
     assert!(!locked, "two rounds of a slow spray locked the account in AD (badPwdCount {bad})");
 }
+
+/// The same slow spray on OpenLDAP: ppolicy's default policy here locks after 3 failures
+/// that never expire (`pwdFailureCountInterval: 0`) and for good (`pwdLockoutDuration:
+/// 0`), so two rounds two wrong passwords each, a `login_failure_window` apart, lock it.
+#[tokio::test]
+async fn a_slow_spray_does_not_lock_an_openldap_account() {
+    let env = servers::slapd();
+    let tag = format!("rvslow{}", std::process::id());
+    let dn = format!("uid={tag},{}", env.get("SLAPD_PEOPLE_DN"));
+    let ldif = format!("dn: {dn}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: {tag}\ncn: {tag}\nsn: T\nuserPassword: Slow-Pw-1x\n");
+    servers::slapd_modify(&env, &ldif, &[]);
+    let _gone = SlapdEntry(env.clone(), dn.clone());
+    let config = format!(
+        "{}default_password_policy_dn = \"{}\"\nlogin_failure_limit = 2\nlogin_failure_window = \"3s\"\n",
+        servers::slapd_directory("corp", &env, false),
+        env.get("SLAPD_POLICY_DN")
+    );
+    let sim = Sim::start(true).await;
+    let _c = Connector::for_sim(&sim, "c1", &config);
+    sim.wait_online(LIMIT).await;
+    for round in 0..2 {
+        for i in 0..3 {
+            let p = json!({"directory": "corp", "username": tag, "password": format!("spray-{round}-{i}")});
+            let _ = run(&sim, "ldap.authenticate", p).await;
+        }
+        tokio::time::sleep(Duration::from_secs(4)).await;
+    }
+    let out = std::process::Command::new("ldapsearch")
+        .args(["-LLL", "-x", "-H", env.get("SLAPD_URL"), "-D", env.get("SLAPD_ADMIN_DN"), "-w"])
+        .args([env.get("SLAPD_ADMIN_PW"), "-s", "base", "-b", &dn, "pwdAccountLockedTime", "pwdFailureTime"])
+        .output()
+        .expect("ldapsearch");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("pwdAccountLockedTime"), "a slow spray locked the OpenLDAP account:\n{text}");
+}
+
+/// An entry of the shared slapd, deleted when dropped.
+struct SlapdEntry(servers::ServerEnv, String);
+
+impl Drop for SlapdEntry {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ldapdelete")
+            .args(["-x", "-H", self.0.get("SLAPD_URL"), "-D", self.0.get("SLAPD_ADMIN_DN"), "-w"])
+            .args([self.0.get("SLAPD_ADMIN_PW"), &self.1])
+            .output();
+    }
+}

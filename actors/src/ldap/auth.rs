@@ -76,8 +76,8 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
     let mut asked = shown.clone();
     asked.extend_from_slice(groups::user_attributes(s.kind, p.groups));
     asked.extend_from_slice(expiry::attributes(s.kind));
-    if s.kind == DirectoryKind::ActiveDirectory {
-        asked.extend_from_slice(&dc_failures::ATTRIBUTES);
+    if s.login.failure_limit > 0 {
+        asked.extend_from_slice(dc_failures::attributes(s.kind));
     }
     let Some(mut entry) = find_user(&lease, &s, &p.username, &asked).await? else {
         return Ok(refused(LoginReason::UserNotFound));
@@ -130,13 +130,11 @@ async fn admit<'a>(
     user: &RawEntry,
 ) -> Result<Result<Attempt<'a>, Value>, JobError> {
     let memory = &lease.memory;
-    let lockout = match s.kind {
-        DirectoryKind::ActiveDirectory if s.login.failure_limit > 0 => {
-            memory.lockout.get(&lease.ldap, s, &memory.groups).await
-        }
-        _ => None,
+    let lockout = match s.login.failure_limit {
+        0 => None,
+        _ => memory.lockout.get(&lease.ldap, s, &memory.groups, user).await,
     };
-    let known = lockout.map(|l| dc_failures::count(user, l, SystemTime::now())).unwrap_or_default();
+    let known = lockout.map(|l| dc_failures::count(s.kind, user, l, SystemTime::now())).unwrap_or_default();
     let attempt = match memory.shield.admit(&user.dn, known, Instant::now).await {
         Admission::Bind(attempt) => attempt,
         Admission::Refuse { retry_after } => return Ok(Err(shield_refused(&s.name, retry_after))),

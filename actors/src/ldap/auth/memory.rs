@@ -6,7 +6,7 @@
 //! [`SHIELD_CAPACITY`]: super::shield::SHIELD_CAPACITY
 //! [`GROUP_CACHE_CAPACITY`]: super::groups::GROUP_CACHE_CAPACITY
 
-use super::dc_failures::LockoutWindow;
+use super::dc_failures::LockoutPolicies;
 use super::groups::GroupCache;
 use super::ppolicy::PolicyCache;
 use super::shield::LoginShield;
@@ -16,8 +16,8 @@ pub struct LoginMemory {
     pub shield: LoginShield,
     pub groups: GroupCache,
     pub policies: PolicyCache,
-    /// The domain's lockout observation window (AD), for the DC's own count.
-    pub lockout: LockoutWindow,
+    /// The directory's lockout policies, for its own count of wrong passwords.
+    pub lockout: LockoutPolicies,
 }
 
 impl LoginMemory {
@@ -26,7 +26,7 @@ impl LoginMemory {
             shield: LoginShield::new(settings),
             groups: GroupCache::default(),
             policies: PolicyCache::default(),
-            lockout: LockoutWindow::default(),
+            lockout: LockoutPolicies::default(),
         }
     }
 }
