@@ -31,3 +31,5 @@ mod operator;
 mod ops;
 #[path = "e2e/reload.rs"]
 mod reload;
+#[path = "e2e/review18.rs"]
+mod review18;

@@ -2,7 +2,7 @@
 //! on a connection of its own, and name the reason when the login fails.
 
 use std::collections::HashSet;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use ldap3::Scope;
 use serde_json::{json, Map, Value};
@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use actix::Addr;
 
 mod bind;
+pub mod dc_failures;
 pub mod expiry;
 pub mod groups;
 pub mod memory;
@@ -24,7 +25,7 @@ use crate::directory::{DirectoryActor, DirectoryKind, DirectorySettings, Lease};
 use crate::errors::JobError;
 use crate::protocol::payload::Authenticate;
 pub use memory::{LoginMemories, LoginMemory};
-use shield::Verdict;
+use shield::{Admission, Attempt};
 
 /// Attributes returned about an authenticated user.
 fn user_attributes(kind: DirectoryKind) -> Vec<&'static str> {
@@ -48,6 +49,12 @@ fn refused(reason: LoginReason) -> Value {
     json!({"authenticated": false, "reason": reason.as_str(), "user": null})
 }
 
+/// The shield's refusal, logged without the user's name.
+fn shield_refused(directory: &str, retry_after: std::time::Duration) -> Value {
+    tracing::warn!(directory = %directory, retry_after_s = retry_after.as_secs(), "login refused by the lockout shield: too many recent wrong passwords for this account; no bind sent");
+    shielded()
+}
+
 /// `account_locked` decided by the lockout shield, before any bind (PROTOCOL.md §3).
 fn shielded() -> Value {
     json!({"authenticated": false, "reason": LoginReason::AccountLocked.as_str(), "user": null, "details": {"source": "connector"}})
@@ -69,21 +76,26 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
     let mut asked = shown.clone();
     asked.extend_from_slice(groups::user_attributes(s.kind, p.groups));
     asked.extend_from_slice(expiry::attributes(s.kind));
+    if s.login.failure_limit > 0 {
+        asked.extend_from_slice(dc_failures::attributes(s.kind));
+    }
     let Some(mut entry) = find_user(&lease, &s, &p.username, &asked).await? else {
         return Ok(refused(LoginReason::UserNotFound));
     };
     let memory = &lease.memory;
-    if let Verdict::Refuse { retry_after } = memory.shield.verdict(&entry.dn, Instant::now()) {
-        tracing::warn!(directory = %s.name, retry_after_s = retry_after.as_secs(), "login refused by the lockout shield: too many recent wrong passwords for this account; no bind sent");
-        return Ok(shielded());
-    }
+    let attempt = match admit(&lease, &s, &entry).await? {
+        Ok(attempt) => attempt,
+        Err(refusal) => return Ok(refusal),
+    };
     match bind::user_bind(&lease, &directory, &entry.dn, p.password.expose()).await? {
         Some(LoginReason::InvalidCredentials) => {
-            memory.shield.failed(&entry.dn, Instant::now());
+            attempt.failed(Instant::now());
             return Ok(refused(LoginReason::InvalidCredentials));
         }
+        // Any other answer (disabled, locked by the directory, …) is no wrong password:
+        // the attempt gives its place back uncounted when dropped.
         Some(reason) => return Ok(refused(reason)),
-        None => memory.shield.succeeded(&entry.dn),
+        None => attempt.succeeded(),
     }
     // A user in more groups than MaxValRange gets `memberOf;range=0-1499` (and on a Windows
     // DC an empty `memberOf`): read the rest ([MS-ADTS] 3.1.1.3.1.3.3). Nothing to read
@@ -107,6 +119,33 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
         user["groups"] = Value::Array(found.iter().map(groups::GroupInfo::to_json).collect());
     }
     Ok(json!({"authenticated": true, "reason": null, "user": user}))
+}
+
+/// The lockout shield's admission for `user`'s bind, given on AD the DC's own count of
+/// wrong passwords (read again when other binds for the account ended or are on their
+/// way since the user was read); `Err` holds the refusal to answer.
+async fn admit<'a>(
+    lease: &'a Lease,
+    s: &DirectorySettings,
+    user: &RawEntry,
+) -> Result<Result<Attempt<'a>, Value>, JobError> {
+    let memory = &lease.memory;
+    let lockout = match s.login.failure_limit {
+        0 => None,
+        _ => memory.lockout.get(&lease.ldap, s, &memory.groups, user).await,
+    };
+    let known = lockout.map(|l| dc_failures::count(s.kind, user, l, SystemTime::now())).unwrap_or_default();
+    let attempt = match memory.shield.admit(&user.dn, known, Instant::now).await {
+        Admission::Bind(attempt) => attempt,
+        Admission::Refuse { retry_after } => return Ok(Err(shield_refused(&s.name, retry_after))),
+    };
+    if let (Some(lockout), true) = (lockout, attempt.contended()) {
+        let fresh = dc_failures::read_count(&lease.ldap, s, &user.dn, lockout).await?;
+        if !attempt.confirm(fresh) {
+            return Ok(Err(shield_refused(&s.name, std::time::Duration::ZERO)));
+        }
+    }
+    Ok(Ok(attempt))
 }
 
 /// The one entry `username` names under `base_dn`; `None` when none or several do.

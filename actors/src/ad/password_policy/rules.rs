@@ -15,7 +15,8 @@
 //! - it has characters of at least three of five categories: uppercase letters,
 //!   lowercase letters, digits, non-alphanumeric characters (``~!@#$%^&*_-+=`|\(){}[]:;"'<>,.?/``
 //!   and any other symbol or punctuation), and letters that are neither upper nor lower
-//!   case (e.g. CJK).
+//!   case (e.g. CJK); Samba puts every non-ASCII character that is not cased in that
+//!   fifth category, and the count is the more lenient of the two (see [`categories`]).
 //!
 //! Length is counted in UTF-16 code units, as the DC counts it (`unicodePwd` is UTF-16).
 //! History and minimum age are left to the DC: only it knows them.
@@ -125,24 +126,56 @@ fn contains_names(holder: Holder<'_>, password: &str) -> Result<(), Broken> {
     Ok(())
 }
 
-/// How many of the five categories the password has characters of.
+/// How many of the five categories the password has characters of, counted the most
+/// lenient of the two ways a DC counts them, so the connector never refuses what the DC
+/// accepts (what it accepts wrongly, the DC still refuses):
+/// - by Unicode properties, as Windows documents it (symbols and punctuation of any
+///   script are non-alphanumeric; uncased letters are the fifth category);
+/// - as Samba's `check_password_quality` (lib/util/genrand_util.c): an ASCII character
+///   counts as a digit, a letter or one of the listed symbols (else nothing), and every
+///   non-ASCII character that is neither upper- nor lower-case (a superscript or
+///   Arabic-Indic digit, a no-break space, a currency sign, CJK) is of the fifth,
+///   "Unicode", category.
 fn categories(password: &str) -> usize {
-    let mut seen = [false; 5];
-    for c in password.chars() {
-        let slot = if c.is_uppercase() {
-            0
+    by_unicode_properties(password).max(as_samba(password))
+}
+
+fn by_unicode_properties(password: &str) -> usize {
+    count(password, |c| {
+        if c.is_uppercase() {
+            Some(0)
         } else if c.is_lowercase() {
-            1
+            Some(1)
         } else if c.is_ascii_digit() {
-            2
+            Some(2)
         } else if c.is_alphabetic() {
-            4
+            Some(4)
         } else if !c.is_whitespace() && !c.is_control() && !c.is_numeric() {
-            3
+            Some(3)
         } else {
-            continue;
-        };
-        seen[slot] = true;
+            None
+        }
+    })
+}
+
+fn as_samba(password: &str) -> usize {
+    count(password, |c| match c {
+        'A'..='Z' => Some(0),
+        'a'..='z' => Some(1),
+        '0'..='9' => Some(2),
+        c if c.is_ascii_punctuation() => Some(3),
+        c if c.is_ascii() => None,
+        c if c.is_uppercase() => Some(0),
+        c if c.is_lowercase() => Some(1),
+        _ => Some(4),
+    })
+}
+
+/// How many distinct categories (0..5) `slot` gives the password's characters.
+fn count(password: &str, slot: impl Fn(char) -> Option<usize>) -> usize {
+    let mut seen = [false; 5];
+    for s in password.chars().filter_map(slot) {
+        seen[s] = true;
     }
     seen.iter().filter(|s| **s).count()
 }

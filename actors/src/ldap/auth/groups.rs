@@ -24,8 +24,13 @@ use serde_json::{json, Value};
 
 use crate::directory::{DirectoryKind, DirectorySettings};
 use crate::errors::JobError;
+use crate::ldap::codes::{rc, LdapFailure};
 use crate::ldap::entry::RawEntry;
+use crate::ldap::paged::{MissingBase, Paged, Query};
 use crate::protocol::payload::GroupDepth;
+
+/// The page size of a group search.
+const GROUP_SEARCH_PAGE: i32 = 500;
 
 /// Groups the cache holds at once (a few hundred bytes each).
 pub const GROUP_CACHE_CAPACITY: usize = 10_000;
@@ -95,12 +100,37 @@ pub(super) struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// Entries under the group base matching `filter` (paged).
+    /// Entries under the group base matching `filter` (paged). A group base that does not
+    /// exist fails, naming `group_base_dn`: an empty list would tell the portal the user
+    /// is in no group and take its roles away.
     async fn search(&self, filter: &str, attrs: &[&str]) -> Result<Vec<RawEntry>, JobError> {
         let s = self.settings;
-        RawEntry::search(self.ldap.clone(), s.operation_timeout, &self.base, Scope::Subtree, filter, attrs)
-            .await
-            .map_err(|e| e.to_job_error("reading the user's groups"))
+        let q = Query {
+            base: &self.base,
+            scope: Scope::Subtree,
+            filter,
+            attributes: attrs.iter().map(|a| (*a).to_owned()).collect(),
+            controls: Vec::new(),
+            page: GROUP_SEARCH_PAGE,
+            timeout: s.operation_timeout,
+        };
+        let mut ldap = self.ldap.clone();
+        let mut out = Vec::new();
+        let read = async {
+            let mut search = Paged::start(&mut ldap, q).await?;
+            while let Some(e) = search.next().await? {
+                out.push(e);
+            }
+            search.finish(MissingBase::Fails).await
+        };
+        match read.await {
+            Ok(()) => Ok(out),
+            Err(LdapFailure::Result { rc: rc::NO_SUCH_OBJECT, .. }) => Err(JobError::internal(format!(
+                "the group search base {} does not exist: correct directories.{}.group_base_dn (or remove it to search the whole naming context)",
+                self.base, s.name
+            ))),
+            Err(e) => Err(e.to_job_error("reading the user's groups")),
+        }
     }
 }
 

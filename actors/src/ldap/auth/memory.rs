@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::dc_failures::LockoutPolicies;
 use super::groups::GroupCache;
 use super::ppolicy::PolicyCache;
 use super::shield::LoginShield;
@@ -18,6 +19,8 @@ pub struct LoginMemory {
     pub shield: LoginShield,
     pub groups: GroupCache,
     pub policies: PolicyCache,
+    /// The directory's lockout policies, for its own count of wrong passwords.
+    pub lockout: LockoutPolicies,
 }
 
 impl LoginMemory {
@@ -26,6 +29,7 @@ impl LoginMemory {
             shield: LoginShield::new(settings),
             groups: GroupCache::default(),
             policies: PolicyCache::default(),
+            lockout: LockoutPolicies::default(),
         }
     }
 }

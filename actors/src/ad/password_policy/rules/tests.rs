@@ -60,3 +60,17 @@ fn on_samba_the_names_are_left_to_the_dc_and_the_categories_still_count() {
     assert!(judge(&r, h, "Paul#2024x").is_ok());
     assert_eq!(judge(&r, h, "paulsmith"), Err(Broken::TooFewCategories { found: 1 }));
 }
+
+/// Samba counts every uncased non-ASCII character (a superscript or Arabic-Indic digit,
+/// a no-break space, a currency sign) in its fifth category: never refused locally.
+#[test]
+fn uncased_non_ascii_characters_count_as_samba_counts_them() {
+    let r = rules(8, Complexity::Required);
+    for pw in ["Abcdefgh\u{b2}\u{b2}", "Abcdefgh\u{663}", "Abcdefgh\u{a0}x", "abcdefgh1\u{a3}"] {
+        assert_eq!(judge(&r, holder("someone", None), pw), Ok(()), "{pw:?}");
+    }
+    // Two categories however counted: still refused.
+    assert!(judge(&r, holder("someone", None), "abcdefgh\u{a0}").is_err(), "lower + Samba's Unicode: two");
+    assert!(judge(&r, holder("someone", None), "abcdefgh    ").is_err(), "ASCII spaces count in no category");
+    assert!(judge(&r, holder("someone", None), "ABCDEFGHijkl").is_err());
+}

@@ -3,7 +3,8 @@ use std::time::{Duration, Instant};
 
 use super::LoginMemories;
 use crate::directory::{DirectoryKind, DirectorySettings, LoginSettings, PlainUrlSecurity, ScopePolicy};
-use crate::ldap::auth::shield::Verdict;
+use crate::ldap::auth::dc_failures::DirectoryCount;
+use crate::ldap::auth::shield::Admission;
 use crate::ldap::dn::Dn;
 use crate::secret::Secret;
 
@@ -30,16 +31,23 @@ fn settings(url: &str, limit: u32) -> DirectorySettings {
 
 /// A reload that gives a directory new URLs makes a new directory actor: the shield's
 /// counts must survive it, or a reload would reopen every account a spray was held off.
-#[test]
-fn a_directory_made_again_keeps_its_shield_counts_unless_its_login_settings_changed() {
+#[tokio::test]
+async fn a_directory_made_again_keeps_its_shield_counts_unless_its_login_settings_changed() {
     let memories = LoginMemories::default();
     let first = memories.of(&settings("ldap://a", 2));
     let now = Instant::now();
-    first.shield.failed("cn=victim", now);
-    first.shield.failed("cn=victim", now);
+    for _ in 0..2 {
+        match first.shield.admit("cn=victim", DirectoryCount::default(), || now).await {
+            Admission::Bind(attempt) => {
+                attempt.failed(now);
+            }
+            Admission::Refuse { .. } => panic!("refused before the limit"),
+        }
+    }
     let again = memories.of(&settings("ldap://b", 2));
     assert!(Arc::ptr_eq(&first, &again));
-    assert!(matches!(again.shield.verdict("cn=victim", now), Verdict::Refuse { .. }));
+    let verdict = again.shield.admit("cn=victim", DirectoryCount::default(), || now).await;
+    assert!(matches!(verdict, Admission::Refuse { .. }), "the counts survived");
     let changed = memories.of(&settings("ldap://b", 3));
     assert!(!Arc::ptr_eq(&first, &changed), "a new limit starts a fresh memory");
 }
