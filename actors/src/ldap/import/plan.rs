@@ -182,13 +182,15 @@ pub async fn plan(job: &ImportJob, lease: &Lease, store: &ScopeStore) -> Result<
     let class = ObjectClass::from(p.object);
     let base = p.base_dn.clone().unwrap_or_else(|| s.base_dn.clone());
     let base_dn = Dn::parse(&base).map_err(|e| JobError::invalid_job(format!("base_dn: {e}")))?;
-    // A job's own filter selects among the entries of the import's class, never beyond
-    // it: a users import does not deliver a group as a user, nor a groups import a user
-    // (and a delta finds the deletions of that class only). The job's terms come first:
-    // Samba evaluates an AND in order, and a class term first costs its DC 20× more.
-    let filter = match &p.filter {
-        Some(f) => format!("(&{f}{})", class.class_filter(kind)),
-        None => class.default_filter(kind).to_owned(),
+    // A groups import's own filter selects among groups, never beyond (a user is never
+    // sent as a group record, and its deltas find the deletions of groups only). A users
+    // import's filter stays the job's whole selection, as it always was (a job may import
+    // users and groups together). The job's terms come first: Samba evaluates an AND in
+    // order, and a class term first costs its DC 20× more.
+    let filter = match (&p.filter, class) {
+        (Some(f), ObjectClass::Groups) => format!("(&{f}{})", class.class_filter(kind)),
+        (Some(f), ObjectClass::Users) => f.clone(),
+        (None, _) => class.default_filter(kind).to_owned(),
     };
     if ldap3::parse_filter(&filter).is_err() {
         return Err(JobError::invalid_job(format!("field `filter` is not a valid LDAP filter: {filter}")));
