@@ -384,7 +384,9 @@ async fn a_locked_out_user_is_unlocked_through_the_connector_then_logs_in() {
     let user = format!("iclock{}", std::process::id() % 100_000);
     let user = user.as_str();
     let pw = "Lockout-Pw-1";
-    let (sim, _c) = setup(&env, "").await;
+    // The lockout shield off (0): this test locks the account in AD through logins on
+    // purpose, which the shield exists to prevent.
+    let (sim, _c) = setup(&env, "login_failure_limit = 0\n").await;
     let create = json!({"directory": "ad", "parent_dn": ou.dn, "sam_account_name": user, "password": pw});
     ok(&run(&sim, "ad.create_user", create).await);
     for _ in 0..3 {
