@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use connector_actors::directory::LoginSettings;
+use connector_actors::directory::{LoginSettings, MemberAttribute};
 
 use super::raw::RawDirectory;
 use super::validate::Validator;
@@ -28,6 +28,21 @@ impl Validator<'_, '_> {
             self.dn(v, &key("default_password_policy_dn"));
             v.get_ref().clone()
         });
+        let mut member_attributes = Vec::new();
+        for name in d.group_member_attributes.as_ref().map(|v| v.get_ref().clone()).unwrap_or_default() {
+            match MemberAttribute::parse(name.trim()) {
+                Some(a) if !member_attributes.contains(&a) => member_attributes.push(a),
+                Some(_) => {}
+                None => {
+                    let at = d.group_member_attributes.as_ref().map(|s| s.span());
+                    let msg = format!("\"{name}\" is not member, uniqueMember or memberUid");
+                    self.c.at(at, &key("group_member_attributes"), msg);
+                }
+            }
+        }
+        if member_attributes.is_empty() {
+            member_attributes = defaults.member_attributes.clone();
+        }
         let nesting =
             self.int(&d.group_nesting_limit, &key("group_nesting_limit"), 1..=64, i64::from(defaults.nesting_limit));
         let limit = self.int(&d.group_limit, &key("group_limit"), 1..=100_000, defaults.group_limit as i64);
@@ -36,6 +51,7 @@ impl Validator<'_, '_> {
             failure_window,
             group_base_dn,
             default_password_policy_dn,
+            member_attributes,
             nesting_limit: nesting as u32,
             group_limit: limit as usize,
         }

@@ -94,6 +94,7 @@ pub struct RawDirectory {
     pub group_base_dn: Option<Spanned<String>>,
     pub default_password_policy_dn: Option<Spanned<String>>,
     pub group_nesting_limit: Option<Spanned<i64>>,
+    pub group_member_attributes: Option<Spanned<Vec<String>>>,
     pub group_limit: Option<Spanned<i64>>,
 }
 

@@ -340,7 +340,7 @@ fn login_keys_are_checked_by_name_and_default_sensibly() {
     assert_eq!((login.nesting_limit, login.group_limit, login.group_base_dn.as_deref()), (10, 1000, None));
     let bad = GOOD.replace(
         "base_dn = \"DC=example,DC=test\"",
-        "base_dn = \"DC=example,DC=test\"\nlogin_failure_limit = -1\nlogin_failure_window = \"0s\"\ngroup_base_dn = \"groups\"\ngroup_nesting_limit = 0\ngroup_limit = 0\ndefault_password_policy_dn = \"policy\"",
+        "base_dn = \"DC=example,DC=test\"\nlogin_failure_limit = -1\nlogin_failure_window = \"0s\"\ngroup_base_dn = \"groups\"\ngroup_nesting_limit = 0\ngroup_limit = 0\ndefault_password_policy_dn = \"policy\"\ngroup_member_attributes = [\"member\", \"owner\"]",
     );
     let keys: Vec<String> = errors(&bad).into_iter().map(|e| e.key).collect();
     for k in [
@@ -350,6 +350,7 @@ fn login_keys_are_checked_by_name_and_default_sensibly() {
         "group_nesting_limit",
         "group_limit",
         "default_password_policy_dn",
+        "group_member_attributes",
     ] {
         assert!(keys.contains(&format!("directories.corp.{k}")), "{k} not named: {keys:?}");
     }

@@ -33,4 +33,4 @@ pub mod tls;
 pub use actor::DirectoryActor;
 pub use lease::Lease;
 pub use messages::{BindConnection, Checkout, CheckoutWrites, Retire, ReturnUserConnection, TakeUserConnection};
-pub use settings::{DirectoryKind, DirectorySettings, LoginSettings, PlainUrlSecurity, ScopePolicy};
+pub use settings::{DirectoryKind, DirectorySettings, LoginSettings, MemberAttribute, PlainUrlSecurity, ScopePolicy};

@@ -74,11 +74,46 @@ pub struct LoginSettings {
     /// (`default_password_policy_dn`; LDAP only). Without it such users' passwords show
     /// no expiry.
     pub default_password_policy_dn: Option<String>,
+    /// The membership attributes an OpenLDAP walk searches (`group_member_attributes`,
+    /// default `["member"]`; also `uniqueMember`, and `memberUid`, which holds the
+    /// user's `uid`). Each must be indexed for equality on the server: one attribute
+    /// without an index makes every login's search scan the whole group base.
+    pub member_attributes: Vec<MemberAttribute>,
     /// Levels of nesting an OpenLDAP walk follows (`group_nesting_limit`, default 10).
     pub nesting_limit: u32,
     /// Groups one login may list (`group_limit`, default 1000): a walk that finds more
     /// stops and the login fails `internal` rather than answer a partial list.
     pub group_limit: usize,
+}
+
+/// A group's membership attribute (RFC 4519 `member`, `uniqueMember`; RFC 2307
+/// `memberUid`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberAttribute {
+    Member,
+    UniqueMember,
+    /// Holds the member's `uid`, not its DN: asked at the first level only.
+    MemberUid,
+}
+
+impl MemberAttribute {
+    /// The attribute named `name` (case-insensitive), if it is one of the three.
+    pub fn parse(name: &str) -> Option<MemberAttribute> {
+        match name.to_ascii_lowercase().as_str() {
+            "member" => Some(MemberAttribute::Member),
+            "uniquemember" => Some(MemberAttribute::UniqueMember),
+            "memberuid" => Some(MemberAttribute::MemberUid),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MemberAttribute::Member => "member",
+            MemberAttribute::UniqueMember => "uniqueMember",
+            MemberAttribute::MemberUid => "memberUid",
+        }
+    }
 }
 
 impl Default for LoginSettings {
@@ -88,6 +123,7 @@ impl Default for LoginSettings {
             failure_window: Duration::from_secs(15 * 60),
             group_base_dn: None,
             default_password_policy_dn: None,
+            member_attributes: vec![MemberAttribute::Member],
             nesting_limit: 10,
             group_limit: 1000,
         }

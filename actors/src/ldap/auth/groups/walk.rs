@@ -1,12 +1,14 @@
-//! Groups on OpenLDAP and other servers: a breadth-first walk up `member` /
-//! `uniqueMember` (and `memberUid`, RFC 2307 posixGroup, at the first level), one search
-//! per level over the whole frontier, each group visited once (a cycle ends the walk),
-//! bounded by `group_nesting_limit` levels and `group_limit` groups.
+//! Groups on OpenLDAP and other servers: a breadth-first walk up the
+//! `group_member_attributes` (`member` by default; `uniqueMember`; `memberUid`, RFC 2307
+//! posixGroup, at the first level), one search per level over the whole frontier, each
+//! group visited once (a cycle ends the walk), bounded by `group_nesting_limit` levels
+//! and `group_limit` groups. Only the configured attributes are searched: a term on an
+//! attribute the server does not index makes the whole search scan the group base.
 
 use std::collections::HashSet;
 
 use super::{GroupInfo, Reader};
-use crate::directory::DirectoryKind;
+use crate::directory::{DirectoryKind, MemberAttribute};
 use crate::errors::JobError;
 use crate::ldap::entry::RawEntry;
 use crate::ldap::escape::filter_value;
@@ -51,17 +53,23 @@ pub(super) async fn groups(r: &Reader<'_>, user: &RawEntry, depth: GroupDepth) -
 
 /// The groups that list any DN of `members` (or, given, `uid` in `memberUid`).
 async fn holding(r: &Reader<'_>, members: &[String], uid: Option<&str>) -> Result<Vec<RawEntry>, JobError> {
+    let attrs = &r.settings.login.member_attributes;
+    let by_dn: Vec<&str> = attrs.iter().filter(|a| **a != MemberAttribute::MemberUid).map(|a| a.name()).collect();
+    let uid = uid.filter(|_| attrs.contains(&MemberAttribute::MemberUid));
     let mut out = Vec::new();
     for (i, chunk) in members.chunks(DNS_PER_SEARCH).enumerate() {
-        let mut terms: String = chunk
-            .iter()
-            .map(|dn| {
-                let v = filter_value(dn);
-                format!("(member={v})(uniqueMember={v})")
-            })
-            .collect();
+        let mut terms = String::new();
+        for dn in chunk {
+            let v = filter_value(dn);
+            for a in &by_dn {
+                terms.push_str(&format!("({a}={v})"));
+            }
+        }
         if let (0, Some(uid)) = (i, uid) {
             terms.push_str(&format!("(memberUid={})", filter_value(uid)));
+        }
+        if terms.is_empty() {
+            continue;
         }
         out.extend(r.search(&format!("(|{terms})"), &GROUP_ATTRIBUTES).await?);
     }
