@@ -185,6 +185,30 @@ impl FromStr for Dn {
     }
 }
 
+impl Dn {
+    /// A string two DNs share exactly when they are equal as [`PartialEq`] judges them
+    /// (types and values case-folded, each RDN a set, escapes undone): the key of a map
+    /// or set of DNs held as text. Each part is length-prefixed, so no value can forge
+    /// a separator.
+    pub fn match_key(&self) -> String {
+        let mut out = String::new();
+        for rdn in &self.rdns {
+            for k in &rdn.key {
+                out.push_str(&format!("{}:{}{}:{}+", k.ty.len(), k.ty, if k.ber { "#" } else { "" }, k.value.len()));
+                out.push_str(&k.value);
+            }
+            out.push(',');
+        }
+        out
+    }
+}
+
+/// [`Dn::match_key`] of a DN as written; text that is not a DN keys as itself,
+/// lower-cased (a directory's own answers always parse).
+pub fn match_key(dn: &str) -> String {
+    Dn::parse(dn).map_or_else(|_| dn.to_lowercase(), |d| d.match_key())
+}
+
 /// Same number of RDNs, each equal as a set (see [`Rdn`]'s `PartialEq`).
 impl PartialEq for Dn {
     fn eq(&self, other: &Dn) -> bool {

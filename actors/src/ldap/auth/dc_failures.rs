@@ -80,7 +80,7 @@ impl LockoutPolicies {
                 .or_else(|| s.login.default_password_policy_dn.clone())?,
         };
         let now = Instant::now();
-        if let Some((at, policy)) = self.0.lock().ok()?.get(&dn.to_lowercase()) {
+        if let Some((at, policy)) = self.0.lock().ok()?.get(&crate::ldap::dn::match_key(&dn)) {
             if now.saturating_duration_since(*at) < GROUP_CACHE_TTL {
                 return *policy;
             }
@@ -89,7 +89,7 @@ impl LockoutPolicies {
         if policy.is_none() {
             tracing::info!(directory = %s.name, policy = %dn, "no lockout policy read (none, off, or unreadable): the lockout shield counts only the wrong passwords sent through the connector");
         }
-        self.0.lock().ok()?.insert(dn.to_lowercase(), (now, policy));
+        self.0.lock().ok()?.insert(crate::ldap::dn::match_key(&dn), (now, policy));
         policy
     }
 }

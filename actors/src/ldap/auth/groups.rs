@@ -165,8 +165,8 @@ pub async fn user_groups(
         DirectoryKind::ActiveDirectory => ad::groups(&reader, user, depth).await?,
         DirectoryKind::Ldap => walk::groups(&reader, user, depth).await?,
     };
-    groups.sort_by_key(|g| g.dn.to_lowercase());
-    groups.dedup_by(|a, b| a.dn.eq_ignore_ascii_case(&b.dn));
+    groups.sort_by_cached_key(|g| crate::ldap::dn::match_key(&g.dn));
+    groups.dedup_by(|a, b| crate::ldap::dn::match_key(&a.dn) == crate::ldap::dn::match_key(&b.dn));
     Ok(Some(groups))
 }
 

@@ -27,7 +27,7 @@ impl PolicyCache {
             .map(str::to_owned)
             .or_else(|| s.login.default_password_policy_dn.clone())?;
         let now = Instant::now();
-        if let Some((age, at)) = self.0.lock().ok()?.get(&dn.to_lowercase()) {
+        if let Some((age, at)) = self.0.lock().ok()?.get(&crate::ldap::dn::match_key(&dn)) {
             if now.saturating_duration_since(*at) < GROUP_CACHE_TTL {
                 return *age;
             }
@@ -42,7 +42,7 @@ impl PolicyCache {
         if age.is_none() {
             tracing::warn!(directory = %s.name, policy = %dn, "cannot read pwdMaxAge of the password policy: password expiry shown as unknown (null)");
         }
-        self.0.lock().ok()?.insert(dn.to_lowercase(), (age, now));
+        self.0.lock().ok()?.insert(crate::ldap::dn::match_key(&dn), (age, now));
         age
     }
 }
@@ -59,7 +59,7 @@ impl PolicyAges {
     /// Reads the `pwdPolicy` entries; a failure is logged and leaves expiry unknown (null)
     /// rather than failing the import.
     pub async fn read(ldap: &Ldap, s: &DirectorySettings, cache: &GroupCache) -> PolicyAges {
-        let default = s.login.default_password_policy_dn.as_ref().map(|d| d.to_lowercase());
+        let default = s.login.default_password_policy_dn.as_ref().map(|d| crate::ldap::dn::match_key(d));
         let found = match naming_context(ldap, s, cache).await {
             Ok(base) => RawEntry::search(
                 ldap.clone(),
@@ -76,7 +76,9 @@ impl PolicyAges {
         let ages = match found {
             Ok(entries) => entries
                 .iter()
-                .filter_map(|e| Some((e.dn.to_lowercase(), e.first_text("pwdMaxAge")?.trim().parse().ok()?)))
+                .filter_map(|e| {
+                    Some((crate::ldap::dn::match_key(&e.dn), e.first_text("pwdMaxAge")?.trim().parse().ok()?))
+                })
                 .collect(),
             Err(e) => {
                 tracing::warn!(directory = %s.name, error = %e, "cannot read the password policies: records show no password expiry");
@@ -88,7 +90,8 @@ impl PolicyAges {
 
     /// The `pwdMaxAge` that applies to `user`.
     pub fn max_age(&self, user: &RawEntry) -> Option<u64> {
-        let dn = user.first_text("pwdPolicySubentry").map(str::to_lowercase).or_else(|| self.default.clone())?;
+        let dn =
+            user.first_text("pwdPolicySubentry").map(crate::ldap::dn::match_key).or_else(|| self.default.clone())?;
         self.ages.get(&dn).copied()
     }
 }

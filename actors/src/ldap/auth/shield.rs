@@ -78,7 +78,7 @@ impl LoginShield {
     }
 
     fn key(dn: &str) -> String {
-        dn.to_lowercase()
+        crate::ldap::dn::match_key(dn)
     }
 
     /// Whether a login for `dn` may bind now, deciding at `now()`: refused while the

@@ -322,3 +322,13 @@ fn the_ad_form_has_short_types_and_one_value_per_rdn() {
     assert!(dn("OU=x+CN=y,DC=a").to_ad_string().is_err());
     assert!(dn("1.2.3.4=x,DC=a").to_ad_string().is_err());
 }
+
+#[test]
+fn match_keys_agree_exactly_when_dns_are_equal() {
+    use super::match_key;
+    assert_eq!(match_key("CN=Team \\#2,DC=Example,DC=test"), match_key("cn=team #2, dc=example,dc=TEST"));
+    assert_eq!(match_key("cn=a+sn=b,dc=x"), match_key("SN=B+CN=A,DC=X"), "an RDN is a set");
+    assert_eq!(match_key("cn=R\\2CD,dc=x"), match_key("cn=R\\,D,dc=x"));
+    assert_ne!(match_key("cn=a\\,b,dc=x"), match_key("cn=a,cn=b,dc=x"), "an escaped comma is not a separator");
+    assert_ne!(match_key("cn=a,dc=x"), match_key("cn=a,dc=y"));
+}

@@ -76,7 +76,7 @@ async fn by_sid(r: &Reader<'_>, sids: &[Sid]) -> Result<Vec<GroupInfo>, JobError
 async fn by_dn(r: &Reader<'_>, dns: &[&str]) -> Result<Vec<GroupInfo>, JobError> {
     let keys: Vec<(String, String)> = dns
         .iter()
-        .map(|d| (format!("dn:{}", d.to_lowercase()), format!("(distinguishedName={})", filter_value(d))))
+        .map(|d| (format!("dn:{}", crate::ldap::dn::match_key(d)), format!("(distinguishedName={})", filter_value(d))))
         .collect();
     resolve(r, keys).await
 }
@@ -101,7 +101,7 @@ async fn resolve(r: &Reader<'_>, keys: Vec<(String, String)>) -> Result<Vec<Grou
             if let Some(sid) = e.first("objectSid").and_then(Sid::from_bytes) {
                 r.cache.put(format!("sid:{sid}"), info.clone(), now);
             }
-            r.cache.put(format!("dn:{}", info.dn.to_lowercase()), info.clone(), now);
+            r.cache.put(format!("dn:{}", crate::ldap::dn::match_key(&info.dn)), info.clone(), now);
             out.push(info);
         }
     }

@@ -21,14 +21,15 @@ const GROUP_ATTRIBUTES: [&str; 2] = ["cn", "entryUUID"];
 pub(super) async fn groups(r: &Reader<'_>, user: &RawEntry, depth: GroupDepth) -> Result<Vec<GroupInfo>, JobError> {
     let limits = &r.settings.login;
     let levels = if depth == GroupDepth::Direct { 1 } else { limits.nesting_limit };
-    let mut seen: HashSet<String> = HashSet::from([user.dn.to_lowercase()]);
+    let mut seen: HashSet<String> = HashSet::from([crate::ldap::dn::match_key(&user.dn)]);
     let mut out: Vec<GroupInfo> = Vec::new();
     let mut frontier = vec![user.dn.clone()];
     let uid = user.first_text("uid").map(str::to_owned);
     let mut level = 0;
     while !frontier.is_empty() {
         let found = holding(r, &frontier, uid.as_deref().filter(|_| level == 0)).await?;
-        let fresh: Vec<RawEntry> = found.into_iter().filter(|e| seen.insert(e.dn.to_lowercase())).collect();
+        let fresh: Vec<RawEntry> =
+            found.into_iter().filter(|e| seen.insert(crate::ldap::dn::match_key(&e.dn))).collect();
         if level == levels {
             if depth == GroupDepth::Nested && !fresh.is_empty() {
                 return Err(JobError::internal(format!(
