@@ -36,7 +36,7 @@ use crate::ldap::escape::filter_value;
 use crate::protocol::payload::{CreateUser, ObjectRef};
 use crate::queue::Step;
 
-type Attrs = Vec<(Vec<u8>, HashSet<Vec<u8>>)>;
+pub(super) type Attrs = Vec<(Vec<u8>, HashSet<Vec<u8>>)>;
 
 /// What this job saw of the DC before its add (journaled as step `S`: `create.intent`,
 /// `create_group.intent`), and whether an earlier run of the job journaled it (only then
@@ -187,18 +187,7 @@ async fn add_entry(
     intent: &CreateIntent,
     attempt: Attempt,
 ) -> Result<Target, JobError> {
-    let changes: Vec<Change> = attrs
-        .iter()
-        .map(|(n, v)| Change {
-            attribute: String::from_utf8_lossy(n).into_owned(),
-            before: Value::Null,
-            after: if n.eq_ignore_ascii_case(b"unicodePwd") {
-                json!("(secret)")
-            } else {
-                json!(v.iter().map(|x| String::from_utf8_lossy(x).into_owned()).collect::<Vec<_>>())
-            },
-        })
-        .collect();
+    let changes = add_changes(&attrs);
     match ctx.write(dn, None, changes, Write::Add(attrs)).await? {
         Ok(()) => {}
         // On a first run the add was never sent before: whoever made the entry, not us.
@@ -213,27 +202,66 @@ async fn add_entry(
     Ok(user)
 }
 
-/// `Ok` only when the entry at `dn` is provably the one this job added before a crash.
-async fn own_entry(ctx: &AdContext, p: &CreateUser, dn: &str, intent: &CreateIntent) -> Result<(), JobError> {
-    let exists = |why: &str| JobError::new(ErrorCode::AlreadyExists, format!("{dn} already exists ({why})"));
+/// The audit lines' changes of an add: each attribute and its values, a password as
+/// `(secret)`.
+pub(super) fn add_changes(attrs: &Attrs) -> Vec<Change> {
+    attrs
+        .iter()
+        .map(|(n, v)| Change {
+            attribute: String::from_utf8_lossy(n).into_owned(),
+            before: Value::Null,
+            after: if n.eq_ignore_ascii_case(b"unicodePwd") {
+                json!("(secret)")
+            } else {
+                json!(v.iter().map(|x| String::from_utf8_lossy(x).into_owned()).collect::<Vec<_>>())
+            },
+        })
+        .collect()
+}
+
+/// What the entry an add of a re-run found at its DN is.
+pub(super) enum Found {
+    /// Nothing there (any more): the name that clashed is elsewhere.
+    Nothing,
+    /// Provably this job's own add before a crash: this sAMAccountName, created after the
+    /// intent's USN on the same DC database (USNs are per DC).
+    Own,
+    /// Another account's, or one this job cannot prove its own; why, in words.
+    Other(&'static str),
+}
+
+/// Judges the entry at `dn` (of `filter`, e.g. `(objectClass=group)`) against the intent.
+pub(super) async fn found_at(
+    ctx: &AdContext,
+    dn: &str,
+    filter: &str,
+    sam: &str,
+    intent: &CreateIntent,
+) -> Result<Found, JobError> {
     let found = ctx
-        .search(dn, Scope::Base, "(objectClass=*)", &["uSNCreated", "sAMAccountName"])
+        .search(dn, Scope::Base, filter, &["uSNCreated", "sAMAccountName"])
         .await
         .map_err(|e| e.to_job_error("reading the existing entry"))?;
-    let Some(entry) = found.first() else {
-        return Err(taken(ctx, p, dn).await);
-    };
-    if !entry.first_text("sAMAccountName").is_some_and(|s| s.eq_ignore_ascii_case(&p.sam_account_name)) {
-        return Err(exists("another account has this name"));
+    let Some(entry) = found.first() else { return Ok(Found::Nothing) };
+    if !entry.first_text("sAMAccountName").is_some_and(|s| s.eq_ignore_ascii_case(sam)) {
+        return Ok(Found::Other("another account has this name"));
     }
     let created: u64 = entry.first_text("uSNCreated").and_then(|s| s.parse().ok()).unwrap_or(0);
     let (_, dc) = dc_position(ctx).await?;
     let same_dc = intent.invocation_id == ctx.invocation_id(&dc).await?;
-    let after_intent = created > intent.usn;
-    if same_dc && after_intent {
-        Ok(()) // added by this job before a crash, between the add and its GUID's journal line
+    Ok(if same_dc && created > intent.usn {
+        Found::Own // added by this job before a crash, between the add and its GUID's journal line
     } else {
-        Err(exists("it cannot be shown to be this job's own: created before this job, or on another DC"))
+        Found::Other("it cannot be shown to be this job's own: created before this job, or on another DC")
+    })
+}
+
+/// `Ok` only when the entry at `dn` is provably the one this job added before a crash.
+async fn own_entry(ctx: &AdContext, p: &CreateUser, dn: &str, intent: &CreateIntent) -> Result<(), JobError> {
+    match found_at(ctx, dn, "(objectClass=*)", &p.sam_account_name, intent).await? {
+        Found::Own => Ok(()),
+        Found::Nothing => Err(taken(ctx, p, dn).await),
+        Found::Other(why) => Err(JobError::new(ErrorCode::AlreadyExists, format!("{dn} already exists ({why})"))),
     }
 }
 

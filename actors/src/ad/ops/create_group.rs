@@ -12,12 +12,10 @@
 //! of a protected group (anywhere in the domain) is refused, since protected groups may be
 //! configured by name and a look-alike would make that name ambiguous.
 
-use std::collections::HashSet;
-
 use ldap3::Scope;
 use serde_json::{json, Value};
 
-use super::create::{dc_position, intent, Attempt};
+use super::create::{add_changes, found_at, intent, Attempt, Attrs, Found};
 use super::one;
 use crate::ad::context::{AdContext, Write};
 use crate::ad::group_type::group_type;
@@ -26,13 +24,10 @@ use crate::ad::policy::{parse_dn, within_scope};
 use crate::ad::resolve::resolve;
 use crate::ad::steps::{CreateGroupAdded, CreateGroupIntent, CreateIntent};
 use crate::ad::target::{Kind, Target, TARGET_ATTRS};
-use crate::audit::Change;
 use crate::errors::{ErrorCode, JobError};
 use crate::ldap::codes::rc;
 use crate::ldap::escape::filter_value;
 use crate::protocol::payload::{CreateGroup, ObjectRef};
-
-type Attrs = Vec<(Vec<u8>, HashSet<Vec<u8>>)>;
 
 pub async fn create(ctx: &AdContext, p: &CreateGroup) -> Result<Value, JobError> {
     check_cn("name", &p.name)?;
@@ -116,14 +111,7 @@ async fn add(
     intent: &CreateIntent,
     attempt: Attempt,
 ) -> Result<Target, JobError> {
-    let changes: Vec<Change> = attrs
-        .iter()
-        .map(|(n, v)| Change {
-            attribute: String::from_utf8_lossy(n).into_owned(),
-            before: Value::Null,
-            after: json!(v.iter().map(|x| String::from_utf8_lossy(x).into_owned()).collect::<Vec<_>>()),
-        })
-        .collect();
+    let changes = add_changes(&attrs);
     match ctx.write(dn, None, changes, Write::Add(attrs)).await? {
         Ok(()) => {}
         // On a first run the add was never sent before: whoever made the entry, not us.
@@ -140,24 +128,10 @@ async fn add(
 
 /// `Ok` only when the group at `dn` is provably the one this job added before a crash.
 async fn own_group(ctx: &AdContext, p: &CreateGroup, dn: &str, intent: &CreateIntent) -> Result<(), JobError> {
-    let exists = |why: &str| JobError::new(ErrorCode::AlreadyExists, format!("{dn} already exists ({why})"));
-    let found = ctx
-        .search(dn, Scope::Base, "(objectClass=group)", &["uSNCreated", "sAMAccountName"])
-        .await
-        .map_err(|e| e.to_job_error("reading the existing entry"))?;
-    let Some(entry) = found.first() else {
-        return Err(taken(ctx, p, dn).await);
-    };
-    if !entry.first_text("sAMAccountName").is_some_and(|s| s.eq_ignore_ascii_case(p.sam())) {
-        return Err(exists("another group has this name"));
-    }
-    let created: u64 = entry.first_text("uSNCreated").and_then(|s| s.parse().ok()).unwrap_or(0);
-    let (_, dc) = dc_position(ctx).await?;
-    let same_dc = intent.invocation_id == ctx.invocation_id(&dc).await?;
-    if same_dc && created > intent.usn {
-        Ok(()) // added by this job before a crash, between the add and its GUID's journal line
-    } else {
-        Err(exists("it cannot be shown to be this job's own: created before this job, or on another DC"))
+    match found_at(ctx, dn, "(objectClass=group)", p.sam(), intent).await? {
+        Found::Own => Ok(()),
+        Found::Nothing => Err(taken(ctx, p, dn).await),
+        Found::Other(why) => Err(JobError::new(ErrorCode::AlreadyExists, format!("{dn} already exists ({why})"))),
     }
 }
 
