@@ -51,6 +51,26 @@ fn admin(env: &ServerEnv, ldif: &str) -> f64 {
     ldapmodify_as(env, env.get("AD_ADMIN_DN"), env.get("AD_ADMIN_PW"), ldif)
 }
 
+/// Deletes `dn` and everything below it, as the DC's administrator.
+fn remove_tree(env: &ServerEnv, dn: &str) {
+    let status = Command::new("ldapdelete")
+        .args([
+            "-x",
+            "-r",
+            "-H",
+            env.get("AD_LDAPS_URL"),
+            "-D",
+            env.get("AD_ADMIN_DN"),
+            "-w",
+            env.get("AD_ADMIN_PW"),
+            dn,
+        ])
+        .env("LDAPTLS_CACERT", env.get("AD_CA"))
+        .status()
+        .expect("ldapdelete");
+    assert!(status.success(), "ldapdelete -r {dn} failed");
+}
+
 /// One `ldapmodify` process (one connection) applying `ldif`; returns its seconds.
 fn ldapmodify_as(env: &ServerEnv, dn: &str, pw: &str, ldif: &str) -> f64 {
     let start = Instant::now();
@@ -152,10 +172,15 @@ async fn connector_creates(env: &ServerEnv, tag: &str, creates: u32, concurrency
     let (ou, g1, g2) = fixture(env, tag);
     let pool = std::env::var("IC_BENCH_AD_POOL_MAX").map(|n| format!("pool_max = {n}\n")).unwrap_or_default();
     let sim = Sim::start(false).await;
+    // The per-step timings (`ic::ad::step` debug events) for `print_steps`.
+    let logging = "[logging]\nlevel = \"info,ic::ad::step=debug\"\n\n";
     let c = Connector::for_sim(
         &sim,
         "c1",
-        &format!("[connector]\nmax_concurrency = {concurrency}\n\n{}{pool}", servers::samba_directory("ad", env)),
+        &format!(
+            "[connector]\nmax_concurrency = {concurrency}\n\n{logging}{}{pool}",
+            servers::samba_directory("ad", env)
+        ),
     );
     sim.wait_online(Duration::from_secs(30)).await;
     let specs: Vec<Value> = (0..creates)
@@ -171,11 +196,40 @@ async fn connector_creates(env: &ServerEnv, tag: &str, creates: u32, concurrency
     for v in &views {
         assert_eq!(v["result"]["status"], "succeeded", "{}", v["result"]);
     }
+    print_steps(&c.log, creates);
     if let Ok(keep) = std::env::var("IC_BENCH_KEEP_LOG") {
         let _ = std::fs::copy(&c.log, keep);
     }
     drop(c);
     (secs, cpu)
+}
+
+/// Where a create's time goes: the connector's `ic::ad::step` events (one per LDAP
+/// search or write, audit line, journal step, and the whole operation), summed per step
+/// and divided by the creates. Steps of concurrent creates overlap, so the rows add up to
+/// more than the wall time per create.
+fn print_steps(log: &Path, creates: u32) {
+    let Ok(text) = std::fs::read_to_string(log) else { return };
+    let mut steps: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for line in text.lines().filter(|l| l.contains(": ad step ")) {
+        let field = |name: &str| line.split(&format!(" {name}=")).nth(1).map(|rest| rest.to_owned());
+        let step = field("step").and_then(|r| r.strip_prefix('"').and_then(|r| r.split('"').next()).map(str::to_owned));
+        let us = field("us").and_then(|r| r.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()));
+        if let (Some(step), Some(us)) = (step, us) {
+            let e = steps.entry(step).or_default();
+            e.0 += 1;
+            e.1 += us;
+        }
+    }
+    println!("\nper create ({creates} creates), the connector's steps: count, mean ms each, ms per create");
+    for (step, (n, us)) in &steps {
+        let per = *n as f64 / creates as f64;
+        println!(
+            "  {step:<34} {per:>5.1} × {:>7.2} ms = {:>7.2} ms",
+            *us as f64 / *n as f64 / 1000.0,
+            *us as f64 / creates as f64 / 1000.0
+        );
+    }
 }
 
 fn knob(name: &str, default: u32) -> u32 {
@@ -202,10 +256,19 @@ pub async fn create() -> Vec<Row> {
     let models = std::env::var("IC_BENCH_AD_MODELS").unwrap_or_else(|_| "single,prefork".into());
     let mut rows = Vec::new();
     let dir = dir("samba-create");
+    // IC_BENCH_SAMBA_ENV: a DC already running (its samba.env), e.g. a long-lived one
+    // holding the users of earlier runs, measured as it is (its model, not re-provisioned).
+    let existing = std::env::var("IC_BENCH_SAMBA_ENV").ok().map(|f| ServerEnv::read(Path::new(&f)));
+    let models = if existing.is_some() { "existing DC".to_owned() } else { models };
     for model in models.split(',') {
-        stop(&dir);
-        let _ = std::fs::remove_dir_all(&dir);
-        let env = samba(&dir, model);
+        let env = match &existing {
+            Some(env) => env.clone(),
+            None => {
+                stop(&dir);
+                let _ = std::fs::remove_dir_all(&dir);
+                samba(&dir, model)
+            }
+        };
         let (mut same, mut ic, mut one) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..rounds {
             let tag = |who: &str| format!("{who}{}{round}x{}", &model[..1], std::process::id() % 10_000);
@@ -217,6 +280,20 @@ pub async fn create() -> Vec<Row> {
             let (s, o) = if round % 2 == 0 { (runs, later) } else { (later, runs) };
             same.push(s);
             one.push(o);
+        }
+        if existing.is_some() {
+            // A DC the bench did not provision gets back what it was (tests count OU=Staff).
+            for round in 0..rounds {
+                for who in ["b1", "ic", "b2"] {
+                    let ou = format!(
+                        "OU={who}{}{round}x{},{}",
+                        &model[..1],
+                        std::process::id() % 10_000,
+                        env.get("AD_STAFF_DN")
+                    );
+                    remove_tree(&env, &ou);
+                }
+            }
         }
         let (ic_s, ic_cpu) = median(&mut ic);
         let per_user = |cpu: f64| cpu * 1000.0 / creates as f64;
@@ -236,7 +313,9 @@ pub async fn create() -> Vec<Row> {
             });
         }
     }
-    stop(&dir);
+    if existing.is_none() {
+        stop(&dir);
+    }
     rows
 }
 

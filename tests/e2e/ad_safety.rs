@@ -683,6 +683,58 @@ async fn item8_members_of_a_protected_group_by_nesting_or_primary_group_are_refu
     assert_eq!(bind_result(&env, &direct, pw), "ok", "a protected member's password was reset");
 }
 
+/// Item 8, the nesting walk (issue #17): a group's parents are read up `memberOf`, and
+/// past 8 of them the in-chain search decides. Refused: a group 3 levels below the group
+/// nested into Tier0Admins (the walk finds it), one 10 levels below (the in-chain search
+/// finds it), and one whose diamond of parents reaches it on one side only. Allowed: a
+/// group whose parents form a cycle and a diamond, none protected (the walk ends).
+#[tokio::test]
+async fn item8_nesting_is_found_at_any_depth_through_cycles_and_diamonds() {
+    let env = servers::samba();
+    let ou = TestOu::new(&env, "item8w");
+    let t = tag();
+    let nested = env.get("AD_TIER0_NESTED_GROUP_DN");
+    let chain = |name: &str, n: usize| -> Vec<String> {
+        let groups: Vec<String> = (0..n).map(|i| ou.group(&format!("ic8w{t}{name}{i}"))).collect();
+        for w in groups.windows(2) {
+            add_member(&env, &w[1], &w[0]);
+        }
+        groups
+    };
+    let shallow = chain("s", 3);
+    add_member(&env, nested, &shallow[2]);
+    let deep = chain("d", 10);
+    add_member(&env, nested, &deep[9]);
+    // c0 in c1 and c2, both in c3, c3 in c1 again: a diamond and a cycle, nothing protected.
+    let clear: Vec<String> = (0..4).map(|i| ou.group(&format!("ic8w{t}c{i}"))).collect();
+    for (parent, child) in [(1, 0), (2, 0), (3, 1), (3, 2), (1, 3)] {
+        add_member(&env, &clear[parent], &clear[child]);
+    }
+    // p0 in p1 and p2; only p2 is in the nested group.
+    let diamond = chain("p", 2);
+    let p2 = ou.group(&format!("ic8w{t}p2"));
+    add_member(&env, &p2, &diamond[0]);
+    add_member(&env, nested, &p2);
+    let outsider = NewUser::new("Walk T0", format!("ic8wo{t}")).password("Tier0-Pw-8w").add(&env, &ou.dn);
+    let config =
+        delegated_with_policy(&env, &[samba_spelled_scope(&env), "protected_groups = [\"Tier0Admins\"]".into()]);
+    let (sim, _c) = start(&config).await;
+    for (what, group) in
+        [("3 levels below", &shallow[0]), ("10 levels below", &deep[0]), ("one side of a diamond", &diamond[0])]
+    {
+        let payload = json!({"directory": "ad", "user": user_ref(&outsider), "group": {"dn": group}});
+        refused(&run(&sim, "ad.add_to_group", payload).await, &format!("add_to_group {what}"), &["protected", "Tier"]);
+    }
+    assert!(
+        values(&env, &outsider, "memberOf").is_empty(),
+        "the outsider was added to a group nested into Tier0Admins"
+    );
+    let payload = json!({"directory": "ad", "user": user_ref(&outsider), "group": {"dn": clear[0]}});
+    let r = run(&sim, "ad.add_to_group", payload).await;
+    assert_eq!(r["status"], "succeeded", "a group whose parents form a cycle, none protected: {r}");
+    assert_eq!(values(&env, &outsider, "memberOf").len(), 1, "the outsider is in the cycle's group");
+}
+
 /// Item 8, the built-in set: AD's privileged groups are protected by default, including
 /// DnsAdmins (no fixed RID: found by name), Cert Publishers, Domain Controllers and
 /// Read-only Domain Controllers; a member of Domain Admins is refused too. (Key Admins and

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Instant;
 
 use actix::{Addr, Recipient};
 use ldap3::{Ldap, Mod, Scope};
@@ -85,16 +86,39 @@ impl AdContext {
         filter: &str,
         attrs: &[&str],
     ) -> Result<Vec<RawEntry>, LdapFailure> {
-        RawEntry::search(self.ldap(), self.timeout(), base, scope, filter, attrs).await
+        let began = Instant::now();
+        let found = RawEntry::search(self.ldap(), self.timeout(), base, scope, filter, attrs).await;
+        let step = if scope == Scope::Base { "search base" } else { "search subtree" };
+        self.timed(step, began);
+        found
+    }
+
+    /// One step's time, for the benchmark's per-step table (issue #17): a debug event
+    /// `step`, `us` (microseconds) on target `ic::ad::step`.
+    pub(crate) fn timed(&self, step: &'static str, began: Instant) {
+        tracing::debug!(target: "ic::ad::step", job_id = %self.job_id, step, us = began.elapsed().as_micros() as u64, "ad step");
     }
 
     /// The domain's DN (the root DSE's `defaultNamingContext`), where names must be
     /// unique; the directory's `base_dn` when the root DSE does not say.
+    /// Read once per directory (one search fewer per create: issue #17).
     pub async fn domain(&self) -> String {
+        let known = self.knowledge.naming_context.lock().ok().and_then(|n| n.clone());
+        if let Some(dn) = known {
+            return dn;
+        }
         let root = self.search("", Scope::Base, "(objectClass=*)", &["defaultNamingContext"]).await;
         let named =
             root.ok().and_then(|r| r.first().and_then(|e| e.first_text("defaultNamingContext")).map(str::to_owned));
-        named.unwrap_or_else(|| self.lease.settings.base_dn.clone())
+        match named {
+            Some(dn) => {
+                if let Ok(mut slot) = self.knowledge.naming_context.lock() {
+                    *slot = Some(dn.clone());
+                }
+                dn
+            }
+            None => self.lease.settings.base_dn.clone(),
+        }
     }
 
     /// The directory's attribute schema, read at the first need.
@@ -163,14 +187,18 @@ impl AdContext {
         write: Write,
     ) -> Result<Result<(), LdapFailure>, JobError> {
         let changes = redacted(changes);
+        let began = Instant::now();
         self.append_audit(dn, guid, changes.clone(), "intent".into()).await.map_err(|e| {
             JobError::internal(format!("the audit journal cannot be written ({e}): nothing was written to {dn}"))
         })?;
+        self.timed("audit intent", began);
         if !self.no_return.commit() {
             return Err(JobError::new(ErrorCode::Cancelled, "stopped before its write was sent"));
         }
         let mut ldap = self.ldap();
         let timeout = self.timeout();
+        let began = Instant::now();
+        let step = write.step();
         let res = match write {
             Write::Add(attrs) => LdapFailure::checked(ldap.with_timeout(timeout).add(dn, attrs).await),
             Write::Modify(mods) => LdapFailure::checked(ldap.with_timeout(timeout).modify(dn, mods).await),
@@ -180,6 +208,8 @@ impl AdContext {
             ),
             Write::AddMember { member_dn } => self.add_member(dn, &member_dn).await,
         };
+        self.timed(step, began);
+        let began = Instant::now();
         let outcome = match &res {
             Ok(()) => "succeeded".to_owned(),
             Err(e) => format!("failed: {}", e.to_job_error("").code.as_str()),
@@ -190,6 +220,7 @@ impl AdContext {
             ))
             .with_detail("write_outcome", outcome));
         }
+        self.timed("audit outcome", began);
         Ok(res)
     }
 
@@ -246,6 +277,19 @@ pub enum Write {
     AddMember {
         member_dn: String,
     },
+}
+
+impl Write {
+    /// The step's name in the per-step timings.
+    fn step(&self) -> &'static str {
+        match self {
+            Write::Add(_) => "ldap add",
+            Write::Modify(_) => "ldap modify",
+            Write::Delete => "ldap delete",
+            Write::Rename { .. } => "ldap modifydn",
+            Write::AddMember { .. } => "ldap member add (member writer)",
+        }
+    }
 }
 
 /// Secret attributes keep their name and lose their values.

@@ -2,7 +2,7 @@
 //! once, again when a job names an attribute it does not know), its protected principals
 //! (resolved at the first AD job, again after `policy.protected_refresh`), and the
 //! `invocationId` of each DC by `dsServiceName` (a create's proof that it met the same
-//! DC database again), and its password policies (for `POLICY_TTL`).
+//! DC database again), its password policies (for `POLICY_TTL`), and the domain's DN.
 //!
 //! Shared by the jobs of a directory behind async mutexes: the first job that needs a
 //! figure reads it and the others wait for that read rather than starting their own.
@@ -26,6 +26,9 @@ pub struct Knowledge {
     pub(super) schema: tokio::sync::Mutex<Option<Arc<Schema>>>,
     pub(super) protected: tokio::sync::Mutex<Option<(Instant, Arc<Protected>)>>,
     pub(super) invocation_ids: Mutex<HashMap<String, String>>,
+    /// The root DSE's `defaultNamingContext` (the domain's DN): a domain never changes
+    /// it, and a reload that points the directory elsewhere forgets it with the rest.
+    pub(super) naming_context: Mutex<Option<String>>,
     /// The password rules read from the domain root and from PSOs (see `password_policy`).
     pub(super) password_policies: tokio::sync::Mutex<super::password_policy::rules::PolicyCache>,
 }

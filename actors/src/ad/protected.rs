@@ -61,6 +61,10 @@ const BUILTIN: [(&str, &str); 6] = [
 /// ([MS-ADTS] 3.1.1.3.4.4.1 "LDAP_MATCHING_RULE_TRANSITIVE_EVAL").
 const IN_CHAIN: &str = "1.2.840.113556.1.4.1941";
 
+#[path = "protected/ancestry.rs"]
+mod ancestry;
+use ancestry::{ancestry, Ancestry};
+
 /// Why a principal is protected, for the refusal message.
 #[derive(Debug, Clone)]
 pub struct Reason {
@@ -218,7 +222,7 @@ impl Protected {
                 user.dn, r.name, r.rule
             )));
         }
-        match self.nested_into(ctx, &user.dn).await? {
+        match self.nested_into(ctx, user).await? {
             Some((dn, r)) => Err(refuse(format!(
                 "{} is a member (direct or nested) of the protected group {dn} ({}: {})",
                 user.dn, r.name, r.rule
@@ -243,7 +247,7 @@ impl Protected {
                 group.dn
             )));
         }
-        match self.nested_into(ctx, &group.dn).await? {
+        match self.nested_into(ctx, group).await? {
             Some((dn, r)) => Err(refuse(format!(
                 "{} is nested into the protected group {dn} ({}: {}): its membership cannot be changed by the portal",
                 group.dn, r.name, r.rule
@@ -252,11 +256,28 @@ impl Protected {
         }
     }
 
-    /// The protected group (of this domain) that `dn` is a member of, directly or
+    /// The protected group (of this domain) that the target is a member of, directly or
     /// transitively, by one base-scoped in-chain search (the same rule over the whole
     /// domain, `member:…:=dn`, cost Samba 0.4 s); the name only on the refusal path.
     /// It sees distribution groups too, which `tokenGroups` (security groups) does not.
-    async fn nested_into(&self, ctx: &Reader, dn: &str) -> Result<Option<(String, Reason)>, JobError> {
+    ///
+    /// The walk up `memberOf` ([`ancestry`]) answers first; the in-chain search only
+    /// when the walk cannot.
+    async fn nested_into(&self, ctx: &Reader, group: &Target) -> Result<Option<(String, Reason)>, JobError> {
+        let is_protected = |sid: &Sid| self.group_dns.iter().any(|(_, s)| s == sid);
+        match ancestry(ctx, group, is_protected).await? {
+            Ancestry::Clear => return Ok(None),
+            Ancestry::Protected(dn, sid) => {
+                let r = self.reason(&sid).cloned().unwrap_or(Reason {
+                    name: dn.clone(),
+                    rule: "a protected group",
+                    privileged: true,
+                });
+                return Ok(Some((dn, r)));
+            }
+            Ancestry::Undecided => {}
+        }
+        let dn = group.dn.as_str();
         let nested = |dns: &mut dyn Iterator<Item = &String>| {
             let terms: String = dns.map(|dn| format!("(memberOf:{IN_CHAIN}:={})", filter_value(dn))).collect();
             format!("(|{terms})")

@@ -24,7 +24,8 @@ pub async fn execute(kind: JobKind, ctx: AdContext) -> Result<Value, JobError> {
     if kind.has_password() {
         ctx.encrypted()?;
     }
-    match kind {
+    let began = std::time::Instant::now();
+    let out = match kind {
         JobKind::CreateUser(p) => create::create(&ctx, &p).await,
         JobKind::UpdateUser(p) => update::update(&ctx, &p).await,
         JobKind::EnableUser(p) => flags::set_enabled(&ctx, &p, flags::Switch::Enable).await,
@@ -39,5 +40,7 @@ pub async fn execute(kind: JobKind, ctx: AdContext) -> Result<Value, JobError> {
         JobKind::CreateGroup(p) => create_group::create(&ctx, &p).await,
         JobKind::DeleteGroup(p) => delete_group::delete(&ctx, &p).await,
         _ => Err(JobError::internal("not an ad.* job")),
-    }
+    };
+    ctx.timed("whole operation", began);
+    out
 }

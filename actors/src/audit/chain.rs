@@ -55,12 +55,19 @@ struct Line {
     hash: String,
 }
 
-/// Appends one line to `file`, returning its hash.
-pub fn append(file: &mut std::fs::File, prev: &str, entry: AuditEntry) -> std::io::Result<String> {
+/// The journal line of `entry` after the line whose hash is `prev`: (text with its
+/// newline, its hash).
+pub fn line(prev: &str, entry: AuditEntry) -> (String, String) {
     let hash = line_hash(prev, &entry);
     let line = Line { entry, prev: prev.to_owned(), hash: hash.clone() };
     let mut text = serde_json::to_string(&line).unwrap_or_default();
     text.push('\n');
+    (text, hash)
+}
+
+/// Appends one line to `file` and syncs it, returning its hash.
+pub fn append(file: &mut std::fs::File, prev: &str, entry: AuditEntry) -> std::io::Result<String> {
+    let (text, hash) = line(prev, entry);
     file.write_all(text.as_bytes())?;
     file.sync_data()?;
     Ok(hash)

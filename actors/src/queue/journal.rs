@@ -60,7 +60,11 @@ impl Journal {
         let value =
             serde_json::to_value(step).map_err(|e| JobError::internal(format!("journal step `{}`: {e}", S::NAME)))?;
         let msg = RecordStep { id: self.job_id.clone(), step: S::NAME.into(), value };
-        self.queue.send(msg).await.or_internal("journal")
+        let began = std::time::Instant::now();
+        let done = self.queue.send(msg).await.or_internal("journal");
+        let us = began.elapsed().as_micros() as u64;
+        tracing::debug!(target: "ic::ad::step", job_id = %self.job_id, step = "journal step (flushed)", us, "ad step");
+        done
     }
 
     async fn raw(&self, name: &str) -> Result<Option<serde_json::Value>, JobError> {
