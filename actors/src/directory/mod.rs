@@ -24,6 +24,7 @@
 
 mod actor;
 pub mod connect;
+pub mod discovery;
 mod lease;
 mod messages;
 mod pool;
