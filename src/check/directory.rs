@@ -50,7 +50,7 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
         }
         return;
     };
-    let ep = Endpoint { url, tls: config, plain: d.plain_urls, connect_timeout: d.connect_timeout };
+    let ep = Endpoint { url, addrs: &[], tls: config, plain: d.plain_urls, connect_timeout: d.connect_timeout };
     let mut ldap = match open(&ep).await {
         Ok(l) => l,
         Err(e) => {

@@ -53,7 +53,8 @@ pub struct DiscoverySettings {
 /// (RFC 2782: same priority) are equals: the pool never fails back between them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Rank {
-    /// 0: from the site's list; 1: from the domain-wide list (or a fixed URL).
+    /// 0: from the site's list; 1: from the domain-wide list; 2: a fixed URL (`urls`
+    /// beside `domain` are the fallback of the discovered servers).
     pub tier: u8,
     /// The SRV priority (0 for a fixed URL).
     pub priority: u16,
@@ -74,9 +75,9 @@ pub struct Target {
 }
 
 impl Target {
-    /// A configured URL: no discovery, all of one rank.
+    /// A configured URL: all of one rank, below every discovered server.
     pub fn fixed(url: url::Url) -> Target {
-        Target { url, addrs: Vec::new(), rank: Rank { tier: 1, priority: 0 }, why: "configured in urls".into() }
+        Target { url, addrs: Vec::new(), rank: Rank { tier: 2, priority: 0 }, why: "configured in urls".into() }
     }
 
     /// Whether `other` is the same server (same URL; its addresses may have changed).
