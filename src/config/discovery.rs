@@ -119,3 +119,7 @@ fn parse_dns_server(s: &str) -> Option<SocketAddr> {
     let s = s.trim();
     s.parse::<SocketAddr>().ok().or_else(|| s.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 53)))
 }
+
+#[cfg(test)]
+#[path = "discovery_tests.rs"]
+mod tests;
