@@ -67,6 +67,9 @@ export IC_TEST_SAMBA_ENV=$AREA/samba/samba.env
 
 echo "== tests"
 cargo test --workspace --features test-jobs --locked -- --test-threads="${TEST_THREADS:-4}"
+echo "== the AD tests again, the DC found through its own DNS (domain, no urls: issue #20)"
+IC_TEST_AD_DISCOVERY=1 cargo test --features test-jobs --locked --test e2e -- \
+  ad:: ad_ops:: ad_safety:: ad_lifecycle:: --test-threads="${TEST_THREADS:-4}"
 if [ -f target/ui-screenshot.png ]; then
   echo "== the status page as headless Chromium saw it: target/ui-screenshot.png"
 fi

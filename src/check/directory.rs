@@ -56,7 +56,8 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
         r.add(Check::ok(n("discovery"), format!("chose {why}")));
     }
     let url = &target.url;
-    let ep = Endpoint { url, addrs: &target.addrs, tls: config, plain: d.plain_urls, connect_timeout: d.connect_timeout };
+    let ep =
+        Endpoint { url, addrs: &target.addrs, tls: config, plain: d.plain_urls, connect_timeout: d.connect_timeout };
     let mut ldap = match open(&ep).await {
         Ok(l) => l,
         Err(e) => {

@@ -63,7 +63,11 @@ impl Validator<'_, '_> {
                 ("failback_after", d.failback_after.is_some()),
             ] {
                 if set {
-                    self.c.at(None, &key(k), "is only used with domain = \"…\" (DNS discovery): set domain or remove it");
+                    self.c.at(
+                        None,
+                        &key(k),
+                        "is only used with domain = \"…\" (DNS discovery): set domain or remove it",
+                    );
                 }
             }
             return None;
@@ -76,9 +80,17 @@ impl Validator<'_, '_> {
         let site = d.site.as_ref().map(|s| s.get_ref().trim().to_owned());
         if let (Some(site), Some(raw)) = (&site, &d.site) {
             if kind == Some(DirectoryKind::Ldap) {
-                self.c.at(Some(raw.span()), &key("site"), "sites are Active Directory's: only with kind = \"active_directory\"");
+                self.c.at(
+                    Some(raw.span()),
+                    &key("site"),
+                    "sites are Active Directory's: only with kind = \"active_directory\"",
+                );
             } else if site.is_empty() || site.contains('.') || !dns_name_ok(site) {
-                self.c.at(Some(raw.span()), &key("site"), format!("\"{site}\" is not an AD site name such as \"Default-First-Site-Name\""));
+                self.c.at(
+                    Some(raw.span()),
+                    &key("site"),
+                    format!("\"{site}\" is not an AD site name such as \"Default-First-Site-Name\""),
+                );
             }
         }
         let mut dns_servers = Vec::new();
@@ -88,7 +100,9 @@ impl Validator<'_, '_> {
                 None => self.c.at(
                     d.dns_servers.as_ref().map(Spanned::span),
                     &key("dns_servers"),
-                    format!("\"{s}\" is not an IP address with an optional port, such as \"10.0.0.53\" or \"10.0.0.53:53\""),
+                    format!(
+                        "\"{s}\" is not an IP address with an optional port, such as \"10.0.0.53\" or \"10.0.0.53:53\""
+                    ),
                 ),
             }
         }

@@ -71,11 +71,19 @@ fn each_bad_discovery_value_is_named_by_its_key() {
     let cases = [
         ("domain = \"exa mple.test\"", "directories.corp.domain", "not a DNS domain name"),
         ("domain = \"example.test\"\nsite = \"a.b\"", "directories.corp.site", "not an AD site name"),
-        ("domain = \"example.test\"\ndns_servers = [\"dns.example.test\"]", "directories.corp.dns_servers", "not an IP address"),
+        (
+            "domain = \"example.test\"\ndns_servers = [\"dns.example.test\"]",
+            "directories.corp.dns_servers",
+            "not an IP address",
+        ),
         ("domain = \"example.test\"\ndns_max_ttl = \"0s\"", "directories.corp.dns_max_ttl", "between 1s and 24h"),
         ("domain = \"example.test\"\nfailback_after = \"soon\"", "directories.corp.failback_after", "duration"),
         ("urls = [\"ldaps://dc1\"]\nsite = \"Berlin\"", "directories.corp.site", "only used with domain"),
-        ("urls = [\"ldaps://dc1\"]\ndns_servers = [\"10.0.0.53\"]", "directories.corp.dns_servers", "only used with domain"),
+        (
+            "urls = [\"ldaps://dc1\"]\ndns_servers = [\"10.0.0.53\"]",
+            "directories.corp.dns_servers",
+            "only used with domain",
+        ),
     ];
     for (keys, key, says) in cases {
         let e = errors(keys);

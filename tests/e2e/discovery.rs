@@ -45,7 +45,8 @@ fn check_now(directory: &str) -> String {
     );
     std::fs::write(&path, text).expect("write config");
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
-    let out = Command::new(binary("integration-connector")).args(["check", "--config"]).arg(&path).output().expect("check");
+    let out =
+        Command::new(binary("integration-connector")).args(["check", "--config"]).arg(&path).output().expect("check");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

@@ -13,8 +13,8 @@ use super::servers::current_first;
 use super::{DirectoryActor, Lease, HEALTH_EVERY};
 use crate::directory::connect::{open_bound, Endpoint};
 use crate::directory::discovery::{Freshness, Target};
-use crate::directory::settings::DirectorySettings;
 use crate::directory::pool::InUse;
+use crate::directory::settings::DirectorySettings;
 use crate::errors::{ErrorCode, JobError};
 use crate::ldap::codes::LdapFailure;
 

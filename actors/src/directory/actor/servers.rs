@@ -18,10 +18,7 @@ pub(super) struct Servers {
 impl Servers {
     pub fn new(settings: &DirectorySettings) -> Servers {
         let fixed = settings.urls.iter().map(|u| Arc::new(Target::fixed(u.clone()))).collect();
-        let locator = settings
-            .discovery
-            .as_ref()
-            .map(|d| Locator::new(d.clone(), settings.kind).map(Arc::new));
+        let locator = settings.discovery.as_ref().map(|d| Locator::new(d.clone(), settings.kind).map(Arc::new));
         Servers { fixed, locator }
     }
 

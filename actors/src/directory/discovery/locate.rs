@@ -142,12 +142,17 @@ impl Locator {
                     valid_until = valid_until.min(until.max(Instant::now() + MIN_TTL));
                     queries.push(SrvQuery { name: name.clone(), outcome: Ok(describe(&records)) });
                     for r in rfc2782_random(records) {
-                        if targets.iter().any(|t| t.url.host_str() == Some(r.item.0.as_str()) && t.url.port() == Some(r.item.1)) {
+                        if targets
+                            .iter()
+                            .any(|t| t.url.host_str() == Some(r.item.0.as_str()) && t.url.port() == Some(r.item.1))
+                        {
                             continue; // the site's DC again in the domain-wide list
                         }
                         match self.target(name, &r, tier).await {
                             Ok(t) => targets.push(Arc::new(t)),
-                            Err(e) => tracing::warn!(srv = %name, target = %r.item.0, error = %e, "an SRV target has no address"),
+                            Err(e) => {
+                                tracing::warn!(srv = %name, target = %r.item.0, error = %e, "an SRV target has no address")
+                            }
                         }
                     }
                 }
@@ -196,5 +201,8 @@ impl Locator {
 }
 
 fn describe(records: &[Srv<(String, u16)>]) -> Vec<String> {
-    records.iter().map(|r| format!("{}:{} (priority {}, weight {})", r.item.0, r.item.1, r.priority, r.weight)).collect()
+    records
+        .iter()
+        .map(|r| format!("{}:{} (priority {}, weight {})", r.item.0, r.item.1, r.priority, r.weight))
+        .collect()
 }
