@@ -7,9 +7,9 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::harness::dns::{at_389, dc_ldap, Records, Relay, DC2_IP, DC3_IP, ROGUE_IP};
+use crate::harness::dns::{at_389, dc_ldap, on_server, Records, Relay, DC2_IP, DC3_IP, DC_NAMES, ROGUE_IP};
 use crate::harness::servers::{self, ServerEnv};
-use crate::harness::{binary, Connector, Sim};
+use crate::harness::{binary, logged_ui_url, Connector, Sim};
 use crate::ldap::login;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -81,6 +81,7 @@ async fn a_config_with_only_domain_finds_the_dc_in_its_dns_and_logs_in() {
 #[tokio::test]
 async fn a_site_is_preferred_and_a_site_without_a_dc_falls_back_to_the_domain_list() {
     let env = servers::samba();
+    let _names = DC_NAMES.lock().await;
     let mut records = Records::new(&env);
     records.add("dc2", "A", DC2_IP);
     records.add("dc3", "A", DC3_IP);
@@ -103,6 +104,34 @@ async fn a_site_is_preferred_and_a_site_without_a_dc_falls_back_to_the_domain_li
     assert!(said.contains(&format!("_ldap._tcp.Nowhere._sites.dc._msdcs.{domain} -> ")), "{said}");
     assert!(said.contains("order tried: ldap://dc2.example.test:389"), "{said}");
     line(&out, "OK   directory.ad.discovery:", "chose ldap://dc2.example.test:389");
+}
+
+/// Re-resolved on TTL: a better DC added to DNS while all is well is found once the kept
+/// answer expires (`dns_max_ttl`, far below the record's 900 s), and the pool moves to it.
+#[tokio::test]
+async fn a_better_dc_added_to_dns_is_used_once_the_kept_answer_expires() {
+    let env = servers::samba();
+    let _names = DC_NAMES.lock().await;
+    let mut records = Records::new(&env);
+    records.add("dc2", "A", DC2_IP);
+    records.add("dc3", "A", DC3_IP);
+    let label = format!("tt{}", std::process::id());
+    let srv = format!("_ldap._tcp.dc._msdcs.{label}");
+    records.add(&srv, "SRV", "dc3.example.test 389 10 100");
+    let _dc2 = Relay::start(at_389(DC2_IP), dc_ldap(&env)).await;
+    let _dc3 = Relay::start(at_389(DC3_IP), dc_ldap(&env)).await;
+    let text = config(&env, &format!("{label}.example.test"), "dns_max_ttl = \"2s\"\nfailback_after = \"1s\"\n");
+    let sim = Sim::start(true).await;
+    let c = Connector::for_sim(&sim, "c1", &text);
+    sim.wait_online(LIMIT).await;
+    let ui = logged_ui_url(|| c.log_text()).await.trim_end_matches('/').to_owned();
+    let (user, pw) = (env.get("AD_USER_OK"), env.get("AD_FIXTURE_PW"));
+    assert_eq!(login(&sim, "ad", user, pw).await["authenticated"], true);
+    on_server(&ui, "dc3.example.test").await;
+
+    records.add(&srv, "SRV", "dc2.example.test 389 0 100");
+    on_server(&ui, "dc2.example.test").await;
+    assert_eq!(login(&sim, "ad", user, pw).await["authenticated"], true);
 }
 
 #[tokio::test]

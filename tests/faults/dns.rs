@@ -10,9 +10,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::suite::{Scenario, Tally};
-use crate::harness::dns::{at_389, dc_ldap, Records, Relay, DC2_IP, DC3_IP};
+use crate::harness::dns::{at_389, dc_ldap, on_server, Records, Relay, DC2_IP, DC3_IP, DC_NAMES};
 use crate::harness::servers;
-use crate::harness::{eventually, logged_ui_url, Connector, Sim};
+use crate::harness::{logged_ui_url, Connector, Sim};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -32,25 +32,11 @@ async fn login(sim: &Sim, user: &str, password: &str) -> (String, Value) {
     (ids[0].clone(), view["result"].clone())
 }
 
-/// The server `/api/status` says directory `ad` is on.
-async fn server_in_use(ui: &str) -> String {
-    let status: Value =
-        reqwest::get(format!("{ui}/api/status")).await.expect("GET /api/status").json().await.expect("status JSON");
-    let dirs = status["directories"].as_array().cloned().unwrap_or_default();
-    dirs.iter().find(|d| d["name"] == "ad").and_then(|d| d["url"].as_str()).unwrap_or_default().to_owned()
-}
-
-async fn on_server(ui: &str, host: &str) {
-    eventually(LIMIT, &format!("the pool on {host}"), || async {
-        server_in_use(ui).await.contains(host).then_some(())
-    })
-    .await;
-}
-
 async fn replaced_then_failback() -> Tally {
     let env = servers::samba();
     let dns_server = servers::samba_dns_server(&env).to_owned();
     let dc = dc_ldap(&env);
+    let _names = DC_NAMES.lock().await;
     let mut records = Records::new(&env);
     records.add("dc2", "A", DC2_IP);
     records.add("dc3", "A", DC3_IP);

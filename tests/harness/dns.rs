@@ -9,6 +9,9 @@ use std::sync::{Arc, Mutex};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
 
+use serde_json::Value;
+
+use super::eventually;
 use super::servers::{self, ServerEnv};
 
 /// A TCP relay on `listen` to the DC; `stop` closes the listener and every flow (the DC
@@ -114,4 +117,23 @@ pub fn at_389(ip: &str) -> SocketAddr {
 /// The DC's LDAP address (`AD_IP:389`), where relays forward to.
 pub fn dc_ldap(env: &ServerEnv) -> SocketAddr {
     format!("{}:389", env.get("AD_IP")).parse().expect("AD_IP is an IPv4 address")
+}
+
+/// Held by a test while it owns the `dc2`/`dc3` A records and their relays (tests of one
+/// binary run in parallel).
+pub static DC_NAMES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The server `/api/status` says directory `ad` is on.
+pub async fn server_in_use(ui: &str) -> String {
+    let status: Value =
+        reqwest::get(format!("{ui}/api/status")).await.expect("GET /api/status").json().await.expect("status JSON");
+    let dirs = status["directories"].as_array().cloned().unwrap_or_default();
+    dirs.iter().find(|d| d["name"] == "ad").and_then(|d| d["url"].as_str()).unwrap_or_default().to_owned()
+}
+
+pub async fn on_server(ui: &str, host: &str) {
+    eventually(std::time::Duration::from_secs(60), &format!("the pool on {host}"), || async {
+        server_in_use(ui).await.contains(host).then_some(())
+    })
+    .await;
 }
