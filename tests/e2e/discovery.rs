@@ -106,6 +106,23 @@ async fn a_site_is_preferred_and_a_site_without_a_dc_falls_back_to_the_domain_li
     line(&out, "OK   directory.ad.discovery:", "chose ldap://dc2.example.test:389");
 }
 
+/// `urls` beside `domain` are the fallback: a domain whose DNS names no DC (no SRV
+/// record) still logs in through them, and `check` says what DNS answered.
+#[tokio::test]
+async fn urls_beside_domain_carry_the_logins_when_dns_names_no_dc() {
+    let env = servers::samba();
+    let domain = format!("nx{}.example.test", std::process::id());
+    let text = config(&env, &domain, &format!("urls = [\"{}\"]\n", env.get("AD_LDAPS_URL")));
+    let sim = Sim::start(true).await;
+    let _c = Connector::for_sim(&sim, "c1", &text);
+    sim.wait_online(LIMIT).await;
+    let r = login(&sim, "ad", env.get("AD_USER_OK"), env.get("AD_FIXTURE_PW")).await;
+    assert_eq!(r["authenticated"], true, "{r}");
+    let out = check(&text).await;
+    line(&out, "FAIL directory.ad.discovery:", &format!("_ldap._tcp.dc._msdcs.{domain}"));
+    line(&out, "OK   directory.ad.bind:", env.get("AD_READONLY_DN"));
+}
+
 /// Re-resolved on TTL: a better DC added to DNS while all is well is found once the kept
 /// answer expires (`dns_max_ttl`, far below the record's 900 s), and the pool moves to it.
 #[tokio::test]
