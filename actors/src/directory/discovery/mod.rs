@@ -4,7 +4,7 @@
 //! domain itself says which ones there are (the Windows DC locator, SSSD's `_srv_`).
 //!
 //! - [`order`]: RFC 2782 ordering of an SRV answer (priority, then weighted random).
-//! - [`Locator`] ([`locate`]): the queries (site first, then the domain), each target's
+//! - [`Locator`] (`locate.rs`): the queries (site first, then the domain), each target's
 //!   addresses, the answer kept for its TTL (capped) and asked again on failure.
 //! - [`Failback`] ([`failback`]): when to return to a better-ranked server after a
 //!   failover (hysteresis: it must answer for a while first).
