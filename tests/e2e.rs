@@ -17,6 +17,8 @@ mod cli;
 mod crash;
 #[path = "e2e/deltas.rs"]
 mod deltas;
+#[path = "e2e/discovery.rs"]
+mod discovery;
 #[path = "e2e/group_import.rs"]
 mod group_import;
 #[path = "e2e/ldap.rs"]

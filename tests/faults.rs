@@ -22,6 +22,8 @@ mod audit;
 mod config;
 #[path = "faults/directory.rs"]
 mod directory;
+#[path = "faults/dns.rs"]
+mod dns;
 #[path = "faults/logs.rs"]
 mod logs;
 #[path = "faults/reload.rs"]
@@ -43,6 +45,7 @@ fn scenarios() -> Vec<Scenario> {
     all.extend(audit::scenarios());
     all.extend(config::scenarios());
     all.extend(directory::scenarios());
+    all.extend(dns::scenarios());
     all.extend(logs::scenarios());
     all.extend(reload::scenarios());
     all.extend(server::scenarios());

@@ -79,6 +79,7 @@ async fn bare_client(env: &ServerEnv, users: &[String], secs: u64) -> f64 {
     let tls = client_config(Some(&ca)).expect("tls");
     let ep = || Endpoint {
         url: &url,
+        addrs: &[],
         tls: tls.clone(),
         plain: PlainUrlSecurity::StartTls,
         connect_timeout: Duration::from_secs(5),

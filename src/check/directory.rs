@@ -31,11 +31,12 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
         }
     };
     let mut reachable = Vec::new();
-    for url in &d.urls {
-        match tcp(url, d.connect_timeout).await {
+    for target in super::discovery::servers(d, r).await {
+        let url = &target.url;
+        match tcp(url, &target.addrs, d.connect_timeout).await {
             Ok(addr) => {
                 r.add(Check::ok(n("tcp"), format!("{url}: {addr} accepts connections")));
-                reachable.push(url);
+                reachable.push(target);
             }
             Err(cause) => r.add(Check::fail(
                 n("tcp"),
@@ -44,13 +45,19 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
             )),
         }
     }
-    let Some(url) = reachable.first() else {
+    let Some(target) = reachable.first() else {
         for what in ["tls", "bind", "base_dn", "user_filter"] {
             r.add(Check::skip(n(what), "no URL of this directory accepts connections"));
         }
         return;
     };
-    let ep = Endpoint { url, tls: config, plain: d.plain_urls, connect_timeout: d.connect_timeout };
+    if d.discovery.is_some() {
+        let why = format!("{} ({}): the first in that order that accepts connections", target.url, target.why);
+        r.add(Check::ok(n("discovery"), format!("chose {why}")));
+    }
+    let url = &target.url;
+    let ep =
+        Endpoint { url, addrs: &target.addrs, tls: config, plain: d.plain_urls, connect_timeout: d.connect_timeout };
     let mut ldap = match open(&ep).await {
         Ok(l) => l,
         Err(e) => {
@@ -179,13 +186,19 @@ async fn protected_groups(d: &DirectorySettings, ldap: &ldap3::Ldap, r: &mut Rep
     }
 }
 
-async fn tcp(url: &url::Url, timeout: Duration) -> Result<String, String> {
+/// The first of `addrs` (or of the URL's host's addresses when there are none) that
+/// accepts a TCP connection.
+async fn tcp(url: &url::Url, addrs: &[std::net::SocketAddr], timeout: Duration) -> Result<String, String> {
     let host = url.host_str().ok_or("no host")?.trim_matches(['[', ']']).to_owned();
     let port = url.port().unwrap_or(if url.scheme() == "ldaps" { 636 } else { 389 });
     let target = format!("{host}:{port}");
+    let known = addrs.to_vec();
     tokio::task::spawn_blocking(move || {
-        let addrs: Vec<_> =
-            (host.as_str(), port).to_socket_addrs().map_err(|e| format!("cannot resolve {host}: {e}"))?.collect();
+        let addrs: Vec<_> = if known.is_empty() {
+            (host.as_str(), port).to_socket_addrs().map_err(|e| format!("cannot resolve {host}: {e}"))?.collect()
+        } else {
+            known
+        };
         let mut causes = Vec::new();
         for a in addrs {
             match std::net::TcpStream::connect_timeout(&a, timeout) {

@@ -9,6 +9,7 @@
 //! base DN, user-filter search, AD protected groups, what imports need). Only loopback and the configured hosts are contacted.
 
 mod directory;
+mod discovery;
 mod imports;
 mod local;
 mod login;

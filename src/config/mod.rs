@@ -2,6 +2,7 @@
 //! raw config after start-up. Every error names the file, line and key.
 
 mod ca;
+mod discovery;
 mod errors;
 mod get;
 mod login;

@@ -75,7 +75,13 @@ pub struct RawLogging {
 #[serde(deny_unknown_fields)]
 pub struct RawDirectory {
     pub kind: Spanned<String>,
-    pub urls: Spanned<Vec<String>>,
+    /// Optional when `domain` is set (`discovery.rs`).
+    pub urls: Option<Spanned<Vec<String>>>,
+    pub domain: Option<Spanned<String>>,
+    pub site: Option<Spanned<String>>,
+    pub dns_servers: Option<Spanned<Vec<String>>>,
+    pub dns_max_ttl: Option<Spanned<String>>,
+    pub failback_after: Option<Spanned<String>>,
     pub bind_dn: Spanned<String>,
     pub bind_password: Option<Spanned<String>>,
     pub bind_password_file: Option<Spanned<String>>,

@@ -217,22 +217,7 @@ impl Validator<'_, '_> {
                 None
             }
         };
-        let mut urls = Vec::new();
-        if d.urls.get_ref().is_empty() {
-            self.c.at(span(&d.urls), &key("urls"), "needs at least one URL such as \"ldaps://dc1.example.test:636\"");
-        }
-        for u in d.urls.get_ref() {
-            match url::Url::parse(u) {
-                Ok(parsed) if matches!(parsed.scheme(), "ldap" | "ldaps") && parsed.host_str().is_some() => {
-                    urls.push(parsed)
-                }
-                _ => self.c.at(
-                    span(&d.urls),
-                    &key("urls"),
-                    format!("\"{u}\" is not an ldap:// or ldaps:// URL with a host"),
-                ),
-            }
-        }
+        let (urls, discovery) = self.servers(&d, kind, table.clone(), &key);
         for (k, v) in [("bind_dn", &d.bind_dn), ("base_dn", &d.base_dn)] {
             if v.get_ref().trim().is_empty() {
                 self.c.at(span(v), &key(k), "is empty");
@@ -276,6 +261,7 @@ impl Validator<'_, '_> {
             name,
             kind,
             urls,
+            discovery,
             bind_dn: d.bind_dn.into_inner(),
             bind_password: password?,
             base_dn: d.base_dn.into_inner(),

@@ -7,6 +7,7 @@
 pub mod ber;
 pub mod browser;
 pub mod connector;
+pub mod dns;
 pub mod servers;
 pub mod sim;
 

@@ -98,12 +98,39 @@ pub fn slapd_directory(name: &str, env: &ServerEnv, ldaps: bool) -> String {
     )
 }
 
+/// Whether the Samba directories of this run find the DC through its DNS
+/// (`IC_TEST_AD_DISCOVERY=1`: `domain` and `dns_servers`, no `urls`) rather than by URL.
+pub fn ad_discovery() -> bool {
+    std::env::var("IC_TEST_AD_DISCOVERY").is_ok_and(|v| v == "1")
+}
+
+/// The DC's DNS server (`host:port`); fails the test when the DC runs without DNS.
+pub fn samba_dns_server(env: &ServerEnv) -> &str {
+    let dns = env.get("AD_DNS_SERVER");
+    assert!(
+        !dns.is_empty(),
+        "{} has no DNS server: this test needs the DC's own DNS. Start it with scripts/servers/samba.sh start DIR --dns-kdc (scripts/test.sh does)",
+        env.file.display()
+    );
+    dns
+}
+
+/// The lines that say where the DC is: its LDAPS URL, or with [`ad_discovery`] the
+/// domain whose SRV records name it (`ldap://dc1.example.test:389`, StartTLS).
+pub fn samba_servers(env: &ServerEnv) -> String {
+    if ad_discovery() {
+        format!("domain = \"{}\"\ndns_servers = [\"{}\"]\n", env.get("AD_UPN_SUFFIX"), samba_dns_server(env))
+    } else {
+        format!("urls = [\"{}\"]\n", env.get("AD_LDAPS_URL"))
+    }
+}
+
 /// The connector as a Domain Admin (`svc-connector`) over the whole domain. Only for a
 /// test that needs more than the delegated account may do, saying why.
 pub fn samba_directory(name: &str, env: &ServerEnv) -> String {
     format!(
-        "[directories.{name}]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbind_password = \"{}\"\nbase_dn = \"{}\"\nca_file = \"{}\"\n",
-        env.get("AD_LDAPS_URL"),
+        "[directories.{name}]\nkind = \"active_directory\"\n{}bind_dn = \"{}\"\nbind_password = \"{}\"\nbase_dn = \"{}\"\nca_file = \"{}\"\n",
+        samba_servers(env),
         env.get("AD_SERVICE_DN"),
         env.get("AD_SERVICE_PW"),
         env.get("AD_BASE_DN"),
@@ -116,8 +143,8 @@ pub fn samba_directory(name: &str, env: &ServerEnv) -> String {
 /// `base_dn` that OU as a person writes it (`OU=Team #2,…`; Samba answers `OU=Team \#2,…`).
 pub fn samba_delegated_directory(name: &str, env: &ServerEnv) -> String {
     format!(
-        "[directories.{name}]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbind_password = \"{}\"\nbase_dn = \"{}\"\nca_file = \"{}\"\n",
-        env.get("AD_LDAPS_URL"),
+        "[directories.{name}]\nkind = \"active_directory\"\n{}bind_dn = \"{}\"\nbind_password = \"{}\"\nbase_dn = \"{}\"\nca_file = \"{}\"\n",
+        samba_servers(env),
         env.get("AD_DELEGATED_DN"),
         env.get("AD_DELEGATED_PW"),
         toml_escape(env.get("AD_TEAM_OU_DN")),

@@ -8,6 +8,7 @@ use rustls::ClientConfig;
 use tokio::sync::watch;
 
 use super::connect::{open, Endpoint};
+use super::discovery::Failback;
 use super::lease::Lease;
 use super::messages::{BindConnection, Checkout, CheckoutWrites, Retire, ReturnUserConnection, TakeUserConnection};
 use super::pool::Pool;
@@ -16,6 +17,7 @@ use crate::errors::JobError;
 use crate::protocol::wire::DirectoryReport;
 use crate::status::{ComponentPublisher, ComponentState};
 use connections::Opening;
+use servers::Servers;
 
 const HEALTH_EVERY: Duration = Duration::from_secs(10);
 /// Bind connections opened ahead of need per directory, and the most kept (returned
@@ -26,6 +28,11 @@ const SPARES_QUIET: Duration = Duration::from_secs(60);
 
 pub struct DirectoryActor {
     settings: Arc<DirectorySettings>,
+    /// Where its servers come from: `urls`, DNS, or both.
+    servers: Servers,
+    /// When to return to a better-ranked server after a failover (discovery only).
+    failback: Failback,
+    failback_probing: bool,
     tls: Arc<ClientConfig>,
     pool: Pool,
     report: watch::Sender<DirectoryReport>,
@@ -69,9 +76,13 @@ impl DirectoryActor {
             rtt_ms: None,
         });
         let memory = Arc::new(crate::ldap::auth::LoginMemory::new(&settings.login));
+        let failback_after = settings.discovery.as_ref().map_or(Duration::from_secs(60), |d| d.failback_after);
         (
             DirectoryActor {
                 memory,
+                servers: Servers::new(&settings),
+                failback: Failback::new(failback_after),
+                failback_probing: false,
                 settings: Arc::new(settings),
                 tls,
                 pool: Pool::default(),
@@ -102,7 +113,7 @@ impl DirectoryActor {
         let size = self.pool.size() as u64;
         let in_use = self.pool.in_use() as u64;
         let reachable = size > 0 || self.pool.last_error.is_none();
-        let url = self.settings.urls.get(self.pool.preferred_url).map(|u| u.to_string());
+        let url = self.pool.preferred.as_ref().map(|t| t.url.to_string());
         let last_error = self.pool.last_error.clone();
         self.report.send_if_modified(|r| {
             let next = DirectoryReport {
@@ -136,10 +147,16 @@ impl DirectoryActor {
         self.refilling = true;
         let settings = self.settings.clone();
         let tls = self.tls.clone();
-        let url = self.pool.preferred_url;
+        let target = self.pool.preferred.clone();
         async move {
-            let url = settings.urls.get(url).or(settings.urls.first())?;
-            let ep = Endpoint { url, tls, plain: settings.plain_urls, connect_timeout: settings.connect_timeout };
+            let target = target?;
+            let ep = Endpoint {
+                url: &target.url,
+                addrs: &target.addrs,
+                tls,
+                plain: settings.plain_urls,
+                connect_timeout: settings.connect_timeout,
+            };
             open(&ep).await.ok()
         }
         .into_actor(self)
@@ -188,6 +205,7 @@ impl Actor for DirectoryActor {
         self.health_timer = Some(ctx.run_interval(HEALTH_EVERY, |act, ctx| {
             act.health(ctx);
             act.refill(ctx);
+            act.check_failback(ctx);
         }));
     }
 
@@ -244,5 +262,7 @@ impl Handler<CheckoutWrites> for DirectoryActor {
 }
 
 mod connections;
+mod failback;
+mod servers;
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 //! LDAPS or StartTLS, then an optional simple bind whose result code is checked
 //! (`simple_bind` returns `Ok` for a wrong password).
 
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +15,10 @@ use crate::ldap::codes::{rc, LdapFailure};
 
 pub struct Endpoint<'a> {
     pub url: &'a url::Url,
+    /// Where to connect when the URL's host was already resolved (a DNS-discovered
+    /// server: its name resolved through the discovery's DNS servers); empty: the
+    /// system resolves the host. TLS verifies the URL's host either way.
+    pub addrs: &'a [SocketAddr],
     pub tls: Arc<ClientConfig>,
     pub plain: PlainUrlSecurity,
     pub connect_timeout: Duration,
@@ -27,9 +31,14 @@ pub async fn open(ep: &Endpoint<'_>) -> Result<Ldap, LdapFailure> {
     let port = ep.url.port().unwrap_or(if ldaps { 636 } else { 389 });
     let timeout = ep.connect_timeout;
     let addr = format!("{host}:{port}");
+    let known = ep.addrs.to_vec();
     let stream = tokio::task::spawn_blocking(move || -> Result<TcpStream, String> {
         let mut last = String::from("no address");
-        let addrs = addr.to_socket_addrs().map_err(|e| format!("cannot resolve {addr}: {e}"))?;
+        let addrs: Vec<SocketAddr> = if known.is_empty() {
+            addr.to_socket_addrs().map_err(|e| format!("cannot resolve {addr}: {e}"))?.collect()
+        } else {
+            known
+        };
         for a in addrs {
             match TcpStream::connect_timeout(&a, timeout) {
                 Ok(s) => {

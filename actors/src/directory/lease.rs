@@ -7,6 +7,7 @@ use ldap3::Ldap;
 use rustls::ClientConfig;
 
 use super::connect::{open_bound, Endpoint};
+use super::discovery::Target;
 use super::pool::InUse;
 use super::settings::DirectorySettings;
 use crate::ldap::auth::LoginMemory;
@@ -17,7 +18,8 @@ pub struct Lease {
     pub ldap: Ldap,
     pub settings: Arc<DirectorySettings>,
     pub tls: Arc<ClientConfig>,
-    pub url_index: usize,
+    /// The server the connection goes to; the job's own connections go there too.
+    pub target: Arc<Target>,
     /// What the directory's logins share (lockout shield, group cache).
     pub memory: Arc<LoginMemory>,
     pub _in_use: InUse,
@@ -25,10 +27,9 @@ pub struct Lease {
 
 impl Lease {
     pub fn endpoint(&self) -> Endpoint<'_> {
-        let url =
-            self.settings.urls.get(self.url_index).or(self.settings.urls.first()).unwrap_or(&self.settings.urls[0]);
         Endpoint {
-            url,
+            url: &self.target.url,
+            addrs: &self.target.addrs,
             tls: self.tls.clone(),
             plain: self.settings.plain_urls,
             connect_timeout: self.settings.connect_timeout,

@@ -5,7 +5,9 @@
 //!
 //! - **Owns** the service-account connections of its directory (bounded `pool_min`..
 //!   `pool_max`, each probed every 10 s with a root DSE read and dropped when it does not
-//!   answer, re-established with failover across `urls`),
+//!   answer, re-established with failover across `urls` or the servers DNS names
+//!   ([`discovery`]: re-resolved on TTL and when every server failed; fail-back to a
+//!   better-ranked server once it has answered for `failback_after`),
 //!   and publishes its figures (reachable, pool size, operations in flight).
 //! - **Receives** [`Checkout`]: lends a connection to a job ([`Lease`]);
 //!   [`CheckoutWrites`]: lends the one connection that carries the directory's writes.
@@ -24,6 +26,7 @@
 
 mod actor;
 pub mod connect;
+pub mod discovery;
 mod lease;
 mod messages;
 mod pool;

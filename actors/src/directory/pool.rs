@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use ldap3::Ldap;
 
+use super::discovery::Target;
+
 const OPS_PER_CONNECTION: usize = 8;
 
 /// Counts an operation in flight until dropped.
@@ -22,13 +24,14 @@ impl Drop for InUse {
 
 #[derive(Debug, Default)]
 pub struct Pool {
-    /// (number, url index, connection).
-    conns: Vec<(u64, usize, Ldap)>,
+    /// (number, server, connection).
+    conns: Vec<(u64, Arc<Target>, Ldap)>,
     added: u64,
     next: usize,
     in_use: Arc<AtomicUsize>,
-    /// Index into the directory's `urls` of the last one that answered.
-    pub preferred_url: usize,
+    /// The server new connections go to first: the last one that answered, or the one
+    /// a fail-back chose.
+    pub preferred: Option<Arc<Target>>,
     pub last_error: Option<String>,
 }
 
@@ -53,31 +56,38 @@ impl Pool {
         size < min.max(1) || (size < max && self.in_use() >= size * OPS_PER_CONNECTION)
     }
 
-    pub fn add(&mut self, url_index: usize, ldap: Ldap) {
-        self.preferred_url = url_index;
+    pub fn add(&mut self, target: Arc<Target>, ldap: Ldap) {
+        self.preferred = Some(target.clone());
         self.last_error = None;
         self.added += 1;
-        self.conns.push((self.added, url_index, ldap));
+        self.conns.push((self.added, target, ldap));
     }
 
-    /// A healthy connection, round robin, with its in-use guard and url index.
-    pub fn checkout(&mut self) -> Option<(Ldap, usize, InUse)> {
+    /// Makes `target` the preferred server and drops the connections to any other (a
+    /// fail-back): jobs that hold one finish on it, new ones go to `target`.
+    pub fn move_to(&mut self, target: Arc<Target>) {
+        self.conns.retain(|(_, t, _)| t.same(&target));
+        self.preferred = Some(target);
+    }
+
+    /// A healthy connection, round robin, with its in-use guard and server.
+    pub fn checkout(&mut self) -> Option<(Ldap, Arc<Target>, InUse)> {
         self.prune();
         if self.conns.is_empty() {
             return None;
         }
         self.next = (self.next + 1) % self.conns.len();
-        let (_, url, ldap) = self.conns.get(self.next)?;
+        let (_, target, ldap) = self.conns.get(self.next)?;
         self.in_use.fetch_add(1, Ordering::Relaxed);
-        Some((ldap.clone(), *url, InUse(self.in_use.clone())))
+        Some((ldap.clone(), target.clone(), InUse(self.in_use.clone())))
     }
 
-    /// The oldest healthy connection, with its in-use guard and url index.
-    pub fn first(&mut self) -> Option<(Ldap, usize, InUse)> {
+    /// The oldest healthy connection, with its in-use guard and server.
+    pub fn first(&mut self) -> Option<(Ldap, Arc<Target>, InUse)> {
         self.prune();
-        let (_, url, ldap) = self.conns.first()?;
+        let (_, target, ldap) = self.conns.first()?;
         self.in_use.fetch_add(1, Ordering::Relaxed);
-        Some((ldap.clone(), *url, InUse(self.in_use.clone())))
+        Some((ldap.clone(), target.clone(), InUse(self.in_use.clone())))
     }
 
     pub fn guard(&self) -> InUse {

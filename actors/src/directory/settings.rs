@@ -33,8 +33,11 @@ pub enum PlainUrlSecurity {
 pub struct DirectorySettings {
     pub name: String,
     pub kind: DirectoryKind,
-    /// Tried in order; the first that answers is used until it fails.
+    /// Tried in order; the first that answers is used until it fails. May be empty when
+    /// `discovery` is set; with both, the discovered servers come first.
     pub urls: Vec<url::Url>,
+    /// Servers found through DNS SRV records (`domain`, `site`, `dns_servers`, …).
+    pub discovery: Option<super::discovery::DiscoverySettings>,
     pub bind_dn: String,
     pub bind_password: Secret,
     pub base_dn: String,
@@ -164,8 +167,10 @@ impl ScopePolicy {
 }
 
 impl DirectorySettings {
-    /// Whether every connection is encrypted (passwords may be sent).
+    /// Whether every connection is encrypted (passwords may be sent). Discovered servers
+    /// are `ldap://` (SRV records give the LDAP port), protected by StartTLS.
     pub fn encrypted(&self) -> bool {
-        self.plain_urls == PlainUrlSecurity::StartTls || self.urls.iter().all(|u| u.scheme() == "ldaps")
+        self.plain_urls == PlainUrlSecurity::StartTls
+            || (self.discovery.is_none() && self.urls.iter().all(|u| u.scheme() == "ldaps"))
     }
 }

@@ -5,42 +5,47 @@ use actix::prelude::*;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use ldap3::Ldap;
 
+use std::sync::Arc;
+
+use rustls::ClientConfig;
+
+use super::servers::current_first;
 use super::{DirectoryActor, Lease, HEALTH_EVERY};
 use crate::directory::connect::{open_bound, Endpoint};
+use crate::directory::discovery::{Freshness, Target};
 use crate::directory::pool::InUse;
+use crate::directory::settings::DirectorySettings;
 use crate::errors::{ErrorCode, JobError};
 use crate::ldap::codes::LdapFailure;
 
 /// A connect-and-bind that several checkouts may wait for.
-pub(super) type Opening = Shared<BoxFuture<'static, Result<(usize, Ldap), LdapFailure>>>;
+pub(super) type Opening = Shared<BoxFuture<'static, Result<(Arc<Target>, Ldap), LdapFailure>>>;
 
 impl DirectoryActor {
-    /// Connects and binds, trying each URL from the preferred one on.
-    fn connect(&self) -> impl std::future::Future<Output = Result<(usize, Ldap), LdapFailure>> {
+    /// Connects and binds, trying each server from the one the pool is on; when every
+    /// one fails and the servers come from DNS, asks DNS again (a DC replaced) and tries
+    /// the servers it did not try yet.
+    fn connect(&self) -> impl std::future::Future<Output = Result<(Arc<Target>, Ldap), LdapFailure>> {
         let settings = self.settings.clone();
         let tls = self.tls.clone();
-        let first = self.pool.preferred_url;
+        let current = self.pool.preferred.clone();
+        let servers = self.servers.clone();
         async move {
-            let n = settings.urls.len();
-            let mut last = LdapFailure::Connect("no URL configured".into());
-            for i in 0..n {
-                let idx = (first + i) % n;
-                let ep = Endpoint {
-                    url: &settings.urls[idx],
-                    tls: tls.clone(),
-                    plain: settings.plain_urls,
-                    connect_timeout: settings.connect_timeout,
-                };
-                let pw = settings.bind_password.expose();
-                match open_bound(&ep, &settings.bind_dn, pw, settings.operation_timeout).await {
-                    Ok(ldap) => return Ok((idx, ldap)),
-                    // A wrong service password is the same on every URL.
-                    Err(e) if e.is_invalid_credentials() => return Err(e),
-                    Err(e) => last = e,
+            let list = current_first(servers.list(Freshness::Cached).await?, current.as_deref());
+            let mut tried = Vec::new();
+            match try_each(&settings, &tls, list, &mut tried).await {
+                Err(e) if !e.is_invalid_credentials() && servers.discovers() => {
+                    let fresh: Vec<_> = match servers.list(Freshness::Requery).await {
+                        Ok(l) => l.into_iter().filter(|t| !tried.iter().any(|u: &Arc<Target>| u.same(t))).collect(),
+                        Err(_) => Vec::new(),
+                    };
+                    if fresh.is_empty() {
+                        return Err(e);
+                    }
+                    try_each(&settings, &tls, fresh, &mut tried).await
                 }
-                tracing::warn!(directory = %settings.name, url = %settings.urls[idx], error = %last, "directory URL failed");
+                other => other,
             }
-            Err(last)
         }
     }
 
@@ -98,23 +103,23 @@ impl DirectoryActor {
     }
 
     /// Every waiter of connect `number` calls this; the first one to run files it.
-    fn opened(&mut self, number: u64, res: &Result<(usize, Ldap), LdapFailure>) {
+    fn opened(&mut self, number: u64, res: &Result<(Arc<Target>, Ldap), LdapFailure>) {
         if self.opening.as_ref().is_none_or(|(n, _)| *n != number) {
             return;
         }
         self.opening = None;
         match res {
-            Ok((idx, ldap)) => self.pool.add(*idx, ldap.clone()),
+            Ok((target, ldap)) => self.pool.add(target.clone(), ldap.clone()),
             Err(e) => self.pool.last_error = Some(e.to_string()),
         }
     }
 
-    pub(super) fn lease(&self, (ldap, url_index, in_use): (Ldap, usize, InUse)) -> Lease {
+    pub(super) fn lease(&self, (ldap, target, in_use): (Ldap, Arc<Target>, InUse)) -> Lease {
         Lease {
             ldap,
             settings: self.settings.clone(),
             tls: self.tls.clone(),
-            url_index,
+            target,
             memory: self.memory.clone(),
             _in_use: in_use,
         }
@@ -128,9 +133,9 @@ impl DirectoryActor {
         Box::pin(opening.into_actor(self).map(move |res, act, _| {
             act.opened(number, &res);
             let out = match res {
-                Ok((idx, ldap)) => {
+                Ok((target, ldap)) => {
                     let guard = act.pool.guard();
-                    Ok(act.lease((ldap, idx, guard)))
+                    Ok(act.lease((ldap, target, guard)))
                 }
                 Err(e) => match act.pool.checkout() {
                     Some(taken) => Ok(act.lease(taken)),
@@ -150,4 +155,33 @@ impl DirectoryActor {
             out
         }))
     }
+}
+
+/// Connects and binds to each server in turn; the first that binds wins. A wrong service
+/// password is the same on every server: it ends the round.
+async fn try_each(
+    settings: &DirectorySettings,
+    tls: &Arc<ClientConfig>,
+    list: Vec<Arc<Target>>,
+    tried: &mut Vec<Arc<Target>>,
+) -> Result<(Arc<Target>, Ldap), LdapFailure> {
+    let mut last = LdapFailure::Connect("no directory server configured or found".into());
+    for target in list {
+        tried.push(target.clone());
+        let ep = Endpoint {
+            url: &target.url,
+            addrs: &target.addrs,
+            tls: tls.clone(),
+            plain: settings.plain_urls,
+            connect_timeout: settings.connect_timeout,
+        };
+        let pw = settings.bind_password.expose();
+        match open_bound(&ep, &settings.bind_dn, pw, settings.operation_timeout).await {
+            Ok(ldap) => return Ok((target, ldap)),
+            Err(e) if e.is_invalid_credentials() => return Err(e),
+            Err(e) => last = e,
+        }
+        tracing::warn!(directory = %settings.name, url = %target.url, error = %last, "directory server failed");
+    }
+    Err(last)
 }

@@ -26,6 +26,7 @@ fn settings(url: url::Url) -> DirectorySettings {
         name: "hung".into(),
         kind: DirectoryKind::Ldap,
         urls: vec![url],
+        discovery: None,
         bind_dn: "cn=svc".into(),
         bind_password: Secret::new("pw"),
         base_dn: "dc=x".into(),

@@ -13,6 +13,7 @@ fn settings(url: &str, limit: u32) -> DirectorySettings {
         name: "corp".into(),
         kind: DirectoryKind::Ldap,
         urls: vec![url::Url::parse(url).unwrap()],
+        discovery: None,
         bind_dn: "cn=svc".into(),
         bind_password: Secret::new("pw"),
         base_dn: "dc=x".into(),
