@@ -8,6 +8,7 @@
 //! server (DNS, TCP, TLS, token, protocol version) → each directory (TCP, TLS, bind,
 //! base DN, user-filter search, AD protected groups, what imports need). Only loopback and the configured hosts are contacted.
 
+mod credentials;
 mod directory;
 mod imports;
 mod local;

@@ -9,6 +9,7 @@ mod ops;
 mod raw;
 mod secret_read;
 mod secrets;
+mod service_bind;
 mod settings;
 #[cfg(test)]
 mod tests;

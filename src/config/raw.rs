@@ -79,6 +79,8 @@ pub struct RawDirectory {
     pub bind_dn: Spanned<String>,
     pub bind_password: Option<Spanned<String>>,
     pub bind_password_file: Option<Spanned<String>>,
+    pub client_cert_file: Option<Spanned<String>>,
+    pub client_key_file: Option<Spanned<String>>,
     pub base_dn: Spanned<String>,
     pub ca_file: Option<Spanned<String>>,
     pub user_filter: Option<Spanned<String>>,

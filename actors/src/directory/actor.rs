@@ -51,6 +51,11 @@ pub struct DirectoryActor {
     /// nothing holds its address.
     health_timer: Option<SpawnHandle>,
     retired: bool,
+    /// The service password's expiry as last read, and when (see `credentials.rs`).
+    password_expiry: crate::directory::bind::held::PasswordExpiry,
+    credentials_read: Option<std::time::Instant>,
+    /// The warnings last published, to log each new one once.
+    warned: Vec<crate::directory::bind::expiry::Credential>,
 }
 
 impl DirectoryActor {
@@ -67,6 +72,7 @@ impl DirectoryActor {
             url: None,
             last_error: None,
             rtt_ms: None,
+            credential_warnings: Vec::new(),
         });
         let memory = Arc::new(crate::ldap::auth::LoginMemory::new(&settings.login));
         (
@@ -86,6 +92,9 @@ impl DirectoryActor {
                 last_miss: None,
                 health_timer: None,
                 retired: false,
+                password_expiry: crate::directory::bind::held::PasswordExpiry::Unknown,
+                credentials_read: None,
+                warned: Vec::new(),
             },
             rx,
         )
@@ -104,6 +113,13 @@ impl DirectoryActor {
         let reachable = size > 0 || self.pool.last_error.is_none();
         let url = self.settings.urls.get(self.pool.preferred_url).map(|u| u.to_string());
         let last_error = self.pool.last_error.clone();
+        let credential_warnings = self.credential_warnings();
+        for w in &credential_warnings {
+            if !self.warned.contains(&w.credential) {
+                tracing::warn!(directory = %self.settings.name, "{}: renew it before then, or logins and imports fail", w.sentence());
+            }
+        }
+        self.warned = credential_warnings.iter().map(|w| w.credential).collect();
         self.report.send_if_modified(|r| {
             let next = DirectoryReport {
                 name: r.name.clone(),
@@ -113,6 +129,7 @@ impl DirectoryActor {
                 url: url.clone(),
                 last_error: last_error.clone(),
                 rtt_ms: self.rtt_ms,
+                credential_warnings: credential_warnings.clone(),
             };
             let changed = *r != next;
             *r = next;
@@ -188,6 +205,7 @@ impl Actor for DirectoryActor {
         self.health_timer = Some(ctx.run_interval(HEALTH_EVERY, |act, ctx| {
             act.health(ctx);
             act.refill(ctx);
+            act.read_credentials(ctx);
         }));
     }
 
@@ -244,5 +262,6 @@ impl Handler<CheckoutWrites> for DirectoryActor {
 }
 
 mod connections;
+mod credentials;
 #[cfg(test)]
 mod tests;

@@ -23,6 +23,7 @@
 //! - **On shutdown**: nothing to save; connections close with the process.
 
 mod actor;
+pub mod bind;
 pub mod connect;
 mod lease;
 mod messages;
@@ -31,6 +32,7 @@ mod settings;
 pub mod tls;
 
 pub use actor::DirectoryActor;
+pub use bind::ServiceBind;
 pub use lease::Lease;
 pub use messages::{BindConnection, Checkout, CheckoutWrites, Retire, ReturnUserConnection, TakeUserConnection};
 pub use settings::{DirectoryKind, DirectorySettings, LoginSettings, MemberAttribute, PlainUrlSecurity, ScopePolicy};

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::ldap::dn::Dn;
-use crate::secret::Secret;
+use super::bind::ServiceBind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DirectoryKind {
@@ -35,8 +35,11 @@ pub struct DirectorySettings {
     pub kind: DirectoryKind,
     /// Tried in order; the first that answers is used until it fails.
     pub urls: Vec<url::Url>,
+    /// The service account's DN: the bind name of a password bind, the identity a
+    /// certificate maps to (for messages and the AD jobs' self-checks).
     pub bind_dn: String,
-    pub bind_password: Secret,
+    /// The service account's credential (password or client certificate).
+    pub bind: ServiceBind,
     pub base_dn: String,
     /// PEM of an extra CA trusted besides the system roots.
     pub ca_pem: Option<Vec<u8>>,

@@ -6,7 +6,8 @@ use futures_util::future::{BoxFuture, FutureExt, Shared};
 use ldap3::Ldap;
 
 use super::{DirectoryActor, Lease, HEALTH_EVERY};
-use crate::directory::connect::{open_bound, Endpoint};
+use crate::directory::bind::open_service;
+use crate::directory::connect::Endpoint;
 use crate::directory::pool::InUse;
 use crate::errors::{ErrorCode, JobError};
 use crate::ldap::codes::LdapFailure;
@@ -31,8 +32,7 @@ impl DirectoryActor {
                     plain: settings.plain_urls,
                     connect_timeout: settings.connect_timeout,
                 };
-                let pw = settings.bind_password.expose();
-                match open_bound(&ep, &settings.bind_dn, pw, settings.operation_timeout).await {
+                match open_service(&ep, &settings).await {
                     Ok(ldap) => return Ok((idx, ldap)),
                     // A wrong service password is the same on every URL.
                     Err(e) if e.is_invalid_credentials() => return Err(e),
@@ -139,7 +139,10 @@ impl DirectoryActor {
                         if e.is_invalid_credentials() {
                             err = JobError::new(
                                 ErrorCode::InvalidCredentials,
-                                format!("directory `{name}`: the connector's service account was refused (bind_dn / bind_password)"),
+                                format!(
+                                    "directory `{name}`: the connector's service account was refused ({})",
+                                    act.settings.bind.keys()
+                                ),
                             );
                         }
                         Err(err)

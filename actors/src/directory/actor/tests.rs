@@ -27,7 +27,7 @@ fn settings(url: url::Url) -> DirectorySettings {
         kind: DirectoryKind::Ldap,
         urls: vec![url],
         bind_dn: "cn=svc".into(),
-        bind_password: Secret::new("pw"),
+        bind: crate::directory::ServiceBind::Password(Secret::new("pw")),
         base_dn: "dc=x".into(),
         ca_pem: None,
         user_filter: "(uid={username})".into(),

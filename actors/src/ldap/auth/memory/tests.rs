@@ -14,7 +14,7 @@ fn settings(url: &str, limit: u32) -> DirectorySettings {
         kind: DirectoryKind::Ldap,
         urls: vec![url::Url::parse(url).unwrap()],
         bind_dn: "cn=svc".into(),
-        bind_password: Secret::new("pw"),
+        bind: crate::directory::ServiceBind::Password(Secret::new("pw")),
         base_dn: "dc=x".into(),
         ca_pem: None,
         user_filter: "(uid={username})".into(),
