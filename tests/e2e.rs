@@ -13,6 +13,8 @@ mod ad_ops;
 mod ad_safety;
 #[path = "e2e/cli.rs"]
 mod cli;
+#[path = "e2e/credentials.rs"]
+mod credentials;
 #[path = "e2e/crash.rs"]
 mod crash;
 #[path = "e2e/deltas.rs"]

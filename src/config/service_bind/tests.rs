@@ -137,3 +137,48 @@ fn a_key_others_may_read_warns_with_the_fix() {
     let w = s.warnings.join("\n");
     assert!(w.contains("client_key_file") && w.contains(&format!("chmod 600 {}", key.display())), "{w}");
 }
+
+#[test]
+fn an_x509_v1_certificate_loads() {
+    // `openssl x509 -req` without extensions makes a v1 certificate; slapd takes it, and
+    // rustls's own key check (WebPKI) refused it.
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = (dir.path().join("v1.key"), dir.path().join("v1.crt"));
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=v1"])
+        .args(["-addext", "basicConstraints=CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (slapd.sh install installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csr = dir.path().join("v1.csr");
+    let v1 = std::process::Command::new("openssl")
+        .args(["x509", "-x509toreq", "-in"])
+        .arg(&cert)
+        .arg("-signkey")
+        .arg(&key)
+        .arg("-out")
+        .arg(&csr)
+        .output()
+        .unwrap();
+    assert!(v1.status.success(), "{}", String::from_utf8_lossy(&v1.stderr));
+    let signed = std::process::Command::new("openssl")
+        .args(["x509", "-req", "-days", "30", "-in"])
+        .arg(&csr)
+        .arg("-signkey")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let text = std::fs::read(&cert).unwrap();
+    let (_, parsed) = x509_parser::pem::parse_x509_pem(&text).unwrap();
+    assert_eq!(parsed.parse_x509().unwrap().version().0, 0, "a v1 certificate");
+    let s = load(&config(&files(&cert, &key)), &[]).unwrap();
+    assert!(matches!(s.directories[0].bind, ServiceBind::Certificate(_)));
+}

@@ -58,11 +58,18 @@ impl ClientCertificate {
         let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
         chain.iter().for_each(|c| digest.update(c));
         digest.update(key.secret_der());
+        let spki = parsed.public_key().raw.to_vec();
         let provider = rustls::crypto::ring::default_provider();
-        let certified = CertifiedKey::from_der(chain, key, &provider)
-            .map_err(|e| CertificateError::KeyRejected(e.to_string()))?;
+        let signer =
+            provider.key_provider.load_private_key(key).map_err(|e| CertificateError::KeyRejected(e.to_string()))?;
+        // Compared here rather than by rustls's `keys_match`, which parses with WebPKI and
+        // so refuses X.509 v1 certificates (what `openssl x509 -req` makes without
+        // extensions), which servers accept as client certificates.
+        if signer.public_key().is_some_and(|k| k.as_ref() != spki.as_slice()) {
+            return Err(CertificateError::KeyRejected("its public key is not the certificate's".into()));
+        }
         Ok(ClientCertificate {
-            key: Arc::new(certified),
+            key: Arc::new(CertifiedKey::new(chain, signer)),
             subject,
             not_after_s,
             fingerprint: digest.finish().as_ref().to_vec(),
