@@ -6,6 +6,7 @@
 
 use connector_actors::directory::bind::expiry::{Credential, Expiry};
 use connector_actors::directory::bind::held::{self, PasswordExpiry};
+use connector_actors::directory::bind::keytab;
 use connector_actors::directory::{DirectorySettings, ServiceBind};
 use connector_actors::ldap::codes::LdapFailure;
 use ldap3::exop::{WhoAmI, WhoAmIResp};
@@ -41,36 +42,45 @@ pub fn bind_failed(d: &DirectorySettings, e: &LdapFailure) -> Check {
                 d.bind_dn, d.name
             ),
         ),
+        ServiceBind::Keytab(k) => Check::fail(
+            name,
+            format!("the SASL GSSAPI bind as {} failed: {e}", k.principal),
+            format!(
+                "check that {} holds keys of {} at the account's current key version (samba-tool domain \
+                 exportkeytab / ktpass), that krb5.conf (KRB5_CONFIG) names the realm's KDC, and that the \
+                 directory's service principal is ldap/<host> of directories.{}.urls (or set bind_spn_host)",
+                k.keytab, k.principal, d.name
+            ),
+        ),
     }
 }
 
 /// The OK (or WARN) line of a service bind that succeeded.
 pub async fn bound(d: &DirectorySettings, ldap: &mut Ldap, r: &mut Report) {
     let name = format!("directory.{}.bind", d.name);
-    let ServiceBind::Certificate(c) = &d.bind else {
-        return r.add(Check::ok(name, format!("bound as {}", d.bind_dn)));
+    let how = match &d.bind {
+        ServiceBind::Password(_) => return r.add(Check::ok(name, format!("bound as {}", d.bind_dn))),
+        ServiceBind::Certificate(c) => format!("client certificate {} (SASL EXTERNAL)", c.subject),
+        ServiceBind::Keytab(k) => format!("Kerberos ticket of {} from {} (SASL GSSAPI)", k.principal, k.keytab),
     };
     let who = match ldap.with_timeout(d.operation_timeout).extended(WhoAmI).await {
         Ok(res) => res.success().map(|(exop, _)| exop.parse::<WhoAmIResp>().authzid).map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };
     match who {
-        Ok(id) if id.trim_start_matches("dn:").eq_ignore_ascii_case(&d.bind_dn) => r.add(Check::ok(
-            name,
-            format!("bound by client certificate {} (SASL EXTERNAL) as {id}", c.subject),
-        )),
+        // AD answers `u:DOMAIN\name`: only a `dn:` answer can be compared with bind_dn.
+        Ok(id) if !id.starts_with("dn:") || id[3..].eq_ignore_ascii_case(&d.bind_dn) => {
+            r.add(Check::ok(name, format!("bound by {how} as {id}")))
+        }
         Ok(id) => r.add(Check::warn(
             name,
             format!(
-                "bound by client certificate {} (SASL EXTERNAL), but the directory maps it to \"{id}\", not \
-                 bind_dn {}: set directories.{}.bind_dn to the identity the directory grants rights to",
-                c.subject, d.bind_dn, d.name
+                "bound by {how}, but the directory maps it to \"{id}\", not bind_dn {}: set \
+                 directories.{}.bind_dn to the identity the directory grants rights to",
+                d.bind_dn, d.name
             ),
         )),
-        Err(e) => r.add(Check::ok(
-            name,
-            format!("bound by client certificate {} (SASL EXTERNAL); the identity is not readable (Who am I?: {e})", c.subject),
-        )),
+        Err(e) => r.add(Check::ok(name, format!("bound by {how}; the identity is not readable (Who am I?: {e})"))),
     }
 }
 
@@ -82,7 +92,7 @@ pub async fn expiry(d: &DirectorySettings, ldap: &Ldap, r: &mut Report) {
         Ok(p) => p,
         Err(e) => return r.add(Check::warn(name, format!("cannot read the password's expiry: {e}"))),
     };
-    let mut parts: Vec<String> = Vec::new();
+    let mut parts: Vec<String> = ticket(d).await.into_iter().collect();
     let found = held::all(d, password, now);
     for e in &found {
         parts.push(e.sentence());
@@ -105,4 +115,19 @@ pub async fn expiry(d: &DirectorySettings, ldap: &Ldap, r: &mut Report) {
         None if found.iter().any(Expiry::warns) => r.add(Check::warn(name, format!("{text}: renew before then"))),
         None => r.add(Check::ok(name, text)),
     }
+}
+
+/// The ticket's remaining life, for a keytab bind: renewed from the keytab before it
+/// ends, so this is information, not a warning.
+async fn ticket(d: &DirectorySettings) -> Option<String> {
+    let ServiceBind::Keytab(k) = &d.bind else { return None };
+    let k = k.clone();
+    let life = tokio::task::spawn_blocking(move || keytab::ticket_lifetime(&k)).await.ok()?;
+    Some(match life {
+        Ok(l) => format!(
+            "the Kerberos ticket ends in {} (the connector gets a new one from the keytab before then)",
+            humantime::format_duration(std::time::Duration::from_secs(l.as_secs() / 60 * 60))
+        ),
+        Err(e) => format!("no Kerberos ticket: {e}"),
+    })
 }

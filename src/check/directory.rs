@@ -81,7 +81,8 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
     };
     r.add(Check::ok(n("tls"), format!("{url}: {how}")));
     let timeout = d.operation_timeout;
-    if let Err(e) = bind::bind(&mut ldap, d, timeout).await {
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    if let Err(e) = bind::bind(&mut ldap, d, host, timeout).await {
         r.add(super::credentials::bind_failed(d, &e));
         r.add(Check::skip(n("base_dn"), "bind failed"));
         r.add(Check::skip(n("user_filter"), "bind failed"));

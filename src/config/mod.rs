@@ -4,6 +4,7 @@
 mod ca;
 mod errors;
 mod get;
+mod keytab;
 mod login;
 mod ops;
 mod raw;

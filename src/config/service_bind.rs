@@ -1,6 +1,7 @@
 //! The service account's credential of one directory: `bind_password` (or its file or
 //! environment variable) for a simple bind, or `client_cert_file` + `client_key_file`
-//! for SASL EXTERNAL (issue #20). Exactly one; the certificate and key are read, parsed
+//! for SASL EXTERNAL, or `bind_keytab` + `bind_principal` for SASL GSSAPI (`keytab.rs`;
+//! issue #20). Exactly one; the certificate and key are read, parsed
 //! and matched here, once, so a bad file is an error naming its key at load time.
 
 use std::ops::Range;
@@ -19,6 +20,9 @@ pub struct RawServiceBind {
     pub bind_password_file: Option<Spanned<String>>,
     pub client_cert_file: Option<Spanned<String>>,
     pub client_key_file: Option<Spanned<String>>,
+    pub bind_keytab: Option<Spanned<String>>,
+    pub bind_principal: Option<Spanned<String>>,
+    pub bind_spn_host: Option<Spanned<String>>,
     /// Every URL is encrypted (`ldaps://`, or `ldap://` with StartTLS).
     pub encrypted: bool,
 }
@@ -29,6 +33,9 @@ impl Validator<'_, '_> {
     pub fn service_bind(&mut self, name: &str, raw: RawServiceBind, table: Range<usize>) -> Option<ServiceBind> {
         let key = |k: &str| format!("directories.{name}.{k}");
         let env = bind_password_env(name);
+        if raw.bind_keytab.is_some() || raw.bind_principal.is_some() || raw.bind_spn_host.is_some() {
+            return self.keytab_bind(name, raw);
+        }
         let (cert, key_file) = match (raw.client_cert_file, raw.client_key_file) {
             (None, None) => {
                 let pw_key = key("bind_password");

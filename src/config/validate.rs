@@ -231,6 +231,9 @@ impl Validator<'_, '_> {
             bind_password_file: d.bind_password_file,
             client_cert_file: d.client_cert_file,
             client_key_file: d.client_key_file,
+            bind_keytab: d.bind_keytab,
+            bind_principal: d.bind_principal,
+            bind_spn_host: d.bind_spn_host,
             encrypted,
         };
         let bind = self.service_bind(&name, raw_bind, table.clone());

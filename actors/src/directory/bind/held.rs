@@ -30,16 +30,17 @@ pub enum PasswordExpiry {
 pub fn certificate(s: &DirectorySettings, now_s: i64) -> Option<Expiry> {
     match &s.bind {
         ServiceBind::Certificate(c) => Some(Expiry::at(Credential::ClientCertificate, c.not_after_s, now_s)),
-        ServiceBind::Password(_) => None,
+        ServiceBind::Password(_) | ServiceBind::Keytab(_) => None,
     }
 }
 
-/// The service account's password expiry (Active Directory password binds; `Unknown`
-/// elsewhere), read with `ldap` within `timeout`.
+/// The service account's password expiry (Active Directory password and keytab binds;
+/// `Unknown` elsewhere), read with `ldap` within `timeout`.
 ///
 /// Errors: the search's failure (the connection lost, a timeout).
 pub async fn password(ldap: &Ldap, s: &DirectorySettings, timeout: Duration) -> Result<PasswordExpiry, LdapFailure> {
-    if s.kind != DirectoryKind::ActiveDirectory || s.bind.password().is_none() {
+    // A keytab holds keys derived from the password: they stop working with it too.
+    if s.kind != DirectoryKind::ActiveDirectory || matches!(s.bind, ServiceBind::Certificate(_)) {
         return Ok(PasswordExpiry::Unknown);
     }
     let entries =

@@ -6,6 +6,7 @@
 pub mod certificate;
 pub mod expiry;
 pub mod held;
+pub mod keytab;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use super::settings::DirectorySettings;
 use crate::ldap::codes::LdapFailure;
 use crate::secret::Secret;
 pub use certificate::{CertificateError, ClientCertificate};
+pub use keytab::KeytabBind;
 
 /// The service account's credential (`bind_password`, `client_cert_file` +
 /// `client_key_file`; exactly one, chosen by the config layer).
@@ -28,6 +30,9 @@ pub enum ServiceBind {
     /// SASL EXTERNAL over TLS (RFC 4513 §5.2.1.2): the server maps the certificate to an
     /// identity (OpenLDAP `olcAuthzRegexp`); `bind_dn` names that identity for messages.
     Certificate(ClientCertificate),
+    /// SASL GSSAPI (RFC 4752) with a ticket from a keytab; `bind_dn` names the account
+    /// (for messages and the password expiry read).
+    Keytab(KeytabBind),
 }
 
 impl ServiceBind {
@@ -35,7 +40,7 @@ impl ServiceBind {
     pub fn password(&self) -> Option<&Secret> {
         match self {
             ServiceBind::Password(p) => Some(p),
-            ServiceBind::Certificate(_) => None,
+            ServiceBind::Certificate(_) | ServiceBind::Keytab(_) => None,
         }
     }
 
@@ -44,6 +49,7 @@ impl ServiceBind {
         match self {
             ServiceBind::Password(_) => "bind_dn / bind_password",
             ServiceBind::Certificate(_) => "client_cert_file / client_key_file",
+            ServiceBind::Keytab(_) => "bind_keytab / bind_principal",
         }
     }
 
@@ -52,7 +58,7 @@ impl ServiceBind {
     pub fn tls(&self, base: &Arc<ClientConfig>) -> Arc<ClientConfig> {
         match self {
             ServiceBind::Certificate(c) => c.tls(base),
-            ServiceBind::Password(_) => base.clone(),
+            ServiceBind::Password(_) | ServiceBind::Keytab(_) => base.clone(),
         }
     }
 }
@@ -65,7 +71,8 @@ impl ServiceBind {
 pub async fn open_service(ep: &Endpoint<'_>, s: &DirectorySettings) -> Result<Ldap, LdapFailure> {
     let service = Endpoint { url: ep.url, tls: s.bind.tls(&ep.tls), plain: ep.plain, connect_timeout: ep.connect_timeout };
     let mut ldap = open(&service).await?;
-    match bind(&mut ldap, s, s.operation_timeout).await {
+    let host = ep.url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    match bind(&mut ldap, s, host, s.operation_timeout).await {
         Ok(()) => Ok(ldap),
         Err(e) => {
             let _ = ldap.unbind().await;
@@ -74,10 +81,12 @@ pub async fn open_service(ep: &Endpoint<'_>, s: &DirectorySettings) -> Result<Ld
     }
 }
 
-/// Binds an open connection as the service account, checked: `Ok` only for result code 0.
-pub async fn bind(ldap: &mut Ldap, s: &DirectorySettings, timeout: Duration) -> Result<(), LdapFailure> {
+/// Binds an open connection to `host` as the service account, checked: `Ok` only for
+/// result code 0.
+pub async fn bind(ldap: &mut Ldap, s: &DirectorySettings, host: &str, timeout: Duration) -> Result<(), LdapFailure> {
     match &s.bind {
         ServiceBind::Password(pw) => simple_bind(ldap, &s.bind_dn, pw.expose(), timeout).await,
         ServiceBind::Certificate(_) => LdapFailure::checked(ldap.with_timeout(timeout).sasl_external_bind().await),
+        ServiceBind::Keytab(k) => keytab::bind(ldap, k, host, timeout).await,
     }
 }
