@@ -48,7 +48,8 @@ if [ -f "$AREA/slapd/slapd.env" ] && ! grep -q "^SLAPD_USERS=$SLAPD_USERS$" "$AR
 fi
 bash scripts/servers/slapd.sh start "$AREA/slapd" --users "$SLAPD_USERS" &
 slapd_pid=$!
-bash scripts/servers/samba.sh start "$AREA/samba" --users "$SAMBA_USERS" &
+# --dns-kdc: the DC's own DNS (SRV discovery tests) and KDC (keytab binds), on 127.0.0.1:53/88
+bash scripts/servers/samba.sh start "$AREA/samba" --users "$SAMBA_USERS" --dns-kdc &
 samba_pid=$!
 
 echo "== build (one build for every test binary)"

@@ -2,9 +2,14 @@
 # Private Samba AD domain controller on loopback for tests and benchmarks (Debian 12, Samba 4.17).
 #
 #   samba.sh install                               apt-get the packages (skips what is installed)
-#   samba.sh start DIR [--users N] [--model single|prefork]
+#   samba.sh start DIR [--users N] [--model single|prefork] [--ip 127.0.0.X] [--dns-kdc]
 #                                                  provision once into DIR, start samba, create the
 #                                                  test data once; writes DIR/samba.env. Idempotent.
+#                                                  --ip: the loopback address it serves (default
+#                                                  127.0.0.1; SAMBA_IP); --dns-kdc: Samba's internal
+#                                                  DNS on <ip>:53 and its KDC on <ip>:88 too
+#                                                  (SAMBA_DNS_KDC=1). Either changed re-provisions.
+#   samba.sh dns DIR add|delete NAME TYPE DATA     a record in the example.test zone (--dns-kdc)
 #   samba.sh stop DIR                              SIGTERM, SIGKILL after 15 s. Idempotent.
 #   samba.sh status DIR                            exit 0 running, 3 stopped
 #   samba.sh check DIR                             searches, ranged Big Group, fixture bind
@@ -13,12 +18,16 @@
 #   samba.sh expire-password DIR SAM [DAYS]        pwdLastSet of SAM set DAYS (default 3) back,
 #                                                  so a PSO with a maximum age expires it (532)
 #
-# Realm EXAMPLE.TEST, domain EXAMPLE, host dc1; LDAP on 127.0.0.1:389, LDAPS on 127.0.0.1:636
-# (fixed ports: AD clients expect them). Only the LDAP service runs (`server services = ldap`).
+# Realm EXAMPLE.TEST, domain EXAMPLE, host dc1; LDAP on <ip>:389, LDAPS on <ip>:636 (fixed
+# ports: AD clients expect them; <ip> is 127.0.0.1 unless --ip says another loopback address,
+# so a second DC can run beside the first). Only the LDAP service runs (`server services =
+# ldap`, the global catalog on 3268/3269 with it) unless --dns-kdc adds `dns kdc`: then the
+# domain's DNS zone (SRV records of dc1, `samba-tool dns add` for more) answers on <ip>:53
+# and the KDC on <ip>:88; DIR/krb5.conf points Kerberos clients at it.
 # Network isolation: samba, samba-tool and the LDAP client tools of this script run in a
-# private mount namespace whose /etc/resolv.conf says `nameserver 127.0.0.1` and whose
-# /etc/hosts maps dc1.example.test and this host's name to 127.0.0.1, so every name lookup
-# stays on loopback. The network namespace is the host's: clients reach 127.0.0.1:389/636.
+# private mount namespace whose /etc/resolv.conf says `nameserver <ip>` and whose
+# /etc/hosts maps dc1.example.test and this host's name to <ip>, so every name lookup
+# stays on loopback. The network namespace is the host's: clients reach <ip>:389/636.
 # Env: SAMBA_MAX_RUNTIME (s, default 14400: samba exits by itself after it), SAMBA_DEBUG (0..10)
 set -euo pipefail
 
@@ -50,8 +59,9 @@ FIXTURE_PW='Fixture-Pw1'
 STAFF_DN="OU=Staff,$BASE_DN"
 FIXTURES_DN="OU=Fixtures,$BASE_DN"
 BIG_GROUP_DN="CN=Big Group,$STAFF_DN"
-LDAP_URL=ldap://127.0.0.1:389
-LDAPS_URL=ldaps://127.0.0.1:636
+# names the test certificate covers besides dc1: SRV targets of discovery tests (a TCP proxy
+# to this DC answers for them on another loopback address)
+EXTRA_NAMES=(dc2.example.test dc3.example.test)
 PACKAGES="samba samba-ad-dc samba-ad-provision winbind ldb-tools krb5-user ldap-utils openssl python3 iproute2"
 MAX_RUNTIME=${SAMBA_MAX_RUNTIME:-14400}
 
@@ -59,14 +69,20 @@ die() { echo "samba.sh: $*" >&2; exit 1; }
 log() { echo "samba.sh: $*"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
-usage() { sed -n '2,14p' "$SELF" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,20p' "$SELF" | sed 's/^# \{0,1\}//'; exit 2; }
 
 setdir() {
   [ -n "${1:-}" ] || usage
   D=$(realpath -m "$1")
   DC=$D/dc; CONF=$D/dc/etc/smb.conf; TLS=$D/tls; NS=$D/ns; PIDFILE=$D/samba.pid; ENVF=$D/samba.env
+  # the address and services DIR was provisioned with (start's options may change them)
+  IP=$(cat "$D/ip" 2>/dev/null || echo "${SAMBA_IP:-127.0.0.1}")
+  SERVICES=$(cat "$D/services" 2>/dev/null || echo ldap)
+  seturls
   export LDAPTLS_CACERT=$TLS/ca.crt LDAPTLS_REQCERT=demand
 }
+
+seturls() { LDAP_URL=ldap://$IP:389; LDAPS_URL=ldaps://$IP:636; }
 
 # run a command inside the private mount namespace (loopback-only resolv.conf and hosts)
 inns() {
@@ -84,7 +100,7 @@ running_pid() {
   fi
 }
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_busy() { (exec 3<>"/dev/tcp/$IP/$1") 2>/dev/null; }
 
 # ------------------------------------------------------------------ install
 cmd_install() {
@@ -110,7 +126,8 @@ make_tls() {
       -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
     openssl req -newkey rsa:2048 -nodes -subj "/CN=$FQDN" -keyout server.key -out server.csr 2>/dev/null
     printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
-      "extendedKeyUsage=serverAuth" "subjectAltName=DNS:$FQDN,DNS:localhost,IP:127.0.0.1" > server.ext
+      "extendedKeyUsage=serverAuth" \
+      "subjectAltName=DNS:$FQDN,$(printf "DNS:%s," "${EXTRA_NAMES[@]}")DNS:localhost,IP:$IP" > server.ext
     openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
       -extfile server.ext -out server.crt 2>/dev/null
     chmod 600 ca.key server.key      # samba refuses a key file that others can read
@@ -120,33 +137,53 @@ make_tls() {
 
 provision() {
   local t0; t0=$(now)
-  rm -rf "$DC" "$TLS" "$D/ldif" "$D/.populated" "$D/.fixture_version" "$D/team.env" "$D/delegation"
+  local backend=NONE iface=lo
+  rm -rf "$DC" "$TLS" "$D/ldif" "$D/.populated" "$D/.fixture_version" "$D/team.env" "$D/delegation" "$D/ip" "$D/services"
   mkdir -p "$DC"
   make_tls
-  log "provisioning $REALM into $DC (log: $D/provision.log)"
+  [ "$SERVICES" = ldap ] || backend=SAMBA_INTERNAL
+  # `lo` binds 127.0.0.1 only; another loopback address is named with lo's /8 mask
+  [ "$IP" = 127.0.0.1 ] || iface=$IP/8
+  log "provisioning $REALM into $DC on $IP, services: $SERVICES (log: $D/provision.log)"
   inns samba-tool domain provision --targetdir="$DC" \
-    --realm="$REALM" --domain="$DOMAIN" --server-role=dc --dns-backend=NONE --use-rfc2307 \
-    --backend-store=mdb --adminpass="$ADMIN_PW" --host-name="$HOST" --host-ip=127.0.0.1 \
-    --option="interfaces = lo" --option="bind interfaces only = yes" \
-    --option="server services = ldap" \
+    --realm="$REALM" --domain="$DOMAIN" --server-role=dc --dns-backend="$backend" --use-rfc2307 \
+    --backend-store=mdb --adminpass="$ADMIN_PW" --host-name="$HOST" --host-ip="$IP" \
+    --option="interfaces = $iface" --option="bind interfaces only = yes" \
+    --option="server services = $SERVICES" --option="dns forwarder = " \
     --option="tls enabled = yes" --option="tls keyfile = $TLS/server.key" \
     --option="tls certfile = $TLS/server.crt" --option="tls cafile = $TLS/ca.crt" \
     --option="log file = $DC/log.%m" --option="max log size = 10000" \
     > "$D/provision.log" 2>&1 || { tail -30 "$D/provision.log" >&2; die "provision failed"; }
   # not written by provision even when given with --option: add to [global] ourselves.
   # strong auth = no: simple bind allowed on plain 389 too; nosync: no fsync (test data only!)
+  # Run-time files in DIR, not /run/samba: a second DC beside the first must not find the
+  # first one's pid file or sockets.
   sed -i -e '/^\[global\]/a\	ldap server require strong auth = no' \
-         -e '/^\[global\]/a\	ldb:nosync = true' "$CONF"
+         -e '/^\[global\]/a\	ldb:nosync = true' \
+         -e "/^\[global\]/a\\	pid directory = $DC/run" \
+         -e "/^\[global\]/a\\	ncalrpc dir = $DC/run/ncalrpc" \
+         -e "/^\[global\]/a\\	winbindd socket directory = $DC/run/winbindd" \
+         -e "/^\[global\]/a\\	ntp signd socket directory = $DC/run/ntp_signd" "$CONF"
+  mkdir -p "$DC/run"
   # test password policy (the default one makes short passwords fail with 0000052D and a
   # self-change right after an admin reset fail with "password is too young")
   inns samba-tool domain passwordsettings set -s "$CONF" --complexity=off --history-length=0 \
     --min-pwd-age=0 --max-pwd-age=0 --min-pwd-length=1 \
     --account-lockout-threshold=3 --account-lockout-duration=30 --reset-account-lockout-after=30 \
     >> "$D/provision.log" 2>&1 || { tail -30 "$D/provision.log" >&2; die "passwordsettings failed"; }
+  echo "$IP" > "$D/ip"
+  echo "$SERVICES" > "$D/services"
+  write_krb5_conf
   touch "$D/.provisioned"
   T_PROVISION=$(since "$t0")
   echo "provision_s=$T_PROVISION" >> "$D/timings.txt"
   log "provisioned in ${T_PROVISION}s"
+}
+
+# Kerberos clients of this DC (kinit, GSSAPI binds): KRB5_CONFIG=DIR/krb5.conf
+write_krb5_conf() {
+  printf '[libdefaults]\n\tdefault_realm = %s\n\tdns_lookup_realm = false\n\tdns_lookup_kdc = false\n\trdns = false\n[realms]\n\t%s = {\n\t\tkdc = %s:88\n\t}\n[domain_realm]\n\t.example.test = %s\n\texample.test = %s\n' \
+    "$REALM" "$REALM" "$IP" "$REALM" "$REALM" > "$D/krb5.conf"
 }
 
 # ------------------------------------------------------------------ start
@@ -188,6 +225,13 @@ write_env() {
     echo "# written by scripts/servers/samba.sh start; bash-sourceable, every value in single quotes"
     q() { printf "%s='%s'\n" "$1" "$2"; }
     q AD_URL "$LDAP_URL"
+    q AD_IP "$IP"
+    q AD_SERVICES "$SERVICES"
+    # the DC's DNS server (host:port) and Kerberos config; empty without --dns-kdc
+    if [ "$SERVICES" = ldap ]; then q AD_DNS_SERVER ""; q AD_KRB5_CONF ""
+    else q AD_DNS_SERVER "$IP:53"; q AD_KRB5_CONF "$D/krb5.conf"; fi
+    q AD_GC_URL "ldap://$IP:3268"
+    q AD_GC_LDAPS_URL "ldaps://$IP:3269"
     q AD_LDAPS_URL "$LDAPS_URL"
     q AD_CA "$TLS/ca.crt"
     q AD_REALM "$REALM"
@@ -237,30 +281,39 @@ write_env() {
 
 cmd_start() {
   setdir "${1:-}"; shift
-  local users="" model=single pid started=0
+  local users="" model=single pid started=0 want_ip=${SAMBA_IP:-127.0.0.1} want_services=ldap
+  [ "${SAMBA_DNS_KDC:-0}" = 1 ] && want_services="ldap dns kdc rpc"
   while [ $# -gt 0 ]; do
     case $1 in
       --users) users=${2:?}; shift 2 ;;
       --model) model=${2:?}; shift 2 ;;
+      --ip) want_ip=${2:?}; shift 2 ;;
+      --dns-kdc) want_services="ldap dns kdc rpc"; shift ;;
       *) usage ;;
     esac
   done
   [[ $model =~ ^(single|prefork)$ ]] || die "--model must be single or prefork"
+  [[ $want_ip =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "--ip must be a loopback address 127.x.y.z, not '$want_ip'"
   [ -z "$users" ] || [[ $users =~ ^[0-9]+$ ]] || die "--users must be a number"
   command -v samba >/dev/null && command -v samba-tool >/dev/null && command -v ldapadd >/dev/null \
     || die "samba or ldap-utils missing: run '$SELF install' first"
   mkdir -p "$D" "$NS"
   exec 9> "$D/.lock"
   flock -w 300 9 || die "another samba.sh holds $D/.lock"
-  printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > "$NS/resolv.conf"
-  printf '127.0.0.1 localhost %s\n127.0.0.1 %s %s\n::1 localhost ip6-localhost\n' \
-    "$(hostname)" "$FQDN" "$HOST" > "$NS/hosts"
 
   pid=$(running_pid)
-  local have
+  local have why=""
   have=$(cat "$D/.fixture_version" 2>/dev/null || echo 1)
-  if [ -f "$D/.provisioned" ] && [ "$have" != "$FIXTURE_VERSION" ]; then
-    log "$D holds test data version $have, this script creates version $FIXTURE_VERSION: re-provisioning"
+  [ "$have" = "$FIXTURE_VERSION" ] || why="test data version $have, this script creates version $FIXTURE_VERSION"
+  [ "$IP" = "$want_ip" ] || why="address $IP, asked for $want_ip"
+  [ "$SERVICES" = "$want_services" ] || why="services '$SERVICES', asked for '$want_services'"
+  IP=$want_ip SERVICES=$want_services
+  seturls
+  printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$IP" > "$NS/resolv.conf"
+  printf '127.0.0.1 localhost %s\n%s %s %s\n::1 localhost ip6-localhost\n' \
+    "$(hostname)" "$IP" "$FQDN" "$HOST" > "$NS/hosts"
+  if [ -f "$D/.provisioned" ] && [ -n "$why" ]; then
+    log "$D holds $why: re-provisioning"
     [ -n "$users" ] || users=$(cat "$D/.populated" 2>/dev/null || true)
     if [ -n "$pid" ]; then stop_pid "$pid"; pid=""; fi
     rm -f "$D/.provisioned" "$D/.populated"
@@ -270,9 +323,9 @@ cmd_start() {
     model=$(cat "$D/model" 2>/dev/null || echo "$model")
   else
     rm -f "$PIDFILE"
-    if port_busy 389 || port_busy 636; then
-      ss -ltnp '( sport = :389 or sport = :636 )' >&2 2>/dev/null || true
-      die "port 389 or 636 on 127.0.0.1 is already in use (another samba.sh DIR? Debian's slapd?): stop it first"
+    if port_busy 389 || port_busy 636 || { [ "$SERVICES" != ldap ] && { port_busy 53 || port_busy 88; }; }; then
+      ss -ltnp '( sport = :389 or sport = :636 or sport = :53 or sport = :88 )' >&2 2>/dev/null || true
+      die "port 389, 636, 53 or 88 on $IP is already in use (another samba.sh DIR? Debian's slapd?): stop it first, or use --ip"
     fi
     [ -f "$D/.provisioned" ] || provision
     start_samba "$model"
@@ -464,6 +517,21 @@ cmd_expire_password() {
   expire_password "$2" "${3:-3}"
 }
 
+# ------------------------------------------------------------------ dns
+# A record of the example.test zone added or deleted through the DC's RPC (needs --dns-kdc),
+# e.g. `dns DIR add _ldap._tcp.dc._msdcs.t1 SRV 'dc2.example.test 389 0 100'`, `dns DIR add
+# dc2 A 127.0.0.3`. Records made this way have TTL 900 (clients must not cache them that
+# long in tests: see the discovery tests' TTL override).
+cmd_dns() {
+  setdir "${1:-}"
+  local op=${2:-} name=${3:-} type=${4:-} data=${5:-}
+  [[ $op =~ ^(add|delete)$ ]] && [ -n "$name" ] && [ -n "$type" ] && [ -n "$data" ] || usage
+  [ "$SERVICES" != ldap ] || die "$D runs without DNS (start it with --dns-kdc)"
+  [ -n "$(running_pid)" ] || die "not running ($D)"
+  inns samba-tool dns "$op" "$IP" example.test "$name" "$type" "$data" \
+    -U "Administrator%$ADMIN_PW" -s "$CONF" >/dev/null
+}
+
 # ------------------------------------------------------------------ stop / status
 stop_pid() {
   local pid=$1 pgid i
@@ -650,6 +718,7 @@ case ${1:-} in
   status) shift; cmd_status "$@" ;;
   check) shift; cmd_check "$@" ;;
   expire-password) shift; cmd_expire_password "$@" ;;
+  dns) shift; cmd_dns "$@" ;;
   __populate) shift; cmd_populate "$@" ;;
   __check) shift; cmd_check "$@" ;;
   *) usage ;;
