@@ -21,6 +21,9 @@ mod crash;
 mod deltas;
 #[path = "e2e/group_import.rs"]
 mod group_import;
+#[cfg(feature = "kerberos")]
+#[path = "e2e/keytab.rs"]
+mod keytab;
 #[path = "e2e/ldap.rs"]
 mod ldap;
 #[path = "e2e/link.rs"]
