@@ -91,6 +91,7 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
     }
     super::credentials::bound(d, &mut ldap, r).await;
     super::credentials::expiry(d, &ldap, r).await;
+    super::keytab::versions(d, &ldap, r).await;
     let base = ldap.with_timeout(timeout).search(&d.base_dn, Scope::Base, "(objectClass=*)", vec!["1.1"]).await;
     let base_ok = matches!(&base, Ok(res) if res.1.rc == rc::SUCCESS);
     match base.map_err(LdapFailure::from_ldap).map(|res| res.1) {

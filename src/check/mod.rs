@@ -11,6 +11,7 @@
 mod credentials;
 mod directory;
 mod imports;
+mod keytab;
 mod local;
 mod login;
 mod password_policy;

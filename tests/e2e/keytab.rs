@@ -2,7 +2,8 @@
 //! whose KDC issues the tickets (`samba.sh --dns-kdc` exports svc-connector's keys to
 //! `AD_SERVICE_KEYTAB` and registers the DC's `ldap/` SPNs): logins and an import with no
 //! password anywhere, `check`'s lines, the private credential cache (the user's is never
-//! touched), and a ticket renewed from the keytab when its short life ends.
+//! touched), and a ticket renewed from the keytab when its short life ends (4 min: the
+//! slowest test here).
 
 use std::path::Path;
 use std::time::Duration;
@@ -79,6 +80,8 @@ async fn a_keytab_bound_service_account_runs_logins_and_an_import() {
     assert!(bind.starts_with("OK") && bind.contains("SASL GSSAPI") && bind.contains(env.get("AD_SERVICE_PRINCIPAL")), "{out}");
     let creds = out.lines().find(|l| l.contains("directory.ad.credentials:")).unwrap_or_default();
     assert!(creds.contains("the Kerberos ticket ends in"), "{out}");
+    let versions = out.lines().find(|l| l.contains("directory.ad.keytab:")).unwrap_or_default();
+    assert!(versions.starts_with("OK") && versions.contains("the account's current one (1)"), "{out}");
     assert!(!user_cache.exists(), "check wrote the user's credential cache");
 }
 
@@ -87,16 +90,19 @@ async fn a_ticket_that_ends_is_renewed_from_the_keytab_without_kinit() {
     let env = servers::samba();
     let (conf, keytab) = kerberos(&env);
     let sim = Sim::start(true).await;
-    // The DC's krb5.conf with tickets of one minute: the import after two has to get a
-    // new one from the keytab (an import opens a connection of its own, so it binds anew).
+    // The DC's krb5.conf with tickets of four minutes (Samba's KDC refuses service tickets
+    // on a TGT with less than about two and a half minutes left, so not shorter): the
+    // logins and the import after 4 min 10 s bind new connections (an import opens one of
+    // its own) with a ticket the connector must have got anew from the keytab.
     let short = sim.dir.path().join("krb5-short.conf");
     let text = std::fs::read_to_string(&conf).unwrap();
-    std::fs::write(&short, text.replace("[libdefaults]", "[libdefaults]\n\tticket_lifetime = 60s\n\trenew_lifetime = 0")).unwrap();
+    let lifetime = "[libdefaults]\n\tticket_lifetime = 4m\n\trenew_lifetime = 0";
+    std::fs::write(&short, text.replace("[libdefaults]", lifetime)).unwrap();
     let vars = [("KRB5_CONFIG", short.to_str().unwrap())];
     let c = Connector::for_sim_with_env(&sim, "renew", &keytab_directory("ad", &env, &keytab), &vars);
     sim.wait_online(LIMIT).await;
     logins_and_an_import(&sim, &env).await;
-    tokio::time::sleep(Duration::from_secs(75)).await;
+    tokio::time::sleep(Duration::from_secs(250)).await;
     logins_and_an_import(&sim, &env).await;
     assert!(!c.log_text().contains("Ticket expired"), "{}", c.log_text());
 }

@@ -95,3 +95,4 @@ async fn gssapi_bind(_ldap: &mut Ldap, _cred: (), _host: &str, _timeout: Duratio
 
 #[cfg(all(unix, feature = "kerberos"))]
 mod store;
+pub mod versions;
