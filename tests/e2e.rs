@@ -13,10 +13,10 @@ mod ad_ops;
 mod ad_safety;
 #[path = "e2e/cli.rs"]
 mod cli;
-#[path = "e2e/credentials.rs"]
-mod credentials;
 #[path = "e2e/crash.rs"]
 mod crash;
+#[path = "e2e/credentials.rs"]
+mod credentials;
 #[path = "e2e/deltas.rs"]
 mod deltas;
 #[path = "e2e/group_import.rs"]

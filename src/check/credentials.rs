@@ -106,8 +106,12 @@ pub async fn expiry(d: &DirectorySettings, ldap: &Ldap, r: &mut Report) {
         return;
     }
     let fix = |e: &Expiry| match e.credential {
-        Credential::ClientCertificate => format!("renew the certificate and write it to directories.{}.client_cert_file", d.name),
-        Credential::ServicePassword => format!("change the service account's password and set directories.{}.bind_password", d.name),
+        Credential::ClientCertificate => {
+            format!("renew the certificate and write it to directories.{}.client_cert_file", d.name)
+        }
+        Credential::ServicePassword => {
+            format!("change the service account's password and set directories.{}.bind_password", d.name)
+        }
     };
     let text = parts.join("; ");
     match found.iter().find(|e| e.days_left < 0) {

@@ -20,20 +20,28 @@ pub async fn versions(d: &DirectorySettings, ldap: &Ldap, r: &mut Report) {
     let held = match std::fs::read(path).map(|b| key_versions(&b, &k.principal)) {
         Ok(Some(v)) if !v.is_empty() => v,
         Ok(Some(_)) => {
-            let fix = format!("export the keys of {} into {path} (samba-tool domain exportkeytab / ktpass)", k.principal);
+            let fix =
+                format!("export the keys of {} into {path} (samba-tool domain exportkeytab / ktpass)", k.principal);
             return r.add(Check::fail(name, format!("{path} holds no key of {}", k.principal), fix));
         }
-        Ok(None) => return r.add(Check::warn(name, format!("{path}: key versions not readable (not MIT's keytab format)"))),
+        Ok(None) => {
+            return r.add(Check::warn(name, format!("{path}: key versions not readable (not MIT's keytab format)")))
+        }
         Err(e) => return r.add(Check::warn(name, format!("cannot read {path}: {e}"))),
     };
     let list = held.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
-    let found = RawEntry::search(ldap.clone(), d.operation_timeout, &d.bind_dn, Scope::Base, "(objectClass=*)", &[KVNO]).await;
+    let found =
+        RawEntry::search(ldap.clone(), d.operation_timeout, &d.bind_dn, Scope::Base, "(objectClass=*)", &[KVNO]).await;
     let account = found.ok().and_then(|e| e.first()?.first_text(KVNO)?.trim().parse::<u32>().ok());
     match account {
-        None => r.add(Check::ok(name, format!("{path} holds key version {list} of {}; the account's is not readable", k.principal))),
-        Some(v) if held.contains(&v) => {
-            r.add(Check::ok(name, format!("{path} holds key version {list} of {}, the account's current one ({v})", k.principal)))
-        }
+        None => r.add(Check::ok(
+            name,
+            format!("{path} holds key version {list} of {}; the account's is not readable", k.principal),
+        )),
+        Some(v) if held.contains(&v) => r.add(Check::ok(
+            name,
+            format!("{path} holds key version {list} of {}, the account's current one ({v})", k.principal),
+        )),
         Some(v) => r.add(Check::warn(
             name,
             format!(

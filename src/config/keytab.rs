@@ -23,7 +23,11 @@ impl Validator<'_, '_> {
                 (None, Some(h)) => ("bind_spn_host", h),
                 (None, None) => return None,
             };
-            self.c.at(Some(v.span()), &key(k), "is set without bind_keytab: set bind_keytab to the service account's keytab");
+            self.c.at(
+                Some(v.span()),
+                &key(k),
+                "is set without bind_keytab: set bind_keytab to the service account's keytab",
+            );
             return None;
         };
         let other = [&raw.bind_password, &raw.bind_password_file, &raw.client_cert_file, &raw.client_key_file]
@@ -63,7 +67,10 @@ impl Validator<'_, '_> {
                 None
             }
             Some(p) if !p.get_ref().contains('@') || p.get_ref().trim() != p.get_ref() => {
-                let msg = format!("\"{}\" is no principal: write it as name@REALM, e.g. \"svc-connector@EXAMPLE.TEST\"", p.get_ref());
+                let msg = format!(
+                    "\"{}\" is no principal: write it as name@REALM, e.g. \"svc-connector@EXAMPLE.TEST\"",
+                    p.get_ref()
+                );
                 self.c.at(Some(p.span()), key, msg);
                 None
             }
@@ -90,3 +97,6 @@ impl Validator<'_, '_> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -45,7 +45,22 @@ fn short_certificate(env: &ServerEnv, dir: &Path, days: u32) -> (PathBuf, PathBu
     run(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", k, "-out", r]);
     let serial = format!("0x{:x}", rand::random::<u64>());
     let (ca_s, ca_key_s, days_s) = (ca.to_str().unwrap(), ca_key.to_str().unwrap(), days.to_string());
-    run(&["x509", "-req", "-in", r, "-CA", ca_s, "-CAkey", ca_key_s, "-set_serial", &serial, "-days", &days_s, "-out", c]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        r,
+        "-CA",
+        ca_s,
+        "-CAkey",
+        ca_key_s,
+        "-set_serial",
+        &serial,
+        "-days",
+        &days_s,
+        "-out",
+        c,
+    ]);
     std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     (cert, key)
 }
@@ -57,12 +72,15 @@ fn check(sim: &Sim, directory: &str) -> (Option<i32>, String) {
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("connector.toml");
     std::fs::write(&config, crate::harness::connector::config_for(sim, &dir.join("data"), directory)).unwrap();
-    let out = Command::new(binary("integration-connector")).args(["check", "--config"]).arg(&config).output().expect("check");
+    let out =
+        Command::new(binary("integration-connector")).args(["check", "--config"]).arg(&config).output().expect("check");
     (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
 fn line<'a>(out: &'a str, name: &str) -> &'a str {
-    out.lines().find(|l| l.get(5..).is_some_and(|r| r.starts_with(&format!("{name}:")))).unwrap_or_else(|| panic!("no {name} in:\n{out}"))
+    out.lines()
+        .find(|l| l.get(5..).is_some_and(|r| r.starts_with(&format!("{name}:"))))
+        .unwrap_or_else(|| panic!("no {name} in:\n{out}"))
 }
 
 /// The base64 body of a PEM key: what must never appear anywhere.
@@ -94,7 +112,10 @@ async fn a_certificate_bound_service_account_runs_logins_and_an_import() {
     assert_eq!(code, Some(0), "{out}");
     let bind = line(&out, "directory.corp.bind");
     assert!(bind.starts_with("OK") && bind.contains("SASL EXTERNAL"), "{bind}");
-    assert!(bind.contains(&format!("dn:{}", env.get("SLAPD_CERT_SERVICE_DN"))), "Who am I? names the mapped entry: {bind}");
+    assert!(
+        bind.contains(&format!("dn:{}", env.get("SLAPD_CERT_SERVICE_DN"))),
+        "Who am I? names the mapped entry: {bind}"
+    );
     let creds = line(&out, "directory.corp.credentials");
     assert!(creds.starts_with("OK") && creds.contains("client certificate expires in 36"), "{creds}");
     for body in key_body(&key) {
@@ -150,12 +171,22 @@ async fn check_reads_the_ad_service_password_expiry_the_dc_computes() {
     // What the DC itself says of the account, read beside the connector.
     let raw = Command::new("ldapsearch")
         .env("LDAPTLS_CACERT", samba.get("AD_CA"))
-        .args(["-x", "-LLL", "-H", samba.get("AD_LDAPS_URL"), "-D", samba.get("AD_READONLY_DN"), "-w", samba.get("AD_READONLY_PW")])
+        .args([
+            "-x",
+            "-LLL",
+            "-H",
+            samba.get("AD_LDAPS_URL"),
+            "-D",
+            samba.get("AD_READONLY_DN"),
+            "-w",
+            samba.get("AD_READONLY_PW"),
+        ])
         .args(["-s", "base", "-b", samba.get("AD_READONLY_DN"), "msDS-UserPasswordExpiryTimeComputed"])
         .output()
         .expect("ldapsearch");
     let raw = String::from_utf8_lossy(&raw.stdout).to_string();
-    let value = raw.lines().find_map(|l| l.strip_prefix("msDS-UserPasswordExpiryTimeComputed: ")).expect("the DC's value");
+    let value =
+        raw.lines().find_map(|l| l.strip_prefix("msDS-UserPasswordExpiryTimeComputed: ")).expect("the DC's value");
     let creds = line(&out, "directory.ad.credentials");
     if value == i64::MAX.to_string() {
         assert!(creds.starts_with("OK") && creds.contains("password never expires"), "{creds}");

@@ -77,7 +77,10 @@ async fn a_keytab_bound_service_account_runs_logins_and_an_import() {
         .unwrap();
     let out = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let bind = out.lines().find(|l| l.contains("directory.ad.bind:")).unwrap_or_default();
-    assert!(bind.starts_with("OK") && bind.contains("SASL GSSAPI") && bind.contains(env.get("AD_SERVICE_PRINCIPAL")), "{out}");
+    assert!(
+        bind.starts_with("OK") && bind.contains("SASL GSSAPI") && bind.contains(env.get("AD_SERVICE_PRINCIPAL")),
+        "{out}"
+    );
     let creds = out.lines().find(|l| l.contains("directory.ad.credentials:")).unwrap_or_default();
     assert!(creds.contains("the Kerberos ticket ends in"), "{out}");
     let versions = out.lines().find(|l| l.contains("directory.ad.keytab:")).unwrap_or_default();

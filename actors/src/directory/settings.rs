@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::ldap::dn::Dn;
 use super::bind::ServiceBind;
+use crate::ldap::dn::Dn;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DirectoryKind {

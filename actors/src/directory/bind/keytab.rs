@@ -46,19 +46,24 @@ pub enum KeytabError {
 /// Errors: the GSS library's, with its major and minor messages (no such principal in
 /// the keytab, the KDC unreachable, a wrong key version).
 #[cfg(all(unix, feature = "kerberos"))]
-pub fn acquire(k: &KeytabBind) -> Result<(cross_krb5::Cred, Duration), KeytabError> {
-    let failed = |detail: String| KeytabError::Acquire {
-        principal: k.principal.clone(),
-        keytab: k.keytab.clone(),
-        detail,
-    };
+pub fn acquire(k: &KeytabBind) -> Result<(Credential, Duration), KeytabError> {
+    let failed =
+        |detail: String| KeytabError::Acquire { principal: k.principal.clone(), keytab: k.keytab.clone(), detail };
     let cred = store::acquire(&k.principal, &k.keytab, &k.ccache).map_err(failed)?;
     let lifetime = cred.lifetime().map_err(|e| failed(e.to_string()))?;
     Ok((cross_krb5::Cred::from(cred), lifetime))
 }
 
+/// What the GSS library hands over for a bind: ldap3's credential type with Kerberos,
+/// none without (no value of it exists).
+#[cfg(all(unix, feature = "kerberos"))]
+pub type Credential = cross_krb5::Cred;
 #[cfg(not(all(unix, feature = "kerberos")))]
-pub fn acquire(_k: &KeytabBind) -> Result<((), Duration), KeytabError> {
+#[derive(Debug)]
+pub enum Credential {}
+
+#[cfg(not(all(unix, feature = "kerberos")))]
+pub fn acquire(_k: &KeytabBind) -> Result<(Credential, Duration), KeytabError> {
     Err(KeytabError::NotBuilt)
 }
 
@@ -84,13 +89,13 @@ pub async fn bind(ldap: &mut Ldap, k: &KeytabBind, host: &str, timeout: Duration
 }
 
 #[cfg(all(unix, feature = "kerberos"))]
-async fn gssapi_bind(ldap: &mut Ldap, cred: cross_krb5::Cred, host: &str, timeout: Duration) -> Result<(), LdapFailure> {
+async fn gssapi_bind(ldap: &mut Ldap, cred: Credential, host: &str, timeout: Duration) -> Result<(), LdapFailure> {
     LdapFailure::checked(ldap.with_timeout(timeout).sasl_gssapi_cred_bind(cred, host).await)
 }
 
 #[cfg(not(all(unix, feature = "kerberos")))]
-async fn gssapi_bind(_ldap: &mut Ldap, _cred: (), _host: &str, _timeout: Duration) -> Result<(), LdapFailure> {
-    Err(LdapFailure::Connect(KeytabError::NotBuilt.to_string()))
+async fn gssapi_bind(_: &mut Ldap, cred: Credential, _: &str, _: Duration) -> Result<(), LdapFailure> {
+    match cred {}
 }
 
 #[cfg(all(unix, feature = "kerberos"))]

@@ -69,7 +69,8 @@ impl ServiceBind {
 /// Errors: the connect's, or the bind's result (`invalid_credentials` for a refused
 /// password or an unmapped certificate: RFC 4513 §5.2.1.2 maps EXTERNAL's refusal to 49).
 pub async fn open_service(ep: &Endpoint<'_>, s: &DirectorySettings) -> Result<Ldap, LdapFailure> {
-    let service = Endpoint { url: ep.url, tls: s.bind.tls(&ep.tls), plain: ep.plain, connect_timeout: ep.connect_timeout };
+    let service =
+        Endpoint { url: ep.url, tls: s.bind.tls(&ep.tls), plain: ep.plain, connect_timeout: ep.connect_timeout };
     let mut ldap = open(&service).await?;
     let host = ep.url.host_str().unwrap_or_default().trim_matches(['[', ']']);
     match bind(&mut ldap, s, host, s.operation_timeout).await {
