@@ -195,3 +195,77 @@ async fn check_reads_the_ad_service_password_expiry_the_dc_computes() {
     }
     assert!(!out.contains(samba.get("AD_READONLY_PW")));
 }
+
+/// A service account of its own whose password a fine-grained policy (PSO) makes expire
+/// 10 days after it was set; both deleted when dropped.
+struct ExpiringAccount {
+    env: ServerEnv,
+    user: String,
+    pso: String,
+}
+
+impl ExpiringAccount {
+    fn create(env: &ServerEnv, password: &str) -> ExpiringAccount {
+        use base64::Engine;
+        let tag = format!("ic-expiry-{}", rand::random::<u32>() % 1_000_000);
+        let user = format!("CN={tag},{}", env.get("AD_SERVICE_OU_DN"));
+        let pso = format!("CN={tag},CN=Password Settings Container,CN=System,{}", env.get("AD_BASE_DN"));
+        let quoted: Vec<u8> = format!("\"{password}\"").encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let pw = base64::engine::general_purpose::STANDARD.encode(quoted);
+        let ten_days = 10 * 86_400 * 10_000_000i64;
+        let ldif = format!(
+            "dn: {user}\nchangetype: add\nobjectClass: user\nsAMAccountName: {tag}\nunicodePwd:: {pw}\nuserAccountControl: 512\n\n\
+             dn: {pso}\nchangetype: add\nobjectClass: msDS-PasswordSettings\nmsDS-PasswordSettingsPrecedence: 1\n\
+             msDS-PasswordReversibleEncryptionEnabled: FALSE\nmsDS-PasswordHistoryLength: 0\n\
+             msDS-PasswordComplexityEnabled: FALSE\nmsDS-MinimumPasswordLength: 1\nmsDS-MinimumPasswordAge: 0\n\
+             msDS-MaximumPasswordAge: -{ten_days}\nmsDS-LockoutThreshold: 0\nmsDS-LockoutObservationWindow: -18000000000\n\
+             msDS-LockoutDuration: -18000000000\nmsDS-PSOAppliesTo: {user}\n"
+        );
+        let account = ExpiringAccount { env: env.clone(), user, pso };
+        assert!(crate::ad::admin_ldif(env, &ldif), "creating {} and its PSO failed", account.user);
+        account
+    }
+}
+
+impl Drop for ExpiringAccount {
+    fn drop(&mut self) {
+        crate::ad_ops::delete_tree(&self.env, &self.pso);
+        crate::ad_ops::delete_tree(&self.env, &self.user);
+    }
+}
+
+#[tokio::test]
+async fn an_ad_service_password_ten_days_from_expiry_warns_in_check_heartbeat_and_ui() {
+    let samba = servers::samba();
+    let password = format!("Exp-{}-pw", rand::random::<u32>());
+    let account = ExpiringAccount::create(&samba, &password);
+    let table = servers::samba_reader_directory("ad", &samba)
+        .replace(samba.get("AD_READONLY_DN"), &account.user)
+        .replace(samba.get("AD_READONLY_PW"), &password);
+    let sim = Sim::start_with(true, &["--heartbeat-interval-s", "1"]).await;
+    let (code, out) = check(&sim, &table);
+    assert_eq!(code, Some(0), "{out}");
+    let creds = line(&out, "directory.ad.credentials");
+    assert!(creds.starts_with("WARN") && creds.contains("the service account's password expires in 9 days"), "{creds}");
+
+    let c = Connector::for_sim(&sim, "pso", &table);
+    let online = sim.wait_online(LIMIT).await;
+    let id = online["connector_id"].as_str().unwrap().to_owned();
+    let warning = eventually(LIMIT, "a heartbeat with the password's warning", || async {
+        let d = sim.get(&format!("/admin/connectors/{id}")).await;
+        d["directories"].as_array()?.iter().find_map(|x| x["credential_warnings"].as_array()?.first().cloned())
+    })
+    .await;
+    assert_eq!((warning["credential"].as_str(), warning["days_left"].as_i64()), (Some("service_password"), Some(9)));
+    let ui = logged_ui_url(|| c.log_text()).await;
+    let panel = reqwest::get(format!("{}/panel", ui.trim_end_matches('/'))).await.unwrap().text().await.unwrap();
+    assert!(
+        panel.contains("the service account&#39;s password expires in 9 days")
+            || panel.contains("password expires in 9 days"),
+        "{panel}"
+    );
+    let heartbeat = sim.get(&format!("/admin/connectors/{id}")).await.to_string();
+    for text in [&out, &c.log_text(), &panel, &heartbeat] {
+        assert!(!text.contains(&password), "the password leaked");
+    }
+}
