@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "kerberos")]
 use connector_actors::directory::ServiceBind;
 
 use crate::config::{parse, ConfigErrors, SecretSource, Settings};
