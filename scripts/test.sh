@@ -16,8 +16,10 @@ need_apt=()
 # fake systemctl) and musl-tools (the static .deb build): tests/packaging.rs.
 # iproute2: the fault suite brings up loopback in a network namespace of its own.
 # wine64 … rpmlint: the MSI built and tested under Wine, and the RPM (tests/windows.rs, tests/rpm.rs).
+# libkrb5-dev libclang-dev krb5-user: the `kerberos` feature (keytab binds; libgssapi-sys
+# runs bindgen on MIT's headers) and its tests (tests/e2e/keytab.rs).
 for pkg in ca-certificates procps curl chromium systemd shellcheck strace lintian python3 musl-tools iproute2 \
-  wine64 wine mingw-w64 msitools wixl rpm rpmlint; do
+  wine64 wine mingw-w64 msitools wixl rpm rpmlint libkrb5-dev libclang-dev krb5-user; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -53,7 +55,7 @@ bash scripts/servers/samba.sh start "$AREA/samba" --users "$SAMBA_USERS" --dns-k
 samba_pid=$!
 
 echo "== build (one build for every test binary)"
-cargo build --workspace --all-targets --features test-jobs --locked
+cargo build --workspace --all-targets --features test-jobs,kerberos --locked
 
 echo "== the RPM (the release build it packs; tests/rpm.rs installs it)"
 bash packaging/linux/build-rpm.sh
@@ -66,9 +68,9 @@ export IC_TEST_SLAPD_ENV=$AREA/slapd/slapd.env
 export IC_TEST_SAMBA_ENV=$AREA/samba/samba.env
 
 echo "== tests"
-cargo test --workspace --features test-jobs --locked -- --test-threads="${TEST_THREADS:-4}"
+cargo test --workspace --features test-jobs,kerberos --locked -- --test-threads="${TEST_THREADS:-4}"
 echo "== the AD tests again, the DC found through its own DNS (domain, no urls: issue #20)"
-IC_TEST_AD_DISCOVERY=1 cargo test --features test-jobs --locked --test e2e -- \
+IC_TEST_AD_DISCOVERY=1 cargo test --features test-jobs,kerberos --locked --test e2e -- \
   ad:: ad_ops:: ad_safety:: ad_lifecycle:: --test-threads="${TEST_THREADS:-4}"
 if [ -f target/ui-screenshot.png ]; then
   echo "== the status page as headless Chromium saw it: target/ui-screenshot.png"

@@ -15,12 +15,17 @@ mod ad_safety;
 mod cli;
 #[path = "e2e/crash.rs"]
 mod crash;
+#[path = "e2e/credentials.rs"]
+mod credentials;
 #[path = "e2e/deltas.rs"]
 mod deltas;
 #[path = "e2e/discovery.rs"]
 mod discovery;
 #[path = "e2e/group_import.rs"]
 mod group_import;
+#[cfg(feature = "kerberos")]
+#[path = "e2e/keytab.rs"]
+mod keytab;
 #[path = "e2e/ldap.rs"]
 mod ldap;
 #[path = "e2e/link.rs"]

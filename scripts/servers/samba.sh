@@ -230,6 +230,8 @@ write_env() {
     # the DC's DNS server (host:port) and Kerberos config; empty without --dns-kdc
     if [ "$SERVICES" = ldap ]; then q AD_DNS_SERVER ""; q AD_KRB5_CONF ""
     else q AD_DNS_SERVER "$IP:53"; q AD_KRB5_CONF "$D/krb5.conf"; fi
+    if [ "$SERVICES" = ldap ]; then q AD_SERVICE_KEYTAB ""; q AD_SERVICE_PRINCIPAL ""
+    else q AD_SERVICE_KEYTAB "$D/svc-connector.keytab"; q AD_SERVICE_PRINCIPAL "svc-connector@$REALM"; fi
     q AD_GC_URL "ldap://$IP:3268"
     q AD_GC_LDAPS_URL "ldaps://$IP:3269"
     q AD_LDAPS_URL "$LDAPS_URL"
@@ -340,8 +342,28 @@ cmd_start() {
   elif [ -n "$users" ] && [ "$users" != "$(cat "$D/.populated")" ]; then
     log "WARNING: $D already holds $(cat "$D/.populated") generated users; --users $users ignored (rm -rf $D to regenerate)"
   fi
+  [ "$SERVICES" = ldap ] || kerberos_service
   write_env "$pid" "$model"
   log "ready: source $ENVF"
+}
+
+# With the KDC (--dns-kdc): the SPNs a Windows DC registers for its LDAP service
+# (ldap/<fqdn>, ldap/<host>; provision does not, and a SASL GSSAPI bind asks the KDC for
+# ldap/<fqdn>), and svc-connector's keys in DIR/svc-connector.keytab (0600) for the
+# connector's keytab binds (issue #20). Idempotent; run at every start.
+kerberos_service() {
+  local spn account
+  account="$(printf '%s' "$HOST" | tr '[:lower:]' '[:upper:]')\$"
+  for spn in "ldap/$FQDN" "ldap/$HOST"; do
+    inns samba-tool spn list "$account" -s "$CONF" 2>/dev/null |
+      awk -v s="$spn" '{ gsub(/^[ \t]+|[ \t]+$/, "") } tolower($0) == tolower(s) { f = 1 } END { exit !f }' && continue
+    inns samba-tool spn add "$spn" "$account" -s "$CONF" >> "$D/populate.log" 2>&1 \
+      || die "samba-tool spn add $spn failed (see $D/populate.log)"
+  done
+  rm -f "$D/svc-connector.keytab"
+  inns samba-tool domain exportkeytab "$D/svc-connector.keytab" --principal="svc-connector@$REALM" -s "$CONF" \
+    >> "$D/populate.log" 2>&1 || die "exporting the keytab of svc-connector failed (see $D/populate.log)"
+  chmod 600 "$D/svc-connector.keytab"
 }
 
 # ------------------------------------------------------------------ populate (runs inside the namespace)

@@ -6,6 +6,8 @@
 #   slapd.sh start DIR [--users N] [--seed S] [--seed-only]
 #   slapd.sh stop DIR                             SIGTERM, SIGKILL after 10 s; idempotent
 #   slapd.sh status DIR                           exit 0 when running
+#   slapd.sh client-cert DIR                      add the certificate-bound service account
+#                                                 to a running slapd initialized before it
 #
 # `start` initializes DIR once (free loopback ports, CA + server cert, cn=config,
 # base entries, service account, fixture users and N generated users loaded offline
@@ -23,6 +25,11 @@ PEOPLE_DN=ou=people,$BASE_DN
 GROUPS_DN=ou=groups,$BASE_DN
 ADMIN_DN=cn=admin,$BASE_DN
 SERVICE_DN=cn=connector,ou=system,$BASE_DN
+# The service account bound by a TLS client certificate (SASL EXTERNAL): slapd maps the
+# certificate's subject to it with olcAuthzRegexp (issue #20).
+CERT_SERVICE_DN=cn=connector-cert,ou=system,$BASE_DN
+CLIENT_SUBJECT="/O=Example/OU=services/CN=connector-cert"
+CLIENT_AUTHC_DN=cn=connector-cert,ou=services,o=example
 POLICY_DN=cn=default,ou=policies,$BASE_DN
 MUSTCHANGE_POLICY_DN=cn=mustchange,ou=policies,$BASE_DN
 SERVICE_POLICY_DN=cn=service,ou=policies,$BASE_DN
@@ -124,6 +131,7 @@ olcArgsFile: $dir/slapd.args
 olcTLSCACertificateFile: $t/ca.crt
 olcTLSCertificateFile: $t/server.crt
 olcTLSCertificateKeyFile: $t/server.key
+$(client_cert_global)
 olcLogLevel: none
 olcToolThreads: 2
 
@@ -171,8 +179,9 @@ olcDbIndex: entryUUID,entryCSN eq
 olcDbIndex: pwdAccountLockedTime eq
 olcSizeLimit: size.soft=1000 size.hard=unlimited size.prtotal=unlimited
 olcLimits: dn.exact="$SERVICE_DN" size=unlimited time=unlimited
+olcLimits: dn.exact="$CERT_SERVICE_DN" size=unlimited time=unlimited
 olcAccess: {0}to attrs=userPassword by self write by anonymous auth by dn.exact="$SERVICE_DN" write by * none
-olcAccess: {1}to * by dn.exact="$SERVICE_DN" write by self read by users read by * none
+olcAccess: {1}to * by dn.exact="$SERVICE_DN" write by dn.exact="$CERT_SERVICE_DN" read by self read by users read by * none
 
 dn: olcOverlay={0}ppolicy,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
@@ -246,6 +255,7 @@ userPassword: $SERVICE_HASH
 pwdPolicySubentry: $SERVICE_POLICY_DN
 
 EOF
+    cert_service_entry
   } > "$1/base.ldif"
 }
 
@@ -262,6 +272,36 @@ make_tls() { # $1=DIR/tls
   openssl x509 -req -in "$t/server.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial \
     -days 3650 -extfile "$t/server.ext" -out "$t/server.crt" 2>/dev/null
   chmod 600 "$t"/*.key
+  make_client_cert "$t"
+}
+
+make_client_cert() { # $1=DIR/tls: the service account's client certificate (same CA), 10 years
+  local t=$1
+  [ -s "$t/client.crt" ] && [ -s "$t/client.key" ] && return 0
+  openssl req -newkey rsa:2048 -nodes -subj "$CLIENT_SUBJECT" \
+    -keyout "$t/client.key" -out "$t/client.csr" 2>/dev/null
+  printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
+    "extendedKeyUsage=clientAuth" > "$t/client.ext"
+  openssl x509 -req -in "$t/client.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$t/client.ext" -out "$t/client.crt" 2>/dev/null
+  chmod 600 "$t/client.key"
+}
+
+# cn=config lines of the certificate mapping: ask for a client certificate (allow: a
+# client without one still connects) and map its subject to the service entry.
+client_cert_global() {
+  printf 'olcTLSVerifyClient: allow\nolcAuthzRegexp: {0}"^%s$" "%s"\n' "$CLIENT_AUTHC_DN" "$CERT_SERVICE_DN"
+}
+
+cert_service_entry() {
+  cat <<EOF
+dn: $CERT_SERVICE_DN
+objectClass: top
+objectClass: organizationalRole
+cn: connector-cert
+description: service account of the integration connector bound by its TLS client certificate (SASL EXTERNAL)
+
+EOF
 }
 
 write_env() { # $1=DIR $2=pid (may be empty)
@@ -295,6 +335,9 @@ SLAPD_USER_MUST_CHANGE=fixture-mustchange
 SLAPD_USER_LOCKOUT=fixture-lockout
 SLAPD_FIXTURE_PW=$FIXTURE_PW
 SLAPD_BIG_GROUP_DN=$BIG_GROUP_DN
+SLAPD_CERT_SERVICE_DN=$CERT_SERVICE_DN
+SLAPD_CLIENT_CERT=$dir/tls/client.crt
+SLAPD_CLIENT_KEY=$dir/tls/client.key
 EOF
   chmod 600 "$tmp"
   mv -f "$tmp" "$dir/slapd.env"
@@ -321,7 +364,7 @@ initialize() { # $1=DIR ; sets PORT TLS_PORT ADMIN_PW SERVICE_PW FIXTURE_PW
     --fixture-password "$FIXTURE_PW" --mustchange-policy-dn "$MUSTCHANGE_POLICY_DN" \
     | slapadd -q -n1 -F "$dir/slapd.d"
   write_env "$dir" ""
-  touch "$dir/.initialized"
+  touch "$dir/.initialized" "$dir/.client-cert"
   log "initialized $dir: $USERS users in $((SECONDS - t0)) s"
 }
 
@@ -353,6 +396,36 @@ launch() { # $1=DIR ; starts slapd, waits until it answers; echoes pid
   done
   log "slapd did not answer within 30 s"; kill -KILL "$pid" 2>/dev/null || true
   return 1
+}
+
+# The certificate mapping of a DIR initialized before it existed, applied to its running
+# slapd through cn=config (additive: no restart, nothing else changes; its ACLs already
+# let every bound identity read, so the mapped account reads as `by users read` allows).
+add_client_cert() { # $1=DIR ; needs PORT ADMIN_PW and a running slapd
+  local dir=$1 url=ldap://127.0.0.1:$PORT
+  make_client_cert "$dir/tls"
+  local admin=(-x -H "$url" -D "$ADMIN_DN" -w "$ADMIN_PW")
+  if ! ldapsearch "${admin[@]}" -LLL -b cn=config -s base olcAuthzRegexp | grep -q connector-cert; then
+    ldapmodify "${admin[@]}" >/dev/null <<EOF
+dn: cn=config
+changetype: modify
+replace: olcTLSVerifyClient
+olcTLSVerifyClient: allow
+-
+add: olcAuthzRegexp
+olcAuthzRegexp: "^$CLIENT_AUTHC_DN\$" "$CERT_SERVICE_DN"
+
+dn: olcDatabase={1}mdb,cn=config
+changetype: modify
+add: olcLimits
+olcLimits: dn.exact="$CERT_SERVICE_DN" size=unlimited time=unlimited
+EOF
+  fi
+  local rc=0
+  cert_service_entry | ldapadd "${admin[@]}" >/dev/null 2>&1 || rc=$?
+  [ $rc = 0 ] || [ $rc = 68 ] || die "adding $CERT_SERVICE_DN failed (ldapadd $rc)"
+  touch "$dir/.client-cert"
+  log "certificate-bound service account $CERT_SERVICE_DN ready ($dir/tls/client.crt)"
 }
 
 # ---------------------------------------------------------------- commands
@@ -395,6 +468,7 @@ cmd_start() {
       ! port_busy "$p" || die "port $p on 127.0.0.1 is taken by another process; $dir needs it"
     done
     pid=$(launch "$dir") || { tail -20 "$dir/slapd.log" >&2; die "slapd failed to start"; }
+    [ -f "$dir/.client-cert" ] || add_client_cert "$dir"
   else
     initialize "$dir"
     [ -z "$seed_only" ] || { log "$dir is initialized (not started: --seed-only)"; return 0; }
@@ -410,6 +484,21 @@ cmd_start() {
   fi
   write_env "$dir" "$pid"
   log "slapd running: pid $pid ldap://127.0.0.1:$PORT ldaps://127.0.0.1:$TLS_PORT env $dir/slapd.env"
+}
+
+cmd_client_cert() {
+  [ $# -eq 1 ] || usage
+  local dir; dir=$(abs_dir "$1")
+  need_tools
+  exec 9> "$dir/.lock"
+  flock 9
+  running_pid "$dir" >/dev/null || die "slapd of $dir is not running: start it (start adds the account itself)"
+  # shellcheck disable=SC1091
+  . "$dir/slapd.env"
+  PORT=$SLAPD_PORT TLS_PORT=$SLAPD_LDAPS_PORT ADMIN_PW=$SLAPD_ADMIN_PW SERVICE_PW=$SLAPD_SERVICE_PW
+  FIXTURE_PW=$SLAPD_FIXTURE_PW SEED=$SLAPD_SEED USERS=$SLAPD_USERS
+  add_client_cert "$dir"
+  write_env "$dir" "$(running_pid "$dir")"
 }
 
 cmd_stop() {
@@ -446,6 +535,7 @@ case "$cmd" in
   start) cmd_start "$@" ;;
   stop) cmd_stop "$@" ;;
   status) cmd_status "$@" ;;
+  client-cert) cmd_client_cert "$@" ;;
   -h|--help|help) usage ;;
   *) usage ;;
 esac

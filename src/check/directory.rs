@@ -8,7 +8,8 @@ use std::time::Duration;
 use connector_actors::ad::attributes::{check_writable, AttributePolicy};
 use connector_actors::ad::protected::Protected;
 use connector_actors::ad::schema::Schema;
-use connector_actors::directory::connect::{bind, open, Endpoint};
+use connector_actors::directory::bind;
+use connector_actors::directory::connect::{open, Endpoint};
 use connector_actors::directory::{tls, DirectoryKind, DirectorySettings, PlainUrlSecurity};
 use connector_actors::errors::TlsProblem;
 use connector_actors::ldap::codes::{rc, LdapFailure};
@@ -56,8 +57,13 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
         r.add(Check::ok(n("discovery"), format!("chose {why}")));
     }
     let url = &target.url;
-    let ep =
-        Endpoint { url, addrs: &target.addrs, tls: config, plain: d.plain_urls, connect_timeout: d.connect_timeout };
+    let ep = Endpoint {
+        url,
+        addrs: &target.addrs,
+        tls: d.bind.tls(&config),
+        plain: d.plain_urls,
+        connect_timeout: d.connect_timeout,
+    };
     let mut ldap = match open(&ep).await {
         Ok(l) => l,
         Err(e) => {
@@ -87,24 +93,17 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
     };
     r.add(Check::ok(n("tls"), format!("{url}: {how}")));
     let timeout = d.operation_timeout;
-    if let Err(e) = bind(&mut ldap, &d.bind_dn, d.bind_password.expose(), timeout).await {
-        let fix = if e.is_invalid_credentials() {
-            format!("set directories.{0}.bind_password (or {1}) to the service account's current password, and check bind_dn", d.name, crate::config::bind_password_env(&d.name))
-        } else {
-            "check bind_dn and that the service account is allowed to bind".to_owned()
-        };
-        let cause = if e.is_invalid_credentials() {
-            format!("the directory refused {} (invalid credentials, LDAP 49): {e}", d.bind_dn)
-        } else {
-            format!("binding as {} failed: {e}", d.bind_dn)
-        };
-        r.add(Check::fail(n("bind"), cause, fix));
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    if let Err(e) = bind::bind(&mut ldap, d, host, timeout).await {
+        r.add(super::credentials::bind_failed(d, &e));
         r.add(Check::skip(n("base_dn"), "bind failed"));
         r.add(Check::skip(n("user_filter"), "bind failed"));
         let _ = ldap.unbind().await;
         return;
     }
-    r.add(Check::ok(n("bind"), format!("bound as {}", d.bind_dn)));
+    super::credentials::bound(d, &mut ldap, r).await;
+    super::credentials::expiry(d, &ldap, r).await;
+    super::keytab::versions(d, &ldap, r).await;
     let base = ldap.with_timeout(timeout).search(&d.base_dn, Scope::Base, "(objectClass=*)", vec!["1.1"]).await;
     let base_ok = matches!(&base, Ok(res) if res.1.rc == rc::SUCCESS);
     match base.map_err(LdapFailure::from_ldap).map(|res| res.1) {

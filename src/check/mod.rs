@@ -8,9 +8,11 @@
 //! server (DNS, TCP, TLS, token, protocol version) → each directory (TCP, TLS, bind,
 //! base DN, user-filter search, AD protected groups, what imports need). Only loopback and the configured hosts are contacted.
 
+mod credentials;
 mod directory;
 mod discovery;
 mod imports;
+mod keytab;
 mod local;
 mod login;
 mod password_policy;

@@ -19,8 +19,17 @@ pub enum GetError {
 }
 
 /// The last part of every key that names a secret or the file holding one.
-const SECRET_KEYS: [&str; 6] =
-    ["token", "token_file", "bind_password", "bind_password_file", "admin_token", "admin_token_file"];
+/// A client certificate's key and a keytab are secrets kept in files (issue #20).
+const SECRET_KEYS: [&str; 8] = [
+    "token",
+    "token_file",
+    "bind_password",
+    "bind_password_file",
+    "admin_token",
+    "admin_token_file",
+    "client_key_file",
+    "bind_keytab",
+];
 
 /// The top-level keys `get` answers (`directories.NAME.KEY` besides).
 const KEYS: [&str; 16] = [

@@ -5,11 +5,13 @@ mod ca;
 mod discovery;
 mod errors;
 mod get;
+mod keytab;
 mod login;
 mod ops;
 mod raw;
 mod secret_read;
 mod secrets;
+mod service_bind;
 mod settings;
 #[cfg(test)]
 mod tests;

@@ -54,7 +54,7 @@ impl crate::logging::HoldsSecrets for Settings {
     /// (`http://user:pw@proxy:3128`), as written and percent-decoded.
     fn secrets(&self) -> Vec<String> {
         let mut all = vec![self.link.token.expose().to_owned()];
-        all.extend(self.directories.iter().map(|d| d.bind_password.expose().to_owned()));
+        all.extend(self.directories.iter().filter_map(|d| d.bind.password()).map(|p| p.expose().to_owned()));
         all.extend(self.ui_admin_token.iter().map(|t| t.expose().to_owned()));
         let proxy_password =
             self.link.proxy.as_deref().and_then(|p| url::Url::parse(p).ok()?.password().map(str::to_owned));

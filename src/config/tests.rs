@@ -92,7 +92,7 @@ fn the_environment_overrides_secrets() {
     let text = GOOD.replace("token = \"dG9rZW4=\"\n", "").replace("bind_password = \"pw\"\n", "");
     let s = parse(Path::new("/etc/ic.toml"), &text, &env).unwrap();
     assert_eq!(s.link.token.expose(), "ZW52");
-    assert_eq!(s.directories[0].bind_password.expose(), "from-env");
+    assert_eq!(s.directories[0].bind.password().expect("a password bind").expose(), "from-env");
 }
 
 #[test]
@@ -294,7 +294,7 @@ fn an_empty_or_blank_secret_is_refused_from_every_source() {
 fn a_secret_from_a_variable_or_file_loses_only_its_line_ending() {
     let env = Env(HashMap::from([(bind_password_env("corp"), " s3cret \r\n".to_owned())]));
     let s = parse(Path::new("/etc/ic.toml"), GOOD, &env).unwrap();
-    assert_eq!(s.directories[0].bind_password.expose(), " s3cret ");
+    assert_eq!(s.directories[0].bind.password().expect("a password bind").expose(), " s3cret ");
 }
 
 #[test]
@@ -315,7 +315,7 @@ fn a_ui_beyond_loopback_is_warned_about_having_no_tls() {
 fn an_inline_secret_keeps_its_spaces() {
     let text = GOOD.replace("bind_password = \"pw\"", "bind_password = \" correct horse \"");
     let s = parse(Path::new("/etc/ic.toml"), &text, &no_env()).unwrap();
-    assert_eq!(s.directories[0].bind_password.expose(), " correct horse ");
+    assert_eq!(s.directories[0].bind.password().expect("a password bind").expose(), " correct horse ");
 }
 
 /// Review of issue #14: `corp-a` and `corp_a` map to one variable,

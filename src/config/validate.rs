@@ -13,7 +13,8 @@ use toml::Spanned;
 
 use super::errors::Collector;
 use super::raw::{RawConfig, RawConnector, RawDirectory, RawPolicy, RawServer};
-use super::secrets::{bind_password_env, Presence, SecretKeys, SecretSource, TOKEN_ENV};
+use super::secrets::{Presence, SecretKeys, SecretSource, TOKEN_ENV};
+use super::service_bind::RawServiceBind;
 use super::settings::{DirectoryKind, DirectorySettings, PlainUrlSecurity, ScopePolicy, Settings};
 
 pub(super) struct Validator<'a, 'e> {
@@ -181,22 +182,6 @@ impl Validator<'_, '_> {
         })
     }
 
-    /// Two directories whose names differ only in case or `-`/`_` (`corp-a`, `corp_a`)
-    /// would read their bind password from one environment variable: refused by name.
-    fn distinct_password_variables<'n>(&mut self, names: impl Iterator<Item = &'n String>) {
-        let mut seen: std::collections::BTreeMap<String, &String> = std::collections::BTreeMap::new();
-        for name in names {
-            let env = bind_password_env(name);
-            if let Some(other) = seen.insert(env.clone(), name) {
-                self.c.at(
-                    None,
-                    &format!("directories.{name}"),
-                    format!("directories `{other}` and `{name}` would both read their bind password from {env}: rename one of them"),
-                );
-            }
-        }
-    }
-
     fn directory(&mut self, name: String, raw: Spanned<RawDirectory>) -> Option<DirectorySettings> {
         let table = raw.span();
         let d = raw.into_inner();
@@ -225,10 +210,18 @@ impl Validator<'_, '_> {
         }
         let login = self.login(&d, &key);
         let ca_pem = self.ca_file(&d.ca_file, &key("ca_file"));
-        let env = bind_password_env(&name);
-        let pw_key = key("bind_password");
-        let keys = SecretKeys { key: &pw_key, env: &env, inline: d.bind_password, file: d.bind_password_file };
-        let password = self.secret(keys, Presence::Required, table.clone());
+        let encrypted = d.starttls.as_ref().is_none_or(|b| *b.get_ref()) || urls.iter().all(|u| u.scheme() == "ldaps");
+        let raw_bind = RawServiceBind {
+            bind_password: d.bind_password,
+            bind_password_file: d.bind_password_file,
+            client_cert_file: d.client_cert_file,
+            client_key_file: d.client_key_file,
+            bind_keytab: d.bind_keytab,
+            bind_principal: d.bind_principal,
+            bind_spn_host: d.bind_spn_host,
+            encrypted,
+        };
+        let bind = self.service_bind(&name, raw_bind, table.clone());
         let kind = kind?;
         let user_filter = d.user_filter.map(|f| f.into_inner()).unwrap_or_else(|| default_user_filter(kind).to_owned());
         if !user_filter.contains("{username}") || ldap3_filter_ok(&user_filter).is_err() {
@@ -263,7 +256,7 @@ impl Validator<'_, '_> {
             urls,
             discovery,
             bind_dn: d.bind_dn.into_inner(),
-            bind_password: password?,
+            bind: bind?,
             base_dn: d.base_dn.into_inner(),
             ca_pem,
             user_filter,

@@ -29,7 +29,8 @@ pub fn status_value(s: &UiState) -> Value {
             "last_heartbeat": link.last_heartbeat_ms.map(rfc3339), "server_url": s.server_url,
             "clock_offset_s": link.clock_offset_ms.map(clock::offset_s)},
         "directories": s.board.directories().iter().map(|d| json!({"name": d.name, "reachable": d.reachable,
-            "url": d.url, "pool_size": d.pool_size, "in_use": d.in_use, "last_error": d.last_error})).collect::<Vec<_>>(),
+            "url": d.url, "pool_size": d.pool_size, "in_use": d.in_use, "last_error": d.last_error,
+            "credential_warnings": d.credential_warnings})).collect::<Vec<_>>(),
         "queue": {"pending": q.pending, "running": q.running, "awaiting_delivery": q.awaiting_delivery, "dead": q.dead,
             "by_priority": Lane::ALL.iter().map(|l| (l.as_str().to_owned(), json!({"waiting": q.by_lane[l.index()].waiting,
                 "running": q.by_lane[l.index()].running}))).collect::<serde_json::Map<_, _>>()},
@@ -64,15 +65,15 @@ pub fn panel(s: &UiState) -> String {
         if link.clock_offset_ms.is_some_and(clock::offset_is_large) { "bad" } else { "ok" },
         esc(&link.clock_offset_ms.map_or_else(|| "not measured yet".to_owned(), clock::describe)),
     );
-    h.push_str("<section><h2>Directories</h2><table id=\"directories\"><tr><th>Name</th><th>Reachable</th><th>URL</th><th>Pool in use / size</th><th>Last error</th></tr>");
+    h.push_str("<section><h2>Directories</h2><table id=\"directories\"><tr><th>Name</th><th>Reachable</th><th>URL</th><th>Pool in use / size</th><th>Last error</th><th>Credentials</th></tr>");
     let dirs = s.board.directories();
     if dirs.is_empty() {
-        h.push_str("<tr><td colspan=\"5\">no directory configured</td></tr>");
+        h.push_str("<tr><td colspan=\"6\">no directory configured</td></tr>");
     }
     for d in dirs {
         let _ = write!(
             h,
-            "<tr class=\"directory\" data-name=\"{0}\"><td>{0}</td><td class=\"{1}\">{2}</td><td>{3}</td><td class=\"pool\">{4} / {5}</td><td>{6}</td></tr>",
+            "<tr class=\"directory\" data-name=\"{0}\"><td>{0}</td><td class=\"{1}\">{2}</td><td>{3}</td><td class=\"pool\">{4} / {5}</td><td>{6}</td><td class=\"credentials {7}\">{8}</td></tr>",
             esc(&d.name),
             if d.reachable { "ok" } else { "bad" },
             if d.reachable { "yes" } else { "no" },
@@ -80,6 +81,8 @@ pub fn panel(s: &UiState) -> String {
             d.in_use,
             d.pool_size,
             esc(d.last_error.as_deref().unwrap_or("—")),
+            if d.credential_warnings.is_empty() { "ok" } else { "bad" },
+            esc(&credentials(&d.credential_warnings)),
         );
     }
     h.push_str("</table></section>");
@@ -173,4 +176,12 @@ pub fn document(s: &UiState) -> String {
         env!("CARGO_PKG_VERSION"),
         panel(s)
     )
+}
+
+/// The credentials cell: each warning's sentence, or that none expires within 14 days.
+fn credentials(warnings: &[connector_actors::directory::bind::expiry::Expiry]) -> String {
+    if warnings.is_empty() {
+        return "no known expiry within 14 days".to_owned();
+    }
+    warnings.iter().map(|w| w.sentence()).collect::<Vec<_>>().join("; ")
 }

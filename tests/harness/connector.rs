@@ -12,6 +12,8 @@ pub struct Connector {
     pub config: PathBuf,
     pub log: PathBuf,
     starts: u32,
+    /// Environment variables the process gets besides ours (e.g. `KRB5_CONFIG`).
+    env: Vec<(String, String)>,
 }
 
 /// A config for `sim`; `extra` is appended (e.g. a `[connector]` table).
@@ -34,14 +36,27 @@ pub fn config_for(sim: &Sim, storage: &Path, extra: &str) -> String {
 impl Connector {
     /// Writes a config into a fresh dir under `root` and starts the connector.
     pub fn start(root: &Path, config_text: &str) -> Connector {
+        Connector::start_with_env(root, config_text, &[])
+    }
+
+    /// As [`Connector::start`], the process started with `env` set too.
+    pub fn start_with_env(root: &Path, config_text: &str, env: &[(&str, &str)]) -> Connector {
         let dir = root.to_path_buf();
         std::fs::create_dir_all(&dir).expect("connector dir");
         let config = dir.join("connector.toml");
         std::fs::write(&config, config_text).expect("write config");
         std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
-        let mut c = Connector { child: None, log: dir.join("connector.log"), dir, config, starts: 0 };
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let mut c = Connector { child: None, log: dir.join("connector.log"), dir, config, starts: 0, env };
         c.restart();
         c
+    }
+
+    /// As [`Connector::for_sim`], the process started with `env` set too.
+    pub fn for_sim_with_env(sim: &Sim, name: &str, extra: &str, env: &[(&str, &str)]) -> Connector {
+        let root = sim.dir.path().join(name);
+        let text = config_for(sim, &root.join("data"), extra);
+        Connector::start_with_env(&root, &text, env)
     }
 
     pub fn for_sim(sim: &Sim, name: &str, extra: &str) -> Connector {
@@ -57,6 +72,7 @@ impl Connector {
             .args(["run", "--config"])
             .arg(&self.config)
             .env("IC_LOG", std::env::var("IC_TEST_LOG").unwrap_or_else(|_| "info".into()))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

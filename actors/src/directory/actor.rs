@@ -58,6 +58,11 @@ pub struct DirectoryActor {
     /// nothing holds its address.
     health_timer: Option<SpawnHandle>,
     retired: bool,
+    /// The service password's expiry as last read, and when (see `credentials.rs`).
+    password_expiry: crate::directory::bind::held::PasswordExpiry,
+    credentials_read: Option<std::time::Instant>,
+    /// The warnings last published, to log each new one once.
+    warned: Vec<crate::directory::bind::expiry::Credential>,
 }
 
 impl DirectoryActor {
@@ -74,6 +79,7 @@ impl DirectoryActor {
             url: None,
             last_error: None,
             rtt_ms: None,
+            credential_warnings: Vec::new(),
         });
         let memory = Arc::new(crate::ldap::auth::LoginMemory::new(&settings.login));
         let failback_after = settings.discovery.as_ref().map_or(Duration::from_secs(60), |d| d.failback_after);
@@ -97,6 +103,9 @@ impl DirectoryActor {
                 last_miss: None,
                 health_timer: None,
                 retired: false,
+                password_expiry: crate::directory::bind::held::PasswordExpiry::Unknown,
+                credentials_read: None,
+                warned: Vec::new(),
             },
             rx,
         )
@@ -115,6 +124,13 @@ impl DirectoryActor {
         let reachable = size > 0 || self.pool.last_error.is_none();
         let url = self.pool.preferred.as_ref().map(|t| t.url.to_string());
         let last_error = self.pool.last_error.clone();
+        let credential_warnings = self.credential_warnings();
+        for w in &credential_warnings {
+            if !self.warned.contains(&w.credential) {
+                tracing::warn!(directory = %self.settings.name, "{}: renew it before then, or logins and imports fail", w.sentence());
+            }
+        }
+        self.warned = credential_warnings.iter().map(|w| w.credential).collect();
         self.report.send_if_modified(|r| {
             let next = DirectoryReport {
                 name: r.name.clone(),
@@ -124,6 +140,7 @@ impl DirectoryActor {
                 url: url.clone(),
                 last_error: last_error.clone(),
                 rtt_ms: self.rtt_ms,
+                credential_warnings: credential_warnings.clone(),
             };
             let changed = *r != next;
             *r = next;
@@ -206,6 +223,7 @@ impl Actor for DirectoryActor {
             act.health(ctx);
             act.refill(ctx);
             act.check_failback(ctx);
+            act.read_credentials(ctx);
         }));
     }
 
@@ -262,6 +280,7 @@ impl Handler<CheckoutWrites> for DirectoryActor {
 }
 
 mod connections;
+mod credentials;
 mod failback;
 mod servers;
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ldap3::Ldap;
 use rustls::ClientConfig;
 
-use super::connect::{open_bound, Endpoint};
+use super::connect::Endpoint;
 use super::discovery::Target;
 use super::pool::InUse;
 use super::settings::DirectorySettings;
@@ -39,7 +39,6 @@ impl Lease {
     /// A connection of the job's own, bound as the service account: a long stream (an
     /// import) on it never delays the pooled connections' logins and writes.
     pub async fn dedicated(&self) -> Result<Ldap, LdapFailure> {
-        let s = &self.settings;
-        open_bound(&self.endpoint(), &s.bind_dn, s.bind_password.expose(), s.operation_timeout).await
+        super::bind::open_service(&self.endpoint(), &self.settings).await
     }
 }

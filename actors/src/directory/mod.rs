@@ -15,6 +15,11 @@
 //! - **Failure policy**: a failed connect is reported to the job as retryable
 //!   `directory_unavailable` (a wrong service password as `invalid_credentials`); a
 //!   directory that comes back is reconnected on the next checkout or health tick.
+//! - **Service credentials** ([`bind`]): a password, a TLS client certificate (SASL
+//!   EXTERNAL, presented on the service account's connections only) or a keytab (SASL
+//!   GSSAPI, tickets renewed from it); what expires within 14 days (the certificate, AD's
+//!   password expiry read hourly) goes into the directory's report, so the heartbeat and
+//!   the UI warn.
 //! - **User binds** never use a pooled connection: they go over connections that carry
 //!   nothing but user binds ([`BindConnection`]: taken with [`TakeUserConnection`], given
 //!   back with [`ReturnUserConnection`], retired 30–50 s after opening), so a bind never
@@ -25,6 +30,7 @@
 //! - **On shutdown**: nothing to save; connections close with the process.
 
 mod actor;
+pub mod bind;
 pub mod connect;
 pub mod discovery;
 mod lease;
@@ -34,6 +40,7 @@ mod settings;
 pub mod tls;
 
 pub use actor::DirectoryActor;
+pub use bind::ServiceBind;
 pub use lease::Lease;
 pub use messages::{BindConnection, Checkout, CheckoutWrites, Retire, ReturnUserConnection, TakeUserConnection};
 pub use settings::{DirectoryKind, DirectorySettings, LoginSettings, MemberAttribute, PlainUrlSecurity, ScopePolicy};

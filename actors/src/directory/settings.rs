@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use super::bind::ServiceBind;
 use crate::ldap::dn::Dn;
-use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DirectoryKind {
@@ -38,8 +38,11 @@ pub struct DirectorySettings {
     pub urls: Vec<url::Url>,
     /// Servers found through DNS SRV records (`domain`, `site`, `dns_servers`, …).
     pub discovery: Option<super::discovery::DiscoverySettings>,
+    /// The service account's DN: the bind name of a password bind, the identity a
+    /// certificate maps to (for messages and the AD jobs' self-checks).
     pub bind_dn: String,
-    pub bind_password: Secret,
+    /// The service account's credential (password or client certificate).
+    pub bind: ServiceBind,
     pub base_dn: String,
     /// PEM of an extra CA trusted besides the system roots.
     pub ca_pem: Option<Vec<u8>>,

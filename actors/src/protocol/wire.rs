@@ -111,6 +111,10 @@ pub struct DirectoryReport {
     /// (local UI only).
     #[serde(skip)]
     pub rtt_ms: Option<f64>,
+    /// The service account's credentials that expire within 14 days or have expired
+    /// (issue #20; an extra field: servers ignore unknown ones, PROTOCOL.md §1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub credential_warnings: Vec<crate::directory::bind::expiry::Expiry>,
 }
 
 #[derive(Debug, Clone, Serialize)]

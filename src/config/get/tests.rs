@@ -63,6 +63,8 @@ fn get_refuses_secrets_and_unknown_keys() {
         "server.token_file",
         "directories.corp.bind_password",
         "directories.corp.bind_password_file",
+        "directories.corp.client_key_file",
+        "directories.corp.bind_keytab",
         "ui.admin_token",
     ] {
         let e = get(&s, key).unwrap_err();

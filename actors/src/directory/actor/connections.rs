@@ -11,7 +11,8 @@ use rustls::ClientConfig;
 
 use super::servers::current_first;
 use super::{DirectoryActor, Lease, HEALTH_EVERY};
-use crate::directory::connect::{open_bound, Endpoint};
+use crate::directory::bind::open_service;
+use crate::directory::connect::Endpoint;
 use crate::directory::discovery::{Freshness, Target};
 use crate::directory::pool::InUse;
 use crate::directory::settings::DirectorySettings;
@@ -144,7 +145,10 @@ impl DirectoryActor {
                         if e.is_invalid_credentials() {
                             err = JobError::new(
                                 ErrorCode::InvalidCredentials,
-                                format!("directory `{name}`: the connector's service account was refused (bind_dn / bind_password)"),
+                                format!(
+                                    "directory `{name}`: the connector's service account was refused ({})",
+                                    act.settings.bind.keys()
+                                ),
                             );
                         }
                         Err(err)
@@ -175,8 +179,7 @@ async fn try_each(
             plain: settings.plain_urls,
             connect_timeout: settings.connect_timeout,
         };
-        let pw = settings.bind_password.expose();
-        match open_bound(&ep, &settings.bind_dn, pw, settings.operation_timeout).await {
+        match open_service(&ep, settings).await {
             Ok(ldap) => return Ok((target, ldap)),
             Err(e) if e.is_invalid_credentials() => return Err(e),
             Err(e) => last = e,

@@ -28,7 +28,7 @@ fn settings(url: url::Url) -> DirectorySettings {
         urls: vec![url],
         discovery: None,
         bind_dn: "cn=svc".into(),
-        bind_password: Secret::new("pw"),
+        bind: crate::directory::ServiceBind::Password(Secret::new("pw")),
         base_dn: "dc=x".into(),
         ca_pem: None,
         user_filter: "(uid={username})".into(),

@@ -15,7 +15,7 @@ fn settings(url: &str, limit: u32) -> DirectorySettings {
         urls: vec![url::Url::parse(url).unwrap()],
         discovery: None,
         bind_dn: "cn=svc".into(),
-        bind_password: Secret::new("pw"),
+        bind: crate::directory::ServiceBind::Password(Secret::new("pw")),
         base_dn: "dc=x".into(),
         ca_pem: None,
         user_filter: "(uid={username})".into(),

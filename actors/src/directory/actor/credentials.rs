@@ -1,0 +1,48 @@
+//! The directory actor's watch on the service account's credentials: the certificate's
+//! expiry is known from the settings; an AD password's is read hourly over a pooled
+//! connection. Those within 14 days go into the directory's report, which the heartbeat
+//! and the UI show (issue #20).
+
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+
+use super::DirectoryActor;
+use crate::directory::bind::expiry::Expiry;
+use crate::directory::bind::held;
+
+/// How often the password expiry is read again (a DC's policy can change it any time;
+/// once an hour is far inside the 14 days of warning).
+const READ_EVERY: Duration = Duration::from_secs(3600);
+
+impl DirectoryActor {
+    /// Reads the password expiry when it is due and a pooled connection is there.
+    pub(super) fn read_credentials(&mut self, ctx: &mut Context<Self>) {
+        if self.credentials_read.is_some_and(|t| t.elapsed() < READ_EVERY) {
+            return;
+        }
+        let Some((_, ldap)) = self.pool.probes().into_iter().next() else { return };
+        self.credentials_read = Some(Instant::now());
+        let settings = self.settings.clone();
+        async move { held::password(&ldap, &settings, settings.operation_timeout).await }
+            .into_actor(self)
+            .map(|res, act, _| {
+                match res {
+                    Ok(p) => act.password_expiry = p,
+                    // Read again at the next health tick.
+                    Err(e) => {
+                        act.credentials_read = None;
+                        tracing::debug!(directory = %act.settings.name, error = %e, "cannot read the password expiry");
+                    }
+                }
+                act.publish();
+            })
+            .spawn(ctx);
+    }
+
+    /// The credentials that expire within 14 days (or have expired), as of now.
+    pub(super) fn credential_warnings(&self) -> Vec<Expiry> {
+        let now = crate::time::now_ms() as i64 / 1000;
+        held::all(&self.settings, self.password_expiry, now).into_iter().filter(Expiry::warns).collect()
+    }
+}

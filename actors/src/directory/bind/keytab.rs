@@ -1,0 +1,103 @@
+//! SASL GSSAPI service binds with keys from a keytab (RFC 4752; issue #20). The
+//! credentials come from MIT krb5's credential store (`gss_acquire_cred_from` with
+//! `client_keytab` and `ccache`): the library gets a ticket-granting ticket from the
+//! keytab when the private cache has none, and gets a new one when it nears its end, so
+//! no `kinit` cron runs. The cache is the process's own `MEMORY:` cache, never the
+//! user's. A credential handle is acquired for each connection, so every connect sees
+//! the renewed ticket. Windows (SSPI) and the static musl build have no keytab support:
+//! [`AVAILABLE`] says so and the config refuses `bind_keytab` there.
+
+use std::time::Duration;
+
+use ldap3::Ldap;
+
+use crate::ldap::codes::LdapFailure;
+
+/// Whether this build can bind with a keytab (the `kerberos` feature, on Unix).
+pub const AVAILABLE: bool = cfg!(all(unix, feature = "kerberos"));
+
+/// `bind_keytab`, `bind_principal` and `bind_spn_host` of `[directories.NAME]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeytabBind {
+    /// MIT keytab name: `FILE:` and the path of `bind_keytab`. The GSS library reads the
+    /// file itself, again at each renewal, so a rotated keytab is picked up.
+    pub keytab: String,
+    /// The service account's principal, `svc-connector@EXAMPLE.TEST` (`bind_principal`).
+    pub principal: String,
+    /// The host of the directory's service principal `ldap/<host>` (`bind_spn_host`);
+    /// `None`: the URL's host.
+    pub spn_host: Option<String>,
+    /// The private credential cache, `MEMORY:integration-connector-<directory>`.
+    pub ccache: String,
+}
+
+/// Why no Kerberos credential could be had.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum KeytabError {
+    #[error("this build has no Kerberos support (build with the `kerberos` feature on Linux)")]
+    NotBuilt,
+    #[error("no Kerberos credential for {principal} from {keytab}: {detail}")]
+    Acquire { principal: String, keytab: String, detail: String },
+}
+
+/// A credential for the principal of `k` and how long its ticket lasts, from the keytab
+/// through the credential store (blocking: may ask the KDC).
+///
+/// Errors: the GSS library's, with its major and minor messages (no such principal in
+/// the keytab, the KDC unreachable, a wrong key version).
+#[cfg(all(unix, feature = "kerberos"))]
+pub fn acquire(k: &KeytabBind) -> Result<(Credential, Duration), KeytabError> {
+    let failed =
+        |detail: String| KeytabError::Acquire { principal: k.principal.clone(), keytab: k.keytab.clone(), detail };
+    let cred = store::acquire(&k.principal, &k.keytab, &k.ccache).map_err(failed)?;
+    let lifetime = cred.lifetime().map_err(|e| failed(e.to_string()))?;
+    Ok((cross_krb5::Cred::from(cred), lifetime))
+}
+
+/// What the GSS library hands over for a bind: ldap3's credential type with Kerberos,
+/// none without (no value of it exists).
+#[cfg(all(unix, feature = "kerberos"))]
+pub type Credential = cross_krb5::Cred;
+#[cfg(not(all(unix, feature = "kerberos")))]
+#[derive(Debug)]
+pub enum Credential {}
+
+#[cfg(not(all(unix, feature = "kerberos")))]
+pub fn acquire(_k: &KeytabBind) -> Result<(Credential, Duration), KeytabError> {
+    Err(KeytabError::NotBuilt)
+}
+
+/// How long the ticket of `k` lasts from now (blocking: may ask the KDC for one).
+///
+/// Errors: as [`acquire`].
+pub fn ticket_lifetime(k: &KeytabBind) -> Result<Duration, KeytabError> {
+    acquire(k).map(|(_, lifetime)| lifetime)
+}
+
+/// Binds `ldap` by SASL GSSAPI as the principal of `k`, to service `ldap/<host>`.
+///
+/// Errors: no credential (as [`LdapFailure::Connect`]: the KDC or the keytab, not the
+/// directory, failed), or the bind's result.
+pub async fn bind(ldap: &mut Ldap, k: &KeytabBind, host: &str, timeout: Duration) -> Result<(), LdapFailure> {
+    let k2 = k.clone();
+    let acquired = tokio::task::spawn_blocking(move || acquire(&k2))
+        .await
+        .map_err(|e| LdapFailure::Connect(e.to_string()))?
+        .map_err(|e| LdapFailure::Connect(e.to_string()))?;
+    let host = k.spn_host.as_deref().unwrap_or(host);
+    gssapi_bind(ldap, acquired.0, host, timeout).await
+}
+
+#[cfg(all(unix, feature = "kerberos"))]
+async fn gssapi_bind(ldap: &mut Ldap, cred: Credential, host: &str, timeout: Duration) -> Result<(), LdapFailure> {
+    LdapFailure::checked(ldap.with_timeout(timeout).sasl_gssapi_cred_bind(cred, host).await)
+}
+
+#[cfg(not(all(unix, feature = "kerberos")))]
+async fn gssapi_bind(_: &mut Ldap, cred: Credential, _: &str, _: Duration) -> Result<(), LdapFailure> {
+    match cred {}
+}
+
+#[cfg(all(unix, feature = "kerberos"))]
+mod store;
+pub mod versions;

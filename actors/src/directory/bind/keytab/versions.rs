@@ -1,0 +1,124 @@
+//! The key versions a keytab holds for one principal, read from MIT's keytab format
+//! (versions 0x0501 and 0x0502: big-endian records of principal, timestamp, 8-bit key
+//! version, key, and an optional 32-bit key version that overrides the 8-bit one). Used
+//! to tell a stale keytab (the account's `msDS-KeyVersionNumber` moved on after a
+//! password change) before the next ticket renewal fails.
+
+/// The distinct key versions of `principal` (`name/inst@REALM`, compared exactly) in the
+/// keytab `bytes`, ascending; `None` when the bytes are no keytab this reader knows.
+pub fn key_versions(bytes: &[u8], principal: &str) -> Option<Vec<u32>> {
+    let mut r = Reader(bytes);
+    let version = match r.take(2)? {
+        [5, v @ (1 | 2)] => *v,
+        _ => return None,
+    };
+    let mut found = Vec::new();
+    while !r.0.is_empty() {
+        let len = i32::from_be_bytes(r.take(4)?.try_into().ok()?);
+        let entry = r.take(len.unsigned_abs() as usize)?;
+        if len > 0 {
+            let (name, kvno) = entry_of(Reader(entry), version)?;
+            if name == principal && !found.contains(&kvno) {
+                found.push(kvno);
+            }
+        }
+    }
+    found.sort_unstable();
+    Some(found)
+}
+
+/// Big-endian fields read off the front of a byte string.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = (self.0.get(..n)?, self.0.get(n..)?);
+        self.0 = tail;
+        Some(head)
+    }
+
+    fn u16(&mut self) -> Option<usize> {
+        Some(u16::from_be_bytes(self.take(2)?.try_into().ok()?) as usize)
+    }
+
+    fn text(&mut self) -> Option<String> {
+        let n = self.u16()?;
+        Some(String::from_utf8_lossy(self.take(n)?).into_owned())
+    }
+}
+
+/// One record's principal and key version.
+fn entry_of(mut r: Reader<'_>, version: u8) -> Option<(String, u32)> {
+    let mut count = r.u16()?;
+    if version == 1 {
+        count = count.checked_sub(1)?; // version 1 counts the realm too
+    }
+    let realm = r.text()?;
+    let parts = (0..count).map(|_| r.text()).collect::<Option<Vec<_>>>()?;
+    if version == 2 {
+        r.take(4)?; // name type
+    }
+    r.take(4)?; // timestamp
+    let vno8 = r.take(1)?[0] as u32;
+    r.take(2)?; // key type
+    let key_len = r.u16()?;
+    r.take(key_len)?;
+    let kvno = match r.take(4).map(|v| v.try_into().map(u32::from_be_bytes)) {
+        Some(Ok(v)) if v != 0 => v,
+        _ => vno8,
+    };
+    Some((format!("{}@{realm}", parts.join("/")), kvno))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One version 2 record: `principal`'s key at `vno8`, with a 32-bit `vno32` if given.
+    fn record(parts: &[&str], realm: &str, vno8: u8, vno32: Option<u32>) -> Vec<u8> {
+        let mut e = Vec::new();
+        e.extend((parts.len() as u16).to_be_bytes());
+        for s in std::iter::once(&realm).chain(parts) {
+            e.extend((s.len() as u16).to_be_bytes());
+            e.extend(s.as_bytes());
+        }
+        e.extend(1u32.to_be_bytes()); // KRB5_NT_PRINCIPAL
+        e.extend(1_700_000_000u32.to_be_bytes());
+        e.push(vno8);
+        e.extend(18u16.to_be_bytes()); // aes256
+        e.extend(32u16.to_be_bytes());
+        e.extend([7u8; 32]);
+        if let Some(v) = vno32 {
+            e.extend(v.to_be_bytes());
+        }
+        let mut out = (e.len() as i32).to_be_bytes().to_vec();
+        out.extend(e);
+        out
+    }
+
+    #[test]
+    fn versions_of_the_principal_only_with_the_32_bit_one_winning() {
+        let mut kt = vec![5, 2];
+        kt.extend(record(&["svc-connector"], "EXAMPLE.TEST", 3, None));
+        kt.extend(record(&["svc-connector"], "EXAMPLE.TEST", 4, Some(260)));
+        kt.extend((-12i32).to_be_bytes()); // a hole left by a deleted record
+        kt.extend([0u8; 12]);
+        kt.extend(record(&["HTTP", "web.example.test"], "EXAMPLE.TEST", 9, None));
+        kt.extend(record(&["svc-connector"], "EXAMPLE.TEST", 3, Some(0)));
+        assert_eq!(key_versions(&kt, "svc-connector@EXAMPLE.TEST"), Some(vec![3, 260]));
+        assert_eq!(key_versions(&kt, "HTTP/web.example.test@EXAMPLE.TEST"), Some(vec![9]));
+        assert_eq!(key_versions(&kt, "nobody@EXAMPLE.TEST"), Some(vec![]));
+    }
+
+    #[test]
+    fn no_keytab_and_a_torn_one_read_as_none_or_what_is_whole() {
+        assert_eq!(key_versions(b"not a keytab", "a@B"), None);
+        assert_eq!(key_versions(&[5, 9, 0, 0], "a@B"), None);
+        let mut kt = vec![5, 2];
+        kt.extend(record(&["a"], "B", 1, None));
+        let whole = kt.len();
+        kt.extend(record(&["a"], "B", 2, None));
+        kt.truncate(whole + 10);
+        assert_eq!(key_versions(&kt, "a@B"), None, "a record cut short is no keytab to trust");
+    }
+}

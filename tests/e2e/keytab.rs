@@ -1,0 +1,111 @@
+//! Keytab service binds (SASL GSSAPI, issue #20) against the Samba DC of this test run,
+//! whose KDC issues the tickets (`samba.sh --dns-kdc` exports svc-connector's keys to
+//! `AD_SERVICE_KEYTAB` and registers the DC's `ldap/` SPNs): logins and an import with no
+//! password anywhere, `check`'s lines, the private credential cache (the user's is never
+//! touched), and a ticket renewed from the keytab when its short life ends (4 min: the
+//! slowest test here).
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::harness::servers::{self, ServerEnv};
+use crate::harness::{binary, Connector, Sim};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// The DC's KDC settings, or a loud failure naming how to get them.
+fn kerberos(env: &ServerEnv) -> (String, String) {
+    let (conf, keytab) = (env.get("AD_KRB5_CONF"), env.get("AD_SERVICE_KEYTAB"));
+    assert!(
+        !conf.is_empty() && Path::new(keytab).exists(),
+        "{} runs without a KDC or has no service keytab: start it with `scripts/servers/samba.sh start DIR --dns-kdc` \
+         (scripts/test.sh does)",
+        env.file.display()
+    );
+    (conf.to_owned(), keytab.to_owned())
+}
+
+fn keytab_directory(name: &str, env: &ServerEnv, keytab: &str) -> String {
+    format!(
+        "[directories.{name}]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbase_dn = \"{}\"\n\
+         ca_file = \"{}\"\nbind_keytab = \"{keytab}\"\nbind_principal = \"{}\"\nbind_spn_host = \"{}\"\n",
+        env.get("AD_LDAPS_URL"),
+        env.get("AD_SERVICE_DN"),
+        env.get("AD_BASE_DN"),
+        env.get("AD_CA"),
+        env.get("AD_SERVICE_PRINCIPAL"),
+        env.get("AD_HOST"),
+    )
+}
+
+async fn logins_and_an_import(sim: &Sim, env: &ServerEnv) {
+    let ok = crate::ldap::login(sim, "ad", env.get("AD_USER_OK"), env.get("AD_FIXTURE_PW")).await;
+    assert_eq!(ok["authenticated"], true, "{ok}");
+    let bad = crate::ldap::login(sim, "ad", env.get("AD_USER_OK"), "not-the-password").await;
+    assert_eq!(bad["reason"], "invalid_credentials", "{bad}");
+    let (view, records) = crate::ldap::import(sim, "ad", json!({"filter": "(sAMAccountName=fx-*)"})).await;
+    assert_eq!(view["result"]["status"], "succeeded", "{}", view["result"]);
+    assert!(records.len() >= 5, "the fx-* fixtures: {records:?}");
+}
+
+#[tokio::test]
+async fn a_keytab_bound_service_account_runs_logins_and_an_import() {
+    let env = servers::samba();
+    let (conf, keytab) = kerberos(&env);
+    let sim = Sim::start(true).await;
+    let user_cache = sim.dir.path().join("users-own-ccache");
+    let cache = format!("FILE:{}", user_cache.display());
+    let vars = [("KRB5_CONFIG", conf.as_str()), ("KRB5CCNAME", cache.as_str())];
+    let table = keytab_directory("ad", &env, &keytab);
+    let c = Connector::for_sim_with_env(&sim, "keytab", &table, &vars);
+    sim.wait_online(LIMIT).await;
+    logins_and_an_import(&sim, &env).await;
+    assert!(!user_cache.exists(), "the connector wrote the user's credential cache");
+    assert!(!c.log_text().contains(env.get("AD_SERVICE_PW")));
+
+    let dir = sim.dir.path().join("check");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("connector.toml");
+    std::fs::write(&config, crate::harness::connector::config_for(&sim, &dir.join("data"), &table)).unwrap();
+    let out = std::process::Command::new(binary("integration-connector"))
+        .args(["check", "--config"])
+        .arg(&config)
+        .envs(vars)
+        .output()
+        .unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let bind = out.lines().find(|l| l.contains("directory.ad.bind:")).unwrap_or_default();
+    assert!(
+        bind.starts_with("OK") && bind.contains("SASL GSSAPI") && bind.contains(env.get("AD_SERVICE_PRINCIPAL")),
+        "{out}"
+    );
+    let creds = out.lines().find(|l| l.contains("directory.ad.credentials:")).unwrap_or_default();
+    assert!(creds.contains("the Kerberos ticket ends in"), "{out}");
+    let versions = out.lines().find(|l| l.contains("directory.ad.keytab:")).unwrap_or_default();
+    assert!(versions.starts_with("OK") && versions.contains("the account's current one (1)"), "{out}");
+    assert!(!user_cache.exists(), "check wrote the user's credential cache");
+}
+
+#[tokio::test]
+async fn a_ticket_that_ends_is_renewed_from_the_keytab_without_kinit() {
+    let env = servers::samba();
+    let (conf, keytab) = kerberos(&env);
+    let sim = Sim::start(true).await;
+    // The DC's krb5.conf with tickets of four minutes (Samba's KDC refuses service tickets
+    // on a TGT with less than about two and a half minutes left, so not shorter): the
+    // logins and the import after 4 min 10 s bind new connections (an import opens one of
+    // its own) with a ticket the connector must have got anew from the keytab.
+    let short = sim.dir.path().join("krb5-short.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let lifetime = "[libdefaults]\n\tticket_lifetime = 4m\n\trenew_lifetime = 0";
+    std::fs::write(&short, text.replace("[libdefaults]", lifetime)).unwrap();
+    let vars = [("KRB5_CONFIG", short.to_str().unwrap())];
+    let c = Connector::for_sim_with_env(&sim, "renew", &keytab_directory("ad", &env, &keytab), &vars);
+    sim.wait_online(LIMIT).await;
+    logins_and_an_import(&sim, &env).await;
+    tokio::time::sleep(Duration::from_secs(250)).await;
+    logins_and_an_import(&sim, &env).await;
+    assert!(!c.log_text().contains("Ticket expired"), "{}", c.log_text());
+}
