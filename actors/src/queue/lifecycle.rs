@@ -18,9 +18,13 @@ use crate::time::rfc3339;
 impl DurableQueue {
     /// Starts up to `free` jobs: marks them running (flushed, so a crash counts as an
     /// attempt) and returns them with secrets unsealed. Jobs past their deadline are
-    /// failed here instead of started. Errors: the storage is unavailable (nothing starts).
+    /// failed here instead of started. Settles the open group first (`group.rs`).
+    /// Errors: the storage is unavailable (nothing starts).
     pub fn take_runnable(&mut self, now_ms: u64, free: usize) -> Result<Vec<Runnable>, QueueError> {
         self.writable()?;
+        // The scheduler is memory: the open group's starts, finishes and deadline failures
+        // must be in it, or a job would be handed out twice.
+        self.settle()?;
         let mut out = Vec::new();
         let mut tx = self.tx(Durability::Flushed);
         for id in self.scheduler.due(now_ms, free) {

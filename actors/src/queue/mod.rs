@@ -76,6 +76,7 @@ mod batch;
 mod change;
 mod durable;
 mod error;
+mod group;
 #[cfg(test)]
 #[path = "fault_tests/tests.rs"]
 mod fault_tests;
@@ -102,6 +103,7 @@ pub use actor::QueueActor;
 pub use batch::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
 pub use durable::{Accepted, CancelOutcome, DurableQueue, Runnable};
 pub use error::QueueError;
+pub use group::{Grouping, Waiter};
 pub use journal::{ImportDone, Journal, Step};
 pub use messages::*;
 pub use progress::{ImportReport, ImportRun, EXPECTED_STEP};
