@@ -59,8 +59,11 @@ impl QueueActor {
         self.outbox_head.subscribe()
     }
 
+    /// Publishes the figures and outbox head (memory: flushed changes only), and
+    /// schedules the settle of a group the last call left open.
     fn publish(&mut self, ctx: &mut Context<Self>) {
         self.watch_storage(ctx);
+        self.settle_soon(ctx);
         let head = self.queue.outbox_head();
         self.outbox_head.send_if_modified(|h| std::mem::replace(h, head) != head);
         let now = self.queue.figures();
