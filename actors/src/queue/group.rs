@@ -11,8 +11,9 @@
 //! While a group is open, a transition is built on the store (which holds the members'
 //! writes) and on the counters that allocate outbox positions and arrival numbers (moved
 //! on at once, so two members never take the same one); the rest of memory is the
-//! flushed state. Calls that read that memory to decide what to hand out
-//! ([`DurableQueue::take_runnable`], [`DurableQueue::outbox`]) settle first.
+//! flushed state. Calls that read that memory to decide what to hand out settle first:
+//! [`DurableQueue::outbox`] always, [`DurableQueue::take_runnable`] when a member started,
+//! placed or removed a job.
 
 use super::change::{Durability, Effect};
 use super::durable::DurableQueue;
@@ -53,6 +54,13 @@ impl Group {
 
     pub(super) fn new(position_before: u64, arrival_before: u64) -> Group {
         Group { position_before, arrival_before, ..Group::default() }
+    }
+
+    /// Whether a member started, placed or removed a job (a take, an accept, a retry, a
+    /// cancel, a drop, a deadline failure): the scheduler, which is memory, does not show
+    /// it yet. (A take that missed a placed job could start a later one of its key first.)
+    pub(super) fn reschedules(&self) -> bool {
+        self.effects.iter().any(|e| matches!(e, Effect::Start(_) | Effect::Unschedule(_) | Effect::Schedule(_)))
     }
 
     /// A member: its pre-images (none when it wrote nothing) and memory changes.

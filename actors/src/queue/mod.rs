@@ -96,10 +96,10 @@ mod batch;
 mod change;
 mod durable;
 mod error;
-mod group;
 #[cfg(test)]
 #[path = "fault_tests/tests.rs"]
 mod fault_tests;
+mod group;
 mod journal;
 mod keys;
 mod lifecycle;

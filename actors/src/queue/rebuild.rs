@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::change::{Durability, Effect, Slot};
 use super::durable::DurableQueue;
-use super::group::Grouping;
 use super::error::{decode, encode, QueueError};
+use super::group::Grouping;
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState, OutboxItem};
 use super::scheduler::Scheduler;

@@ -163,6 +163,32 @@ fn changes_before_a_settle_share_one_flush_and_memory_and_answers_follow_it() {
 }
 
 #[test]
+fn a_take_joins_an_open_group_of_results_but_settles_one_that_started_jobs_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut q, watch) = open(dir.path());
+    let ids = ["j-1", "j-2", "j-3", "j-4"];
+    for id in ids {
+        q.accept(vec![job(id)], T0).unwrap();
+        q.acknowledged(id, T0).unwrap();
+    }
+    assert_eq!(q.take_runnable(T0, 1).unwrap().len(), 1);
+    q.set_grouping(Grouping::Grouped);
+    let flushes = watch.flushes();
+    q.complete("j-1", Ok(json!({"ok": 1})), T0).unwrap();
+    // Only a result is open: the take joins it (one flush for both, later).
+    let first: Vec<String> = q.take_runnable(T0, 2).unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(first, ["j-2", "j-3"]);
+    assert_eq!(watch.flushes(), flushes);
+    // Their starts are open: the next take settles them first and never hands them out again.
+    let second: Vec<String> = q.take_runnable(T0, 8).unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(second, ["j-4"]);
+    assert_eq!(watch.flushes(), flushes + 1);
+    q.settle().unwrap();
+    assert_eq!(q.figures().running, 3);
+    assert!(q.take_runnable(T0, 8).unwrap().is_empty());
+}
+
+#[test]
 fn a_failed_group_flush_undoes_every_member_answers_each_and_leaves_memory_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let (mut q, watch) = open(dir.path());
