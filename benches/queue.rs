@@ -12,8 +12,8 @@ use connector_actors::queue::{
     AcceptJobs, CompleteJob, DurableQueue, MarkAcknowledged, MarkDelivered, PeekOutbox, QueueActor, QueueSettings,
     TakeRunnable, Verdict,
 };
-use futures_util::future::join_all;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use futures_util::future::join_all;
 use serde_json::json;
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -52,9 +52,8 @@ async fn actor_cycle(q: &Addr<QueueActor>, n: usize) {
     }
     let run = q.send(TakeRunnable { free: n }).await.expect("queue").expect("take");
     assert_eq!(run.len(), n);
-    let results = run.into_iter().map(|job| {
-        q.send(CompleteJob { id: job.id, outcome: Ok(json!({"authenticated": true})) })
-    });
+    let results =
+        run.into_iter().map(|job| q.send(CompleteJob { id: job.id, outcome: Ok(json!({"authenticated": true})) }));
     for done in join_all(results).await {
         done.expect("queue").expect("complete");
     }
