@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use super::durable::DurableQueue;
 use super::error::QueueError;
+use super::group::Grouping;
 use super::messages::*;
 use crate::protocol::wire::QueueFigures;
 use crate::status::{ComponentPublisher, ComponentState};
@@ -33,14 +34,19 @@ pub struct QueueActor {
     probing: Option<Duration>,
     /// Running imports' progress (`progress.rs`; updated in `actor/imports.rs`).
     imports: watch::Sender<Vec<super::ImportRun>>,
+    /// A [`Settle`] of the open group is scheduled (`actor/settle.rs`).
+    settling: bool,
 }
 
 impl QueueActor {
-    pub fn new(queue: DurableQueue, status: ComponentPublisher) -> (Self, watch::Receiver<QueueFigures>) {
+    /// The actor over `queue`, which it switches to [`Grouping::Grouped`]: changes share
+    /// flushes, each answered after the flush that covers it (`group.rs`).
+    pub fn new(mut queue: DurableQueue, status: ComponentPublisher) -> (Self, watch::Receiver<QueueFigures>) {
+        queue.set_grouping(Grouping::Grouped);
         let (figures, rx) = watch::channel(queue.figures());
         let (outbox_head, _) = watch::channel(queue.outbox_head());
         let (imports, _) = watch::channel(Vec::new());
-        (QueueActor { queue, figures, outbox_head, status, probing: None, imports }, rx)
+        (QueueActor { queue, figures, outbox_head, status, probing: None, imports, settling: false }, rx)
     }
 
     /// A receiver that changes whenever a running import's progress does.
@@ -53,8 +59,11 @@ impl QueueActor {
         self.outbox_head.subscribe()
     }
 
+    /// Publishes the figures and outbox head (memory: flushed changes only), and
+    /// schedules the settle of a group the last call left open.
     fn publish(&mut self, ctx: &mut Context<Self>) {
         self.watch_storage(ctx);
+        self.settle_soon(ctx);
         let head = self.queue.outbox_head();
         self.outbox_head.send_if_modified(|h| std::mem::replace(h, head) != head);
         let now = self.queue.figures();
@@ -112,6 +121,8 @@ impl Actor for QueueActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(COMPACT_EVERY, |act, ctx| act.compact(ctx));
+        // After a restart: a group left open by the panic is settled.
+        self.settle_soon(ctx);
         ctx.run_interval(FLUSH_DEFERRED_EVERY, |act, ctx| {
             // A failure makes the storage unavailable; `publish` reports it and probes.
             let _ = guarded::<Self, _>(ctx, "queue", || act.queue.flush_deferred());
@@ -119,17 +130,24 @@ impl Actor for QueueActor {
         });
         self.status.set(ComponentState::Running, None);
     }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        // Callers still waiting get their answer (a failure is logged by the queue).
+        let _ = self.queue.settle();
+    }
 }
 
 impl Supervised for QueueActor {
     fn restarting(&mut self, ctx: &mut Context<Self>) {
-        // A restart drops the scheduled probe: the next message schedules it again.
+        // A restart drops the scheduled probe and settle: they are scheduled again.
         self.probing = None;
+        self.settling = false;
         crate::system::on_restart(self, ctx, "queue", &self.status);
     }
 }
 
-/// Runs one queue call under the panic guard; a panic answers as an engine error.
+/// Runs one queue call under the panic guard; a panic answers as an engine error. The
+/// handlers hold its answer until the flush that covers it ([`QueueActor::held`]).
 macro_rules! queue_call {
     ($self:ident, $ctx:ident, $body:expr) => {{
         let out = guarded::<Self, _>($ctx, "queue", || $body)
@@ -140,25 +158,27 @@ macro_rules! queue_call {
 }
 
 impl Handler<AcceptJobs> for QueueActor {
-    type Result = <AcceptJobs as Message>::Result;
+    type Result = Held<Vec<(String, super::Accepted)>>;
     fn handle(&mut self, msg: AcceptJobs, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.accept(msg.jobs, now_ms()))
+        let out = queue_call!(self, ctx, self.queue.accept(msg.jobs, now_ms()));
+        self.held(ctx, out)
     }
 }
 
 impl Handler<MarkAcknowledged> for QueueActor {
-    type Result = Result<(), QueueError>;
+    type Result = Held<()>;
     fn handle(&mut self, msg: MarkAcknowledged, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.acknowledged(&msg.id, now_ms()))
+        let out = queue_call!(self, ctx, self.queue.acknowledged(&msg.id, now_ms()));
+        self.held(ctx, out)
     }
 }
 
 impl Handler<DropJob> for QueueActor {
-    type Result = Result<(), QueueError>;
+    type Result = Held<()>;
     fn handle(&mut self, msg: DropJob, ctx: &mut Context<Self>) -> Self::Result {
         let out = queue_call!(self, ctx, self.queue.drop_job(&msg.id, now_ms()));
         self.forget_import(&msg.id);
-        out
+        self.held(ctx, out)
     }
 }
 
@@ -170,32 +190,33 @@ impl Handler<ListUnacknowledged> for QueueActor {
 }
 
 impl Handler<TakeRunnable> for QueueActor {
-    type Result = <TakeRunnable as Message>::Result;
+    type Result = Held<Vec<super::Runnable>>;
     fn handle(&mut self, msg: TakeRunnable, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.take_runnable(now_ms(), msg.free))
+        let out = queue_call!(self, ctx, self.queue.take_runnable(now_ms(), msg.free));
+        self.held(ctx, out)
     }
 }
 
 impl Handler<CompleteJob> for QueueActor {
-    type Result = Result<(), QueueError>;
+    type Result = Held<()>;
     fn handle(&mut self, msg: CompleteJob, ctx: &mut Context<Self>) -> Self::Result {
         let out = queue_call!(self, ctx, self.queue.complete(&msg.id, msg.outcome, now_ms()));
         self.forget_import(&msg.id);
-        out
+        self.held(ctx, out)
     }
 }
 
 impl Handler<CancelJob> for QueueActor {
-    type Result = <CancelJob as Message>::Result;
+    type Result = Held<super::CancelOutcome>;
     fn handle(&mut self, msg: CancelJob, ctx: &mut Context<Self>) -> Self::Result {
         let out = queue_call!(self, ctx, self.queue.cancel(&msg.id, now_ms()));
         self.forget_import(&msg.id);
-        out
+        self.held(ctx, out)
     }
 }
 
 impl Handler<CommitBatch> for QueueActor {
-    type Result = Result<super::ImportProgress, QueueError>;
+    type Result = Held<super::ImportProgress>;
     fn handle(&mut self, msg: CommitBatch, ctx: &mut Context<Self>) -> Self::Result {
         let out = queue_call!(
             self,
@@ -205,7 +226,7 @@ impl Handler<CommitBatch> for QueueActor {
         if let Ok(p) = &out {
             self.import_moved(&msg.id, *p);
         }
-        out
+        self.held(ctx, out)
     }
 }
 
@@ -217,11 +238,11 @@ impl Handler<GetSpool> for QueueActor {
 }
 
 impl Handler<SplitBatch> for QueueActor {
-    type Result = <SplitBatch as Message>::Result;
+    type Result = Held<super::Split>;
     fn handle(&mut self, msg: SplitBatch, ctx: &mut Context<Self>) -> Self::Result {
         let out = queue_call!(self, ctx, self.queue.split_batch(&msg.id, msg.seq));
         self.refresh_import(&msg.id);
-        out
+        self.held(ctx, out)
     }
 }
 
@@ -240,20 +261,21 @@ impl Handler<GetProgress> for QueueActor {
 }
 
 impl Handler<PeekOutbox> for QueueActor {
-    type Result = <PeekOutbox as Message>::Result;
+    type Result = Held<Vec<super::Parcel>>;
     fn handle(&mut self, msg: PeekOutbox, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.outbox(msg.limit))
+        let out = queue_call!(self, ctx, self.queue.outbox(msg.limit));
+        self.held(ctx, out)
     }
 }
 
 impl Handler<MarkDelivered> for QueueActor {
-    type Result = Result<(), QueueError>;
+    type Result = Held<()>;
     fn handle(&mut self, msg: MarkDelivered, ctx: &mut Context<Self>) -> Self::Result {
         let out = queue_call!(self, ctx, self.queue.delivered(&msg.item, msg.verdict, now_ms()));
         if matches!(msg.item.kind, super::OutboxKind::Batch { .. }) {
             self.refresh_import(&msg.item.job_id);
         }
-        out
+        self.held(ctx, out)
     }
 }
 
@@ -265,9 +287,10 @@ impl Handler<GetConnectorId> for QueueActor {
 }
 
 impl Handler<SetConnectorId> for QueueActor {
-    type Result = Result<(), QueueError>;
+    type Result = Held<()>;
     fn handle(&mut self, msg: SetConnectorId, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.set_connector_id(&msg.id))
+        let out = queue_call!(self, ctx, self.queue.set_connector_id(&msg.id));
+        self.held(ctx, out)
     }
 }
 
@@ -279,9 +302,10 @@ impl Handler<ReadStep> for QueueActor {
 }
 
 impl Handler<RecordStep> for QueueActor {
-    type Result = Result<(), QueueError>;
+    type Result = Held<()>;
     fn handle(&mut self, msg: RecordStep, ctx: &mut Context<Self>) -> Self::Result {
-        queue_call!(self, ctx, self.queue.record_step(&msg.id, &msg.step, &msg.value))
+        let out = queue_call!(self, ctx, self.queue.record_step(&msg.id, &msg.step, &msg.value));
+        self.held(ctx, out)
     }
 }
 
@@ -293,5 +317,7 @@ impl Handler<NextWakeup> for QueueActor {
 }
 
 mod imports;
+mod settle;
+use settle::Held;
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::change::{Durability, Effect, Slot};
 use super::error::{decode, encode, QueueError};
+use super::group::{Group, Grouping};
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState};
 use super::scheduler::Scheduler;
@@ -75,6 +76,10 @@ pub struct DurableQueue {
     pub(super) unavailable: Option<String>,
     /// What puts back the keys the failed write touched.
     pub(super) undo: Option<WriteBatch>,
+    /// When flushed transitions reach the disk (`group.rs`).
+    pub(super) grouping: Grouping,
+    /// Transitions applied but not flushed, their memory changes held back until it is.
+    pub(super) group: Option<Group>,
 }
 
 impl std::fmt::Debug for DurableQueue {

@@ -18,9 +18,19 @@ use crate::time::rfc3339;
 impl DurableQueue {
     /// Starts up to `free` jobs: marks them running (flushed, so a crash counts as an
     /// attempt) and returns them with secrets unsealed. Jobs past their deadline are
-    /// failed here instead of started. Errors: the storage is unavailable (nothing starts).
+    /// failed here instead of started. Settles first an open group that started,
+    /// placed or removed jobs (`group.rs`).
+    /// Errors: the storage is unavailable (nothing starts).
     pub fn take_runnable(&mut self, now_ms: u64, free: usize) -> Result<Vec<Runnable>, QueueError> {
         self.writable()?;
+        // The scheduler is memory, the flushed state: a start or removal still in the open
+        // group would let a job be handed out twice, a placement one run out of its key's
+        // order, so such a group is settled first. Its other changes (finishes, acks) only
+        // make this take see fewer jobs due, and their callers take again once answered:
+        // this take joins their flush instead.
+        if self.group.as_ref().is_some_and(|g| g.reschedules()) {
+            self.settle()?;
+        }
         let mut out = Vec::new();
         let mut tx = self.tx(Durability::Flushed);
         for id in self.scheduler.due(now_ms, free) {

@@ -42,6 +42,26 @@
 //!   safely — an ack, a delivery, a login's start — applied and flushed by the next flush
 //!   before anything is sent); only then does memory change. A flush is `fdatasync`ed:
 //!   sled's own flush leaves a file's size unsynced (`store.rs`).
+//! - **Group commit** (`group.rs`, `actor/settle.rs`): the queue actor does not flush
+//!   within each change. A change that must be flushed is applied to the store and joins
+//!   the open group; so does every change after it (deferred ones included) until the
+//!   actor's mailbox is empty, when one flush (one `fdatasync`) covers them all. What
+//!   that guarantees:
+//!   - a caller is answered only after the flush that covers its change; memory (figures,
+//!     scheduler, unacknowledged set, outbox head) changes then too, member by member in
+//!     arrival order, so nothing is announced, listed, taken or sent before it is durable;
+//!   - a failed group flush undoes every member (their pre-images, newest first), puts
+//!     back the outbox positions and arrival numbers they took, answers each member
+//!     `StorageUnavailable` and makes the storage unavailable (below): memory never saw
+//!     any of them, and each caller keeps what it would have lost (the dispatcher its
+//!     result, the poller its unacknowledged job);
+//!   - calls that decide from memory what to hand out (`take_runnable`, `outbox`) settle
+//!     the open group first, so a job is never started twice nor a result sent unflushed;
+//!   - a change is built on the store, which holds the open group's writes, so members see
+//!     each other in order; outbox positions and arrival numbers are taken at once.
+//!
+//!   Direct users of [`DurableQueue`] (the CLI, tests, benches) flush within each call
+//!   ([`Grouping::Each`]), as before.
 //! - **A failed write** (disk full, I/O error, read-only) leaves the queue exactly as it
 //!   was and makes the storage *unavailable*: every change is refused with
 //!   [`QueueError::StorageUnavailable`] without touching the store, nothing is listed for
@@ -79,6 +99,7 @@ mod error;
 #[cfg(test)]
 #[path = "fault_tests/tests.rs"]
 mod fault_tests;
+mod group;
 mod journal;
 mod keys;
 mod lifecycle;
@@ -102,6 +123,7 @@ pub use actor::QueueActor;
 pub use batch::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};
 pub use durable::{Accepted, CancelOutcome, DurableQueue, Runnable};
 pub use error::QueueError;
+pub use group::{Grouping, Waiter};
 pub use journal::{ImportDone, Journal, Step};
 pub use messages::*;
 pub use progress::{ImportReport, ImportRun, EXPECTED_STEP};

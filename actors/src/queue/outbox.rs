@@ -13,9 +13,10 @@ use super::spool::Spool;
 use std::sync::Arc;
 
 impl DurableQueue {
-    /// The position the next outbox entry gets (grows with every entry).
+    /// The position the next flushed outbox entry gets (grows with every entry): entries
+    /// of an open group count once it is settled, so a wake-up never finds them unsent.
     pub fn outbox_head(&self) -> u64 {
-        self.next_position
+        self.group.as_ref().map_or(self.next_position, |g| g.position_before())
     }
 
     /// Stores the next records batch of a running import and queues it for delivery,
@@ -96,13 +97,14 @@ impl DurableQueue {
         })
     }
 
-    /// The first `limit` parcels of the outbox, oldest first. Flushes first: nothing
-    /// leaves before it is on disk. An entry whose body is gone (its batch file removed
+    /// The first `limit` parcels of the outbox, oldest first. Settles the open group and
+    /// flushes first: nothing leaves before it is on disk. An entry whose body is gone (its batch file removed
     /// after a delivery whose own write a kill undid, or its job purged) is resolved:
     /// dropped with one warning naming job and seq, so it neither warns again nor takes a
     /// place in the window. Errors: the storage is unavailable (nothing is sent until it
     /// works: what it holds may include a write that failed).
     pub fn outbox(&mut self, limit: usize) -> Result<Vec<Parcel>, QueueError> {
+        self.settle()?;
         self.flush_pending()?;
         loop {
             let mut out = Vec::new();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::change::{Durability, Effect, Slot};
 use super::durable::DurableQueue;
 use super::error::{decode, encode, QueueError};
+use super::group::Grouping;
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState, OutboxItem};
 use super::scheduler::Scheduler;
@@ -63,6 +64,8 @@ impl DurableQueue {
             after_flush: Vec::new(),
             unavailable: None,
             undo: None,
+            grouping: Grouping::Each,
+            group: None,
         };
         queue.rebuild()?;
         Ok(queue)

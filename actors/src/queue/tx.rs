@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use super::change::{Durability, Effect, Tx};
 use super::durable::DurableQueue;
 use super::error::QueueError;
+use super::group::{Group, Grouping};
 use super::keys;
 use super::store::{StoreError, Write, WriteBatch};
 
@@ -36,34 +37,50 @@ impl DurableQueue {
         self.unavailable.as_deref()
     }
 
-    /// Writes `tx` (flushed unless deferred), then applies its effects. On a failed
-    /// write nothing in memory changes and the storage becomes unavailable.
+    /// Writes `tx`, then applies its effects once the writes are flushed: within this
+    /// call in [`Grouping::Each`] mode, at [`Self::settle`] when it joins a group
+    /// (`group.rs`). A deferred `tx` with no group open changes memory now and reaches the
+    /// disk with the next flush. On a failed write nothing in memory changes (the open
+    /// group is undone with it) and the storage becomes unavailable.
     pub(super) fn commit(&mut self, tx: Tx) -> Result<(), QueueError> {
         self.writable()?;
         let Tx { batch, effects, durability, next_position } = tx;
-        if !batch.writes.is_empty() {
-            let undo = self.undo_of(&batch)?;
-            let redo = (durability == Durability::Deferred).then(|| batch.clone());
-            let written = self.store.apply(batch).and_then(|()| match durability {
-                Durability::Flushed => self.store.flush(),
-                Durability::Deferred => Ok(()),
-            });
-            if let Err(e) = written {
-                return Err(self.lost_storage(Some(undo), e));
+        let wrote = !batch.writes.is_empty();
+        let joins = self.group.is_some() || (wrote && durability == Durability::Flushed);
+        let mut undo = None;
+        if wrote {
+            let pre = self.undo_of(&batch)?;
+            let redo = (!joins).then(|| batch.clone());
+            if let Err(e) = self.store.apply(batch) {
+                return Err(self.lost_storage(Some(pre), e));
             }
-            match redo {
-                Some(b) => {
-                    self.outbox_unflushed |= next_position != self.next_position;
-                    self.unflushed.push(b);
-                }
-                None => self.flushed(),
+            if let Some(b) = redo {
+                self.outbox_unflushed |= next_position != self.next_position;
+                self.unflushed.push(b);
             }
+            undo = Some(pre);
         }
+        if !joins {
+            self.next_position = next_position;
+            for e in effects {
+                self.apply_effect(e, durability);
+            }
+            return Ok(());
+        }
+        let (position, arrival) = (self.next_position, self.next_arrival);
+        let group = self.group.get_or_insert_with(|| Group::new(position, arrival));
+        // The counters allocate at once (the next member must not take the same numbers).
+        let (counters, held): (Vec<Effect>, Vec<Effect>) =
+            effects.into_iter().partition(|e| matches!(e, Effect::NextArrival(_)));
+        group.join(undo, held);
         self.next_position = next_position;
-        for e in effects {
-            self.apply_effect(e, durability);
+        for e in counters {
+            self.apply_effect(e, Durability::Flushed);
         }
-        Ok(())
+        match self.grouping {
+            Grouping::Each => self.settle(),
+            Grouping::Grouped => Ok(()),
+        }
     }
 
     /// Flushes deferred writes that put something in the outbox (before anything is
@@ -80,6 +97,9 @@ impl DurableQueue {
     /// delivery is on disk soon, and the spool files deliveries freed are removed).
     pub fn flush_deferred(&mut self) -> Result<(), QueueError> {
         self.writable()?;
+        if self.group.is_some() {
+            return self.settle();
+        }
         if self.unflushed.is_empty() {
             return Ok(());
         }
@@ -109,7 +129,10 @@ impl DurableQueue {
         Ok(undo)
     }
 
-    fn lost_storage(&mut self, undo: Option<WriteBatch>, e: StoreError) -> QueueError {
+    /// Makes the storage unavailable after a failed write or flush; `undo` puts back what
+    /// the failed write touched, and the open group is undone with it.
+    pub(super) fn lost_storage(&mut self, undo: Option<WriteBatch>, e: StoreError) -> QueueError {
+        let undo = self.fail_group(undo, &e);
         let reason = e.to_string();
         tracing::error!(error = %reason, "the queue cannot write to its storage path: no job is taken or acknowledged until a write succeeds again (free space there, or make it writable); it resumes by itself");
         if let Some(undo) = undo {
@@ -122,7 +145,7 @@ impl DurableQueue {
     }
 
     /// Everything applied so far is on disk: remove the files deferred writes freed.
-    fn flushed(&mut self) {
+    pub(super) fn flushed(&mut self) {
         self.unflushed.clear();
         self.outbox_unflushed = false;
         for e in std::mem::take(&mut self.after_flush) {
@@ -170,7 +193,7 @@ impl DurableQueue {
         self.store.flush()
     }
 
-    fn apply_effect(&mut self, e: Effect, durability: Durability) {
+    pub(super) fn apply_effect(&mut self, e: Effect, durability: Durability) {
         match e {
             Effect::Live(id, state) => {
                 self.live.insert(id, state);

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use actix::prelude::*;
 
-use super::QueueActor;
+use super::{Held, QueueActor};
 use crate::queue::messages::{RememberScopeTotal, TrackImport, WatchImports};
 use crate::queue::{ImportProgress, ImportRun, QueueError};
 
@@ -45,8 +45,16 @@ impl QueueActor {
 }
 
 impl Handler<TrackImport> for QueueActor {
-    type Result = Result<Option<u64>, QueueError>;
+    type Result = Held<Option<u64>>;
     fn handle(&mut self, msg: TrackImport, ctx: &mut Context<Self>) -> Self::Result {
+        let out = self.track_import(msg, ctx);
+        self.held(ctx, out)
+    }
+}
+
+impl QueueActor {
+    /// Tracks the import's progress from now on; its estimate may be journaled now.
+    fn track_import(&mut self, msg: TrackImport, ctx: &mut Context<Self>) -> Result<Option<u64>, QueueError> {
         let expected = self.queue.expect_import(&msg.id, msg.scope.as_deref());
         self.publish(ctx);
         let expected = expected?;
@@ -66,11 +74,11 @@ impl Handler<TrackImport> for QueueActor {
 }
 
 impl Handler<RememberScopeTotal> for QueueActor {
-    type Result = Result<(), QueueError>;
+    type Result = Held<()>;
     fn handle(&mut self, msg: RememberScopeTotal, ctx: &mut Context<Self>) -> Self::Result {
         let out = self.queue.remember_scope_total(&msg.scope, msg.total);
         self.publish(ctx);
-        out
+        self.held(ctx, out)
     }
 }
 
