@@ -93,17 +93,24 @@ async fn one_submit(http: &reqwest::Client, url: &str, specs: Vec<Value>) -> Vec
             }
         };
         let client_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        out.push(Sample { client_ms, ..Sample::of_view(&view) });
+    }
+    out
+}
+
+impl Sample {
+    /// The simulator's figures of one job's admin view (no client timing: NaN).
+    pub fn of_view(view: &Value) -> Sample {
         let ms = |k: &str| view[k].as_f64().unwrap_or(f64::NAN);
-        out.push(Sample {
-            client_ms,
+        Sample {
+            client_ms: f64::NAN,
             sim_ms: ms("latency_ms"),
             offered_ms: ms("offered_ms"),
             acked_ms: ms("acked_ms"),
             exec_ms: exec_ms(&view["result"]).unwrap_or(f64::NAN),
-            view,
-        });
+            view: view.clone(),
+        }
     }
-    out
 }
 
 pub fn exec_ms(r: &Value) -> Option<f64> {
