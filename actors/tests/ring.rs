@@ -13,6 +13,8 @@ mod dispatcher;
 mod link;
 #[path = "ring/parts.rs"]
 mod parts;
+#[path = "ring/poller.rs"]
+mod poller;
 #[path = "ring/probe.rs"]
 mod probe;
 #[path = "ring/sim.rs"]

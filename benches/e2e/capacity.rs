@@ -25,7 +25,7 @@ const LOOPS: usize = 16;
 /// The p99 that ends the knee.
 const KNEE_P99_MS: f64 = 50.0;
 
-fn users(env: &ServerEnv) -> Vec<String> {
+pub fn users(env: &ServerEnv) -> Vec<String> {
     std::fs::read_to_string(env.get("SLAPD_MANIFEST"))
         .unwrap_or_default()
         .lines()
@@ -38,6 +38,16 @@ fn users(env: &ServerEnv) -> Vec<String> {
 /// One step: `rate`/s offered for [`STEP_SECS`]; (completed per second, p99 ms) of what
 /// completed, measured from the first submit to the last completion.
 async fn step(sim: &Sim, users: &[String], pw: &str, rate: u32) -> (f64, f64, usize) {
+    let polls_before = sim.summary().await["polls"].as_u64().unwrap_or(0);
+    let out = offer(sim, users, pw, rate).await;
+    // Jobs per poll: a saturated connector that polls for each freed slot takes them
+    // one by one, each paying a whole round (issue #17's collapse).
+    let polls = sim.summary().await["polls"].as_u64().unwrap_or(0).saturating_sub(polls_before);
+    eprintln!("capacity: {rate}/s offered: {polls} polls, {:.1} jobs per poll", out.2 as f64 / polls.max(1) as f64);
+    out
+}
+
+async fn offer(sim: &Sim, users: &[String], pw: &str, rate: u32) -> (f64, f64, usize) {
     let tick = Duration::from_millis(20);
     let per_tick = (rate as usize / 50).max(1);
     let begin = Instant::now();
@@ -66,9 +76,62 @@ async fn step(sim: &Sim, users: &[String], pw: &str, rate: u32) -> (f64, f64, us
             last = last.max(*at + Duration::from_secs_f64(ms / 1000.0));
         }
     }
+    let samples: Vec<_> = views.iter().map(crate::timing::Sample::of_view).collect();
+    eprintln!("{}", crate::timing::steps_table(&format!("capacity step, {rate}/s offered"), &samples));
     lat.sort_by(f64::total_cmp);
     let p99 = lat.get(((lat.len() as f64 - 1.0) * 0.99).round() as usize).copied().unwrap_or(f64::NAN);
     (lat.len() as f64 / last.as_secs_f64(), p99, lat.len())
+}
+
+/// One service connection (StartTLS, bound as the service account) and one for user
+/// binds, as the connector holds them.
+async fn bare_connections(env: &ServerEnv) -> (ldap3::Ldap, ldap3::Ldap) {
+    let url = url::Url::parse(env.get("SLAPD_URL")).expect("url");
+    let ca = std::fs::read(env.get("SLAPD_CA")).expect("ca");
+    let tls = client_config(Some(&ca)).expect("tls");
+    let ep = || Endpoint {
+        url: &url,
+        tls: tls.clone(),
+        plain: PlainUrlSecurity::StartTls,
+        connect_timeout: Duration::from_secs(5),
+    };
+    let mut service = open(&ep()).await.expect("connect");
+    service
+        .simple_bind(env.get("SLAPD_SERVICE_DN"), env.get("SLAPD_SERVICE_PW"))
+        .await
+        .expect("bind")
+        .success()
+        .expect("bound");
+    (service, open(&ep()).await.expect("connect"))
+}
+
+/// The directory's own cost of a login in this run: `rate`/s for `secs`, each the
+/// connector's search then a bind as the user, timed here; (search ms, bind ms) each.
+pub async fn bare_login_times(env: &ServerEnv, rate: u32, secs: u32) -> (Vec<f64>, Vec<f64>) {
+    let users = users(env);
+    let (mut search, mut bind) = bare_connections(env).await;
+    let (base, pw) = (env.get("SLAPD_BASE_DN"), env.get("SLAPD_GEN_USER_PW"));
+    let gap = Duration::from_secs_f64(1.0 / rate as f64);
+    let begin = tokio::time::Instant::now();
+    let (mut searches, mut binds) = (Vec::new(), Vec::new());
+    for n in 0..(rate * secs) as usize {
+        tokio::time::sleep_until(begin + gap * n as u32).await;
+        let u = &users[n % users.len()];
+        let filter = format!("(&(objectClass=inetOrgPerson)(|(uid={u})(mail={u})))");
+        let t0 = Instant::now();
+        let (found, _) = search
+            .search(base, ldap3::Scope::Subtree, &filter, vec!["entryUUID", "uid", "cn", "mail"])
+            .await
+            .expect("search")
+            .success()
+            .expect("found");
+        let t1 = Instant::now();
+        let dn = ldap3::SearchEntry::construct(found.into_iter().next().expect("one")).dn;
+        bind.simple_bind(&dn, pw).await.expect("bind").success().expect("user bound");
+        searches.push((t1 - t0).as_secs_f64() * 1000.0);
+        binds.push(t1.elapsed().as_secs_f64() * 1000.0);
+    }
+    (searches, binds)
 }
 
 /// The bare client: [`LOOPS`] loops, each a search on one of 4 shared service
@@ -135,7 +198,14 @@ pub async fn run() -> Vec<Row> {
     sim.wait_online(Duration::from_secs(30)).await;
     let mut rows = Vec::new();
     let mut knee = (0u32, 0.0f64);
-    for rate in [200u32, 500, 1000, 1500, 2000, 3000, 4000] {
+    // `IC_BENCH_KNEE=RATE` skips the search and measures the overload at 2× and 4× RATE
+    // against that one step (on a machine too busy for the steps to mean anything).
+    let forced: Option<u32> = std::env::var("IC_BENCH_KNEE").ok().and_then(|k| k.parse().ok());
+    let rates = match forced {
+        Some(rate) => vec![rate],
+        None => vec![200u32, 500, 1000, 1500, 2000, 3000, 4000],
+    };
+    for rate in rates {
         let (done_per_s, p99, n) = step(&sim, &users, &pw, rate).await;
         eprintln!("capacity: offered {rate}/s → completed {done_per_s:.0}/s, p99 {p99:.1} ms");
         rows.push(Row {
@@ -145,7 +215,7 @@ pub async fn run() -> Vec<Row> {
             baseline_per_s: Some(bare),
             note: format!("p99 {p99:.1} ms; baseline: a bare client's search + bind, {LOOPS} loops"),
         });
-        if p99 > KNEE_P99_MS {
+        if p99 > KNEE_P99_MS && forced.is_none() {
             break;
         }
         knee = (rate, done_per_s);

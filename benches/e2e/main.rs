@@ -11,6 +11,7 @@ mod capacity;
 mod harness;
 mod ldap;
 mod link;
+mod timing;
 
 pub struct Row {
     pub workload: String,

@@ -65,13 +65,13 @@ async fn poll_jobs(sim: web::Data<Sim>, req: HttpRequest) -> HttpResponse {
         let query = web::Query::<PollQuery>::from_query(req.query_string())
             .map_err(|e| ApiError::BadRequest(format!("invalid query: {e}")))?
             .into_inner();
+        let max = query.max.unwrap_or(DEFAULT_MAX).clamp(1, MAX_MAX);
         let (default_wait, ignore_wait) = {
             let mut state = sim.lock();
-            state.polls += 1;
+            state.record_poll(max);
             (state.config.poll_timeout_s, state.faults.poll_wait_s())
         };
         let wait = ignore_wait.unwrap_or(query.wait.unwrap_or(default_wait)).min(MAX_WAIT_S);
-        let max = query.max.unwrap_or(DEFAULT_MAX).clamp(1, MAX_MAX);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
         loop {
             let mut ready = pin!(sim.jobs_ready.notified());
@@ -112,9 +112,12 @@ async fn result(sim: web::Data<Sim>, req: HttpRequest, path: web::Path<String>, 
             Some("succeeded" | "failed") => {}
             _ => return Err(ApiError::BadRequest("result status must be \"succeeded\" or \"failed\"".to_owned())),
         }
-        let mut state = sim.lock();
-        let state = &mut *state;
-        state.jobs.post_result(&mut state.violations, &id, &path, result)?;
+        {
+            let mut state = sim.lock();
+            let state = &mut *state;
+            state.jobs.post_result(&mut state.violations, &id, &path, result)?;
+        }
+        sim.results_ready.notify_waiters();
         Ok(HttpResponse::NoContent().finish())
     })
     .await

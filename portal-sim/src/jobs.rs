@@ -97,6 +97,9 @@ pub struct Job {
     pub result_after: Option<std::time::Duration>,
     /// How long until a poll first handed it out (the simulator's own share of the latency).
     pub offered_after: Option<std::time::Duration>,
+    /// How long until its first ack arrived (offered → acked is the connector's intake:
+    /// storing the job durably and the ack's round trip).
+    pub acked_after: Option<std::time::Duration>,
     /// The connector of the most recent lease, so a late ack that nobody overtook counts.
     last_lessee: Option<String>,
 }
@@ -167,6 +170,7 @@ impl Jobs {
                 submitted: std::time::Instant::now(),
                 result_after: None,
                 offered_after: None,
+                acked_after: None,
                 last_lessee: None,
             });
             self.by_id.insert(id.clone(), index);

@@ -63,6 +63,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             .default_service(web::to(not_found))
     })
     .workers(settings.workers)
+    // Answers go out at once: with Nagle on, a response written in two parts waits for
+    // the peer's delayed ACK (up to 40 ms on Linux), and the simulator measures latency.
+    .tcp_nodelay(true)
     .disable_signals()
     .shutdown_timeout(SHUTDOWN_TIMEOUT_S);
     let (server, scheme) = match settings.transport {

@@ -76,6 +76,9 @@ pub struct State {
     pub requests: u64,
     /// Of those, `GET /jobs` polls.
     pub polls: u64,
+    /// The `max` of the most recent polls (at most [`ASKED_KEPT`], oldest first): how
+    /// many jobs a connector asks for at a time.
+    pub asked: std::collections::VecDeque<usize>,
     /// Counter behind the `c-<n>`, `lr-<n>` and `ls-<n>` ids.
     issued: u64,
 }
@@ -86,11 +89,13 @@ pub struct Sim {
     state: Mutex<State>,
     /// Rung (`notify_waiters`) when jobs are enqueued or leases run out.
     pub jobs_ready: Notify,
+    /// Rung when a job's first result is stored: wakes the admin's `?wait_done` views.
+    pub results_ready: Notify,
 }
 
 impl Sim {
     pub fn new(state: State) -> Self {
-        Sim { state: Mutex::new(state), jobs_ready: Notify::new() }
+        Sim { state: Mutex::new(state), jobs_ready: Notify::new(), results_ready: Notify::new() }
     }
 
     /// The state; a panic elsewhere while holding it does not poison it for good.
@@ -99,7 +104,19 @@ impl Sim {
     }
 }
 
+/// How many polls' `max` [`State::asked`] keeps.
+pub const ASKED_KEPT: usize = 1000;
+
 impl State {
+    /// Counts one poll that asked for `max` jobs.
+    pub fn record_poll(&mut self, max: usize) {
+        self.polls += 1;
+        if self.asked.len() == ASKED_KEPT {
+            self.asked.pop_front();
+        }
+        self.asked.push_back(max);
+    }
+
     pub fn new(config: Config, logs: Logs) -> Self {
         State {
             config,
@@ -110,6 +127,7 @@ impl State {
             faults: Faults::default(),
             requests: 0,
             polls: 0,
+            asked: std::collections::VecDeque::new(),
             issued: 0,
         }
     }

@@ -261,3 +261,33 @@ async fn log_upload_arrives_and_its_command_stops() {
     let page = sim.client.get(&sim.url).send().await.expect("page");
     assert!(page.text().await.expect("html").contains("ic-test"));
 }
+
+/// What benches read: each step's time after submit (`offered_ms` ≤ `acked_ms` ≤
+/// `latency_ms`, none before it happened), `?wait_done` answered when the result is
+/// stored rather than at the end of its wait, and each poll's `max` in the summary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_views_time_each_step_and_wait_done_answers_when_the_result_is_stored() {
+    let sim = Sim::start().await;
+    let id = sim.submit(json!({"type": "t", "payload": {}})).await;
+    assert_eq!(sim.poll(5).await.len(), 1);
+    let offered = sim.job(&id).await;
+    assert!(offered["offered_ms"].is_number(), "{offered}");
+    assert!(offered["acked_ms"].is_null() && offered["latency_ms"].is_null(), "{offered}");
+    let ack = sim.post(&format!("/jobs/{id}/ack"), &json!({})).await;
+    assert_eq!(ack.status(), StatusCode::NO_CONTENT);
+    let result = json!({"status": "succeeded", "result": {}, "error": null, "attempts": 1});
+    let wait_path = format!("/jobs/{id}?wait_done=30");
+    let started = Instant::now();
+    let (view, posted) = tokio::join!(sim.admin(reqwest::Method::GET, &wait_path, None), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sim.post(&format!("/jobs/{id}/result"), &result).await
+    });
+    assert_eq!(posted.status(), StatusCode::NO_CONTENT);
+    assert!(started.elapsed() < Duration::from_secs(20), "answered at the end of the wait: {:?}", started.elapsed());
+    assert_eq!(view["state"], "done", "{view}");
+    let step = |k: &str| view[k].as_f64().unwrap_or_else(|| panic!("{k} in {view}"));
+    assert!(step("offered_ms") <= step("acked_ms") && step("acked_ms") <= step("latency_ms"), "{view}");
+    let summary = sim.admin(reqwest::Method::GET, "/summary", None).await;
+    assert_eq!(summary["poll_max"], json!([8]), "the one poll asked for 8");
+    sim.terminate();
+}

@@ -5,8 +5,11 @@
 //! - **Receives** [`StartDraining`] (stop polling) and its own `Poll` ticks.
 //! - **Sends** `AcceptJobs`, `MarkAcknowledged`, `DropJob` to the queue, [`JobsArrived`]
 //!   to the dispatcher, a [`LinkProblem`] (401, 403) to the session.
-//! - **Backpressure**: asks for at most `2 × max_concurrency − (pending + running)` jobs,
-//!   and not at all when that is zero.
+//! - **Backpressure**: asks for at most `2 × max_concurrency − (pending + running)` jobs
+//!   (at most 32), and not at all while that room is under half of `max_concurrency`
+//!   ([`batch_floor`]), so a full connector takes jobs in rounds of several, not one by one.
+//! - **Dispatch**: each job is announced to the dispatcher as soon as its own ack is
+//!   answered, not after the whole round's acks.
 //! - **Failure policy**: transient errors back off (full jitter, cap 60 s, at least
 //!   `Retry-After`); a job with no usable id is logged as a server bug and skipped; stored
 //!   jobs whose ack got no answer are acknowledged again on the next round; while the
@@ -33,6 +36,27 @@ use crate::status::{ComponentPublisher, ComponentState};
 
 /// Most jobs asked for in one poll.
 const MAX_PER_POLL: u64 = 32;
+
+/// The least room worth a poll: half of `max_concurrency` (at least 1, at most
+/// [`MAX_PER_POLL`]). A full window that polled for every single freed slot made each
+/// job pay a whole round alone (poll, store + flush, ack): at 2,000 logins/s offered the
+/// connector took them one or two at a time and completed ~300/s (issue #17). Waiting
+/// for this much room keeps rounds of several jobs while the other half of the window
+/// still holds runnable work.
+fn batch_floor(max_concurrency: u64) -> u64 {
+    (max_concurrency / 2).clamp(1, MAX_PER_POLL)
+}
+
+/// Jobs to ask for with `figures` in the queue: the free room of the `2 × max_concurrency`
+/// window up to [`MAX_PER_POLL`], or 0 (do not poll) below [`batch_floor`].
+fn jobs_wanted(max_concurrency: u64, figures: &QueueFigures) -> u64 {
+    let room = (2 * max_concurrency).saturating_sub(figures.pending + figures.running);
+    if room < batch_floor(max_concurrency) {
+        0
+    } else {
+        room.min(MAX_PER_POLL)
+    }
+}
 
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -109,6 +133,32 @@ fn early_empty(took: Duration, wait_s: u64) -> Round {
 /// Longest pause after empty answers that came back at once.
 const EARLY_EMPTY_CAP: Duration = Duration::from_secs(10);
 
+/// Acks in flight at once (as `intake::acknowledge` sends them).
+const ACKS_IN_FLIGHT: usize = 16;
+
+/// Acknowledges `ids` as `intake::acknowledge` does, telling the dispatcher after each
+/// ack is answered: a job runs as soon as its own ack is in, not after the round's
+/// slowest (the dispatcher coalesces the announcements into few `TakeRunnable`s).
+async fn acknowledge_announcing(
+    client: &PortalClient,
+    queue: &Addr<QueueActor>,
+    connector: &str,
+    ids: Vec<String>,
+    dispatcher: &Recipient<JobsArrived>,
+) -> Result<(), LinkError> {
+    use futures_util::stream::{self, StreamExt};
+    let outcomes: Vec<Result<(), LinkError>> = stream::iter(ids)
+        .map(|id| async move {
+            let outcome = acknowledge(client, queue, connector, vec![id]).await;
+            dispatcher.do_send(JobsArrived);
+            outcome
+        })
+        .buffer_unordered(ACKS_IN_FLIGHT)
+        .collect()
+        .await;
+    outcomes.into_iter().collect()
+}
+
 impl Poller {
     pub fn new(p: PollerParts) -> Self {
         Poller {
@@ -130,7 +180,7 @@ impl Poller {
     fn round(&self) -> impl std::future::Future<Output = Round> {
         let link = self.link.borrow().clone();
         let f = self.figures.borrow().clone();
-        let want = (2 * self.max_concurrency).saturating_sub(f.pending + f.running).min(MAX_PER_POLL);
+        let want = jobs_wanted(self.max_concurrency, &f);
         let (client, queue, dispatcher) = (self.client.clone(), self.queue.clone(), self.dispatcher.clone());
         async move {
             let Some(id) = link.ready_id().map(str::to_owned) else {
@@ -184,8 +234,7 @@ impl Poller {
             };
             let new = accepted.iter().filter(|(_, a)| matches!(a, Accepted::New)).count();
             let ids = accepted.into_iter().map(|(id, _)| id).collect();
-            let outcome = acknowledge(&client, &queue, &id, ids).await;
-            dispatcher.do_send(JobsArrived);
+            let outcome = acknowledge_announcing(&client, &queue, &id, ids, &dispatcher).await;
             match outcome {
                 // Only jobs it could not take, or had taken before: an answer that brings
                 // nothing new is backed off like an empty one, or a server that re-offers
@@ -214,7 +263,7 @@ impl Poller {
                 }
                 Waiting::Room => loop {
                     let f = figures.borrow_and_update().clone();
-                    if f.pending + f.running < 2 * max || figures.changed().await.is_err() {
+                    if jobs_wanted(max, &f) > 0 || figures.changed().await.is_err() {
                         return;
                     }
                 },

@@ -29,7 +29,7 @@ pub struct Link {
     _storage: tempfile::TempDir,
 }
 
-pub fn settings(sim: &Sim) -> LinkSettings {
+pub fn settings(sim: &Sim, max_concurrency: usize) -> LinkSettings {
     LinkSettings {
         base_url: format!("{}{API_PATH}", sim.url),
         token: Secret::new(TOKEN.to_owned()),
@@ -39,20 +39,25 @@ pub fn settings(sim: &Sim) -> LinkSettings {
         request_timeout: Duration::from_secs(90),
         name: "ring".into(),
         hostname: "ring-host".into(),
-        max_concurrency: 2,
+        max_concurrency,
         directories: Vec::new(),
     }
 }
 
 /// Starts queue, session, courier and poller against `sim`. Must run inside a System.
 pub fn start(sim: &Sim) -> Link {
+    start_with(sim, 2)
+}
+
+/// [`start`] with the poller's window sized for `max_concurrency` jobs at once.
+pub fn start_with(sim: &Sim, max_concurrency: usize) -> Link {
     let storage = tempfile::tempdir().expect("storage dir");
     let board = StatusBoard::default();
     let queue = DurableQueue::open(QueueSettings::new(storage.path().to_path_buf())).expect("queue opens");
     let (queue_actor, figures) = QueueActor::new(queue, board.component("queue"));
     let outbox = queue_actor.outbox_watch();
     let queue = Supervisor::start(move |_| queue_actor);
-    let settings = settings(sim);
+    let settings = settings(sim, max_concurrency);
     let client = PortalClient::new(&settings).expect("client");
     let (link_tx, link_rx) = link::channel();
     let (problems, problems_seen) = probe::start::<LinkProblem>();
@@ -80,7 +85,7 @@ pub fn start(sim: &Sim) -> Link {
         problems,
         link: link_rx,
         figures,
-        max_concurrency: 2,
+        max_concurrency,
         status: board.component("poller"),
     };
     let poller = Supervisor::start(move |_| Poller::new(parts));

@@ -1,5 +1,8 @@
 //! Admin job endpoints: enqueue, inspect, list records, cancel.
 
+use std::pin::pin;
+use std::time::Duration;
+
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
@@ -47,6 +50,7 @@ fn view(job: &Job) -> Value {
         "leased_to": job.holder(),
         "latency_ms": job.result_after.map(|d| d.as_secs_f64() * 1000.0),
         "offered_ms": job.offered_after.map(|d| d.as_secs_f64() * 1000.0),
+        "acked_ms": job.acked_after.map(|d| d.as_secs_f64() * 1000.0),
     })
 }
 
@@ -54,11 +58,41 @@ fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("job {id} not found"))
 }
 
-/// `GET /admin/jobs/{id}`.
-pub async fn show(sim: web::Data<Sim>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let state = sim.lock();
-    let job = state.jobs.get(&id).ok_or_else(|| not_found(&id))?;
-    Ok(HttpResponse::Ok().json(view(job)))
+/// The query of `GET /admin/jobs/{id}`.
+#[derive(Debug, serde::Deserialize)]
+pub struct ShowQuery {
+    /// Seconds to wait (at most [`MAX_WAIT_DONE_S`]) for the job to be done before answering.
+    wait_done: Option<u64>,
+}
+
+/// Longest `?wait_done`.
+const MAX_WAIT_DONE_S: u64 = 60;
+
+/// `GET /admin/jobs/{id}[?wait_done=S]`: the job's view; with `wait_done`, answered as
+/// soon as its result is stored (or after `S` seconds, whatever its state): a client
+/// can time submit → result itself, independently of the simulator's own timestamps.
+pub async fn show(
+    sim: web::Data<Sim>,
+    id: web::Path<String>,
+    query: web::Query<ShowQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let wait = Duration::from_secs(query.wait_done.unwrap_or(0).min(MAX_WAIT_DONE_S));
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let mut stored = pin!(sim.results_ready.notified());
+        stored.as_mut().enable();
+        {
+            let state = sim.lock();
+            let job = state.jobs.get(&id).ok_or_else(|| not_found(&id))?;
+            if job.result.is_some() || tokio::time::Instant::now() >= deadline {
+                return Ok(HttpResponse::Ok().json(view(job)));
+            }
+        }
+        tokio::select! {
+            _ = stored => {}
+            _ = tokio::time::sleep_until(deadline) => {}
+        }
+    }
 }
 
 /// `GET /admin/jobs/{id}/records`: the batches and all their records in seq order.

@@ -55,6 +55,7 @@ pub fn summary_of(state: &mut State) -> Value {
         "violations": state.violations.total(),
         "requests": state.requests,
         "polls": state.polls,
+        "poll_max": state.asked,
         "connectors": connectors,
     })
 }

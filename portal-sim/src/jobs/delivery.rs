@@ -20,7 +20,7 @@ impl Jobs {
             return Err(ApiError::NotFound(format!("job {id} not found")));
         };
         job.acks += 1;
-        match &job.state {
+        let outcome = match &job.state {
             JobState::Cancelled { .. } => Err(ApiError::NotFound(format!("job {id} was cancelled"))),
             JobState::Leased { to, .. } if to == connector => {
                 job.state = JobState::Acked { by: connector.to_owned() };
@@ -37,7 +37,11 @@ impl Jobs {
             JobState::Leased { .. } | JobState::Acked { .. } | JobState::Done { .. } => {
                 Err(ApiError::Conflict(format!("job {id} belongs to another connector")))
             }
+        };
+        if outcome.is_ok() {
+            job.acked_after.get_or_insert_with(|| job.submitted.elapsed());
         }
+        outcome
     }
 
     /// `POST /jobs/{id}/result`: keep the first result of the connector that acked the
