@@ -91,6 +91,7 @@ async fn bare_connections(env: &ServerEnv) -> (ldap3::Ldap, ldap3::Ldap) {
     let tls = client_config(Some(&ca)).expect("tls");
     let ep = || Endpoint {
         url: &url,
+        addrs: &[],
         tls: tls.clone(),
         plain: PlainUrlSecurity::StartTls,
         connect_timeout: Duration::from_secs(5),
