@@ -25,6 +25,10 @@ fn dir(workload: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-area").join(workload)
 }
 
+/// The benches' own DCs listen here, beside the test run's DC on 127.0.0.1 (and the
+/// discovery tests' relays on 127.0.20.x).
+const BENCH_DC_IP: &str = "127.0.0.9";
+
 fn samba(dir: &Path, model: &str) -> ServerEnv {
     let script = servers::script("samba.sh");
     let _ = Command::new("bash").arg(&script).arg("stop").arg(dir).output();
@@ -32,12 +36,12 @@ fn samba(dir: &Path, model: &str) -> ServerEnv {
         .arg(&script)
         .arg("start")
         .arg(dir)
-        .args(["--users", "2000", "--model", model])
+        .args(["--users", "2000", "--model", model, "--ip", BENCH_DC_IP])
         .output()
         .expect("samba.sh");
     assert!(
         out.status.success(),
-        "samba.sh start failed (is another Samba holding 389/636?):\n{}",
+        "samba.sh start failed (is another Samba holding {BENCH_DC_IP}:389/636?):\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     ServerEnv::read(&dir.join("samba.env"))
