@@ -29,6 +29,9 @@ pub struct KeytabBind {
     pub spn_host: Option<String>,
     /// The private credential cache, `MEMORY:integration-connector-<directory>`.
     pub ccache: String,
+    /// The key versions the keytab held for `principal` when the config was loaded
+    /// ([`versions::key_versions`]; empty when unreadable).
+    pub key_versions: Vec<u32>,
 }
 
 /// Why no Kerberos credential could be had.
