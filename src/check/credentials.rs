@@ -88,16 +88,16 @@ pub async fn bound(d: &DirectorySettings, ldap: &mut Ldap, r: &mut Report) {
 pub async fn expiry(d: &DirectorySettings, ldap: &Ldap, r: &mut Report) {
     let name = format!("directory.{}.credentials", d.name);
     let now = connector_actors::time::now_ms() as i64 / 1000;
-    let password = match held::password(ldap, d, d.operation_timeout).await {
+    let held = match held::read(ldap, d, d.operation_timeout).await {
         Ok(p) => p,
         Err(e) => return r.add(Check::warn(name, format!("cannot read the password's expiry: {e}"))),
     };
     let mut parts: Vec<String> = ticket(d).await.into_iter().collect();
-    let found = held::all(d, password, now);
+    let found = held::all(d, &held, now);
     for e in &found {
         parts.push(e.sentence());
     }
-    if password == PasswordExpiry::Never {
+    if held.password == PasswordExpiry::Never {
         parts.push("the service account's password never expires".to_owned());
     }
     if parts.is_empty() {
@@ -112,6 +112,7 @@ pub async fn expiry(d: &DirectorySettings, ldap: &Ldap, r: &mut Report) {
         Credential::ServicePassword => {
             format!("change the service account's password and set directories.{}.bind_password", d.name)
         }
+        Credential::KeytabKeys => format!("export the keytab again into directories.{}.bind_keytab and reload", d.name),
     };
     let text = parts.join("; ");
     match found.iter().find(|e| e.days_left < 0) {

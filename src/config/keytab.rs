@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use connector_actors::directory::bind::keytab::versions::key_versions;
 use connector_actors::directory::bind::keytab::{KeytabBind, AVAILABLE};
 use connector_actors::directory::ServiceBind;
 use toml::Spanned;
@@ -50,12 +51,13 @@ impl Validator<'_, '_> {
             return None;
         }
         let principal = self.principal(raw.bind_principal, keytab.span(), &key("bind_principal"))?;
-        self.readable_keytab(&keytab, &key("bind_keytab"))?;
+        let key_versions = self.readable_keytab(&keytab, &key("bind_keytab"), &principal)?;
         Some(ServiceBind::Keytab(KeytabBind {
             keytab: format!("FILE:{}", keytab.get_ref()),
             principal,
             spn_host: raw.bind_spn_host.map(Spanned::into_inner).filter(|h| !h.trim().is_empty()),
             ccache: format!("MEMORY:integration-connector-{name}"),
+            key_versions,
         }))
     }
 
@@ -78,15 +80,17 @@ impl Validator<'_, '_> {
         }
     }
 
-    /// The keytab exists, is readable and starts as one; warns when others may read it.
-    fn readable_keytab(&mut self, f: &Spanned<String>, key: &str) -> Option<()> {
+    /// The keytab exists, is readable and starts as one (its key versions of
+    /// `principal` returned); warns when others may read it.
+    fn readable_keytab(&mut self, f: &Spanned<String>, key: &str, principal: &str) -> Option<Vec<u32>> {
         let path = Path::new(f.get_ref());
-        let head = std::fs::read(path).map(|b| b.get(..2).map(<[u8]>::to_vec));
-        match head {
+        let bytes = std::fs::read(path);
+        match bytes.as_deref().map(|b| b.get(..2)) {
             Err(e) => self.c.at(Some(f.span()), key, format!("cannot read {}: {e}", f.get_ref())),
-            Ok(Some(v)) if v == [5, 2] || v == [5, 1] => {
+            Ok(Some([5, 1 | 2])) => {
                 self.warn_if_readable(path, key);
-                return Some(());
+                let held = bytes.ok().and_then(|b| key_versions(&b, principal)).unwrap_or_default();
+                return Some(held);
             }
             Ok(_) => self.c.at(
                 Some(f.span()),

@@ -59,7 +59,7 @@ pub struct DirectoryActor {
     health_timer: Option<SpawnHandle>,
     retired: bool,
     /// The service password's expiry as last read, and when (see `credentials.rs`).
-    password_expiry: crate::directory::bind::held::PasswordExpiry,
+    held: crate::directory::bind::held::Held,
     credentials_read: Option<std::time::Instant>,
     /// The warnings last published, to log each new one once.
     warned: Vec<crate::directory::bind::expiry::Credential>,
@@ -103,7 +103,7 @@ impl DirectoryActor {
                 last_miss: None,
                 health_timer: None,
                 retired: false,
-                password_expiry: crate::directory::bind::held::PasswordExpiry::Unknown,
+                held: crate::directory::bind::held::Held::UNKNOWN,
                 credentials_read: None,
                 warned: Vec::new(),
             },

@@ -24,11 +24,11 @@ impl DirectoryActor {
         let Some((_, ldap)) = self.pool.probes().into_iter().next() else { return };
         self.credentials_read = Some(Instant::now());
         let settings = self.settings.clone();
-        async move { held::password(&ldap, &settings, settings.operation_timeout).await }
+        async move { held::read(&ldap, &settings, settings.operation_timeout).await }
             .into_actor(self)
             .map(|res, act, _| {
                 match res {
-                    Ok(p) => act.password_expiry = p,
+                    Ok(h) => act.held = h,
                     // Read again at the next health tick.
                     Err(e) => {
                         act.credentials_read = None;
@@ -43,6 +43,6 @@ impl DirectoryActor {
     /// The credentials that expire within 14 days (or have expired), as of now.
     pub(super) fn credential_warnings(&self) -> Vec<Expiry> {
         let now = crate::time::now_ms() as i64 / 1000;
-        held::all(&self.settings, self.password_expiry, now).into_iter().filter(Expiry::warns).collect()
+        held::all(&self.settings, &self.held, now).into_iter().filter(Expiry::warns).collect()
     }
 }

@@ -16,6 +16,8 @@ pub enum Credential {
     /// The service account's password as the DC computes it
     /// (`msDS-UserPasswordExpiryTimeComputed`, MS-ADTS 3.1.1.4.5.20).
     ServicePassword,
+    /// The keys of a keytab bind, once the account's key version moved past them.
+    KeytabKeys,
 }
 
 impl Credential {
@@ -24,6 +26,7 @@ impl Credential {
         match self {
             Credential::ClientCertificate => "the service account's client certificate",
             Credential::ServicePassword => "the service account's password",
+            Credential::KeytabKeys => "the keytab's keys",
         }
     }
 }
@@ -37,6 +40,9 @@ pub struct Expiry {
     pub expires: String,
     /// Whole days from now to then (negative: already expired).
     pub days_left: i64,
+    /// What happened, when a date alone does not say it (a stale keytab).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl Expiry {
@@ -47,6 +53,7 @@ impl Expiry {
             credential,
             expires: humantime::format_rfc3339_seconds(when).to_string(),
             days_left: (at_s - now_s).div_euclid(24 * 3600),
+            detail: None,
         }
     }
 
@@ -57,6 +64,9 @@ impl Expiry {
 
     /// "the service account's client certificate expires in 9 days (2026-12-10T…Z)".
     pub fn sentence(&self) -> String {
+        if let Some(detail) = &self.detail {
+            return detail.clone();
+        }
         let when = if self.days_left < 0 {
             format!("expired {} days ago", -self.days_left)
         } else {

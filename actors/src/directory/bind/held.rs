@@ -14,6 +14,7 @@ use crate::ldap::codes::LdapFailure;
 use crate::ldap::entry::RawEntry;
 
 const PASSWORD_EXPIRY: &str = "msDS-UserPasswordExpiryTimeComputed";
+const KEY_VERSION: &str = "msDS-KeyVersionNumber";
 
 /// What the DC says of the service account's password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,33 +35,120 @@ pub fn certificate(s: &DirectorySettings, now_s: i64) -> Option<Expiry> {
     }
 }
 
-/// The service account's password expiry (Active Directory password and keytab binds;
-/// `Unknown` elsewhere), read with `ldap` within `timeout`.
+/// What the DC says of the service account, read now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub password: PasswordExpiry,
+    /// The account's `msDS-KeyVersionNumber` (keytab binds on AD, when readable): a
+    /// password change raises it, and a keytab without that version stops working at
+    /// the next ticket renewal.
+    pub key_version: Option<u32>,
+}
+
+impl Held {
+    pub const UNKNOWN: Held = Held { password: PasswordExpiry::Unknown, key_version: None };
+}
+
+/// The service account's password expiry and key version (Active Directory password and
+/// keytab binds; unknown elsewhere), read with `ldap` within `timeout`.
 ///
 /// Errors: the search's failure (the connection lost, a timeout).
-pub async fn password(ldap: &Ldap, s: &DirectorySettings, timeout: Duration) -> Result<PasswordExpiry, LdapFailure> {
+pub async fn read(ldap: &Ldap, s: &DirectorySettings, timeout: Duration) -> Result<Held, LdapFailure> {
     // A keytab holds keys derived from the password: they stop working with it too.
     if s.kind != DirectoryKind::ActiveDirectory || matches!(s.bind, ServiceBind::Certificate(_)) {
-        return Ok(PasswordExpiry::Unknown);
+        return Ok(Held::UNKNOWN);
     }
-    let entries =
-        RawEntry::search(ldap.clone(), timeout, &s.bind_dn, Scope::Base, "(objectClass=*)", &[PASSWORD_EXPIRY]).await?;
-    let value = entries.first().and_then(|e| e.first_text(PASSWORD_EXPIRY).map(str::to_owned));
-    Ok(match value {
+    let attrs = [PASSWORD_EXPIRY, KEY_VERSION];
+    let entries = RawEntry::search(ldap.clone(), timeout, &s.bind_dn, Scope::Base, "(objectClass=*)", &attrs).await?;
+    let entry = entries.first();
+    let key_version = match s.bind {
+        ServiceBind::Keytab(_) => entry.and_then(|e| e.first_text(KEY_VERSION)?.trim().parse().ok()),
+        _ => None,
+    };
+    let value = entry.and_then(|e| e.first_text(PASSWORD_EXPIRY).map(str::to_owned));
+    Ok(Held { password: password_of(value), key_version })
+}
+
+fn password_of(value: Option<String>) -> PasswordExpiry {
+    match value {
         None => PasswordExpiry::Unknown,
         Some(v) => match filetime_to_unix_s(&v) {
             Some(at) => PasswordExpiry::At(at),
             None if v.trim() == i64::MAX.to_string() => PasswordExpiry::Never,
             None => PasswordExpiry::Unknown,
         },
-    })
+    }
 }
 
-/// Every expiry known now: the certificate's, and the password's when read.
-pub fn all(s: &DirectorySettings, password: PasswordExpiry, now_s: i64) -> Vec<Expiry> {
+/// Every expiry known now: the certificate's, the password's when read, and a keytab
+/// whose keys are not the account's current ones (as expiring now).
+pub fn all(s: &DirectorySettings, held: &Held, now_s: i64) -> Vec<Expiry> {
     let mut out: Vec<Expiry> = certificate(s, now_s).into_iter().collect();
-    if let PasswordExpiry::At(at) = password {
+    if let PasswordExpiry::At(at) = held.password {
         out.push(Expiry::at(Credential::ServicePassword, at, now_s));
     }
+    if let (ServiceBind::Keytab(k), Some(v)) = (&s.bind, held.key_version) {
+        if !k.key_versions.is_empty() && !k.key_versions.contains(&v) {
+            let list = k.key_versions.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+            let mut e = Expiry::at(Credential::KeytabKeys, now_s, now_s);
+            e.detail = Some(format!(
+                "the keytab's keys (version {list}) are not the account's current ones (version {v}): its password \
+                 changed; export the keytab again before the next ticket renewal fails"
+            ));
+            out.push(e);
+        }
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::directory::bind::KeytabBind;
+    use crate::directory::{LoginSettings, PlainUrlSecurity, ScopePolicy};
+    use crate::ldap::dn::Dn;
+
+    fn keytab_settings(key_versions: Vec<u32>) -> DirectorySettings {
+        DirectorySettings {
+            name: "ad".into(),
+            kind: DirectoryKind::ActiveDirectory,
+            urls: vec![url::Url::parse("ldaps://dc1.example.test").unwrap()],
+            bind_dn: "CN=svc,DC=example,DC=test".into(),
+            bind: ServiceBind::Keytab(KeytabBind {
+                keytab: "FILE:/k".into(),
+                principal: "svc@EXAMPLE.TEST".into(),
+                spn_host: None,
+                ccache: "MEMORY:x".into(),
+                key_versions,
+            }),
+            base_dn: "DC=example,DC=test".into(),
+            ca_pem: None,
+            user_filter: "(sAMAccountName={username})".into(),
+            plain_urls: PlainUrlSecurity::StartTls,
+            pool_min: 1,
+            pool_max: 1,
+            connect_timeout: Duration::from_secs(1),
+            operation_timeout: Duration::from_secs(1),
+            policy: ScopePolicy::defaults(&Dn::root()),
+            withhold_attributes: Vec::new(),
+            login: LoginSettings::default(),
+        }
+    }
+
+    #[test]
+    fn a_keytab_behind_the_accounts_key_version_warns_now_and_a_current_one_does_not() {
+        let now = 1_800_000_000;
+        let stale = Held { password: PasswordExpiry::Never, key_version: Some(3) };
+        let found = all(&keytab_settings(vec![2]), &stale, now);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].warns() && found[0].credential == Credential::KeytabKeys);
+        assert!(found[0].sentence().contains("(version 2) are not the account's current ones (version 3)"));
+        assert!(all(&keytab_settings(vec![2, 3]), &stale, now).is_empty(), "the keytab holds version 3");
+        assert!(all(&keytab_settings(vec![]), &stale, now).is_empty(), "an unreadable keytab says nothing");
+        let expiring = Held { password: PasswordExpiry::At(now + 5 * 86_400), key_version: Some(2) };
+        let found = all(&keytab_settings(vec![2]), &expiring, now);
+        assert_eq!(found.iter().map(|e| e.credential).collect::<Vec<_>>(), vec![Credential::ServicePassword]);
+    }
 }

@@ -29,6 +29,9 @@ pub struct KeytabBind {
     pub spn_host: Option<String>,
     /// The private credential cache, `MEMORY:integration-connector-<directory>`.
     pub ccache: String,
+    /// The key versions the keytab held for `principal` when the config was loaded
+    /// ([`versions::key_versions`]; empty when unreadable).
+    pub key_versions: Vec<u32>,
 }
 
 /// Why no Kerberos credential could be had.
@@ -90,7 +93,14 @@ pub async fn bind(ldap: &mut Ldap, k: &KeytabBind, host: &str, timeout: Duration
 
 #[cfg(all(unix, feature = "kerberos"))]
 async fn gssapi_bind(ldap: &mut Ldap, cred: Credential, host: &str, timeout: Duration) -> Result<(), LdapFailure> {
-    LdapFailure::checked(ldap.with_timeout(timeout).sasl_gssapi_cred_bind(cred, host).await)
+    match ldap.with_timeout(timeout).sasl_gssapi_cred_bind(cred, host).await {
+        // The Kerberos side failed (no ticket for ldap/<host>, a ticket expired): said as
+        // such, not as the lost connection ldap3's error would read as.
+        Err(e @ (ldap3::LdapError::GssapiOperationError(_) | ldap3::LdapError::NoGssapiToken)) => {
+            Err(LdapFailure::Connect(format!("Kerberos bind to service ldap/{host}: {e}")))
+        }
+        res => LdapFailure::checked(res),
+    }
 }
 
 #[cfg(not(all(unix, feature = "kerberos")))]
