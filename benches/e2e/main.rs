@@ -6,6 +6,7 @@
 //! benchmark-only job types; the release binary does not).
 
 mod ad;
+mod ad_login;
 mod capacity;
 #[path = "../../tests/harness/mod.rs"]
 mod harness;
@@ -63,6 +64,9 @@ fn main() {
     }
     if wants("ad-read") {
         rows.extend(rt.block_on(ad::read()));
+    }
+    if wants("ad-login") {
+        rows.extend(rt.block_on(ad_login::run()));
     }
     if wants("ad-create") {
         rows.extend(rt.block_on(ad::create()));

@@ -38,11 +38,12 @@ use crate::status::{ComponentPublisher, ComponentState};
 const MAX_PER_POLL: u64 = 32;
 
 /// The least room worth a poll: half of `max_concurrency` (at least 1, at most
-/// [`MAX_PER_POLL`]). A full window that polled for every single freed slot made each
-/// job pay a whole round alone (poll, store + flush, ack): at 2,000 logins/s offered the
-/// connector took them one or two at a time and completed ~300/s (issue #17). Waiting
-/// for this much room keeps rounds of several jobs while the other half of the window
-/// still holds runnable work.
+/// [`MAX_PER_POLL`]). A full window that polls for every single freed slot makes each
+/// job pay a whole round alone (poll, store + flush, ack; the ring test saw polls for
+/// 16, 1, 1, 1, 1 jobs): issue #17 suspected this of its collapse to ~300 logins/s at
+/// 2,000/s offered (not reproduced on the project's busy machine, where rounds took 14–15
+/// jobs either way). Waiting for this much room keeps rounds of several jobs while the
+/// other half of the window still holds work.
 fn batch_floor(max_concurrency: u64) -> u64 {
     (max_concurrency / 2).clamp(1, MAX_PER_POLL)
 }
