@@ -61,7 +61,9 @@
 //!     each other in order; outbox positions and arrival numbers are taken at once.
 //!
 //!   Direct users of [`DurableQueue`] (the CLI, tests, benches) flush within each call
-//!   ([`Grouping::Each`]), as before.
+//!   ([`Grouping::Each`]), as before. Writes reach sled only at a flush, all held ones as
+//!   one batch (`overlay.rs`: sled writes and waits on disk at every batch), and reads go
+//!   through the held writes.
 //! - **A failed write** (disk full, I/O error, read-only) leaves the queue exactly as it
 //!   was and makes the storage *unavailable*: every change is refused with
 //!   [`QueueError::StorageUnavailable`] without touching the store, nothing is listed for
@@ -106,6 +108,7 @@ mod lifecycle;
 mod maintenance;
 mod messages;
 mod outbox;
+mod overlay;
 mod progress;
 mod rebuild;
 mod record;
