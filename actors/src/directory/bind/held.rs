@@ -115,6 +115,7 @@ mod tests {
             name: "ad".into(),
             kind: DirectoryKind::ActiveDirectory,
             urls: vec![url::Url::parse("ldaps://dc1.example.test").unwrap()],
+            discovery: None,
             bind_dn: "CN=svc,DC=example,DC=test".into(),
             bind: ServiceBind::Keytab(KeytabBind {
                 keytab: "FILE:/k".into(),
