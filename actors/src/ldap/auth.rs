@@ -12,6 +12,7 @@ use actix::Addr;
 mod bind;
 pub mod dc_failures;
 pub mod expiry;
+pub mod forest;
 pub mod groups;
 pub mod memory;
 pub mod ppolicy;
@@ -24,6 +25,7 @@ use super::record::entry_guid;
 use crate::directory::{DirectoryActor, DirectoryKind, DirectorySettings, Lease};
 use crate::errors::JobError;
 use crate::protocol::payload::Authenticate;
+use forest::Home;
 pub use memory::{LoginMemories, LoginMemory};
 use shield::{Admission, Attempt};
 
@@ -79,7 +81,11 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
     if s.login.failure_limit > 0 {
         asked.extend_from_slice(dc_failures::attributes(s.kind));
     }
-    let Some(mut entry) = find_user(&lease, &s, &p.username, &asked).await? else {
+    let found = match &s.forest.global_catalog {
+        Some(gc) => forest::find_user(&lease, gc, &p.username, &asked).await?,
+        None => find_user(&lease, &s, &p.username, &asked).await?.map(|e| (e, Home::Directory)),
+    };
+    let Some((mut entry, home)) = found else {
         return Ok(refused(LoginReason::UserNotFound));
     };
     let memory = &lease.memory;
@@ -87,7 +93,7 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
         Ok(attempt) => attempt,
         Err(refusal) => return Ok(refusal),
     };
-    match bind::user_bind(&lease, &directory, &entry.dn, p.password.expose()).await? {
+    match bind::user_bind(&lease, &directory, &home, &entry.dn, p.password.expose()).await? {
         Some(LoginReason::InvalidCredentials) => {
             attempt.failed(Instant::now());
             return Ok(refused(LoginReason::InvalidCredentials));
@@ -100,13 +106,18 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
     // A user in more groups than MaxValRange gets `memberOf;range=0-1499` (and on a Windows
     // DC an empty `memberOf`): read the rest ([MS-ADTS] 3.1.1.3.1.3.3). Nothing to read
     // otherwise.
+    // Groups and expiry are read at the user's own domain's DC (`forest.rs`).
+    let (ldap, s) = match &home {
+        Home::Directory => (&lease.ldap, &s),
+        Home::Other { ldap, settings, .. } => (ldap, settings),
+    };
     entry
-        .complete_ranges(&lease.ldap, s.operation_timeout)
+        .complete_ranges(ldap, s.operation_timeout)
         .await
         .map_err(|e| e.to_job_error("reading the user's ranged attributes"))?;
     let (password_expires_at, account_expires_at) = match s.kind {
         DirectoryKind::ActiveDirectory => expiry::active_directory(&entry),
-        DirectoryKind::Ldap => expiry::ldap(&entry, memory.policies.max_age(&lease.ldap, &s, &entry).await),
+        DirectoryKind::Ldap => expiry::ldap(&entry, memory.policies.max_age(ldap, s, &entry).await),
     };
     let mut user = json!({
         "dn": entry.dn,
@@ -115,7 +126,7 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
         "password_expires_at": password_expires_at,
         "account_expires_at": account_expires_at,
     });
-    if let Some(found) = groups::user_groups(&lease.ldap, &s, &memory.groups, &entry, p.groups).await? {
+    if let Some(found) = groups::user_groups(ldap, s, &memory.groups, &entry, p.groups).await? {
         user["groups"] = Value::Array(found.iter().map(groups::GroupInfo::to_json).collect());
     }
     Ok(json!({"authenticated": true, "reason": null, "user": user}))
