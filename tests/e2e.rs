@@ -21,6 +21,8 @@ mod credentials;
 mod deltas;
 #[path = "e2e/discovery.rs"]
 mod discovery;
+#[path = "e2e/forest.rs"]
+mod forest;
 #[path = "e2e/group_import.rs"]
 mod group_import;
 #[cfg(feature = "kerberos")]

@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use ldap3::{Ldap, Scope};
+use rustls::ClientConfig;
 
 use super::RawEntry;
 use crate::directory::bind::open_service;
@@ -52,7 +53,7 @@ pub async fn find_user(
         return Ok(entry.map(|e| (e, Home::Directory)));
     }
     let domain = user_domain.unwrap_or_default();
-    let (target, ldap) = connect_to(lease, &dn_discovery(s, &domain), Service::Directory).await?;
+    let (target, ldap) = connect_to(s, &lease.tls, &dn_discovery(s, &domain), Service::Directory).await?;
     let mut other = (**s).clone();
     // The other domain's own naming context: its groups, not the directory's.
     other.base_dn = domain.split('.').map(|l| format!("DC={l}")).collect::<Vec<_>>().join(",");
@@ -82,12 +83,7 @@ fn dn_discovery(s: &DirectorySettings, domain: &str) -> DiscoverySettings {
 /// The DN of the one entry the filter finds at a GC server; `None` for none or several.
 async fn gc_search(lease: &Lease, gc: &GcServers, username: &str) -> Result<Option<String>, JobError> {
     let s = &lease.settings;
-    let (_, mut ldap) = match gc {
-        GcServers::Urls(urls) => {
-            connect_any(lease, urls.iter().map(|u| Arc::new(Target::fixed(u.clone()))).collect()).await?
-        }
-        GcServers::Dns { forest } => connect_to(lease, &dn_discovery(s, forest), Service::GlobalCatalog).await?,
-    };
+    let (_, mut ldap) = gc_connect(s, &lease.tls, gc).await?;
     let filter = user_filter(&s.user_filter, username);
     let res = ldap
         .with_timeout(s.operation_timeout)
@@ -121,10 +117,27 @@ async fn read(ldap: &Ldap, s: &DirectorySettings, dn: &str, attrs: &[&str]) -> R
     Ok(found.into_iter().next())
 }
 
+/// A service-bound connection to the first GC server that answers (`gc_urls` in order,
+/// or `_gc._tcp.<forest>`); the server's URL with it. Errors: `directory_unavailable`
+/// naming the last server's failure, or DNS's.
+pub async fn gc_connect(
+    s: &DirectorySettings,
+    tls: &Arc<ClientConfig>,
+    gc: &GcServers,
+) -> Result<(Arc<Target>, Ldap), JobError> {
+    match gc {
+        GcServers::Urls(urls) => {
+            connect_any(s, tls, urls.iter().map(|u| Arc::new(Target::fixed(u.clone()))).collect()).await
+        }
+        GcServers::Dns { forest } => connect_to(s, tls, &dn_discovery(s, forest), Service::GlobalCatalog).await,
+    }
+}
+
 /// A service-bound connection to the first server `settings` finds through DNS for
 /// `service` that answers.
 async fn connect_to(
-    lease: &Lease,
+    s: &DirectorySettings,
+    tls: &Arc<ClientConfig>,
     settings: &DiscoverySettings,
     service: Service,
 ) -> Result<(Arc<Target>, Ldap), JobError> {
@@ -132,19 +145,22 @@ async fn connect_to(
     let locator = Locator::for_service(settings.clone(), DirectoryKind::ActiveDirectory, service)
         .map_err(|e| unavailable(e.to_string()))?;
     let answer = locator.targets(Freshness::Cached).await.map_err(|e| unavailable(e.to_string()))?;
-    connect_any(lease, answer.targets.clone()).await
+    connect_any(s, tls, answer.targets.clone()).await
 }
 
 /// A service-bound connection to the first of `targets` that answers, with the
 /// directory's TLS rules (StartTLS on `ldap://` unless `starttls = false`).
-async fn connect_any(lease: &Lease, targets: Vec<Arc<Target>>) -> Result<(Arc<Target>, Ldap), JobError> {
-    let s = &lease.settings;
+async fn connect_any(
+    s: &DirectorySettings,
+    tls: &Arc<ClientConfig>,
+    targets: Vec<Arc<Target>>,
+) -> Result<(Arc<Target>, Ldap), JobError> {
     let mut last = String::from("no server");
     for target in targets {
         let ep = Endpoint {
             url: &target.url,
             addrs: &target.addrs,
-            tls: lease.tls.clone(),
+            tls: tls.clone(),
             plain: s.plain_urls,
             connect_timeout: s.connect_timeout,
         };
