@@ -74,7 +74,8 @@ async fn a_gc_login_finds_the_user_outside_base_dn_and_binds_at_the_dc() {
     assert_eq!(ok(&nobody)["reason"], "user_not_found", "{nobody}");
 
     let out = check(&config(&env, &gc)).await;
-    let said = format!("{}: bound as {}, a forest-wide search sees 1 domain(s)", gc_url(&env), env.get("AD_READONLY_DN"));
+    let said =
+        format!("{}: bound as {}, a forest-wide search sees 1 domain(s)", gc_url(&env), env.get("AD_READONLY_DN"));
     line(&out, "OK   directory.ad.global_catalog:", &said);
 }
 
