@@ -19,9 +19,12 @@ pub async fn check(d: &DirectorySettings, r: &mut Report) {
             return;
         }
     };
-    // Every domain of the forest has its head object in the GC ([MS-ADTS] 3.1.1.1.8).
-    let res =
-        ldap.with_timeout(d.operation_timeout).search("", Scope::Subtree, "(objectClass=domainDNS)", vec!["1.1"]).await;
+    // Every domain of the forest has its head object in the GC ([MS-ADTS] 3.1.1.1.8); the
+    // DNS application partitions' heads are domainDNS too, but have no SID.
+    let res = ldap
+        .with_timeout(d.operation_timeout)
+        .search("", Scope::Subtree, "(&(objectClass=domainDNS)(objectSid=*))", vec!["1.1"])
+        .await;
     let _ = ldap.unbind().await;
     match res {
         Ok(res) if res.1.rc == 0 => {

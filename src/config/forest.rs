@@ -64,12 +64,6 @@ impl Validator<'_, '_> {
             }
         };
         let follow = d.follow_referrals.as_ref().is_some_and(|b| *b.get_ref());
-        if follow {
-            // Not built yet: accepting it would leave referrals dropped while the config
-            // says they are followed.
-            let at = d.follow_referrals.as_ref().map(Spanned::span);
-            self.c.at(at, &key("follow_referrals"), "following referrals is not supported yet (issue #20): referrals are dropped; remove the key, or use global_catalog = true to find users of every domain of the forest");
-        }
         let hops = self.int(&d.referral_hops, &key("referral_hops"), 1..=10, 2);
         if !follow && d.referral_hops.is_some() {
             self.c.at(

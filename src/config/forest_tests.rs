@@ -1,5 +1,6 @@
 //! The forest keys of `[directories.NAME]`: what loads, and each mistake named by key.
 
+use std::num::NonZeroU8;
 use std::path::Path;
 
 use connector_actors::directory::forest::{GcServers, Referrals};
@@ -32,9 +33,11 @@ fn off_by_default_and_each_key_read() {
     let f = loaded("urls = [\"ldap://dc1.example.test\"]");
     assert_eq!(f.global_catalog, None);
     assert_eq!(f.referrals, Referrals::Drop);
-    let f = loaded("domain = \"Example.Test\"\nglobal_catalog = true\nfollow_referrals = false");
+    let f = loaded("domain = \"Example.Test\"\nglobal_catalog = true\nfollow_referrals = true");
     assert_eq!(f.global_catalog, Some(GcServers::Dns { forest: "example.test".into() }));
-    assert_eq!(f.referrals, Referrals::Drop);
+    assert_eq!(f.referrals, Referrals::Follow { hops: NonZeroU8::new(2).unwrap() });
+    let f = loaded("urls = [\"ldap://dc1\"]\nfollow_referrals = true\nreferral_hops = 5");
+    assert_eq!(f.referrals, Referrals::Follow { hops: NonZeroU8::new(5).unwrap() });
     let f = loaded("urls = [\"ldap://dc1\"]\nglobal_catalog = true\ngc_urls = [\"ldaps://gc.example.test:3269\"]");
     let url = url::Url::parse("ldaps://gc.example.test:3269").unwrap();
     assert_eq!(f.global_catalog, Some(GcServers::Urls(vec![url])));
@@ -67,12 +70,6 @@ fn each_mistake_is_named_by_its_key() {
             "urls = [\"ldap://dc1\"]\nfollow_referrals = true\nreferral_hops = 0",
             "referral_hops",
             "out of range",
-        ),
-        (
-            "active_directory",
-            "urls = [\"ldap://dc1\"]\nfollow_referrals = true",
-            "follow_referrals",
-            "not supported yet",
         ),
         (
             "active_directory",

@@ -168,23 +168,24 @@ async fn find_user(
 ) -> Result<Option<RawEntry>, JobError> {
     let filter = user_filter(&s.user_filter, username);
     let mut ldap = lease.ldap.clone();
-    let search = ldap
-        .with_timeout(s.operation_timeout)
-        .with_search_options(ldap3::SearchOptions::new().sizelimit(2))
-        .search(&s.base_dn, Scope::Subtree, &filter, attrs.to_vec())
+    let search = ldap.with_timeout(s.operation_timeout).with_search_options(ldap3::SearchOptions::new().sizelimit(2));
+    let search = super::referral::search_keeping_references(search, &s.base_dn, Scope::Subtree, &filter, attrs)
         .await
         .map_err(|e| LdapFailure::from_ldap(e).to_job_error("user search"))?;
     // sizeLimitExceeded with 2 entries: the name is ambiguous.
     if !rc::is_complete_or_size_limited(search.1.rc) {
         return Err(LdapFailure::Result { rc: search.1.rc, text: search.1.text.clone() }.to_job_error("user search"));
     }
-    let entries: Vec<RawEntry> = search
-        .0
-        .into_iter()
-        .filter(|e| !e.is_ref())
-        .map(RawEntry::parse)
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_job_error("user search"))?;
+    let (refs, found): (Vec<_>, Vec<_>) = search.0.into_iter().partition(|e| e.is_ref());
+    let mut entries: Vec<RawEntry> =
+        found.into_iter().map(RawEntry::parse).collect::<Result<_, _>>().map_err(|e| e.to_job_error("user search"))?;
+    // Continuation references (other naming contexts, other domains): followed when
+    // `follow_referrals` is on, else dropped as always.
+    let refs: Vec<String> = refs.iter().flat_map(super::referral::reference_urls).collect();
+    if !refs.is_empty() {
+        let more = super::referral::follow(s, &lease.tls, refs, &filter, attrs).await;
+        entries.extend(more.map_err(|e| e.to_job_error("user search (following a referral)"))?);
+    }
     let matches = entries.len();
     let mut entries = entries.into_iter();
     match (entries.next(), entries.next()) {

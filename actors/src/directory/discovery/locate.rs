@@ -152,6 +152,14 @@ impl Locator {
         Ok(answer)
     }
 
+    /// The addresses of `host` through this locator's DNS servers, at `port` (for a
+    /// referral's host, which names the domain that its DNS resolves).
+    pub async fn addresses(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+        let ips =
+            self.resolver.lookup_ip(format!("{}.", host.trim_end_matches('.'))).await.map_err(|e| e.to_string())?;
+        Ok(ips.iter().map(|ip| SocketAddr::new(ip, port)).collect())
+    }
+
     /// The last answer, whether or not it still holds.
     pub fn kept(&self) -> Option<Arc<Answer>> {
         self.kept.lock().ok().and_then(|k| k.clone())
