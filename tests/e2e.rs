@@ -21,6 +21,8 @@ mod credentials;
 mod deltas;
 #[path = "e2e/discovery.rs"]
 mod discovery;
+#[path = "e2e/forest.rs"]
+mod forest;
 #[path = "e2e/group_import.rs"]
 mod group_import;
 #[cfg(feature = "kerberos")]
@@ -36,6 +38,8 @@ mod login;
 mod operator;
 #[path = "e2e/ops.rs"]
 mod ops;
+#[path = "e2e/referrals.rs"]
+mod referrals;
 #[path = "e2e/reload.rs"]
 mod reload;
 #[path = "e2e/review18.rs"]

@@ -61,7 +61,7 @@ FIXTURES_DN="OU=Fixtures,$BASE_DN"
 BIG_GROUP_DN="CN=Big Group,$STAFF_DN"
 # names the test certificate covers besides dc1: SRV targets of discovery tests (a TCP proxy
 # to this DC answers for them on another loopback address)
-EXTRA_NAMES=(dc2.example.test dc3.example.test)
+EXTRA_NAMES=(dc2.example.test dc3.example.test example.test)
 PACKAGES="samba samba-ad-dc samba-ad-provision winbind ldb-tools krb5-user ldap-utils openssl python3 iproute2"
 MAX_RUNTIME=${SAMBA_MAX_RUNTIME:-14400}
 

@@ -11,6 +11,7 @@
 mod credentials;
 mod directory;
 mod discovery;
+mod global_catalog;
 mod imports;
 mod keytab;
 mod local;
@@ -149,6 +150,7 @@ pub fn run(path: &Path, output: Output) -> u8 {
         server::checks(&settings, queue, &mut r).await;
         for d in &settings.directories {
             directory::checks(d, &mut r).await;
+            global_catalog::check(d, &mut r).await;
         }
     });
     r.finish(exit::FAILURE)

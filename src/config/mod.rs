@@ -4,6 +4,7 @@
 mod ca;
 mod discovery;
 mod errors;
+mod forest;
 mod get;
 mod keytab;
 mod login;

@@ -209,6 +209,7 @@ impl Validator<'_, '_> {
             }
         }
         let login = self.login(&d, &key);
+        let forest = self.forest(&d, kind, &key);
         let ca_pem = self.ca_file(&d.ca_file, &key("ca_file"));
         let encrypted = d.starttls.as_ref().is_none_or(|b| *b.get_ref()) || urls.iter().all(|u| u.scheme() == "ldaps");
         let raw_bind = RawServiceBind {
@@ -268,6 +269,7 @@ impl Validator<'_, '_> {
             policy,
             withhold_attributes,
             login,
+            forest,
         })
     }
 }

@@ -31,7 +31,7 @@ fn config(env: &ServerEnv, domain: &str, extra: &str) -> String {
 /// `integration-connector check` on a config of `directory` (its portal unreachable:
 /// only the directory lines matter here); its stdout. Run off the test's runtime, whose
 /// relays must keep pumping meanwhile.
-async fn check(directory: &str) -> String {
+pub(crate) async fn check(directory: &str) -> String {
     let directory = directory.to_owned();
     tokio::task::spawn_blocking(move || check_now(&directory)).await.expect("check")
 }
@@ -50,7 +50,7 @@ fn check_now(directory: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn line<'a>(out: &'a str, start: &str, contains: &str) -> &'a str {
+pub(crate) fn line<'a>(out: &'a str, start: &str, contains: &str) -> &'a str {
     out.lines()
         .find(|l| l.starts_with(start) && l.contains(contains))
         .unwrap_or_else(|| panic!("no line starting {start:?} with {contains:?} in:\n{out}"))

@@ -33,6 +33,7 @@ mod actor;
 pub mod bind;
 pub mod connect;
 pub mod discovery;
+pub mod forest;
 mod lease;
 mod messages;
 mod pool;

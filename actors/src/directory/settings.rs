@@ -60,6 +60,8 @@ pub struct DirectorySettings {
     pub withhold_attributes: Vec<String>,
     /// How logins read groups and shield accounts from lockout.
     pub login: LoginSettings,
+    /// Global Catalog mode and referral following (`forest.rs`).
+    pub forest: super::forest::ForestSettings,
 }
 
 /// `login_failure_*` and `group_*` keys of `[directories.NAME]`: the lockout shield and

@@ -12,6 +12,7 @@ use actix::Addr;
 mod bind;
 pub mod dc_failures;
 pub mod expiry;
+pub mod forest;
 pub mod groups;
 pub mod memory;
 pub mod ppolicy;
@@ -24,6 +25,7 @@ use super::record::entry_guid;
 use crate::directory::{DirectoryActor, DirectoryKind, DirectorySettings, Lease};
 use crate::errors::JobError;
 use crate::protocol::payload::Authenticate;
+use forest::Home;
 pub use memory::{LoginMemories, LoginMemory};
 use shield::{Admission, Attempt};
 
@@ -79,7 +81,11 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
     if s.login.failure_limit > 0 {
         asked.extend_from_slice(dc_failures::attributes(s.kind));
     }
-    let Some(mut entry) = find_user(&lease, &s, &p.username, &asked).await? else {
+    let found = match &s.forest.global_catalog {
+        Some(gc) => forest::find_user(&lease, gc, &p.username, &asked).await?,
+        None => find_user(&lease, &s, &p.username, &asked).await?.map(|e| (e, Home::Directory)),
+    };
+    let Some((mut entry, home)) = found else {
         return Ok(refused(LoginReason::UserNotFound));
     };
     let memory = &lease.memory;
@@ -87,7 +93,7 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
         Ok(attempt) => attempt,
         Err(refusal) => return Ok(refusal),
     };
-    match bind::user_bind(&lease, &directory, &entry.dn, p.password.expose()).await? {
+    match bind::user_bind(&lease, &directory, &home, &entry.dn, p.password.expose()).await? {
         Some(LoginReason::InvalidCredentials) => {
             attempt.failed(Instant::now());
             return Ok(refused(LoginReason::InvalidCredentials));
@@ -100,13 +106,18 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
     // A user in more groups than MaxValRange gets `memberOf;range=0-1499` (and on a Windows
     // DC an empty `memberOf`): read the rest ([MS-ADTS] 3.1.1.3.1.3.3). Nothing to read
     // otherwise.
+    // Groups and expiry are read at the user's own domain's DC (`forest.rs`).
+    let (ldap, s) = match &home {
+        Home::Directory => (&lease.ldap, &s),
+        Home::Other { ldap, settings, .. } => (ldap, settings),
+    };
     entry
-        .complete_ranges(&lease.ldap, s.operation_timeout)
+        .complete_ranges(ldap, s.operation_timeout)
         .await
         .map_err(|e| e.to_job_error("reading the user's ranged attributes"))?;
     let (password_expires_at, account_expires_at) = match s.kind {
         DirectoryKind::ActiveDirectory => expiry::active_directory(&entry),
-        DirectoryKind::Ldap => expiry::ldap(&entry, memory.policies.max_age(&lease.ldap, &s, &entry).await),
+        DirectoryKind::Ldap => expiry::ldap(&entry, memory.policies.max_age(ldap, s, &entry).await),
     };
     let mut user = json!({
         "dn": entry.dn,
@@ -115,7 +126,7 @@ pub async fn authenticate(lease: Lease, directory: Addr<DirectoryActor>, p: Auth
         "password_expires_at": password_expires_at,
         "account_expires_at": account_expires_at,
     });
-    if let Some(found) = groups::user_groups(&lease.ldap, &s, &memory.groups, &entry, p.groups).await? {
+    if let Some(found) = groups::user_groups(ldap, s, &memory.groups, &entry, p.groups).await? {
         user["groups"] = Value::Array(found.iter().map(groups::GroupInfo::to_json).collect());
     }
     Ok(json!({"authenticated": true, "reason": null, "user": user}))
@@ -157,23 +168,24 @@ async fn find_user(
 ) -> Result<Option<RawEntry>, JobError> {
     let filter = user_filter(&s.user_filter, username);
     let mut ldap = lease.ldap.clone();
-    let search = ldap
-        .with_timeout(s.operation_timeout)
-        .with_search_options(ldap3::SearchOptions::new().sizelimit(2))
-        .search(&s.base_dn, Scope::Subtree, &filter, attrs.to_vec())
+    let search = ldap.with_timeout(s.operation_timeout).with_search_options(ldap3::SearchOptions::new().sizelimit(2));
+    let search = super::referral::search_keeping_references(search, &s.base_dn, Scope::Subtree, &filter, attrs)
         .await
         .map_err(|e| LdapFailure::from_ldap(e).to_job_error("user search"))?;
     // sizeLimitExceeded with 2 entries: the name is ambiguous.
     if !rc::is_complete_or_size_limited(search.1.rc) {
         return Err(LdapFailure::Result { rc: search.1.rc, text: search.1.text.clone() }.to_job_error("user search"));
     }
-    let entries: Vec<RawEntry> = search
-        .0
-        .into_iter()
-        .filter(|e| !e.is_ref())
-        .map(RawEntry::parse)
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_job_error("user search"))?;
+    let (refs, found): (Vec<_>, Vec<_>) = search.0.into_iter().partition(|e| e.is_ref());
+    let mut entries: Vec<RawEntry> =
+        found.into_iter().map(RawEntry::parse).collect::<Result<_, _>>().map_err(|e| e.to_job_error("user search"))?;
+    // Continuation references (other naming contexts, other domains): followed when
+    // `follow_referrals` is on, else dropped as always.
+    let refs: Vec<String> = refs.iter().flat_map(super::referral::reference_urls).collect();
+    if !refs.is_empty() {
+        let more = super::referral::follow(s, &lease.tls, refs, &filter, attrs).await;
+        entries.extend(more.map_err(|e| e.to_job_error("user search (following a referral)"))?);
+    }
     let matches = entries.len();
     let mut entries = entries.into_iter();
     match (entries.next(), entries.next()) {

@@ -24,5 +24,6 @@ pub mod escape;
 pub mod import;
 pub mod paged;
 pub mod record;
+pub mod referral;
 pub mod search;
 pub mod withheld;

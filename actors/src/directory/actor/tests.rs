@@ -40,6 +40,7 @@ fn settings(url: url::Url) -> DirectorySettings {
         policy: ScopePolicy::defaults(&crate::ldap::dn::Dn::root()),
         withhold_attributes: Vec::new(),
         login: crate::directory::LoginSettings::default(),
+        forest: Default::default(),
     }
 }
 

@@ -50,10 +50,21 @@ pub enum Freshness {
     Requery,
 }
 
+/// Which servers the SRV records name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// The domain's LDAP servers (AD: its DCs).
+    Directory,
+    /// The forest's Global Catalog servers (`_gc._tcp.<forest>`, port 3268; Microsoft,
+    /// "SRV resource records registered by the Net Logon service").
+    GlobalCatalog,
+}
+
 /// A directory's resolver and its last answer. Shared by the directory actor's connects.
 pub struct Locator {
     settings: DiscoverySettings,
     kind: DirectoryKind,
+    service: Service,
     resolver: TokioResolver,
     kept: Mutex<Option<Arc<Answer>>>,
 }
@@ -66,6 +77,15 @@ impl Locator {
     /// A resolver on `dns_servers` (UDP, then TCP for a truncated answer), or on the
     /// system's configuration when there are none.
     pub fn new(settings: DiscoverySettings, kind: DirectoryKind) -> Result<Locator, DiscoveryError> {
+        Locator::for_service(settings, kind, Service::Directory)
+    }
+
+    /// [`Locator::new`] for `service`'s records.
+    pub fn for_service(
+        settings: DiscoverySettings,
+        kind: DirectoryKind,
+        service: Service,
+    ) -> Result<Locator, DiscoveryError> {
         let provider = TokioConnectionProvider::default();
         let mut builder = if settings.dns_servers.is_empty() {
             TokioResolver::builder(provider).map_err(|e| DiscoveryError::SystemConfig(e.to_string()))?
@@ -82,7 +102,7 @@ impl Locator {
         opts.negative_max_ttl = Some(settings.max_ttl.min(Duration::from_secs(30)));
         opts.timeout = Duration::from_secs(2);
         opts.attempts = 2;
-        Ok(Locator { settings, kind, resolver: builder.build(), kept: Mutex::new(None) })
+        Ok(Locator { settings, kind, service, resolver: builder.build(), kept: Mutex::new(None) })
     }
 
     pub fn settings(&self) -> &DiscoverySettings {
@@ -92,6 +112,14 @@ impl Locator {
     /// The SRV names asked, in order (site first).
     pub fn names(&self) -> Vec<String> {
         let d = self.settings.domain.trim_end_matches('.');
+        if self.service == Service::GlobalCatalog {
+            let mut names = Vec::new();
+            if let Some(site) = &self.settings.site {
+                names.push(format!("_gc._tcp.{site}._sites.{d}"));
+            }
+            names.push(format!("_gc._tcp.{d}"));
+            return names;
+        }
         match self.kind {
             DirectoryKind::ActiveDirectory => {
                 let mut names = Vec::new();
@@ -122,6 +150,14 @@ impl Locator {
             *kept = Some(answer.clone());
         }
         Ok(answer)
+    }
+
+    /// The addresses of `host` through this locator's DNS servers, at `port` (for a
+    /// referral's host, which names the domain that its DNS resolves).
+    pub async fn addresses(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+        let ips =
+            self.resolver.lookup_ip(format!("{}.", host.trim_end_matches('.'))).await.map_err(|e| e.to_string())?;
+        Ok(ips.iter().map(|ip| SocketAddr::new(ip, port)).collect())
     }
 
     /// The last answer, whether or not it still holds.

@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 pub use failback::Failback;
-pub use locate::{Answer, DiscoveryError, Freshness, Locator, SrvQuery};
+pub use locate::{Answer, DiscoveryError, Freshness, Locator, Service, SrvQuery};
 
 /// `domain`, `site`, `dns_servers`, `dns_max_ttl`, `failback_after` of
 /// `[directories.NAME]`, validated by the config layer.

@@ -4,9 +4,10 @@
 use actix::Addr;
 use ldap3::controls::RawControl;
 
-use crate::directory::connect::open;
+use super::forest::Home;
+use crate::directory::connect::{open, Endpoint};
 use crate::directory::{
-    BindConnection, DirectoryActor, DirectoryKind, Lease, ReturnUserConnection, TakeUserConnection,
+    BindConnection, DirectoryActor, DirectoryKind, DirectorySettings, Lease, ReturnUserConnection, TakeUserConnection,
 };
 use crate::errors::{ErrorCode, JobError};
 use crate::ldap::codes::{
@@ -18,6 +19,7 @@ use crate::ldap::codes::{
 pub(super) async fn user_bind(
     lease: &Lease,
     directory: &Addr<DirectoryActor>,
+    home: &Home,
     dn: &str,
     password: &str,
 ) -> Result<Option<LoginReason>, JobError> {
@@ -34,6 +36,15 @@ pub(super) async fn user_bind(
     // A stocked connection the server closed meanwhile fails before any bind, and one
     // left half-open does not answer its probe: either way a fresh one carries the bind,
     // which is sent once only (a second try could count twice against the lockout).
+    if let Home::Other { target, .. } = home {
+        // Another domain's DC: a connection for this bind alone, closed after it.
+        let ep = Endpoint { url: &target.url, addrs: &target.addrs, ..lease.endpoint() };
+        let mut ldap = open(&ep).await.map_err(|e| e.to_job_error("user connection"))?;
+        let ppolicy = RawControl { ctype: PPOLICY_OID.into(), crit: false, val: None };
+        let res = ldap.with_timeout(s.operation_timeout).with_controls(vec![ppolicy]).simple_bind(dn, password).await;
+        let _ = ldap.unbind().await;
+        return answer(s, res);
+    }
     let spare = match directory.send(TakeUserConnection).await.ok().flatten() {
         Some(mut conn) => {
             let alive = conn.alive().await;
@@ -62,6 +73,14 @@ pub(super) async fn user_bind(
             bind_on(BindConnection::new(ldap)).await
         }
     };
+    answer(s, res)
+}
+
+/// The login's reason from the bind's answer; `None` = success.
+fn answer(
+    s: &DirectorySettings,
+    res: Result<ldap3::LdapResult, ldap3::LdapError>,
+) -> Result<Option<LoginReason>, JobError> {
     let res = res.map_err(|e| LdapFailure::from_ldap(e).to_job_error("user bind"))?;
     let policy = res
         .ctrls

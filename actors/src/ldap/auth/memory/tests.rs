@@ -27,6 +27,7 @@ fn settings(url: &str, limit: u32) -> DirectorySettings {
         policy: ScopePolicy::defaults(&Dn::root()),
         withhold_attributes: Vec::new(),
         login: LoginSettings { failure_limit: limit, ..LoginSettings::default() },
+        forest: Default::default(),
     }
 }
 
