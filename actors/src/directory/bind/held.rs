@@ -116,6 +116,7 @@ mod tests {
             kind: DirectoryKind::ActiveDirectory,
             urls: vec![url::Url::parse("ldaps://dc1.example.test").unwrap()],
             discovery: None,
+            forest: Default::default(),
             bind_dn: "CN=svc,DC=example,DC=test".into(),
             bind: ServiceBind::Keytab(KeytabBind {
                 keytab: "FILE:/k".into(),
