@@ -349,7 +349,7 @@ cmd_start() {
 
 # With the KDC (--dns-kdc): the SPNs a Windows DC registers for its LDAP service
 # (ldap/<fqdn>, ldap/<host>; provision does not, and a SASL GSSAPI bind asks the KDC for
-# ldap/<fqdn>), and svc-connector's keys in DIR/svc-connector.keytab (0600) for the
+# ldap/<fqdn>), the DC's A record, and svc-connector's keys in DIR/svc-connector.keytab (0600) for the
 # connector's keytab binds (issue #20). Idempotent; run at every start.
 kerberos_service() {
   local spn account
@@ -360,6 +360,12 @@ kerberos_service() {
     inns samba-tool spn add "$spn" "$account" -s "$CONF" >> "$D/populate.log" 2>&1 \
       || die "samba-tool spn add $spn failed (see $D/populate.log)"
   done
+  # The DC's own A record: provision leaves it out on 127.0.0.1 (measured: NXDOMAIN for
+  # dc1.example.test, so every SRV answer had a target without an address).
+  if ! inns samba-tool dns query "$IP" example.test "$HOST" A -U "Administrator%$ADMIN_PW" -s "$CONF" >/dev/null 2>&1; then
+    inns samba-tool dns add "$IP" example.test "$HOST" A "$IP" -U "Administrator%$ADMIN_PW" -s "$CONF" \
+      >> "$D/populate.log" 2>&1 || die "adding the A record of $FQDN failed (see $D/populate.log)"
+  fi
   rm -f "$D/svc-connector.keytab"
   inns samba-tool domain exportkeytab "$D/svc-connector.keytab" --principal="svc-connector@$REALM" -s "$CONF" \
     >> "$D/populate.log" 2>&1 || die "exporting the keytab of svc-connector failed (see $D/populate.log)"
