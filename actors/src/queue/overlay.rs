@@ -126,6 +126,3 @@ impl Drop for Overlay {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;
