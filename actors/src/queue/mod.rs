@@ -108,7 +108,6 @@ mod lifecycle;
 mod maintenance;
 mod messages;
 mod outbox;
-mod overlay;
 mod progress;
 mod rebuild;
 mod record;
