@@ -360,12 +360,14 @@ kerberos_service() {
     inns samba-tool spn add "$spn" "$account" -s "$CONF" >> "$D/populate.log" 2>&1 \
       || die "samba-tool spn add $spn failed (see $D/populate.log)"
   done
-  # The DC's own A record: provision leaves it out on 127.0.0.1 (measured: NXDOMAIN for
-  # dc1.example.test, so every SRV answer had a target without an address).
-  if ! inns samba-tool dns query "$IP" example.test "$HOST" A -U "Administrator%$ADMIN_PW" -s "$CONF" >/dev/null 2>&1; then
-    inns samba-tool dns add "$IP" example.test "$HOST" A "$IP" -U "Administrator%$ADMIN_PW" -s "$CONF" \
-      >> "$D/populate.log" 2>&1 || die "adding the A record of $FQDN failed (see $D/populate.log)"
-  fi
+  # The DC's own A records, its name's and the domain's (AD's referrals name the domain):
+  # provision leaves both out on 127.0.0.1 (measured: NXDOMAIN for dc1.example.test, no
+  # address for example.test).
+  local name out
+  for name in "$HOST" @; do
+    out=$(inns samba-tool dns add "$IP" example.test "$name" A "$IP" -U "Administrator%$ADMIN_PW" -s "$CONF" 2>&1) \
+      || grep -qi "already exist" <<< "$out" || die "adding the A record $name -> $IP failed: $out"
+  done
   rm -f "$D/svc-connector.keytab"
   inns samba-tool domain exportkeytab "$D/svc-connector.keytab" --principal="svc-connector@$REALM" -s "$CONF" \
     >> "$D/populate.log" 2>&1 || die "exporting the keytab of svc-connector failed (see $D/populate.log)"

@@ -12,7 +12,11 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::ad_ops::{code, ok, run};
-use crate::harness::dns::{at_389, Records, DC_NAMES, ROGUE_IP};
+use crate::harness::dns::{at_389, Records, DC_NAMES};
+
+/// Where the server without TLS listens: an address of its own, since the discovery
+/// tests' rogue relay on `ROGUE_IP` may still hold its port while it is being dropped.
+const NO_TLS_IP: &str = "127.0.20.6";
 use crate::harness::servers::{self, ServerEnv};
 use crate::harness::{Connector, Sim};
 
@@ -50,10 +54,10 @@ async fn the_configuration_partition_is_searched_only_when_referrals_are_followe
     assert_eq!(ok(&on)["reason"], "invalid_credentials", "{on}");
 }
 
-/// A server on `ROGUE_IP:389` that speaks LDAP but has no TLS: it answers StartTLS
+/// A server on `NO_TLS_IP:389` that speaks LDAP but has no TLS: it answers StartTLS
 /// (RFC 4511 §4.14.2) with `protocolError`, as a server without a certificate does.
 async fn no_tls_server() -> tokio::task::JoinHandle<()> {
-    let listener = tokio::net::TcpListener::bind(at_389(ROGUE_IP)).await.expect("bind ROGUE_IP:389");
+    let listener = tokio::net::TcpListener::bind(at_389(NO_TLS_IP)).await.expect("bind NO_TLS_IP:389");
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
             tokio::spawn(async move {
@@ -77,7 +81,7 @@ async fn a_referral_to_a_host_without_tls_is_refused() {
     let mut records = Records::new(&env);
     // The domain's own name (the referrals' host) now leads to the server without TLS.
     crate::harness::dns::dns(&env, "delete", "@", "A", env.get("AD_IP")).expect("delete the apex A record");
-    records.add("@", "A", ROGUE_IP);
+    records.add("@", "A", NO_TLS_IP);
     let r = login_site("follow_referrals = true", &env).await;
     crate::harness::dns::dns(&env, "add", "@", "A", env.get("AD_IP")).expect("restore the apex A record");
     drop(records);
