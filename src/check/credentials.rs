@@ -9,6 +9,7 @@ use connector_actors::directory::bind::held::{self, PasswordExpiry};
 use connector_actors::directory::bind::keytab;
 use connector_actors::directory::{DirectorySettings, ServiceBind};
 use connector_actors::ldap::codes::LdapFailure;
+use connector_actors::ldap::dn::match_key;
 use ldap3::exop::{WhoAmI, WhoAmIResp};
 use ldap3::Ldap;
 
@@ -68,8 +69,9 @@ pub async fn bound(d: &DirectorySettings, ldap: &mut Ldap, r: &mut Report) {
         Err(e) => Err(e.to_string()),
     };
     match who {
-        // AD answers `u:DOMAIN\name`: only a `dn:` answer can be compared with bind_dn.
-        Ok(id) if !id.starts_with("dn:") || id[3..].eq_ignore_ascii_case(&d.bind_dn) => {
+        // AD answers `u:DOMAIN\name`: only a `dn:` answer can be compared with bind_dn,
+        // as DNs (RFC 4514: case, spaces and escapes do not make another DN).
+        Ok(id) if !id.starts_with("dn:") || match_key(&id[3..]) == match_key(&d.bind_dn) => {
             r.add(Check::ok(name, format!("bound by {how} as {id}")))
         }
         Ok(id) => r.add(Check::warn(
