@@ -83,19 +83,29 @@ async fn offer(sim: &Sim, users: &[String], pw: &str, rate: u32) -> (f64, f64, u
     (lat.len() as f64 / last.as_secs_f64(), p99, lat.len())
 }
 
-/// One service connection (StartTLS, bound as the service account) and one for user
-/// binds, as the connector holds them.
-async fn bare_connections(env: &ServerEnv) -> (ldap3::Ldap, ldap3::Ldap) {
+/// The slapd's URL and a TLS configuration trusting its CA.
+fn slapd_target(env: &ServerEnv) -> (url::Url, Arc<rustls::ClientConfig>) {
     let url = url::Url::parse(env.get("SLAPD_URL")).expect("url");
     let ca = std::fs::read(env.get("SLAPD_CA")).expect("ca");
-    let tls = client_config(Some(&ca)).expect("tls");
-    let ep = || Endpoint {
-        url: &url,
+    (url, client_config(Some(&ca)).expect("tls"))
+}
+
+/// StartTLS to `url`, resolved by the system, as the connector connects.
+fn endpoint<'a>(url: &'a url::Url, tls: &Arc<rustls::ClientConfig>) -> Endpoint<'a> {
+    Endpoint {
+        url,
         addrs: &[],
         tls: tls.clone(),
         plain: PlainUrlSecurity::StartTls,
         connect_timeout: Duration::from_secs(5),
-    };
+    }
+}
+
+/// One service connection (StartTLS, bound as the service account) and one for user
+/// binds, as the connector holds them.
+async fn bare_connections(env: &ServerEnv) -> (ldap3::Ldap, ldap3::Ldap) {
+    let (url, tls) = slapd_target(env);
+    let ep = || endpoint(&url, &tls);
     let mut service = open(&ep()).await.expect("connect");
     service
         .simple_bind(env.get("SLAPD_SERVICE_DN"), env.get("SLAPD_SERVICE_PW"))
@@ -138,16 +148,8 @@ pub async fn bare_login_times(env: &ServerEnv, rate: u32, secs: u32) -> (Vec<f64
 /// The bare client: [`LOOPS`] loops, each a search on one of 4 shared service
 /// connections and a bind on a connection of its own, for `secs`; logins per second.
 async fn bare_client(env: &ServerEnv, users: &[String], secs: u64) -> f64 {
-    let url = url::Url::parse(env.get("SLAPD_URL")).expect("url");
-    let ca = std::fs::read(env.get("SLAPD_CA")).expect("ca");
-    let tls = client_config(Some(&ca)).expect("tls");
-    let ep = || Endpoint {
-        url: &url,
-        addrs: &[],
-        tls: tls.clone(),
-        plain: PlainUrlSecurity::StartTls,
-        connect_timeout: Duration::from_secs(5),
-    };
+    let (url, tls) = slapd_target(env);
+    let ep = || endpoint(&url, &tls);
     let mut service = Vec::new();
     for _ in 0..4 {
         let mut l = open(&ep()).await.expect("connect");
