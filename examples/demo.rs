@@ -52,6 +52,29 @@ fn ldapsearch_rate(env: &ServerEnv) -> Option<f64> {
     Some(n / secs)
 }
 
+/// An import's steps from the simulator's timestamps (ms since submit): submit → acked,
+/// acked → first records batch, first → last batch, last batch → result stored.
+fn import_steps(v: &Value) -> Option<[f64; 4]> {
+    let at = |k: &str| v[k].as_f64();
+    let (acked, first, last, done) =
+        (at("acked_ms")?, at("first_records_ms")?, at("last_records_ms")?, at("latency_ms")?);
+    Some([acked, first - acked, last - first, done - last])
+}
+
+/// Each step's median over the runs.
+fn median_steps(runs: &[[f64; 4]]) -> Option<[f64; 4]> {
+    if runs.is_empty() {
+        return None;
+    }
+    let mut out = [0.0; 4];
+    for (i, o) in out.iter_mut().enumerate() {
+        let mut col: Vec<f64> = runs.iter().map(|r| r[i]).collect();
+        col.sort_by(f64::total_cmp);
+        *o = col[col.len() / 2];
+    }
+    Some(out)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0)
 }
@@ -77,6 +100,7 @@ async fn main() {
     let mut runs = Vec::new();
     let mut baseline = Vec::new();
     let mut import = Value::Null;
+    let mut steps: Vec<[f64; 4]> = Vec::new();
     for _ in 0..IMPORT_RUNS {
         // The same entries read by a plain paged ldapsearch, alternating with the imports:
         // what this machine gives at this moment, beside what the connector gives.
@@ -85,6 +109,7 @@ async fn main() {
         let ids = sim.submit(json!([{"type": "ldap.import", "payload": {"directory": "corp", "mode": "full"}}])).await;
         import = sim.wait_done(&ids, Duration::from_secs(600)).await.remove(0);
         runs.push(import["latency_ms"].as_f64().map_or_else(|| start.elapsed().as_secs_f64(), |ms| ms / 1000.0));
+        steps.extend(import_steps(&import));
     }
     let total = import["result"]["result"]["total"].as_u64().unwrap_or(0);
     let rates: Vec<String> = runs.iter().map(|s| format!("{:.0}", total as f64 / s)).collect();
@@ -156,8 +181,15 @@ async fn main() {
     );
     if let Some(raw) = raw {
         println!(
-            "         ldapsearch -ZZ -E pr=500 on this machine now: {raw:.0} records/s (median); the connector: {:.2} of it",
+            "         ldapsearch -ZZ -E pr=500 on this machine now: {raw:.0} records/s (median, {:.0} ms for these entries); the connector: {:.2} of it",
+            total as f64 / raw * 1000.0,
             total as f64 / import_s / raw
+        );
+    }
+    if let Some(s) = median_steps(&steps) {
+        println!(
+            "         where an import's time went (median ms, from the simulator): submit -> acked {:.1}, acked -> first batch {:.1}, first -> last batch {:.1}, last batch -> result {:.1}",
+            s[0], s[1], s[2], s[3]
         );
     }
     println!(

@@ -100,6 +100,11 @@ pub struct Job {
     /// How long until its first ack arrived (offered → acked is the connector's intake:
     /// storing the job durably and the ack's round trip).
     pub acked_after: Option<std::time::Duration>,
+    /// How long until its first and its latest records batch arrived (an import's
+    /// stream: acked → first batch is the connector's start, first → last its streaming,
+    /// last → result its tail).
+    pub first_records_after: Option<std::time::Duration>,
+    pub last_records_after: Option<std::time::Duration>,
     /// The connector of the most recent lease, so a late ack that nobody overtook counts.
     last_lessee: Option<String>,
 }
@@ -171,6 +176,8 @@ impl Jobs {
                 result_after: None,
                 offered_after: None,
                 acked_after: None,
+                first_records_after: None,
+                last_records_after: None,
                 last_lessee: None,
             });
             self.by_id.insert(id.clone(), index);

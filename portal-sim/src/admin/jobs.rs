@@ -51,6 +51,8 @@ fn view(job: &Job) -> Value {
         "latency_ms": job.result_after.map(|d| d.as_secs_f64() * 1000.0),
         "offered_ms": job.offered_after.map(|d| d.as_secs_f64() * 1000.0),
         "acked_ms": job.acked_after.map(|d| d.as_secs_f64() * 1000.0),
+        "first_records_ms": job.first_records_after.map(|d| d.as_secs_f64() * 1000.0),
+        "last_records_ms": job.last_records_after.map(|d| d.as_secs_f64() * 1000.0),
     })
 }
 

@@ -113,6 +113,9 @@ impl Jobs {
             return Err(ApiError::Conflict(format!("job {id} is not acknowledged by this connector")));
         }
         let done = job.result.is_some();
+        let now = job.submitted.elapsed();
+        job.first_records_after.get_or_insert(now);
+        job.last_records_after = Some(now);
         job.records.accept(violations, id, batch, done, max_records)
     }
 }
