@@ -126,3 +126,6 @@ impl Drop for Overlay {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
