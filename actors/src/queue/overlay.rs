@@ -11,6 +11,7 @@
 //! order. A flush that fails keeps the held writes: the queue puts its undo on top of
 //! them, and the repair after [`Store::reopen`] flushes the lot (`tx.rs`).
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
@@ -41,17 +42,37 @@ impl Overlay {
         self.held.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// `engine` (pairs under `prefix` from the engine) with the held writes on top.
+    /// `engine` (pairs under `prefix` from the engine, in key order) with the held writes
+    /// on top: one merge of two sorted lists, and `engine` returned untouched when nothing
+    /// under `prefix` is held (the common case: a scan costs what the engine's costs).
     fn merged(&self, prefix: &[u8], engine: Pairs) -> Pairs {
-        let mut all: BTreeMap<Vec<u8>, Vec<u8>> = engine.into_iter().collect();
         let held = self.held();
-        for (k, v) in under(&held, prefix) {
-            match v {
-                Some(v) => all.insert(k.clone(), v.clone()),
-                None => all.remove(k),
-            };
+        let mut writes = under(&held, prefix).peekable();
+        if writes.peek().is_none() {
+            return engine;
         }
-        all.into_iter().collect()
+        let mut out = Vec::with_capacity(engine.len());
+        let mut pairs = engine.into_iter().peekable();
+        loop {
+            let order = match (pairs.peek(), writes.peek()) {
+                (None, None) => break,
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some((k, _)), Some((h, _))) => k.as_slice().cmp(h.as_slice()),
+            };
+            if order == Ordering::Less {
+                out.extend(pairs.next());
+                continue;
+            }
+            if order == Ordering::Equal {
+                // The held write replaces (or removes) the engine's pair.
+                pairs.next();
+            }
+            if let Some((k, Some(v))) = writes.next() {
+                out.push((k.clone(), v.clone()));
+            }
+        }
+        out
     }
 }
 

@@ -71,3 +71,21 @@ fn reads_see_held_writes_in_order_and_the_engine_gets_them_as_one_batch_at_the_f
     assert_eq!(keys(overlay.scan(b"o/").unwrap()), ["o/0", "o/2", "o/3", "o/4"]);
     assert_eq!(overlay.get(b"o/2").unwrap(), Some(b"b2".to_vec()));
 }
+
+#[test]
+fn a_scan_merges_held_writes_before_between_and_after_the_engines_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = SledStore::open(dir.path(), 8 << 20).unwrap();
+    inner.apply(batch(&[("p/b", Some("1")), ("p/d", Some("2")), ("p/f", Some("3")), ("q/a", Some("q"))])).unwrap();
+    let overlay = Overlay::new(Box::new(inner));
+    assert_eq!(keys(overlay.scan(b"p/").unwrap()), ["p/b", "p/d", "p/f"], "nothing held: the engine's pairs");
+    overlay
+        .apply(batch(&[("p/a", Some("0")), ("p/c", Some("x")), ("p/d", None), ("p/f", Some("3b")), ("p/g", Some("9"))]))
+        .unwrap();
+    let merged = overlay.scan(b"p/").unwrap();
+    let text: Vec<(String, String)> =
+        merged.into_iter().map(|(k, v)| (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap())).collect();
+    let expected = [("p/a", "0"), ("p/b", "1"), ("p/c", "x"), ("p/f", "3b"), ("p/g", "9")];
+    assert_eq!(text, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
+    assert_eq!(keys(overlay.scan(b"q/").unwrap()), ["q/a"], "another prefix is untouched");
+}
