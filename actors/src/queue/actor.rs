@@ -132,8 +132,10 @@ impl Actor for QueueActor {
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
-        // Callers still waiting get their answer (a failure is logged by the queue).
+        // Callers still waiting get their answer, and deferred acks and deliveries reach
+        // the disk (a failure is logged by the queue; they are sent again at the start).
         let _ = self.queue.settle();
+        let _ = self.queue.flush_deferred();
     }
 }
 

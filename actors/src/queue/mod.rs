@@ -109,6 +109,7 @@ mod lifecycle;
 mod maintenance;
 mod messages;
 mod outbox;
+mod overlay;
 mod progress;
 mod rebuild;
 mod record;

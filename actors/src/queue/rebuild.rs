@@ -37,6 +37,8 @@ impl DurableQueue {
     }
 
     pub fn open_with(store: Box<dyn Store>, settings: QueueSettings) -> Result<DurableQueue, QueueError> {
+        // Writes reach the engine as one batch per flush (`overlay.rs`).
+        let store: Box<dyn Store> = Box::new(super::overlay::Overlay::new(store));
         match store.get(keys::FORMAT)? {
             None => {
                 let mut b = WriteBatch::default();
