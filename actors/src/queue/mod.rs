@@ -61,10 +61,9 @@
 //!     each other in order; outbox positions and arrival numbers are taken at once.
 //!
 //!   Direct users of [`DurableQueue`] (the CLI, tests, benches) flush within each call
-//!   ([`Grouping::Each`]), as before. Each change is applied to sled as it is made (sled
-//!   writes and waits on disk at every batch: one `sync_file_range` each); the group
-//!   shares the `fdatasync`. (Holding the writes in memory until the flush was tried and
-//!   reverted: it made imports 3-7x slower, README "Link after group commit".)
+//!   ([`Grouping::Each`]), as before. Writes reach sled only at a flush, all held ones as
+//!   one batch (`overlay.rs`: sled writes and waits on disk at every batch), and reads go
+//!   through the held writes.
 //! - **A failed write** (disk full, I/O error, read-only) leaves the queue exactly as it
 //!   was and makes the storage *unavailable*: every change is refused with
 //!   [`QueueError::StorageUnavailable`] without touching the store, nothing is listed for
