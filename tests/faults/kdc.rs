@@ -1,0 +1,118 @@
+//! The KDC unreachable while a keytab-bound service account's ticket must be renewed
+//! (issue #20), against the Samba DC's own KDC (`samba.sh --dns-kdc`) reached through a
+//! TCP relay that the scenario closes and opens (the realm's `kdc` pointed at the relay,
+//! Kerberos over TCP only, tickets of 4 minutes: Samba's KDC refuses service tickets on
+//! a TGT with less than about 2.5 minutes left, so not shorter). Slow: about 5 minutes.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::harness::dns::Relay;
+use crate::harness::servers::{self, ServerEnv};
+use crate::harness::{Connector, Sim};
+use crate::suite::{Scenario, Tally};
+
+const LIMIT: Duration = Duration::from_secs(120);
+/// Where the relay to the KDC listens: apart from 127.0.0.x (developers' DCs) and the
+/// discovery tests' 127.0.20.2-6.
+const KDC_RELAY: &str = "127.0.20.8:88";
+const TICKET: Duration = Duration::from_secs(240);
+
+pub fn scenarios() -> Vec<Scenario> {
+    vec![Scenario::new(
+        "credentials: the KDC unreachable when the keytab's ticket must be renewed: logins and imports go on with the old ticket until it ends, then fail directory_unavailable naming the KDC, and work again once it is back",
+        kdc_gone_at_renewal,
+    )]
+}
+
+/// The DC's krb5.conf with the realm's KDC at the relay, TCP only, 4-minute tickets.
+fn krb5_conf(env: &ServerEnv, dir: &std::path::Path) -> String {
+    let conf = env.get("AD_KRB5_CONF");
+    assert!(!conf.is_empty(), "{} has no KDC: start it with samba.sh start DIR --dns-kdc", env.file.display());
+    let text = std::fs::read_to_string(conf).expect("krb5.conf");
+    let kdc = format!("kdc = {}:88", env.get("AD_IP"));
+    assert!(text.contains(&kdc), "{conf} has no `{kdc}`:\n{text}");
+    let short = text.replace(&kdc, &format!("kdc = {KDC_RELAY}")).replace(
+        "[libdefaults]",
+        "[libdefaults]\n\tticket_lifetime = 4m\n\trenew_lifetime = 0\n\tudp_preference_limit = 1",
+    );
+    let path = dir.join("krb5-relay.conf");
+    std::fs::write(&path, short).expect("write krb5.conf");
+    path.display().to_string()
+}
+
+fn keytab_directory(env: &ServerEnv) -> String {
+    format!(
+        "[directories.ad]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbase_dn = \"{}\"\n\
+         ca_file = \"{}\"\nbind_keytab = \"{}\"\nbind_principal = \"{}\"\nbind_spn_host = \"{}\"\n",
+        env.get("AD_LDAPS_URL"),
+        env.get("AD_SERVICE_DN"),
+        env.get("AD_BASE_DN"),
+        env.get("AD_CA"),
+        env.get("AD_SERVICE_KEYTAB"),
+        env.get("AD_SERVICE_PRINCIPAL"),
+        env.get("AD_HOST"),
+    )
+}
+
+fn login_job(env: &ServerEnv) -> Value {
+    json!([{"type": "ldap.authenticate",
+        "payload": {"directory": "ad", "username": env.get("AD_USER_OK"), "password": env.get("AD_FIXTURE_PW")}}])
+}
+
+/// An import of the `fx-*` fixtures (it opens a connection of its own: a new service bind).
+fn import_job() -> Value {
+    json!([{"type": "ldap.import", "payload": {"directory": "ad", "mode": "full", "filter": "(sAMAccountName=fx-*)"}}])
+}
+
+/// A login and an import, both answered successfully; their ids.
+async fn both_work(sim: &Sim, env: &ServerEnv, when: &str) -> Vec<String> {
+    let mut ids = sim.submit(login_job(env)).await;
+    ids.extend(sim.submit(import_job()).await);
+    for view in sim.wait_done(&ids, LIMIT).await {
+        assert_eq!(view["result"]["status"], "succeeded", "{when}: {}", view["result"]);
+    }
+    ids
+}
+
+async fn sleep_until(t: Instant) {
+    tokio::time::sleep(t.saturating_duration_since(Instant::now())).await;
+}
+
+async fn kdc_gone_at_renewal() -> Tally {
+    let env = servers::samba();
+    let kdc: SocketAddr = format!("{}:88", env.get("AD_IP")).parse().expect("AD_IP");
+    let relay = Relay::start(KDC_RELAY.parse().expect("relay address"), kdc).await;
+    let sim = Sim::start(true).await;
+    let conf = krb5_conf(&env, sim.dir.path());
+    let started = Instant::now();
+    let c = Connector::for_sim_with_env(&sim, "kdc", &keytab_directory(&env), &[("KRB5_CONFIG", conf.as_str())]);
+    sim.wait_online(LIMIT).await;
+    let online = Instant::now();
+    let mut sent = both_work(&sim, &env, "with the KDC reachable").await;
+
+    relay.stop();
+    sent.extend(both_work(&sim, &env, "the KDC just gone, the ticket young").await);
+    // Past half the ticket's life: the GSS library tries the KDC for a new one and fails.
+    sleep_until(started + TICKET * 5 / 8).await;
+    sent.extend(both_work(&sim, &env, "the KDC gone, the ticket past half its life").await);
+
+    // The ticket has ended, and the DC closes the connections bound with it (Samba ends
+    // an LDAP session at its ticket's end): every service bind needs a new ticket. A
+    // login fails `directory_unavailable` (retried, then given up), naming the KDC.
+    sleep_until(online + TICKET + Duration::from_secs(10)).await;
+    let login = sim.submit(login_job(&env)).await;
+    let view = sim.wait_done(&login, LIMIT).await.remove(0);
+    assert_eq!(view["result"]["error"]["code"], "directory_unavailable", "{}", view["result"]);
+    let msg = view["result"]["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("the ticket has ended") && msg.contains("KDC") && msg.contains("EXAMPLE.TEST"), "{msg}");
+    assert!(!c.log_text().contains(env.get("AD_SERVICE_PW")));
+    sent.extend(login);
+
+    // The KDC is back: logins and imports work again, without a restart.
+    relay.open().await;
+    sent.extend(both_work(&sim, &env, "the KDC back").await);
+    crate::suite::tally(&sim, &sent).await
+}
