@@ -27,8 +27,8 @@ mod directory;
 #[path = "faults/dns.rs"]
 mod dns;
 #[cfg(feature = "kerberos")]
-#[path = "faults/kdc.rs"]
-mod kdc;
+#[path = "faults/keytab.rs"]
+mod keytab;
 #[path = "faults/logs.rs"]
 mod logs;
 #[path = "faults/reload.rs"]
@@ -53,7 +53,7 @@ fn scenarios() -> Vec<Scenario> {
     all.extend(directory::scenarios());
     all.extend(dns::scenarios());
     #[cfg(feature = "kerberos")]
-    all.extend(kdc::scenarios());
+    all.extend(keytab::scenarios());
     all.extend(logs::scenarios());
     all.extend(reload::scenarios());
     all.extend(server::scenarios());

@@ -1,7 +1,7 @@
 //! Faults of the passwordless service credentials (issue #20), as customers meet them: the
 //! client certificate file replaced by an expired one, or its key gone mid-rotation, when
 //! the configuration is reloaded (against the real slapd, which maps the certificate);
-//! and, with Kerberos, the KDC unreachable while the ticket must be renewed (`kdc.rs`).
+//! and, with Kerberos, the KDC unreachable while the ticket must be renewed (`keytab.rs`).
 
 use std::path::Path;
 use std::time::Duration;

@@ -58,13 +58,24 @@ pub enum KeytabError {
 pub fn acquire(k: &KeytabBind) -> Result<(Credential, Duration), KeytabError> {
     let failed =
         |detail: String| KeytabError::Acquire { principal: k.principal.clone(), keytab: k.keytab.clone(), detail };
-    let cred = store::acquire(&k.principal, &k.keytab, &k.ccache).map_err(failed)?;
-    match cred.lifetime() {
-        Ok(lifetime) if !lifetime.is_zero() => Ok((cross_krb5::Cred::from(cred), lifetime)),
+    // A keytab known to be behind its account is not offered to the KDC (`stale.rs`):
+    // only the ticket held serves, until it ends.
+    let behind = stale::behind(k);
+    let keytab = behind.is_none().then_some(k.keytab.as_str());
+    let cred = store::acquire(&k.principal, keytab, &k.ccache).map_err(|e| match &behind {
+        Some(why) => failed(format!("no ticket is held and none is asked for: {why}")),
+        None => {
+            stale::acquisition_failed(k, e.minor, &e.text);
+            failed(e.text)
+        }
+    })?;
+    match (cred.lifetime(), behind) {
+        (Ok(lifetime), _) if !lifetime.is_zero() => Ok((cross_krb5::Cred::from(cred), lifetime)),
+        (_, Some(why)) => Err(failed(format!("the ticket has ended and no new one is asked for: {why}"))),
         // MIT hands back the cache's ended ticket when the keytab got no new one, and
         // then says only "the referenced credential has expired" (gss_inquire_cred's
         // GSS_S_CREDENTIALS_EXPIRED, RFC 2744 §3.9.1), not why.
-        _ => renew_apart(k).map_err(|why| {
+        (_, None) => renew_apart(k).map_err(|why| {
             failed(format!(
                 "the ticket has ended and no new one could be had from the keytab: {why} (check that the KDC \
                  krb5.conf names answers on port 88, and that the keytab holds the account's current key)"
@@ -81,7 +92,10 @@ pub fn acquire(k: &KeytabBind) -> Result<(Credential, Duration), KeytabError> {
 fn renew_apart(k: &KeytabBind) -> Result<(Credential, Duration), String> {
     static TRIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = TRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let cred = store::acquire(&k.principal, &k.keytab, &format!("{}-renew-{n}", k.ccache))?;
+    let cred = store::acquire(&k.principal, Some(&k.keytab), &format!("{}-renew-{n}", k.ccache)).map_err(|e| {
+        stale::acquisition_failed(k, e.minor, &e.text);
+        e.text
+    })?;
     let lifetime = cred.lifetime().map_err(|e| e.to_string())?;
     Ok((cross_krb5::Cred::from(cred), lifetime))
 }
@@ -137,6 +151,7 @@ async fn gssapi_bind(_: &mut Ldap, cred: Credential, _: &str, _: Duration) -> Re
     match cred {}
 }
 
+pub mod stale;
 #[cfg(all(unix, feature = "kerberos"))]
 mod store;
 pub mod versions;
