@@ -20,7 +20,8 @@ use std::time::SystemTime;
 use super::versions::key_versions;
 use super::KeytabBind;
 
-/// Per private credential cache (one per directory): what is known against its keytab.
+/// Per private credential cache (one per directory) and principal (a reload may name
+/// another account): what is known against its keytab.
 #[derive(Default)]
 struct Known {
     /// The account's `msDS-KeyVersionNumber` as last read.
@@ -36,6 +37,10 @@ static KNOWN: LazyLock<Mutex<HashMap<String, Known>>> = LazyLock::new(|| Mutex::
 /// is locked or disabled. The GSS minor status carries them as unsigned.
 const REFUSED: [i32; 2] = [-1_765_328_384 + 18, -1_765_328_384 + 24];
 
+fn key(k: &KeytabBind) -> String {
+    format!("{} {}", k.ccache, k.principal)
+}
+
 fn path(k: &KeytabBind) -> &str {
     k.keytab.strip_prefix("FILE:").unwrap_or(&k.keytab)
 }
@@ -48,7 +53,7 @@ fn file_state(k: &KeytabBind) -> Option<(u64, SystemTime)> {
 /// Records the account's key version as the directory read it.
 pub fn account_version_read(k: &KeytabBind, version: u32) {
     if let Ok(mut known) = KNOWN.lock() {
-        known.entry(k.ccache.clone()).or_default().account_version = Some(version);
+        known.entry(key(k)).or_default().account_version = Some(version);
     }
 }
 
@@ -59,14 +64,14 @@ pub fn acquisition_failed(k: &KeytabBind, minor: u32, text: &str) {
         return;
     }
     if let (Ok(mut known), Some(state)) = (KNOWN.lock(), file_state(k)) {
-        known.entry(k.ccache.clone()).or_default().refused = Some((state, text.to_owned()));
+        known.entry(key(k)).or_default().refused = Some((state, text.to_owned()));
     }
 }
 
 /// Why the keytab must not be offered to the KDC now, or `None`.
 pub fn behind(k: &KeytabBind) -> Option<String> {
     let known = KNOWN.lock().ok()?;
-    let known = known.get(&k.ccache)?;
+    let known = known.get(&key(k))?;
     let path = path(k);
     if let Some((state, why)) = &known.refused {
         if file_state(k).as_ref() == Some(state) {
