@@ -53,7 +53,8 @@ pub enum KeytabError {
 /// ended and no new one came, MIT's answer is only "the referenced credential has
 /// expired": the KDC is then asked from a second, empty cache, whose error says why
 /// (`Cannot contact any KDC for realm …`, a key the KDC refuses), and the message says
-/// the ticket has ended.
+/// the ticket has ended. A keytab known to be behind its account ([`stale`]) is not
+/// offered to the KDC: the ticket held serves, then the error says the keytab is behind.
 #[cfg(all(unix, feature = "kerberos"))]
 pub fn acquire(k: &KeytabBind) -> Result<(Credential, Duration), KeytabError> {
     let failed =
