@@ -181,8 +181,8 @@ async fn keytab_behind_the_account() -> Tally {
     // The ticket ends. The directory has read the account's new key version meanwhile
     // (every minute for a keytab bind): the old key is not offered to the KDC, which
     // would count each refusal toward the account's lockout (before, the retried binds
-    // locked it: "client's credentials have been revoked", and the new keytab then
-    // failed too), and the login says why.
+    // locked it: "client's credentials have been revoked", which no key undoes until
+    // the lockout duration has passed), and the login says why.
     sleep_until(online + TICKET + Duration::from_secs(10)).await;
     let ids = sim.submit(login_job(&env)).await;
     let view = sim.wait_done(&ids, LIMIT).await.remove(0);
