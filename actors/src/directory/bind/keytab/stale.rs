@@ -1,9 +1,10 @@
 //! A keytab that has fallen behind its account (the password changed, so the account's
 //! key version rose): the KDC refuses the old key, and a domain controller counts each
-//! failed pre-authentication as a wrong password toward the account's lockout (seen on
-//! Samba 4.17: after a few refusals the KDC answers "client's credentials have been
-//! revoked"), so a connector retrying its binds locks the service account out, for every
-//! other use of it too. The keytab is not offered to
+//! failed pre-authentication as a wrong password toward the account's lockout (measured
+//! on Samba 4.17 with `kinit -k`, threshold 3: three stale tries leave `badPwdCount: 3`
+//! and `lockoutTime` set, and then even the new keytab is refused "client's credentials
+//! have been revoked"), so a connector retrying its binds locks the service account out,
+//! for every other use of it too. The keytab is not offered to
 //! the KDC while it is known to be behind:
 //! - the directory read the account's `msDS-KeyVersionNumber` ([`account_version_read`])
 //!   and the keytab file lacks it; or
