@@ -38,6 +38,8 @@ mod login;
 mod operator;
 #[path = "e2e/ops.rs"]
 mod ops;
+#[path = "e2e/referral_hops.rs"]
+mod referral_hops;
 #[path = "e2e/referrals.rs"]
 mod referrals;
 #[path = "e2e/reload.rs"]

@@ -20,10 +20,15 @@ mod ad_lifecycle;
 mod audit;
 #[path = "faults/config.rs"]
 mod config;
+#[path = "faults/credentials.rs"]
+mod credentials;
 #[path = "faults/directory.rs"]
 mod directory;
 #[path = "faults/dns.rs"]
 mod dns;
+#[cfg(feature = "kerberos")]
+#[path = "faults/keytab.rs"]
+mod keytab;
 #[path = "faults/logs.rs"]
 mod logs;
 #[path = "faults/reload.rs"]
@@ -44,8 +49,11 @@ fn scenarios() -> Vec<Scenario> {
     all.extend(ad_lifecycle::scenarios());
     all.extend(audit::scenarios());
     all.extend(config::scenarios());
+    all.extend(credentials::scenarios());
     all.extend(directory::scenarios());
     all.extend(dns::scenarios());
+    #[cfg(feature = "kerberos")]
+    all.extend(keytab::scenarios());
     all.extend(logs::scenarios());
     all.extend(reload::scenarios());
     all.extend(server::scenarios());

@@ -17,6 +17,10 @@
 #                                                  the delegated account's rights on OU=Team #2
 #   samba.sh expire-password DIR SAM [DAYS]        pwdLastSet of SAM set DAYS (default 3) back,
 #                                                  so a PSO with a maximum age expires it (532)
+#   samba.sh account DIR set USER PW KEYTAB        USER in OU=Service created, or its password
+#                                                  set (its key version rises), then its keys
+#                                                  exported to KEYTAB (0600) (--dns-kdc)
+#   samba.sh account DIR delete USER               USER deleted
 #
 # Realm EXAMPLE.TEST, domain EXAMPLE, host dc1; LDAP on <ip>:389, LDAPS on <ip>:636 (fixed
 # ports: AD clients expect them; <ip> is 127.0.0.1 unless --ip says another loopback address,
@@ -69,7 +73,7 @@ die() { echo "samba.sh: $*" >&2; exit 1; }
 log() { echo "samba.sh: $*"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
-usage() { sed -n '2,20p' "$SELF" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,24p' "$SELF" | sed 's/^# \{0,1\}//'; exit 2; }
 
 setdir() {
   [ -n "${1:-}" ] || usage
@@ -562,6 +566,32 @@ cmd_dns() {
     -U "Administrator%$ADMIN_PW" -s "$CONF" >/dev/null
 }
 
+# ------------------------------------------------------------------ account
+# An account of a test's own with a keytab (e.g. one whose password changes under a running
+# connector: the keytab it holds falls behind the account's key version).
+cmd_account() {
+  setdir "${1:-}"
+  local op=${2:-} user=${3:-} pw=${4:-} kt=${5:-}
+  [ "$SERVICES" != ldap ] || die "$D runs without a KDC (start it with --dns-kdc)"
+  [ -n "$(running_pid)" ] || die "not running ($D)"
+  case "$op" in
+    set)
+      [ -n "$user" ] && [ -n "$pw" ] && [ -n "$kt" ] || usage
+      if inns samba-tool user show "$user" -s "$CONF" >/dev/null 2>&1; then
+        inns samba-tool user setpassword "$user" --newpassword="$pw" -s "$CONF" >/dev/null
+      else
+        inns samba-tool user create "$user" "$pw" --userou=OU=Service -s "$CONF" >/dev/null
+      fi
+      rm -f "$kt"
+      inns samba-tool domain exportkeytab "$kt" --principal="$user@$REALM" -s "$CONF" >/dev/null
+      chmod 600 "$kt" ;;
+    delete)
+      [ -n "$user" ] || usage
+      inns samba-tool user delete "$user" -s "$CONF" >/dev/null ;;
+    *) usage ;;
+  esac
+}
+
 # ------------------------------------------------------------------ stop / status
 stop_pid() {
   local pid=$1 pgid i
@@ -749,6 +779,7 @@ case ${1:-} in
   check) shift; cmd_check "$@" ;;
   expire-password) shift; cmd_expire_password "$@" ;;
   dns) shift; cmd_dns "$@" ;;
+  account) shift; cmd_account "$@" ;;
   __populate) shift; cmd_populate "$@" ;;
   __check) shift; cmd_check "$@" ;;
   *) usage ;;

@@ -2,13 +2,15 @@
 //! environment variable) for a simple bind, or `client_cert_file` + `client_key_file`
 //! for SASL EXTERNAL, or `bind_keytab` + `bind_principal` for SASL GSSAPI (`keytab.rs`;
 //! issue #20). Exactly one; the certificate and key are read, parsed
-//! and matched here, once, so a bad file is an error naming its key at load time.
+//! and matched here, once, so a bad file (or an expired certificate) is an error naming
+//! its key at load time and at each reload.
 
 use std::ops::Range;
 use std::path::Path;
 
 use connector_actors::directory::bind::ClientCertificate;
 use connector_actors::directory::ServiceBind;
+use connector_actors::time::{now_ms, rfc3339};
 use toml::Spanned;
 
 use super::secrets::{bind_password_env, Presence, SecretKeys};
@@ -73,6 +75,18 @@ impl Validator<'_, '_> {
         let key_pem = self.read_file(&key_file, &key("client_key_file"))?;
         self.warn_if_readable(Path::new(key_file.get_ref()), &key("client_key_file"));
         match ClientCertificate::from_pem(&cert_pem, &key_pem) {
+            // An expired certificate cannot bind: refused here, so a reload that brings
+            // one in keeps the running (still valid) one instead of breaking every bind.
+            Ok(c) if c.not_after_s.saturating_mul(1000) <= now_ms() as i64 => {
+                let when = rfc3339(u64::try_from(c.not_after_s).unwrap_or_default().saturating_mul(1000));
+                let msg = format!(
+                    "{}: the certificate ({}) expired at {when}: put a renewed certificate and its key there",
+                    cert.get_ref(),
+                    c.subject
+                );
+                self.c.at(Some(cert.span()), &key("client_cert_file"), msg);
+                None
+            }
             Ok(c) => Some(ServiceBind::Certificate(c)),
             Err(e) => {
                 let (at, k) = match e {

@@ -92,3 +92,46 @@ async fn a_gc_that_does_not_answer_fails_the_login_as_directory_unavailable() {
     let out = check(&config(&env, gc)).await;
     line(&out, "FAIL directory.ad.global_catalog:", "ldap://127.0.0.1:9");
 }
+
+/// `[directories.ad]` found through the DC's own DNS (`domain`, `dns_servers`, no
+/// `urls`), `base_dn` the service OU; `extra` lines are added.
+fn dns_config(env: &ServerEnv, extra: &str) -> String {
+    let urls = format!("urls = [\"{}\"]", env.get("AD_URL"));
+    let dns =
+        format!("domain = \"{}\"\ndns_servers = [\"{}\"]", env.get("AD_UPN_SUFFIX"), servers::samba_dns_server(env));
+    config(env, extra).replace(&urls, &dns)
+}
+
+#[tokio::test]
+async fn the_gc_is_found_through_the_forest_s_gc_srv_records() {
+    let env = servers::samba();
+    let (user, pw) = (env.get("AD_TEAM_USER"), env.get("AD_FIXTURE_PW"));
+    // No gc_urls: the GC is the target of _gc._tcp.example.test (dc1.example.test:3268,
+    // the DC's own DNS), StartTLS checked against that name.
+    let gc = "global_catalog = true";
+    let sim = Sim::start(true).await;
+    let _c = Connector::for_sim(&sim, "c1", &dns_config(&env, gc));
+    sim.wait_online(LIMIT).await;
+    let r = login(&sim, user, pw, None).await;
+    assert_eq!(ok(&r)["authenticated"], true, "{r}");
+    let wrong = login(&sim, user, "not-the-password", None).await;
+    assert_eq!(ok(&wrong)["reason"], "invalid_credentials", "{wrong}");
+
+    let out = check(&dns_config(&env, gc)).await;
+    let said = format!("ldap://{}:3268: bound as {}", env.get("AD_HOST"), env.get("AD_READONLY_DN"));
+    line(&out, "OK   directory.ad.global_catalog:", &said);
+}
+
+#[tokio::test]
+async fn a_gc_over_ldaps_on_port_3269_serves_logins() {
+    let env = servers::samba();
+    let (user, pw) = (env.get("AD_TEAM_USER"), env.get("AD_FIXTURE_PW"));
+    let gc = format!("global_catalog = true\ngc_urls = [\"{}\"]", env.get("AD_GC_LDAPS_URL"));
+    let sim = Sim::start(true).await;
+    let _c = Connector::for_sim(&sim, "c1", &config(&env, &gc));
+    sim.wait_online(LIMIT).await;
+    let r = login(&sim, user, pw, None).await;
+    assert_eq!(ok(&r)["authenticated"], true, "{r}");
+    let out = check(&config(&env, &gc)).await;
+    line(&out, "OK   directory.ad.global_catalog:", &format!("{}: bound as", env.get("AD_GC_LDAPS_URL")));
+}

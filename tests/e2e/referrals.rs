@@ -93,3 +93,32 @@ async fn a_referral_to_a_host_without_tls_is_refused() {
     assert!(msg.contains("protocolError"), "{r}");
     assert_eq!(code(&r), "directory_unavailable", "{r}");
 }
+
+#[tokio::test]
+async fn the_default_hops_reach_every_partition_and_one_hop_fails_naming_the_key() {
+    let env = servers::samba();
+    let _names = DC_NAMES.lock().await;
+    // domain → Configuration, DomainDnsZones, ForestDnsZones → Schema: two hops, then no
+    // reference is left, so an unknown name is "not found" for sure.
+    let login = |extra: &'static str| {
+        let env = env.clone();
+        async move {
+            let sim = Sim::start(true).await;
+            let _c = Connector::for_sim(&sim, "c1", &config(&env, extra));
+            sim.wait_online(LIMIT).await;
+            run(
+                &sim,
+                "ldap.authenticate",
+                json!({"directory": "ad", "username": "nobody-here", "password": "x-Passw0rd"}),
+            )
+            .await
+        }
+    };
+    let two = login("follow_referrals = true").await;
+    assert_eq!(ok(&two)["reason"], "user_not_found", "{two}");
+    // One hop leaves the Schema partition's reference: no answer is a guess.
+    let one = login("follow_referrals = true\nreferral_hops = 1").await;
+    assert_eq!(code(&one), "internal", "{one}");
+    let msg = one["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("referral_hops (1)") && msg.contains("CN=Schema,CN=Configuration"), "{one}");
+}

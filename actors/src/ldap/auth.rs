@@ -183,8 +183,19 @@ async fn find_user(
     // `follow_referrals` is on, else dropped as always.
     let refs: Vec<String> = refs.iter().flat_map(super::referral::reference_urls).collect();
     if !refs.is_empty() {
-        let more = super::referral::follow(s, &lease.tls, refs, &filter, attrs).await;
-        entries.extend(more.map_err(|e| e.to_job_error("user search (following a referral)"))?);
+        let more = super::referral::follow(s, &lease.tls, refs, &filter, attrs)
+            .await
+            .map_err(|e| e.to_job_error("user search (following a referral)"))?;
+        let mut seen: HashSet<String> = entries.iter().map(|e| crate::ldap::dn::match_key(&e.dn)).collect();
+        entries.extend(more.entries.into_iter().filter(|e| seen.insert(crate::ldap::dn::match_key(&e.dn))));
+        if let (Some(beyond), true) = (more.beyond, entries.is_empty()) {
+            // "Not found" would be a guess: the user may be behind the references left.
+            return Err(JobError::internal(format!(
+                "the user search found no entry within referral_hops ({}) and left {} referral(s) unfollowed \
+                 (first: {}): raise directories.{}.referral_hops, or narrow base_dn",
+                beyond.hops, beyond.count, beyond.first, s.name
+            )));
+        }
     }
     let matches = entries.len();
     let mut entries = entries.into_iter();

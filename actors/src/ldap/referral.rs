@@ -15,6 +15,7 @@
 //! the domain in its referrals: `ldap://example.test/CN=Configuration,…`), else by the
 //! system.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use ldap3::asn1::StructureTag;
@@ -26,7 +27,8 @@ use crate::directory::connect::Endpoint;
 use crate::directory::discovery::Locator;
 use crate::directory::forest::Referrals;
 use crate::directory::{DirectorySettings, PlainUrlSecurity};
-use crate::ldap::codes::LdapFailure;
+use crate::ldap::codes::{rc, LdapFailure};
+use crate::ldap::dn::match_key;
 use crate::ldap::entry::RawEntry;
 
 /// One continuation reference: where the search goes on.
@@ -108,8 +110,41 @@ pub fn referral_security(s: &DirectorySettings) -> PlainUrlSecurity {
     }
 }
 
+/// What following a search's references found.
+#[derive(Debug, Default)]
+pub struct Followed {
+    /// The entries found at the referred servers, each DN once.
+    pub entries: Vec<RawEntry>,
+    /// References still to follow when `referral_hops` ran out: the search is incomplete
+    /// there (the caller decides whether that matters).
+    pub beyond: Option<Beyond>,
+}
+
+/// The references a search left unfollowed at the hop limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Beyond {
+    /// `referral_hops`, for the message.
+    pub hops: u8,
+    /// How many references were left, and the first of them (for the message).
+    pub count: usize,
+    pub first: String,
+}
+
+/// Where a reference leads, as a key: the same server (scheme, host case-folded, port)
+/// and the same base DN ([`match_key`]) is the same place, however it is spelled.
+fn place(r: &Reference) -> (String, String, Option<u16>, String) {
+    let host = r.url.host_str().unwrap_or_default().to_ascii_lowercase();
+    (r.url.scheme().to_owned(), host, r.url.port(), match_key(&r.base))
+}
+
 /// The entries `references` lead to (searched with `filter` and `attrs`), following
-/// their own references while hops remain. `Ok(empty)` when following is off.
+/// their own references while hops remain. Empty when following is off.
+///
+/// Each place (server and base DN) is searched once: a reference back to one already
+/// searched (a referral loop, RFC 4511 §4.1.10 leaves loop detection to the client) is
+/// logged and dropped, and an entry found twice (two references to overlapping
+/// subtrees) is kept once. References left when `referral_hops` runs out are returned
+/// in [`Followed::beyond`].
 ///
 /// Errors: a referral's host that cannot be reached, refuses TLS or the service bind, or
 /// answers a failure: the search fails naming the referral (its entries would be
@@ -120,11 +155,13 @@ pub async fn follow(
     references: Vec<String>,
     filter: &str,
     attrs: &[&str],
-) -> Result<Vec<RawEntry>, LdapFailure> {
+) -> Result<Followed, LdapFailure> {
     let Referrals::Follow { hops } = s.forest.referrals else {
-        return Ok(Vec::new());
+        return Ok(Followed::default());
     };
-    let mut out = Vec::new();
+    let mut out = Followed::default();
+    let mut seen_dns = HashSet::new();
+    let mut visited = HashSet::new();
     let mut level: Vec<String> = references;
     for _ in 0..hops.get() {
         let mut next = Vec::new();
@@ -133,8 +170,12 @@ pub async fn follow(
                 tracing::warn!(directory = %s.name, reference = %text, "a referral that is no ldap:// or ldaps:// URL with a host: dropped");
                 continue;
             };
+            if !visited.insert(place(&r)) {
+                tracing::warn!(directory = %s.name, reference = %text, "a referral to a place already searched (a referral loop): dropped");
+                continue;
+            }
             let (entries, refs) = search_at(s, tls, &r, filter, attrs).await?;
-            out.extend(entries);
+            out.entries.extend(entries.into_iter().filter(|e| seen_dns.insert(match_key(&e.dn))));
             next.extend(refs);
         }
         if next.is_empty() {
@@ -142,8 +183,11 @@ pub async fn follow(
         }
         level = next;
     }
-    if !level.is_empty() {
-        tracing::warn!(directory = %s.name, hops = hops.get(), dropped = level.len(), "referrals deeper than referral_hops were not followed");
+    // What is left may only lead back to places searched: that is no incompleteness.
+    level.retain(|t| Reference::parse(t).is_some_and(|r| !visited.contains(&place(&r))));
+    if let Some(first) = level.first() {
+        tracing::warn!(directory = %s.name, hops = hops.get(), left = level.len(), first = %first, "referrals deeper than referral_hops were not followed");
+        out.beyond = Some(Beyond { hops: hops.get(), count: level.len(), first: first.clone() });
     }
     Ok(out)
 }
@@ -182,7 +226,12 @@ async fn search_at(
         search_keeping_references(ldap.with_timeout(s.operation_timeout), &r.base, Scope::Subtree, filter, attrs).await;
     let _ = ldap.unbind().await;
     let res = res.map_err(|e| named(LdapFailure::from_ldap(e)))?;
-    if res.1.rc != crate::ldap::codes::rc::SUCCESS {
+    // The referred base may itself be a referral object (RFC 4511 §4.1.10): its URLs are
+    // one more hop, as a continuation reference would be.
+    if res.1.rc == rc::REFERRAL {
+        return Ok((Vec::new(), res.1.refs));
+    }
+    if res.1.rc != rc::SUCCESS {
         return Err(named(LdapFailure::Result { rc: res.1.rc, text: res.1.text }));
     }
     let mut refs = Vec::new();

@@ -182,3 +182,20 @@ fn an_x509_v1_certificate_loads() {
     let s = load(&config(&files(&cert, &key)), &[]).unwrap();
     assert!(matches!(s.directories[0].bind, ServiceBind::Certificate(_)));
 }
+
+#[test]
+fn an_expired_certificate_is_refused_naming_the_key_and_the_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_pair = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["connector".to_owned()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let c = params.self_signed(&key_pair).unwrap();
+    let (cert, key) = (dir.path().join("old.crt"), dir.path().join("old.key"));
+    std::fs::write(&cert, c.pem()).unwrap();
+    std::fs::write(&key, key_pair.serialize_pem()).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (k, m) = error(&config(&files(&cert, &key)), &[]);
+    assert_eq!(k, "directories.corp.client_cert_file");
+    assert!(m.contains("expired at 2021-01-01T00:00:00") && m.contains("renewed certificate"), "{m}");
+}

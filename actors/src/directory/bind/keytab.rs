@@ -27,7 +27,9 @@ pub struct KeytabBind {
     /// The host of the directory's service principal `ldap/<host>` (`bind_spn_host`);
     /// `None`: the URL's host.
     pub spn_host: Option<String>,
-    /// The private credential cache, `MEMORY:integration-connector-<directory>`.
+    /// The private credential cache, `MEMORY:integration-connector-<directory>` (and
+    /// `…-renew-N`, asked once the ticket there has ended and the library got no new
+    /// one, to learn why: [`acquire`]).
     pub ccache: String,
     /// The key versions the keytab held for `principal` when the config was loaded
     /// ([`versions::key_versions`]; empty when unreadable).
@@ -47,13 +49,55 @@ pub enum KeytabError {
 /// through the credential store (blocking: may ask the KDC).
 ///
 /// Errors: the GSS library's, with its major and minor messages (no such principal in
-/// the keytab, the KDC unreachable, a wrong key version).
+/// the keytab, the KDC unreachable, a wrong key version). Once the cached ticket has
+/// ended and no new one came, MIT's answer is only "the referenced credential has
+/// expired": the KDC is then asked from a second, empty cache, whose error says why
+/// (`Cannot contact any KDC for realm …`, a key the KDC refuses), and the message says
+/// the ticket has ended. A keytab known to be behind its account ([`stale`]) is not
+/// offered to the KDC: the ticket held serves, then the error says the keytab is behind.
 #[cfg(all(unix, feature = "kerberos"))]
 pub fn acquire(k: &KeytabBind) -> Result<(Credential, Duration), KeytabError> {
     let failed =
         |detail: String| KeytabError::Acquire { principal: k.principal.clone(), keytab: k.keytab.clone(), detail };
-    let cred = store::acquire(&k.principal, &k.keytab, &k.ccache).map_err(failed)?;
-    let lifetime = cred.lifetime().map_err(|e| failed(e.to_string()))?;
+    // A keytab known to be behind its account is not offered to the KDC (`stale.rs`):
+    // only the ticket held serves, until it ends.
+    let behind = stale::behind(k);
+    let keytab = behind.is_none().then_some(k.keytab.as_str());
+    let cred = store::acquire(&k.principal, keytab, &k.ccache).map_err(|e| match &behind {
+        Some(why) => failed(format!("no ticket is held and none is asked for: {why}")),
+        None => {
+            stale::acquisition_failed(k, e.minor, &e.text);
+            failed(e.text)
+        }
+    })?;
+    match (cred.lifetime(), behind) {
+        (Ok(lifetime), _) if !lifetime.is_zero() => Ok((cross_krb5::Cred::from(cred), lifetime)),
+        (_, Some(why)) => Err(failed(format!("the ticket has ended and no new one is asked for: {why}"))),
+        // MIT hands back the cache's ended ticket when the keytab got no new one, and
+        // then says only "the referenced credential has expired" (gss_inquire_cred's
+        // GSS_S_CREDENTIALS_EXPIRED, RFC 2744 §3.9.1), not why.
+        (_, None) => renew_apart(k).map_err(|why| {
+            failed(format!(
+                "the ticket has ended and no new one could be had from the keytab: {why} (check that the KDC \
+                 krb5.conf names answers on port 88, and that the keytab holds the account's current key)"
+            ))
+        }),
+    }
+}
+
+/// A credential asked of the KDC in a new, empty cache of its own, so that the library
+/// says why it cannot have one (`Cannot contact any KDC for realm …`, a key the KDC
+/// refuses); if the KDC answers now, that credential serves. Each try has a cache of its
+/// own: a kept one would hand back its own ended ticket the same way.
+#[cfg(all(unix, feature = "kerberos"))]
+fn renew_apart(k: &KeytabBind) -> Result<(Credential, Duration), String> {
+    static TRIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = TRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let cred = store::acquire(&k.principal, Some(&k.keytab), &format!("{}-renew-{n}", k.ccache)).map_err(|e| {
+        stale::acquisition_failed(k, e.minor, &e.text);
+        e.text
+    })?;
+    let lifetime = cred.lifetime().map_err(|e| e.to_string())?;
     Ok((cross_krb5::Cred::from(cred), lifetime))
 }
 
@@ -108,6 +152,7 @@ async fn gssapi_bind(_: &mut Ldap, cred: Credential, _: &str, _: Duration) -> Re
     match cred {}
 }
 
+pub mod stale;
 #[cfg(all(unix, feature = "kerberos"))]
 mod store;
 pub mod versions;

@@ -8,6 +8,9 @@ pub const SUCCESS: u32 = 0;
 pub const TIME_LIMIT_EXCEEDED: u32 = 3;
 /// `sizeLimitExceeded` (RFC 4511 A.2): more entries matched than the size limit allows.
 pub const SIZE_LIMIT_EXCEEDED: u32 = 4;
+/// `referral` (RFC 4511 A.2, §4.1.10): the base lies at another server; the result's
+/// referral URLs say where.
+pub const REFERRAL: u32 = 10;
 /// `noSuchAttribute` (RFC 4511 A.2).
 pub const NO_SUCH_ATTRIBUTE: u32 = 16;
 /// `constraintViolation` (RFC 4511 A.2); AD adds a data code saying which (see

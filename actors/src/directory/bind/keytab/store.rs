@@ -12,18 +12,30 @@ use libgssapi_sys::{
     GSS_S_COMPLETE,
 };
 
-/// Credentials of `principal` (`user@REALM`) from `keytab` into `ccache`.
+/// A failed acquisition: the GSS status in words, and the minor status (MIT: a krb5
+/// error code, e.g. `KRB5KDC_ERR_PREAUTH_FAILED`).
+#[derive(Debug)]
+pub struct GssFailure {
+    pub text: String,
+    pub minor: OM_uint32,
+}
+
+/// Credentials of `principal` (`user@REALM`) from `keytab` into `ccache`; without a
+/// keytab, only what `ccache` holds (the library then asks no KDC for a new ticket).
 ///
 /// Errors: the GSS status in words.
-pub fn acquire(principal: &str, keytab: &str, ccache: &str) -> Result<Cred, String> {
-    let keys = [("client_keytab", keytab), ("ccache", ccache)]
+pub fn acquire(principal: &str, keytab: Option<&str>, ccache: &str) -> Result<Cred, GssFailure> {
+    let failed = |text: String| GssFailure { text, minor: 0 };
+    let keys = [("client_keytab", keytab), ("ccache", Some(ccache))]
         .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
         .map(|(k, v)| Ok((CString::new(k).map_err(|e| e.to_string())?, CString::new(v).map_err(|e| e.to_string())?)))
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(failed)?;
     let mut elements: Vec<gss_key_value_element_desc> =
         keys.iter().map(|(k, v)| gss_key_value_element_desc { key: k.as_ptr(), value: v.as_ptr() }).collect();
     let store = gss_key_value_set_desc { count: elements.len() as OM_uint32, elements: elements.as_mut_ptr() };
-    let name = import(principal)?;
+    let name = import(principal).map_err(failed)?;
     let mut minor: OM_uint32 = 0;
     let mut cred: gss_cred_id_t = ptr::null_mut();
     // SAFETY: every pointer is valid for the call: `name` was imported above and is
@@ -44,7 +56,7 @@ pub fn acquire(principal: &str, keytab: &str, ccache: &str) -> Result<Cred, Stri
     };
     release(name);
     if major != GSS_S_COMPLETE {
-        return Err(status(major, minor));
+        return Err(GssFailure { text: status(major, minor), minor });
     }
     Ok(Cred::from(cred))
 }

@@ -71,11 +71,11 @@ fn entry_of(mut r: Reader<'_>, version: u8) -> Option<(String, u32)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// One version 2 record: `principal`'s key at `vno8`, with a 32-bit `vno32` if given.
-    fn record(parts: &[&str], realm: &str, vno8: u8, vno32: Option<u32>) -> Vec<u8> {
+    pub(crate) fn record(parts: &[&str], realm: &str, vno8: u8, vno32: Option<u32>) -> Vec<u8> {
         let mut e = Vec::new();
         e.extend((parts.len() as u16).to_be_bytes());
         for s in std::iter::once(&realm).chain(parts) {

@@ -1,0 +1,200 @@
+//! Faults of keytab-bound service accounts (issue #20) against the Samba DC's own KDC
+//! (`samba.sh --dns-kdc`), with tickets of 4 minutes (Samba's KDC refuses service tickets
+//! on a TGT with less than about 2.5 minutes left, so not shorter). Slow: about 5 minutes
+//! each, run side by side.
+//! - The KDC unreachable while the ticket must be renewed: reached through a TCP relay that
+//!   the scenario closes and opens (the realm's `kdc` pointed at it, Kerberos over TCP only).
+//! - The keytab behind the account: an administrator resets the password (the key version
+//!   rises) and exports a new keytab, deployed only later.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::harness::dns::Relay;
+use crate::harness::servers::{self, ServerEnv};
+use crate::harness::{Connector, Sim};
+use crate::suite::{Scenario, Tally};
+
+const LIMIT: Duration = Duration::from_secs(120);
+/// Where the relay to the KDC listens: apart from 127.0.0.x (developers' DCs) and the
+/// discovery tests' 127.0.20.2-6.
+const KDC_RELAY: &str = "127.0.20.8:88";
+const TICKET: Duration = Duration::from_secs(240);
+
+pub fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario::new(
+            "credentials: the keytab behind the account after a password reset: logins go on until the ticket ends, then fail saying the keytab is behind (the old key never offered: no lockout), and work once the new keytab is in place, no restart",
+            keytab_behind_the_account,
+        ),
+        Scenario::new(
+        "credentials: the KDC unreachable when the keytab's ticket must be renewed: logins and imports go on with the old ticket until it ends, then fail directory_unavailable naming the KDC, and work again once it is back",
+        kdc_gone_at_renewal,
+        ),
+    ]
+}
+
+/// The DC's krb5.conf with 4-minute tickets, TCP only, and the realm's KDC at `relay`
+/// when given.
+fn krb5_conf(env: &ServerEnv, dir: &std::path::Path, relay: Option<&str>) -> String {
+    let conf = env.get("AD_KRB5_CONF");
+    assert!(!conf.is_empty(), "{} has no KDC: start it with samba.sh start DIR --dns-kdc", env.file.display());
+    let text = std::fs::read_to_string(conf).expect("krb5.conf");
+    let kdc = format!("kdc = {}:88", env.get("AD_IP"));
+    assert!(text.contains(&kdc), "{conf} has no `{kdc}`:\n{text}");
+    let short = text.replace(&kdc, &relay.map_or(kdc.clone(), |r| format!("kdc = {r}"))).replace(
+        "[libdefaults]",
+        "[libdefaults]\n\tticket_lifetime = 4m\n\trenew_lifetime = 0\n\tudp_preference_limit = 1",
+    );
+    let path = dir.join("krb5-short.conf");
+    std::fs::write(&path, short).expect("write krb5.conf");
+    path.display().to_string()
+}
+
+/// `[directories.ad]` bound with `keytab` as `principal`, whose entry is `dn`.
+fn keytab_directory(env: &ServerEnv, keytab: &str, principal: &str, dn: &str) -> String {
+    format!(
+        "[directories.ad]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbase_dn = \"{}\"\n\
+         ca_file = \"{}\"\nbind_keytab = \"{keytab}\"\nbind_principal = \"{principal}\"\nbind_spn_host = \"{}\"\n",
+        env.get("AD_LDAPS_URL"),
+        dn,
+        env.get("AD_BASE_DN"),
+        env.get("AD_CA"),
+        env.get("AD_HOST"),
+    )
+}
+
+fn login_job(env: &ServerEnv) -> Value {
+    json!([{"type": "ldap.authenticate",
+        "payload": {"directory": "ad", "username": env.get("AD_USER_OK"), "password": env.get("AD_FIXTURE_PW")}}])
+}
+
+/// An import of the `fx-*` fixtures (it opens a connection of its own: a new service bind).
+fn import_job() -> Value {
+    json!([{"type": "ldap.import", "payload": {"directory": "ad", "mode": "full", "filter": "(sAMAccountName=fx-*)"}}])
+}
+
+/// A login and an import, both answered successfully; their ids.
+async fn both_work(sim: &Sim, env: &ServerEnv, when: &str) -> Vec<String> {
+    let mut ids = sim.submit(login_job(env)).await;
+    ids.extend(sim.submit(import_job()).await);
+    for view in sim.wait_done(&ids, LIMIT).await {
+        assert_eq!(view["result"]["status"], "succeeded", "{when}: {}", view["result"]);
+    }
+    ids
+}
+
+async fn sleep_until(t: Instant) {
+    tokio::time::sleep(t.saturating_duration_since(Instant::now())).await;
+}
+
+async fn kdc_gone_at_renewal() -> Tally {
+    let env = servers::samba();
+    let kdc: SocketAddr = format!("{}:88", env.get("AD_IP")).parse().expect("AD_IP");
+    let relay = Relay::start(KDC_RELAY.parse().expect("relay address"), kdc).await;
+    let sim = Sim::start(true).await;
+    let conf = krb5_conf(&env, sim.dir.path(), Some(KDC_RELAY));
+    let started = Instant::now();
+    let table =
+        keytab_directory(&env, env.get("AD_SERVICE_KEYTAB"), env.get("AD_SERVICE_PRINCIPAL"), env.get("AD_SERVICE_DN"));
+    let c = Connector::for_sim_with_env(&sim, "kdc", &table, &[("KRB5_CONFIG", conf.as_str())]);
+    sim.wait_online(LIMIT).await;
+    let online = Instant::now();
+    let mut sent = both_work(&sim, &env, "with the KDC reachable").await;
+
+    relay.stop();
+    sent.extend(both_work(&sim, &env, "the KDC just gone, the ticket young").await);
+    // Past half the ticket's life: the GSS library tries the KDC for a new one and fails.
+    sleep_until(started + TICKET * 5 / 8).await;
+    sent.extend(both_work(&sim, &env, "the KDC gone, the ticket past half its life").await);
+
+    // The ticket has ended, and the DC closes the connections bound with it (Samba ends
+    // an LDAP session at its ticket's end): every service bind needs a new ticket. A
+    // login fails `directory_unavailable` (retried, then given up), naming the KDC.
+    sleep_until(online + TICKET + Duration::from_secs(10)).await;
+    let login = sim.submit(login_job(&env)).await;
+    let view = sim.wait_done(&login, LIMIT).await.remove(0);
+    assert_eq!(view["result"]["error"]["code"], "directory_unavailable", "{}", view["result"]);
+    let msg = view["result"]["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("the ticket has ended") && msg.contains("KDC") && msg.contains("EXAMPLE.TEST"), "{msg}");
+    assert!(!c.log_text().contains(env.get("AD_SERVICE_PW")));
+    sent.extend(login);
+
+    // The KDC is back: logins and imports work again, without a restart.
+    relay.open().await;
+    sent.extend(both_work(&sim, &env, "the KDC back").await);
+    crate::suite::tally(&sim, &sent).await
+}
+
+/// `samba.sh account DIR OP USER [PASSWORD KEYTAB]` on the test DC.
+fn account(env: &ServerEnv, args: &[&str]) {
+    let out = std::process::Command::new("bash")
+        .arg(servers::script("samba.sh"))
+        .args(["account", env.get("AD_DIR")])
+        .args(args)
+        .output()
+        .expect("run samba.sh account");
+    assert!(out.status.success(), "samba.sh account {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Deletes the scenario's account when dropped, so a failing run leaves none behind.
+struct DeleteAccount<'a>(&'a ServerEnv, String);
+
+impl Drop for DeleteAccount<'_> {
+    fn drop(&mut self) {
+        account(self.0, &["delete", &self.1]);
+    }
+}
+
+/// A login that must succeed; its job id.
+async fn login(sim: &Sim, env: &ServerEnv, when: &str) -> Vec<String> {
+    let ids = sim.submit(login_job(env)).await;
+    let view = sim.wait_done(&ids, LIMIT).await.remove(0);
+    assert_eq!(view["result"]["result"]["authenticated"], true, "{when}: {}", view["result"]);
+    ids
+}
+
+async fn keytab_behind_the_account() -> Tally {
+    let env = servers::samba();
+    let sim = Sim::start(true).await;
+    let user = format!("svc-kv{}", std::process::id());
+    let (held, fresh) = (sim.dir.path().join("held.keytab"), sim.dir.path().join("fresh.keytab"));
+    let (held_s, fresh_s) = (held.to_str().expect("path"), fresh.to_str().expect("path"));
+    account(&env, &["set", &user, "Kv-Passw0rd-1", held_s]);
+    let _gone = DeleteAccount(&env, user.clone());
+    let conf = krb5_conf(&env, sim.dir.path(), None);
+    let (principal, dn) =
+        (format!("{user}@{}", env.get("AD_REALM")), format!("CN={user},{}", env.get("AD_SERVICE_OU_DN")));
+    let table = keytab_directory(&env, held_s, &principal, &dn);
+    let c = Connector::for_sim_with_env(&sim, "kvno", &table, &[("KRB5_CONFIG", conf.as_str())]);
+    sim.wait_online(LIMIT).await;
+    let online = Instant::now();
+    let mut sent = login(&sim, &env, "with the keytab current").await;
+
+    // An administrator resets the password: the account's keys move to a new version; the
+    // new keytab is exported, not yet deployed.
+    account(&env, &["set", &user, "Kv-Passw0rd-2", fresh_s]);
+    sent.extend(login(&sim, &env, "the keytab behind, the ticket still good").await);
+
+    // The ticket ends. The directory has read the account's new key version meanwhile
+    // (every minute for a keytab bind): the old key is not offered to the KDC, which
+    // would count each refusal toward the account's lockout (before, the retried binds
+    // locked it: "client's credentials have been revoked", which no key undoes until
+    // the lockout duration has passed), and the login says why.
+    sleep_until(online + TICKET + Duration::from_secs(10)).await;
+    let ids = sim.submit(login_job(&env)).await;
+    let view = sim.wait_done(&ids, LIMIT).await.remove(0);
+    assert_eq!(view["result"]["error"]["code"], "directory_unavailable", "{}", view["result"]);
+    let msg = view["result"]["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("its password changed") && msg.contains("export the keytab again"), "{msg}");
+    assert!(msg.contains(&principal), "{msg}");
+    sent.extend(ids);
+
+    // The new keytab deployed over the old file: read again at the next bind, no restart.
+    std::fs::copy(&fresh, &held).expect("deploy the new keytab");
+    sent.extend(login(&sim, &env, "the new keytab in place").await);
+    assert!(!c.log_text().contains("Kv-Passw0rd"), "a password reached the log");
+    crate::suite::tally(&sim, &sent).await
+}
