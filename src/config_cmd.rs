@@ -15,12 +15,19 @@ use crate::exit;
 
 /// `config get` prints no secret, so it checks none: the service may take its secrets
 /// from an environment (a unit drop-in) that the shell running the script lacks. Every
-/// secret reads as this placeholder (16 characters or more, as the UI token must be).
+/// secret reads as this placeholder (16 characters or more, as the UI token must be),
+/// and no variable counts as set for the one-credential rules: the placeholder would
+/// make every keytab- or certificate-bound directory "also" password-bound, the config
+/// invalid, and `dpkg -r` unable to find the storage path it must remove.
 struct NoSecrets;
 
 impl SecretSource for NoSecrets {
     fn var(&self, _: &str) -> Option<String> {
         Some("config-get-reads-no-secret".to_owned())
+    }
+
+    fn is_set(&self, _: &str) -> bool {
+        false
     }
 }
 

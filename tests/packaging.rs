@@ -30,6 +30,12 @@ const UNIT: &str = "integration-connector.service";
 const USER: &str = "integration-connector";
 const LIMIT: Duration = Duration::from_secs(60);
 
+/// The static package and the glibc one with keytab binds that replaces it.
+const DEB: &str = "integration-connector";
+const KERBEROS_DEB: &str = "integration-connector-kerberos";
+/// The drop-in an operator writes for the kerberos package's `KRB5_CONFIG`.
+const KERBEROS_DROP_IN: &str = "/etc/systemd/system/integration-connector.service.d/20-kerberos.conf";
+
 /// The machine-wide install location: one test at a time.
 static MACHINE: Mutex<()> = Mutex::new(());
 
@@ -99,6 +105,11 @@ fn tree(dirs: &[&str]) -> BTreeSet<String> {
         }
     }
     all
+}
+
+fn deb_installed(name: &str) -> bool {
+    let out = Command::new("dpkg-query").args(["-W", "-f=${Status}", name]).output();
+    out.map(|o| String::from_utf8_lossy(&o.stdout).contains("ok installed")).unwrap_or(false)
 }
 
 fn user_lines() -> String {
@@ -239,10 +250,12 @@ impl Machine {
     /// Removes whatever an earlier (failed) run left: the package, the install, and
     /// service processes started from the installed binary (by pid).
     fn clean(&self) {
-        let installed = Command::new("dpkg-query").args(["-W", "-f=${Status}", "integration-connector"]).output();
-        if installed.map(|o| String::from_utf8_lossy(&o.stdout).contains("ok installed")).unwrap_or(false) {
-            let _ = self.cmd("dpkg").args(["--purge", "integration-connector"]).output();
+        for deb in [DEB, KERBEROS_DEB] {
+            if deb_installed(deb) {
+                let _ = self.cmd("dpkg").args(["--purge", deb]).output();
+            }
         }
+        let _ = std::fs::remove_file(KERBEROS_DROP_IN);
         for pid in installed_processes() {
             unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         }
@@ -492,6 +505,25 @@ fn config_get_prints_values_and_refuses_secrets() {
     let out = get("server.token");
     assert_eq!(out.status.code(), Some(64), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("never prints secrets"), "{}", text(&out));
+
+    // A certificate-bound directory: `config get` reads no secret, so the rule "one
+    // credential only" must not count its placeholder as a bind password (it did, and
+    // uninstall.sh then left the storage path behind).
+    let made = rcgen::generate_simple_self_signed(vec!["svc.example.test".to_owned()]).expect("certificate");
+    let (cert, key) = (dir.path().join("svc.pem"), dir.path().join("svc.key"));
+    std::fs::write(&cert, made.cert.pem()).expect("cert");
+    std::fs::write(&key, made.key_pair.serialize_pem()).expect("key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod key");
+    let table = format!(
+        "\n[directories.corp]\nkind = \"ldap\"\nurls = [\"ldaps://ldap.example.test\"]\nbind_dn = \"cn=svc,dc=example,dc=test\"\nbase_dn = \"dc=example,dc=test\"\n\
+         client_cert_file = \"{}\"\nclient_key_file = \"{}\"\n",
+        cert.display(),
+        key.display()
+    );
+    std::fs::write(&config, format!("{body}{table}")).expect("config");
+    let out = get("storage.path");
+    assert_ok("config get storage.path (a certificate-bound directory)", &out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/srv/ic data\n");
 }
 
 #[tokio::test]
@@ -776,16 +808,25 @@ fn unit_syscall_filter() -> BTreeSet<String> {
     allow
 }
 
-/// Every syscall `bin` makes in `check` and in a `run` that registers, takes a job and
-/// drains on SIGTERM, as strace sees them.
-async fn syscalls_of(bin: &Path, sim: &Sim, dir: &Path) -> BTreeSet<String> {
+/// What [`syscalls_of`] runs: config tables besides the link's, the environment, the job.
+#[derive(Default)]
+struct Traced<'a> {
+    extra: String,
+    env: Vec<(&'a str, &'a str)>,
+    job: Value,
+}
+
+/// Every syscall `bin` makes in `check` and in a `run` that registers, runs `traced.job`
+/// and drains on SIGTERM, as strace sees them; and the job's view at the portal.
+async fn syscalls_of(bin: &Path, sim: &Sim, dir: &Path, traced: &Traced<'_>) -> (BTreeSet<String>, Value) {
     require_tool("strace", "apt-get install strace");
     let config = dir.join("syscalls.toml");
     let storage = dir.join("syscalls-data");
     std::fs::write(
         &config,
         format!(
-            "[server]\nprotocol = \"http\"\nhost = \"127.0.0.1\"\nport = {}\ntoken = \"{}\"\n[storage]\npath = \"{}\"\n[ui]\nlisten = \"127.0.0.1:0\"\n",
+            "{}\n[server]\nprotocol = \"http\"\nhost = \"127.0.0.1\"\nport = {}\ntoken = \"{}\"\n[storage]\npath = \"{}\"\n[ui]\nlisten = \"127.0.0.1:0\"\n",
+            traced.extra,
             sim.port(),
             sim.token,
             storage.display()
@@ -801,6 +842,7 @@ async fn syscalls_of(bin: &Path, sim: &Sim, dir: &Path) -> BTreeSet<String> {
         .arg("check")
         .arg("--config")
         .arg(&config)
+        .envs(traced.env.iter().copied())
         .output()
         .expect("strace check");
     assert_ok("check under strace", &out);
@@ -811,17 +853,14 @@ async fn syscalls_of(bin: &Path, sim: &Sim, dir: &Path) -> BTreeSet<String> {
         .arg("run")
         .arg("--config")
         .arg(&config)
+        .envs(traced.env.iter().copied())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.join("syscalls-run.log")).expect("log"))
         .spawn()
         .expect("strace run");
     let online = sim.wait_online(LIMIT).await;
-    let ids = sim
-        .submit(
-            json!([{"type": "ldap.authenticate", "payload": {"directory": "none", "username": "a", "password": "b"}}]),
-        )
-        .await;
-    sim.wait_done(&ids, LIMIT).await;
+    let ids = sim.submit(json!([traced.job])).await;
+    let done = sim.wait_done(&ids, LIMIT).await;
     assert!(online["connector_id"].is_string());
     let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", strace.id())).expect("children");
     let tracee: i32 = children.split_whitespace().next().and_then(|p| p.parse().ok()).expect("the traced connector");
@@ -840,46 +879,59 @@ async fn syscalls_of(bin: &Path, sim: &Sim, dir: &Path) -> BTreeSet<String> {
             }
         }
     }
-    names
+    (names, done[0].clone())
+}
+
+/// The .deb `cargo deb` builds (`args`: its target, variant and features) into `out`, or
+/// the one the environment variable `given` names (a CI artifact).
+fn build_deb(out: &Path, given: &str, args: &[&str]) -> PathBuf {
+    require_tool("dpkg-deb", "apt-get install dpkg");
+    if let Some(path) = std::env::var_os(given) {
+        println!("testing the .deb named by {given}: {}", PathBuf::from(&path).display());
+        return PathBuf::from(path);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let has_deb = Command::new(&cargo).args(["deb", "--version"]).output().map(|o| o.status.success()).unwrap_or(false);
+    assert!(has_deb, "cargo-deb is missing: cargo install cargo-deb --locked (scripts/test.sh installs it)");
+    let started = Instant::now();
+    let built = Command::new(&cargo)
+        .current_dir(repo())
+        .args(["deb", "-p", "integration-connector", "--locked", "--strip"])
+        .args(args)
+        .arg("--output")
+        .arg(out)
+        .output()
+        .expect("cargo deb");
+    assert_ok(&format!("cargo deb {}", args.join(" ")), &built);
+    println!("cargo deb {}: {:?}", args.join(" "), started.elapsed());
+    std::fs::read_dir(out)
+        .expect("out dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .expect("a .deb")
+}
+
+fn deb_field(deb: &Path, field: &str) -> String {
+    let out = Command::new("dpkg-deb").arg("-f").arg(deb).arg(field).output().expect("dpkg-deb -f");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn lintian_clean(deb: &Path) {
+    require_tool("lintian", "apt-get install lintian");
+    let out = Command::new("lintian").args(["--fail-on", "error,warning"]).arg(deb).output().expect("lintian");
+    assert_ok("lintian (errors and warnings; packaging/linux/debian/lintian-overrides says why each override)", &out);
 }
 
 #[tokio::test]
 async fn the_deb_is_built_inspected_installed_upgraded_and_removed_cleanly() {
-    require_tool("dpkg-deb", "apt-get install dpkg");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let has_deb = Command::new(&cargo).args(["deb", "--version"]).output().map(|o| o.status.success()).unwrap_or(false);
-    assert!(has_deb, "cargo-deb is missing: cargo install cargo-deb --locked (scripts/test.sh installs it)");
     let targets = Command::new("rustup").args(["target", "list", "--installed"]).output().expect("rustup");
     assert!(
         String::from_utf8_lossy(&targets.stdout).contains("x86_64-unknown-linux-musl"),
         "the musl target is missing: rustup target add x86_64-unknown-linux-musl; apt-get install musl-tools"
     );
     let out_dir = tempfile::tempdir().expect("dir");
-    // IC_TEST_DEB: a .deb built elsewhere (a CI artifact) is tested instead of a new one.
-    let deb = match std::env::var_os("IC_TEST_DEB") {
-        Some(path) => {
-            println!("testing the .deb named by IC_TEST_DEB: {}", PathBuf::from(&path).display());
-            PathBuf::from(path)
-        }
-        None => {
-            let started = Instant::now();
-            let out = Command::new(&cargo)
-                .current_dir(repo())
-                .args(["deb", "-p", "integration-connector", "--locked", "--strip"])
-                .args(["--target", "x86_64-unknown-linux-musl", "--output"])
-                .arg(out_dir.path())
-                .output()
-                .expect("cargo deb");
-            assert_ok("cargo deb", &out);
-            println!("cargo deb: {:?}", started.elapsed());
-            std::fs::read_dir(out_dir.path())
-                .expect("out dir")
-                .flatten()
-                .map(|e| e.path())
-                .find(|p| p.extension().is_some_and(|e| e == "deb"))
-                .expect("a .deb")
-        }
-    };
+    let deb = build_deb(out_dir.path(), "IC_TEST_DEB", &["--target", "x86_64-unknown-linux-musl"]);
 
     let listing = Command::new("dpkg-deb").arg("-c").arg(&deb).output().expect("dpkg-deb -c");
     let listing = String::from_utf8_lossy(&listing.stdout);
@@ -892,8 +944,7 @@ async fn the_deb_is_built_inspected_installed_upgraded_and_removed_cleanly() {
     ] {
         assert!(listing.lines().any(|l| l.ends_with(path)), "{path} is not in the .deb:\n{listing}");
     }
-    let info = Command::new("dpkg-deb").arg("-f").arg(&deb).arg("Depends").output().expect("dpkg-deb -f");
-    assert_eq!(String::from_utf8_lossy(&info.stdout).trim(), "passwd", "a static binary depends on nothing but passwd");
+    assert_eq!(deb_field(&deb, "Depends"), "passwd", "a static binary depends on nothing but passwd");
     let x = out_dir.path().join("x");
     assert_ok("dpkg-deb -x", &Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&x).output().expect("dpkg-deb -x"));
     let packaged = std::fs::read(x.join("opt/flotomate/integration-connector/integration-connector")).expect("binary");
@@ -905,13 +956,12 @@ async fn the_deb_is_built_inspected_installed_upgraded_and_removed_cleanly() {
         packaged.len() as f64 / 1048576.0,
         std::fs::metadata(&deb).expect("deb").len() as f64 / 1048576.0
     );
-    require_tool("lintian", "apt-get install lintian");
-    let out = Command::new("lintian").args(["--fail-on", "error,warning"]).arg(&deb).output().expect("lintian");
-    assert_ok("lintian (errors and warnings; packaging/linux/debian/lintian-overrides says why each override)", &out);
+    lintian_clean(&deb);
 
     let sim = Sim::start(false).await;
     let extracted = x.join("opt/flotomate/integration-connector/integration-connector");
-    let used = syscalls_of(&extracted, &sim, out_dir.path()).await;
+    let job = json!({"type": "ldap.authenticate", "payload": {"directory": "none", "username": "a", "password": "b"}});
+    let (used, _) = syscalls_of(&extracted, &sim, out_dir.path(), &Traced { job, ..Traced::default() }).await;
     let allowed = unit_syscall_filter();
     let refused: Vec<&String> = used.iter().filter(|s| !allowed.contains(*s)).collect();
     println!("the packaged binary made {} distinct syscalls; the unit allows {}", used.len(), allowed.len());
@@ -947,13 +997,13 @@ async fn the_deb_is_built_inspected_installed_upgraded_and_removed_cleanly() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("dpkg -r integration-connector"), "{}", text(&out));
 
-    let out = dpkg(&["-r", "integration-connector"]);
+    let out = dpkg(&["-r", DEB]);
     assert_ok("dpkg -r", &out);
     assert_eq!(m.exits(), ["0", "0"]);
     let after = tree(&["/opt", "/etc/integration-connector", "/etc/systemd/system", "/lib/systemd/system"]);
     assert_eq!(after, before, "dpkg -r left the file system changed");
     assert_eq!(user_lines(), users_before, "dpkg -r left the user");
-    let status = Command::new("dpkg-query").args(["-W", "-f=${Status}", "integration-connector"]).output().unwrap();
+    let status = Command::new("dpkg-query").args(["-W", "-f=${Status}", DEB]).output().expect("dpkg-query");
     // No conffiles and no postrm: dpkg forgets the package (no "rc" line to purge).
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(!status.contains("ok installed") && !status.contains("config-files"), "after dpkg -r: {status}");
@@ -963,10 +1013,183 @@ async fn the_deb_is_built_inspected_installed_upgraded_and_removed_cleanly() {
     assert_ok("dpkg -i (no answers)", &out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("not configured yet"), "{}", text(&out));
     assert!(!Path::new(CONFIG).exists() && m.main_pid().is_none());
-    assert_ok(
-        "dpkg -r (unconfigured)",
-        &m.cmd("dpkg").args(["-r", "integration-connector"]).output().expect("dpkg -r"),
-    );
+    assert_ok("dpkg -r (unconfigured)", &m.cmd("dpkg").args(["-r", DEB]).output().expect("dpkg -r"));
     assert_eq!(tree(&["/opt", "/etc/integration-connector", "/etc/systemd/system", "/lib/systemd/system"]), before);
     assert_eq!(user_lines(), users_before);
+}
+
+// === the kerberos package: keytab binds (issue #20) ===
+
+/// A copy of `from` at `to` owned by the service user, with `mode`: what an operator does
+/// with the keytab (0600), the realm's krb5.conf and the DC's CA (0644).
+fn give_to_service(from: &Path, to: &Path, mode: u32) {
+    std::fs::copy(from, to).unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), to.display()));
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    let out = Command::new("chown").arg(format!("{USER}:{USER}")).arg(to).output().expect("chown");
+    assert_ok("chown", &out);
+}
+
+/// The `[directories.ad]` table of a keytab-bound service account on the test run's DC.
+fn keytab_table(env: &harness::servers::ServerEnv, keytab: &Path, ca: &Path) -> String {
+    format!(
+        "[directories.ad]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbase_dn = \"{}\"\n\
+         ca_file = \"{}\"\nbind_keytab = \"{}\"\nbind_principal = \"{}\"\nbind_spn_host = \"{}\"\n",
+        env.get("AD_LDAPS_URL"),
+        env.get("AD_SERVICE_DN"),
+        env.get("AD_BASE_DN"),
+        ca.display(),
+        keytab.display(),
+        env.get("AD_SERVICE_PRINCIPAL"),
+        env.get("AD_HOST"),
+    )
+}
+
+/// The job's view once done, or a failure with the installed service's log.
+async fn service_done(sim: &Sim, m: &Machine, id: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let view = sim.job(id).await;
+        if view["state"] == "done" {
+            return view;
+        }
+        assert!(
+            started.elapsed() < LIMIT,
+            "{id} is {} after {LIMIT:?}; the service's log:\n{}",
+            view["state"],
+            m.service_log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn ad_login(env: &harness::servers::ServerEnv, password: &str) -> Value {
+    json!({"type": "ldap.authenticate", "payload": {"directory": "ad", "username": env.get("AD_USER_OK"), "password": password}})
+}
+
+/// The glibc package built with `--features kerberos` (Cargo.toml's deb variant): its
+/// fields, libraries and lint; a keytab bind's syscalls against the unit's filter; then
+/// installed as the service, given a keytab the way an operator would (files for the
+/// service user, a drop-in for KRB5_CONFIG, the directory added by `systemctl reload`),
+/// it runs logins and an import with no password anywhere, and is removed cleanly.
+#[tokio::test]
+async fn the_kerberos_deb_installs_a_service_that_binds_with_a_keytab() {
+    let env = harness::servers::samba();
+    let (krb5_conf, keytab) = (env.get("AD_KRB5_CONF"), env.get("AD_SERVICE_KEYTAB"));
+    assert!(
+        !krb5_conf.is_empty() && Path::new(keytab).exists(),
+        "{} runs without a KDC or has no service keytab: start it with `scripts/servers/samba.sh start DIR --dns-kdc` \
+         (scripts/test.sh does)",
+        env.file.display()
+    );
+    require_tool("dpkg-shlibdeps", "apt-get install dpkg-dev");
+    let out_dir = tempfile::tempdir().expect("dir");
+    let glibc = ["--variant", "kerberos", "-F", "kerberos", "--target", "x86_64-unknown-linux-gnu"];
+    let deb = build_deb(out_dir.path(), "IC_TEST_KERBEROS_DEB", &glibc);
+
+    assert_eq!(deb_field(&deb, "Package"), KERBEROS_DEB);
+    let depends = deb_field(&deb, "Depends");
+    for lib in ["libc6", "libgssapi-krb5-2", "passwd"] {
+        assert!(
+            depends.split(", ").any(|d| d.split_whitespace().next() == Some(lib)),
+            "no {lib} in Depends: {depends}"
+        );
+    }
+    for field in ["Conflicts", "Replaces", "Provides"] {
+        assert_eq!(deb_field(&deb, field), DEB, "{field}: the kerberos package takes the static one's place");
+    }
+    let x = out_dir.path().join("x");
+    assert_ok("dpkg-deb -x", &Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&x).output().expect("dpkg-deb -x"));
+    let extracted = x.join("opt/flotomate/integration-connector/integration-connector");
+    let packaged = std::fs::read(&extracted).expect("binary");
+    let has = |needle: &[u8]| packaged.windows(needle.len()).any(|w| w == needle);
+    assert!(!is_static_elf(&packaged) && has(b"libgssapi_krb5.so.2"), "not linked against MIT's libgssapi_krb5");
+    assert!(!has(b"test.touch"), "the packaged binary has the test job types");
+    println!("kerberos package: Depends: {depends}; binary {:.1} MiB", packaged.len() as f64 / 1048576.0);
+    lintian_clean(&deb);
+
+    // A keytab bind under strace: GSSAPI's calls (keyring, the KDC over UDP/TCP) must
+    // pass the unit's SystemCallFilter= too, or the service fails where `check` passed.
+    let sim = Sim::start(false).await;
+    let table = keytab_table(&env, Path::new(keytab), Path::new(env.get("AD_CA")));
+    let traced =
+        Traced { extra: table, env: vec![("KRB5_CONFIG", krb5_conf)], job: ad_login(&env, env.get("AD_FIXTURE_PW")) };
+    let (used, view) = syscalls_of(&extracted, &sim, out_dir.path(), &traced).await;
+    assert_eq!(view["result"]["result"]["authenticated"], true, "the traced keytab login: {view}");
+    let allowed = unit_syscall_filter();
+    let refused: Vec<&String> = used.iter().filter(|s| !allowed.contains(*s)).collect();
+    assert!(refused.is_empty(), "SystemCallFilter would refuse {refused:?} to a keytab bind (used: {used:?})");
+    drop(sim);
+
+    let m = Machine::take();
+    let before = tree(&["/opt", "/etc/integration-connector", "/etc/systemd/system", "/lib/systemd/system"]);
+    let users_before = user_lines();
+    // The operator's steps, as the README's "Keytab binds" gives them. KRB5_CONFIG by a
+    // drop-in written before the install, so the first start has it: a restart would
+    // leave the old process's long poll open at the simulator, which leases the next job
+    // to it (PROTOCOL.md §2.3: offered again only when its lease ends, 60 s).
+    let kdir = Path::new("/etc/integration-connector/kerberos");
+    let drop_in = Path::new(KERBEROS_DROP_IN);
+    std::fs::create_dir_all(drop_in.parent().expect("drop-in dir")).expect("drop-in dir");
+    std::fs::write(drop_in, format!("[Service]\nEnvironment=KRB5_CONFIG={}\n", kdir.join("krb5.conf").display()))
+        .expect("drop-in");
+    let sim = Sim::start(false).await;
+    let tokens = tempfile::tempdir().expect("dir");
+    let token = token_file(tokens.path(), &sim.token);
+    let mut install = m.cmd("dpkg");
+    install.args(["-i", deb.to_str().expect("path")]);
+    install.env("IC_SERVER", &sim.url).env("IC_TOKEN_FILE", &token).env("IC_UI_LISTEN", "127.0.0.1:0");
+    assert_ok("dpkg -i (kerberos)", &install.output().expect("dpkg"));
+    sim.wait_online(LIMIT).await;
+
+    std::fs::create_dir_all(kdir).expect("kerberos dir");
+    std::fs::set_permissions(kdir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    give_to_service(Path::new(keytab), &kdir.join("service.keytab"), 0o600);
+    give_to_service(Path::new(krb5_conf), &kdir.join("krb5.conf"), 0o644);
+    give_to_service(Path::new(env.get("AD_CA")), &kdir.join("ad-ca.pem"), 0o644);
+    let mut config = std::fs::OpenOptions::new().append(true).open(CONFIG).expect("config");
+    writeln!(config, "\n{}", keytab_table(&env, &kdir.join("service.keytab"), &kdir.join("ad-ca.pem"))).expect("write");
+    drop(config);
+    let reload = m.cmd(script("testing/fake-systemctl")).args(["reload", UNIT]).output().expect("systemctl");
+    assert_ok("systemctl reload (the new directory)", &reload);
+
+    let login = |password: &str| {
+        let job = ad_login(&env, password);
+        let (sim, m) = (&sim, &m);
+        async move {
+            let ids = sim.submit(json!([job])).await;
+            service_done(sim, m, &ids[0]).await
+        }
+    };
+    // The reload applies in the background: the first logins may meet no directory "ad".
+    let ok = eventually(LIMIT, "a keytab-bound login through the reloaded config", || async {
+        let view = login(env.get("AD_FIXTURE_PW")).await;
+        (view["result"]["status"] == "succeeded").then_some(view)
+    })
+    .await;
+    assert_eq!(ok["result"]["result"]["authenticated"], true, "{ok}");
+    let bad = login("not-the-password").await;
+    assert_eq!(bad["result"]["result"]["reason"], "invalid_credentials", "{bad}");
+    let payload = json!({"directory": "ad", "mode": "full", "filter": "(sAMAccountName=fx-*)"});
+    let ids = sim.submit(json!([{"type": "ldap.import", "payload": payload}])).await;
+    let import = service_done(&sim, &m, &ids[0]).await;
+    assert_eq!(import["result"]["status"], "succeeded", "{}", import["result"]);
+    let records = sim.get(&format!("/admin/jobs/{}/records", ids[0])).await;
+    let records = records["records"].as_array().cloned().unwrap_or_default();
+    assert!(records.len() >= 5, "the fx-* fixtures: {records:?}");
+    assert!(m.exits().is_empty(), "the service stopped: {:?}\n{}", m.exits(), m.service_log());
+
+    // `check` with the installed binary and config names the ticket it got.
+    let mut check = m.cmd(format!("{PREFIX}/integration-connector"));
+    check.args(["check", "--config", CONFIG]).env("KRB5_CONFIG", kdir.join("krb5.conf"));
+    let said = text(&check.output().expect("check"));
+    let bind = said.lines().find(|l| l.contains("directory.ad.bind:")).unwrap_or_default();
+    assert!(bind.starts_with("OK") && bind.contains("SASL GSSAPI"), "{said}");
+
+    assert_ok("dpkg -r (kerberos)", &m.cmd("dpkg").args(["-r", KERBEROS_DEB]).output().expect("dpkg -r"));
+    let _ = std::fs::remove_file(drop_in); // the operator's own file
+    let _ = std::fs::remove_dir(drop_in.parent().expect("drop-in dir"));
+    let after = tree(&["/opt", "/etc/integration-connector", "/etc/systemd/system", "/lib/systemd/system"]);
+    let changed: Vec<&String> = after.symmetric_difference(&before).collect();
+    assert!(changed.is_empty(), "dpkg -r left the file system changed: {changed:?}");
+    assert_eq!(user_lines(), users_before, "dpkg -r left the user");
 }

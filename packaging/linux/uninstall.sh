@@ -78,9 +78,12 @@ sctl() {
   if [ -n "$root" ]; then "$SYSTEMCTL" --root="$root" "$@"; else "$SYSTEMCTL" "$@"; fi
 }
 
-if [ "$package" = 0 ] && [ -z "$root" ] &&
-  dpkg-query -W -f='${Status}' integration-connector 2>/dev/null | grep -q 'ok installed'; then
-  die "the .deb package is installed: remove it with  sudo dpkg -r integration-connector  (IC_KEEP_DATA=1 keeps the storage path)"
+# Either package: the static one or the kerberos (glibc) one that replaces it.
+if [ "$package" = 0 ] && [ -z "$root" ]; then
+  for deb in integration-connector integration-connector-kerberos; do
+    dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q 'ok installed' || continue
+    die "the .deb package is installed: remove it with  sudo dpkg -r $deb  (IC_KEEP_DATA=1 keeps the storage path)"
+  done
 fi
 
 # The storage path as the installed binary resolves the config (no shell reads TOML: a

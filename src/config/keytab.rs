@@ -36,7 +36,7 @@ impl Validator<'_, '_> {
             .flatten()
             .next();
         let env = bind_password_env(name);
-        if other.is_some() || self.env.var(&env).is_some() {
+        if other.is_some() || self.env.is_set(&env) {
             let msg = format!(
                 "a keytab and another credential (bind_password, bind_password_file, {env} or client_cert_file) \
                  are both set: keep one"

@@ -10,6 +10,14 @@ use toml::Spanned;
 pub trait SecretSource {
     /// The variable's value when it is set, even to an empty string (which is refused).
     fn var(&self, name: &str) -> Option<String>;
+
+    /// Whether the variable is set, for the rules that refuse two credentials at once
+    /// (a keytab or a client certificate beside a bind password). A source that cannot
+    /// know the service's environment answers `false`, leaving those rules to the
+    /// service's own load.
+    fn is_set(&self, name: &str) -> bool {
+        self.var(name).is_some()
+    }
 }
 
 /// Reads the process environment.

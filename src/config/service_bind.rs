@@ -58,7 +58,7 @@ impl Validator<'_, '_> {
             }
         };
         let password = raw.bind_password.as_ref().or(raw.bind_password_file.as_ref());
-        if password.is_some() || self.env.var(&env).is_some() {
+        if password.is_some() || self.env.is_set(&env) {
             let msg = format!(
                 "a client certificate and a bind password are both set (bind_password, bind_password_file or {env}): \
                  keep one; a certificate bind sends no password"

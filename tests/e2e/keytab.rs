@@ -109,3 +109,21 @@ async fn a_ticket_that_ends_is_renewed_from_the_keytab_without_kinit() {
     logins_and_an_import(&sim, &env).await;
     assert!(!c.log_text().contains("Ticket expired"), "{}", c.log_text());
 }
+
+/// A keytab-bound directory given to a running connector by a reload (as an operator
+/// adds it after installing the package): logins and an import run on it.
+#[tokio::test]
+async fn a_keytab_directory_added_by_reload_runs_logins_and_an_import() {
+    let env = servers::samba();
+    let (conf, keytab) = kerberos(&env);
+    let sim = Sim::start(false).await;
+    let vars = [("KRB5_CONFIG", conf.as_str())];
+    let c = Connector::for_sim_with_env(&sim, "reload", "", &vars);
+    sim.wait_online(LIMIT).await;
+    let text = crate::harness::connector::config_for(&sim, &c.dir.join("data"), &keytab_directory("ad", &env, &keytab));
+    std::fs::write(&c.config, text).unwrap();
+    assert_eq!(unsafe { libc::kill(c.pid().expect("running") as i32, libc::SIGHUP) }, 0);
+    crate::harness::eventually(LIMIT, "the reload", || async { c.log_text().contains("directory ad added").then_some(()) })
+        .await;
+    logins_and_an_import(&sim, &env).await;
+}

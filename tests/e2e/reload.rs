@@ -111,6 +111,22 @@ async fn a_reload_moves_a_directory_to_its_new_url_and_removes_one_and_shows_the
     assert_eq!(code(&gone), "unknown_directory", "{gone}");
 }
 
+/// A connector installed before its directories are known (the package's first start)
+/// is given its first directory by a reload: logins and an import then run on it.
+#[tokio::test]
+async fn a_first_directory_added_by_reload_runs_logins_and_an_import() {
+    let env = servers::slapd();
+    let r = Reloading::start(Sim::start(false).await, "").await;
+    let config = r.reload(&servers::slapd_directory("corp", &env, true)).await;
+    assert_eq!(config["last_reload"]["outcome"], "applied", "{config}");
+    assert!(list(&config["last_reload"]["applied"]).contains(&"directory corp added".into()), "{config}");
+    let (user, pw) = (env.get("SLAPD_USER_OK"), env.get("SLAPD_USER_OK_PW"));
+    assert_eq!(login(&r.sim, "corp", user, pw).await["authenticated"], true);
+    let (view, records) = crate::ldap::import(&r.sim, "corp", json!({"filter": format!("(uid={user})")})).await;
+    assert_eq!(view["result"]["status"], "succeeded", "{}", view["result"]);
+    assert_eq!(records.len(), 1, "{records:?}");
+}
+
 #[tokio::test]
 async fn a_reload_changes_the_scope_policy_in_place() {
     let env = servers::samba();
