@@ -70,8 +70,40 @@ export IC_TEST_SAMBA_ENV=$AREA/samba/samba.env
 echo "== tests"
 cargo test --workspace --features test-jobs,kerberos --locked -- --test-threads="${TEST_THREADS:-4}"
 echo "== the AD tests again, the DC found through its own DNS (domain, no urls: issue #20)"
+# Every test whose directory comes from the harness's samba_*directory (which takes
+# `domain` and `dns_servers` with IC_TEST_AD_DISCOVERY=1): whole modules, and these by
+# name from modules that test slapd too. A name that no longer exists fails the run.
+by_name=(
+  credentials::check_reads_the_ad_service_password_expiry_the_dc_computes
+  credentials::an_ad_service_password_ten_days_from_expiry_warns_in_check_heartbeat_and_ui
+  deltas::item1_an_account_that_cannot_see_deletions_fails_the_delta_and_check_warns
+  deltas::item1_3_exactly_the_users_deleted_under_the_base_arrive
+  deltas::item4_more_deletions_than_a_dc_page_all_arrive
+  deltas::item7_members_gained_or_lost_are_sent_again_with_their_member_of
+  deltas::item2_a_user_moved_out_of_the_base_arrives_as_moved_out
+  deltas::review_filters_on_secrets_unknown_objects_and_unusable_tokens_are_refused
+  deltas::review_a_user_who_stops_matching_the_filter_leaves_the_scope
+  group_import::an_ad_group_record_has_its_scope_kind_sid_and_every_member
+  group_import::an_ad_group_delta_sends_the_changed_group_whole_the_deleted_and_the_moved_out
+  login::samba_groups_through_token_groups_and_the_primary_group_as_the_delegated_account
+  login::a_spray_of_100_wrong_passwords_leaves_ad_bad_pwd_count_below_its_threshold
+  login::user_records_carry_expiry_never_set_and_must_change_on_samba
+  ops::check_resolves_the_protected_groups_of_an_ad_directory
+  reload::a_reload_changes_the_scope_policy_in_place
+  review18::a_concurrent_spray_under_several_spellings_and_ordering_keys_never_locks_the_ad_account
+  review18::a_group_base_dn_that_does_not_exist_fails_the_login_naming_the_key
+  review18::a_spray_after_a_typo_elsewhere_does_not_lock_the_ad_account
+  review18::a_spray_paced_slower_than_the_shield_window_does_not_lock_the_ad_account
+  review18::no_password_of_the_new_paths_reaches_disk_a_log_or_a_result
+  review18::the_local_complexity_check_never_refuses_a_password_the_dc_accepts
+)
+listed=$(cargo test --features test-jobs,kerberos --locked --test e2e -- --list --exact "${by_name[@]}" 2>/dev/null | grep -c ': test$' || true)
+if [ "$listed" != ${#by_name[@]} ]; then
+  echo "scripts/test.sh names ${#by_name[@]} AD tests for the discovery run; the e2e binary has $listed of them"
+  exit 1
+fi
 IC_TEST_AD_DISCOVERY=1 cargo test --features test-jobs,kerberos --locked --test e2e -- \
-  ad:: ad_ops:: ad_safety:: ad_lifecycle:: --test-threads="${TEST_THREADS:-4}"
+  ad:: ad_ops:: ad_safety:: ad_lifecycle:: "${by_name[@]}" --test-threads="${TEST_THREADS:-4}"
 if [ -f target/ui-screenshot.png ]; then
   echo "== the status page as headless Chromium saw it: target/ui-screenshot.png"
 fi
