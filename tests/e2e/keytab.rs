@@ -123,7 +123,9 @@ async fn a_keytab_directory_added_by_reload_runs_logins_and_an_import() {
     let text = crate::harness::connector::config_for(&sim, &c.dir.join("data"), &keytab_directory("ad", &env, &keytab));
     std::fs::write(&c.config, text).unwrap();
     assert_eq!(unsafe { libc::kill(c.pid().expect("running") as i32, libc::SIGHUP) }, 0);
-    crate::harness::eventually(LIMIT, "the reload", || async { c.log_text().contains("directory ad added").then_some(()) })
-        .await;
+    crate::harness::eventually(LIMIT, "the reload", || async {
+        c.log_text().contains("directory ad added").then_some(())
+    })
+    .await;
     logins_and_an_import(&sim, &env).await;
 }
