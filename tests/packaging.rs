@@ -1132,14 +1132,31 @@ async fn the_kerberos_deb_installs_a_service_that_binds_with_a_keytab() {
     std::fs::create_dir_all(drop_in.parent().expect("drop-in dir")).expect("drop-in dir");
     std::fs::write(drop_in, format!("[Service]\nEnvironment=KRB5_CONFIG={}\n", kdir.join("krb5.conf").display()))
         .expect("drop-in");
+    // The static package first, configured; then the kerberos one in its place: dpkg
+    // removes the static one "in favour" of it, which must keep config, storage, queue,
+    // connector id and user (it once ran uninstall.sh and lost them all).
     let sim = Sim::start(false).await;
     let tokens = tempfile::tempdir().expect("dir");
     let token = token_file(tokens.path(), &sim.token);
+    let static_deb = build_deb(out_dir.path(), "IC_TEST_DEB", &["--target", "x86_64-unknown-linux-musl"]);
     let mut install = m.cmd("dpkg");
-    install.args(["-i", deb.to_str().expect("path")]);
+    install.args(["-i", static_deb.to_str().expect("path")]);
     install.env("IC_SERVER", &sim.url).env("IC_TOKEN_FILE", &token).env("IC_UI_LISTEN", "127.0.0.1:0");
-    assert_ok("dpkg -i (kerberos)", &install.output().expect("dpkg"));
-    sim.wait_online(LIMIT).await;
+    assert_ok("dpkg -i (static)", &install.output().expect("dpkg"));
+    let first = sim.wait_online(LIMIT).await["connector_id"].clone();
+    let config_before = std::fs::read_to_string(CONFIG).expect("config");
+    let out = m.cmd("dpkg").args(["-i", deb.to_str().expect("path")]).output().expect("dpkg");
+    assert_ok("dpkg -i (kerberos over static)", &out);
+    assert!(deb_installed(KERBEROS_DEB) && !deb_installed(DEB), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("upgrading in place"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(CONFIG).expect("config kept"), config_before);
+    assert_eq!(m.exits(), ["0"], "the static service drained and exited 0");
+    assert!(m.main_pid().is_some(), "not running after the replacement:\n{}", m.service_log());
+    let ids = sim.summary().await["connectors"].as_array().cloned().unwrap_or_default();
+    assert!(ids.len() == 1 && ids[0]["connector_id"] == first, "the connector id changed: {ids:?}");
+    // The stopped process's long poll stays open at the simulator until its 25 s wait
+    // ends and would take the next job (README "Shutdown"): let it end first.
+    tokio::time::sleep(Duration::from_secs(26)).await;
 
     std::fs::create_dir_all(kdir).expect("kerberos dir");
     std::fs::set_permissions(kdir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -1176,7 +1193,7 @@ async fn the_kerberos_deb_installs_a_service_that_binds_with_a_keytab() {
     let records = sim.get(&format!("/admin/jobs/{}/records", ids[0])).await;
     let records = records["records"].as_array().cloned().unwrap_or_default();
     assert!(records.len() >= 5, "the fx-* fixtures: {records:?}");
-    assert!(m.exits().is_empty(), "the service stopped: {:?}\n{}", m.exits(), m.service_log());
+    assert_eq!(m.exits(), ["0"], "the service stopped again: {}", m.service_log());
 
     // `check` with the installed binary and config names the ticket it got.
     let mut check = m.cmd(format!("{PREFIX}/integration-connector"));
@@ -1184,6 +1201,14 @@ async fn the_kerberos_deb_installs_a_service_that_binds_with_a_keytab() {
     let said = text(&check.output().expect("check"));
     let bind = said.lines().find(|l| l.contains("directory.ad.bind:")).unwrap_or_default();
     assert!(bind.starts_with("OK") && bind.contains("SASL GSSAPI"), "{said}");
+
+    // An upgrade (the same package again): postinst's check runs with the unit's
+    // Environment=, so the keytab bind finds the realm through the drop-in's KRB5_CONFIG
+    // (it once failed there and left the service stopped).
+    let out = m.cmd("dpkg").args(["-i", deb.to_str().expect("path")]).output().expect("dpkg");
+    assert_ok("dpkg -i (kerberos upgrade with a keytab directory)", &out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("upgrading in place"), "{}", text(&out));
+    assert!(m.main_pid().is_some(), "not running after the upgrade:\n{}", m.service_log());
 
     assert_ok("dpkg -r (kerberos)", &m.cmd("dpkg").args(["-r", KERBEROS_DEB]).output().expect("dpkg -r"));
     let _ = std::fs::remove_file(drop_in); // the operator's own file

@@ -141,7 +141,15 @@ as_service_user() {
   if [ -n "$root" ]; then
     (cd / && env -u IC_SERVER_TOKEN "$@")
   else
-    (cd / && setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups -- env -u IC_SERVER_TOKEN "$@")
+    # With the unit's Environment= (drop-ins included, e.g. KRB5_CONFIG for keytab binds):
+    # the check must see what the service will, or an upgrade fails a check the service
+    # passes. One word per assignment: a value with a space is not supported there.
+    local unit_env=()
+    if manager_live; then
+      read -r -a unit_env <<<"$(sctl show -p Environment --value "$UNIT" 2>/dev/null || true)"
+    fi
+    (cd / && setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups -- \
+      env -u IC_SERVER_TOKEN "${unit_env[@]}" "$@")
   fi
 }
 
