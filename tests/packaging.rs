@@ -112,6 +112,16 @@ fn deb_installed(name: &str) -> bool {
     out.map(|o| String::from_utf8_lossy(&o.stdout).contains("ok installed")).unwrap_or(false)
 }
 
+/// Known to dpkg in any state (installed, half-configured, unpacked…), so to purge.
+fn deb_known(name: &str) -> bool {
+    let out = Command::new("dpkg-query").args(["-W", "-f=${Status}", name]).output();
+    out.map(|o| {
+        let status = String::from_utf8_lossy(&o.stdout).into_owned();
+        !status.trim().is_empty() && !status.contains("not-installed")
+    })
+    .unwrap_or(false)
+}
+
 fn user_lines() -> String {
     ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"]
         .iter()
@@ -251,7 +261,7 @@ impl Machine {
     /// service processes started from the installed binary (by pid).
     fn clean(&self) {
         for deb in [DEB, KERBEROS_DEB] {
-            if deb_installed(deb) {
+            if deb_known(deb) {
                 let _ = self.cmd("dpkg").args(["--purge", deb]).output();
             }
         }
@@ -636,7 +646,9 @@ async fn installed_for_real_it_registers_as_its_user_and_uninstall_leaves_nothin
     assert_ok("install.sh", &out);
     println!("install.sh (fresh): {:?}", started.elapsed());
     assert!(!text(&out).contains(&sim.token), "the token was printed");
-    assert_eq!(m.calls(), vec!["daemon-reload".to_owned(), format!("enable {UNIT}"), format!("start {UNIT}")]);
+    // `show`: the check runs with the unit's Environment= (none here).
+    let calls = [format!("show -p Environment --value {UNIT}"), "daemon-reload".into(), format!("enable {UNIT}")];
+    assert_eq!(m.calls(), [&calls[..], &[format!("start {UNIT}")]].concat());
 
     // The installed unit, binary and config, started as systemd would: it registers.
     let online = sim.wait_online(LIMIT).await;

@@ -145,7 +145,7 @@ as_service_user() {
     # the check must see what the service will, or an upgrade fails a check the service
     # passes. One word per assignment: a value with a space is not supported there.
     local unit_env=()
-    if manager_live; then
+    if manager_live && { [ -f "$ETC_UNITS/$UNIT" ] || [ -f "$PKG_UNITS/$UNIT" ]; }; then
       read -r -a unit_env <<<"$(sctl show -p Environment --value "$UNIT" 2>/dev/null || true)"
     fi
     (cd / && setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups -- \
