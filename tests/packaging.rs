@@ -1043,17 +1043,7 @@ fn give_to_service(from: &Path, to: &Path, mode: u32) {
 
 /// The `[directories.ad]` table of a keytab-bound service account on the test run's DC.
 fn keytab_table(env: &harness::servers::ServerEnv, keytab: &Path, ca: &Path) -> String {
-    format!(
-        "[directories.ad]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbase_dn = \"{}\"\n\
-         ca_file = \"{}\"\nbind_keytab = \"{}\"\nbind_principal = \"{}\"\nbind_spn_host = \"{}\"\n",
-        env.get("AD_LDAPS_URL"),
-        env.get("AD_SERVICE_DN"),
-        env.get("AD_BASE_DN"),
-        ca.display(),
-        keytab.display(),
-        env.get("AD_SERVICE_PRINCIPAL"),
-        env.get("AD_HOST"),
-    )
+    harness::servers::samba_keytab_directory("ad", env, &keytab.display().to_string(), &ca.display().to_string())
 }
 
 /// The job's view once done, or a failure with the installed service's log.
@@ -1086,13 +1076,8 @@ fn ad_login(env: &harness::servers::ServerEnv, password: &str) -> Value {
 #[tokio::test]
 async fn the_kerberos_deb_installs_a_service_that_binds_with_a_keytab() {
     let env = harness::servers::samba();
-    let (krb5_conf, keytab) = (env.get("AD_KRB5_CONF"), env.get("AD_SERVICE_KEYTAB"));
-    assert!(
-        !krb5_conf.is_empty() && Path::new(keytab).exists(),
-        "{} runs without a KDC or has no service keytab: start it with `scripts/servers/samba.sh start DIR --dns-kdc` \
-         (scripts/test.sh does)",
-        env.file.display()
-    );
+    let (krb5_conf, keytab) = harness::servers::samba_kerberos(&env);
+    let (krb5_conf, keytab) = (krb5_conf.as_str(), keytab.as_str());
     require_tool("dpkg-shlibdeps", "apt-get install dpkg-dev");
     let out_dir = tempfile::tempdir().expect("dir");
     let glibc = ["--variant", "kerberos", "-F", "kerberos", "--target", "x86_64-unknown-linux-gnu"];

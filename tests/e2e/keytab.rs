@@ -5,7 +5,6 @@
 //! touched), and a ticket renewed from the keytab when its short life ends (4 min: the
 //! slowest test here).
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
@@ -15,29 +14,12 @@ use crate::harness::{binary, Connector, Sim};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// The DC's KDC settings, or a loud failure naming how to get them.
 fn kerberos(env: &ServerEnv) -> (String, String) {
-    let (conf, keytab) = (env.get("AD_KRB5_CONF"), env.get("AD_SERVICE_KEYTAB"));
-    assert!(
-        !conf.is_empty() && Path::new(keytab).exists(),
-        "{} runs without a KDC or has no service keytab: start it with `scripts/servers/samba.sh start DIR --dns-kdc` \
-         (scripts/test.sh does)",
-        env.file.display()
-    );
-    (conf.to_owned(), keytab.to_owned())
+    servers::samba_kerberos(env)
 }
 
 fn keytab_directory(name: &str, env: &ServerEnv, keytab: &str) -> String {
-    format!(
-        "[directories.{name}]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbase_dn = \"{}\"\n\
-         ca_file = \"{}\"\nbind_keytab = \"{keytab}\"\nbind_principal = \"{}\"\nbind_spn_host = \"{}\"\n",
-        env.get("AD_LDAPS_URL"),
-        env.get("AD_SERVICE_DN"),
-        env.get("AD_BASE_DN"),
-        env.get("AD_CA"),
-        env.get("AD_SERVICE_PRINCIPAL"),
-        env.get("AD_HOST"),
-    )
+    servers::samba_keytab_directory(name, env, keytab, env.get("AD_CA"))
 }
 
 async fn logins_and_an_import(sim: &Sim, env: &ServerEnv) {

@@ -181,3 +181,30 @@ pub fn slapd_modify(env: &ServerEnv, ldif: &str, extra: &[&str]) {
     let out = child.wait_with_output().expect("ldapmodify");
     assert!(out.status.success(), "ldapmodify: {}\n{ldif}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The DC's krb5.conf and the service account's keytab (`samba.sh --dns-kdc` exports
+/// `AD_KRB5_CONF` and `AD_SERVICE_KEYTAB`), or a loud failure naming how to get them.
+pub fn samba_kerberos(env: &ServerEnv) -> (String, String) {
+    let (conf, keytab) = (env.get("AD_KRB5_CONF"), env.get("AD_SERVICE_KEYTAB"));
+    assert!(
+        !conf.is_empty() && Path::new(keytab).exists(),
+        "{} runs without a KDC or has no service keytab: start it with `scripts/servers/samba.sh start DIR --dns-kdc` \
+         (scripts/test.sh does)",
+        env.file.display()
+    );
+    (conf.to_owned(), keytab.to_owned())
+}
+
+/// The service account bound by `keytab` (SASL GSSAPI to `ldap/<AD_HOST>`), the DC's CA
+/// at `ca`: no password anywhere.
+pub fn samba_keytab_directory(name: &str, env: &ServerEnv, keytab: &str, ca: &str) -> String {
+    format!(
+        "[directories.{name}]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbase_dn = \"{}\"\n\
+         ca_file = \"{ca}\"\nbind_keytab = \"{keytab}\"\nbind_principal = \"{}\"\nbind_spn_host = \"{}\"\n",
+        env.get("AD_LDAPS_URL"),
+        env.get("AD_SERVICE_DN"),
+        env.get("AD_BASE_DN"),
+        env.get("AD_SERVICE_PRINCIPAL"),
+        env.get("AD_HOST"),
+    )
+}
