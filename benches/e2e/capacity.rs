@@ -50,6 +50,10 @@ pub struct Step {
     pub window_s: f64,
     /// p99 of submit → result of the succeeded logins, ms.
     pub p99_ms: f64,
+    /// Cores the connector used over the window, and the machine's busy share (both
+    /// cores; slapd, simulator and this bench included), from `/proc`.
+    pub connector_cores: f64,
+    pub machine_busy: f64,
 }
 
 impl Step {
@@ -64,21 +68,27 @@ impl Step {
     /// One line of the overload table (markdown).
     pub fn table_row(&self, run: &str) -> String {
         format!(
-            "| {run} | {:.0} | {:.0} | {:.0} | {} | {:.0} |",
+            "| {run} | {:.0} | {:.0} | {:.0} | {} | {:.0} | {:.2} | {:.0}% |",
             self.offered_per_s,
             self.succeeded_per_s(),
             self.shed_per_s(),
             self.other,
-            self.p99_ms
+            self.p99_ms,
+            self.connector_cores,
+            self.machine_busy * 100.0
         )
     }
 }
 
-/// One step: `rate`/s offered for [`STEP_SECS`], each login stamped with its submit time
-/// as `created_at` (a portal's creation time, to the millisecond).
-pub async fn step(sim: &Sim, users: &[String], pw: &str, rate: u32) -> Step {
+/// One step: `rate`/s offered for [`STEP_SECS`] to the connector `pid`, each login
+/// stamped with its submit time as `created_at` (a portal's creation time, to the ms).
+pub async fn step(sim: &Sim, users: &[String], pw: &str, rate: u32, pid: u32) -> Step {
     let polls_before = sim.summary().await["polls"].as_u64().unwrap_or(0);
-    let out = offer(sim, users, pw, rate).await;
+    let cpu = Cpu::read(pid);
+    let mut out = offer(sim, users, pw, rate).await;
+    let used = Cpu::read(pid);
+    out.connector_cores = (used.process_ticks - cpu.process_ticks) as f64 / 100.0 / out.window_s;
+    out.machine_busy = (used.busy - cpu.busy) as f64 / (used.total - cpu.total).max(1) as f64;
     // Jobs per poll: a saturated connector that polls for each freed slot takes them
     // one by one, each paying a whole round (issue #17's collapse).
     let polls = sim.summary().await["polls"].as_u64().unwrap_or(0).saturating_sub(polls_before);
@@ -144,6 +154,33 @@ fn tally(rate: u32, sent: &[(String, Duration)], views: &[Value], submitting: Du
         other,
         window_s: last.as_secs_f64(),
         p99_ms: crate::timing::percentile(&lat, 0.99),
+        connector_cores: f64::NAN,
+        machine_busy: f64::NAN,
+    }
+}
+
+/// CPU counters from `/proc` (ticks of 1/100 s): one process's user + system time, and
+/// the machine's busy and total time over all cores.
+struct Cpu {
+    process_ticks: u64,
+    busy: u64,
+    total: u64,
+}
+
+impl Cpu {
+    fn read(pid: u32) -> Cpu {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let fields: Vec<u64> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().map(|v| v.parse().unwrap_or(0)).collect())
+            .unwrap_or_default();
+        let process_ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+        let all = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let cpu: Vec<u64> =
+            all.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+        let total: u64 = cpu.iter().take(8).sum();
+        let idle = cpu.get(3).copied().unwrap_or(0) + cpu.get(4).copied().unwrap_or(0);
+        Cpu { process_ticks, busy: total - idle, total }
     }
 }
 
@@ -261,6 +298,7 @@ pub async fn run() -> Vec<Row> {
     let pw = env.get("SLAPD_GEN_USER_PW").to_owned();
     let bare = bare_client(&env, &users, STEP_SECS).await;
     let (sim, c) = start_connector(&env, "").await;
+    let pid = c.pid().expect("connector running");
     let mut rows = Vec::new();
     let mut knee = (0u32, 0.0f64);
     // `IC_BENCH_KNEE=RATE` skips the search and measures the overload at 2× and 4× RATE
@@ -271,9 +309,13 @@ pub async fn run() -> Vec<Row> {
         None => vec![200u32, 500, 1000, 1500, 2000, 3000, 4000],
     };
     for rate in rates {
-        let s = step(&sim, &users, &pw, rate).await;
+        let s = step(&sim, &users, &pw, rate, pid).await;
         let (done_per_s, p99) = (s.succeeded_per_s(), s.p99_ms);
-        eprintln!("capacity: offered {rate}/s → completed {done_per_s:.0}/s, p99 {p99:.1} ms");
+        eprintln!(
+            "capacity: offered {rate}/s → completed {done_per_s:.0}/s, p99 {p99:.1} ms; connector {:.2} cores, machine {:.0}% busy",
+            s.connector_cores,
+            s.machine_busy * 100.0
+        );
         rows.push(Row {
             workload: format!("logins offered at {rate}/s (slapd, StartTLS)"),
             items: s.succeeded as u64,
@@ -290,14 +332,15 @@ pub async fn run() -> Vec<Row> {
         // Even the first step passed the limit: overload is measured against it.
         knee = (200, rows.first().map_or(0.0, |r| r.items as f64 / r.seconds));
     }
-    let plain = crate::overload::steps(&sim, &users, &pw, knee.0).await;
+    let plain = crate::overload::steps(&sim, &users, &pw, knee.0, pid).await;
     drop(c);
     drop(sim);
-    let shed_after = crate::overload::shed_after();
-    let (sim, c) = start_connector(&env, &format!("[connector]\nshed_logins_after = \"{shed_after}\"\n")).await;
-    let shedding = crate::overload::steps(&sim, &users, &pw, knee.0).await;
+    let (shed_table, shed_label) = crate::overload::shed_config();
+    let (sim, c) = start_connector(&env, &shed_table).await;
+    let pid = c.pid().expect("connector running");
+    let shedding = crate::overload::steps(&sim, &users, &pw, knee.0, pid).await;
     drop(c);
-    rows.extend(crate::overload::report(knee, &plain, &shedding, &shed_after));
+    rows.extend(crate::overload::report(knee, &plain, &shedding, &shed_label));
     crate::ldap::stop(USERS);
     rows
 }
@@ -311,7 +354,7 @@ async fn start_connector(env: &ServerEnv, extra: &str) -> (Sim, Connector) {
     let c = Connector::for_sim(&sim, "c1", &config);
     sim.wait_online(Duration::from_secs(30)).await;
     let users = users(env);
-    step(&sim, &users, env.get("SLAPD_GEN_USER_PW"), 200).await;
+    step(&sim, &users, env.get("SLAPD_GEN_USER_PW"), 200, c.pid().expect("connector running")).await;
     (sim, c)
 }
 

@@ -13,16 +13,26 @@ const FACTORS: [u32; 2] = [2, 4];
 const MIN_SHARE_OF_KNEE: f64 = 0.9;
 const MAX_P99_MS: f64 = 1_000.0;
 
-/// The shedding run's threshold: `IC_BENCH_SHED_AFTER` (a humantime duration), else 500ms.
-pub fn shed_after() -> String {
-    std::env::var("IC_BENCH_SHED_AFTER").unwrap_or_else(|_| "500ms".to_owned())
+/// The shedding run's `[connector]` table and its label: `shed_logins_after` from
+/// `IC_BENCH_SHED_AFTER` (a humantime duration, default 500ms), and `max_concurrency`
+/// from `IC_BENCH_SHED_CONCURRENCY` when set (a sensitivity run: the poll window is
+/// twice it, and the knee stays the default's).
+pub fn shed_config() -> (String, String) {
+    let after = std::env::var("IC_BENCH_SHED_AFTER").unwrap_or_else(|_| "500ms".to_owned());
+    let mut table = format!("[connector]\nshed_logins_after = \"{after}\"\n");
+    let mut label = format!("shed_logins_after {after}");
+    if let Ok(n) = std::env::var("IC_BENCH_SHED_CONCURRENCY") {
+        table.push_str(&format!("max_concurrency = {n}\n"));
+        label.push_str(&format!(", max_concurrency {n}"));
+    }
+    (table, label)
 }
 
-/// One step at each factor of `knee_rate`.
-pub async fn steps(sim: &Sim, users: &[String], pw: &str, knee_rate: u32) -> Vec<Step> {
+/// One step at each factor of `knee_rate`, offered to the connector `pid`.
+pub async fn steps(sim: &Sim, users: &[String], pw: &str, knee_rate: u32, pid: u32) -> Vec<Step> {
     let mut out = Vec::new();
     for factor in FACTORS {
-        out.push(step(sim, users, pw, knee_rate * factor).await);
+        out.push(step(sim, users, pw, knee_rate * factor, pid).await);
     }
     out
 }
@@ -32,14 +42,14 @@ fn goal_met(s: &Step, knee_per_s: f64) -> bool {
 }
 
 /// Prints the two runs side by side and returns their rows for the summary table.
-pub fn report(knee: (u32, f64), plain: &[Step], shedding: &[Step], shed_after: &str) -> Vec<Row> {
+pub fn report(knee: (u32, f64), plain: &[Step], shedding: &[Step], shed_label: &str) -> Vec<Row> {
     let (knee_rate, knee_per_s) = knee;
     eprintln!(
         "\ncapacity: overload against the knee ({knee_rate}/s offered, {knee_per_s:.0}/s completed)\n\
-         | run | offered/s | succeeded/s | shed/s | other failed | p99 of succeeded, ms |\n|---|---:|---:|---:|---:|---:|"
+         | run | offered/s | succeeded/s | shed/s | other failed | p99 of succeeded, ms | connector cores | machine busy |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|"
     );
-    let shed_name = format!("shed_logins_after {shed_after}");
-    let runs = [("no shedding", plain), (shed_name.as_str(), shedding)];
+    let runs = [("no shedding", plain), (shed_label, shedding)];
     let mut rows = Vec::new();
     for (name, steps) in runs {
         for (factor, s) in FACTORS.iter().zip(steps) {
@@ -51,11 +61,13 @@ pub fn report(knee: (u32, f64), plain: &[Step], shedding: &[Step], shed_after: &
                 seconds: s.window_s,
                 baseline_per_s: Some(knee_per_s),
                 note: format!(
-                    "succeeded {:.0}/s, shed {:.0}/s, other failed {}; p99 of succeeded {:.0} ms; goal (≥ {MIN_SHARE_OF_KNEE} of the knee, p99 < 1 s) {met}; baseline: the knee's throughput",
+                    "succeeded {:.0}/s, shed {:.0}/s, other failed {}; p99 of succeeded {:.0} ms; connector {:.2} cores, machine {:.0}% busy; goal (≥ {MIN_SHARE_OF_KNEE} of the knee, p99 < 1 s) {met}; baseline: the knee's throughput",
                     s.succeeded_per_s(),
                     s.shed_per_s(),
                     s.other,
-                    s.p99_ms
+                    s.p99_ms,
+                    s.connector_cores,
+                    s.machine_busy * 100.0
                 ),
             });
         }
