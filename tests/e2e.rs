@@ -46,3 +46,5 @@ mod referrals;
 mod reload;
 #[path = "e2e/review18.rs"]
 mod review18;
+#[path = "e2e/shedding.rs"]
+mod shedding;

@@ -34,7 +34,9 @@
 //!  portal ──GET /jobs──▶ Poller ──AcceptJobs──▶ QueueActor   (stored and flushed)
 //!  portal ◀─POST /jobs/{id}/ack── Poller ──MarkAcknowledged / DropJob──▶ QueueActor
 //!                         Poller ──JobsArrived──▶ Dispatcher
-//!  Dispatcher ──TakeRunnable──▶ QueueActor   (answers the jobs it marked Running)
+//!  Dispatcher ──TakeRunnable──▶ QueueActor   (answers the jobs it marked Running; a login
+//!                                            past `shed_logins_after` gets its `timeout`
+//!                                            result there instead: queue/shedding.rs)
 //!  Dispatcher task ──Checkout / CheckoutWrites──▶ DirectoryActor   (answers a Lease)
 //!  task ──LDAP bind / search / modify (ldap3, on the Lease)──▶ directory server
 //!     ldap.authenticate: user search; the lockout shield (the Lease's login memory);

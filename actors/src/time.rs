@@ -25,6 +25,14 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
     humantime::parse_rfc3339_weak(s).ok().map(unix_ms)
 }
 
+/// The resolution of an RFC 3339 timestamp, ms: 1,000 for whole seconds, 100 for one
+/// fractional digit, down to 1 for three or more. A time written at a resolution may be
+/// off by up to it (truncated or rounded).
+pub fn resolution_ms(rfc3339: &str) -> u64 {
+    let fraction = rfc3339.split_once('.').map_or(0, |(_, rest)| rest.chars().take_while(char::is_ascii_digit).count());
+    10u64.pow(3u32.saturating_sub(fraction.min(3) as u32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +42,13 @@ mod tests {
         let ms = 1_795_000_000_000;
         assert_eq!(parse_rfc3339(&rfc3339(ms)), Some(ms));
         assert_eq!(parse_rfc3339("not a time"), None);
+    }
+
+    #[test]
+    fn resolution_follows_the_fraction() {
+        assert_eq!(resolution_ms("2026-11-27T10:00:00Z"), 1_000);
+        assert_eq!(resolution_ms("2026-11-27T10:00:00.5Z"), 100);
+        assert_eq!(resolution_ms("2026-11-27T10:00:00.123Z"), 1);
+        assert_eq!(resolution_ms("2026-11-27T10:00:00.123456789Z"), 1);
     }
 }

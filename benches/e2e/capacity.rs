@@ -35,29 +35,81 @@ pub fn users(env: &ServerEnv) -> Vec<String> {
         .collect()
 }
 
-/// One step: `rate`/s offered for [`STEP_SECS`]; (completed per second, p99 ms) of what
-/// completed, measured from the first submit to the last completion.
-async fn step(sim: &Sim, users: &[String], pw: &str, rate: u32) -> (f64, f64, usize) {
+/// What one step measured. Throughputs are over the step's window: its first submit to
+/// its last result.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Logins submitted per second.
+    pub offered_per_s: f64,
+    /// Logins answered succeeded and authenticated.
+    pub succeeded: usize,
+    /// Logins answered `timeout` / `at_capacity` without being run (`shed_logins_after`).
+    pub shed: usize,
+    /// Any other answer (e.g. `deadline_exceeded` after a wait past 30 s).
+    pub other: usize,
+    pub window_s: f64,
+    /// p99 of submit → result of the succeeded logins, ms.
+    pub p99_ms: f64,
+    /// Cores the connector used over the window, and the machine's busy share (both
+    /// cores; slapd, simulator and this bench included), from `/proc`.
+    pub connector_cores: f64,
+    pub machine_busy: f64,
+}
+
+impl Step {
+    pub fn succeeded_per_s(&self) -> f64 {
+        self.succeeded as f64 / self.window_s
+    }
+
+    pub fn shed_per_s(&self) -> f64 {
+        self.shed as f64 / self.window_s
+    }
+
+    /// One line of the overload table (markdown).
+    pub fn table_row(&self, run: &str) -> String {
+        format!(
+            "| {run} | {:.0} | {:.0} | {:.0} | {} | {:.0} | {:.2} | {:.0}% |",
+            self.offered_per_s,
+            self.succeeded_per_s(),
+            self.shed_per_s(),
+            self.other,
+            self.p99_ms,
+            self.connector_cores,
+            self.machine_busy * 100.0
+        )
+    }
+}
+
+/// One step: `rate`/s offered for [`STEP_SECS`] to the connector `pid`, each login
+/// stamped with its submit time as `created_at` (a portal's creation time, to the ms).
+pub async fn step(sim: &Sim, users: &[String], pw: &str, rate: u32, pid: u32) -> Step {
     let polls_before = sim.summary().await["polls"].as_u64().unwrap_or(0);
-    let out = offer(sim, users, pw, rate).await;
+    let cpu = Cpu::read(pid);
+    let mut out = offer(sim, users, pw, rate).await;
+    let used = Cpu::read(pid);
+    out.connector_cores = (used.process_ticks - cpu.process_ticks) as f64 / 100.0 / out.window_s;
+    out.machine_busy = (used.busy - cpu.busy) as f64 / (used.total - cpu.total).max(1) as f64;
     // Jobs per poll: a saturated connector that polls for each freed slot takes them
     // one by one, each paying a whole round (issue #17's collapse).
     let polls = sim.summary().await["polls"].as_u64().unwrap_or(0).saturating_sub(polls_before);
-    eprintln!("capacity: {rate}/s offered: {polls} polls, {:.1} jobs per poll", out.2 as f64 / polls.max(1) as f64);
+    let jobs = out.succeeded + out.shed + out.other;
+    eprintln!("capacity: {rate}/s offered: {polls} polls, {:.1} jobs per poll", jobs as f64 / polls.max(1) as f64);
     out
 }
 
-async fn offer(sim: &Sim, users: &[String], pw: &str, rate: u32) -> (f64, f64, usize) {
+async fn offer(sim: &Sim, users: &[String], pw: &str, rate: u32) -> Step {
     let tick = Duration::from_millis(20);
     let per_tick = (rate as usize / 50).max(1);
     let begin = Instant::now();
     let mut sent: Vec<(String, Duration)> = Vec::new();
     let mut next = begin;
     for t in 0..(STEP_SECS as usize * 50) {
+        let created_at = connector_actors::time::rfc3339(connector_actors::time::now_ms());
         let specs: Vec<Value> = (0..per_tick)
             .map(|i| {
                 let u = &users[(t * per_tick + i) % users.len()];
-                json!({"type": "ldap.authenticate", "payload": {"directory": "corp", "username": u, "password": pw}})
+                json!({"type": "ldap.authenticate", "created_at": created_at,
+                    "payload": {"directory": "corp", "username": u, "password": pw}})
             })
             .collect();
         let at = begin.elapsed();
@@ -65,22 +117,71 @@ async fn offer(sim: &Sim, users: &[String], pw: &str, rate: u32) -> (f64, f64, u
         next += tick;
         tokio::time::sleep_until(next.into()).await;
     }
+    let submitting = begin.elapsed();
     let ids: Vec<String> = sent.iter().map(|(id, _)| id.clone()).collect();
     let views = sim.wait_done(&ids, Duration::from_secs(600)).await;
+    tally(rate, &sent, &views, submitting)
+}
+
+/// Sorts the answers of one step into succeeded, shed and other, and times them.
+fn tally(rate: u32, sent: &[(String, Duration)], views: &[Value], submitting: Duration) -> Step {
     let mut lat = Vec::new();
-    let mut last = Duration::ZERO;
-    for ((_, at), v) in sent.iter().zip(&views) {
-        assert_eq!(v["result"]["result"]["authenticated"], true, "{}", v["result"]);
-        if let Some(ms) = v["latency_ms"].as_f64() {
+    let (mut shed, mut other, mut last) = (0, 0, Duration::ZERO);
+    let mut succeeded_views = Vec::new();
+    for ((_, at), v) in sent.iter().zip(views) {
+        let r = &v["result"];
+        let ms = v["latency_ms"].as_f64().unwrap_or(0.0);
+        last = last.max(*at + Duration::from_secs_f64(ms / 1000.0));
+        if r["result"]["authenticated"] == true {
             lat.push(ms);
-            last = last.max(*at + Duration::from_secs_f64(ms / 1000.0));
+            succeeded_views.push(v);
+        } else if r["error"]["details"]["reason"] == "at_capacity" {
+            shed += 1;
+        } else {
+            if other == 0 {
+                eprintln!("capacity: {rate}/s offered: a login neither succeeded nor shed: {r}");
+            }
+            other += 1;
         }
     }
-    let samples: Vec<_> = views.iter().map(crate::timing::Sample::of_view).collect();
-    eprintln!("{}", crate::timing::steps_table(&format!("capacity step, {rate}/s offered"), &samples));
+    let samples: Vec<_> = succeeded_views.iter().map(|v| crate::timing::Sample::of_view(v)).collect();
+    eprintln!("{}", crate::timing::steps_table(&format!("capacity step, {rate}/s offered, succeeded"), &samples));
     lat.sort_by(f64::total_cmp);
-    let p99 = lat.get(((lat.len() as f64 - 1.0) * 0.99).round() as usize).copied().unwrap_or(f64::NAN);
-    (lat.len() as f64 / last.as_secs_f64(), p99, lat.len())
+    Step {
+        offered_per_s: sent.len() as f64 / submitting.as_secs_f64(),
+        succeeded: lat.len(),
+        shed,
+        other,
+        window_s: last.as_secs_f64(),
+        p99_ms: crate::timing::percentile(&lat, 0.99),
+        connector_cores: f64::NAN,
+        machine_busy: f64::NAN,
+    }
+}
+
+/// CPU counters from `/proc` (ticks of 1/100 s): one process's user + system time, and
+/// the machine's busy and total time over all cores.
+struct Cpu {
+    process_ticks: u64,
+    busy: u64,
+    total: u64,
+}
+
+impl Cpu {
+    fn read(pid: u32) -> Cpu {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let fields: Vec<u64> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().map(|v| v.parse().unwrap_or(0)).collect())
+            .unwrap_or_default();
+        let process_ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+        let all = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let cpu: Vec<u64> =
+            all.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+        let total: u64 = cpu.iter().take(8).sum();
+        let idle = cpu.get(3).copied().unwrap_or(0) + cpu.get(4).copied().unwrap_or(0);
+        Cpu { process_ticks, busy: total - idle, total }
+    }
 }
 
 /// The slapd's URL and a TLS configuration trusting its CA.
@@ -196,12 +297,8 @@ pub async fn run() -> Vec<Row> {
     let users = users(&env);
     let pw = env.get("SLAPD_GEN_USER_PW").to_owned();
     let bare = bare_client(&env, &users, STEP_SECS).await;
-    let sim = Sim::start(false).await;
-    let c = Connector::for_sim(&sim, "c1", &servers::slapd_directory("corp", &env, false));
-    sim.wait_online(Duration::from_secs(30)).await;
-    // One step not counted first: a connector that has served logins before, its stock of
-    // ready bind connections grown (the first seconds after start are not capacity).
-    step(&sim, &users, &pw, 200).await;
+    let (sim, c) = start_connector(&env, "").await;
+    let pid = c.pid().expect("connector running");
     let mut rows = Vec::new();
     let mut knee = (0u32, 0.0f64);
     // `IC_BENCH_KNEE=RATE` skips the search and measures the overload at 2× and 4× RATE
@@ -212,12 +309,17 @@ pub async fn run() -> Vec<Row> {
         None => vec![200u32, 500, 1000, 1500, 2000, 3000, 4000],
     };
     for rate in rates {
-        let (done_per_s, p99, n) = step(&sim, &users, &pw, rate).await;
-        eprintln!("capacity: offered {rate}/s → completed {done_per_s:.0}/s, p99 {p99:.1} ms");
+        let s = step(&sim, &users, &pw, rate, pid).await;
+        let (done_per_s, p99) = (s.succeeded_per_s(), s.p99_ms);
+        eprintln!(
+            "capacity: offered {rate}/s → completed {done_per_s:.0}/s, p99 {p99:.1} ms; connector {:.2} cores, machine {:.0}% busy",
+            s.connector_cores,
+            s.machine_busy * 100.0
+        );
         rows.push(Row {
             workload: format!("logins offered at {rate}/s (slapd, StartTLS)"),
-            items: n as u64,
-            seconds: n as f64 / done_per_s,
+            items: s.succeeded as u64,
+            seconds: s.window_s,
             baseline_per_s: Some(bare),
             note: format!("p99 {p99:.1} ms; baseline: a bare client's search + bind, {LOOPS} loops"),
         });
@@ -230,23 +332,30 @@ pub async fn run() -> Vec<Row> {
         // Even the first step passed the limit: overload is measured against it.
         knee = (200, rows.first().map_or(0.0, |r| r.items as f64 / r.seconds));
     }
-    for factor in [2u32, 4] {
-        let rate = knee.0 * factor;
-        let (done_per_s, p99, n) = step(&sim, &users, &pw, rate).await;
-        rows.push(Row {
-            workload: format!("overload: {factor}× the knee ({rate}/s offered)"),
-            items: n as u64,
-            seconds: n as f64 / done_per_s,
-            baseline_per_s: Some(knee.1),
-            note: format!(
-                "p99 {p99:.1} ms of completed logins; baseline: the knee's throughput ({}/s offered)",
-                knee.0
-            ),
-        });
-    }
+    let plain = crate::overload::steps(&sim, &users, &pw, knee.0, pid).await;
     drop(c);
+    drop(sim);
+    let (shed_table, shed_label) = crate::overload::shed_config();
+    let (sim, c) = start_connector(&env, &shed_table).await;
+    let pid = c.pid().expect("connector running");
+    let shedding = crate::overload::steps(&sim, &users, &pw, knee.0, pid).await;
+    drop(c);
+    rows.extend(crate::overload::report(knee, &plain, &shedding, &shed_label));
     crate::ldap::stop(USERS);
     rows
+}
+
+/// A fresh simulator and a connector on `env`'s slapd with `extra` config, online and
+/// past one uncounted step at 200/s: a connector that has served logins before, its stock
+/// of ready bind connections grown (the first seconds after start are not capacity).
+async fn start_connector(env: &ServerEnv, extra: &str) -> (Sim, Connector) {
+    let sim = Sim::start(false).await;
+    let config = format!("{extra}\n{}", servers::slapd_directory("corp", env, false));
+    let c = Connector::for_sim(&sim, "c1", &config);
+    sim.wait_online(Duration::from_secs(30)).await;
+    let users = users(env);
+    step(&sim, &users, env.get("SLAPD_GEN_USER_PW"), 200, c.pid().expect("connector running")).await;
+    (sim, c)
 }
 
 /// Workload `memory`: the connector's resident memory after `IC_BENCH_IDLE_MINUTES`

@@ -12,6 +12,7 @@ mod capacity;
 mod harness;
 mod ldap;
 mod link;
+mod overload;
 mod timing;
 
 pub struct Row {

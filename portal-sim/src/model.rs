@@ -91,3 +91,10 @@ pub struct LogLines {
 pub fn rfc3339(at: std::time::SystemTime) -> String {
     humantime::format_rfc3339_seconds(at).to_string()
 }
+
+/// The server's clock as told to connectors (`server_time`): RFC 3339 with milliseconds,
+/// so a connector's measured offset is as good as the round trip (a whole second would
+/// bound it to ±1 s; RFC 3339 allows the fraction).
+pub fn server_time(at: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_millis(at).to_string()
+}

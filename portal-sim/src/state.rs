@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::faults::Faults;
 use crate::jobs::{CancelOutcome, Jobs};
 use crate::logs::Logs;
-use crate::model::{rfc3339, RegisterResponse};
+use crate::model::{server_time, RegisterResponse};
 use crate::model::{Command, HeartbeatRequest, HeartbeatResponse, RegisterRequest};
 use crate::violations::{ViolationKind, Violations};
 
@@ -197,7 +197,7 @@ impl State {
             connector_id,
             heartbeat_interval_s: self.config.heartbeat_interval_s,
             poll_timeout_s: self.config.poll_timeout_s,
-            server_time: rfc3339(self.config.server_now()),
+            server_time: server_time(self.config.server_now()),
         })
     }
 
@@ -228,7 +228,7 @@ impl State {
                 commands.push(entry.command.clone());
             }
         }
-        Ok(HeartbeatResponse { commands, server_time: rfc3339(self.config.server_now()) })
+        Ok(HeartbeatResponse { commands, server_time: server_time(self.config.server_now()) })
     }
 
     /// Queue a command for a connector; `make` gets the new command id.

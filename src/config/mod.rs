@@ -14,6 +14,7 @@ mod secret_read;
 mod secrets;
 mod service_bind;
 mod settings;
+mod shedding;
 #[cfg(test)]
 mod tests;
 mod validate;

@@ -29,6 +29,7 @@ pub struct RawConnector {
     pub drain_grace: Option<Spanned<String>>,
     pub retention: Option<Spanned<String>>,
     pub max_attempts: Option<Spanned<i64>>,
+    pub shed_logins_after: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

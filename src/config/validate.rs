@@ -60,6 +60,7 @@ impl Validator<'_, '_> {
         queue.caps = LaneCaps::for_concurrency(connector.max_concurrency);
         queue.retention = connector.retention;
         queue.max_attempts = connector.max_attempts;
+        queue.shed_logins_after = connector.shed_logins_after;
         Some(Settings {
             file: self.c.file.to_path_buf(),
             link,
@@ -112,6 +113,7 @@ impl Validator<'_, '_> {
             drain_grace: self.duration(&raw.drain_grace, "connector.drain_grace", Duration::from_secs(30)),
             retention: self.duration(&raw.retention, "connector.retention", Duration::from_secs(7 * 86_400)),
             max_attempts: self.int(&raw.max_attempts, "connector.max_attempts", 1..=100, 5) as u32,
+            shed_logins_after: self.shed_logins_after(&raw.shed_logins_after),
         })
     }
 
@@ -344,6 +346,7 @@ pub(super) struct ConnectorPart {
     drain_grace: Duration,
     retention: Duration,
     max_attempts: u32,
+    shed_logins_after: Option<Duration>,
 }
 
 /// `{username}` is replaced by the RFC 4515-escaped user name. The term naming one entry

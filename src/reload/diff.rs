@@ -35,7 +35,7 @@ pub fn directories(old: &Settings, new: &Settings) -> DirectoryChanges {
 /// files' place and shape.
 pub fn restart_only(old: &Settings, new: &Settings) -> Vec<&'static str> {
     let (o, n) = (&old.link, &new.link);
-    let checks: [(&'static str, bool); 14] = [
+    let checks: [(&'static str, bool); 15] = [
         ("storage.path", old.queue.path != new.queue.path),
         ("server (protocol, host, port)", o.base_url != n.base_url),
         ("server.token", o.token != n.token),
@@ -50,6 +50,7 @@ pub fn restart_only(old: &Settings, new: &Settings) -> Vec<&'static str> {
         ("connector.drain_grace", old.drain_grace != new.drain_grace),
         ("connector.retention", old.queue.retention != new.queue.retention),
         ("connector.max_attempts", old.queue.max_attempts != new.queue.max_attempts),
+        ("connector.shed_logins_after", old.queue.shed_logins_after != new.queue.shed_logins_after),
         ("ui.listen", old.ui_listen != new.ui_listen),
         ("logging.dir", old.logging.dir != new.logging.dir),
         (

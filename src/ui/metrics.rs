@@ -51,6 +51,13 @@ pub fn render(s: &UiState) -> String {
     {
         let _ = writeln!(o, "ic_queue_jobs{{state=\"{state}\"}} {n}");
     }
+    head(
+        &mut o,
+        "ic_logins_shed_total",
+        "counter",
+        "Logins answered timeout without being run because they waited longer than shed_logins_after.",
+    );
+    let _ = writeln!(o, "ic_logins_shed_total {}", q.logins_shed);
     head(&mut o, "ic_queue_lane_jobs", "gauge", "Waiting and running jobs by priority lane.");
     for l in Lane::ALL {
         let f = q.by_lane[l.index()];

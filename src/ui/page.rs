@@ -32,7 +32,7 @@ pub fn status_value(s: &UiState) -> Value {
             "url": d.url, "pool_size": d.pool_size, "in_use": d.in_use, "last_error": d.last_error,
             "credential_warnings": d.credential_warnings})).collect::<Vec<_>>(),
         "queue": {"pending": q.pending, "running": q.running, "awaiting_delivery": q.awaiting_delivery, "dead": q.dead,
-            "by_priority": Lane::ALL.iter().map(|l| (l.as_str().to_owned(), json!({"waiting": q.by_lane[l.index()].waiting,
+            "logins_shed": q.logins_shed, "by_priority": Lane::ALL.iter().map(|l| (l.as_str().to_owned(), json!({"waiting": q.by_lane[l.index()].waiting,
                 "running": q.by_lane[l.index()].running}))).collect::<serde_json::Map<_, _>>()},
         "components": s.board.components().iter().map(|c| json!({"name": c.name, "state": c.state.as_str(),
             "restarts": c.restarts, "detail": c.detail})).collect::<Vec<_>>(),
@@ -91,8 +91,9 @@ pub fn panel(s: &UiState) -> String {
         h,
         "<section><h2>Queue</h2><table id=\"queue\"><tr><th>Pending</th><td id=\"q-pending\">{}</td></tr>\
          <tr><th>Running</th><td id=\"q-running\">{}</td></tr><tr><th>Awaiting delivery</th><td id=\"q-awaiting\">{}</td></tr>\
-         <tr><th>Dead</th><td id=\"q-dead\">{}</td></tr></table><table><tr><th>Priority</th><th>Waiting</th><th>Running</th></tr>",
-        q.pending, q.running, q.awaiting_delivery, q.dead
+         <tr><th>Dead</th><td id=\"q-dead\">{}</td></tr>\
+         <tr><th>Logins shed (waited too long)</th><td id=\"q-shed\">{}</td></tr></table><table><tr><th>Priority</th><th>Waiting</th><th>Running</th></tr>",
+        q.pending, q.running, q.awaiting_delivery, q.dead, q.logins_shed
     );
     for l in Lane::ALL {
         let f = q.by_lane[l.index()];

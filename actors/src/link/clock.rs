@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::protocol::bounds::{CLOCK_OFFSET_WARNING, TIMESTAMP_WINDOW};
-use crate::time::{now_ms, parse_rfc3339};
+use crate::time::{now_ms, parse_rfc3339, resolution_ms};
 
 /// When a request left, to pair with its answer.
 #[derive(Debug, Clone, Copy)]
@@ -24,9 +24,35 @@ impl Stopwatch {
     /// when the answer carries neither, or the offset is more than a year (a broken
     /// server clock: judging deadlines on it would be worse than on the local one).
     pub fn offset_ms(self, server_time: Option<&str>, date_ms: Option<u64>) -> Option<i64> {
-        offset_ms(server_time.and_then(parse_rfc3339).or(date_ms)?, self.sent_ms, now_ms())
+        self.reading(server_time, date_ms).map(|r| r.offset_ms)
+    }
+
+    /// [`Stopwatch::offset_ms`] with how far it may be off ([`ClockReading`]).
+    pub fn reading(self, server_time: Option<&str>, date_ms: Option<u64>) -> Option<ClockReading> {
+        let received_ms = now_ms();
+        let (server_ms, resolution_ms) = match server_time.and_then(|t| Some((parse_rfc3339(t)?, resolution_ms(t)))) {
+            Some(read) => read,
+            None => (date_ms?, DATE_RESOLUTION_MS),
+        };
+        let offset_ms = offset_ms(server_ms, self.sent_ms, received_ms)?;
+        let half_trip = received_ms.saturating_sub(self.sent_ms).div_ceil(2);
+        Some(ClockReading { offset_ms, uncertainty_ms: half_trip.saturating_add(resolution_ms) })
     }
 }
+
+/// A measured offset and its bound: the server read its clock somewhere within the round
+/// trip (taken at the middle: off by at most half of it) and wrote it at its timestamp's
+/// resolution (a whole-second `server_time` or `Date` may be up to a second off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockReading {
+    /// Server minus local clock, ms.
+    pub offset_ms: i64,
+    /// The true offset lies within `offset_ms ± uncertainty_ms`.
+    pub uncertainty_ms: u64,
+}
+
+/// An HTTP `Date` header has whole seconds (RFC 9110 §5.6.7).
+const DATE_RESOLUTION_MS: u64 = 1_000;
 
 /// See [`Stopwatch::offset_ms`].
 pub fn offset_ms(server_ms: u64, sent_ms: u64, received_ms: u64) -> Option<i64> {
@@ -66,6 +92,16 @@ mod tests {
         assert_eq!(offset_ms(1_000, 30_000, 32_000), Some(-30_000));
         assert_eq!(offset_ms(0, 1_795_000_000_000, 1_795_000_000_000), None, "1970: refused");
         assert_eq!(offset_ms(u64::MAX, 0, 0), None);
+    }
+
+    #[test]
+    fn the_uncertainty_is_half_the_trip_plus_the_timestamps_resolution() {
+        let watch = Stopwatch { sent_ms: now_ms() };
+        let r = watch.reading(Some(&crate::time::rfc3339(now_ms())), None).unwrap();
+        assert!(r.offset_ms.abs() < 1_000 && (1..1_000).contains(&r.uncertainty_ms), "{r:?}");
+        let r = watch.reading(None, Some(now_ms())).unwrap();
+        assert!(r.uncertainty_ms >= 1_000, "a Date header has whole seconds: {r:?}");
+        assert_eq!(watch.reading(Some("not a time"), None), None);
     }
 
     #[test]

@@ -6,24 +6,28 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::client::{PortalClient, RequestBody};
+use super::clock::ClockReading;
 use super::errors::LinkError;
 use crate::protocol::Envelope;
 use crate::queue::{AcceptJobs, Accepted, DropJob, JobState, MarkAcknowledged, QueueActor};
 use crate::time::now_ms;
 
 /// Parses and stores offered jobs; `None` when the queue failed (nothing acknowledged).
-/// `clock_offset_ms` (server minus local) puts the jobs' times on the local clock.
+/// The measured `clock` (server minus local; none measured: taken as 0) puts the jobs'
+/// times on the local clock, and its bound goes with them (a login's age is judged on it).
 pub(super) async fn store(
     queue: &Addr<QueueActor>,
     jobs: Vec<Value>,
-    clock_offset_ms: i64,
+    clock: Option<ClockReading>,
 ) -> Option<Vec<(String, Accepted)>> {
+    let clock_offset_ms = clock.map_or(0, |c| c.offset_ms);
     let server_now = now_ms().saturating_add_signed(clock_offset_ms);
     let mut envelopes = Vec::new();
     for raw in &jobs {
         match Envelope::parse(raw, server_now) {
             Ok(mut env) => {
                 env.to_local_clock(clock_offset_ms);
+                env.bound_local_clock(clock.map(|c| c.uncertainty_ms));
                 if let Some(e) = &env.invalid {
                     tracing::warn!(job_id = %env.id, error = %e.message, "invalid job; it will fail with invalid_job");
                 }

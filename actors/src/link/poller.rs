@@ -230,7 +230,7 @@ impl Poller {
             }
             // The queue could not store them (it says why): nothing acknowledged; the
             // server offers them again after their lease.
-            let Some(accepted) = store(&queue, jobs, link.clock_offset_ms.unwrap_or(0)).await else {
+            let Some(accepted) = store(&queue, jobs, link.clock()).await else {
                 return Round::Idle(Waiting::Storage);
             };
             let new = accepted.iter().filter(|(_, a)| matches!(a, Accepted::New)).count();

@@ -19,7 +19,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use super::client::{PortalClient, RequestBody};
-use super::clock::{self, Stopwatch};
+use super::clock::{self, ClockReading, Stopwatch};
 use super::errors::{backoff, wait_before_retry, LinkError, Recovery};
 use super::messages::*;
 use super::settings::LinkSettings;
@@ -151,7 +151,7 @@ impl Session {
             let watch = Stopwatch::start();
             let answer = client.call(Method::POST, "/register", None, Some(RequestBody::Json(json)), None).await?;
             let reg: RegisterResponse = answer.json()?;
-            let offset = watch.offset_ms(reg.server_time.as_deref(), answer.date_ms);
+            let offset = watch.reading(reg.server_time.as_deref(), answer.date_ms);
             if body.connector_id.as_deref() != Some(reg.connector_id.as_str()) {
                 queue
                     .send(SetConnectorId { id: reg.connector_id.clone() })
@@ -240,7 +240,7 @@ impl Session {
             let answer =
                 client.call(Method::POST, "/heartbeat", Some(&id), Some(RequestBody::Json(json)), None).await?;
             let resp = answer.json::<HeartbeatResponse>()?;
-            let offset = watch.offset_ms(resp.server_time.as_deref(), answer.date_ms);
+            let offset = watch.reading(resp.server_time.as_deref(), answer.date_ms);
             Ok::<_, LinkError>((resp, offset))
         }
         .into_actor(self)
@@ -271,8 +271,8 @@ impl Session {
     }
 
     /// Publishes a measured clock offset; logs when it crosses the warning line.
-    fn clock(&mut self, offset_ms: Option<i64>) {
-        let Some(offset) = offset_ms else { return };
+    fn clock(&mut self, reading: Option<ClockReading>) {
+        let Some(ClockReading { offset_ms: offset, uncertainty_ms }) = reading else { return };
         let before = self.state.borrow().clock_offset_ms;
         let large = clock::offset_is_large(offset);
         if large && !before.is_some_and(clock::offset_is_large) {
@@ -283,7 +283,10 @@ impl Session {
                 "the clocks of this machine and the portal agree again"
             );
         }
-        self.state.send_modify(|s| s.clock_offset_ms = Some(offset));
+        self.state.send_modify(|s| {
+            s.clock_offset_ms = Some(offset);
+            s.clock_uncertainty_ms = Some(uncertainty_ms);
+        });
     }
 
     fn remember(&mut self, id: &str) -> bool {

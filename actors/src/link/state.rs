@@ -3,6 +3,8 @@
 
 use tokio::sync::watch;
 
+use super::clock::ClockReading;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Connection {
     /// Not registered yet.
@@ -41,6 +43,9 @@ pub struct LinkState {
     /// Server clock minus local clock (ms), from the last answer that told
     /// (`link/clock.rs`); `None` until one did. Job times are moved by it on arrival.
     pub clock_offset_ms: Option<i64>,
+    /// How far `clock_offset_ms` may be off, ms (half the round trip of its measurement
+    /// plus the resolution of the server's timestamp; `link/clock.rs`); `None` with it.
+    pub clock_uncertainty_ms: Option<u64>,
 }
 
 impl Default for LinkState {
@@ -53,11 +58,18 @@ impl Default for LinkState {
             heartbeat_interval_s: 30,
             poll_timeout_s: 25,
             clock_offset_ms: None,
+            clock_uncertainty_ms: None,
         }
     }
 }
 
 impl LinkState {
+    /// The last clock measurement, when there was one.
+    pub fn clock(&self) -> Option<ClockReading> {
+        let offset_ms = self.clock_offset_ms?;
+        Some(ClockReading { offset_ms, uncertainty_ms: self.clock_uncertainty_ms.unwrap_or(u64::MAX) })
+    }
+
     /// The connector id when jobs may flow (online, registered).
     pub fn ready_id(&self) -> Option<&str> {
         match self.connection {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::bounds::{self, deadline_within_horizon, plausible_time};
 use super::payload::JobKind;
 use crate::errors::JobError;
-use crate::time::parse_rfc3339;
+use crate::time::{parse_rfc3339, resolution_ms};
 
 pub use super::bounds::MAX_ID_LEN;
 /// Largest job accepted; a bigger one fails with `invalid_job` (payloads are small by nature).
@@ -25,6 +25,9 @@ pub struct Envelope {
     pub lane: Lane,
     pub ordering_key: String,
     pub created_at_ms: u64,
+    /// How far `created_at_ms` may be off as the server wrote it: its timestamp's
+    /// resolution (1,000 ms for whole seconds); 0 when it stands for the arrival time.
+    pub created_at_resolution_ms: u64,
     pub deadline_ms: u64,
     pub lease_s: u64,
     pub attempt: u64,
@@ -32,6 +35,10 @@ pub struct Envelope {
     /// `Some` when the envelope or payload is malformed: the job is stored, acknowledged
     /// and answered with this error without running.
     pub invalid: Option<JobError>,
+    /// How far `created_at_ms` may be off once moved to the local clock (its resolution
+    /// plus the measured offset's bound, `link/clock.rs`), ms; `None` while it is on the
+    /// server's clock or was moved by an offset never measured.
+    pub clock_uncertainty_ms: Option<u64>,
 }
 
 /// A job that cannot even be acknowledged: it has no usable id.
@@ -96,9 +103,9 @@ impl Envelope {
                 }
             },
         };
-        let created_at_ms = match obj.get("created_at").and_then(Value::as_str) {
-            Some(s) => timestamp("created_at", s, now_ms, &mut problems).unwrap_or(now_ms),
-            None => now_ms,
+        let (created_at_ms, created_at_resolution_ms) = match obj.get("created_at").and_then(Value::as_str) {
+            Some(s) => timestamp("created_at", s, now_ms, &mut problems).map_or((now_ms, 0), |t| (t, resolution_ms(s))),
+            None => (now_ms, 0),
         };
         let default_deadline = created_at_ms.saturating_add(default_deadline_ms(&job_type));
         let deadline_ms = match obj.get("deadline") {
@@ -131,11 +138,13 @@ impl Envelope {
             lane,
             ordering_key,
             created_at_ms,
+            created_at_resolution_ms,
             deadline_ms,
             lease_s,
             attempt,
             payload,
             invalid,
+            clock_uncertainty_ms: None,
         })
     }
 }
@@ -149,6 +158,12 @@ impl Envelope {
         let shift = |ms: u64| ms.saturating_add_signed(offset_ms.saturating_neg());
         self.created_at_ms = shift(self.created_at_ms);
         self.deadline_ms = shift(self.deadline_ms);
+    }
+
+    /// Records how far the moved `created_at` may be off, given the bound of the offset
+    /// that moved it (`None`: no offset was measured; its times are the server's own).
+    pub fn bound_local_clock(&mut self, offset_bound_ms: Option<u64>) {
+        self.clock_uncertainty_ms = offset_bound_ms.map(|b| b.saturating_add(self.created_at_resolution_ms));
     }
 }
 

@@ -70,6 +70,10 @@ pub struct QueueFigures {
     pub running: u64,
     pub awaiting_delivery: u64,
     pub dead: u64,
+    /// Logins answered `timeout` instead of run since the connector started, because they
+    /// waited longer than `shed_logins_after` (issue #17; an extra field: servers ignore
+    /// unknown ones, PROTOCOL.md §1).
+    pub logins_shed: u64,
     /// Waiting and running jobs per priority lane, `[interactive, normal, bulk]` (local
     /// UI and metrics only; not sent in heartbeats).
     #[serde(skip)]

@@ -14,7 +14,7 @@ pub(super) enum Durability {
     Flushed,
     /// Applied now, flushed by the next flushed write or [`DurableQueue::outbox`]: for
     /// transitions a crash may undo safely (an ack is sent again, a delivery repeated,
-    /// a login started again). Files they free are removed only after that flush.
+    /// a login started or shed again). Files they free are removed only after that flush.
     Deferred,
 }
 
@@ -57,6 +57,8 @@ pub(super) enum Effect {
     Start(String),
     Finished(String),
     DeadAdded,
+    /// A login was answered `timeout` instead of run (`shedding.rs`).
+    LoginShed,
     DeadRemoved(u64),
     ResultPending,
     ResultsSettled(u64),

@@ -80,6 +80,11 @@ pub struct DurableQueue {
     pub(super) grouping: Grouping,
     /// Transitions applied but not flushed, their memory changes held back until it is.
     pub(super) group: Option<Group>,
+    /// Logins answered `timeout` instead of run since the queue opened (`shedding.rs`),
+    /// counted once their result is stored; in the figures, heartbeats and `/metrics`.
+    pub(super) logins_shed: u64,
+    /// Says shedding in the log without a line per login.
+    pub(super) shed_log: super::shedding::ShedLog,
 }
 
 impl std::fmt::Debug for DurableQueue {
@@ -124,6 +129,7 @@ impl DurableQueue {
                 ordering_key: env.ordering_key,
                 arrival,
                 created_at_ms: env.created_at_ms,
+                clock_uncertainty_ms: env.clock_uncertainty_ms,
                 deadline_ms: env.deadline_ms,
                 lease_s: env.lease_s,
                 server_attempt: env.attempt,
@@ -216,6 +222,7 @@ impl DurableQueue {
             awaiting_delivery: self.results_pending,
             dead: self.dead,
             by_lane: self.scheduler.lane_figures(),
+            logins_shed: self.logins_shed,
         }
     }
 

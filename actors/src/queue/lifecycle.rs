@@ -10,16 +10,19 @@ use super::durable::{CancelOutcome, DurableQueue, Runnable};
 use super::error::{encode, QueueError};
 use super::keys;
 use super::record::{Delivery, JobRecord, JobState, OutboxKind};
+use super::shedding::{self, LoginAge, Verdict};
 use crate::errors::{ErrorCode, JobError};
 use crate::protocol::wire::{ResultBody, ResultStatus};
-use crate::protocol::Lane;
+use crate::protocol::{JobType, Lane};
 use crate::time::rfc3339;
 
 impl DurableQueue {
     /// Starts up to `free` jobs: marks them running (flushed, so a crash counts as an
     /// attempt) and returns them with secrets unsealed. Jobs past their deadline are
-    /// failed here instead of started. Settles first an open group that started,
-    /// placed or removed jobs (`group.rs`).
+    /// failed here instead of started, and logins that waited longer than
+    /// `shed_logins_after` are answered `timeout` (`shedding.rs`); neither takes a slot,
+    /// so the take goes on to the next due job. Settles first an open group that
+    /// started, placed or removed jobs (`group.rs`).
     /// Errors: the storage is unavailable (nothing starts).
     pub fn take_runnable(&mut self, now_ms: u64, free: usize) -> Result<Vec<Runnable>, QueueError> {
         self.writable()?;
@@ -32,50 +35,102 @@ impl DurableQueue {
             self.settle()?;
         }
         let mut out = Vec::new();
+        let mut shed = Vec::new();
         let mut tx = self.tx(Durability::Flushed);
-        for id in self.scheduler.due(now_ms, free) {
-            let Some(mut job) = self.load(&id)? else {
-                tx.effect(Effect::Unschedule(id));
+        let mut room = self.scheduler.room(free);
+        for (lane, id) in self.scheduler.due_in_order(now_ms) {
+            if room.is_full() {
+                break;
+            }
+            if !room.fits(lane) {
+                continue;
+            }
+            let Some(mut job) = self.load(id)? else {
+                tx.effect(Effect::Unschedule(id.clone()));
                 continue;
             };
             if now_ms > job.deadline_ms {
-                tx.effect(Effect::Unschedule(id));
+                tx.effect(Effect::Unschedule(id.clone()));
                 let err = JobError::new(ErrorCode::DeadlineExceeded, "the job's deadline passed before it could run");
                 self.finish_in(&mut tx, &mut job, Err(err), now_ms, JobState::Dead);
                 continue;
             }
-            let mut payload = job.payload.clone();
-            if let Some(sealed) = &job.sealed {
-                if let Err(e) = self.sealer.unseal_into(&id, sealed, &mut payload) {
-                    tx.effect(Effect::Unschedule(id));
-                    self.finish_in(&mut tx, &mut job, Err(JobError::internal(e.to_string())), now_ms, JobState::Dead);
-                    continue;
-                }
+            if let Some(waited_ms) = self.shed_in(&mut tx, &mut job, now_ms) {
+                shed.push((job.id, waited_ms));
+                continue;
             }
-            job.state = JobState::Running;
-            job.attempts += 1;
-            job.batches_at_start = job.batches_stored;
-            job.started_ms.get_or_insert(now_ms);
-            tx.batch.put(keys::job(&id), encode(&job));
-            tx.effect(Effect::Start(id.clone()));
-            tx.effect(Effect::Live(id.clone(), JobState::Running));
-            out.push(Runnable {
-                id,
-                job_type: job.job_type,
-                lane: job.lane,
-                payload,
-                deadline_ms: job.deadline_ms,
-                attempts: job.attempts,
-            });
+            if let Some(run) = self.start_in(&mut tx, job, now_ms) {
+                room.take(lane);
+                out.push(run);
+            }
         }
         // The flush makes a crash count as an attempt (crash-loop detection). Logins skip
         // it: they are read-only, and their 30 s deadline already bounds a job that would
-        // crash the process each time; the interactive path saves an fsync.
-        if !out.is_empty() && out.iter().all(|r| r.lane == Lane::Interactive) {
+        // crash the process each time; the interactive path saves an fsync. A shed login's
+        // result is flushed before it is sent (`outbox`); a crash before that flush leaves
+        // the login acknowledged, judged again at the next start.
+        let any = !out.is_empty() || !shed.is_empty();
+        if any && out.iter().all(|r| r.lane == Lane::Interactive) {
             tx.durability = Durability::Deferred;
         }
         self.commit(tx)?;
+        if let Some(after) = self.settings.shed_logins_after {
+            for (id, waited_ms) in shed {
+                self.shed_log.shed(&id, waited_ms, after, now_ms);
+            }
+        }
         Ok(out)
+    }
+
+    /// Marks `job` running in `tx` and returns it with its secrets; `None` when they
+    /// cannot be unsealed (it is failed `internal` in `tx` instead).
+    fn start_in(&self, tx: &mut Tx, mut job: JobRecord, now_ms: u64) -> Option<Runnable> {
+        let id = job.id.clone();
+        let mut payload = job.payload.clone();
+        if let Some(sealed) = &job.sealed {
+            if let Err(e) = self.sealer.unseal_into(&id, sealed, &mut payload) {
+                tx.effect(Effect::Unschedule(id));
+                self.finish_in(tx, &mut job, Err(JobError::internal(e.to_string())), now_ms, JobState::Dead);
+                return None;
+            }
+        }
+        job.state = JobState::Running;
+        job.attempts += 1;
+        job.batches_at_start = job.batches_stored;
+        job.started_ms.get_or_insert(now_ms);
+        tx.batch.put(keys::job(&id), encode(&job));
+        tx.effect(Effect::Start(id.clone()));
+        tx.effect(Effect::Live(id.clone(), JobState::Running));
+        Some(Runnable {
+            id,
+            job_type: job.job_type,
+            lane: job.lane,
+            payload,
+            deadline_ms: job.deadline_ms,
+            attempts: job.attempts,
+        })
+    }
+
+    /// When `job` is a login that waited longer than `shed_logins_after`, answers it
+    /// `timeout` in `tx` (its result into the outbox, counted once stored) and returns
+    /// how long it waited; else leaves it alone.
+    fn shed_in(&self, tx: &mut Tx, job: &mut JobRecord, now_ms: u64) -> Option<u64> {
+        let after = self.settings.shed_logins_after?;
+        if JobType::parse(&job.job_type) != Some(JobType::Authenticate) {
+            return None;
+        }
+        let age = LoginAge {
+            created_at_ms: job.created_at_ms,
+            clock_uncertainty_ms: job.clock_uncertainty_ms,
+            received_ms: job.received_ms,
+        };
+        let Verdict::Shed { waited_ms } = shedding::judge(after, &age, now_ms) else {
+            return None;
+        };
+        tx.effect(Effect::Unschedule(job.id.clone()));
+        tx.effect(Effect::LoginShed);
+        self.finish_in(tx, job, Err(shedding::at_capacity(after, waited_ms)), now_ms, JobState::AwaitingDelivery);
+        Some(waited_ms)
     }
 
     /// A run ended. Retryable failures wait with backoff (full jitter, base 1 s, cap

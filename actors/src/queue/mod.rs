@@ -85,6 +85,11 @@
 //! - A job only runs once acknowledged; a job found `Running` at open is resumed (its
 //!   step journal makes the re-run idempotent), or declared dead once it has crashed
 //!   the process `max_attempts` times.
+//! - A login that waited longer than `shed_logins_after` when its turn comes goes
+//!   `Acknowledged → AwaitingDelivery` in the take itself, with a retryable `timeout`
+//!   result and no run (`shedding.rs`): one `Tx`, deferred like a login's start (its
+//!   result is flushed before it is sent; a crash before leaves it acknowledged, judged
+//!   again), counted in the figures (`logins_shed`) only once applied.
 //! - A result is flushed before it is sent, and stays in the outbox until the server
 //!   answers 2xx, 404 or 409. Batches of a job leave the outbox before its result.
 //! - Secrets are sealed with a key kept in the storage path (mode 0600) and erased from
@@ -115,6 +120,7 @@ mod record;
 mod scheduler;
 pub mod sealing;
 mod settings;
+pub mod shedding;
 pub mod spool;
 pub mod store;
 #[cfg(test)]

@@ -68,6 +68,8 @@ impl DurableQueue {
             undo: None,
             grouping: Grouping::Each,
             group: None,
+            logins_shed: 0,
+            shed_log: Default::default(),
         };
         queue.rebuild()?;
         Ok(queue)

@@ -61,6 +61,11 @@ pub struct JobRecord {
     /// Local arrival number: breaks ties between equal `created_at`.
     pub arrival: u64,
     pub created_at_ms: u64,
+    /// How far `created_at_ms` (and the deadline) may be off on the local clock: the bound
+    /// of the clock offset they were moved by at arrival; `None`: no offset was measured
+    /// (and in records stored before this field).
+    #[serde(default)]
+    pub clock_uncertainty_ms: Option<u64>,
     pub deadline_ms: u64,
     pub lease_s: u64,
     pub server_attempt: u64,

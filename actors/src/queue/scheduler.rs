@@ -30,6 +30,34 @@ impl LaneCaps {
     }
 }
 
+/// What one take may still start: `free` jobs, within the caps.
+#[derive(Debug, Clone, Copy)]
+pub struct Room {
+    free: usize,
+    running: usize,
+    per_lane: [usize; 3],
+    caps: LaneCaps,
+}
+
+impl Room {
+    /// Nothing more can start in this take.
+    pub fn is_full(&self) -> bool {
+        self.free == 0 || self.running >= self.caps.max_concurrency
+    }
+
+    /// One more job of `lane` may start.
+    pub fn fits(&self, lane: Lane) -> bool {
+        !self.is_full() && self.per_lane[lane.index()] < self.caps.per_lane[lane.index()]
+    }
+
+    /// A job of `lane` was started.
+    pub fn take(&mut self, lane: Lane) {
+        self.free = self.free.saturating_sub(1);
+        self.running += 1;
+        self.per_lane[lane.index()] += 1;
+    }
+}
+
 /// Position of a job in its key's line: created_at, then arrival.
 type Place = (u64, u64);
 
@@ -134,28 +162,42 @@ impl Scheduler {
         taken
     }
 
-    /// The jobs [`Scheduler::take`] would start now, without starting them (the queue
-    /// starts them with [`Scheduler::start`] once their new state is stored). Eligible
+    /// The jobs [`Scheduler::take`] would start now, without starting them. Eligible
     /// jobs share no key (each heads all its lines), so starting one never makes
-    /// another ineligible: only the caps are counted here.
+    /// another ineligible: only the caps are counted here. (The queue's take walks
+    /// [`Scheduler::due_in_order`] itself, and starts each with [`Scheduler::start`]
+    /// once its new state is stored.)
+    #[cfg(test)]
     pub fn due(&self, now_ms: u64, free: usize) -> Vec<String> {
+        let mut room = self.room(free);
         let mut taken = Vec::new();
-        let mut running = self.running.len();
-        let mut per_lane = self.running_per_lane;
-        for lane in Lane::ALL {
-            let i = lane.index();
-            for (_, id) in &self.eligible[i] {
-                if taken.len() >= free || running >= self.caps.max_concurrency || per_lane[i] >= self.caps.per_lane[i] {
-                    break;
-                }
-                if self.waiting.get(id).is_some_and(|w| w.not_before_ms <= now_ms) {
-                    taken.push(id.clone());
-                    running += 1;
-                    per_lane[i] += 1;
-                }
+        for (lane, id) in self.due_in_order(now_ms) {
+            if room.is_full() {
+                break;
+            }
+            if room.fits(lane) {
+                room.take(lane);
+                taken.push(id.clone());
             }
         }
         taken
+    }
+
+    /// Every eligible job due at `now_ms`, in the order a take tries them: interactive,
+    /// normal, bulk, each oldest first. The caller counts what it starts in a [`Room`]
+    /// (a job it answers without running, e.g. a shed login, takes no room).
+    pub fn due_in_order(&self, now_ms: u64) -> impl Iterator<Item = (Lane, &String)> + '_ {
+        Lane::ALL.into_iter().flat_map(move |lane| {
+            self.eligible[lane.index()]
+                .iter()
+                .map(move |(_, id)| (lane, id))
+                .filter(move |(_, id)| self.waiting.get(*id).is_some_and(|w| w.not_before_ms <= now_ms))
+        })
+    }
+
+    /// The room a take of at most `free` jobs has: the caps less what runs.
+    pub fn room(&self, free: usize) -> Room {
+        Room { free, running: self.running.len(), per_lane: self.running_per_lane, caps: self.caps }
     }
 
     /// Moves a waiting job to the running set (its keys busy until [`Scheduler::finished`]).

@@ -17,6 +17,9 @@ pub struct QueueSettings {
     pub retention: Duration,
     /// sled page cache; its default (1 GiB) is far more than a connector needs.
     pub cache_bytes: u64,
+    /// A login that has waited longer than this when its turn to run comes is answered
+    /// `timeout` instead (`shedding.rs`; `[connector] shed_logins_after`). `None`: never.
+    pub shed_logins_after: Option<Duration>,
 }
 
 impl QueueSettings {
@@ -27,6 +30,7 @@ impl QueueSettings {
             max_attempts: 5,
             retention: Duration::from_secs(7 * 24 * 3600),
             cache_bytes: 16 * 1024 * 1024,
+            shed_logins_after: None,
         }
     }
 }

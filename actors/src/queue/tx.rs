@@ -209,6 +209,7 @@ impl DurableQueue {
             Effect::Start(id) => self.scheduler.start(&id),
             Effect::Finished(id) => self.scheduler.finished(&id),
             Effect::DeadAdded => self.dead += 1,
+            Effect::LoginShed => self.logins_shed += 1,
             Effect::DeadRemoved(n) => self.dead = self.dead.saturating_sub(n),
             Effect::ResultPending => self.results_pending += 1,
             Effect::ResultsSettled(n) => self.results_pending = self.results_pending.saturating_sub(n),
