@@ -17,9 +17,10 @@ need_apt=()
 # iproute2: the fault suite brings up loopback in a network namespace of its own.
 # wine64 … rpmlint: the MSI built and tested under Wine, and the RPM (tests/windows.rs, tests/rpm.rs).
 # libkrb5-dev libclang-dev krb5-user: the `kerberos` feature (keytab binds; libgssapi-sys
-# runs bindgen on MIT's headers) and its tests (tests/e2e/keytab.rs).
+# runs bindgen on MIT's headers) and its tests (tests/e2e/keytab.rs); dpkg-dev:
+# dpkg-shlibdeps, which computes the kerberos .deb's Depends (tests/packaging.rs).
 for pkg in ca-certificates procps curl chromium systemd shellcheck strace lintian python3 musl-tools iproute2 \
-  wine64 wine mingw-w64 msitools wixl rpm rpmlint libkrb5-dev libclang-dev krb5-user; do
+  wine64 wine mingw-w64 msitools wixl rpm rpmlint libkrb5-dev libclang-dev krb5-user dpkg-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
