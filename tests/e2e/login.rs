@@ -66,9 +66,9 @@ impl Drop for SlapdFixture {
 async fn openldap_groups_direct_and_nested_three_levels_with_a_cycle_and_the_password_expiry() {
     let env = servers::slapd();
     let tag = format!("lg{}", std::process::id());
-    let people = env.get("SLAPD_PEOPLE_DN");
+    let ou = servers::SlapdOu::new(&env, "lg");
     let groups_ou = env.get("SLAPD_GROUPS_DN");
-    let user = format!("uid={tag},{people}");
+    let user = format!("uid={tag},{}", ou.dn);
     let g = |n: &str| format!("cn={tag}-{n},{groups_ou}");
     let mut fx = SlapdFixture { env: env.clone(), dns: Vec::new() };
     let pw = "Lg-Passw0rd-1";

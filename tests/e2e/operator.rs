@@ -54,8 +54,11 @@ async fn samples_until(ui: &str, id: &str, records: u64) -> Vec<Value> {
     }
 }
 
-fn import_job(batch_size: u64) -> Value {
-    json!([{"type": "ldap.import", "payload": {"directory": "corp", "mode": "full", "batch_size": batch_size}}])
+/// A full import of the people OU: only what slapd.sh generated lives there (tests add
+/// under OUs of their own, harness `SlapdOu`), so two imports count the same.
+fn import_job(env: &servers::ServerEnv, batch_size: u64) -> Value {
+    let base = env.get("SLAPD_PEOPLE_DN");
+    json!([{"type": "ldap.import", "payload": {"directory": "corp", "mode": "full", "base_dn": base, "batch_size": batch_size}}])
 }
 
 #[tokio::test]
@@ -67,7 +70,7 @@ async fn a_running_import_shows_its_progress_and_the_estimate_of_the_last_full_i
     let ui = ui_url_after(&c, 0).await;
 
     // A first full import: no earlier count, so a counter, no estimate.
-    let first = sim.submit(import_job(500)).await;
+    let first = sim.submit(import_job(&env, 500)).await;
     let counted = samples_until(&ui, &first[0], 1).await;
     let last = counted.last().expect("a sample");
     assert!(last["expected_total"].is_null() && last["percent"].is_null(), "{last}");
@@ -80,7 +83,7 @@ async fn a_running_import_shows_its_progress_and_the_estimate_of_the_last_full_i
     // The second: slowed at the portal (each records batch answered 150 ms late) so the
     // page is read many times while it runs, with batches on their way.
     sim.faults(json!({"latency_ms": 150, "paths": ["records"]})).await;
-    let second = sim.submit(import_job(250)).await;
+    let second = sim.submit(import_job(&env, 250)).await;
     let id = second[0].clone();
     let seen = samples_until(&ui, &id, 5_000).await;
     let records: Vec<u64> = seen.iter().filter_map(|s| s["records"].as_u64()).collect();

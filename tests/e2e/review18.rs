@@ -289,10 +289,10 @@ async fn a_spray_paced_slower_than_the_shield_window_does_not_lock_the_ad_accoun
 async fn a_slow_spray_does_not_lock_an_openldap_account() {
     let env = servers::slapd();
     let tag = format!("rvslow{}", std::process::id());
-    let dn = format!("uid={tag},{}", env.get("SLAPD_PEOPLE_DN"));
+    let ou = servers::SlapdOu::new(&env, "rvslow");
+    let dn = format!("uid={tag},{}", ou.dn);
     let ldif = format!("dn: {dn}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: {tag}\ncn: {tag}\nsn: T\nuserPassword: Slow-Pw-1x\n");
     servers::slapd_modify(&env, &ldif, &[]);
-    let _gone = SlapdEntry(env.clone(), dn.clone());
     let config = format!(
         "{}default_password_policy_dn = \"{}\"\nlogin_failure_limit = 2\nlogin_failure_window = \"3s\"\n",
         servers::slapd_directory("corp", &env, false),
@@ -315,16 +315,4 @@ async fn a_slow_spray_does_not_lock_an_openldap_account() {
         .expect("ldapsearch");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("pwdAccountLockedTime"), "a slow spray locked the OpenLDAP account:\n{text}");
-}
-
-/// An entry of the shared slapd, deleted when dropped.
-struct SlapdEntry(servers::ServerEnv, String);
-
-impl Drop for SlapdEntry {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("ldapdelete")
-            .args(["-x", "-H", self.0.get("SLAPD_URL"), "-D", self.0.get("SLAPD_ADMIN_DN"), "-w"])
-            .args([self.0.get("SLAPD_ADMIN_PW"), &self.1])
-            .output();
-    }
 }

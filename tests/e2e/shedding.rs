@@ -16,22 +16,24 @@ use crate::harness::{eventually, logged_ui_url, Connector, Sim};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// A user of this test on the shared slapd, removed when dropped.
+/// A user of this test on the shared slapd, in an OU of its own removed when dropped.
 struct TestUser {
     env: ServerEnv,
     uid: String,
     dn: String,
+    _ou: servers::SlapdOu,
 }
 
 impl TestUser {
     fn add(env: &ServerEnv, password: &str) -> TestUser {
         let uid = format!("shed{}", std::process::id());
-        let dn = format!("uid={uid},{}", env.get("SLAPD_PEOPLE_DN"));
+        let ou = servers::SlapdOu::new(env, "shed");
+        let dn = format!("uid={uid},{}", ou.dn);
         let ldif = format!(
             "dn: {dn}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {uid}\nsn: Test\nuserPassword: {password}\n"
         );
         servers::slapd_modify(env, &ldif, &[]);
-        TestUser { env: env.clone(), uid, dn }
+        TestUser { env: env.clone(), uid, dn, _ou: ou }
     }
 
     /// An operational attribute of the user as the admin reads it.
@@ -43,15 +45,6 @@ impl TestUser {
             .expect("ldapsearch");
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.lines().find_map(|l| l.strip_prefix(&format!("{attr}: ")).map(str::to_owned))
-    }
-}
-
-impl Drop for TestUser {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("ldapdelete")
-            .args(["-x", "-H", self.env.get("SLAPD_URL"), "-D", self.env.get("SLAPD_ADMIN_DN"), "-w"])
-            .args([self.env.get("SLAPD_ADMIN_PW"), &self.dn])
-            .output();
     }
 }
 

@@ -182,6 +182,32 @@ pub fn slapd_modify(env: &ServerEnv, ldif: &str, extra: &[&str]) {
     assert!(out.status.success(), "ldapmodify: {}\n{ldif}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// An OU of one test on the shared slapd (`ou=ic-{tag}-{pid},<base>`), removed with all
+/// it holds when dropped. Tests add their entries here, never under `SLAPD_PEOPLE_DN`: the
+/// people OU holds exactly what `slapd.sh` generated, so an import of it counts the same
+/// in every run while other tests write (tests/e2e/operator.rs compares two such counts).
+pub struct SlapdOu {
+    env: ServerEnv,
+    pub dn: String,
+}
+
+impl SlapdOu {
+    pub fn new(env: &ServerEnv, tag: &str) -> SlapdOu {
+        let dn = format!("ou=ic-{tag}-{},{}", std::process::id(), env.get("SLAPD_BASE_DN"));
+        slapd_modify(env, &format!("dn: {dn}\nchangetype: add\nobjectClass: organizationalUnit\n"), &[]);
+        SlapdOu { env: env.clone(), dn }
+    }
+}
+
+impl Drop for SlapdOu {
+    fn drop(&mut self) {
+        let _ = Command::new("ldapdelete")
+            .args(["-x", "-r", "-H", self.env.get("SLAPD_URL"), "-D", self.env.get("SLAPD_ADMIN_DN"), "-w"])
+            .args([self.env.get("SLAPD_ADMIN_PW"), &self.dn])
+            .output();
+    }
+}
+
 /// The DC's krb5.conf and the service account's keytab (`samba.sh --dns-kdc` exports
 /// `AD_KRB5_CONF` and `AD_SERVICE_KEYTAB`), or a loud failure naming how to get them.
 pub fn samba_kerberos(env: &ServerEnv) -> (String, String) {
