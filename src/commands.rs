@@ -40,6 +40,20 @@ enum Command {
         /// Print one JSON document instead of lines.
         #[arg(long)]
         json: bool,
+        /// For an upgrade: only config, storage and lock failures fail the run; the
+        /// server's and the directories' warn (the service retries them once started).
+        #[arg(long)]
+        upgrade: bool,
+    },
+    /// Validate the config as the service would and, when valid, ask the running service
+    /// (`--pid`) to reload it (SIGHUP); exits 64 with every problem when it would be
+    /// refused. The unit's `ExecReload=`, so `systemctl reload` fails on a bad file.
+    Reload {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The service's process id (`$MAINPID` in the unit).
+        #[arg(long)]
+        pid: u32,
     },
     /// Log files: `bundle` zips them with a manifest, as an upload to the portal would.
     Logs {
@@ -102,9 +116,12 @@ pub fn main() -> u8 {
     crate::logging::init();
     match cli.command {
         Command::Run { config } => load(&config).map_or_else(|c| c, crate::lifecycle::run),
-        Command::Check { config, json } => {
-            crate::check::run(&config, if json { crate::check::Output::Json } else { crate::check::Output::Text })
+        Command::Check { config, json, upgrade } => {
+            let output = if json { crate::check::Output::Json } else { crate::check::Output::Text };
+            let strictness = if upgrade { crate::check::Strictness::Local } else { crate::check::Strictness::All };
+            crate::check::run(&config, output, strictness)
         }
+        Command::Reload { config, pid } => crate::reload_cmd::run(&config, pid),
         Command::Logs { config, action } => load(&config).map_or_else(|c| c, |s| crate::logs_cmd::run(&s, action)),
         Command::Audit { config, action } => load(&config).map_or_else(|c| c, |s| crate::audit_cmd::run(&s, action)),
         Command::Config { config, action: ConfigAction::Get { key } } => crate::config_cmd::get(&config, &key),

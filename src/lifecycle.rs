@@ -50,6 +50,7 @@ pub fn run_managed(settings: Settings, manager: Manager) -> u8 {
         }
     };
     crate::logging::protect(&settings);
+    crate::keytab_refusals::FileRefusals::keep_in(&settings.queue.path);
     if let Err(e) = crate::logging::set_level(settings.logging.level.as_deref()) {
         tracing::error!(error = %e, "cannot set the log filter of logging.level");
     }

@@ -313,7 +313,7 @@ fn the_unit_passes_systemd_analyze_verify_and_is_hardened() {
         "PrivateTmp=yes",
         "CapabilityBoundingSet=",
         "WatchdogSec=60s",
-        "ExecReload=/bin/kill -HUP $MAINPID",
+        "ExecReload=/opt/flotomate/integration-connector/integration-connector reload --config /etc/integration-connector/connector.toml --pid $MAINPID",
     ] {
         assert!(unit.lines().any(|l| l == line), "the unit lacks `{line}`");
     }

@@ -299,7 +299,7 @@ config_value() {
   config=$(at "$CONFIG")
   if [ -n "$root" ]; then
     tmpdir=$(mktemp -d)
-    "$1" config --config "$config" rebase --root "$root" --output "$tmpdir/connector.toml" || rc=$?
+    "$bin" config --config "$config" rebase --root "$root" --output "$tmpdir/connector.toml" || rc=$?
     config=$tmpdir/connector.toml
   fi
   [ "$rc" != 0 ] || value=$("$1" config --config "$config" get "$2") || rc=$?
@@ -422,17 +422,20 @@ write_config() {
 
 # `integration-connector check` as the service user; in a scratch root against a copy of
 # the config whose paths point into that root.
-run_check() { # run_check BINARY
-  local config rc=0 out='' tmpdir=''
+# An upgrade passes --upgrade: only config, storage and lock failures fail it, so an
+# unreachable directory or portal (the service's to retry) does not leave it stopped.
+run_check() { # run_check BINARY [CHECK-ARGS…]
+  local bin=$1 config rc=0 out='' tmpdir=''
+  shift
   config=$(at "$CONFIG")
   if [ -n "$root" ]; then
     # The installed config with its paths (storage, CA file, …) moved under the scratch root.
     tmpdir=$(mktemp -d)
-    "$1" config --config "$config" rebase --root "$root" --output "$tmpdir/connector.toml" || rc=$?
+    "$bin" config --config "$config" rebase --root "$root" --output "$tmpdir/connector.toml" || rc=$?
     config=$tmpdir/connector.toml
   fi
   step "checking the settings: $BIN_NAME check"
-  [ "$rc" != 0 ] || out=$(as_service_user "$1" check --config "$config" 2>&1) || rc=$?
+  [ "$rc" != 0 ] || out=$(as_service_user "$bin" check --config "$config" "$@" 2>&1) || rc=$?
   [ -z "$tmpdir" ] || rm -rf "$tmpdir"
   printf '%s\n' "$out" | sed 's/^/    /'
   [ -z "$root" ] || own -R "$(at "$storage")"
@@ -495,7 +498,7 @@ if [ -f "$(at "$CONFIG")" ]; then
   install_program
   install_storage "$storage"
   [ -z "$root" ] || own "$(at "$CONFIG")"
-  if ! run_check "$(at "$PREFIX/$BIN_NAME")"; then
+  if ! run_check "$(at "$PREFIX/$BIN_NAME")" --upgrade; then
     prev=$(at "$PREFIX/$BIN_NAME.previous")
     if [ "$package" = 0 ] && [ -f "$prev" ]; then
       mv -f "$prev" "$(at "$PREFIX/$BIN_NAME")"

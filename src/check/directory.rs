@@ -96,6 +96,7 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
     let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
     if let Err(e) = bind::bind(&mut ldap, d, host, timeout).await {
         r.add(super::credentials::bind_failed(d, &e));
+        super::keytab::unbound(d, r);
         r.add(Check::skip(n("base_dn"), "bind failed"));
         r.add(Check::skip(n("user_filter"), "bind failed"));
         let _ = ldap.unbind().await;

@@ -87,14 +87,35 @@ pub enum Output {
     Json,
 }
 
+/// Which failures fail the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strictness {
+    /// Every check (`check`, a first install).
+    All,
+    /// Only what the service cannot start without: the config, the storage path and its
+    /// lock ([`LOCAL_CHECKS`]). The portal and the directories are the service's to
+    /// retry: during an upgrade their failures warn, so one unreachable directory does
+    /// not leave the service stopped (`check --upgrade`, used by install.sh and the MSI).
+    Local,
+}
+
+/// The checks that fail an upgrade's run ([`Strictness::Local`]).
+pub const LOCAL_CHECKS: [&str; 3] = ["config", "storage", "lock"];
+
 /// The checks, printed as they complete (text) or at the end (JSON).
 pub struct Report {
     output: Output,
+    strictness: Strictness,
     pub checks: Vec<Check>,
 }
 
 impl Report {
-    pub fn add(&mut self, c: Check) {
+    pub fn add(&mut self, mut c: Check) {
+        if self.strictness == Strictness::Local && c.status == Status::Fail && !LOCAL_CHECKS.contains(&c.name.as_str())
+        {
+            c.status = Status::Warn;
+            c.detail.push_str(" (--upgrade: the service starts and retries it)");
+        }
         if self.output == Output::Text {
             println!("{}", c.line());
         }
@@ -117,8 +138,10 @@ impl Report {
     }
 }
 
-pub fn run(path: &Path, output: Output) -> u8 {
-    let mut r = Report { output, checks: Vec::new() };
+/// Runs every check on the config at `path`; returns the exit code (0, 64 for an invalid
+/// config, else 1 when a check that counts under `strictness` failed).
+pub fn run(path: &Path, output: Output, strictness: Strictness) -> u8 {
+    let mut r = Report { output, strictness, checks: Vec::new() };
     let settings = match config::load(path, &ProcessEnv) {
         Ok(s) => s,
         Err(errors) => {
@@ -138,6 +161,10 @@ pub fn run(path: &Path, output: Output) -> u8 {
         r.add(Check::warn("config", w.clone()));
     }
     let storage_ok = local::storage(&settings, &mut r);
+    if storage_ok {
+        // A keytab the KDC refused is not offered again by check either.
+        crate::keytab_refusals::FileRefusals::keep_in(&settings.queue.path);
+    }
     let queue = if storage_ok { local::lock(&settings, &mut r) } else { local::Lock::NotChecked };
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
         Ok(rt) => rt,

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use connector_actors::directory::bind::keytab::versions::key_versions;
+use connector_actors::directory::bind::keytab::versions::{key_versions, principals};
 use connector_actors::directory::bind::keytab::{KeytabBind, AVAILABLE};
 use connector_actors::directory::ServiceBind;
 use toml::Spanned;
@@ -45,18 +45,22 @@ impl Validator<'_, '_> {
             return None;
         }
         if !AVAILABLE {
-            let msg = "this build has no Kerberos support: use the Linux build with the `kerberos` feature \
-                       (cargo build --features kerberos), or bind with bind_password or a client certificate";
+            let msg = "this build has no Kerberos support: install the integration-connector-kerberos package \
+                       (the Linux build with the `kerberos` feature, `cargo build --features kerberos`), or bind with \
+                       bind_password or a client certificate";
             self.c.at(Some(keytab.span()), &key("bind_keytab"), msg);
             return None;
         }
         let principal = self.principal(raw.bind_principal, keytab.span(), &key("bind_principal"))?;
         let key_versions = self.readable_keytab(&keytab, &key("bind_keytab"), &principal)?;
+        // One cache per principal: a reload naming another account must not be handed
+        // the old one's ticket ("Principal in credential cache does not match").
+        let ccache = format!("MEMORY:integration-connector-{name}-{principal}");
         Some(ServiceBind::Keytab(KeytabBind {
             keytab: format!("FILE:{}", keytab.get_ref()),
             principal,
             spn_host: raw.bind_spn_host.map(Spanned::into_inner).filter(|h| !h.trim().is_empty()),
-            ccache: format!("MEMORY:integration-connector-{name}"),
+            ccache,
             key_versions,
         }))
     }
@@ -89,7 +93,11 @@ impl Validator<'_, '_> {
             Err(e) => self.c.at(Some(f.span()), key, format!("cannot read {}: {e}", f.get_ref())),
             Ok(Some([5, 1 | 2])) => {
                 self.warn_if_readable(path, key);
-                let held = bytes.ok().and_then(|b| key_versions(&b, principal)).unwrap_or_default();
+                let bytes = bytes.unwrap_or_default();
+                let held = key_versions(&bytes, principal).unwrap_or_default();
+                if held.is_empty() {
+                    self.warn_absent_principal(f.get_ref(), key, principal, &bytes);
+                }
                 return Some(held);
             }
             Ok(_) => self.c.at(
@@ -99,6 +107,17 @@ impl Validator<'_, '_> {
             ),
         }
         None
+    }
+
+    /// The keytab holds no key of `principal`: every bind would fail with MIT's "No
+    /// credentials cache found"; the warning names the principals it holds.
+    fn warn_absent_principal(&mut self, path: &str, key: &str, principal: &str, bytes: &[u8]) {
+        let held = principals(bytes).unwrap_or_default();
+        let held = if held.is_empty() { "no key at all".to_owned() } else { format!("keys of {}", held.join(", ")) };
+        self.warnings.push(format!(
+            "{key}: {path} holds {held}, none of bind_principal {principal}: binds will fail; export the account's \
+             keys (samba-tool domain exportkeytab --principal={principal} / ktpass) or correct bind_principal"
+        ));
     }
 }
 

@@ -4,6 +4,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use connector_actors::directory::bind::keytab::KeytabBind;
+use connector_actors::directory::ServiceBind;
 use connector_actors::dispatcher::DispatcherSettings;
 use connector_actors::ldap::dn::Dn;
 use connector_actors::link::LinkSettings;
@@ -225,6 +227,9 @@ impl Validator<'_, '_> {
             encrypted,
         };
         let bind = self.service_bind(&name, raw_bind, table.clone());
+        if let Some(ServiceBind::Keytab(k)) = &bind {
+            self.warn_one_spn_host(&name, k, &urls, discovery.is_some());
+        }
         let kind = kind?;
         let user_filter = d.user_filter.map(|f| f.into_inner()).unwrap_or_else(|| default_user_filter(kind).to_owned());
         if !user_filter.contains("{username}") || ldap3_filter_ok(&user_filter).is_err() {
@@ -277,6 +282,22 @@ impl Validator<'_, '_> {
 }
 
 impl Validator<'_, '_> {
+    /// `bind_spn_host` names one server's service principal (`ldap/<host>`, RFC 4752 §3.1):
+    /// its ticket is not valid at another domain controller, so with several servers (or
+    /// DNS discovery) a failover would fail every Kerberos bind.
+    fn warn_one_spn_host(&mut self, name: &str, k: &KeytabBind, urls: &[url::Url], discovered: bool) {
+        let Some(host) = &k.spn_host else { return };
+        if urls.len() < 2 && !discovered {
+            return;
+        }
+        let servers = if discovered { "servers found through DNS".to_owned() } else { format!("{} URLs", urls.len()) };
+        self.warnings.push(format!(
+            "directories.{name}.bind_spn_host = \"{host}\" names one server's service (ldap/{host}), but the directory \
+             has {servers}: a Kerberos bind after a failover to another server fails; remove bind_spn_host (each \
+             server's own host name is then used) or list only that server"
+        ));
+    }
+
     /// A DN as RFC 4514 reads it; an error names the key and the position.
     pub(super) fn dn(&mut self, v: &Spanned<String>, key: &str) -> Dn {
         Dn::parse(v.get_ref()).unwrap_or_else(|e| {

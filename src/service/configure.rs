@@ -181,7 +181,8 @@ pub fn run(config: &Path, answers: &Answers, action: Action) -> u8 {
 }
 
 fn install(config: &Path, answers: &Answers) -> anyhow::Result<u8> {
-    if answers.server_url.trim().is_empty() && config.exists() {
+    let upgrade = answers.server_url.trim().is_empty() && config.exists();
+    if upgrade {
         println!("configure: keeping {} (an upgrade; give SERVER_URL to write a new one)", config.display());
     } else if answers.server_url.trim().is_empty() {
         eprintln!("configure: SERVER_URL: required for a first install (no {} yet)", config.display());
@@ -203,7 +204,10 @@ fn install(config: &Path, answers: &Answers) -> anyhow::Result<u8> {
     println!("configure: {} protected ({})", storage.display(), perms::describe(&storage));
     #[cfg(windows)]
     super::windows::set_recovery(config)?;
-    let code = crate::check::run(config, crate::check::Output::Text);
+    // An upgrade keeps a config that ran: only what the service cannot start without
+    // fails it; an unreachable directory or portal is the service's to retry.
+    let strictness = if upgrade { crate::check::Strictness::Local } else { crate::check::Strictness::All };
+    let code = crate::check::run(config, crate::check::Output::Text, strictness);
     if code != exit::OK {
         eprintln!("configure: `integration-connector check` failed (above): fix the answer it names and install again");
         return Ok(code);

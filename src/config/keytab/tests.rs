@@ -28,10 +28,31 @@ fn load(credential: &str) -> Result<Settings, ConfigErrors> {
     parse(Path::new("/etc/ic.toml"), &text, &Env(HashMap::new()))
 }
 
-/// A file that starts as MIT's keytab format does (version 0x0502, no record), mode 0600.
+/// One record of MIT's keytab format version 0x0502: `name@REALM`'s key at version 3.
+fn record(name: &str, realm: &str) -> Vec<u8> {
+    let mut e = Vec::new();
+    e.extend(1u16.to_be_bytes());
+    for s in [realm, name] {
+        e.extend((s.len() as u16).to_be_bytes());
+        e.extend(s.as_bytes());
+    }
+    e.extend(1u32.to_be_bytes()); // KRB5_NT_PRINCIPAL
+    e.extend(1_700_000_000u32.to_be_bytes());
+    e.push(3);
+    e.extend(18u16.to_be_bytes()); // aes256
+    e.extend(32u16.to_be_bytes());
+    e.extend([7u8; 32]);
+    let mut out = (e.len() as i32).to_be_bytes().to_vec();
+    out.extend(e);
+    out
+}
+
+/// A keytab (MIT's format, version 0x0502) with a key of svc-connector@EXAMPLE.TEST, mode 0600.
 fn keytab(dir: &Path) -> PathBuf {
     let path = dir.join("svc.keytab");
-    std::fs::write(&path, [5u8, 2]).unwrap();
+    let mut bytes = vec![5u8, 2];
+    bytes.extend(record("svc-connector", "EXAMPLE.TEST"));
+    std::fs::write(&path, bytes).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     path
 }
@@ -60,8 +81,45 @@ fn a_keytab_and_its_principal_load_with_a_private_cache() {
     assert_eq!(k.keytab, format!("FILE:{}", kt.display()));
     assert_eq!(k.principal, "svc-connector@EXAMPLE.TEST");
     assert_eq!(k.spn_host.as_deref(), Some("dc1.example.test"));
-    assert_eq!(k.ccache, "MEMORY:integration-connector-corp-ad", "never the user's cache");
+    assert_eq!(k.ccache, "MEMORY:integration-connector-corp-ad-svc-connector@EXAMPLE.TEST", "never the user's cache");
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+}
+
+#[cfg(feature = "kerberos")]
+#[test]
+fn another_principal_of_the_same_directory_gets_a_cache_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let kt = keytab(dir.path());
+    let cache = |principal: &str| {
+        let s = load(&format!("bind_keytab = \"{}\"\nbind_principal = \"{principal}\"\n", kt.display())).unwrap();
+        let ServiceBind::Keytab(k) = &s.directories[0].bind else { panic!("{:?}", s.directories[0].bind) };
+        k.ccache.clone()
+    };
+    assert_ne!(
+        cache("svc-connector@EXAMPLE.TEST"),
+        cache("svc-other@EXAMPLE.TEST"),
+        "a reload may change the principal"
+    );
+}
+
+#[cfg(feature = "kerberos")]
+#[test]
+fn a_principal_the_keytab_lacks_warns_naming_the_principals_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let kt = keytab(dir.path());
+    let s =
+        load(&format!("bind_keytab = \"{}\"\nbind_principal = \"svc-other@EXAMPLE.TEST\"\n", kt.display())).unwrap();
+    let w = s.warnings.join("\n");
+    assert!(w.contains("directories.corp-ad.bind_keytab"), "{w}");
+    assert!(
+        w.contains("holds keys of svc-connector@EXAMPLE.TEST, none of bind_principal svc-other@EXAMPLE.TEST"),
+        "{w}"
+    );
+    let empty = dir.path().join("empty.keytab");
+    std::fs::write(&empty, [5u8, 2]).unwrap();
+    std::fs::set_permissions(&empty, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let s = load(&format!("bind_keytab = \"{}\"\nbind_principal = \"a@B\"\n", empty.display())).unwrap();
+    assert!(s.warnings.join("\n").contains("holds no key at all"), "{:?}", s.warnings);
 }
 
 #[cfg(feature = "kerberos")]
@@ -110,4 +168,25 @@ fn a_build_without_kerberos_refuses_a_keytab_by_name() {
     let (k, m) = error(&format!("bind_keytab = \"{}\"\nbind_principal = \"a@B\"\n", kt.display()));
     assert_eq!(k, "directories.corp-ad.bind_keytab");
     assert!(m.contains("no Kerberos support") && m.contains("--features kerberos"), "{m}");
+    assert!(m.contains("integration-connector-kerberos package"), "{m}");
+}
+
+#[cfg(feature = "kerberos")]
+#[test]
+fn one_spn_host_for_several_servers_warns_and_for_one_server_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let kt = keytab(dir.path());
+    let credential = format!(
+        "bind_keytab = \"{}\"\nbind_principal = \"svc-connector@EXAMPLE.TEST\"\nbind_spn_host = \"dc1.example.test\"\n",
+        kt.display()
+    );
+    assert!(load(&credential).unwrap().warnings.is_empty(), "one URL, one service");
+    let text = format!(
+        "[server]\nprotocol = \"https\"\nhost = \"sd.example.com\"\ntoken = \"dG9rZW4=\"\n[storage]\npath = \"/var/lib/ic\"\n\
+         [directories.corp-ad]\nkind = \"active_directory\"\nurls = [\"ldaps://dc1.example.test\", \"ldaps://dc2.example.test\"]\n\
+         bind_dn = \"CN=svc-connector,OU=Service,DC=example,DC=test\"\nbase_dn = \"DC=example,DC=test\"\n{credential}"
+    );
+    let s = parse(Path::new("/etc/ic.toml"), &text, &Env(HashMap::new())).unwrap();
+    let w = s.warnings.join("\n");
+    assert!(w.contains("directories.corp-ad.bind_spn_host = \"dc1.example.test\"") && w.contains("2 URLs"), "{w}");
 }

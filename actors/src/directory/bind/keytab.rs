@@ -27,7 +27,8 @@ pub struct KeytabBind {
     /// The host of the directory's service principal `ldap/<host>` (`bind_spn_host`);
     /// `None`: the URL's host.
     pub spn_host: Option<String>,
-    /// The private credential cache, `MEMORY:integration-connector-<directory>` (and
+    /// The private credential cache, `MEMORY:integration-connector-<directory>-<principal>`
+    /// (one per principal, so a reload naming another account starts clean; and
     /// `…-renew-N`, asked once the ticket there has ended and the library got no new
     /// one, to learn why: [`acquire`]).
     pub ccache: String,
@@ -57,8 +58,11 @@ pub enum KeytabError {
 /// offered to the KDC: the ticket held serves, then the error says the keytab is behind.
 #[cfg(all(unix, feature = "kerberos"))]
 pub fn acquire(k: &KeytabBind) -> Result<(Credential, Duration), KeytabError> {
-    let failed =
-        |detail: String| KeytabError::Acquire { principal: k.principal.clone(), keytab: k.keytab.clone(), detail };
+    let failed = |detail: String| KeytabError::Acquire {
+        principal: k.principal.clone(),
+        keytab: k.keytab.clone(),
+        detail: format!("{detail}{}", absent_principal(k).unwrap_or_default()),
+    };
     // A keytab known to be behind its account is not offered to the KDC (`stale.rs`):
     // only the ticket held serves, until it ends.
     let behind = stale::behind(k);
@@ -83,6 +87,32 @@ pub fn acquire(k: &KeytabBind) -> Result<(Credential, Duration), KeytabError> {
             ))
         }),
     }
+}
+
+/// When the keytab holds no key of the principal, the principals it does hold, to add to
+/// MIT's answer ("No credentials cache found" says nothing of the keytab).
+#[cfg(all(unix, feature = "kerberos"))]
+fn absent_principal(k: &KeytabBind) -> Option<String> {
+    let path = k.keytab.strip_prefix("FILE:").unwrap_or(&k.keytab);
+    let held = versions::principals(&std::fs::read(path).ok()?)?;
+    if held.contains(&k.principal) {
+        return None;
+    }
+    let held = if held.is_empty() { "no key at all".to_owned() } else { format!("keys of {}", held.join(", ")) };
+    Some(format!(
+        " ({path} holds {held}, none of {}: export the account's keys or correct bind_principal)",
+        k.principal
+    ))
+}
+
+/// The key versions the keytab holds for the principal now (the file read again, so a
+/// keytab exported anew counts at once); those read at load when it is unreadable now.
+pub fn held_versions(k: &KeytabBind) -> Vec<u32> {
+    let path = k.keytab.strip_prefix("FILE:").unwrap_or(&k.keytab);
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| versions::key_versions(&b, &k.principal))
+        .unwrap_or_else(|| k.key_versions.clone())
 }
 
 /// A credential asked of the KDC in a new, empty cache of its own, so that the library

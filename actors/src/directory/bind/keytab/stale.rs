@@ -12,31 +12,64 @@
 //!   not offered again until the file changes (its length or modification time).
 //!
 //! The file is looked at again at each bind, so a keytab exported anew is used at once,
-//! no restart.
+//! no restart. A refusal outlives the process: `check` (a process of its own) and a
+//! restarted service must not offer the same file again either, so refusals are kept in
+//! a [`RefusalStore`] the composition root hands over ([`keep_refusals_in`]; a file in
+//! the storage path), written before they are kept in memory.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
-use std::time::SystemTime;
+use std::sync::{LazyLock, Mutex, OnceLock};
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
 
 use super::versions::key_versions;
 use super::KeytabBind;
 
-/// Per private credential cache (one per directory) and principal (a reload may name
-/// another account): what is known against its keytab.
-#[derive(Default)]
-struct Known {
-    /// The account's `msDS-KeyVersionNumber` as last read.
-    account_version: Option<u32>,
-    /// The keytab file (length, modification time) whose key the KDC refused, and how.
-    refused: Option<((u64, SystemTime), String)>,
+/// A keytab file whose key of `principal` the KDC refused, as the file was then: it is
+/// not offered again while its length and modification time are the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// The keytab's path (without MIT's `FILE:` prefix).
+    pub keytab: String,
+    /// `name@REALM`.
+    pub principal: String,
+    /// The file's length in bytes when refused.
+    pub len: u64,
+    /// The file's modification time when refused, in nanoseconds since the Unix epoch.
+    pub modified_ns: u64,
+    /// The KDC's answer in the GSS library's words (no key material).
+    pub why: String,
 }
 
-static KNOWN: LazyLock<Mutex<HashMap<String, Known>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Where refusals outlive the process (the composition root's file in the storage path).
+pub trait RefusalStore: Send + Sync {
+    /// Every refusal kept; empty when none or unreadable (the reader logs why).
+    fn load(&self) -> Vec<Refusal>;
+    /// Replaces what is kept by `all`.
+    ///
+    /// Errors: why it could not be written, in words.
+    fn save(&self, all: &[Refusal]) -> Result<(), String>;
+}
+
+static STORE: OnceLock<Box<dyn RefusalStore>> = OnceLock::new();
+
+/// Keeps refusals in `store` from now on (once a process; later calls are ignored).
+pub fn keep_refusals_in(store: Box<dyn RefusalStore>) {
+    let _ = STORE.set(store);
+}
+
+/// The account's `msDS-KeyVersionNumber` as last read, per private credential cache and
+/// principal (a reload may name another account).
+static ACCOUNT_VERSIONS: LazyLock<Mutex<HashMap<String, u32>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Refusals known to this process (those of the store are read at each look too: `check`
+/// and the service are two processes).
+static REFUSED: Mutex<Vec<Refusal>> = Mutex::new(Vec::new());
 
 /// `KRB5KDC_ERR_CLIENT_REVOKED` and `KRB5KDC_ERR_PREAUTH_FAILED` (RFC 4120 §7.5.9 codes 18
 /// and 24, MIT's error table base -1765328384): the KDC refused the key, or the account
 /// is locked or disabled. The GSS minor status carries them as unsigned.
-const REFUSED: [i32; 2] = [-1_765_328_384 + 18, -1_765_328_384 + 24];
+const REFUSED_CODES: [i32; 2] = [-1_765_328_384 + 18, -1_765_328_384 + 24];
 
 fn key(k: &KeytabBind) -> String {
     format!("{} {}", k.ccache, k.principal)
@@ -46,45 +79,71 @@ fn path(k: &KeytabBind) -> &str {
     k.keytab.strip_prefix("FILE:").unwrap_or(&k.keytab)
 }
 
-fn file_state(k: &KeytabBind) -> Option<(u64, SystemTime)> {
-    let meta = std::fs::metadata(path(k)).ok()?;
-    Some((meta.len(), meta.modified().ok()?))
+/// The file's (length, modification time in ns since the epoch), `None` when unreadable.
+fn file_state(path: &str) -> Option<(u64, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    Some((meta.len(), u64::try_from(modified.as_nanos()).ok()?))
+}
+
+fn same_file(r: &Refusal, k: &KeytabBind) -> bool {
+    r.keytab == path(k) && r.principal == k.principal
+}
+
+/// Whether `r` still describes the file on disk (a changed file is offered again).
+fn current(r: &Refusal) -> bool {
+    file_state(&r.keytab) == Some((r.len, r.modified_ns))
 }
 
 /// Records the account's key version as the directory read it.
 pub fn account_version_read(k: &KeytabBind, version: u32) {
-    if let Ok(mut known) = KNOWN.lock() {
-        known.entry(key(k)).or_default().account_version = Some(version);
+    if let Ok(mut known) = ACCOUNT_VERSIONS.lock() {
+        known.insert(key(k), version);
     }
 }
 
 /// Records a failed acquisition with the keytab: when the KDC refused the key (`minor`,
-/// MIT's krb5 error code), the file as it is now is not offered again.
+/// MIT's krb5 error code), the file as it is now is not offered again, by this process
+/// or any later one (the store is written first; when it cannot be, the refusal is still
+/// kept in memory and the failure logged, as an offered stale key counts toward lockout).
 pub fn acquisition_failed(k: &KeytabBind, minor: u32, text: &str) {
-    if !REFUSED.contains(&(minor as i32)) {
+    if !REFUSED_CODES.contains(&(minor as i32)) {
         return;
     }
-    if let (Ok(mut known), Some(state)) = (KNOWN.lock(), file_state(k)) {
-        known.entry(key(k)).or_default().refused = Some((state, text.to_owned()));
+    let Some((len, modified_ns)) = file_state(path(k)) else { return };
+    let refusal =
+        Refusal { keytab: path(k).to_owned(), principal: k.principal.clone(), len, modified_ns, why: text.to_owned() };
+    if let Some(store) = STORE.get() {
+        let mut all: Vec<Refusal> = store.load().into_iter().filter(|r| !same_file(r, k) && current(r)).collect();
+        all.push(refusal.clone());
+        if let Err(e) = store.save(&all) {
+            tracing::warn!(keytab = %refusal.keytab, error = %e, "cannot keep the keytab's refusal on disk: a restart may offer it again");
+        }
     }
+    if let Ok(mut known) = REFUSED.lock() {
+        known.retain(|r| !same_file(r, k));
+        known.push(refusal);
+    }
+}
+
+/// The refusal of the keytab of `k` as the file is now, from memory or the store.
+fn refusal_of(k: &KeytabBind) -> Option<Refusal> {
+    let mine = REFUSED.lock().ok().and_then(|known| known.iter().find(|r| same_file(r, k)).cloned());
+    let kept = || STORE.get()?.load().into_iter().find(|r| same_file(r, k));
+    mine.or_else(kept).filter(current)
 }
 
 /// Why the keytab must not be offered to the KDC now, or `None`.
 pub fn behind(k: &KeytabBind) -> Option<String> {
-    let known = KNOWN.lock().ok()?;
-    let known = known.get(&key(k))?;
     let path = path(k);
-    if let Some((state, why)) = &known.refused {
-        if file_state(k).as_ref() == Some(state) {
-            return Some(format!(
-                "the KDC refused the key of {} in {path} ({why}): export the keytab again (it is read at the next \
-                 bind, no restart); the same file is not offered again, as each refusal counts toward the account's \
-                 lockout",
-                k.principal
-            ));
-        }
+    if let Some(r) = refusal_of(k) {
+        return Some(format!(
+            "the KDC refused the key of {} in {path} ({}): export the keytab again (it is read at the next bind, no \
+             restart); the same file is not offered again, as each refusal counts toward the account's lockout",
+            k.principal, r.why
+        ));
     }
-    let account = known.account_version?;
+    let account = *ACCOUNT_VERSIONS.lock().ok()?.get(&key(k))?;
     let held = key_versions(&std::fs::read(path).ok()?, &k.principal)?;
     if held.is_empty() || held.contains(&account) {
         return None;
@@ -144,12 +203,57 @@ mod tests {
         // The KDC unreachable is no refusal of the key.
         acquisition_failed(&k, (-1_765_328_228i32) as u32, "Cannot contact any KDC");
         assert_eq!(behind(&k), None);
-        acquisition_failed(&k, REFUSED[1] as u32, "Preauthentication failed");
+        acquisition_failed(&k, REFUSED_CODES[1] as u32, "Preauthentication failed");
         let why = behind(&k).unwrap();
         assert!(why.contains("the KDC refused the key") && why.contains("Preauthentication failed"), "{why}");
         let mut longer = std::fs::read(&file).unwrap();
         longer.extend(record(&["svc"], "EXAMPLE.TEST", 3, None));
         std::fs::write(&file, longer).unwrap();
         assert_eq!(behind(&k), None, "a changed file is offered again");
+    }
+
+    /// What another process (`check`, the service before a restart) left in the store.
+    struct Shared(Mutex<Vec<Refusal>>);
+
+    impl RefusalStore for std::sync::Arc<Shared> {
+        fn load(&self) -> Vec<Refusal> {
+            self.0.lock().map(|v| v.clone()).unwrap_or_default()
+        }
+        fn save(&self, all: &[Refusal]) -> Result<(), String> {
+            *self.0.lock().map_err(|e| e.to_string())? = all.to_vec();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_refusal_another_process_kept_is_honoured_and_one_made_here_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("svc.keytab");
+        keytab_at(&file, 2);
+        let shared = std::sync::Arc::new(Shared(Mutex::new(Vec::new())));
+        keep_refusals_in(Box::new(shared.clone()));
+        let (len, modified_ns) = file_state(file.to_str().unwrap()).unwrap();
+        let earlier = Refusal {
+            keytab: file.display().to_string(),
+            principal: "svc@EXAMPLE.TEST".into(),
+            len,
+            modified_ns,
+            why: "Preauthentication failed".into(),
+        };
+        shared.0.lock().unwrap().push(earlier);
+        let k = bind(&file, "kept-elsewhere");
+        let why = behind(&k).unwrap();
+        assert!(why.contains("the KDC refused the key of svc@EXAMPLE.TEST"), "{why}");
+
+        let other = dir.path().join("other.keytab");
+        keytab_at(&other, 5);
+        acquisition_failed(
+            &bind(&other, "kept-here"),
+            REFUSED_CODES[0] as u32,
+            "Client's credentials have been revoked",
+        );
+        let kept = shared.load();
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert!(kept.iter().any(|r| r.keytab.ends_with("other.keytab") && r.why.contains("revoked")));
     }
 }

@@ -7,6 +7,27 @@
 /// The distinct key versions of `principal` (`name/inst@REALM`, compared exactly) in the
 /// keytab `bytes`, ascending; `None` when the bytes are no keytab this reader knows.
 pub fn key_versions(bytes: &[u8], principal: &str) -> Option<Vec<u32>> {
+    let mut found: Vec<u32> =
+        records(bytes)?.into_iter().filter(|(name, _)| name == principal).map(|(_, kvno)| kvno).collect();
+    found.sort_unstable();
+    found.dedup();
+    Some(found)
+}
+
+/// The distinct principals the keytab `bytes` holds keys of, in file order; `None` when
+/// the bytes are no keytab this reader knows. Told when `bind_principal` is not among them.
+pub fn principals(bytes: &[u8]) -> Option<Vec<String>> {
+    let mut found: Vec<String> = Vec::new();
+    for (name, _) in records(bytes)? {
+        if !found.contains(&name) {
+            found.push(name);
+        }
+    }
+    Some(found)
+}
+
+/// Every live record's (principal, key version); holes left by deleted records skipped.
+fn records(bytes: &[u8]) -> Option<Vec<(String, u32)>> {
     let mut r = Reader(bytes);
     let version = match r.take(2)? {
         [5, v @ (1 | 2)] => *v,
@@ -17,13 +38,9 @@ pub fn key_versions(bytes: &[u8], principal: &str) -> Option<Vec<u32>> {
         let len = i32::from_be_bytes(r.take(4)?.try_into().ok()?);
         let entry = r.take(len.unsigned_abs() as usize)?;
         if len > 0 {
-            let (name, kvno) = entry_of(Reader(entry), version)?;
-            if name == principal && !found.contains(&kvno) {
-                found.push(kvno);
-            }
+            found.push(entry_of(Reader(entry), version)?);
         }
     }
-    found.sort_unstable();
     Some(found)
 }
 
@@ -108,6 +125,9 @@ pub(crate) mod tests {
         assert_eq!(key_versions(&kt, "svc-connector@EXAMPLE.TEST"), Some(vec![3, 260]));
         assert_eq!(key_versions(&kt, "HTTP/web.example.test@EXAMPLE.TEST"), Some(vec![9]));
         assert_eq!(key_versions(&kt, "nobody@EXAMPLE.TEST"), Some(vec![]));
+        let held = principals(&kt).unwrap();
+        assert_eq!(held, vec!["svc-connector@EXAMPLE.TEST", "HTTP/web.example.test@EXAMPLE.TEST"]);
+        assert_eq!(principals(b"not a keytab"), None);
     }
 
     #[test]
