@@ -715,11 +715,19 @@ async fn an_upgrade_while_jobs_are_queued_loses_none_and_runs_each_once() {
     bytes.extend_from_slice(b"\0upgrade-test\0");
     std::fs::write(&new_bin, bytes).expect("new binary");
     std::fs::set_permissions(&new_bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    // A directory that does not answer: the upgrade's check warns (the service retries
+    // it once started) instead of failing the upgrade and leaving the service stopped.
+    let mut config = std::fs::OpenOptions::new().append(true).open(CONFIG).expect("config");
+    let gone = "\n[directories.gone]\nkind = \"ldap\"\nurls = [\"ldap://127.0.0.1:9\"]\nbind_dn = \"cn=x\"\nbind_password = \"y\"\nbase_dn = \"dc=x\"\n";
+    std::io::Write::write_all(&mut config, gone.as_bytes()).expect("append a directory");
+    drop(config);
     let started = Instant::now();
     let out = m.cmd(script("install.sh")).arg("--binary").arg(&new_bin).arg("-y").output().expect("install.sh");
     let took = started.elapsed();
     assert_ok("install.sh (upgrade)", &out);
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let warned = stdout.lines().any(|l| l.contains("WARN directory.gone.tcp") && l.contains("--upgrade"));
+    assert!(warned, "the unreachable directory did not warn:\n{}", text(&out));
     let kept = stdout.lines().find(|l| l.contains("the queue is kept")).unwrap_or_else(|| panic!("{}", text(&out)));
     println!("upgrade in {took:?}; {}", kept.trim());
     assert_eq!(sha(&PathBuf::from(format!("{PREFIX}/integration-connector"))), sha(&new_bin), "binary not replaced");
@@ -1160,6 +1168,22 @@ async fn the_kerberos_deb_installs_a_service_that_binds_with_a_keytab() {
     give_to_service(Path::new(keytab), &kdir.join("service.keytab"), 0o600);
     give_to_service(Path::new(krb5_conf), &kdir.join("krb5.conf"), 0o644);
     give_to_service(Path::new(env.get("AD_CA")), &kdir.join("ad-ca.pem"), 0o644);
+    // A file the service would refuse: `systemctl reload` fails naming the problem (the
+    // unit's ExecReload validates before it signals), and the service runs on.
+    let good = std::fs::read_to_string(CONFIG).expect("config");
+    let mut config = std::fs::OpenOptions::new().append(true).open(CONFIG).expect("config");
+    let bad = "[directories.bad]\nkind = \"novell\"\nurls = [\"ldap://127.0.0.1:9\"]\nbind_dn = \"cn=x\"\nbind_password = \"y\"\nbase_dn = \"dc=x\"";
+    writeln!(config, "\n{bad}").expect("write");
+    drop(config);
+    let refused = m.cmd(script("testing/fake-systemctl")).args(["reload", UNIT]).output().expect("systemctl");
+    assert!(!refused.status.success(), "a refused reload exited 0:\n{}", text(&refused));
+    assert!(
+        text(&refused).contains("directories.bad.kind") && text(&refused).contains("reload refused"),
+        "{}",
+        text(&refused)
+    );
+    assert!(m.main_pid().is_some(), "the service stopped at a refused reload:\n{}", m.service_log());
+    std::fs::write(CONFIG, good).expect("restore the config");
     let mut config = std::fs::OpenOptions::new().append(true).open(CONFIG).expect("config");
     writeln!(config, "\n{}", keytab_table(&env, &kdir.join("service.keytab"), &kdir.join("ad-ca.pem"))).expect("write");
     drop(config);

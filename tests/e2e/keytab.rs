@@ -111,3 +111,102 @@ async fn a_keytab_directory_added_by_reload_runs_logins_and_an_import() {
     .await;
     logins_and_an_import(&sim, &env).await;
 }
+
+/// `badPwdCount` of `dn` as the DC counts it (a refused pre-authentication adds to it).
+fn bad_password_count(env: &ServerEnv, dn: &str) -> u32 {
+    let v = crate::ad_ops::value(env, dn, "badPwdCount").unwrap_or_else(|| "0".into());
+    v.trim().parse().unwrap_or_else(|_| panic!("badPwdCount of {dn}: {v}"))
+}
+
+/// `check`'s output (both streams) for connector `c`'s config.
+fn check_output(c: &Connector) -> String {
+    let out = c.cli(&["check"]);
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn line<'a>(out: &'a str, name: &str) -> &'a str {
+    out.lines().find(|l| l.contains(&format!("{name}:"))).unwrap_or_default()
+}
+
+/// A keytab behind its account (the password changed after the export) is refused by the
+/// KDC, and each refusal counts toward the account's lockout (threshold 3 on the test DC).
+/// The refusal is kept in the storage path: neither `check` runs nor a restart offer the
+/// same file again (before, each `check` added to `badPwdCount` and the second locked the
+/// account), the keytab line says why even though the bind failed, and the keytab
+/// exported anew is taken at once. Then: a `bind_dn` naming another account than the
+/// principal is told by `check` instead of comparing that account's key version.
+#[tokio::test]
+async fn a_keytab_the_kdc_refused_is_not_offered_again_by_check_or_after_a_restart() {
+    let env = servers::samba();
+    let (conf, _) = kerberos(&env);
+    let sim = Sim::start(true).await;
+    let (held, fresh) = (sim.dir.path().join("held.keytab"), sim.dir.path().join("fresh.keytab"));
+    let account = servers::SambaAccount::new(&env, "svc-rf", "Rf-Passw0rd-1", &held);
+    account.set("Rf-Passw0rd-2", &fresh);
+    let (principal, dn) = account.principal_and_dn();
+    let held_s = held.to_str().unwrap();
+    let table = servers::samba_keytab_directory_of("ad", &env, held_s, env.get("AD_CA"), &principal, &dn);
+    let mut c = Connector::for_sim_with_env(&sim, "refused", &table, &[("KRB5_CONFIG", conf.as_str())]);
+    let refusals = c.dir.join("data").join(integration_connector::keytab_refusals::FILE_NAME);
+    crate::harness::eventually(LIMIT, "the KDC's refusal kept", || async { refusals.exists().then_some(()) }).await;
+    let counted = bad_password_count(&env, &dn);
+    assert!(counted > 0, "the KDC refused the stale key without counting it?");
+
+    for run in ["first", "second"] {
+        let out = check_output(&c);
+        let keytab = line(&out, "directory.ad.keytab");
+        assert!(keytab.starts_with("FAIL") && keytab.contains("the KDC refused the key"), "{run} check:\n{out}");
+        assert_eq!(bad_password_count(&env, &dn), counted, "the {run} check offered the refused keytab:\n{out}");
+    }
+    c.kill9();
+    c.restart();
+    sim.wait_online(LIMIT).await;
+    let payload = json!({"directory": "ad", "username": env.get("AD_USER_OK"), "password": env.get("AD_FIXTURE_PW")});
+    let ids = sim.submit(json!([{"type": "ldap.authenticate", "payload": payload}])).await;
+    let view = sim.wait_done(&ids, LIMIT).await.remove(0);
+    let msg = view["result"]["error"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(msg.contains("the KDC refused the key"), "{}", view["result"]);
+    assert_eq!(bad_password_count(&env, &dn), counted, "the restarted connector offered the refused keytab");
+
+    std::fs::copy(&fresh, &held).unwrap();
+    let ok = crate::ldap::login(&sim, "ad", env.get("AD_USER_OK"), env.get("AD_FIXTURE_PW")).await;
+    assert_eq!(ok["authenticated"], true, "the keytab exported anew is read at the next bind: {ok}");
+    let out = check_output(&c);
+    assert!(line(&out, "directory.ad.keytab").starts_with("OK"), "{out}");
+
+    let other = table.replace(&format!("bind_dn = \"{dn}\""), &format!("bind_dn = \"{}\"", env.get("AD_SERVICE_DN")));
+    std::fs::write(&c.config, crate::harness::connector::config_for(&sim, &c.dir.join("data"), &other)).unwrap();
+    let out = check_output(&c);
+    let keytab = line(&out, "directory.ad.keytab");
+    assert!(keytab.starts_with("FAIL") && keytab.contains("not the account of bind_principal"), "{out}");
+}
+
+/// A `bind_principal` the keytab holds no key of: the config warns at load naming the
+/// principals it holds, and `check`'s keytab line says so beside the failed bind (MIT's
+/// own answer is only "No credentials cache found").
+#[tokio::test]
+async fn a_principal_the_keytab_lacks_is_told_with_the_principals_it_holds() {
+    let env = servers::samba();
+    let (conf, keytab) = kerberos(&env);
+    let sim = Sim::start(true).await;
+    let nobody = format!("nobody-{}@{}", std::process::id(), env.get("AD_REALM"));
+    let table =
+        servers::samba_keytab_directory_of("ad", &env, &keytab, env.get("AD_CA"), &nobody, env.get("AD_SERVICE_DN"));
+    let dir = sim.dir.path().join("lacks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("connector.toml");
+    std::fs::write(&config, crate::harness::connector::config_for(&sim, &dir.join("data"), &table)).unwrap();
+    let out = std::process::Command::new(binary("integration-connector"))
+        .args(["check", "--config"])
+        .arg(&config)
+        .env("KRB5_CONFIG", &conf)
+        .output()
+        .unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let held = format!("holds keys of {}", env.get("AD_SERVICE_PRINCIPAL"));
+    let warned = out.lines().any(|l| l.starts_with("WARN config") && l.contains(&held) && l.contains(&nobody));
+    assert!(warned, "{out}");
+    assert!(line(&out, "directory.ad.bind").starts_with("FAIL"), "{out}");
+    let keytab = line(&out, "directory.ad.keytab");
+    assert!(keytab.starts_with("FAIL") && keytab.contains(&held) && keytab.contains(&nobody), "{out}");
+}

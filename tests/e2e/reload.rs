@@ -49,6 +49,20 @@ impl Reloading {
         .await
     }
 
+    /// As the unit's `ExecReload=` does: `reload --pid` validates the file and signals
+    /// only when it is valid; returns `/api/status`'s `config` after the outcome shows.
+    async fn reload_by_command(&self, text: &str) -> Value {
+        let before = status(&self.ui).await["config"]["last_reload"].clone();
+        std::fs::write(&self.c.config, text).expect("write config");
+        let out = self.c.cli(&["reload", "--pid", &self.c.pid().expect("running").to_string()]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        eventually(LIMIT, "the reload's outcome on /api/status", || async {
+            let config = status(&self.ui).await["config"].clone();
+            (config["last_reload"] != before).then_some(config)
+        })
+        .await
+    }
+
     fn log_after(&self, marker: &str) -> String {
         let log = self.c.log_text();
         let at = log.rfind(marker).unwrap_or_else(|| panic!("`{marker}` not in the log:\n{log}"));
@@ -264,9 +278,23 @@ async fn an_invalid_file_is_refused_whole_with_every_problem_and_the_running_con
     assert!(directory(&now, "extra").is_empty());
     assert_eq!(login(&r.sim, "corp", user, pw).await["authenticated"], true);
 
+    // `systemctl reload` (ExecReload: `reload --pid`) fails on the bad file, naming each
+    // problem, and does not signal: the service's last reload stays the one above.
+    let last = now["config"]["last_reload"].clone();
+    std::fs::write(&r.c.config, config_for(&r.sim, &r.c.dir.join("data"), &bad)).expect("write config");
+    let out = r.c.cli(&["reload", "--pid", &r.c.pid().expect("running").to_string()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{err}");
+    assert!(
+        err.contains("directories.extra.kind") && err.contains("logging.level") && err.contains("reload refused"),
+        "{err}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(status(&r.ui).await["config"]["last_reload"], last, "a refused file was signalled");
+
     // Valid, but what only a restart takes is named and not applied.
     let moved = config_for(&r.sim, &r.c.dir.join("elsewhere"), &dir);
-    let config = r.reload_text(&moved).await;
+    let config = r.reload_by_command(&moved).await;
     assert_eq!(config["last_reload"]["outcome"], "applied", "{config}");
     assert!(list(&config["last_reload"]["needs_restart"]).contains(&"storage.path".to_owned()), "{config}");
     assert!(r.log_after("configuration reloaded").contains("storage.path"));

@@ -53,19 +53,6 @@ fn krb5_conf(env: &ServerEnv, dir: &std::path::Path, relay: Option<&str>) -> Str
     path.display().to_string()
 }
 
-/// `[directories.ad]` bound with `keytab` as `principal`, whose entry is `dn`.
-fn keytab_directory(env: &ServerEnv, keytab: &str, principal: &str, dn: &str) -> String {
-    format!(
-        "[directories.ad]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbase_dn = \"{}\"\n\
-         ca_file = \"{}\"\nbind_keytab = \"{keytab}\"\nbind_principal = \"{principal}\"\nbind_spn_host = \"{}\"\n",
-        env.get("AD_LDAPS_URL"),
-        dn,
-        env.get("AD_BASE_DN"),
-        env.get("AD_CA"),
-        env.get("AD_HOST"),
-    )
-}
-
 fn login_job(env: &ServerEnv) -> Value {
     json!([{"type": "ldap.authenticate",
         "payload": {"directory": "ad", "username": env.get("AD_USER_OK"), "password": env.get("AD_FIXTURE_PW")}}])
@@ -97,8 +84,7 @@ async fn kdc_gone_at_renewal() -> Tally {
     let sim = Sim::start(true).await;
     let conf = krb5_conf(&env, sim.dir.path(), Some(KDC_RELAY));
     let started = Instant::now();
-    let table =
-        keytab_directory(&env, env.get("AD_SERVICE_KEYTAB"), env.get("AD_SERVICE_PRINCIPAL"), env.get("AD_SERVICE_DN"));
+    let table = servers::samba_keytab_directory("ad", &env, env.get("AD_SERVICE_KEYTAB"), env.get("AD_CA"));
     let c = Connector::for_sim_with_env(&sim, "kdc", &table, &[("KRB5_CONFIG", conf.as_str())]);
     sim.wait_online(LIMIT).await;
     let online = Instant::now();
@@ -128,26 +114,6 @@ async fn kdc_gone_at_renewal() -> Tally {
     crate::suite::tally(&sim, &sent).await
 }
 
-/// `samba.sh account DIR OP USER [PASSWORD KEYTAB]` on the test DC.
-fn account(env: &ServerEnv, args: &[&str]) {
-    let out = std::process::Command::new("bash")
-        .arg(servers::script("samba.sh"))
-        .args(["account", env.get("AD_DIR")])
-        .args(args)
-        .output()
-        .expect("run samba.sh account");
-    assert!(out.status.success(), "samba.sh account {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// Deletes the scenario's account when dropped, so a failing run leaves none behind.
-struct DeleteAccount<'a>(&'a ServerEnv, String);
-
-impl Drop for DeleteAccount<'_> {
-    fn drop(&mut self) {
-        account(self.0, &["delete", &self.1]);
-    }
-}
-
 /// A login that must succeed; its job id.
 async fn login(sim: &Sim, env: &ServerEnv, when: &str) -> Vec<String> {
     let ids = sim.submit(login_job(env)).await;
@@ -159,15 +125,12 @@ async fn login(sim: &Sim, env: &ServerEnv, when: &str) -> Vec<String> {
 async fn keytab_behind_the_account() -> Tally {
     let env = servers::samba();
     let sim = Sim::start(true).await;
-    let user = format!("svc-kv{}", std::process::id());
     let (held, fresh) = (sim.dir.path().join("held.keytab"), sim.dir.path().join("fresh.keytab"));
-    let (held_s, fresh_s) = (held.to_str().expect("path"), fresh.to_str().expect("path"));
-    account(&env, &["set", &user, "Kv-Passw0rd-1", held_s]);
-    let _gone = DeleteAccount(&env, user.clone());
+    let account = servers::SambaAccount::new(&env, "svc-kv", "Kv-Passw0rd-1", &held);
     let conf = krb5_conf(&env, sim.dir.path(), None);
-    let (principal, dn) =
-        (format!("{user}@{}", env.get("AD_REALM")), format!("CN={user},{}", env.get("AD_SERVICE_OU_DN")));
-    let table = keytab_directory(&env, held_s, &principal, &dn);
+    let (principal, dn) = account.principal_and_dn();
+    let table =
+        servers::samba_keytab_directory_of("ad", &env, held.to_str().expect("path"), env.get("AD_CA"), &principal, &dn);
     let c = Connector::for_sim_with_env(&sim, "kvno", &table, &[("KRB5_CONFIG", conf.as_str())]);
     sim.wait_online(LIMIT).await;
     let online = Instant::now();
@@ -175,7 +138,7 @@ async fn keytab_behind_the_account() -> Tally {
 
     // An administrator resets the password: the account's keys move to a new version; the
     // new keytab is exported, not yet deployed.
-    account(&env, &["set", &user, "Kv-Passw0rd-2", fresh_s]);
+    account.set("Kv-Passw0rd-2", &fresh);
     sent.extend(login(&sim, &env, "the keytab behind, the ticket still good").await);
 
     // The ticket ends. The directory has read the account's new key version meanwhile

@@ -127,6 +127,7 @@ impl Connector {
             .arg("--config")
             .arg(&self.config)
             .args(rest)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("run cli")
     }

@@ -224,13 +224,71 @@ pub fn samba_kerberos(env: &ServerEnv) -> (String, String) {
 /// The service account bound by `keytab` (SASL GSSAPI to `ldap/<AD_HOST>`), the DC's CA
 /// at `ca`: no password anywhere.
 pub fn samba_keytab_directory(name: &str, env: &ServerEnv, keytab: &str, ca: &str) -> String {
+    let (principal, dn) = (env.get("AD_SERVICE_PRINCIPAL"), env.get("AD_SERVICE_DN"));
+    samba_keytab_directory_of(name, env, keytab, ca, principal, dn)
+}
+
+/// As [`samba_keytab_directory`], bound as `principal` whose entry is `dn`.
+pub fn samba_keytab_directory_of(
+    name: &str,
+    env: &ServerEnv,
+    keytab: &str,
+    ca: &str,
+    principal: &str,
+    dn: &str,
+) -> String {
     format!(
-        "[directories.{name}]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{}\"\nbase_dn = \"{}\"\n\
-         ca_file = \"{ca}\"\nbind_keytab = \"{keytab}\"\nbind_principal = \"{}\"\nbind_spn_host = \"{}\"\n",
+        "[directories.{name}]\nkind = \"active_directory\"\nurls = [\"{}\"]\nbind_dn = \"{dn}\"\nbase_dn = \"{}\"\n\
+         ca_file = \"{ca}\"\nbind_keytab = \"{keytab}\"\nbind_principal = \"{principal}\"\nbind_spn_host = \"{}\"\n",
         env.get("AD_LDAPS_URL"),
-        env.get("AD_SERVICE_DN"),
         env.get("AD_BASE_DN"),
-        env.get("AD_SERVICE_PRINCIPAL"),
         env.get("AD_HOST"),
     )
+}
+
+/// An account of one test in the DC's `OU=Service` (`samba.sh account`: created or its
+/// password set, its keys exported to a keytab), deleted when dropped so that a failing
+/// run leaves none behind.
+pub struct SambaAccount {
+    env: ServerEnv,
+    pub user: String,
+}
+
+impl SambaAccount {
+    /// Creates `user` (`{user}` made unique by the process id) with `password` and
+    /// exports its keys to `keytab`.
+    pub fn new(env: &ServerEnv, user: &str, password: &str, keytab: &Path) -> SambaAccount {
+        let a = SambaAccount { env: env.clone(), user: format!("{user}{}", std::process::id()) };
+        a.set(password, keytab);
+        a
+    }
+
+    /// Sets the password (the account's key version rises) and exports the new keys.
+    pub fn set(&self, password: &str, keytab: &Path) {
+        let kt = keytab.to_str().expect("keytab path");
+        samba_account(&self.env, &["set", &self.user, password, kt]);
+    }
+
+    /// `user@REALM` and the entry's DN.
+    pub fn principal_and_dn(&self) -> (String, String) {
+        let principal = format!("{}@{}", self.user, self.env.get("AD_REALM"));
+        (principal, format!("CN={},{}", self.user, self.env.get("AD_SERVICE_OU_DN")))
+    }
+}
+
+impl Drop for SambaAccount {
+    fn drop(&mut self) {
+        samba_account(&self.env, &["delete", &self.user]);
+    }
+}
+
+/// `samba.sh account DIR OP USER [PASSWORD KEYTAB]` on the test DC.
+fn samba_account(env: &ServerEnv, args: &[&str]) {
+    let out = Command::new("bash")
+        .arg(script("samba.sh"))
+        .args(["account", env.get("AD_DIR")])
+        .args(args)
+        .output()
+        .expect("run samba.sh account");
+    assert!(out.status.success(), "samba.sh account {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
