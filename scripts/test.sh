@@ -43,7 +43,7 @@ stop_servers() {
 }
 trap stop_servers EXIT
 
-echo "== starting slapd ($SLAPD_USERS users) and Samba AD ($SAMBA_USERS users)"
+echo "== starting slapd ($SLAPD_USERS users) and Samba AD ($SAMBA_USERS users) [${SECONDS}s into the run]"
 # A server left from an older run with another size is rebuilt.
 if [ -f "$AREA/slapd/slapd.env" ] && ! grep -q "^SLAPD_USERS=$SLAPD_USERS$" "$AREA/slapd/slapd.env"; then
   bash scripts/servers/slapd.sh stop "$AREA/slapd" || true
@@ -55,12 +55,12 @@ slapd_pid=$!
 bash scripts/servers/samba.sh start "$AREA/samba" --users "$SAMBA_USERS" --dns-kdc &
 samba_pid=$!
 
-echo "== build (one build for every test binary)"
+echo "== build (one build for every test binary) [${SECONDS}s into the run]"
 cargo build --workspace --all-targets --features test-jobs,kerberos --locked
 
-echo "== the RPM (the release build it packs; tests/rpm.rs installs it)"
+echo "== the RPM (the release build it packs; tests/rpm.rs installs it) [${SECONDS}s into the run]"
 bash packaging/linux/build-rpm.sh
-echo "== the MSI (the Windows release build it packs; tests/windows.rs installs it under Wine)"
+echo "== the MSI (the Windows release build it packs; tests/windows.rs installs it under Wine) [${SECONDS}s into the run]"
 bash packaging/windows/build-msi.sh
 
 wait "$slapd_pid" || { echo "slapd did not start"; exit 1; }
@@ -68,9 +68,9 @@ wait "$samba_pid" || { echo "Samba AD did not start"; exit 1; }
 export IC_TEST_SLAPD_ENV=$AREA/slapd/slapd.env
 export IC_TEST_SAMBA_ENV=$AREA/samba/samba.env
 
-echo "== tests"
+echo "== tests [${SECONDS}s into the run]"
 cargo test --workspace --features test-jobs,kerberos --locked -- --test-threads="${TEST_THREADS:-4}"
-echo "== the AD tests again, the DC found through its own DNS (domain, no urls: issue #20)"
+echo "== the AD tests again, the DC found through its own DNS (domain, no urls: issue #20) [${SECONDS}s into the run]"
 # Every test whose directory comes from the harness's samba_*directory (which takes
 # `domain` and `dns_servers` with IC_TEST_AD_DISCOVERY=1): whole modules, and these by
 # name from modules that test slapd too. A name that no longer exists fails the run.
@@ -98,13 +98,15 @@ by_name=(
   review18::no_password_of_the_new_paths_reaches_disk_a_log_or_a_result
   review18::the_local_complexity_check_never_refuses_a_password_the_dc_accepts
 )
-listed=$(cargo test --features test-jobs,kerberos --locked --test e2e -- --list --exact "${by_name[@]}" 2>/dev/null | grep -c ': test$' || true)
+# --workspace as above: the same features for every crate, so nothing is built again.
+listed=$(cargo test --workspace --features test-jobs,kerberos --locked --test e2e -- --list --exact "${by_name[@]}" 2>/dev/null | grep -c ': test$' || true)
 if [ "$listed" != ${#by_name[@]} ]; then
   echo "scripts/test.sh names ${#by_name[@]} AD tests for the discovery run; the e2e binary has $listed of them"
   exit 1
 fi
-IC_TEST_AD_DISCOVERY=1 cargo test --features test-jobs,kerberos --locked --test e2e -- \
+IC_TEST_AD_DISCOVERY=1 cargo test --workspace --features test-jobs,kerberos --locked --test e2e -- \
   ad:: ad_ops:: ad_safety:: ad_lifecycle:: "${by_name[@]}" --test-threads="${TEST_THREADS:-4}"
 if [ -f target/ui-screenshot.png ]; then
   echo "== the status page as headless Chromium saw it: target/ui-screenshot.png"
 fi
+echo "== done [${SECONDS}s into the run]"
