@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use connector_actors::directory::bind::keytab::stale::{keep_refusals_in, Refusal, RefusalStore};
 
+#[cfg(windows)]
 use crate::platform::perms::{self, Kind};
 
 /// The file's name in the storage path.
@@ -31,7 +32,7 @@ impl FileRefusals {
 
 impl RefusalStore for FileRefusals {
     fn load(&self) -> Vec<Refusal> {
-        let bytes = match std::fs::read(&self.path) {
+        let bytes = match read_no_follow(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
             Err(e) => {
@@ -45,19 +46,28 @@ impl RefusalStore for FileRefusals {
         })
     }
 
-    fn save(&self, all: &[Refusal]) -> Result<(), String> {
-        self.write(all).map_err(|e| format!("{}: {e}", self.path.display()))
+    fn update(&self, change: &mut dyn FnMut(&mut Vec<Refusal>)) -> Result<(), String> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let at = |e: std::io::Error| format!("{}: {e}", self.path.display());
+        // `check` and the service may both write: one at a time (flock, released on close).
+        let lock = create_private(&dir.join(LOCK_NAME), false, dir).map_err(at)?;
+        fs2::FileExt::lock_exclusive(&lock).map_err(at)?;
+        let mut all = self.load();
+        change(&mut all);
+        self.write(&all).map_err(at)
     }
 }
+
+/// The lock taken while the file is read, changed and written.
+const LOCK_NAME: &str = "keytab-refusals.lock";
 
 impl FileRefusals {
     fn write(&self, all: &[Refusal]) -> std::io::Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let tmp = dir.join(format!(".{FILE_NAME}.{}", std::process::id()));
         let json = serde_json::to_vec_pretty(all).map_err(std::io::Error::other)?;
-        let mut file = std::fs::File::create(&tmp)?;
-        perms::protect(&tmp, Kind::Secret)?;
-        owned_as(dir, &tmp)?;
+        let _ = std::fs::remove_file(&tmp); // left by a process of this pid that died
+        let mut file = create_private(&tmp, true, dir)?;
         file.write_all(&json)?;
         file.sync_all()?;
         std::fs::rename(&tmp, &self.path)?;
@@ -65,28 +75,75 @@ impl FileRefusals {
     }
 }
 
-/// `check` may run as root while the service runs as its own user: the file then gets
-/// the storage path's owner, or the service could not read it.
-#[cfg(unix)]
-fn owned_as(dir: &Path, file: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(dir)?;
-    // SAFETY: geteuid has no preconditions and cannot fail (POSIX).
-    let root = unsafe { libc::geteuid() } == 0;
-    if root && meta.uid() != 0 {
-        std::os::unix::fs::chown(file, Some(meta.uid()), Some(meta.gid()))?;
+/// Opens `path` for writing, never through a symbolic link (the storage path's owner, the
+/// service user, could plant one there for `check` run as root to write through);
+/// `new`: it must not exist. The open file is made private and, when root writes it,
+/// given the owner of `dir`, so the service can read it.
+fn create_private(path: &Path, new: bool, dir: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if new {
+        options.create_new(true);
+    } else {
+        options.create(true);
     }
-    Ok(())
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        let owner = std::fs::metadata(dir)?;
+        // SAFETY: geteuid has no preconditions and cannot fail (POSIX).
+        if unsafe { libc::geteuid() } == 0 && owner.uid() != 0 {
+            std::os::unix::fs::fchown(&file, Some(owner.uid()), Some(owner.gid()))?;
+        }
+    }
+    #[cfg(windows)]
+    {
+        let _ = dir;
+        perms::protect(path, Kind::Secret)?;
+    }
+    Ok(file)
 }
 
-#[cfg(windows)]
-fn owned_as(_dir: &Path, _file: &Path) -> std::io::Result<()> {
-    Ok(())
+/// The file's bytes, never through a symbolic link.
+fn read_no_follow(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut options.open(path)?, &mut bytes)?;
+    Ok(bytes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The service user may plant links in its storage path; `check` as root must not
+    /// write through them (before: the link's target was overwritten and given away).
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_where_the_file_or_its_temporary_goes_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"root's own").unwrap();
+        let store = FileRefusals { path: dir.path().join(FILE_NAME) };
+        let tmp = dir.path().join(format!(".{FILE_NAME}.{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join(LOCK_NAME)).unwrap();
+        assert!(store.update(&mut |all| all.push(refusal("/k"))).is_err(), "the planted lock link was followed");
+        std::fs::remove_file(dir.path().join(LOCK_NAME)).unwrap();
+        store.update(&mut |all| all.push(refusal("/k"))).unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"root's own");
+        assert_eq!(store.load(), vec![refusal("/k")]);
+        std::fs::remove_file(dir.path().join(FILE_NAME)).unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join(FILE_NAME)).unwrap();
+        assert_eq!(store.load(), Vec::new(), "a planted link is not read");
+    }
 
     fn refusal(keytab: &str) -> Refusal {
         Refusal {
@@ -103,7 +160,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = FileRefusals { path: dir.path().join(FILE_NAME) };
         assert_eq!(a.load(), Vec::new(), "no file: nothing refused");
-        a.save(&[refusal("/k1"), refusal("/k2")]).unwrap();
+        a.update(&mut |all| all.extend([refusal("/k1"), refusal("/k2")])).unwrap();
         let b = FileRefusals { path: dir.path().join(FILE_NAME) };
         assert_eq!(b.load(), vec![refusal("/k1"), refusal("/k2")]);
         #[cfg(unix)]
@@ -113,7 +170,11 @@ mod tests {
             assert_eq!(mode, 0o600);
         }
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(left, vec![std::ffi::OsString::from(FILE_NAME)], "no temporary file left");
+        let mut expected = vec![std::ffi::OsString::from(FILE_NAME), std::ffi::OsString::from(LOCK_NAME)];
+        let mut left = left;
+        left.sort();
+        expected.sort();
+        assert_eq!(left, expected, "no temporary file left");
     }
 
     #[test]
@@ -123,7 +184,7 @@ mod tests {
         std::fs::write(&path, b"[{\"keytab\": \"/k1\", \"princ").unwrap();
         let store = FileRefusals { path: path.clone() };
         assert_eq!(store.load(), Vec::new());
-        store.save(&[refusal("/k3")]).unwrap();
+        store.update(&mut |all| all.push(refusal("/k3"))).unwrap();
         assert_eq!(store.load(), vec![refusal("/k3")]);
     }
 }

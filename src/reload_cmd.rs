@@ -13,19 +13,22 @@ use connector_actors::directory::tls;
 use crate::config::{self, ProcessEnv};
 use crate::exit;
 
-/// Every problem of the file at `path` (`file: key: message`, one each); empty when the
-/// service would apply it.
-pub fn problems(path: &Path) -> Vec<String> {
+/// Every problem of the file at `path` (`file: key: message`, one each; empty when the
+/// service would apply it), and the warnings the service would log with it.
+pub fn problems(path: &Path) -> (Vec<String>, Vec<String>) {
     match config::load(path, &ProcessEnv) {
-        Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
-        Ok(s) => s
-            .directories
-            .iter()
-            .filter_map(|d| {
-                let e = tls::client_config(d.ca_pem.as_deref()).err()?;
-                Some(format!("{}: directories.{}.ca_file: {e}", path.display(), d.name))
-            })
-            .collect(),
+        Err(errors) => (errors.0.iter().map(ToString::to_string).collect(), Vec::new()),
+        Ok(s) => {
+            let problems = s
+                .directories
+                .iter()
+                .filter_map(|d| {
+                    let e = tls::client_config(d.ca_pem.as_deref()).err()?;
+                    Some(format!("{}: directories.{}.ca_file: {e}", path.display(), d.name))
+                })
+                .collect();
+            (problems, s.warnings)
+        }
     }
 }
 
@@ -33,7 +36,14 @@ pub fn problems(path: &Path) -> Vec<String> {
 /// the exit code: 0 sent, 64 refused (problems on stderr), 1 the signal failed, 2 on
 /// Windows (no signals: restart the service there).
 pub fn run(config: &Path, pid: u32) -> u8 {
-    let problems = problems(config);
+    if let Err(why) = is_connector(pid) {
+        eprintln!("reload: {why}; nothing was signalled (give the service's pid: systemd's $MAINPID)");
+        return exit::USAGE;
+    }
+    let (problems, warnings) = problems(config);
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
     if !problems.is_empty() {
         for p in &problems {
             eprintln!("{p}");
@@ -47,6 +57,28 @@ pub fn run(config: &Path, pid: u32) -> u8 {
         return exit::CONFIG;
     }
     signal(pid)
+}
+
+/// Whether `pid` is a process of this program: 0 and 1 are refused (0 would signal the
+/// caller's own process group, 1 is init), and on Linux the process's name
+/// (`/proc/PID/comm`, the executable's first 15 bytes) must be ours, so that a wrong
+/// pid does not hang up an unrelated process (SIGHUP ends most).
+fn is_connector(pid: u32) -> Result<(), String> {
+    if pid <= 1 {
+        return Err(format!("{pid} is no service process id"));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let theirs =
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).map_err(|e| format!("no process {pid} ({e})"))?;
+        let ours = std::env::current_exe().ok().and_then(|p| Some(p.file_name()?.to_string_lossy().into_owned()));
+        let ours = ours.unwrap_or_else(|| "integration-connector".to_owned());
+        let ours: String = ours.chars().take(15).collect();
+        if theirs.trim_end() != ours {
+            return Err(format!("process {pid} is {}, not {ours}", theirs.trim_end()));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -68,4 +100,24 @@ fn signal(pid: u32) -> u8 {
 fn signal(_pid: u32) -> u8 {
     eprintln!("reload: Windows has no SIGHUP: the config is valid; restart the service to apply it");
     exit::USAGE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Before, `--pid 0` hung up the caller's whole process group and any other pid was
+    /// signalled (a `sleep` ended) and reported as "asked to reload".
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn pid_0_init_and_another_program_are_not_signalled() {
+        assert!(is_connector(0).is_err());
+        assert!(is_connector(1).is_err());
+        let mut other = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let refused = is_connector(other.id());
+        let _ = other.kill();
+        let _ = other.wait();
+        let why = refused.unwrap_err();
+        assert!(why.contains("is sleep"), "{why}");
+    }
 }

@@ -22,10 +22,11 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
     let n = |what: &str| format!("directory.{}.{what}", d.name);
     let config = match tls::client_config(d.ca_pem.as_deref()) {
         Ok(c) => c,
+        // The service refuses to start with it (exit 64), as with any config error.
         Err(e) => {
             r.add(Check::fail(
-                n("tls"),
-                e.to_string(),
+                "config",
+                format!("directories.{}.ca_file: {e}", d.name),
                 format!("set directories.{}.ca_file to the CA that signed the directory's certificate", d.name),
             ));
             return;
@@ -50,6 +51,7 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
         for what in ["tls", "bind", "base_dn", "user_filter"] {
             r.add(Check::skip(n(what), "no URL of this directory accepts connections"));
         }
+        super::keytab::unbound(d, r);
         return;
     };
     if d.discovery.is_some() {
@@ -83,6 +85,7 @@ pub async fn checks(d: &DirectorySettings, r: &mut Report) {
             for what in ["bind", "base_dn", "user_filter"] {
                 r.add(Check::skip(n(what), "directory TLS failed"));
             }
+            super::keytab::unbound(d, r);
             return;
         }
     };

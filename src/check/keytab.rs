@@ -69,8 +69,13 @@ pub async fn versions(d: &DirectorySettings, ldap: &Ldap, r: &mut Report) {
     let (path, list) = (path(k), versions_list(&held));
     let found =
         RawEntry::search(ldap.clone(), d.operation_timeout, &d.bind_dn, Scope::Base, "(objectClass=*)", &ACCOUNT).await;
-    let entry = found.ok().and_then(|e| e.into_iter().next());
-    if let Some(e) = entry.as_ref().filter(|e| !is_account_of(e, &k.principal)) {
+    let entry = match found.map(|e| e.into_iter().next()) {
+        Ok(Some(e)) => e,
+        Ok(None) => return r.add(unread(d, k, "was not found")),
+        Err(e) => return r.add(unread(d, k, &format!("cannot be read ({e})"))),
+    };
+    if !is_account_of(&entry, &k.principal) {
+        let e = &entry;
         let other = account_name(e).unwrap_or("another account");
         return r.add(Check::fail(
             name,
@@ -81,7 +86,7 @@ pub async fn versions(d: &DirectorySettings, ldap: &Ldap, r: &mut Report) {
             format!("set directories.{}.bind_dn to the DN of {}'s account", d.name, k.principal),
         ));
     }
-    let account = entry.and_then(|e| e.first_text(KVNO)?.trim().parse::<u32>().ok());
+    let account = entry.first_text(KVNO).and_then(|v| v.trim().parse::<u32>().ok());
     r.add(match account {
         None => Check::ok(
             name,
@@ -100,6 +105,20 @@ pub async fn versions(d: &DirectorySettings, ldap: &Ldap, r: &mut Report) {
             ),
         ),
     })
+}
+
+/// WARN: `bind_dn`'s entry cannot be had, so the keytab is not compared with its account
+/// (the service's watch for a stale keytab is off too).
+fn unread(d: &DirectorySettings, k: &KeytabBind, what: &str) -> Check {
+    Check::warn(
+        line(d),
+        format!(
+            "bind_dn {} {what}: the keytab's key versions cannot be compared with the account's, and a keytab left \
+             behind by a password change is known only when the KDC refuses it; set directories.{}.bind_dn to the DN \
+             of {}'s account",
+            d.bind_dn, d.name, k.principal
+        ),
+    )
 }
 
 /// After a failed bind: what the keytab holds, and whether the KDC refused this file.

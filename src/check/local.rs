@@ -34,7 +34,7 @@ pub fn storage(s: &Settings, r: &mut Report) -> bool {
         }
     }
     let probe = path.join(format!(".ic-check-{}", std::process::id()));
-    if let Err(e) = std::fs::write(&probe, b"probe").and_then(|_| std::fs::remove_file(&probe)) {
+    if let Err(e) = write_probe(&probe) {
         r.add(Check::fail(
             name,
             format!("{} is not writable: {e}", path.display()),
@@ -109,5 +109,36 @@ pub fn lock(s: &Settings, r: &mut Report) -> Lock {
             ));
             Lock::NotChecked
         }
+    }
+}
+
+/// Writes and removes a small file at `probe`, never through a symbolic link: the storage
+/// path belongs to the service user, who could plant one for `check` run as root (an
+/// upgrade runs it so) to overwrite another file through.
+fn write_probe(probe: &std::path::Path) -> std::io::Result<()> {
+    let _ = std::fs::remove_file(probe); // a link planted there is removed, not followed
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    std::io::Write::write_all(&mut options.open(probe)?, b"probe")?;
+    std::fs::remove_file(probe)
+}
+
+/// The log folder (`logging.dir`) can be created and written: the service exits 69
+/// (`exit::STORAGE`) at start when it cannot, so an upgrade's check fails on it too.
+pub fn log_dir(s: &Settings, r: &mut Report) {
+    let dir = &s.logging.dir;
+    let made = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir);
+    match made.and_then(|_| write_probe(&dir.join(format!(".ic-check-{}", std::process::id())))) {
+        Ok(()) => r.add(Check::ok("logging", format!("{} is writable", dir.display()))),
+        Err(e) => r.add(Check::fail(
+            "logging",
+            format!("{} cannot be written: {e}", dir.display()),
+            format!(
+                "give the service user write access to {} (or set logging.dir to a writable folder)",
+                dir.display()
+            ),
+        )),
     }
 }

@@ -92,15 +92,15 @@ pub enum Output {
 pub enum Strictness {
     /// Every check (`check`, a first install).
     All,
-    /// Only what the service cannot start without: the config, the storage path and its
-    /// lock ([`LOCAL_CHECKS`]). The portal and the directories are the service's to
+    /// Only what the service cannot start without: the config (with each directory's CA
+    /// file), the storage path and its lock, the log folder ([`LOCAL_CHECKS`]). The portal and the directories are the service's to
     /// retry: during an upgrade their failures warn, so one unreachable directory does
     /// not leave the service stopped (`check --upgrade`, used by install.sh and the MSI).
     Local,
 }
 
 /// The checks that fail an upgrade's run ([`Strictness::Local`]).
-pub const LOCAL_CHECKS: [&str; 3] = ["config", "storage", "lock"];
+pub const LOCAL_CHECKS: [&str; 4] = ["config", "storage", "lock", "logging"];
 
 /// The checks, printed as they complete (text) or at the end (JSON).
 pub struct Report {
@@ -160,11 +160,11 @@ pub fn run(path: &Path, output: Output, strictness: Strictness) -> u8 {
     for w in &settings.warnings {
         r.add(Check::warn("config", w.clone()));
     }
+    // A keytab the KDC refused is not offered again by check either, whatever the storage
+    // checks find (a path others may write, or one mounted read-only, is still read).
+    crate::keytab_refusals::FileRefusals::keep_in(&settings.queue.path);
     let storage_ok = local::storage(&settings, &mut r);
-    if storage_ok {
-        // A keytab the KDC refused is not offered again by check either.
-        crate::keytab_refusals::FileRefusals::keep_in(&settings.queue.path);
-    }
+    local::log_dir(&settings, &mut r);
     let queue = if storage_ok { local::lock(&settings, &mut r) } else { local::Lock::NotChecked };
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
         Ok(rt) => rt,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use connector_actors::directory::bind::keytab::KeytabBind;
+use connector_actors::directory::forest::Referrals;
 use connector_actors::directory::ServiceBind;
 use connector_actors::dispatcher::DispatcherSettings;
 use connector_actors::ldap::dn::Dn;
@@ -228,7 +229,8 @@ impl Validator<'_, '_> {
         };
         let bind = self.service_bind(&name, raw_bind, table.clone());
         if let Some(ServiceBind::Keytab(k)) = &bind {
-            self.warn_one_spn_host(&name, k, &urls, discovery.is_some());
+            let elsewhere = forest.global_catalog.is_some() || forest.referrals != Referrals::Drop;
+            self.warn_one_spn_host(&name, k, &urls, discovery.is_some() || elsewhere);
         }
         let kind = kind?;
         let user_filter = d.user_filter.map(|f| f.into_inner()).unwrap_or_else(|| default_user_filter(kind).to_owned());
@@ -283,14 +285,18 @@ impl Validator<'_, '_> {
 
 impl Validator<'_, '_> {
     /// `bind_spn_host` names one server's service principal (`ldap/<host>`, RFC 4752 §3.1):
-    /// its ticket is not valid at another domain controller, so with several servers (or
-    /// DNS discovery) a failover would fail every Kerberos bind.
-    fn warn_one_spn_host(&mut self, name: &str, k: &KeytabBind, urls: &[url::Url], discovered: bool) {
+    /// its ticket is not valid at another domain controller, so with several servers (DNS
+    /// discovery, Global Catalog servers, referrals followed) a bind at another fails.
+    fn warn_one_spn_host(&mut self, name: &str, k: &KeytabBind, urls: &[url::Url], found_elsewhere: bool) {
         let Some(host) = &k.spn_host else { return };
-        if urls.len() < 2 && !discovered {
+        if urls.len() < 2 && !found_elsewhere {
             return;
         }
-        let servers = if discovered { "servers found through DNS".to_owned() } else { format!("{} URLs", urls.len()) };
+        let servers = if found_elsewhere {
+            "servers found through DNS, the Global Catalog or referrals".to_owned()
+        } else {
+            format!("{} URLs", urls.len())
+        };
         self.warnings.push(format!(
             "directories.{name}.bind_spn_host = \"{host}\" names one server's service (ldap/{host}), but the directory \
              has {servers}: a Kerberos bind after a failover to another server fails; remove bind_spn_host (each \

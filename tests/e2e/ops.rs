@@ -440,6 +440,7 @@ async fn check_passes_every_check_on_a_good_setup_and_speaks_json() {
     for name in [
         "config",
         "storage",
+        "logging",
         "lock",
         "server.dns",
         "server.tcp",
@@ -461,7 +462,11 @@ async fn check_passes_every_check_on_a_good_setup_and_speaks_json() {
     assert_eq!(code, Some(0));
     let v: Value = serde_json::from_str(out.trim()).expect("one JSON document");
     assert_eq!(v["ok"], true);
-    assert_eq!(v["checks"].as_array().unwrap().len(), 16, "server.clock and the lockout shield's are among them");
+    assert_eq!(
+        v["checks"].as_array().unwrap().len(),
+        17,
+        "logging, server.clock and the lockout shield's are among them"
+    );
     assert!(v["checks"].as_array().unwrap().iter().all(|c| c["status"] == "ok"));
 }
 
@@ -638,7 +643,7 @@ async fn check_names_the_cause_and_the_fix_of_each_directory_failure() {
         assert!(line(&out, &format!("directory.ok.{name}")).starts_with("OK"), "{out}");
     }
     assert!(!out.contains(slapd.get("SLAPD_SERVICE_PW")) && !out.contains("not-the-password"));
-    assert!(out.ends_with("5 of 43 checks failed\n"), "{out}");
+    assert!(out.ends_with("5 of 44 checks failed\n"), "{out}");
 }
 
 /// AD directories: `check` resolves the scope policy's protected groups as the AD jobs
@@ -678,4 +683,51 @@ async fn check_resolves_the_protected_groups_of_an_ad_directory() {
     let l = line(&out, "directory.named.writable_attributes");
     assert!(l.starts_with("WARN") && l.contains("`descriptoin`") && l.contains("`userPassword`"), "{l}");
     assert!(!l.contains("`description`"), "{l}");
+}
+
+fn run_check_with(config: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(binary("integration-connector"))
+        .args(["check", "--config"])
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("run check");
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// `check --upgrade` (what an upgrade runs over a kept config): a portal or directory
+/// that does not answer warns, as the service starts and retries them; what the service
+/// cannot start without still fails: a log folder it cannot write (it exits 69) and a
+/// directory CA file it cannot use (it exits 64). Before, the first left the upgraded
+/// service stopped and the other two passed.
+#[tokio::test]
+async fn check_upgrade_fails_only_on_what_the_service_cannot_start_without() {
+    let sim = Sim::start(false).await;
+    let root = sim.dir.path().join("upgrade");
+    let base = server_config("http", "127.0.0.1", 9, &sim.token, None, &root.join("data"));
+    let gone = "[directories.gone]\nkind = \"ldap\"\nurls = [\"ldap://127.0.0.1:9\"]\nbind_dn = \"cn=x\"\nbind_password = \"y\"\nbase_dn = \"dc=x\"\n";
+    let cfg = write_config(&root.join("down"), &format!("{gone}\n{base}"));
+    let (code, out) = run_check(&cfg, false);
+    assert_eq!(code, Some(1), "{out}");
+    let (code, out) = run_check_with(&cfg, &["--upgrade"]);
+    assert_eq!(code, Some(0), "{out}");
+    for name in ["server.tcp", "directory.gone.tcp"] {
+        let l = line(&out, name);
+        assert!(l.starts_with("WARN") && l.contains("(--upgrade: the service starts and retries it)"), "{out}");
+    }
+
+    std::fs::write(root.join("a-file"), "x").unwrap();
+    let logs = format!("[logging]\ndir = \"{}\"\n", root.join("a-file/logs").display());
+    let cfg = write_config(&root.join("logs"), &format!("{logs}{gone}\n{base}"));
+    let (code, out) = run_check_with(&cfg, &["--upgrade"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert_fails(&out, "logging", &["cannot be written", "logging.dir"]);
+
+    let ca = root.join("not-a-ca.pem");
+    std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap();
+    let with_ca =
+        gone.replace("base_dn = \"dc=x\"\n", &format!("base_dn = \"dc=x\"\nca_file = \"{}\"\n", ca.display()));
+    let cfg = write_config(&root.join("ca"), &format!("{with_ca}\n{base}"));
+    let (code, out) = run_check_with(&cfg, &["--upgrade"]);
+    assert_ne!(code, Some(0), "a CA file the service cannot use passed the upgrade's check:\n{out}");
 }

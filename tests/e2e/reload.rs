@@ -285,6 +285,7 @@ async fn an_invalid_file_is_refused_whole_with_every_problem_and_the_running_con
     let out = r.c.cli(&["reload", "--pid", &r.c.pid().expect("running").to_string()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(64), "{err}");
+    assert!(r.c.pid().is_some(), "the service went away");
     assert!(
         err.contains("directories.extra.kind") && err.contains("logging.level") && err.contains("reload refused"),
         "{err}"

@@ -141,6 +141,22 @@ async fn keytab_behind_the_account() -> Tally {
     account.set("Kv-Passw0rd-2", &fresh);
     sent.extend(login(&sim, &env, "the keytab behind, the ticket still good").await);
 
+    // Within a minute the directory reads the account's new key version and keeps the file
+    // as behind in the storage path: `check`, a process of its own that cannot know the
+    // version before it binds, does not offer it either (before, it did: 2 more counts).
+    let kept = c.dir.join("data").join(integration_connector::keytab_refusals::FILE_NAME);
+    crate::harness::eventually(Duration::from_secs(90), "the keytab kept as behind", || async {
+        std::fs::read_to_string(&kept).ok().filter(|t| t.contains("the account is at")).map(|_| ())
+    })
+    .await;
+    let out = c.cli(&["check"]);
+    let out = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let bind = out.lines().find(|l| l.contains("directory.ad.bind:")).unwrap_or_default();
+    assert!(
+        bind.contains("none is asked for") && bind.contains("its password changed"),
+        "check offered the keytab:\n{out}"
+    );
+
     // The ticket ends. The directory has read the account's new key version meanwhile
     // (every minute for a keytab bind): the old key is not offered to the KDC, which
     // would count each refusal toward the account's lockout (before, the retried binds

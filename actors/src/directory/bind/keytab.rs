@@ -71,7 +71,7 @@ pub fn acquire(k: &KeytabBind) -> Result<(Credential, Duration), KeytabError> {
         Some(why) => failed(format!("no ticket is held and none is asked for: {why}")),
         None => {
             stale::acquisition_failed(k, e.minor, &e.text);
-            failed(e.text)
+            failed(in_words(&e))
         }
     })?;
     match (cred.lifetime(), behind) {
@@ -86,6 +86,15 @@ pub fn acquire(k: &KeytabBind) -> Result<(Credential, Duration), KeytabError> {
                  krb5.conf names answers on port 88, and that the keytab holds the account's current key)"
             ))
         }),
+    }
+}
+
+/// The GSS library's words, with what to do when the KDC's answer is about the account.
+#[cfg(all(unix, feature = "kerberos"))]
+fn in_words(e: &store::GssFailure) -> String {
+    match stale::account_hint(e.minor) {
+        Some(hint) => format!("{}: {hint}", e.text),
+        None => e.text.clone(),
     }
 }
 
@@ -125,7 +134,7 @@ fn renew_apart(k: &KeytabBind) -> Result<(Credential, Duration), String> {
     let n = TRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let cred = store::acquire(&k.principal, Some(&k.keytab), &format!("{}-renew-{n}", k.ccache)).map_err(|e| {
         stale::acquisition_failed(k, e.minor, &e.text);
-        e.text
+        in_words(&e)
     })?;
     let lifetime = cred.lifetime().map_err(|e| e.to_string())?;
     Ok((cross_krb5::Cred::from(cred), lifetime))

@@ -8,8 +8,14 @@
 //! the KDC while it is known to be behind:
 //! - the directory read the account's `msDS-KeyVersionNumber` ([`account_version_read`])
 //!   and the keytab file lacks it; or
-//! - the KDC refused the file's key once (pre-authentication failed, the client revoked):
-//!   not offered again until the file changes (its length or modification time).
+//! - the KDC refused the file's key once (pre-authentication failed): not offered again
+//!   until the file changes (its length or modification time). "Client's credentials
+//!   have been revoked" (the account locked out or disabled) says nothing of the key and
+//!   is not kept: the file is offered again once the account is usable.
+//!
+//! Both are kept durably: a file behind the account's key version as soon as the
+//! directory reads it, so that `check`, which cannot know the version before it binds,
+//! does not offer it either.
 //!
 //! The file is looked at again at each bind, so a keytab exported anew is used at once,
 //! no restart. A refusal outlives the process: `check` (a process of its own) and a
@@ -46,10 +52,11 @@ pub struct Refusal {
 pub trait RefusalStore: Send + Sync {
     /// Every refusal kept; empty when none or unreadable (the reader logs why).
     fn load(&self) -> Vec<Refusal>;
-    /// Replaces what is kept by `all`.
+    /// Changes what is kept with `change`, read and written under one lock, so that
+    /// `check` and the service writing at once lose nothing.
     ///
-    /// Errors: why it could not be written, in words.
-    fn save(&self, all: &[Refusal]) -> Result<(), String>;
+    /// Errors: why it could not be read or written, in words.
+    fn update(&self, change: &mut dyn FnMut(&mut Vec<Refusal>)) -> Result<(), String>;
 }
 
 static STORE: OnceLock<Box<dyn RefusalStore>> = OnceLock::new();
@@ -66,17 +73,34 @@ static ACCOUNT_VERSIONS: LazyLock<Mutex<HashMap<String, u32>>> = LazyLock::new(|
 /// and the service are two processes).
 static REFUSED: Mutex<Vec<Refusal>> = Mutex::new(Vec::new());
 
-/// `KRB5KDC_ERR_CLIENT_REVOKED` and `KRB5KDC_ERR_PREAUTH_FAILED` (RFC 4120 §7.5.9 codes 18
-/// and 24, MIT's error table base -1765328384): the KDC refused the key, or the account
-/// is locked or disabled. The GSS minor status carries them as unsigned.
-const REFUSED_CODES: [i32; 2] = [-1_765_328_384 + 18, -1_765_328_384 + 24];
+/// MIT's krb5 error table base (`krb5/krb5_err.et`); KDC error codes are added to it.
+const KRB5_ERROR_BASE: i32 = -1_765_328_384;
+/// `KRB5KDC_ERR_PREAUTH_FAILED` (RFC 4120 §7.5.9, code 24): the KDC refused the key. The
+/// GSS minor status carries it as unsigned.
+const PREAUTH_FAILED: i32 = KRB5_ERROR_BASE + 24;
+/// `KRB5KDC_ERR_CLIENT_REVOKED` (code 18): the account is locked out, disabled or
+/// expired. It says nothing of the key, so the file is offered again once the account is
+/// usable (a locked account's refusals do not count further toward its lockout).
+const CLIENT_REVOKED: i32 = KRB5_ERROR_BASE + 18;
+
+/// What to add to the GSS library's words for `minor`, when the KDC's answer is about the
+/// account rather than the key.
+pub fn account_hint(minor: u32) -> Option<&'static str> {
+    (minor as i32 == CLIENT_REVOKED).then_some(
+        "the KDC refuses the account itself (locked out, disabled or expired): unlock or enable it; the keytab is \
+         offered again at the next bind",
+    )
+}
 
 fn key(k: &KeytabBind) -> String {
     format!("{} {}", k.ccache, k.principal)
 }
 
-fn path(k: &KeytabBind) -> &str {
-    k.keytab.strip_prefix("FILE:").unwrap_or(&k.keytab)
+/// The keytab's path as MIT names it (`FILE:` dropped), resolved through symbolic links,
+/// so one file reached by two paths is one file.
+fn path(k: &KeytabBind) -> String {
+    let named = k.keytab.strip_prefix("FILE:").unwrap_or(&k.keytab);
+    std::fs::canonicalize(named).map_or_else(|_| named.to_owned(), |p| p.display().to_string())
 }
 
 /// The file's (length, modification time in ns since the epoch), `None` when unreadable.
@@ -86,8 +110,8 @@ fn file_state(path: &str) -> Option<(u64, u64)> {
     Some((meta.len(), u64::try_from(modified.as_nanos()).ok()?))
 }
 
-fn same_file(r: &Refusal, k: &KeytabBind) -> bool {
-    r.keytab == path(k) && r.principal == k.principal
+fn same_file(r: &Refusal, path: &str, k: &KeytabBind) -> bool {
+    r.keytab == path && r.principal == k.principal
 }
 
 /// Whether `r` still describes the file on disk (a changed file is offered again).
@@ -95,65 +119,83 @@ fn current(r: &Refusal) -> bool {
     file_state(&r.keytab) == Some((r.len, r.modified_ns))
 }
 
-/// Records the account's key version as the directory read it.
+/// Records the account's key version as the directory read it. A keytab without it is
+/// behind: that file is kept as not to be offered (durably, so that `check`, a process
+/// of its own, does not offer it either).
 pub fn account_version_read(k: &KeytabBind, version: u32) {
     if let Ok(mut known) = ACCOUNT_VERSIONS.lock() {
         known.insert(key(k), version);
     }
-}
-
-/// Records a failed acquisition with the keytab: when the KDC refused the key (`minor`,
-/// MIT's krb5 error code), the file as it is now is not offered again, by this process
-/// or any later one (the store is written first; when it cannot be, the refusal is still
-/// kept in memory and the failure logged, as an offered stale key counts toward lockout).
-pub fn acquisition_failed(k: &KeytabBind, minor: u32, text: &str) {
-    if !REFUSED_CODES.contains(&(minor as i32)) {
-        return;
-    }
-    let Some((len, modified_ns)) = file_state(path(k)) else { return };
-    let refusal =
-        Refusal { keytab: path(k).to_owned(), principal: k.principal.clone(), len, modified_ns, why: text.to_owned() };
-    if let Some(store) = STORE.get() {
-        let mut all: Vec<Refusal> = store.load().into_iter().filter(|r| !same_file(r, k) && current(r)).collect();
-        all.push(refusal.clone());
-        if let Err(e) = store.save(&all) {
-            tracing::warn!(keytab = %refusal.keytab, error = %e, "cannot keep the keytab's refusal on disk: a restart may offer it again");
+    if let Some(why) = version_behind(k, version) {
+        if refusal_of(k).is_none() {
+            keep(k, why);
         }
     }
-    if let Ok(mut known) = REFUSED.lock() {
-        known.retain(|r| !same_file(r, k));
-        known.push(refusal);
-    }
 }
 
-/// The refusal of the keytab of `k` as the file is now, from memory or the store.
-fn refusal_of(k: &KeytabBind) -> Option<Refusal> {
-    let mine = REFUSED.lock().ok().and_then(|known| known.iter().find(|r| same_file(r, k)).cloned());
-    let kept = || STORE.get()?.load().into_iter().find(|r| same_file(r, k));
-    mine.or_else(kept).filter(current)
-}
-
-/// Why the keytab must not be offered to the KDC now, or `None`.
-pub fn behind(k: &KeytabBind) -> Option<String> {
-    let path = path(k);
-    if let Some(r) = refusal_of(k) {
-        return Some(format!(
-            "the KDC refused the key of {} in {path} ({}): export the keytab again (it is read at the next bind, no \
-             restart); the same file is not offered again, as each refusal counts toward the account's lockout",
-            k.principal, r.why
-        ));
-    }
-    let account = *ACCOUNT_VERSIONS.lock().ok()?.get(&key(k))?;
-    let held = key_versions(&std::fs::read(path).ok()?, &k.principal)?;
+/// Why the keytab's key versions of the principal lack `account`, or `None`.
+fn version_behind(k: &KeytabBind, account: u32) -> Option<String> {
+    let held = key_versions(&std::fs::read(path(k)).ok()?, &k.principal)?;
     if held.is_empty() || held.contains(&account) {
         return None;
     }
     let list = held.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
     Some(format!(
-        "{path} holds key version {list} of {}, but the account is at {account} (its password changed): export the \
-         keytab again (it is read at the next bind, no restart); the old key is not offered to the KDC meanwhile, as \
-         each refusal counts toward the account's lockout",
+        "it holds key version {list} of {}, but the account is at {account} (its password changed)",
         k.principal
+    ))
+}
+
+/// Records a failed acquisition with the keytab: when the KDC refused the key (`minor`,
+/// MIT's krb5 error code), the file as it is now is not offered again, by this process
+/// or any later one.
+pub fn acquisition_failed(k: &KeytabBind, minor: u32, text: &str) {
+    if minor as i32 == PREAUTH_FAILED {
+        keep(k, format!("the KDC refused the key of {} ({text})", k.principal));
+    }
+}
+
+/// Keeps the file of `k` as it is now as not to be offered, for `why`: in the store first;
+/// when it cannot be written, still in memory with the failure logged, as an offered
+/// stale key counts toward lockout.
+fn keep(k: &KeytabBind, why: String) {
+    let path = path(k);
+    let Some((len, modified_ns)) = file_state(&path) else { return };
+    let refusal = Refusal { keytab: path.clone(), principal: k.principal.clone(), len, modified_ns, why };
+    if let Some(store) = STORE.get() {
+        let mut change = |all: &mut Vec<Refusal>| {
+            all.retain(|r| !same_file(r, &path, k) && current(r));
+            all.push(refusal.clone());
+        };
+        if let Err(e) = store.update(&mut change) {
+            tracing::warn!(keytab = %path, error = %e, "cannot keep the keytab's refusal on disk: a restart may offer it again");
+        }
+    }
+    if let Ok(mut known) = REFUSED.lock() {
+        known.retain(|r| !same_file(r, &path, k));
+        known.push(refusal);
+    }
+}
+
+/// The refusal of the keytab of `k` as the file is now, from memory or the store (each
+/// looked at for the file as it is now: another process may have refused a newer one).
+fn refusal_of(k: &KeytabBind) -> Option<Refusal> {
+    let path = path(k);
+    let mine = REFUSED.lock().ok().and_then(|known| known.iter().find(|r| same_file(r, &path, k)).cloned());
+    let kept = || STORE.get()?.load().into_iter().find(|r| same_file(r, &path, k) && current(r));
+    mine.filter(current).or_else(kept)
+}
+
+/// Why the keytab must not be offered to the KDC now, or `None`.
+pub fn behind(k: &KeytabBind) -> Option<String> {
+    let path = path(k);
+    let why = match refusal_of(k) {
+        Some(r) => r.why,
+        None => version_behind(k, *ACCOUNT_VERSIONS.lock().ok()?.get(&key(k))?)?,
+    };
+    Some(format!(
+        "{path} is not offered to the KDC: {why}: export the keytab again (it is read at the next bind, no restart); \
+         the same file is not offered again, as each refusal counts toward the account's lockout"
     ))
 }
 
@@ -203,7 +245,9 @@ mod tests {
         // The KDC unreachable is no refusal of the key.
         acquisition_failed(&k, (-1_765_328_228i32) as u32, "Cannot contact any KDC");
         assert_eq!(behind(&k), None);
-        acquisition_failed(&k, REFUSED_CODES[1] as u32, "Preauthentication failed");
+        acquisition_failed(&k, CLIENT_REVOKED as u32, "Client's credentials have been revoked");
+        assert_eq!(behind(&k), None, "a locked or disabled account says nothing of the key");
+        acquisition_failed(&k, PREAUTH_FAILED as u32, "Preauthentication failed");
         let why = behind(&k).unwrap();
         assert!(why.contains("the KDC refused the key") && why.contains("Preauthentication failed"), "{why}");
         let mut longer = std::fs::read(&file).unwrap();
@@ -219,8 +263,8 @@ mod tests {
         fn load(&self) -> Vec<Refusal> {
             self.0.lock().map(|v| v.clone()).unwrap_or_default()
         }
-        fn save(&self, all: &[Refusal]) -> Result<(), String> {
-            *self.0.lock().map_err(|e| e.to_string())? = all.to_vec();
+        fn update(&self, change: &mut dyn FnMut(&mut Vec<Refusal>)) -> Result<(), String> {
+            change(&mut *self.0.lock().map_err(|e| e.to_string())?);
             Ok(())
         }
     }
@@ -234,11 +278,11 @@ mod tests {
         keep_refusals_in(Box::new(shared.clone()));
         let (len, modified_ns) = file_state(file.to_str().unwrap()).unwrap();
         let earlier = Refusal {
-            keytab: file.display().to_string(),
+            keytab: std::fs::canonicalize(&file).unwrap().display().to_string(),
             principal: "svc@EXAMPLE.TEST".into(),
             len,
             modified_ns,
-            why: "Preauthentication failed".into(),
+            why: "the KDC refused the key of svc@EXAMPLE.TEST (Preauthentication failed)".into(),
         };
         shared.0.lock().unwrap().push(earlier);
         let k = bind(&file, "kept-elsewhere");
@@ -247,13 +291,22 @@ mod tests {
 
         let other = dir.path().join("other.keytab");
         keytab_at(&other, 5);
-        acquisition_failed(
-            &bind(&other, "kept-here"),
-            REFUSED_CODES[0] as u32,
-            "Client's credentials have been revoked",
-        );
+        acquisition_failed(&bind(&other, "kept-here"), PREAUTH_FAILED as u32, "Preauthentication failed");
         let kept = shared.load();
         assert_eq!(kept.len(), 2, "{kept:?}");
-        assert!(kept.iter().any(|r| r.keytab.ends_with("other.keytab") && r.why.contains("revoked")));
+        assert!(kept.iter().any(|r| r.keytab.ends_with("other.keytab") && r.why.contains("Preauthentication")));
+
+        // A version read that finds the keytab behind is kept too: `check` must not offer it.
+        let third = dir.path().join("third.keytab");
+        keytab_at(&third, 4);
+        account_version_read(&bind(&third, "version-kept"), 5);
+        let kept = shared.load();
+        let found = kept.iter().any(|r| r.keytab.ends_with("third.keytab") && r.why.contains("the account is at 5"));
+        assert!(found, "{kept:?}");
+
+        // The same file through a symbolic link is the same file.
+        let link = dir.path().join("link.keytab");
+        std::os::unix::fs::symlink(&other, &link).unwrap();
+        assert!(behind(&bind(&link, "through-a-link")).is_some(), "offered again through another path");
     }
 }

@@ -7,10 +7,17 @@ use std::ptr;
 
 use libgssapi::credential::Cred;
 use libgssapi_sys::{
-    gss_OID_set, gss_acquire_cred_from, gss_buffer_desc, gss_cred_id_t, gss_import_name, gss_key_value_element_desc,
-    gss_key_value_set_desc, gss_name_t, gss_release_name, OM_uint32, GSS_C_INITIATE, GSS_C_NT_USER_NAME,
-    GSS_S_COMPLETE,
+    gss_OID_desc, gss_OID_set_desc, gss_acquire_cred_from, gss_buffer_desc, gss_cred_id_t, gss_import_name,
+    gss_key_value_element_desc, gss_key_value_set_desc, gss_name_t, gss_release_name, OM_uint32, GSS_C_INITIATE,
+    GSS_C_NT_USER_NAME, GSS_S_COMPLETE,
 };
+
+/// The Kerberos V5 mechanism, 1.2.840.113554.1.2.2 (RFC 1964 §1), DER without tag and
+/// length. Asked for alone: with no mechanism named (GSS_C_NO_OID_SET) MIT acquires for
+/// every mechanism it has, Kerberos and again through SPNEGO, and so offers the keytab's
+/// key to the KDC twice, each refusal counting toward the account's lockout (measured:
+/// one acquisition with a stale keytab raised Samba's `badPwdCount` by 2, `kinit -k` by 1).
+const KRB5_MECH: [u8; 9] = *b"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02";
 
 /// A failed acquisition: the GSS status in words, and the minor status (MIT: a krb5
 /// error code, e.g. `KRB5KDC_ERR_PREAUTH_FAILED`).
@@ -36,17 +43,21 @@ pub fn acquire(principal: &str, keytab: Option<&str>, ccache: &str) -> Result<Cr
         keys.iter().map(|(k, v)| gss_key_value_element_desc { key: k.as_ptr(), value: v.as_ptr() }).collect();
     let store = gss_key_value_set_desc { count: elements.len() as OM_uint32, elements: elements.as_mut_ptr() };
     let name = import(principal).map_err(failed)?;
+    let mut krb5 = KRB5_MECH;
+    let mut mech = gss_OID_desc { length: krb5.len() as OM_uint32, elements: krb5.as_mut_ptr().cast() };
+    let mut mechs = gss_OID_set_desc { count: 1, elements: &mut mech };
     let mut minor: OM_uint32 = 0;
     let mut cred: gss_cred_id_t = ptr::null_mut();
     // SAFETY: every pointer is valid for the call: `name` was imported above and is
-    // released below, `store` and the strings it points to outlive the call, and the
-    // out-parameters are locals (the two we do not want are null, which the API allows).
+    // released below, `store`, `mechs` and what they point to outlive the call (the
+    // library only reads them), and the out-parameters are locals (the two we do not
+    // want are null, which the API allows).
     let major = unsafe {
         gss_acquire_cred_from(
             &mut minor,
             name,
             0, // GSS_C_INDEFINITE: as long as the ticket allows
-            ptr::null_mut() as gss_OID_set,
+            &mut mechs,
             GSS_C_INITIATE as i32,
             &store,
             &mut cred,
