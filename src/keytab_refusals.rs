@@ -31,19 +31,13 @@ impl FileRefusals {
 }
 
 impl RefusalStore for FileRefusals {
-    fn load(&self) -> Vec<Refusal> {
-        let bytes = match read_no_follow(&self.path) {
+    fn load(&self) -> Result<Vec<Refusal>, String> {
+        let bytes = match read_regular(&self.path) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-            Err(e) => {
-                tracing::warn!(path = %self.path.display(), error = %e, "cannot read the keytab refusals");
-                return Vec::new();
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(format!("{}: {e}", self.path.display())),
         };
-        serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-            tracing::warn!(path = %self.path.display(), error = %e, "the keytab refusals are torn; they are written anew at the next refusal");
-            Vec::new()
-        })
+        serde_json::from_slice(&bytes).map_err(|e| format!("{} is damaged: {e}", self.path.display()))
     }
 
     fn update(&self, change: &mut dyn FnMut(&mut Vec<Refusal>)) -> Result<(), String> {
@@ -52,7 +46,8 @@ impl RefusalStore for FileRefusals {
         // `check` and the service may both write: one at a time (flock, released on close).
         let lock = create_private(&dir.join(LOCK_NAME), false, dir).map_err(at)?;
         fs2::FileExt::lock_exclusive(&lock).map_err(at)?;
-        let mut all = self.load();
+        // A file that cannot be read is not replaced: it may hold refusals of other files.
+        let mut all = self.load()?;
         change(&mut all);
         self.write(&all).map_err(at)
     }
@@ -88,8 +83,9 @@ fn create_private(path: &Path, new: bool, dir: &Path) -> std::io::Result<std::fs
         options.create(true);
     }
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW | libc::O_NONBLOCK);
     let file = options.open(path)?;
+    regular_alone(&file, path)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -108,15 +104,33 @@ fn create_private(path: &Path, new: bool, dir: &Path) -> std::io::Result<std::fs
     Ok(file)
 }
 
-/// The file's bytes, never through a symbolic link.
-fn read_no_follow(path: &Path) -> std::io::Result<Vec<u8>> {
+/// The file's bytes, never through a symbolic link, and only from a regular file: a FIFO
+/// planted there would block the reader for ever (hence O_NONBLOCK at open).
+fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    let mut file = options.open(path)?;
+    regular_alone(&file, path)?;
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut options.open(path)?, &mut bytes)?;
+    std::io::Read::read_to_end(&mut file, &mut bytes)?;
     Ok(bytes)
+}
+
+/// The open `file` is a regular file with no other name (a hard link to another file,
+/// made by whoever owns the storage path, is not written, chmodded or given away).
+fn regular_alone(file: &std::fs::File, path: &Path) -> std::io::Result<()> {
+    let meta = file.metadata()?;
+    #[cfg(unix)]
+    let alone = std::os::unix::fs::MetadataExt::nlink(&meta) == 1;
+    #[cfg(windows)]
+    let alone = true;
+    if meta.is_file() && alone {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!("{} is not a regular file of its own", path.display())))
+    }
 }
 
 #[cfg(test)]
@@ -139,10 +153,10 @@ mod tests {
         std::fs::remove_file(dir.path().join(LOCK_NAME)).unwrap();
         store.update(&mut |all| all.push(refusal("/k"))).unwrap();
         assert_eq!(std::fs::read(&victim).unwrap(), b"root's own");
-        assert_eq!(store.load(), vec![refusal("/k")]);
+        assert_eq!(store.load(), Ok(vec![refusal("/k")]));
         std::fs::remove_file(dir.path().join(FILE_NAME)).unwrap();
         std::os::unix::fs::symlink(&victim, dir.path().join(FILE_NAME)).unwrap();
-        assert_eq!(store.load(), Vec::new(), "a planted link is not read");
+        assert!(store.load().is_err(), "a planted link is not read");
     }
 
     fn refusal(keytab: &str) -> Refusal {
@@ -159,10 +173,10 @@ mod tests {
     fn refusals_written_are_read_back_by_another_store_on_the_same_path() {
         let dir = tempfile::tempdir().unwrap();
         let a = FileRefusals { path: dir.path().join(FILE_NAME) };
-        assert_eq!(a.load(), Vec::new(), "no file: nothing refused");
+        assert_eq!(a.load(), Ok(Vec::new()), "no file: nothing refused");
         a.update(&mut |all| all.extend([refusal("/k1"), refusal("/k2")])).unwrap();
         let b = FileRefusals { path: dir.path().join(FILE_NAME) };
-        assert_eq!(b.load(), vec![refusal("/k1"), refusal("/k2")]);
+        assert_eq!(b.load(), Ok(vec![refusal("/k1"), refusal("/k2")]));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -177,14 +191,25 @@ mod tests {
         assert_eq!(left, expected, "no temporary file left");
     }
 
+    /// A file that cannot be read (damaged, a FIFO the storage path's owner planted, no
+    /// permission) is an error, not "nothing refused": no keytab is offered then, and it
+    /// is not overwritten (before: read as empty, and the refused keytab offered again; a
+    /// FIFO hung `check` for ever).
     #[test]
-    fn a_torn_file_reads_as_nothing_and_is_replaced_whole() {
+    fn a_torn_file_or_a_fifo_is_an_error_and_is_not_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
         std::fs::write(&path, b"[{\"keytab\": \"/k1\", \"princ").unwrap();
         let store = FileRefusals { path: path.clone() };
-        assert_eq!(store.load(), Vec::new());
-        store.update(&mut |all| all.push(refusal("/k3"))).unwrap();
-        assert_eq!(store.load(), vec![refusal("/k3")]);
+        assert!(store.load().unwrap_err().contains("is damaged"));
+        assert!(store.update(&mut |all| all.push(refusal("/k3"))).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"[{\"keytab\": \"/k1\", \"princ");
+        #[cfg(unix)]
+        {
+            std::fs::remove_file(&path).unwrap();
+            let made = std::process::Command::new("mkfifo").arg(&path).status().unwrap();
+            assert!(made.success());
+            assert!(store.load().unwrap_err().contains("not a regular file"), "a FIFO was read");
+        }
     }
 }

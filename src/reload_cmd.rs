@@ -60,22 +60,30 @@ pub fn run(config: &Path, pid: u32) -> u8 {
 }
 
 /// Whether `pid` is a process of this program: 0 and 1 are refused (0 would signal the
-/// caller's own process group, 1 is init), and on Linux the process's name
-/// (`/proc/PID/comm`, the executable's first 15 bytes) must be ours, so that a wrong
-/// pid does not hang up an unrelated process (SIGHUP ends most).
+/// caller's own process group, 1 is init), and on Linux the process must run this
+/// program's file (`/proc/PID/exe`, " (deleted)" after an upgrade replaced it), or, when
+/// that link cannot be read (another user's process), bear its name (`/proc/PID/comm`),
+/// so that a wrong pid does not hang up an unrelated process (SIGHUP ends most).
 fn is_connector(pid: u32) -> Result<(), String> {
     if pid <= 1 {
         return Err(format!("{pid} is no service process id"));
     }
     #[cfg(target_os = "linux")]
     {
-        let theirs =
+        let comm =
             std::fs::read_to_string(format!("/proc/{pid}/comm")).map_err(|e| format!("no process {pid} ({e})"))?;
-        let ours = std::env::current_exe().ok().and_then(|p| Some(p.file_name()?.to_string_lossy().into_owned()));
-        let ours = ours.unwrap_or_else(|| "integration-connector".to_owned());
-        let ours: String = ours.chars().take(15).collect();
-        if theirs.trim_end() != ours {
-            return Err(format!("process {pid} is {}, not {ours}", theirs.trim_end()));
+        let comm = comm.trim_end();
+        let ours = std::env::current_exe().map_err(|e| format!("cannot tell this program's path: {e}"))?;
+        if let Ok(theirs) = std::fs::read_link(format!("/proc/{pid}/exe")) {
+            let theirs = theirs.to_string_lossy();
+            if theirs.trim_end_matches(" (deleted)") != ours.to_string_lossy() {
+                return Err(format!("process {pid} runs {theirs}, not {}", ours.display()));
+            }
+            return Ok(());
+        }
+        let name: String = ours.file_name().map(|n| n.to_string_lossy().chars().take(15).collect()).unwrap_or_default();
+        if comm != name {
+            return Err(format!("process {pid} is {comm}, not {name}"));
         }
     }
     Ok(())
@@ -118,6 +126,6 @@ mod tests {
         let _ = other.kill();
         let _ = other.wait();
         let why = refused.unwrap_err();
-        assert!(why.contains("is sleep"), "{why}");
+        assert!(why.contains("runs") && why.contains("sleep"), "{why}");
     }
 }

@@ -142,3 +142,42 @@ pub fn log_dir(s: &Settings, r: &mut Report) {
         )),
     }
 }
+
+/// `check` run as root would create what the service keeps in its storage path (the
+/// queue, the sealing key, the log folder) as root's, which the service, running as the
+/// path's owner, then cannot open (it exits 69); and root writing in a folder that user
+/// owns could be led through a link the user planted. So when the storage path exists
+/// and belongs to another user, `check` becomes that user for the rest of its run, as
+/// install.sh runs it: what it finds is then what the service will find.
+#[cfg(unix)]
+pub fn become_owner(s: &Settings, r: &mut Report) {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail (POSIX).
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let Ok(meta) = std::fs::symlink_metadata(&s.queue.path) else { return };
+    if meta.uid() == 0 || !meta.is_dir() {
+        return;
+    }
+    let (uid, gid) = (meta.uid(), meta.gid());
+    // SAFETY: plain system calls on integers; each result is checked. setgroups before
+    // setgid before setuid, as root's privileges are needed for the first two.
+    let dropped =
+        unsafe { libc::setgroups(0, std::ptr::null()) == 0 && libc::setgid(gid) == 0 && libc::setuid(uid) == 0 };
+    if dropped {
+        r.add(Check::ok(
+            "user",
+            format!("running as uid {uid}, gid {gid}: the owner of {}, as the service does", s.queue.path.display()),
+        ));
+    } else {
+        let e = std::io::Error::last_os_error();
+        r.add(Check::warn(
+            "user",
+            format!("cannot become uid {uid}, the owner of {}: {e}; checking as root", s.queue.path.display()),
+        ));
+    }
+}
+
+#[cfg(windows)]
+pub fn become_owner(_s: &Settings, _r: &mut Report) {}

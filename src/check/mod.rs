@@ -114,7 +114,7 @@ impl Report {
         if self.strictness == Strictness::Local && c.status == Status::Fail && !LOCAL_CHECKS.contains(&c.name.as_str())
         {
             c.status = Status::Warn;
-            c.detail.push_str(" (--upgrade: the service starts and retries it)");
+            c.detail.push_str(" (--upgrade: the service starts without it)");
         }
         if self.output == Output::Text {
             println!("{}", c.line());
@@ -162,6 +162,7 @@ pub fn run(path: &Path, output: Output, strictness: Strictness) -> u8 {
     }
     // A keytab the KDC refused is not offered again by check either, whatever the storage
     // checks find (a path others may write, or one mounted read-only, is still read).
+    local::become_owner(&settings, &mut r);
     crate::keytab_refusals::FileRefusals::keep_in(&settings.queue.path);
     let storage_ok = local::storage(&settings, &mut r);
     local::log_dir(&settings, &mut r);

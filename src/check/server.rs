@@ -18,6 +18,16 @@ pub async fn checks(s: &Settings, lock: Lock, r: &mut Report) {
         r.add(Check::fail("server", format!("{} is not a URL", s.link.base_url), "check server.host"));
         return;
     };
+    // Built first: an unusable server.ca_file or proxy stops the service at start (exit
+    // 64, a config error), whether or not the portal answers now.
+    let client = match PortalClient::new(&s.link) {
+        Ok(c) => c,
+        Err(e) => {
+            let fix = "point server.ca_file at a PEM file of the CA that signed the portal's certificate, or correct server.proxy";
+            r.add(Check::fail("config", format!("server.ca_file / server.proxy: {e}"), fix));
+            return;
+        }
+    };
     let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
     let port = url.port_or_known_default().unwrap_or(443);
     if let Some(proxy) = &s.link.proxy {
@@ -36,13 +46,6 @@ pub async fn checks(s: &Settings, lock: Lock, r: &mut Report) {
             return;
         }
     }
-    let client = match PortalClient::new(&s.link) {
-        Ok(c) => c,
-        Err(e) => {
-            r.add(Check::fail("server.tls", e.to_string(), "fix server.ca_file or server.proxy"));
-            return;
-        }
-    };
     if url.scheme() == "https" && !tls(&client, &host, r).await {
         r.add(Check::skip("server.token", "server.tls failed"));
         r.add(Check::skip("server.protocol", "server.tls failed"));

@@ -50,8 +50,11 @@ pub struct Refusal {
 
 /// Where refusals outlive the process (the composition root's file in the storage path).
 pub trait RefusalStore: Send + Sync {
-    /// Every refusal kept; empty when none or unreadable (the reader logs why).
-    fn load(&self) -> Vec<Refusal>;
+    /// Every refusal kept (empty when none was ever kept).
+    ///
+    /// Errors: kept refusals that cannot be read (no permission, a damaged file), in
+    /// words; no keytab is offered then, as a refused one may be among them.
+    fn load(&self) -> Result<Vec<Refusal>, String>;
     /// Changes what is kept with `change`, read and written under one lock, so that
     /// `check` and the service writing at once lose nothing.
     ///
@@ -127,16 +130,20 @@ pub fn account_version_read(k: &KeytabBind, version: u32) {
         known.insert(key(k), version);
     }
     if let Some(why) = version_behind(k, version) {
-        if refusal_of(k).is_none() {
+        if matches!(refusal_of(k), Ok(None)) {
             keep(k, why);
         }
     }
 }
 
-/// Why the keytab's key versions of the principal lack `account`, or `None`.
+/// Why the keytab is behind `account` (every key version it holds of the principal is
+/// older: the password changed after the export), or `None`. A keytab holding a version
+/// the account does not report, but no older one only, is not behind: the KDC does not
+/// compare key versions (a keytab written with `ktutil -k N`, a DC that has not yet
+/// replicated a reset), so such a keytab still works and is offered.
 fn version_behind(k: &KeytabBind, account: u32) -> Option<String> {
     let held = key_versions(&std::fs::read(path(k)).ok()?, &k.principal)?;
-    if held.is_empty() || held.contains(&account) {
+    if held.is_empty() || held.iter().any(|v| *v >= account) {
         return None;
     }
     let list = held.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
@@ -179,19 +186,31 @@ fn keep(k: &KeytabBind, why: String) {
 
 /// The refusal of the keytab of `k` as the file is now, from memory or the store (each
 /// looked at for the file as it is now: another process may have refused a newer one).
-fn refusal_of(k: &KeytabBind) -> Option<Refusal> {
+///
+/// Errors: the store's, when its refusals cannot be read.
+fn refusal_of(k: &KeytabBind) -> Result<Option<Refusal>, String> {
     let path = path(k);
     let mine = REFUSED.lock().ok().and_then(|known| known.iter().find(|r| same_file(r, &path, k)).cloned());
-    let kept = || STORE.get()?.load().into_iter().find(|r| same_file(r, &path, k) && current(r));
-    mine.filter(current).or_else(kept)
+    if let Some(r) = mine.filter(current) {
+        return Ok(Some(r));
+    }
+    let Some(store) = STORE.get() else { return Ok(None) };
+    Ok(store.load()?.into_iter().find(|r| same_file(r, &path, k) && current(r)))
 }
 
 /// Why the keytab must not be offered to the KDC now, or `None`.
 pub fn behind(k: &KeytabBind) -> Option<String> {
     let path = path(k);
     let why = match refusal_of(k) {
-        Some(r) => r.why,
-        None => version_behind(k, *ACCOUNT_VERSIONS.lock().ok()?.get(&key(k))?)?,
+        Ok(Some(r)) => r.why,
+        Err(e) => {
+            return Some(format!(
+                "{path} is not offered to the KDC: the keytab refusals kept in the storage path cannot be read ({e}), \
+                 and a key the KDC refused may be among them (each refusal counts toward the account's lockout): run \
+                 this as the service's user, or remove the file if it is damaged"
+            ))
+        }
+        Ok(None) => version_behind(k, *ACCOUNT_VERSIONS.lock().ok()?.get(&key(k))?)?,
     };
     Some(format!(
         "{path} is not offered to the KDC: {why}: export the keytab again (it is read at the next bind, no restart); \
@@ -234,6 +253,14 @@ mod tests {
         assert!(why.contains("holds key version 2 of svc@EXAMPLE.TEST, but the account is at 3"), "{why}");
         keytab_at(&file, 3);
         assert_eq!(behind(&k), None, "the new keytab is read at once");
+
+        // A newer version than the account reports (`ktutil -k 7`, a DC not yet
+        // replicated): the KDC does not compare versions, so the keytab works and is offered.
+        let newer = dir.path().join("newer.keytab");
+        keytab_at(&newer, 7);
+        let k = bind(&newer, "newer");
+        account_version_read(&k, 4);
+        assert_eq!(behind(&k), None);
     }
 
     #[test]
@@ -260,8 +287,8 @@ mod tests {
     struct Shared(Mutex<Vec<Refusal>>);
 
     impl RefusalStore for std::sync::Arc<Shared> {
-        fn load(&self) -> Vec<Refusal> {
-            self.0.lock().map(|v| v.clone()).unwrap_or_default()
+        fn load(&self) -> Result<Vec<Refusal>, String> {
+            self.0.lock().map(|v| v.clone()).map_err(|e| e.to_string())
         }
         fn update(&self, change: &mut dyn FnMut(&mut Vec<Refusal>)) -> Result<(), String> {
             change(&mut *self.0.lock().map_err(|e| e.to_string())?);
@@ -292,7 +319,7 @@ mod tests {
         let other = dir.path().join("other.keytab");
         keytab_at(&other, 5);
         acquisition_failed(&bind(&other, "kept-here"), PREAUTH_FAILED as u32, "Preauthentication failed");
-        let kept = shared.load();
+        let kept = shared.load().unwrap();
         assert_eq!(kept.len(), 2, "{kept:?}");
         assert!(kept.iter().any(|r| r.keytab.ends_with("other.keytab") && r.why.contains("Preauthentication")));
 
@@ -300,7 +327,7 @@ mod tests {
         let third = dir.path().join("third.keytab");
         keytab_at(&third, 4);
         account_version_read(&bind(&third, "version-kept"), 5);
-        let kept = shared.load();
+        let kept = shared.load().unwrap();
         let found = kept.iter().any(|r| r.keytab.ends_with("third.keytab") && r.why.contains("the account is at 5"));
         assert!(found, "{kept:?}");
 
