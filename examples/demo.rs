@@ -219,7 +219,7 @@ async fn main() {
         );
     }
     println!(
-        "logins:  {LOGINS} in {login_s:.2} s (after {WARM_LOGINS} not counted) at 200/s; submit -> result p50 {:.1} ms ({}), p99 {:.1} ms ({}) (the run itself p50 {:.0} ms, p99 {:.0} ms)",
+        "logins:  {LOGINS} in {login_s:.2} s at 200/s ({WARM_LOGINS} more before them, not counted); submit -> result p50 {:.1} ms ({}), p99 {:.1} ms ({}) (the run itself p50 {:.0} ms, p99 {:.0} ms)",
         percentile(&latencies, 0.5),
         verdict((percentile(&latencies, 0.5) * 10.0).round() / 10.0, LOGIN_P50_MS),
         percentile(&latencies, 0.99),

@@ -11,6 +11,8 @@ bash scripts/servers/slapd.sh install
 out="${CARGO_TARGET_DIR:-target}/release"
 if [ ! -x "$out/examples/demo" ] || [ ! -x "$out/integration-connector" ]; then
   echo "== first release build: a few minutes (about 5-10 on a 2-core machine); later runs reuse it"
+else
+  echo "== release build: up to date in seconds, or a few minutes when the sources changed"
 fi
 cargo build --release --workspace --bins --examples
 exec "$out/examples/demo"
