@@ -50,17 +50,7 @@ async fn a_keytab_bound_service_account_runs_logins_and_an_import() {
     assert!(!user_cache.exists(), "the connector wrote the user's credential cache");
     assert!(!c.log_text().contains(env.get("AD_SERVICE_PW")));
 
-    let dir = sim.dir.path().join("check");
-    std::fs::create_dir_all(&dir).unwrap();
-    let config = dir.join("connector.toml");
-    std::fs::write(&config, crate::harness::connector::config_for(&sim, &dir.join("data"), &table)).unwrap();
-    let out = std::process::Command::new(binary("integration-connector"))
-        .args(["check", "--config"])
-        .arg(&config)
-        .envs(vars)
-        .output()
-        .unwrap();
-    let out = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = check_of(&sim, "check", &table, &vars);
     let bind = out.lines().find(|l| l.contains("directory.ad.bind:")).unwrap_or_default();
     assert!(
         bind.starts_with("OK") && bind.contains("SASL GSSAPI") && bind.contains(env.get("AD_SERVICE_PRINCIPAL")),
@@ -119,6 +109,22 @@ async fn a_keytab_directory_added_by_reload_runs_logins_and_an_import() {
 fn bad_password_count(env: &ServerEnv, dn: &str) -> u32 {
     let v = crate::ad_ops::value(env, dn, "badPwdCount").unwrap_or_else(|| "0".into());
     v.trim().parse().unwrap_or_else(|_| panic!("badPwdCount of {dn}: {v}"))
+}
+
+/// `check`'s output (both streams) for a config of `sim` with `table`, in a folder `name`
+/// of its own, run with `vars` set.
+fn check_of(sim: &Sim, name: &str, table: &str, vars: &[(&str, &str)]) -> String {
+    let dir = sim.dir.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("connector.toml");
+    std::fs::write(&config, crate::harness::connector::config_for(sim, &dir.join("data"), table)).unwrap();
+    let out = std::process::Command::new(binary("integration-connector"))
+        .args(["check", "--config"])
+        .arg(&config)
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// `check`'s output (both streams) for connector `c`'s config.
@@ -200,17 +206,7 @@ async fn a_principal_the_keytab_lacks_is_told_with_the_principals_it_holds() {
     let nobody = format!("nobody-{}@{}", std::process::id(), env.get("AD_REALM"));
     let table =
         servers::samba_keytab_directory_of("ad", &env, &keytab, env.get("AD_CA"), &nobody, env.get("AD_SERVICE_DN"));
-    let dir = sim.dir.path().join("lacks");
-    std::fs::create_dir_all(&dir).unwrap();
-    let config = dir.join("connector.toml");
-    std::fs::write(&config, crate::harness::connector::config_for(&sim, &dir.join("data"), &table)).unwrap();
-    let out = std::process::Command::new(binary("integration-connector"))
-        .args(["check", "--config"])
-        .arg(&config)
-        .env("KRB5_CONFIG", &conf)
-        .output()
-        .unwrap();
-    let out = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = check_of(&sim, "lacks", &table, &[("KRB5_CONFIG", conf.as_str())]);
     let held = format!("holds keys of {}", env.get("AD_SERVICE_PRINCIPAL"));
     let warned = out.lines().any(|l| l.starts_with("WARN config") && l.contains(&held) && l.contains(&nobody));
     assert!(warned, "{out}");
