@@ -166,6 +166,7 @@ mod tests {
             len: 80,
             modified_ns: 1_700_000_000_000_000_000,
             why: "Preauthentication failed".into(),
+            file_id: None,
         }
     }
 

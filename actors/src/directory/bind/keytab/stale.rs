@@ -44,8 +44,13 @@ pub struct Refusal {
     pub len: u64,
     /// The file's modification time when refused, in nanoseconds since the Unix epoch.
     pub modified_ns: u64,
-    /// The KDC's answer in the GSS library's words (no key material).
+    /// Why the file is not offered (the KDC's answer in the GSS library's words, or the
+    /// key versions against the account's; no key material).
     pub why: String,
+    /// The file's device and inode (Unix), so that another name of the same file (a hard
+    /// link) is the same file; `None` where unknown.
+    #[serde(default)]
+    pub file_id: Option<(u64, u64)>,
 }
 
 /// Where refusals outlive the process (the composition root's file in the storage path).
@@ -113,8 +118,25 @@ fn file_state(path: &str) -> Option<(u64, u64)> {
     Some((meta.len(), u64::try_from(modified.as_nanos()).ok()?))
 }
 
+/// The file's device and inode (Unix; `None` elsewhere or when unreadable).
+fn file_id(path: &str) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Whether `r` is of the keytab at `path` (by its resolved path, or its device and inode:
+/// a hard link is another path to the same file) and the principal of `k`.
 fn same_file(r: &Refusal, path: &str, k: &KeytabBind) -> bool {
-    r.keytab == path && r.principal == k.principal
+    r.principal == k.principal && (r.keytab == path || (r.file_id.is_some() && r.file_id == file_id(path)))
 }
 
 /// Whether `r` still describes the file on disk (a changed file is offered again).
@@ -168,7 +190,14 @@ pub fn acquisition_failed(k: &KeytabBind, minor: u32, text: &str) {
 fn keep(k: &KeytabBind, why: String) {
     let path = path(k);
     let Some((len, modified_ns)) = file_state(&path) else { return };
-    let refusal = Refusal { keytab: path.clone(), principal: k.principal.clone(), len, modified_ns, why };
+    let refusal = Refusal {
+        keytab: path.clone(),
+        principal: k.principal.clone(),
+        len,
+        modified_ns,
+        why,
+        file_id: file_id(&path),
+    };
     if let Some(store) = STORE.get() {
         let mut change = |all: &mut Vec<Refusal>| {
             all.retain(|r| !same_file(r, &path, k) && current(r));
@@ -310,6 +339,7 @@ mod tests {
             len,
             modified_ns,
             why: "the KDC refused the key of svc@EXAMPLE.TEST (Preauthentication failed)".into(),
+            file_id: None,
         };
         shared.0.lock().unwrap().push(earlier);
         let k = bind(&file, "kept-elsewhere");
@@ -335,5 +365,8 @@ mod tests {
         let link = dir.path().join("link.keytab");
         std::os::unix::fs::symlink(&other, &link).unwrap();
         assert!(behind(&bind(&link, "through-a-link")).is_some(), "offered again through another path");
+        let hard = dir.path().join("hard.keytab");
+        std::fs::hard_link(&other, &hard).unwrap();
+        assert!(behind(&bind(&hard, "through-a-hard-link")).is_some(), "offered again through a hard link");
     }
 }
