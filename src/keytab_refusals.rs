@@ -82,8 +82,7 @@ fn create_private(path: &Path, new: bool, dir: &Path) -> std::io::Result<std::fs
     } else {
         options.create(true);
     }
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    crate::platform::no_follow(&mut options);
     let file = options.open(path)?;
     regular_alone(&file, path)?;
     #[cfg(unix)]
@@ -109,8 +108,7 @@ fn create_private(path: &Path, new: bool, dir: &Path) -> std::io::Result<std::fs
 fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    crate::platform::no_follow(&mut options);
     let mut file = options.open(path)?;
     regular_alone(&file, path)?;
     let mut bytes = Vec::new();

@@ -25,14 +25,10 @@ fn line(d: &DirectorySettings) -> String {
     format!("directory.{}.keytab", d.name)
 }
 
-fn path(k: &KeytabBind) -> &str {
-    k.keytab.strip_prefix("FILE:").unwrap_or(&k.keytab)
-}
-
 /// The key versions the keytab holds for the principal; `None` after a line that says
 /// why there are none to compare (FAIL: no key of the principal; WARN: unreadable).
 fn held(k: &KeytabBind, name: &str, r: &mut Report) -> Option<Vec<u32>> {
-    let path = path(k);
+    let path = k.file_path();
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -66,7 +62,7 @@ pub async fn versions(d: &DirectorySettings, ldap: &Ldap, r: &mut Report) {
     let ServiceBind::Keytab(k) = &d.bind else { return };
     let name = line(d);
     let Some(held) = held(k, &name, r) else { return };
-    let (path, list) = (path(k), versions_list(&held));
+    let (path, list) = (k.file_path(), versions_list(&held));
     let found =
         RawEntry::search(ldap.clone(), d.operation_timeout, &d.bind_dn, Scope::Base, "(objectClass=*)", &ACCOUNT).await;
     let entry = match found.map(|e| e.into_iter().next()) {
@@ -131,7 +127,11 @@ pub fn unbound(d: &DirectorySettings, r: &mut Report) {
         Some(why) => r.add(Check::fail(name, why, format!("export the keytab again ({EXPORT})"))),
         None => r.add(Check::ok(
             name,
-            format!("{} holds key version {list} of {}; the bind failed for the cause above", path(k), k.principal),
+            format!(
+                "{} holds key version {list} of {}; the bind failed for the cause above",
+                k.file_path(),
+                k.principal
+            ),
         )),
     }
 }

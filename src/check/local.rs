@@ -119,8 +119,7 @@ fn write_probe(probe: &std::path::Path) -> std::io::Result<()> {
     let _ = std::fs::remove_file(probe); // a link planted there is removed, not followed
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    crate::platform::no_follow(&mut options);
     std::io::Write::write_all(&mut options.open(probe)?, b"probe")?;
     std::fs::remove_file(probe)
 }

@@ -37,6 +37,13 @@ pub struct KeytabBind {
     pub key_versions: Vec<u32>,
 }
 
+impl KeytabBind {
+    /// The keytab's file path: `keytab` without MIT's `FILE:` prefix.
+    pub fn file_path(&self) -> &str {
+        self.keytab.strip_prefix("FILE:").unwrap_or(&self.keytab)
+    }
+}
+
 /// Why no Kerberos credential could be had.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum KeytabError {
@@ -102,7 +109,7 @@ fn in_words(e: &store::GssFailure) -> String {
 /// MIT's answer ("No credentials cache found" says nothing of the keytab).
 #[cfg(all(unix, feature = "kerberos"))]
 fn absent_principal(k: &KeytabBind) -> Option<String> {
-    let path = k.keytab.strip_prefix("FILE:").unwrap_or(&k.keytab);
+    let path = k.file_path();
     let held = versions::principals(&std::fs::read(path).ok()?)?;
     if held.contains(&k.principal) {
         return None;
@@ -117,7 +124,7 @@ fn absent_principal(k: &KeytabBind) -> Option<String> {
 /// The key versions the keytab holds for the principal now (the file read again, so a
 /// keytab exported anew counts at once); those read at load when it is unreadable now.
 pub fn held_versions(k: &KeytabBind) -> Vec<u32> {
-    let path = k.keytab.strip_prefix("FILE:").unwrap_or(&k.keytab);
+    let path = k.file_path();
     std::fs::read(path)
         .ok()
         .and_then(|b| versions::key_versions(&b, &k.principal))

@@ -107,7 +107,7 @@ fn key(k: &KeytabBind) -> String {
 /// The keytab's path as MIT names it (`FILE:` dropped), resolved through symbolic links,
 /// so one file reached by two paths is one file.
 fn path(k: &KeytabBind) -> String {
-    let named = k.keytab.strip_prefix("FILE:").unwrap_or(&k.keytab);
+    let named = k.file_path();
     std::fs::canonicalize(named).map_or_else(|_| named.to_owned(), |p| p.display().to_string())
 }
 
