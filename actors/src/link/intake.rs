@@ -81,7 +81,7 @@ pub(super) async fn acknowledge(
 /// Every ack of one poll at once (a poll brings at most 32 jobs, `poller.rs`): an ack is
 /// a round trip on a kept-alive connection of the client's pool, and the next poll waits
 /// for the last of them, so a second wave of 16 cost a whole extra round trip per poll.
-const ACKS_IN_FLIGHT: usize = 32;
+pub(super) const ACKS_IN_FLIGHT: usize = 32;
 
 async fn acknowledge_one(
     client: &PortalClient,

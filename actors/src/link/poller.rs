@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use super::client::PortalClient;
 use super::errors::{backoff, wait_before_retry, LinkError};
-use super::intake::{acknowledge, store};
+use super::intake::{acknowledge, store, ACKS_IN_FLIGHT};
 use super::messages::{LinkProblem, StartDraining};
 use super::state::LinkState;
 use crate::dispatcher::JobsArrived;
@@ -133,9 +133,6 @@ fn early_empty(took: Duration, wait_s: u64) -> Round {
 
 /// Longest pause after empty answers that came back at once.
 const EARLY_EMPTY_CAP: Duration = Duration::from_secs(10);
-
-/// Acks in flight at once (as `intake::acknowledge` sends them).
-const ACKS_IN_FLIGHT: usize = 16;
 
 /// Acknowledges `ids` as `intake::acknowledge` does, telling the dispatcher after each
 /// ack is answered: a job runs as soon as its own ack is in, not after the round's
