@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --profile bench-jobs --workspace --features test-jobs
-cargo bench --profile bench-jobs --features test-jobs --bench queue
-cargo bench --profile bench-jobs --features test-jobs --bench e2e -- "$@"
+# --workspace as in the build above: the same features for every crate, so the benches
+# do not build the workspace a second time.
+cargo bench --profile bench-jobs --workspace --features test-jobs --bench queue
+cargo bench --profile bench-jobs --workspace --features test-jobs --bench e2e -- "$@"
