@@ -168,3 +168,26 @@ pub fn bare_table(searches: &[f64], binds: &[f64]) -> String {
     }
     out
 }
+
+/// The disk's floor under a login's connector share: each login waits for two flushes in
+/// a row (its job stored before its ack, PROTOCOL.md §2.3; its result stored before its
+/// post, §2.5), so this times two appends of 512 bytes each followed by `fdatasync`, in
+/// a file in `dir`, `rate` times a second for `secs` seconds. Returns the pairs' times, ms.
+pub fn two_flushes_ms(dir: &std::path::Path, rate: u64, secs: u64) -> Vec<f64> {
+    use std::io::Write;
+    let path = dir.join("flush-floor");
+    let mut file = std::fs::File::create(&path).expect("flush-floor file");
+    let pause = std::time::Duration::from_secs(1) / rate as u32;
+    let mut out = Vec::new();
+    for _ in 0..rate * secs {
+        let start = std::time::Instant::now();
+        for _ in 0..2 {
+            file.write_all(&[b'x'; 512]).expect("write");
+            file.sync_data().expect("fdatasync");
+        }
+        out.push(start.elapsed().as_secs_f64() * 1000.0);
+        std::thread::sleep(pause.saturating_sub(start.elapsed()));
+    }
+    let _ = std::fs::remove_file(path);
+    out
+}

@@ -16,6 +16,20 @@ pub struct Connector {
     env: Vec<(String, String)>,
 }
 
+/// The connector program the harness starts: `IC_CONNECTOR_BIN` when set (the benches'
+/// memory figures of the shipped static binary: README "Benchmarks"), else the workspace
+/// build's `integration-connector`.
+pub fn program() -> PathBuf {
+    match std::env::var_os("IC_CONNECTOR_BIN") {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            assert!(path.exists(), "IC_CONNECTOR_BIN names {}, which does not exist", path.display());
+            path
+        }
+        None => binary("integration-connector"),
+    }
+}
+
 /// A config for `sim`; `extra` is appended (e.g. a `[connector]` table).
 pub fn config_for(sim: &Sim, storage: &Path, extra: &str) -> String {
     let (protocol, ca) = if sim.tls {
@@ -68,7 +82,7 @@ impl Connector {
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "connector already running");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log");
-        let child = Command::new(binary("integration-connector"))
+        let child = Command::new(program())
             .args(["run", "--config"])
             .arg(&self.config)
             .env("IC_LOG", std::env::var("IC_TEST_LOG").unwrap_or_else(|_| "info".into()))
@@ -122,7 +136,7 @@ impl Connector {
     /// Runs a CLI subcommand against this connector's config.
     pub fn cli(&self, args: &[&str]) -> Output {
         let (sub, rest) = args.split_first().expect("subcommand");
-        Command::new(binary("integration-connector"))
+        Command::new(program())
             .arg(sub)
             .arg("--config")
             .arg(&self.config)
