@@ -365,7 +365,13 @@ pub async fn idle_memory() -> Vec<Row> {
     let minutes: u64 = std::env::var("IC_BENCH_IDLE_MINUTES").ok().and_then(|m| m.parse().ok()).unwrap_or(10);
     let env = crate::ldap::slapd(USERS);
     let sim = Sim::start(false).await;
-    let c = Connector::for_sim(&sim, "c1", &servers::slapd_directory("corp", &env, false));
+    let directory = servers::slapd_directory("corp", &env, false);
+    // The memory goal is the shipped program's (bench.sh builds it when it can).
+    let shipped = crate::shipped_program();
+    let (c, which) = match &shipped {
+        Some(p) => (Connector::for_sim_with_program(&sim, "c1", &directory, p), "the shipped static binary"),
+        None => (Connector::for_sim(&sim, "c1", &directory), "the bench-jobs build"),
+    };
     sim.wait_online(Duration::from_secs(30)).await;
     let pid = c.pid().expect("running");
     let start = crate::ldap::status_mib(pid, "VmRSS:");
@@ -375,7 +381,7 @@ pub async fn idle_memory() -> Vec<Row> {
     drop(c);
     crate::ldap::stop(USERS);
     vec![Row {
-        workload: format!("idle for {minutes} min (heartbeats, long polls, directory health checks)"),
+        workload: format!("idle for {minutes} min (heartbeats, long polls, directory health checks), {which}"),
         items: 1,
         seconds: (minutes * 60) as f64,
         baseline_per_s: None,

@@ -92,12 +92,12 @@ pub async fn run() -> Vec<Row> {
         let sim = Sim::start(tls).await;
         let connector = Connector::for_sim(&sim, "c1", "[connector]\nmax_concurrency = 32\n");
         sim.wait_online(Duration::from_secs(30)).await;
-        let polls_before = sim.summary().await["polls"].as_u64().unwrap_or(0);
+        let polls_before = sim.summary().await["polls"].as_u64().expect("the simulator's poll count");
         let start = Instant::now();
         submit(&sim, JOBS).await;
         wait_done(&sim, JOBS).await;
         let seconds = start.elapsed().as_secs_f64();
-        let polls = sim.summary().await["polls"].as_u64().unwrap_or(0).saturating_sub(polls_before);
+        let polls = sim.summary().await["polls"].as_u64().expect("the simulator's poll count") - polls_before;
         assert_eq!(sim.violations().await, 0, "protocol violations during the bench");
         drop(connector);
         let per_poll = JOBS as f64 / polls.max(1) as f64;

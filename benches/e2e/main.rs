@@ -39,6 +39,15 @@ pub fn ldapsearch_rate(args: &str, ca: &str) -> (u64, f64) {
     (n, n as f64 / secs)
 }
 
+/// The program the packages ship (`IC_BENCH_SHIPPED_BIN`, which `scripts/bench.sh` sets
+/// to the static musl release build when that target is installed): the memory figures
+/// of issue #17 are measured on it. `None` when unset.
+pub fn shipped_program() -> Option<std::path::PathBuf> {
+    let path = std::path::PathBuf::from(std::env::var_os("IC_BENCH_SHIPPED_BIN")?);
+    assert!(path.exists(), "IC_BENCH_SHIPPED_BIN names {}, which does not exist", path.display());
+    Some(path)
+}
+
 fn main() {
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");

@@ -136,7 +136,7 @@ pub fn steps_table(title: &str, samples: &[Sample]) -> String {
         ("submit → handed out in a poll answer (simulator: poll wake-up, hand-out)", col(&|s| s.offered_ms)),
         ("handed out → acked (connector: parse, store + flush, ack round trip)", col(&|s| s.acked_ms - s.offered_ms)),
         (
-            "acked → result stored, less the run (connector: scheduling, start + result flushes, post)",
+            "acked → result stored, less the run (connector: scheduling, result flush, post; a login's start is not flushed)",
             col(&|s| s.sim_ms - s.acked_ms - s.exec_ms),
         ),
         ("the run: started_at → finished_at (search, bind, reads; ms resolution)", col(&|s| s.exec_ms)),
@@ -175,9 +175,10 @@ pub fn bare_table(searches: &[f64], binds: &[f64]) -> String {
 /// a file in `dir`, `rate` times a second for `secs` seconds. Returns the pairs' times, ms.
 pub fn two_flushes_ms(dir: &std::path::Path, rate: u64, secs: u64) -> Vec<f64> {
     use std::io::Write;
+    assert!(rate > 0, "a rate of 0 flushes per second");
     let path = dir.join("flush-floor");
     let mut file = std::fs::File::create(&path).expect("flush-floor file");
-    let pause = std::time::Duration::from_secs(1) / rate as u32;
+    let pause = std::time::Duration::from_secs_f64(1.0 / rate as f64);
     let mut out = Vec::new();
     for _ in 0..rate * secs {
         let start = std::time::Instant::now();

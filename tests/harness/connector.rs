@@ -14,11 +14,14 @@ pub struct Connector {
     starts: u32,
     /// Environment variables the process gets besides ours (e.g. `KRB5_CONFIG`).
     env: Vec<(String, String)>,
+    /// The program started: [`program`] unless [`Connector::for_sim_with_program`] names one.
+    program: PathBuf,
 }
 
-/// The connector program the harness starts: `IC_CONNECTOR_BIN` when set (the benches'
-/// memory figures of the shipped static binary: README "Benchmarks"), else the workspace
-/// build's `integration-connector`.
+/// The connector program the harness starts unless told another: `IC_CONNECTOR_BIN` when
+/// set (tests and benches started with it run that program; the `bench-jobs` job types of
+/// the `link` and `capacity` benches are then missing), else the workspace build's
+/// `integration-connector`.
 pub fn program() -> PathBuf {
     match std::env::var_os("IC_CONNECTOR_BIN") {
         Some(path) => {
@@ -55,13 +58,24 @@ impl Connector {
 
     /// As [`Connector::start`], the process started with `env` set too.
     pub fn start_with_env(root: &Path, config_text: &str, env: &[(&str, &str)]) -> Connector {
+        Connector::launch(root, config_text, env, program())
+    }
+
+    /// As [`Connector::for_sim`], running `program` (e.g. the shipped static binary).
+    pub fn for_sim_with_program(sim: &Sim, name: &str, extra: &str, program: &Path) -> Connector {
+        let root = sim.dir.path().join(name);
+        let text = config_for(sim, &root.join("data"), extra);
+        Connector::launch(&root, &text, &[], program.to_path_buf())
+    }
+
+    fn launch(root: &Path, config_text: &str, env: &[(&str, &str)], program: PathBuf) -> Connector {
         let dir = root.to_path_buf();
         std::fs::create_dir_all(&dir).expect("connector dir");
         let config = dir.join("connector.toml");
         std::fs::write(&config, config_text).expect("write config");
         std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
         let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        let mut c = Connector { child: None, log: dir.join("connector.log"), dir, config, starts: 0, env };
+        let mut c = Connector { child: None, log: dir.join("connector.log"), dir, config, starts: 0, env, program };
         c.restart();
         c
     }
@@ -82,7 +96,7 @@ impl Connector {
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "connector already running");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log");
-        let child = Command::new(program())
+        let child = Command::new(&self.program)
             .args(["run", "--config"])
             .arg(&self.config)
             .env("IC_LOG", std::env::var("IC_TEST_LOG").unwrap_or_else(|_| "info".into()))
@@ -136,7 +150,7 @@ impl Connector {
     /// Runs a CLI subcommand against this connector's config.
     pub fn cli(&self, args: &[&str]) -> Output {
         let (sub, rest) = args.split_first().expect("subcommand");
-        Command::new(program())
+        Command::new(&self.program)
             .arg(sub)
             .arg("--config")
             .arg(&self.config)
