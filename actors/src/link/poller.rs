@@ -37,6 +37,9 @@ use crate::status::{ComponentPublisher, ComponentState};
 /// Most jobs asked for in one poll.
 const MAX_PER_POLL: u64 = 32;
 
+// A poll's acks go out in one wave (`intake::ACKS_IN_FLIGHT`), not in two.
+const _: () = assert!(ACKS_IN_FLIGHT as u64 >= MAX_PER_POLL);
+
 /// The least room worth a poll: half of `max_concurrency` (at least 1, at most
 /// [`MAX_PER_POLL`]). A full window that polls for every single freed slot makes each
 /// job pay a whole round alone (poll, store + flush, ack; the ring test saw polls for
