@@ -387,30 +387,20 @@ pub async fn read() -> Vec<Row> {
                 pct(&plain, 0.99) - bare_p99
             ),
         },
-        Row {
-            workload: format!("login at {rate}/s on Samba AD during imports of its users"),
-            items: busy.len() as u64,
-            seconds: seconds as f64,
-            baseline_per_s: None,
-            note: format!(
-                "p50 {:.1} ms, p99 {:.1} ms = {:.2}× the idle p99 ({imports_run} full imports ran back to back meanwhile)",
-                pct(&busy, 0.5),
-                pct(&busy, 0.99),
-                pct(&busy, 0.99) / pct(&plain, 0.99)
-            ),
-        },
-        Row {
-            workload: format!("login at {rate}/s with nested groups on Samba AD"),
-            items: nested.len() as u64,
-            seconds: seconds as f64,
-            baseline_per_s: None,
-            note: format!(
-                "p50 {:.1} ms, p99 {:.1} ms = {:.2}× the p99 without groups (tokenGroups read + cached SIDs)",
-                pct(&nested, 0.5),
-                pct(&nested, 0.99),
-                pct(&nested, 0.99) / pct(&plain, 0.99)
-            ),
-        },
+        crate::relative_row(
+            format!("login at {rate}/s on Samba AD during imports of its users"),
+            &busy,
+            seconds as f64,
+            pct(&plain, 0.99),
+            &format!("the idle p99 ({imports_run} full imports ran back to back meanwhile)"),
+        ),
+        crate::relative_row(
+            format!("login at {rate}/s with nested groups on Samba AD"),
+            &nested,
+            seconds as f64,
+            pct(&plain, 0.99),
+            "the p99 without groups (tokenGroups read + cached SIDs)",
+        ),
     ]
 }
 

@@ -265,30 +265,20 @@ pub async fn login() -> Vec<Row> {
                 percentile(&bursty, 0.99)
             ),
         },
-        Row {
-            workload: format!("login at {rate}/s with nested groups, idle (slapd)"),
-            items: nested.len() as u64,
-            seconds: secs as f64,
-            baseline_per_s: None,
-            note: format!(
-                "p50 {:.1} ms, p99 {:.1} ms = {:.2}× the p99 without groups (a walk: one search per level)",
-                percentile(&nested, 0.5),
-                percentile(&nested, 0.99),
-                percentile(&nested, 0.99) / idle_p99
-            ),
-        },
-        Row {
-            workload: format!("login at {rate}/s during {users}-user imports"),
-            items: busy.len() as u64,
-            seconds: secs as f64,
-            baseline_per_s: None,
-            note: format!(
-                "p50 {:.1} ms, p99 {:.1} ms = {:.2}× idle p99 ({imports_run} full imports ran back to back meanwhile)",
-                percentile(&busy, 0.5),
-                percentile(&busy, 0.99),
-                percentile(&busy, 0.99) / idle_p99
-            ),
-        },
+        crate::relative_row(
+            format!("login at {rate}/s with nested groups, idle (slapd)"),
+            &nested,
+            secs as f64,
+            idle_p99,
+            "the p99 without groups (a walk: one search per level)",
+        ),
+        crate::relative_row(
+            format!("login at {rate}/s during {users}-user imports"),
+            &busy,
+            secs as f64,
+            idle_p99,
+            &format!("idle p99 ({imports_run} full imports ran back to back meanwhile)"),
+        ),
     ];
     drop(c);
     stop(users);

@@ -48,6 +48,19 @@ pub fn shipped_program() -> Option<std::path::PathBuf> {
     Some(path)
 }
 
+/// A row of logins against a reference: `lat` sorted latencies (ms) over `seconds`; its
+/// note "p50 …, p99 … = N× {against}", N its p99 over `reference_p99`.
+pub fn relative_row(workload: String, lat: &[f64], seconds: f64, reference_p99: f64, against: &str) -> Row {
+    let (p50, p99) = (timing::percentile(lat, 0.5), timing::percentile(lat, 0.99));
+    Row {
+        workload,
+        items: lat.len() as u64,
+        seconds,
+        baseline_per_s: None,
+        note: format!("p50 {p50:.1} ms, p99 {p99:.1} ms = {:.2}× {against}", p99 / reference_p99),
+    }
+}
+
 fn main() {
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
