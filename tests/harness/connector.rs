@@ -14,23 +14,8 @@ pub struct Connector {
     starts: u32,
     /// Environment variables the process gets besides ours (e.g. `KRB5_CONFIG`).
     env: Vec<(String, String)>,
-    /// The program started: [`program`] unless [`Connector::for_sim_with_program`] names one.
+    /// The program started: the workspace build's unless [`Connector::for_sim_with_program`] names one.
     program: PathBuf,
-}
-
-/// The connector program the harness starts unless told another: `IC_CONNECTOR_BIN` when
-/// set (tests and benches started with it run that program; the `bench-jobs` job types of
-/// the `link` and `capacity` benches are then missing), else the workspace build's
-/// `integration-connector`.
-pub fn program() -> PathBuf {
-    match std::env::var_os("IC_CONNECTOR_BIN") {
-        Some(path) => {
-            let path = PathBuf::from(path);
-            assert!(path.exists(), "IC_CONNECTOR_BIN names {}, which does not exist", path.display());
-            path
-        }
-        None => binary("integration-connector"),
-    }
 }
 
 /// A config for `sim`; `extra` is appended (e.g. a `[connector]` table).
@@ -58,7 +43,7 @@ impl Connector {
 
     /// As [`Connector::start`], the process started with `env` set too.
     pub fn start_with_env(root: &Path, config_text: &str, env: &[(&str, &str)]) -> Connector {
-        Connector::launch(root, config_text, env, program())
+        Connector::launch(root, config_text, env, binary("integration-connector"))
     }
 
     /// As [`Connector::for_sim`], running `program` (e.g. the shipped static binary).
