@@ -117,10 +117,11 @@ mod windows {
     /// Nothing: mode bits do not exist on Windows; present so the imports match.
     pub trait PermissionsExt {}
 
-    /// Positioned reads with Unix's names, on `seek_read` (which also moves the cursor:
-    /// callers only use positioned reads on such files).
+    /// Positioned reads and writes with Unix's names, on `seek_read`/`seek_write` (which
+    /// also move the cursor: callers only use positioned access on such files).
     pub trait FileExt {
         fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+        fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()>;
     }
 
     impl FileExt for std::fs::File {
@@ -131,6 +132,22 @@ mod windows {
                     Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "failed to fill whole buffer")),
                     Ok(n) => {
                         buf = &mut buf[n..];
+                        offset += n as u64;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        }
+
+        fn write_all_at(&self, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
+            use std::os::windows::fs::FileExt as _;
+            while !buf.is_empty() {
+                match self.seek_write(buf, offset) {
+                    Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "failed to write whole buffer")),
+                    Ok(n) => {
+                        buf = &buf[n..];
                         offset += n as u64;
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

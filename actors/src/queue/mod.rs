@@ -127,6 +127,7 @@ pub mod store;
 mod tests;
 mod trim;
 mod tx;
+mod wal;
 
 pub use actor::QueueActor;
 pub use batch::{record_digest, ImportProgress, NewBatch, Parcel, RecordDigest, Split, SpooledBatch, Verdict};

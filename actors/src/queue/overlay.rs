@@ -1,15 +1,20 @@
-//! Writes kept in memory until the flush, then given to the engine as one batch.
+//! Writes kept in memory and read through: a flush logs the ones since the last flush as
+//! one record ([`Store::log`]), and the engine receives all of them only at a checkpoint.
 //!
 //! sled 0.34 seals its I/O buffer at every `apply_batch` and writes it with a waiting
 //! `sync_file_range` (`pagecache/iobuf.rs`): each batch costs a disk write and wait of
 //! its own, flushed or not (measured in the link bench: 8,512 of them against 220
-//! `fdatasync`s in 6 s). [`Overlay`] holds every write applied since the last flush, in
-//! key order, and reads through it, so a group (`group.rs`) and the deferred writes before
-//! it reach the engine as one batch, written once and flushed once.
+//! `fdatasync`s in 6 s), and a sled flush several more. [`Overlay`] holds every write
+//! applied since the last checkpoint, in key order, and reads through it; a flush writes
+//! the ones applied since the last flush (a group, `group.rs`, and the deferred writes
+//! before it) as one log record: one write, one `fdatasync` (`wal.rs`). Once the writes
+//! logged since the last checkpoint reach [`CHECKPOINT_BYTES`], the flush instead gives
+//! all held writes to the engine as one batch and flushes it ([`Store::checkpoint`]),
+//! which bounds both the memory held here and the log; so does closing.
 //!
 //! What a read sees is unchanged: the engine's state with the held writes on top, in
-//! order. A flush that fails keeps the held writes: the queue puts its undo on top of
-//! them, and the repair after [`Store::reopen`] flushes the lot (`tx.rs`).
+//! order. A flush that fails keeps the held writes and those still to log: the queue puts
+//! its undo on top of them, and the repair after [`Store::reopen`] logs the lot (`tx.rs`).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -17,12 +22,25 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::store::{Pairs, Store, StoreError, Write, WriteBatch};
 
-/// A [`Store`] over another, holding writes until [`Store::flush`].
+/// Bytes of keys and values logged since the last checkpoint that make the next flush a
+/// checkpoint (about the log's size, and at most the memory [`Overlay`] holds).
+pub(super) const CHECKPOINT_BYTES: usize = 4 << 20;
+
+/// A [`Store`] over another, holding writes until a checkpoint.
 pub(super) struct Overlay {
     inner: Box<dyn Store>,
-    /// Key → value, or `None` for a removal, since the last successful flush. (A mutex
-    /// because [`Store`] writes through `&self`; only the queue's one owner uses it.)
-    held: Mutex<Held>,
+    /// (A mutex because [`Store`] writes through `&self`; only the queue's one owner uses it.)
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Key → value, or `None` for a removal, since the last checkpoint.
+    held: Held,
+    /// The writes applied since the last successful flush, in order: the next log record.
+    unlogged: Vec<Write>,
+    /// Bytes of keys and values applied since the last checkpoint.
+    bytes: usize,
 }
 
 type Held = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
@@ -34,20 +52,34 @@ fn under<'a>(held: &'a Held, prefix: &'a [u8]) -> impl Iterator<Item = (&'a Vec<
 
 impl Overlay {
     pub(super) fn new(inner: Box<dyn Store>) -> Overlay {
-        Overlay { inner, held: Mutex::new(BTreeMap::new()) }
+        Overlay { inner, state: Mutex::new(State::default()) }
     }
 
-    fn held(&self) -> MutexGuard<'_, Held> {
-        // A panic while holding it left a map that is still a map: use it.
-        self.held.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding it left maps that are still maps: use them.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Every held write to the engine as one batch, flushed; then nothing is held.
+    fn checkpoint(&self, state: &mut State) -> Result<(), StoreError> {
+        let mut batch = WriteBatch::default();
+        for (k, v) in state.held.iter() {
+            match v {
+                Some(v) => batch.put(k.clone(), v.clone()),
+                None => batch.delete(k.clone()),
+            }
+        }
+        self.inner.checkpoint(batch)?;
+        *state = State::default();
+        Ok(())
     }
 
     /// `engine` (pairs under `prefix` from the engine, in key order) with the held writes
     /// on top: one merge of two sorted lists, and `engine` returned untouched when nothing
     /// under `prefix` is held (the common case: a scan costs what the engine's costs).
     fn merged(&self, prefix: &[u8], engine: Pairs) -> Pairs {
-        let held = self.held();
-        let mut writes = under(&held, prefix).peekable();
+        let state = self.state();
+        let mut writes = under(&state.held, prefix).peekable();
         if writes.peek().is_none() {
             return engine;
         }
@@ -78,7 +110,7 @@ impl Overlay {
 
 impl Store for Overlay {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let held = self.held().get(key).cloned();
+        let held = self.state().held.get(key).cloned();
         match held {
             Some(value) => Ok(value),
             None => self.inner.get(key),
@@ -91,41 +123,41 @@ impl Store for Overlay {
 
     fn scan_limit(&self, prefix: &[u8], limit: usize) -> Result<Pairs, StoreError> {
         // Each held removal may hide one of the engine's first pairs: read that many more.
-        let removals = under(&self.held(), prefix).filter(|(_, v)| v.is_none()).count();
+        let removals = under(&self.state().held, prefix).filter(|(_, v)| v.is_none()).count();
         let engine = self.inner.scan_limit(prefix, limit.saturating_add(removals))?;
         let mut out = self.merged(prefix, engine);
         out.truncate(limit);
         Ok(out)
     }
 
-    /// Held in memory, never fails: the engine sees it at the next flush.
+    /// Held in memory, never fails: logged at the next flush.
     fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        let mut held = self.held();
+        let mut state = self.state();
         for w in batch.writes {
-            match w {
-                Write::Put(k, v) => held.insert(k, Some(v)),
-                Write::Delete(k) => held.insert(k, None),
+            let (k, v) = match &w {
+                Write::Put(k, v) => (k, Some(v)),
+                Write::Delete(k) => (k, None),
             };
+            state.bytes += k.len() + v.map_or(0, Vec::len);
+            state.held.insert(k.clone(), v.cloned());
+            state.unlogged.push(w);
         }
         Ok(())
     }
 
-    /// Gives the held writes to the engine as one batch and flushes it; they are
-    /// dropped from memory only once both succeeded.
+    /// Logs the writes applied since the last flush as one record, or checkpoints every
+    /// held write once [`CHECKPOINT_BYTES`] are reached. On failure nothing is dropped:
+    /// the next flush writes them again.
     fn flush(&self) -> Result<(), StoreError> {
-        let mut held = self.held();
-        if !held.is_empty() {
-            let mut batch = WriteBatch::default();
-            for (k, v) in held.iter() {
-                match v {
-                    Some(v) => batch.put(k.clone(), v.clone()),
-                    None => batch.delete(k.clone()),
-                }
-            }
-            self.inner.apply(batch)?;
+        let mut state = self.state();
+        if state.unlogged.is_empty() {
+            return Ok(());
         }
-        self.inner.flush()?;
-        held.clear();
+        if state.bytes >= CHECKPOINT_BYTES {
+            return self.checkpoint(&mut state);
+        }
+        self.inner.log(&state.unlogged)?;
+        state.unlogged.clear();
         Ok(())
     }
 
@@ -139,11 +171,15 @@ impl Store for Overlay {
 }
 
 impl Drop for Overlay {
-    /// Closing the queue writes what is held, as sled does with its own buffers when a
-    /// handle is dropped (best effort: a failure leaves what a crash would).
+    /// Closing the queue checkpoints what is held, so the next open has no log to replay
+    /// (best effort: a failure leaves what a crash would, which the log covers).
     fn drop(&mut self) {
-        if let Err(e) = self.flush() {
-            tracing::warn!(error = %e, "queue writes held at close could not be written");
+        let mut state = std::mem::take(&mut *self.state());
+        if state.held.is_empty() {
+            return;
+        }
+        if let Err(e) = self.checkpoint(&mut state) {
+            tracing::warn!(error = %e, "queue writes held at close could not be written to its database");
         }
     }
 }

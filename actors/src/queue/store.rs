@@ -4,6 +4,9 @@
 //! in this file so a later engine replaces one type.
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use super::wal::Wal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -48,6 +51,21 @@ pub trait Store: Send {
     fn apply(&self, batch: WriteBatch) -> Result<(), StoreError>;
     /// Returns once everything applied so far is on disk.
     fn flush(&self) -> Result<(), StoreError>;
+    /// Makes `writes` durable without applying them: its writes are not read back from this
+    /// store until a [`Store::checkpoint`] applies them, so the caller keeps them (the
+    /// queue's `Overlay`). Returns once they are on disk. The default applies and
+    /// flushes (an engine without a log of its own).
+    fn log(&self, writes: &[Write]) -> Result<(), StoreError> {
+        self.apply(WriteBatch { writes: writes.to_vec() })?;
+        self.flush()
+    }
+    /// Applies `batch`, which holds every write logged since the last checkpoint (and may
+    /// hold more), and makes it durable; the log then starts again. The default applies
+    /// and flushes.
+    fn checkpoint(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        self.apply(batch)?;
+        self.flush()
+    }
     /// Bytes the database occupies on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
     /// Drops the engine's in-memory state and opens the database from disk again: after
@@ -66,7 +84,15 @@ pub struct SledStore {
     open: Option<(sled::Db, sled::Tree)>,
     /// sled's log file, for the `fdatasync` its own flush leaves out (see [`Store::flush`]).
     log: Option<std::fs::File>,
+    /// The write-ahead log [`Store::log`] writes (`wal.rs`); `None` like `open`.
+    wal: Option<Mutex<Wal>>,
 }
+
+/// The write-ahead log's file, beside `queue.sled/`.
+pub const WAL_FILE: &str = "queue.wal";
+/// The `seq` of the last log record the database holds (8 bytes, big-endian), written in
+/// the batch of every checkpoint: records up to it are not replayed again.
+const LOG_SEQ: &[u8] = b"m/log_seq";
 
 fn engine(e: sled::Error) -> StoreError {
     StoreError::Engine(e.to_string())
@@ -87,12 +113,15 @@ impl SledStore {
                     let (db, tree) = other?;
                     let log = crate::platform::open_for_sync(&dir.join("queue.sled").join("db"))
                         .map_err(|e| StoreError::Engine(format!("cannot open the queue's log file: {e}")))?;
-                    return Ok(SledStore {
+                    let mut store = SledStore {
                         dir: dir.to_path_buf(),
                         cache_bytes,
                         open: Some((db, tree)),
                         log: Some(log),
-                    });
+                        wal: None,
+                    };
+                    store.replay()?;
+                    return Ok(store);
                 }
             }
         }
@@ -118,6 +147,51 @@ impl SledStore {
 
     fn db(&self) -> Result<&sled::Db, StoreError> {
         self.open.as_ref().map(|(d, _)| d).ok_or_else(closed)
+    }
+
+    fn wal(&self) -> Result<MutexGuard<'_, Wal>, StoreError> {
+        let wal = self.wal.as_ref().ok_or_else(closed)?;
+        // A panic while holding it left a log whose offset and seq are still its own.
+        Ok(wal.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Opens the write-ahead log and checkpoints the records sled does not have yet (a
+    /// crash or a failed write came after their sync), then empties the log.
+    fn replay(&mut self) -> Result<(), StoreError> {
+        let checkpointed = match self.tree()?.get(LOG_SEQ).map_err(engine)? {
+            None => 0,
+            Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| {
+                StoreError::Engine(format!("the queue database's {} is not 8 bytes", String::from_utf8_lossy(LOG_SEQ)))
+            })?),
+        };
+        let (mut wal, records) = Wal::open(&self.dir.join(WAL_FILE), checkpointed)?;
+        if !records.is_empty() {
+            tracing::info!(records = records.len(), "queue: writing the records of its log to the database");
+            let batch = WriteBatch { writes: records.into_iter().flatten().collect() };
+            self.apply_marked(batch, wal.last_seq())?;
+            self.flush()?;
+        }
+        if wal.len() > 0 {
+            wal.truncate()?;
+        }
+        self.wal = Some(Mutex::new(wal));
+        Ok(())
+    }
+
+    /// Applies `batch` with the mark that log records up to `log_seq` are in it (see
+    /// [`LOG_SEQ`]); a mark of 0 (nothing logged yet) is left out.
+    fn apply_marked(&self, batch: WriteBatch, log_seq: u64) -> Result<(), StoreError> {
+        let mut sled_batch = sled::Batch::default();
+        for w in batch.writes {
+            match w {
+                Write::Put(k, v) => sled_batch.insert(k, v),
+                Write::Delete(k) => sled_batch.remove(k),
+            }
+        }
+        if log_seq > 0 {
+            sled_batch.insert(LOG_SEQ, &log_seq.to_be_bytes());
+        }
+        self.tree()?.apply_batch(sled_batch).map_err(engine)
     }
 }
 
@@ -169,15 +243,12 @@ impl Store for SledStore {
         collect(self.tree()?.scan_prefix(prefix), limit)
     }
 
+    /// Applied to sled directly. A store that logs must not apply writes older than a
+    /// logged record this way (a replay would put the record's values back over them):
+    /// the queue's `Overlay` applies only in checkpoints.
     fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        let mut sled_batch = sled::Batch::default();
-        for w in batch.writes {
-            match w {
-                Write::Put(k, v) => sled_batch.insert(k, v),
-                Write::Delete(k) => sled_batch.remove(k),
-            }
-        }
-        self.tree()?.apply_batch(sled_batch).map_err(engine)
+        let log_seq = self.wal()?.last_seq();
+        self.apply_marked(batch, log_seq)
     }
 
     /// sled's flush on Linux ends in `sync_file_range`, which writes the data but not the
@@ -192,14 +263,31 @@ impl Store for SledStore {
         }
     }
 
-    fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.db()?.size_on_disk().map_err(engine)
+    /// One record and one `fdatasync` of `queue.wal` (`wal.rs`).
+    fn log(&self, writes: &[Write]) -> Result<(), StoreError> {
+        self.wal()?.append(writes)
     }
 
+    /// Into sled with the mark of the last logged record, flushed; the log restarts.
+    fn checkpoint(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut wal = self.wal()?;
+        self.apply_marked(batch, wal.last_seq())?;
+        self.flush()?;
+        wal.restart();
+        Ok(())
+    }
+
+    fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db()?.size_on_disk().map_err(engine)? + self.wal()?.len())
+    }
+
+    /// Opens sled again and replays the log into it (what was logged is durable; what the
+    /// caller holds beyond that it writes again).
     fn reopen(&mut self) -> Result<(), StoreError> {
         // Dropped first: the new handle needs sled's file lock.
         self.open = None;
         self.log = None;
+        self.wal = None;
         // A database that was open is not there any more: the storage path now shows
         // something else (an unmounted volume); opening would start an empty queue.
         let file = self.dir.join("queue.sled").join("db");
@@ -212,6 +300,7 @@ impl Store for SledStore {
         let reopened = SledStore::open(&self.dir, self.cache_bytes)?;
         self.open = reopened.open;
         self.log = reopened.log;
+        self.wal = reopened.wal;
         Ok(())
     }
 }

@@ -59,6 +59,18 @@ impl Store for Flaky {
             _ => Err(self.refused()),
         }
     }
+    fn log(&self, writes: &[super::store::Write]) -> Result<(), StoreError> {
+        match self.fault() {
+            Fault::None => self.inner.log(writes),
+            _ => Err(self.refused()),
+        }
+    }
+    fn checkpoint(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        match self.fault() {
+            Fault::None => self.inner.checkpoint(batch),
+            _ => Err(self.refused()),
+        }
+    }
     fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.inner.size_on_disk()
     }

@@ -1,15 +1,17 @@
-//! The overlay reads as the engine would with the held writes applied, and gives them
-//! to the engine as one batch at the flush, only then.
+//! The overlay reads as the engine would with the held writes applied, logs the writes
+//! of each flush as one record, and gives the engine every held write as one batch only
+//! at a checkpoint.
 
 use std::sync::{Arc, Mutex};
 
 use super::*;
 use crate::queue::store::SledStore;
 
-/// The real sled store, counting the batches it is given.
+/// The real sled store, counting the batches it is given and the records it logs.
 struct Counted {
     inner: SledStore,
     batches: Arc<Mutex<usize>>,
+    records: Arc<Mutex<usize>>,
 }
 
 impl Store for Counted {
@@ -28,6 +30,14 @@ impl Store for Counted {
     }
     fn flush(&self) -> Result<(), StoreError> {
         self.inner.flush()
+    }
+    fn log(&self, writes: &[Write]) -> Result<(), StoreError> {
+        *self.records.lock().unwrap() += 1;
+        self.inner.log(writes)
+    }
+    fn checkpoint(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        *self.batches.lock().unwrap() += 1;
+        self.inner.checkpoint(batch)
     }
     fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.inner.size_on_disk()
@@ -50,10 +60,11 @@ fn keys(pairs: Pairs) -> Vec<String> {
 }
 
 #[test]
-fn reads_see_held_writes_in_order_and_the_engine_gets_them_as_one_batch_at_the_flush() {
+fn reads_see_held_writes_in_order_a_flush_logs_them_as_one_record_and_a_checkpoint_gives_the_engine_one_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let batches = Arc::new(Mutex::new(0));
-    let inner = Counted { inner: SledStore::open(dir.path(), 8 << 20).unwrap(), batches: batches.clone() };
+    let (batches, records) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+    let sled = SledStore::open(dir.path(), 8 << 20).unwrap();
+    let inner = Counted { inner: sled, batches: batches.clone(), records: records.clone() };
     inner.apply(batch(&[("o/1", Some("a")), ("o/2", Some("b")), ("o/3", Some("c")), ("x/1", Some("x"))])).unwrap();
     let before = *batches.lock().unwrap();
     let overlay = Overlay::new(Box::new(inner));
@@ -67,25 +78,24 @@ fn reads_see_held_writes_in_order_and_the_engine_gets_them_as_one_batch_at_the_f
     // Held removals hide engine pairs: the limit still counts what a read would see.
     assert_eq!(keys(overlay.scan_limit(b"o/", 3).unwrap()), ["o/0", "o/2", "o/3"]);
     overlay.flush().unwrap();
-    assert_eq!(*batches.lock().unwrap(), before + 1, "one batch for everything held");
+    assert_eq!(*records.lock().unwrap(), 1, "one log record for both batches");
+    assert_eq!(*batches.lock().unwrap(), before, "the engine sees nothing until a checkpoint");
+    overlay.flush().unwrap();
+    assert_eq!(*records.lock().unwrap(), 1, "nothing new: nothing logged");
     assert_eq!(keys(overlay.scan(b"o/").unwrap()), ["o/0", "o/2", "o/3", "o/4"]);
     assert_eq!(overlay.get(b"o/2").unwrap(), Some(b"b2".to_vec()));
-}
-
-#[test]
-fn a_scan_merges_held_writes_before_between_and_after_the_engines_pairs() {
-    let dir = tempfile::tempdir().unwrap();
-    let inner = SledStore::open(dir.path(), 8 << 20).unwrap();
-    inner.apply(batch(&[("p/b", Some("1")), ("p/d", Some("2")), ("p/f", Some("3")), ("q/a", Some("q"))])).unwrap();
-    let overlay = Overlay::new(Box::new(inner));
-    assert_eq!(keys(overlay.scan(b"p/").unwrap()), ["p/b", "p/d", "p/f"], "nothing held: the engine's pairs");
-    overlay
-        .apply(batch(&[("p/a", Some("0")), ("p/c", Some("x")), ("p/d", None), ("p/f", Some("3b")), ("p/g", Some("9"))]))
-        .unwrap();
-    let merged = overlay.scan(b"p/").unwrap();
-    let text: Vec<(String, String)> =
-        merged.into_iter().map(|(k, v)| (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap())).collect();
-    let expected = [("p/a", "0"), ("p/b", "1"), ("p/c", "x"), ("p/f", "3b"), ("p/g", "9")];
-    assert_eq!(text, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
-    assert_eq!(keys(overlay.scan(b"q/").unwrap()), ["q/a"], "another prefix is untouched");
+    // Rewriting one key until the log holds CHECKPOINT_BYTES: one engine batch, then
+    // nothing held, and the engine reads as the overlay did.
+    let value = "v".repeat(64 << 10);
+    let mut flushes = 0;
+    while *batches.lock().unwrap() == before {
+        overlay.apply(batch(&[("o/5", Some(&value))])).unwrap();
+        overlay.flush().unwrap();
+        flushes += 1;
+    }
+    assert_eq!(flushes, CHECKPOINT_BYTES / value.len(), "a checkpoint once the log holds CHECKPOINT_BYTES");
+    assert_eq!(*batches.lock().unwrap(), before + 1);
+    assert_eq!(*records.lock().unwrap(), flushes, "every flush before the checkpoint logged one record");
+    assert!(overlay.state().held.is_empty() && overlay.state().unlogged.is_empty());
+    assert_eq!(keys(overlay.scan(b"o/").unwrap()), ["o/0", "o/2", "o/3", "o/4", "o/5"]);
 }
