@@ -142,11 +142,13 @@ impl Drop for Confined {
     fn drop(&mut self) {
         if std::thread::panicking() {
             let log = self.log_text();
-            let tail: Vec<&str> = log.lines().rev().take(60).collect();
-            eprintln!(
-                "--- the connector's log, last lines ---\n{}",
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            );
+            let lines: Vec<&str> = log.lines().collect();
+            // A panic's message, which its backtrace pushes out of the tail.
+            for (i, _) in lines.iter().enumerate().filter(|(_, l)| l.contains("panicked at")) {
+                eprintln!("--- the connector panicked ---\n{}", lines[i..(i + 3).min(lines.len())].join("\n"));
+            }
+            let tail = &lines[lines.len().saturating_sub(60)..];
+            eprintln!("--- the connector's log, last lines ---\n{}", tail.join("\n"));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();

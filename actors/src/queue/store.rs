@@ -285,7 +285,7 @@ impl Store for SledStore {
     /// caller holds beyond that it writes again).
     fn reopen(&mut self) -> Result<(), StoreError> {
         // Dropped first: the new handle needs sled's file lock.
-        self.open = None;
+        self.close_engine();
         self.log = None;
         self.wal = None;
         // A database that was open is not there any more: the storage path now shows
@@ -297,10 +297,32 @@ impl Store for SledStore {
                 file.display()
             )));
         }
-        let reopened = SledStore::open(&self.dir, self.cache_bytes)?;
-        self.open = reopened.open;
-        self.log = reopened.log;
-        self.wal = reopened.wal;
+        let mut reopened = SledStore::open(&self.dir, self.cache_bytes)?;
+        self.open = reopened.open.take();
+        self.log = reopened.log.take();
+        self.wal = reopened.wal.take();
         Ok(())
+    }
+}
+
+impl SledStore {
+    /// Drops sled's handles without the panic sled 0.34 raises when its storage is
+    /// broken: its log's `Drop` syncs the file and unwraps the result
+    /// (`pagecache/logger.rs`) unless a failed write of its own set its "global error"
+    /// first, and a failure of our log (`queue.wal`) never reaches sled. Measured: a
+    /// volume turned read-only killed the queue actor at the reopen of its first probe.
+    /// So sled writes and flushes once more before: either that works (and so will the
+    /// drop's sync) or it fails and sets the global error, which skips the sync.
+    fn close_engine(&mut self) {
+        if let Some((db, tree)) = self.open.take() {
+            let mark = tree.get(LOG_SEQ).ok().flatten().map_or_else(|| 0u64.to_be_bytes().to_vec(), |v| v.to_vec());
+            let _ = tree.insert(LOG_SEQ, mark).and_then(|_| db.flush());
+        }
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        self.close_engine();
     }
 }
