@@ -18,9 +18,14 @@
 //! | `d/{job id}\0{u64 seq}` | 16-byte digests | identities of a split batch's records (others: spool) |
 //! | `q/{original key}` | the unreadable value | a record an open could not read, moved aside |
 //! | `m/probe` | unix ms, text | written to find out whether storage works again after a failed write |
+//! | `m/log_seq` | u64 | the last record of `queue.wal` the tree holds (`store.rs`, `wal.rs`) |
 //! | `t/{scope id}` | u64 | records of the last full import of that scope: the next one's estimate (`progress.rs`) |
 //!
-//! A transition touches several keys in one `sled::Batch`, so it is atomic. Import data
+//! A flush writes the transitions since the last flush as one record of the queue's
+//! write-ahead log, `queue.wal` (`wal.rs`: one write, one `fdatasync`); sled receives
+//! them at a checkpoint, every 4 MiB logged and at close, in one `sled::Batch` with the
+//! mark `m/log_seq`, and the records after the mark are replayed at open. A transition
+//! is one record or one batch, so it is atomic. Import data
 //! lives beside sled in `spool/{hex job id}/` (`spool.rs`): `{seq}.batch` bodies until
 //! delivered and `seen`, the digests of every stored record, read only up to the length
 //! the job record commits (`seen_bytes`), so sled stays the one source of truth.
@@ -40,8 +45,9 @@
 //!   memory changes they stand for (scheduler, figures, unacknowledged set, outbox head,
 //!   running slots). The writes are applied and flushed (or, for a change a crash may undo
 //!   safely — an ack, a delivery, a login's start — applied and flushed by the next flush
-//!   before anything is sent); only then does memory change. A flush is `fdatasync`ed:
-//!   sled's own flush leaves a file's size unsynced (`store.rs`).
+//!   before anything is sent); only then does memory change. A flush is an `fdatasync`
+//!   of the log; a checkpoint's, of sled's file (sled's own flush leaves a file's size
+//!   unsynced, `store.rs`).
 //! - **Group commit** (`group.rs`, `actor/settle.rs`): the queue actor does not flush
 //!   within each change. A change that must be flushed is applied to the store and joins
 //!   the open group; so does every change after it (deferred ones included) until the
@@ -61,9 +67,9 @@
 //!     each other in order; outbox positions and arrival numbers are taken at once.
 //!
 //!   Direct users of [`DurableQueue`] (the CLI, tests, benches) flush within each call
-//!   ([`Grouping::Each`]), as before. Writes reach sled only at a flush, all held ones as
-//!   one batch (`overlay.rs`: sled writes and waits on disk at every batch), and reads go
-//!   through the held writes.
+//!   ([`Grouping::Each`]), as before. Writes reach the log only at a flush and sled only
+//!   at a checkpoint, all held ones as one batch (`overlay.rs`: sled writes and waits on
+//!   disk at every batch), and reads go through the held writes.
 //! - **A failed write** (disk full, I/O error, read-only) leaves the queue exactly as it
 //!   was and makes the storage *unavailable*: every change is refused with
 //!   [`QueueError::StorageUnavailable`] without touching the store, nothing is listed for
